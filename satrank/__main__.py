@@ -1,0 +1,3 @@
+from satrank.cli import main
+
+raise SystemExit(main())

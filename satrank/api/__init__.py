@@ -1,0 +1,1 @@
+"""The HTTP API: Starlette app factory, middleware, routes, error envelope."""

@@ -1,0 +1,116 @@
+"""`satrank` command line: one subcommand per job, each a small function."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+
+from satrank import __version__
+from satrank.config import ConfigError, Settings, load_settings
+from satrank.db.embedded import database_dsn, stop_embedded_postgres
+from satrank.db.migrations import MigrationError, migrate_dsn
+
+_log = logging.getLogger("satrank")
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _dsn_of(settings: Settings, *, stop_when_done: bool = True) -> AbstractContextManager[str]:
+    url = settings.database.url.reveal() if settings.database.url else None
+    return database_dsn(url, settings.data_dir, stop_when_done=stop_when_done)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    with _dsn_of(settings) as dsn:
+        report = asyncio.run(migrate_dsn(dsn))
+    if report.applied:
+        applied = ", ".join(f"{v:03d}" for v in report.applied)
+        print(f"applied migrations {applied}; schema version {report.current_version}")
+    else:
+        print(f"nothing to apply; schema version {report.current_version}")
+    return 0
+
+
+def cmd_db_url(args: argparse.Namespace, settings: Settings) -> int:
+    with _dsn_of(settings, stop_when_done=False) as dsn:
+        print(dsn)
+    if settings.database.url is None:
+        print("embedded postgres left running; `satrank db-stop` stops it", file=sys.stderr)
+    return 0
+
+
+def cmd_db_stop(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database.url is not None:
+        print("DATABASE_URL is set: SatRank does not manage that server", file=sys.stderr)
+        return 1
+    stopped = stop_embedded_postgres(settings.data_dir)
+    print("embedded postgres stopped" if stopped else "embedded postgres was not running")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from satrank.api.app import create_app
+
+    with _dsn_of(settings) as dsn:
+        report = asyncio.run(migrate_dsn(dsn))
+        _log.info("schema version %s", report.current_version)
+        uvicorn.run(
+            create_app(settings, dsn),
+            host=settings.host,
+            port=settings.port,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,  # uvicorn's access log carries client IPs
+            proxy_headers=False,
+            log_config=None,
+            timeout_graceful_shutdown=10,
+        )
+    return 0
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
+    parser = argparse.ArgumentParser(
+        prog="satrank",
+        description="SatRank: a Lightning trust oracle sold per request over L402.",
+    )
+    parser.add_argument("--version", action="version", version=f"satrank {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands: dict[str, Command] = {}
+
+    def add(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
+        commands[name] = func
+        return sub.add_parser(name, help=help_text, description=help_text)
+
+    add("serve", cmd_serve, "run the HTTP api on uvicorn (HOST, PORT); migrates first")
+    add("migrate", cmd_migrate, "apply pending database migrations")
+    add("db-url", cmd_db_url, "print the database DSN in use (starts the embedded server)")
+    add("db-stop", cmd_db_stop, "stop the embedded Postgres server")
+    return parser, commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, commands = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"satrank: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    try:
+        return commands[args.command](args, settings)
+    except MigrationError as exc:
+        print(f"satrank: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

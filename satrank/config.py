@@ -1,0 +1,323 @@
+"""All settings, read once from the environment into one frozen object.
+
+`Settings.from_environ(environ)` is pure: the environ mapping is a parameter so tests pass a
+dict. Every problem found is collected and raised together as one `ConfigError` whose lines
+name the variable and say what is expected; values of secrets never appear in messages or
+reprs. `load_settings()` adds the one side effect: in development, secrets that are missing
+are generated once and kept in the data directory (see `dev_secrets`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+DEFAULT_DATA_DIR = ".satrank"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3000
+DEFAULT_CRAWLER_METRICS_PORT = 9091
+DEFAULT_LND_GRPC_HOST = "localhost:10009"
+DEFAULT_LND_RPC_TIMEOUT_S = 10.0
+DEFAULT_DB_POOL_MIN = 2
+DEFAULT_DB_POOL_MAX = 10
+DEFAULT_DB_COMMAND_TIMEOUT_S = 10.0
+DEFAULT_CHALLENGE_CREDITS = 21
+DEFAULT_CHALLENGE_PRICE_SAT = 1
+DEFAULT_INVOICE_EXPIRY_S = 600
+DEFAULT_TOKEN_LIFETIME_S = 30 * 24 * 3600
+MIN_MACAROON_SECRET_LEN = 32
+
+Environment = Literal["production", "development"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_NOSTR_KEY = re.compile(r"^([0-9a-fA-F]{64}|nsec1[02-9ac-hj-np-z]{58})$")
+
+
+class ConfigError(Exception):
+    """The environment does not describe a valid configuration; one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret string that never shows itself in a repr, str or log line."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def reveal(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: Secret | None  # None: embedded Postgres under the data directory
+    pool_min: int = DEFAULT_DB_POOL_MIN
+    pool_max: int = DEFAULT_DB_POOL_MAX
+    command_timeout_s: float = DEFAULT_DB_COMMAND_TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class LndSettings:
+    grpc_host: str = DEFAULT_LND_GRPC_HOST
+    tls_cert_path: Path | None = None
+    invoice_macaroon_path: Path | None = None
+    readonly_macaroon_path: Path | None = None
+    pay_macaroon_path: Path | None = None
+    rpc_timeout_s: float = DEFAULT_LND_RPC_TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class L402Settings:
+    macaroon_secret: Secret
+    previous_macaroon_secret: Secret | None = None
+    operator_bypass_secret: Secret | None = None  # None: bypass disabled
+    api_key: Secret | None = None  # None: admin routes closed, /metrics loopback only
+    challenge_credits: int = DEFAULT_CHALLENGE_CREDITS
+    challenge_price_sat: int = DEFAULT_CHALLENGE_PRICE_SAT
+    invoice_expiry_s: int = DEFAULT_INVOICE_EXPIRY_S
+    token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S
+
+
+@dataclass(frozen=True)
+class NostrSettings:
+    private_key: Secret | None = None  # hex or nsec
+    relays: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: Environment
+    data_dir: Path
+    host: str
+    port: int
+    crawler_metrics_port: int
+    log_level: str
+    trust_proxy: bool  # take the client IP from X-Forwarded-For set by our own nginx
+    log_client_ips: bool
+    database: DatabaseSettings
+    lnd: LndSettings
+    l402: L402Settings
+    nostr: NostrSettings
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Parse and validate; raise `ConfigError` listing every problem at once."""
+        r = _Reader(environ)
+        env_name = r.choice("SATRANK_ENV", ("production", "development"), "development")
+        production = env_name == "production"
+        env: Environment = "production" if production else "development"
+        secret = r.secret("L402_MACAROON_SECRET", min_len=MIN_MACAROON_SECRET_LEN)
+        if secret is None:
+            r.problem(
+                "L402_MACAROON_SECRET is required: a random string of at least "
+                f"{MIN_MACAROON_SECRET_LEN} characters (`satrank keygen` prints one)"
+                if production
+                else "L402_MACAROON_SECRET is missing (development secrets were not loaded)"
+            )
+        nostr_key = r.secret("NOSTR_PRIVATE_KEY", pattern=_NOSTR_KEY, expected="64 hex or nsec1…")
+        relays = r.csv("NOSTR_RELAYS")
+        for relay in relays:
+            if not relay.startswith(("ws://", "wss://")):
+                r.problem("NOSTR_RELAYS: each relay must be a ws:// or wss:// URL")
+                break
+        if production and relays and nostr_key is None:
+            r.problem("NOSTR_PRIVATE_KEY is required when NOSTR_RELAYS is set")
+        settings = cls(
+            env=env,
+            data_dir=Path(r.text("SATRANK_DATA_DIR", DEFAULT_DATA_DIR)),
+            host=r.text("HOST", DEFAULT_HOST),
+            port=r.integer("PORT", DEFAULT_PORT, 0, 65535),
+            crawler_metrics_port=r.integer(
+                "CRAWLER_METRICS_PORT", DEFAULT_CRAWLER_METRICS_PORT, 0, 65535
+            ),
+            log_level=r.choice(
+                "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
+            ),
+            trust_proxy=r.boolean("TRUST_PROXY", False),
+            log_client_ips=r.boolean("LOG_CLIENT_IPS", False),
+            database=DatabaseSettings(
+                url=r.secret("DATABASE_URL", pattern=re.compile(r"^postgres(ql)?://"),
+                             expected="a postgresql:// URL"),
+                pool_min=r.integer("DB_POOL_MIN", DEFAULT_DB_POOL_MIN, 1, 100),
+                pool_max=r.integer("DB_POOL_MAX", DEFAULT_DB_POOL_MAX, 1, 500),
+                command_timeout_s=r.number(
+                    "DB_COMMAND_TIMEOUT_S", DEFAULT_DB_COMMAND_TIMEOUT_S, 0.1, 600
+                ),
+            ),
+            lnd=LndSettings(
+                grpc_host=r.text("LND_GRPC_HOST", DEFAULT_LND_GRPC_HOST),
+                tls_cert_path=r.path("LND_TLS_CERT_PATH"),
+                invoice_macaroon_path=r.path("LND_INVOICE_MACAROON_PATH"),
+                readonly_macaroon_path=r.path("LND_READONLY_MACAROON_PATH"),
+                pay_macaroon_path=r.path("LND_PAY_MACAROON_PATH"),
+                rpc_timeout_s=r.number("LND_RPC_TIMEOUT_S", DEFAULT_LND_RPC_TIMEOUT_S, 0.1, 600),
+            ),
+            l402=L402Settings(
+                macaroon_secret=secret or Secret(""),
+                previous_macaroon_secret=r.secret(
+                    "L402_PREVIOUS_MACAROON_SECRET", min_len=MIN_MACAROON_SECRET_LEN
+                ),
+                operator_bypass_secret=r.secret("OPERATOR_BYPASS_SECRET", min_len=16),
+                api_key=r.secret("API_KEY", min_len=16),
+                challenge_credits=r.integer(
+                    "L402_CHALLENGE_CREDITS", DEFAULT_CHALLENGE_CREDITS, 1, 1_000_000
+                ),
+                challenge_price_sat=r.integer(
+                    "L402_CHALLENGE_PRICE_SAT", DEFAULT_CHALLENGE_PRICE_SAT, 1, 10_000_000
+                ),
+                invoice_expiry_s=r.integer(
+                    "L402_INVOICE_EXPIRY_S", DEFAULT_INVOICE_EXPIRY_S, 60, 86_400
+                ),
+                token_lifetime_s=r.integer(
+                    "L402_TOKEN_LIFETIME_S", DEFAULT_TOKEN_LIFETIME_S, 60, 366 * 86_400
+                ),
+            ),
+            nostr=NostrSettings(private_key=nostr_key, relays=relays),
+        )
+        if settings.database.pool_min > settings.database.pool_max:
+            r.problem("DB_POOL_MIN must not exceed DB_POOL_MAX")
+        r.raise_if_problems()
+        return settings
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings for a command: in development, missing secrets come from the data directory."""
+    from satrank.dev_secrets import load_or_create_dev_secrets
+
+    env = dict(os.environ if environ is None else environ)
+    if env.get("SATRANK_ENV", "development").strip().lower() != "production":
+        data_dir = Path(env.get("SATRANK_DATA_DIR") or DEFAULT_DATA_DIR)
+        for name, value in load_or_create_dev_secrets(data_dir).items():
+            if not env.get(name):
+                env[name] = value
+    return Settings.from_environ(env)
+
+
+class _Reader:
+    """Reads one variable at a time with a cast and a default, collecting problems."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self._problems: list[str] = []
+
+    def problem(self, message: str) -> None:
+        self._problems.append(message)
+
+    def raise_if_problems(self) -> None:
+        if self._problems:
+            raise ConfigError(self._problems)
+
+    def _raw(self, name: str) -> str | None:
+        value = self._environ.get(name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def text(self, name: str, default: str) -> str:
+        return self._raw(name) or default
+
+    def choice(
+        self, name: str, allowed: tuple[str, ...], default: str, *, upper: bool = False
+    ) -> str:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        value = raw.upper() if upper else raw.lower()
+        if value not in allowed:
+            self.problem(f"{name} must be one of {', '.join(allowed)}")
+            return default
+        return value
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.problem(f"{name} must be a whole number between {low} and {high}")
+            return default
+        if not low <= value <= high:
+            self.problem(f"{name} must be between {low} and {high}")
+            return default
+        return value
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            self.problem(f"{name} must be a number between {low} and {high}")
+            return default
+        if not low <= value <= high:
+            self.problem(f"{name} must be between {low} and {high}")
+            return default
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self._environ.get(name)
+        if raw is None:
+            return default
+        try:
+            return parse_bool(raw)
+        except ValueError:
+            self.problem(f"{name} must be a boolean (true/false, 1/0, yes/no, on/off)")
+            return default
+
+    def path(self, name: str) -> Path | None:
+        raw = self._raw(name)
+        return Path(raw).expanduser() if raw is not None else None
+
+    def csv(self, name: str) -> tuple[str, ...]:
+        raw = self._raw(name)
+        if raw is None:
+            return ()
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+    def secret(
+        self,
+        name: str,
+        *,
+        min_len: int = 1,
+        pattern: re.Pattern[str] | None = None,
+        expected: str = "",
+    ) -> Secret | None:
+        raw = self._raw(name)
+        if raw is None:
+            return None
+        if len(raw) < min_len:
+            self.problem(f"{name} must be at least {min_len} characters long")
+            return None
+        if pattern is not None and not pattern.match(raw):
+            self.problem(f"{name} must be {expected or 'well formed'}")
+            return None
+        return Secret(raw)
+
+
+def parse_bool(raw: str) -> bool:
+    """The one boolean reading used everywhere: "false", "0", "no", "off", "" are false."""
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError("not a boolean: expected true/false, 1/0, yes/no, on/off")

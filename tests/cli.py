@@ -1,0 +1,31 @@
+"""Run the real `satrank` command in a subprocess with a controlled environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def satrank_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SATRANK_ENV"}}
+    env["SATRANK_DATA_DIR"] = str(data_dir)
+    env.update(extra)
+    return env
+
+
+def run_satrank(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "satrank", *args],
+        env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+def start_satrank(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "satrank", *args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )

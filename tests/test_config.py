@@ -1,0 +1,114 @@
+"""Unit: settings parsing, validation messages, secrets handling."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from satrank.config import ConfigError, Settings, load_settings, parse_bool
+from satrank.dev_secrets import SECRETS_FILE
+
+SECRET = "s" * 40
+
+
+def test_defaults_in_development() -> None:
+    settings = Settings.from_environ({"L402_MACAROON_SECRET": SECRET})
+    assert settings.env == "development"
+    assert settings.port == 3000
+    assert settings.crawler_metrics_port == 9091
+    assert settings.database.url is None
+    assert settings.l402.operator_bypass_secret is None
+    assert settings.l402.challenge_credits == 21
+    assert settings.nostr.relays == ()
+    assert settings.trust_proxy is False
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("false", False), ("FALSE", False), ("0", False), ("no", False), ("off", False),
+     ("", False), ("true", True), ("1", True), ("Yes", True), ("on", True)],
+    ids=lambda v: repr(v),
+)
+def test_booleans(raw: str, expected: bool) -> None:
+    assert parse_bool(raw) is expected
+    settings = Settings.from_environ({"L402_MACAROON_SECRET": SECRET, "TRUST_PROXY": raw})
+    assert settings.trust_proxy is expected
+
+
+def test_bad_boolean_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="TRUST_PROXY must be a boolean"):
+        Settings.from_environ({"L402_MACAROON_SECRET": SECRET, "TRUST_PROXY": "maybe"})
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_environ(
+            {
+                "SATRANK_ENV": "production",
+                "PORT": "http",
+                "CRAWLER_METRICS_PORT": "70000",
+                "DATABASE_URL": "mysql://x",
+                "NOSTR_RELAYS": "https://relay.example",
+            }
+        )
+    text = str(info.value)
+    assert "L402_MACAROON_SECRET is required" in text
+    assert "PORT must be a whole number" in text
+    assert "CRAWLER_METRICS_PORT must be between 0 and 65535" in text
+    assert "DATABASE_URL must be a postgresql:// URL" in text
+    assert "NOSTR_RELAYS" in text
+    assert len(info.value.problems) >= 5
+
+
+def test_production_requires_the_macaroon_secret() -> None:
+    with pytest.raises(ConfigError, match="L402_MACAROON_SECRET is required"):
+        Settings.from_environ({"SATRANK_ENV": "production"})
+    settings = Settings.from_environ({"SATRANK_ENV": "production", "L402_MACAROON_SECRET": SECRET})
+    assert settings.is_production
+
+
+def test_short_secret_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_environ({"L402_MACAROON_SECRET": "tooshort-secret-value"})
+    assert "at least 32 characters" in str(info.value)
+    assert "tooshort-secret-value" not in str(info.value)
+
+
+def test_secrets_never_show_in_repr() -> None:
+    settings = Settings.from_environ(
+        {
+            "L402_MACAROON_SECRET": SECRET,
+            "API_KEY": "k" * 32,
+            "OPERATOR_BYPASS_SECRET": "o" * 32,
+            "DATABASE_URL": "postgresql://user:hunter2hunter2@db/satrank",
+        }
+    )
+    text = repr(settings) + str(settings)
+    for value in (SECRET, "k" * 32, "o" * 32, "hunter2hunter2"):
+        assert value not in text
+    assert settings.l402.macaroon_secret.reveal() == SECRET
+
+
+def test_development_generates_secrets_once_with_mode_0600(tmp_path: Path) -> None:
+    env = {"SATRANK_DATA_DIR": str(tmp_path / "data")}
+    first = load_settings(env)
+    second = load_settings(env)
+    assert len(first.l402.macaroon_secret.reveal()) >= 32
+    assert first.l402.macaroon_secret == second.l402.macaroon_secret
+    assert first.l402.api_key == second.l402.api_key
+    mode = stat.S_IMODE((tmp_path / "data" / SECRETS_FILE).stat().st_mode)
+    assert mode == 0o600
+
+
+def test_environment_wins_over_generated_secrets(tmp_path: Path) -> None:
+    env = {"SATRANK_DATA_DIR": str(tmp_path), "L402_MACAROON_SECRET": SECRET}
+    assert load_settings(env).l402.macaroon_secret.reveal() == SECRET
+
+
+def test_production_never_generates(tmp_path: Path) -> None:
+    env = {"SATRANK_ENV": "production", "SATRANK_DATA_DIR": str(tmp_path)}
+    with pytest.raises(ConfigError):
+        load_settings(env)
+    assert not (tmp_path / SECRETS_FILE).exists()
