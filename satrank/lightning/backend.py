@@ -1,0 +1,174 @@
+"""The contract every Lightning backend fulfils, and the plain values it returns.
+
+No protobuf object leaves `lightning/`: callers get these frozen dataclasses. Amounts carry
+their unit in the name; pubkeys are lowercase 66-hex strings; hashes and preimages are raw
+32-byte values; times are unix seconds (0 = unknown, as lnd reports them).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """GetInfo: who the node is and how far it has synced."""
+
+    identity_pubkey: str
+    alias: str
+    block_height: int
+    block_hash: str
+    synced_to_chain: bool
+    synced_to_graph: bool
+    num_active_channels: int
+    num_peers: int
+    version: str
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    time_lock_delta: int
+    min_htlc_msat: int
+    max_htlc_msat: int
+    fee_base_msat: int
+    fee_rate_milli_msat: int
+    disabled: bool
+    last_update: int
+    inbound_fee_base_msat: int = 0
+    inbound_fee_rate_milli_msat: int = 0
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    pubkey: str
+    alias: str
+    color: str
+    addresses: tuple[str, ...]
+    last_update: int
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    channel_id: int
+    chan_point: str
+    node1_pub: str
+    node2_pub: str
+    capacity_sat: int
+    last_update: int
+    node1_policy: RoutingPolicy | None  # set by node1: direction node1 -> node2
+    node2_policy: RoutingPolicy | None
+
+
+@dataclass(frozen=True)
+class ChannelGraph:
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[GraphEdge, ...]
+
+
+@dataclass(frozen=True)
+class AddedInvoice:
+    payment_request: str  # BOLT11
+    payment_hash: bytes
+    add_index: int
+
+
+class InvoiceState(enum.Enum):
+    OPEN = "OPEN"
+    SETTLED = "SETTLED"
+    CANCELED = "CANCELED"
+    ACCEPTED = "ACCEPTED"
+
+
+@dataclass(frozen=True)
+class InvoiceStatus:
+    payment_hash: bytes
+    payment_request: str
+    memo: str
+    value_sat: int
+    amt_paid_sat: int
+    state: InvoiceState
+    creation_date: int
+    settle_date: int  # 0 while not settled
+    expiry_s: int
+    preimage: bytes | None  # known to the invoice's node; None only if lnd withheld it
+    add_index: int
+    settle_index: int
+
+
+@dataclass(frozen=True)
+class RouteHop:
+    channel_id: int
+    pubkey: str
+    amt_to_forward_msat: int
+    fee_msat: int
+    expiry: int
+
+
+class ProbeOutcome(enum.Enum):
+    """How a probe payment ended; values match the `probes.outcome` column."""
+
+    REACHED = "reached"  # destination answered INCORRECT_PAYMENT_DETAILS: it could be paid
+    FAILED_AT_TARGET = "failed_at_target"  # the last channel, into the destination, failed
+    FAILED_IN_ROUTE = "failed_in_route"  # an earlier hop failed: weaker evidence
+    NO_ROUTE = "no_route"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    destination: str
+    amount_sat: int
+    outcome: ProbeOutcome
+    failure_code: str | None  # lnd's Failure.FailureCode name, e.g. TEMPORARY_CHANNEL_FAILURE
+    failure_source_index: int | None  # lnd's index: 0 = us, len(hops) = destination
+    failing_channel_id: int | None
+    hops: tuple[RouteHop, ...]  # the route of the last attempt
+    fee_msat: int
+    duration_ms: int
+    attempts: int
+
+
+class PaymentStatus(enum.Enum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    IN_FLIGHT = "IN_FLIGHT"
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment_hash: bytes
+    status: PaymentStatus
+    preimage: bytes | None
+    failure_reason: str | None  # lnd's PaymentFailureReason name when FAILED
+    fee_msat: int
+    hops: tuple[RouteHop, ...]
+
+
+class LightningBackend(Protocol):
+    """What SatRank needs from a Lightning node; every call has a deadline.
+
+    Raises only `lightning.errors.LightningError` subclasses.
+    """
+
+    async def get_info(self) -> NodeStatus: ...
+
+    async def describe_graph(self) -> ChannelGraph: ...
+
+    async def add_invoice(self, amount_sat: int, memo: str, expiry_s: int) -> AddedInvoice: ...
+
+    async def lookup_invoice(self, payment_hash: bytes) -> InvoiceStatus: ...
+
+    def subscribe_invoices(self, *, add_index: int = 0,
+                           settle_index: int = 0) -> AsyncIterator[InvoiceStatus]: ...
+
+    async def send_probe(self, destination: str, amount_sat: int, *, fee_limit_sat: int,
+                         timeout_s: float) -> ProbeResult: ...
+
+    async def pay_invoice(self, payment_request: str, *, fee_limit_sat: int,
+                          timeout_s: float) -> PaymentResult: ...
+
+    async def close(self) -> None: ...
