@@ -74,6 +74,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_keygen(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    from satrank.keygen import format_operator_secrets, operator_secrets
+
+    print(format_operator_secrets(operator_secrets()), end="")
+    return 0
+
+
+def cmd_nostr_info(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.nostr.identity import describe_identity
+
+    print(describe_identity(settings.nostr), end="")
+    return 0
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     parser = argparse.ArgumentParser(
         prog="satrank",
@@ -91,12 +105,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     add("migrate", cmd_migrate, "apply pending database migrations")
     add("db-url", cmd_db_url, "print the database DSN in use (starts the embedded server)")
     add("db-stop", cmd_db_stop, "stop the embedded Postgres server")
+    add("keygen", cmd_keygen, "print fresh secrets (L402, API, operator, Nostr nsec + npub)")
+    add("nostr-info", cmd_nostr_info, "print the npub, NIP-05 and kind 10040 example of the key")
     return parser, commands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser, commands = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "keygen":  # needs no configuration: it makes one
+        return cmd_keygen(args)
     try:
         settings = load_settings()
     except ConfigError as exc:

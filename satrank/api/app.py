@@ -17,6 +17,7 @@ from satrank.api.errors import (
     handle_unexpected,
 )
 from satrank.api.health import health
+from satrank.api.nostr_json import routes as nostr_json_routes
 from satrank.api.request_id import RequestIdMiddleware
 from satrank.config import Settings
 from satrank.db.pool import create_pool
@@ -34,7 +35,10 @@ def create_app(settings: Settings, dsn: str) -> Starlette:
             await app.state.pool.close()
 
     app = Starlette(
-        routes=[Route("/api/health", health, methods=["GET"])],
+        routes=[
+            Route("/api/health", health, methods=["GET"]),
+            *nostr_json_routes,
+        ],
         middleware=[Middleware(RequestIdMiddleware)],
         exception_handlers={
             ApiError: handle_api_error,

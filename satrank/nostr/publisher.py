@@ -23,8 +23,9 @@ from typing import Any
 from satrank.config import NostrSettings
 from satrank.db import nostr_outbox as outbox
 from satrank.nostr import metrics
-from satrank.nostr.assertions import KIND_PROFILE, Profile, profile_content
+from satrank.nostr.assertions import KIND_PROFILE, profile_content
 from satrank.nostr.events import UnsignedEvent, sign_event
+from satrank.nostr.identity import profile_of
 from satrank.nostr.keys import NostrKey
 from satrank.nostr.relay import RelayClient, RelayUnavailable
 
@@ -60,15 +61,6 @@ async def run_publisher(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def profile_of(settings: NostrSettings) -> Profile:
-    return Profile(
-        name=settings.profile_name,
-        about=settings.profile_about,
-        website=settings.profile_website,
-        nip05_name=settings.nip05_name,
-    )
 
 
 def retry_delay_s(attempts: int, settings: NostrSettings) -> float:
