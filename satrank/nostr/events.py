@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +34,13 @@ class UnsignedEvent:
     content: str = ""
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _clean(text: str) -> str:
-    # Lone surrogates cannot be UTF-8 encoded; JSON.stringify would escape them instead.
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    # A Python str holds astral characters as one code point, so any surrogate is a lone one:
+    # it cannot be UTF-8 encoded (JSON.stringify would escape it instead). Use U+FFFD.
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def serialize_for_id(
