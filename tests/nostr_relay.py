@@ -59,7 +59,7 @@ max_limit: 6000
 
     def start(self) -> None:
         exe = Path(sys.executable).parent / "nostr-relay"
-        log = open(self._dir / "relay.log", "ab")  # noqa: SIM115 - closed with the process
+        log = open(self._dir / "relay.log", "ab")  # the child keeps its own copy of the fd
         self._proc = subprocess.Popen(
             [str(exe), "-c", str(self._config), "serve"],
             stdout=log, stderr=subprocess.STDOUT, cwd=self._dir, start_new_session=True,
@@ -83,12 +83,13 @@ max_limit: 6000
                 raise RuntimeError(f"nostr-relay did not start: {self.log_tail()}")
             time.sleep(0.1)
 
-    def stop(self) -> None:
+    def stop(self, *, abrupt: bool = False) -> None:
+        """SIGTERM (graceful), or SIGKILL when `abrupt`: a relay dying mid-conversation."""
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
         # gunicorn master + worker share the session we created: signal that group only.
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGKILL if abrupt else signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -110,7 +111,9 @@ def running_relay(work_dir: Path) -> Iterator[NostrRelay]:
         relay.stop()
 
 
-def fetch_with_nostr_tools(relay_url: str, nostr_filter: dict[str, object]) -> list[dict[str, object]]:
+def fetch_with_nostr_tools(
+    relay_url: str, nostr_filter: dict[str, object]
+) -> list[dict[str, object]]:
     """Events matching the filter, read and verified by npm nostr-tools (an independent client).
 
     Each item carries the event fields plus `verified` (verifyEvent) and `hashMatches`.
