@@ -249,16 +249,20 @@ async def record_relay_results(
 
 
 async def mark_delivered(
-    conn: asyncpg.Connection, outbox_ids: Sequence[int], relays: Sequence[str]
+    conn: asyncpg.Connection, outbox_ids: Sequence[int] | None, relays: Sequence[str]
 ) -> int:
-    """Set done_at on rows that every configured relay accepted or finally rejected."""
+    """Set done_at on rows that every configured relay accepted or finally rejected.
+
+    `outbox_ids` None checks every signed pending row (after the relay list changed).
+    """
     result = await conn.execute(
         """UPDATE nostr_outbox o SET done_at = now()
-           WHERE o.id = ANY($1::bigint[]) AND o.done_at IS NULL
+           WHERE ($1::bigint[] IS NULL OR o.id = ANY($1::bigint[]))
+             AND o.done_at IS NULL AND o.event IS NOT NULL
              AND (SELECT count(*) FROM nostr_relay_status r
                   WHERE r.outbox_id = o.id AND r.relay = ANY($2::text[])
                     AND r.status IN ('ok', 'rejected')) = cardinality($2::text[])""",
-        list(outbox_ids), list(relays),
+        None if outbox_ids is None else list(outbox_ids), list(relays),
     )
     return int(result.split()[-1])
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from satrank.config import NostrSettings
@@ -32,7 +34,7 @@ from satrank.nostr.relay import RelayClient, RelayUnavailable
 _log = logging.getLogger(__name__)
 
 PRUNE_AFTER_S = 7 * 86_400
-PRUNE_EVERY_S = 3600.0
+SWEEP_EVERY_S = 3600.0
 
 
 async def run_publisher(
@@ -45,15 +47,17 @@ async def run_publisher(
     key = NostrKey.parse(nostr_settings.private_key.reveal())
     _log.info("nostr publisher started for %s on %d relay(s)", key.npub,
               len(nostr_settings.relays))
-    async with pool.acquire() as conn:
-        await outbox.enqueue_event_if_changed(
-            conn, KIND_PROFILE, "", [], profile_content(profile_of(nostr_settings))
-        )
     wakes = {relay: asyncio.Event() for relay in nostr_settings.relays}
-    tasks = [asyncio.create_task(_signer_loop(pool, nostr_settings, key, wakes, stop))]
-    tasks += [
-        asyncio.create_task(_relay_loop(pool, nostr_settings, relay, wakes[relay], stop))
+    loops: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        ("signer", partial(_signer_loop, pool, nostr_settings, key, wakes, stop))
+    ]
+    loops += [
+        (relay, partial(_relay_loop, pool, nostr_settings, relay, wakes[relay], stop))
         for relay in nostr_settings.relays
+    ]
+    tasks = [
+        asyncio.create_task(_supervised(name, loop, nostr_settings.poll_interval_s, stop))
+        for name, loop in loops
     ]
     try:
         await stop.wait()
@@ -61,6 +65,20 @@ async def run_publisher(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _supervised(
+    name: str, loop: Callable[[], Awaitable[None]], pause_s: float, stop: asyncio.Event
+) -> None:
+    """Run `loop` until stop; a bug in one round is logged and the loop restarts."""
+    while not stop.is_set():
+        try:
+            await loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _log.exception("nostr publisher %s loop failed; restarting", name)
+            await _sleep_unless_stopped(stop, pause_s)
 
 
 def retry_delay_s(attempts: int, settings: NostrSettings) -> float:
@@ -96,17 +114,24 @@ async def _signer_loop(
     def sign(row: outbox.PendingEvent, created_at: int) -> dict[str, Any]:
         return sign_event(UnsignedEvent(row.kind, created_at, row.tags, row.content), key)
 
-    last_prune = 0.0
+    profile = profile_content(profile_of(settings))
+    profile_queued = False
+    last_sweep = float("-inf")
     while not stop.is_set():
         try:
             async with pool.acquire() as conn:
+                if not profile_queued:
+                    await outbox.enqueue_event_if_changed(conn, KIND_PROFILE, "", [], profile)
+                    profile_queued = True
+                if time.monotonic() - last_sweep > SWEEP_EVERY_S:
+                    # Rows finished by a relay list change, and old finished rows.
+                    await outbox.mark_delivered(conn, None, settings.relays)
+                    await outbox.prune_delivered(conn, older_than_s=PRUNE_AFTER_S)
+                    last_sweep = time.monotonic()
                 signed = await outbox.sign_pending_events(
                     conn, sign, now_unix=int(time.time()), limit=settings.publish_batch
                 )
                 lag = await outbox.fetch_outbox_lag(conn)
-                if time.monotonic() - last_prune > PRUNE_EVERY_S:
-                    await outbox.prune_delivered(conn, older_than_s=PRUNE_AFTER_S)
-                    last_prune = time.monotonic()
         except outbox.DATABASE_ERRORS as exc:
             _log.warning("nostr signer: database unavailable (%s)", type(exc).__name__)
             await _sleep_unless_stopped(stop, settings.poll_interval_s)
