@@ -136,6 +136,9 @@ async def test_first_publish_unchanged_rescore_and_replacement(
     assert latest[0]["created_at"] > by_d[changed.pubkey]["created_at"]  # type: ignore[operator]
     assert len(fetch_assertions(relay.url, key)) == 25
     assert published_count(relay.url) == before + 1
+    assert (REGISTRY.get_sample_value(
+        "satrank_nostr_last_publish_timestamp_seconds", {"relay": relay.url}) or 0) > 0
+    assert (REGISTRY.get_sample_value("satrank_nostr_events_signed_total") or 0) >= 27
 
 
 async def test_relay_down_then_up_loses_nothing(pool: asyncpg.Pool, tmp_path: Path) -> None:
