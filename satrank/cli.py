@@ -13,6 +13,7 @@ from satrank import __version__
 from satrank.config import ConfigError, Settings, load_settings
 from satrank.db.embedded import database_dsn, stop_embedded_postgres
 from satrank.db.migrations import MigrationError, migrate_dsn
+from satrank.logs import install_redaction
 
 _log = logging.getLogger("satrank")
 
@@ -107,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    install_redaction(settings)
     try:
         return commands[args.command](args, settings)
     except MigrationError as exc:
