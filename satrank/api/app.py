@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from satrank.api.access_log import AccessLogMiddleware
 from satrank.api.errors import (
     ApiError,
     handle_api_error,
@@ -39,7 +40,10 @@ def create_app(settings: Settings, dsn: str) -> Starlette:
             Route("/api/health", health, methods=["GET"]),
             *nostr_json_routes,
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(AccessLogMiddleware, log_client_ips=settings.log_client_ips),
+        ],
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,
