@@ -107,7 +107,7 @@ def test_probe_result_reads_the_last_attempt() -> None:
     dest = f"{4:066x}"
     payment = ln.Payment(
         payment_hash="00" * 32, status=ln.Payment.FAILED,
-        failure_reason=ln.PaymentFailureReason.Value(NO_ROUTE),
+        failure_reason=NO_ROUTE,
         htlcs=[
             ln.HTLCAttempt(status=ln.HTLCAttempt.FAILED, route=_route(1, 2, 3), failure=ln.Failure(
                 code=ln.Failure.TEMPORARY_CHANNEL_FAILURE, failure_source_index=1)),
@@ -125,7 +125,7 @@ def test_probe_result_reads_the_last_attempt() -> None:
 def test_probe_result_reached_has_no_failing_channel() -> None:
     payment = ln.Payment(
         payment_hash="00" * 32, status=ln.Payment.FAILED,
-        failure_reason=ln.PaymentFailureReason.Value(DETAILS),
+        failure_reason=DETAILS,
         htlcs=[ln.HTLCAttempt(status=ln.HTLCAttempt.FAILED, route=_route(5, 6),
                               failure=ln.Failure(code=ln.Failure.INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS,
                                                  failure_source_index=2))])
