@@ -125,7 +125,8 @@ class Router:
                 break
             clock_s += PATHFINDING_S
             route = None
-            if not (self._is_private_dest(spec.dest) and not spec.hinted):
+            known = 0 <= spec.dest < self.net.n_nodes
+            if known and not (self._is_private_dest(spec.dest) and not spec.hinted):
                 route = self.finder.find_route(self.node, spec.dest, spec.amount_msat,
                                                spec.final_cltv, pruned)
             if route is None or route.total_fees_msat > spec.fee_limit_msat:
@@ -170,6 +171,7 @@ class Router:
                 if payment.version == seen:
                     await payment.changed.wait()
                 seen = payment.version
+            final = payment.done.is_set()  # decided before the consumer resumes us
             yield payment
-            if payment.done.is_set():
+            if final:
                 return
