@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from satrank.config import LndSettings
+from satrank.lightning.backend import LightningBackend
 from satrank.lightning.errors import LightningError
 from satrank.lightning.lnd import LndClient, open_lnd
 
@@ -47,3 +48,7 @@ def test_open_lnd_names_the_missing_variable(tmp_path: Path, field: str, variabl
 def test_a_non_pem_certificate_is_refused() -> None:
     with pytest.raises(LightningError, match="not PEM"):
         LndClient.connect("127.0.0.1:10009", b"\x30\x82binary-der", b"mac")
+
+
+def test_lnd_client_fulfils_the_backend_protocol() -> None:
+    _: LightningBackend = LndClient.connect("127.0.0.1:10009", PEM, b"mac")
