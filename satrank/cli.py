@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -61,6 +62,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     with _dsn_of(settings) as dsn:
         report = asyncio.run(migrate_dsn(dsn))
         _log.info("schema version %s", report.current_version)
+        exit_on_sigterm()
         uvicorn.run(
             create_app(settings, dsn),
             host=settings.host,
@@ -84,6 +86,35 @@ def cmd_simnet(args: argparse.Namespace, settings: Settings) -> int:
     return run_simnet(SimnetOptions(
         listen=args.listen, customer_listen=args.customer_listen, data_dir=args.data_dir,
         graph=args.graph, generate=args.generate, seed=args.seed, time_scale=args.time_scale))
+
+
+def cmd_pay(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.lightning.errors import LightningError
+    from satrank.lightning.pay import pay_from_lnd_dir
+
+    try:
+        result = asyncio.run(pay_from_lnd_dir(
+            args.bolt11, lnd_dir=args.lnd_dir, host=args.lnd_host,
+            fee_limit_sat=args.fee_limit_sat, timeout_s=args.timeout))
+    except LightningError as exc:
+        print(f"satrank pay: {exc}", file=sys.stderr)
+        return 1
+    assert result.preimage is not None
+    print(result.preimage.hex())
+    return 0
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM unwind the stack like Ctrl-C does.
+
+    uvicorn re-raises the signal that stopped it once it has shut down; with the default
+    SIGTERM action the process would die there, before the embedded Postgres is released.
+    """
+
+    def _exit(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _exit)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
@@ -115,6 +146,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     simnet.add_argument("--seed", type=int, default=1, help="hidden state and keys")
     simnet.add_argument("--time-scale", type=float, default=1.0,
                         help="real seconds per simulated second of HTLC latency (0 = instant)")
+    pay = add("pay", cmd_pay, "pay a BOLT11 invoice through an lnd; prints the preimage hex")
+    pay.add_argument("bolt11")
+    pay.add_argument("--lnd-dir", type=Path, required=True,
+                     help="directory holding tls.cert and admin.macaroon")
+    pay.add_argument("--lnd-host", required=True, help="lnd gRPC HOST:PORT")
+    pay.add_argument("--fee-limit-sat", type=int, default=1000)
+    pay.add_argument("--timeout", type=float, default=60.0, help="seconds")
     return parser, commands
 
 

@@ -128,6 +128,8 @@ class LndClient:
 
     def __init__(self, host: str, tls_cert: bytes, macaroon: bytes, *,
                  rpc_timeout_s: float = DEFAULT_RPC_TIMEOUT_S) -> None:
+        if b"-----BEGIN CERTIFICATE-----" not in tls_cert:
+            raise LightningError("the TLS certificate is not PEM (expected lnd's tls.cert)")
         self._host = host
         self._credentials = grpc.ssl_channel_credentials(root_certificates=tls_cert)
         self._metadata = (("macaroon", macaroon.hex()),)

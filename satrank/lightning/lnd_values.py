@@ -7,6 +7,10 @@ plain attributes, test sub-message presence once per policy and build tuples dir
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from satrank.lightning import lightning_pb2 as ln
 from satrank.lightning.backend import (
     AddedInvoice,
@@ -65,9 +69,26 @@ def graph_edge(e: ln.ChannelEdge) -> GraphEdge:
     )
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building ~200k acyclic objects.
+
+    Each generation-0 collection would otherwise rescan the growing graph; measured on the
+    mainnet snapshot this halves the conversion time (bench/lightning.py).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def channel_graph(g: ln.ChannelGraph) -> ChannelGraph:
-    return ChannelGraph(nodes=tuple(map(graph_node, g.nodes)),
-                        edges=tuple(map(graph_edge, g.edges)))
+    with _gc_paused():
+        return ChannelGraph(nodes=tuple(map(graph_node, g.nodes)),
+                            edges=tuple(map(graph_edge, g.edges)))
 
 
 def node_info(r: ln.NodeInfo) -> NodeInfo:
