@@ -144,6 +144,33 @@ def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
     return verdict.exit_code
 
 
+def cmd_simnet(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.simnet.server import SimnetOptions, run_simnet
+
+    if (args.graph is None) == (args.generate is None):
+        print("satrank simnet: give exactly one of --graph FILE or --generate N", file=sys.stderr)
+        return 2
+    return run_simnet(SimnetOptions(
+        listen=args.listen, customer_listen=args.customer_listen, data_dir=args.data_dir,
+        graph=args.graph, generate=args.generate, seed=args.seed, time_scale=args.time_scale))
+
+
+def cmd_pay(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.lightning.errors import LightningError
+    from satrank.lightning.pay import pay_from_lnd_dir
+
+    try:
+        result = asyncio.run(pay_from_lnd_dir(
+            args.bolt11, lnd_dir=args.lnd_dir, host=args.lnd_host,
+            fee_limit_sat=args.fee_limit_sat, timeout_s=args.timeout))
+    except LightningError as exc:
+        print(f"satrank pay: {exc}", file=sys.stderr)
+        return 1
+    assert result.preimage is not None
+    print(result.preimage.hex())
+    return 0
+
+
 def exit_on_sigterm() -> None:
     """Make SIGTERM unwind the stack like Ctrl-C does.
 
@@ -189,6 +216,25 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
                  "exit 0 ok, 1 degraded, 2 down; asks the api, else the database")
     health.add_argument("--url", default=None, help="health URL (default from HOST and PORT)")
     health.add_argument("--timeout", type=float, default=5.0, help="seconds per check")
+    simnet = add("simnet", cmd_simnet, "run the LND-compatible network simulator (oracle and "
+                 "customer nodes over gRPC+TLS)")
+    simnet.add_argument("--listen", default="127.0.0.1:10009", help="oracle node HOST:PORT")
+    simnet.add_argument("--customer-listen", default="127.0.0.1:10010",
+                        help="customer node HOST:PORT")
+    simnet.add_argument("--data-dir", type=Path, required=True,
+                        help="receives oracle/ and customer/ (tls.cert, *.macaroon)")
+    simnet.add_argument("--graph", type=Path, help="describegraph JSON (.gz accepted)")
+    simnet.add_argument("--generate", type=int, metavar="N", help="generate a graph of N nodes")
+    simnet.add_argument("--seed", type=int, default=1, help="hidden state and keys")
+    simnet.add_argument("--time-scale", type=float, default=1.0,
+                        help="real seconds per simulated second of HTLC latency (0 = instant)")
+    pay = add("pay", cmd_pay, "pay a BOLT11 invoice through an lnd; prints the preimage hex")
+    pay.add_argument("bolt11")
+    pay.add_argument("--lnd-dir", type=Path, required=True,
+                     help="directory holding tls.cert and admin.macaroon")
+    pay.add_argument("--lnd-host", required=True, help="lnd gRPC HOST:PORT")
+    pay.add_argument("--fee-limit-sat", type=int, default=1000)
+    pay.add_argument("--timeout", type=float, default=60.0, help="seconds")
     return parser, commands
 
 
