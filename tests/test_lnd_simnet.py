@@ -271,6 +271,7 @@ async def test_probe_to_a_node_outside_the_graph_finds_no_route(simnet: SimnetHa
                                   timeout_s=PROBE_TIMEOUT_S)
     assert result.outcome is ProbeOutcome.NO_ROUTE
     assert (result.attempts, result.hops, result.failing_channel_id) == (0, (), None)
+    assert await pay.query_routes(stranger, 1_000, fee_limit_sat=PROBE_FEE_LIMIT_SAT) is None
 
 
 async def test_mainnet_graph_is_served_unchanged(simnet_mainnet: SimnetHandle) -> None:
