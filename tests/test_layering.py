@@ -16,6 +16,7 @@ ONLY_IN: dict[str, tuple[str, ...]] = {
     "starlette": ("satrank.api",),
     "uvicorn": ("satrank.cli", "satrank.api"),
     "pynostr": ("satrank.nostr",),
+    "pymacaroons": ("satrank.l402",),
     "satrank.api": ("satrank.api", "satrank.cli"),
     "satrank.crawler": ("satrank.crawler", "satrank.cli"),
 }

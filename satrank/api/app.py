@@ -24,6 +24,7 @@ from satrank.api.prices import ROUTE_PRICES
 from satrank.api.request_id import RequestIdMiddleware
 from satrank.config import Settings
 from satrank.db.pool import create_pool
+from satrank.db.tokens import TokenLedger
 from satrank.l402.mint import InvoiceIssuer
 
 
@@ -39,7 +40,8 @@ def create_app(settings: Settings, dsn: str, *,
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.pool = await create_pool(dsn, settings.database)
         lnd_issuer = None if invoice_issuer is not None else await open_invoice_issuer(settings)
-        paywall.start(app.state.pool, invoice_issuer or lnd_issuer or UnconfiguredInvoiceIssuer())
+        issuer = invoice_issuer or lnd_issuer or UnconfiguredInvoiceIssuer()
+        paywall.start(TokenLedger(app.state.pool), issuer)
         try:
             yield
         finally:

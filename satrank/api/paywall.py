@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -32,9 +31,15 @@ from satrank.api.errors import ApiError, error_response
 from satrank.api.prices import PricedRoute, PriceTable
 from satrank.api.ratelimit import RateLimiter
 from satrank.config import Settings
-from satrank.db.tokens import TokenLedger
 from satrank.l402.caveats import Refusal, RequestContext
-from satrank.l402.gate import Bypassed, ChallengeNeeded, Granted, PaywallGate, Throttled
+from satrank.l402.gate import (
+    Bypassed,
+    ChallengeNeeded,
+    CreditLedger,
+    Granted,
+    PaywallGate,
+    Throttled,
+)
 from satrank.l402.headers import build_challenge
 from satrank.l402.identifier import TOKEN_ID_SIZE
 from satrank.l402.mint import Challenge, InvoiceIssuer, InvoiceUnavailable, mint_challenge
@@ -64,7 +69,7 @@ def _iso(unix: int) -> str:
 
 class Paywall:
     """What the middleware and the deposit routes share. `start` runs in the lifespan,
-    once the database pool and the invoice issuer exist."""
+    once the ledger (database pool) and the invoice issuer exist."""
 
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
@@ -76,7 +81,7 @@ class Paywall:
         self._gate: PaywallGate | None = None
         self._issuer: InvoiceIssuer | None = None
 
-    def start(self, pool: asyncpg.Pool, issuer: InvoiceIssuer) -> None:
+    def start(self, ledger: CreditLedger, issuer: InvoiceIssuer) -> None:
         l402 = self.settings.l402
         keys = [l402.macaroon_secret.reveal().encode()]
         if l402.previous_macaroon_secret is not None:
@@ -84,7 +89,7 @@ class Paywall:
         operator = l402.operator_bypass_secret
         self._gate = PaywallGate(
             secrets=keys,
-            ledger=TokenLedger(pool),
+            ledger=ledger,
             operator_secret=operator.reveal().encode() if operator else None,
             token_limiter=lambda token_id: self.token_limiter.acquire(token_id.hex(),
                                                                       self.clock()),
