@@ -19,10 +19,16 @@ from dataclasses import dataclass
 
 import asyncpg
 
+# The initplan makes this statement's own commit asynchronous (SET LOCAL, in-statement):
+# the commit no longer waits for the WAL flush, which capped paid requests at
+# pool size / fsync latency. The trade-off: a Postgres crash may forget the last few
+# hundred ms of debits (clients keep those credits); it never grants unpaid requests,
+# and the row lock and condition still make concurrent debits exact.
 _DEBIT = """
 UPDATE l402_tokens
    SET credits_used = credits_used + $2, last_used_at = now()
  WHERE token_id = $1 AND credits_used + $2 <= LEAST(credits_total, $3)
+   AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
 RETURNING LEAST(credits_total, $3) - credits_used
 """
 

@@ -8,6 +8,7 @@ Only the api middleware turns a decision into a response; every refusal here car
 from __future__ import annotations
 
 import hmac
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,7 +20,18 @@ from satrank.l402.headers import (
     is_l402_authorization,
     parse_authorization,
 )
-from satrank.l402.verify import VerificationFailed, VerifiedToken, verify_credential
+from satrank.l402.verify import (
+    AuthenticToken,
+    VerificationFailed,
+    VerifiedToken,
+    authenticate_credential,
+    check_caveats,
+)
+
+# Authenticated credentials kept so a token's next request skips decoding and HMACs
+# (about 0.14 ms of CPU). Only credentials that passed signature AND preimage checks get
+# in, so forged input cannot fill it; caveats (time, route) are re-checked every time.
+AUTH_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,7 @@ class PaywallGate:
         self._ledger = ledger
         self._operator_secret = operator_secret or None
         self._token_limiter = token_limiter
+        self._authenticated: OrderedDict[Credential, AuthenticToken] = OrderedDict()
 
     def is_operator(self, operator_token: str | None) -> bool:
         """Constant-time check of X-Operator-Token; always False when bypass is disabled."""
@@ -99,7 +112,7 @@ class PaywallGate:
         if isinstance(credential, Refusal):
             return ChallengeNeeded(credential)
         try:
-            token = verify_credential(credential, secrets=self._secrets, ctx=ctx)
+            token = check_caveats(self._authenticate(credential), ctx)
         except VerificationFailed as exc:
             return ChallengeNeeded(exc.refusal)
         if cost > token.terms.credits:
@@ -108,6 +121,17 @@ class PaywallGate:
         if wait_s > 0:
             return Throttled(wait_s)
         return await self._debit(token, cost)
+
+    def _authenticate(self, credential: Credential) -> AuthenticToken:
+        token = self._authenticated.get(credential)
+        if token is not None:
+            self._authenticated.move_to_end(credential)
+            return token
+        token = authenticate_credential(credential, secrets=self._secrets)
+        self._authenticated[credential] = token
+        if len(self._authenticated) > AUTH_CACHE_SIZE:
+            self._authenticated.popitem(last=False)
+        return token
 
     async def _debit(self, token: VerifiedToken, cost: int) -> Decision:
         left = await self._ledger.debit(

@@ -33,6 +33,15 @@ class VerificationFailed(Exception):
 
 
 @dataclass(frozen=True)
+class AuthenticToken:
+    """A macaroon we minted, with its signature and preimage checked; caveats not yet."""
+
+    token_id: bytes
+    payment_hash: bytes
+    caveats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class VerifiedToken:
     token_id: bytes
     payment_hash: bytes
@@ -81,11 +90,10 @@ def _accept_any(_caveat: Any) -> bool:
     return True
 
 
-def verify_credential(
-    credential: Credential, *, secrets: Sequence[bytes], ctx: RequestContext
-) -> VerifiedToken:
-    """The verified token of `credential`, or VerificationFailed(INVALID | EXPIRED).
+def authenticate_credential(credential: Credential, *, secrets: Sequence[bytes]) -> AuthenticToken:
+    """Everything but the caveats (which depend on time and route); VerificationFailed else.
 
+    The result depends only on the credential and the secrets, so callers may cache it.
     Only the first macaroon counts: we never mint third-party caveats, so discharge
     macaroons after it can grant nothing and are ignored.
     """
@@ -101,8 +109,19 @@ def verify_credential(
     if not any(_has_valid_signature(macaroon, derive_root_key(s, identifier.token_id))
                for s in secrets):
         raise _invalid("signature does not match")
+    return AuthenticToken(identifier.token_id, identifier.payment_hash, tuple(texts))
+
+
+def check_caveats(token: AuthenticToken, ctx: RequestContext) -> VerifiedToken:
     try:
-        terms = evaluate_caveats(texts, ctx)
+        terms = evaluate_caveats(token.caveats, ctx)
     except CaveatFailed as exc:
         raise VerificationFailed(exc.refusal, str(exc)) from exc
-    return VerifiedToken(identifier.token_id, identifier.payment_hash, terms)
+    return VerifiedToken(token.token_id, token.payment_hash, terms)
+
+
+def verify_credential(
+    credential: Credential, *, secrets: Sequence[bytes], ctx: RequestContext
+) -> VerifiedToken:
+    """The verified token of `credential`, or VerificationFailed(INVALID | EXPIRED)."""
+    return check_caveats(authenticate_credential(credential, secrets=secrets), ctx)
