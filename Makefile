@@ -20,5 +20,9 @@ check: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy satrank
 
-test: check
+tests/interop/node_modules: tests/interop/package.json tests/interop/package-lock.json
+	cd tests/interop && npm ci --no-audit --no-fund
+	touch $@
+
+test: check tests/interop/node_modules
 	$(BIN)/pytest -q

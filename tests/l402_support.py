@@ -35,6 +35,9 @@ BASE_ENV = {
 }
 
 
+_HEX_TO_BECH32 = str.maketrans("0123456789abcdef", "qpzry9x8gf2tvdw0")
+
+
 class PreimageIssuer:
     def __init__(self) -> None:
         self._preimages: dict[str, bytes] = {}
@@ -47,7 +50,9 @@ class PreimageIssuer:
             raise InvoiceUnavailable("node down")
         preimage = secrets.token_bytes(32)
         payment_hash = hashlib.sha256(preimage).digest()
-        invoice = f"lnbcrt{amount_sat}0n1test{payment_hash.hex()}"
+        # BOLT11-shaped (clients read the amount from the human-readable part), not signed
+        data = payment_hash.hex().translate(_HEX_TO_BECH32)
+        invoice = f"lnbcrt{amount_sat * 10}n1{data}"
         self._preimages[invoice] = preimage
         return IssuedInvoice(invoice, payment_hash)
 
@@ -74,10 +79,22 @@ async def free_ping(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
+def pay_route(issuer: PreimageIssuer) -> Route:
+    """`POST /test/pay {"invoice"}` -> {"preimage"}: lets out-of-process clients (node
+    scripts) pay the test double's invoices. Only in test apps."""
+
+    async def pay(request: Request) -> JSONResponse:
+        invoice = (await request.json())["invoice"]
+        return JSONResponse({"preimage": issuer.pay(invoice).hex()})
+
+    return Route("/test/pay", pay, methods=["POST"])
+
+
 def paid_app(dsn: str, issuer: PreimageIssuer, settings: Settings) -> Starlette:
     app = create_app(settings, dsn, invoice_issuer=issuer)
     app.router.routes.append(Route("/api/profile/{id}", paid_profile, methods=["GET"]))
     app.router.routes.append(Route("/api/ping", free_ping, methods=["GET"]))
+    app.router.routes.append(pay_route(issuer))
     return app
 
 
