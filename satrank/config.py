@@ -29,6 +29,10 @@ DEFAULT_CHALLENGE_CREDITS = 21
 DEFAULT_CHALLENGE_PRICE_SAT = 1
 DEFAULT_INVOICE_EXPIRY_S = 600
 DEFAULT_TOKEN_LIFETIME_S = 30 * 24 * 3600
+DEFAULT_CHALLENGE_RATE_PER_MIN = 30.0
+DEFAULT_CHALLENGE_BURST = 10
+DEFAULT_TOKEN_RATE_PER_S = 20.0
+DEFAULT_TOKEN_BURST = 40
 MIN_MACAROON_SECRET_LEN = 32
 DEFAULT_NOSTR_PROFILE_NAME = "SatRank"
 DEFAULT_NOSTR_PROFILE_ABOUT = (
@@ -104,6 +108,11 @@ class L402Settings:
     challenge_price_sat: int = DEFAULT_CHALLENGE_PRICE_SAT
     invoice_expiry_s: int = DEFAULT_INVOICE_EXPIRY_S
     token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S
+    # each challenge mints an LND invoice: limited per client IP; paid use per token
+    challenge_rate_per_min: float = DEFAULT_CHALLENGE_RATE_PER_MIN
+    challenge_burst: int = DEFAULT_CHALLENGE_BURST
+    token_rate_per_s: float = DEFAULT_TOKEN_RATE_PER_S
+    token_burst: int = DEFAULT_TOKEN_BURST
 
 
 @dataclass(frozen=True)
@@ -217,6 +226,16 @@ class Settings:
                 token_lifetime_s=r.integer(
                     "L402_TOKEN_LIFETIME_S", DEFAULT_TOKEN_LIFETIME_S, 60, 366 * 86_400
                 ),
+                challenge_rate_per_min=r.number(
+                    "L402_CHALLENGE_RATE_PER_MIN", DEFAULT_CHALLENGE_RATE_PER_MIN, 0.1, 1e6
+                ),
+                challenge_burst=r.integer(
+                    "L402_CHALLENGE_BURST", DEFAULT_CHALLENGE_BURST, 1, 10**6
+                ),
+                token_rate_per_s=r.number(
+                    "L402_TOKEN_RATE_PER_S", DEFAULT_TOKEN_RATE_PER_S, 0.01, 1e6
+                ),
+                token_burst=r.integer("L402_TOKEN_BURST", DEFAULT_TOKEN_BURST, 1, 10**6),
             ),
             nostr=NostrSettings(
                 private_key=nostr_key,

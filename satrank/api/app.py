@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from satrank.api.access_log import AccessLogMiddleware
+from satrank.api.deposit import routes as deposit_routes
 from satrank.api.errors import (
     ApiError,
     handle_api_error,
@@ -18,31 +19,48 @@ from satrank.api.errors import (
     handle_unexpected,
 )
 from satrank.api.health import health
+from satrank.api.invoices import UnconfiguredInvoiceIssuer, open_invoice_issuer
 from satrank.api.nostr_json import routes as nostr_json_routes
+from satrank.api.paywall import L402Middleware, Paywall
+from satrank.api.prices import ROUTE_PRICES
 from satrank.api.request_id import RequestIdMiddleware
 from satrank.config import Settings
 from satrank.db.pool import create_pool
+from satrank.db.tokens import TokenLedger
+from satrank.l402.mint import InvoiceIssuer
 
 
-def create_app(settings: Settings, dsn: str) -> Starlette:
-    """The Starlette app; its lifespan opens the database pool and closes it on shutdown."""
+def create_app(settings: Settings, dsn: str, *,
+               invoice_issuer: InvoiceIssuer | None = None) -> Starlette:
+    """The Starlette app; its lifespan opens the database pool and closes it on shutdown.
+
+    Invoices come from `invoice_issuer`, or from LND's invoice macaroon when None.
+    """
+    paywall = Paywall(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.pool = await create_pool(dsn, settings.database)
+        lnd_issuer = None if invoice_issuer is not None else await open_invoice_issuer(settings)
+        issuer = invoice_issuer or lnd_issuer or UnconfiguredInvoiceIssuer()
+        paywall.start(TokenLedger(app.state.pool), issuer)
         try:
             yield
         finally:
+            if lnd_issuer is not None:
+                await lnd_issuer.close()
             await app.state.pool.close()
 
     app = Starlette(
         routes=[
             Route("/api/health", health, methods=["GET"]),
+            *deposit_routes,
             *nostr_json_routes,
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware, log_client_ips=settings.log_client_ips),
+            Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES),
         ],
         exception_handlers={
             ApiError: handle_api_error,
@@ -52,4 +70,5 @@ def create_app(settings: Settings, dsn: str) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.paywall = paywall
     return app
