@@ -17,7 +17,7 @@ ONLY_IN: dict[str, tuple[str, ...]] = {
     "uvicorn": ("satrank.cli", "satrank.api"),
     "pynostr": ("satrank.nostr",),
     "websockets": ("satrank.nostr",),
-    "pymacaroons": ("satrank.l402",),
+    "pymacaroons": ("satrank.l402", "satrank.simnet"),  # simnet mints lnd's own macaroons
     "satrank.api": ("satrank.api", "satrank.cli"),
     "satrank.crawler": ("satrank.crawler", "satrank.cli"),
     "satrank.simnet": ("satrank.simnet", "satrank.cli"),

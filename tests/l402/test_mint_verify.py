@@ -89,9 +89,9 @@ def test_previous_secret_still_verifies_during_rotation() -> None:
 
 
 def _flip_signature(m: Macaroon) -> None:
-    sig = bytearray(m.signature_bytes)
+    sig = bytearray(bytes.fromhex(m.signature))  # pymacaroons keeps the signature as hex
     sig[0] ^= 1
-    m.signature = bytes(sig)
+    m.signature = sig.hex()
 
 
 def _tamper_credits(m: Macaroon) -> None:
