@@ -2,28 +2,56 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
 
+from satrank.api import (
+    agents,
+    docs,
+    health,
+    metrics,
+    openapi,
+    probe,
+    profile,
+    reports,
+    stats,
+    verdicts,
+)
 from satrank.api.errors import (
     ApiError,
     handle_api_error,
     handle_http_exception,
     handle_unexpected,
 )
-from satrank.api.health import health
+from satrank.api.guards import BodyGuardMiddleware
+from satrank.api.leaderboard import LeaderboardCache
+from satrank.api.lightning_services import ApiLightning
+from satrank.api.metrics import MetricsMiddleware
+from satrank.api.reports import TokenChecker
 from satrank.api.request_id import RequestIdMiddleware
 from satrank.config import Settings
 from satrank.db.pool import create_pool
+from satrank.db.reports import ReportLimits
 
 
-def create_app(settings: Settings, dsn: str) -> Starlette:
-    """The Starlette app; its lifespan opens the database pool and closes it on shutdown."""
+def create_app(
+    settings: Settings,
+    dsn: str,
+    *,
+    lightning: ApiLightning | None = None,
+    report_token_checker: TokenChecker | None = None,
+) -> Starlette:
+    """The Starlette app; its lifespan opens the database pool and closes it on shutdown.
+
+    `lightning`: the backends this process may use (health GetInfo, /api/probe); the
+    caller owns and closes them. `report_token_checker`: how POST /api/report recognises
+    a valid L402 token without debiting it (None: only preimage-verified reports).
+    """
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -34,8 +62,23 @@ def create_app(settings: Settings, dsn: str) -> Starlette:
             await app.state.pool.close()
 
     app = Starlette(
-        routes=[Route("/api/health", health, methods=["GET"])],
-        middleware=[Middleware(RequestIdMiddleware)],
+        routes=[
+            *health.routes,
+            *stats.routes,
+            *agents.routes,
+            *profile.routes,
+            *verdicts.routes,
+            *probe.routes,
+            *reports.routes,
+            *openapi.routes,
+            *docs.routes,
+            *metrics.routes,
+        ],
+        middleware=[
+            Middleware(MetricsMiddleware),
+            Middleware(RequestIdMiddleware),
+            Middleware(BodyGuardMiddleware),
+        ],
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,
@@ -44,4 +87,9 @@ def create_app(settings: Settings, dsn: str) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.lightning = lightning or ApiLightning()
+    app.state.report_token_checker = report_token_checker
+    app.state.report_limits = ReportLimits()
+    app.state.leaderboard = LeaderboardCache()
+    app.state.probe_slots = asyncio.Semaphore(probe.PROBE_SLOTS)
     return app
