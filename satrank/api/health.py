@@ -24,7 +24,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -33,6 +32,7 @@ from satrank import __version__
 from satrank.api.lightning_services import ApiLightning
 from satrank.db.health import Freshness, check_database, fetch_freshness
 from satrank.db.migrations import latest_version, load_migrations
+from satrank.db.pool import Pool
 from satrank.lightning.errors import LightningError
 
 GRAPH_STALE_S = 2 * 3600
@@ -112,7 +112,7 @@ def _freshness_checks(f: Freshness, nostr_enabled: bool) -> tuple[dict[str, Any]
 
 async def health(request: Request) -> JSONResponse:
     settings = request.app.state.settings
-    pool: asyncpg.Pool = request.app.state.pool
+    pool: Pool = request.app.state.pool
     expected = latest_version(load_migrations())
     db = await check_database(pool)
     down: list[str] = []
@@ -126,9 +126,8 @@ async def health(request: Request) -> JSONResponse:
     }}
     degraded: list[str] = []
     if not down:
-        try:
-            fresh = await fetch_freshness(pool)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        fresh = await fetch_freshness(pool)
+        if fresh is None:
             down.append("database query failed")
         else:
             more, degraded = _freshness_checks(fresh, bool(settings.nostr.relays))

@@ -10,10 +10,9 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-import asyncpg
-
 from satrank.api.render import dumps, leaderboard_item
 from satrank.db.agents import SortAxis, fetch_leaderboard, scores_version
+from satrank.db.pool import Pool
 
 MAX_PAGES = 512
 
@@ -25,7 +24,7 @@ class LeaderboardCache:
         self._checked_at = float("-inf")
         self._pages: dict[tuple[SortAxis, int, int], bytes] = {}
 
-    async def _current_version(self, pool: asyncpg.Pool) -> datetime | None:
+    async def _current_version(self, pool: Pool) -> datetime | None:
         now = time.monotonic()
         if now - self._checked_at >= self.check_interval_s:
             version = await scores_version(pool)
@@ -35,7 +34,7 @@ class LeaderboardCache:
                 self._pages.clear()
         return self._version
 
-    async def page(self, pool: asyncpg.Pool, sort: SortAxis, limit: int, offset: int) -> bytes:
+    async def page(self, pool: Pool, sort: SortAxis, limit: int, offset: int) -> bytes:
         """The response body of one leaderboard page."""
         await self._current_version(pool)
         key = (sort, limit, offset)

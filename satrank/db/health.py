@@ -39,10 +39,13 @@ class Freshness:
     now: datetime
 
 
-async def fetch_freshness(pool: asyncpg.Pool, *, timeout_s: float = 2.0) -> Freshness:
-    """One statement over indexed columns: graph age, scoring age, probe rate, outbox lag."""
-    async with pool.acquire(timeout=timeout_s) as conn:
-        row = await conn.fetchrow(
+async def fetch_freshness(pool: asyncpg.Pool, *, timeout_s: float = 2.0) -> Freshness | None:
+    """One statement over indexed columns: graph age, scoring age, probe rate, outbox lag.
+
+    None when the database did not answer."""
+    try:
+        async with pool.acquire(timeout=timeout_s) as conn:
+            row = await conn.fetchrow(
             """SELECT (SELECT max(finished_at) FROM graph_syncs) AS graph_synced_at,
                       (SELECT max(computed_at) FROM scores) AS scores_computed_at,
                       (SELECT count(*) FROM probes
@@ -51,8 +54,10 @@ async def fetch_freshness(pool: asyncpg.Pool, *, timeout_s: float = 2.0) -> Fres
                       (SELECT min(created_at) FROM nostr_outbox
                          WHERE done_at IS NULL) AS oldest_pending,
                       now() AS now""",
-            timeout=timeout_s,
-        )
+                timeout=timeout_s,
+            )
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return None
     assert row is not None
     return Freshness(
         graph_synced_at=row["graph_synced_at"],
