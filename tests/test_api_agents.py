@@ -109,13 +109,16 @@ def test_leaderboard_cache_follows_new_scores(db_dsn: str) -> None:
         await conn.close()
 
     app = create_app(SETTINGS, db_dsn)
-    app.state.leaderboard.check_interval_s = 0.0
+    app.state.data_version.check_interval_s = 0.0
     with live_server(app) as url:
         before = httpx.get(f"{url}/api/agents/top", timeout=10).json()["data"][0]
+        assert httpx.get(f"{url}/api/agent/{pks[4]}", timeout=10).json()["data"]["rank"] == 50
         asyncio.run(bump())
         after = httpx.get(f"{url}/api/agents/top", timeout=10).json()["data"][0]
+        summary = httpx.get(f"{url}/api/agent/{pks[4]}", timeout=10).json()["data"]
     assert before["publicKey"] == pks[0]
     assert after["publicKey"] == pks[4]
+    assert summary["rank"] == 100
 
 
 def test_alias_search(api: tuple[httpx.Client, list[str]]) -> None:

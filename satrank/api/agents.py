@@ -11,7 +11,7 @@ from starlette.routing import Route
 from satrank.api.body import query_int
 from satrank.api.errors import ApiError
 from satrank.api.ids import parse_node_id
-from satrank.api.leaderboard import LeaderboardCache
+from satrank.api.leaderboard import AgentCache, LeaderboardCache
 from satrank.api.render import (
     agent_block,
     bayesian_block,
@@ -20,7 +20,7 @@ from satrank.api.render import (
     leaderboard_item,
     verdict_block,
 )
-from satrank.db.agents import SORT_AXES, AgentSummary, SortAxis, fetch_agent, search_agents
+from satrank.db.agents import SORT_AXES, AgentSummary, SortAxis, search_agents
 
 VERDICT_MAX_AGE_S = 30
 MAX_OFFSET = 10_000
@@ -29,7 +29,8 @@ MAX_ALIAS_LEN = 64
 
 async def _agent_or_404(request: Request) -> AgentSummary:
     kind, value = parse_node_id(request.path_params["id"])
-    agent = await fetch_agent(request.app.state.pool, kind, value)
+    cache: AgentCache = request.app.state.agent_cache
+    agent = await cache.get(request.app.state.pool, kind, value)
     if agent is None:
         raise ApiError(404, "NOT_FOUND", "no node with this id in the graph",
                        details={"resource": "agent"})

@@ -29,7 +29,7 @@ from satrank.api.errors import (
     handle_unexpected,
 )
 from satrank.api.guards import BodyGuardMiddleware
-from satrank.api.leaderboard import LeaderboardCache
+from satrank.api.leaderboard import AgentCache, DataVersion, LeaderboardCache
 from satrank.api.lightning_services import ApiLightning
 from satrank.api.metrics import MetricsMiddleware
 from satrank.api.reports import TokenChecker
@@ -90,6 +90,8 @@ def create_app(
     app.state.lightning = lightning or ApiLightning()
     app.state.report_token_checker = report_token_checker
     app.state.report_limits = ReportLimits()
-    app.state.leaderboard = LeaderboardCache()
+    app.state.data_version = DataVersion()
+    app.state.leaderboard = LeaderboardCache(app.state.data_version)
+    app.state.agent_cache = AgentCache(app.state.data_version)
     app.state.probe_slots = asyncio.Semaphore(probe.PROBE_SLOTS)
     return app

@@ -100,10 +100,6 @@ async def fetch_agents(
     return [_summary(r) for r in rows]
 
 
-async def scores_version(pool: asyncpg.Pool) -> datetime | None:
-    """When the newest score was computed (None before the first scoring run)."""
-    value: datetime | None = await pool.fetchval("SELECT max(computed_at) FROM scores")
-    return value
 
 
 async def fetch_leaderboard(
@@ -151,3 +147,12 @@ async def search_agents(pool: asyncpg.Pool, alias: str, limit: int) -> list[Agen
         limit,
     )
     return [_summary(r) for r in rows]
+
+
+async def data_version(pool: asyncpg.Pool) -> tuple[datetime | None, datetime | None]:
+    """(newest score computation, newest graph sync): what the agent routes' data depends on."""
+    row = await pool.fetchrow(
+        """SELECT (SELECT max(computed_at) FROM scores) AS scored,
+                  (SELECT max(finished_at) FROM graph_syncs) AS synced""")
+    assert row is not None
+    return row["scored"], row["synced"]

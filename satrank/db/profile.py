@@ -51,11 +51,14 @@ _PROFILE_SQL = f"""
 WITH node AS (
     SELECT * FROM nodes WHERE {{where}}
 ), chans AS (
-    SELECT c.channel_id, c.capacity_sat, c.block_height,
-           CASE WHEN c.node1_pub = node.pubkey THEN c.node2_pub ELSE c.node1_pub END AS peer,
-           CASE WHEN c.node1_pub = node.pubkey THEN 0 ELSE 1 END AS own_direction
-    FROM node JOIN channels c
-      ON c.is_open AND (c.node1_pub = node.pubkey OR c.node2_pub = node.pubkey)
+    -- two index scans (channels_node1_idx, channels_node2_idx), not one OR over the table
+    SELECT c.channel_id, c.capacity_sat, c.block_height, c.node2_pub AS peer,
+           0 AS own_direction
+    FROM node JOIN channels c ON c.is_open AND c.node1_pub = node.pubkey
+    UNION ALL
+    SELECT c.channel_id, c.capacity_sat, c.block_height, c.node1_pub AS peer,
+           1 AS own_direction
+    FROM node JOIN channels c ON c.is_open AND c.node2_pub = node.pubkey
 ), outbound AS (
     SELECT p.* FROM chans JOIN channel_policies p
       ON p.channel_id = chans.channel_id AND p.direction = chans.own_direction
