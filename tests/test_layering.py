@@ -16,14 +16,17 @@ ONLY_IN: dict[str, tuple[str, ...]] = {
     "starlette": ("satrank.api",),
     "uvicorn": ("satrank.cli", "satrank.api"),
     "pynostr": ("satrank.nostr",),
+    "websockets": ("satrank.nostr",),
     "satrank.api": ("satrank.api", "satrank.cli"),
     "satrank.crawler": ("satrank.crawler", "satrank.cli"),
+    "satrank.simnet": ("satrank.simnet", "satrank.cli"),
 }
 # package -> satrank packages it must never import
 NEVER: dict[str, tuple[str, ...]] = {
     "satrank.scoring": ("satrank.db", "satrank.lightning", "satrank.api", "satrank.crawler",
                         "satrank.nostr", "satrank.l402", "satrank.simnet"),
     "satrank.l402": ("satrank.lightning", "satrank.api", "satrank.crawler"),
+    "satrank.nostr": ("satrank.lightning", "satrank.api", "satrank.crawler", "satrank.scoring"),
 }
 _GENERATED = ("_pb2.py", "_pb2_grpc.py")
 

@@ -22,6 +22,7 @@ from satrank.api import (
     stats,
     verdicts,
 )
+from satrank.api.access_log import AccessLogMiddleware
 from satrank.api.errors import (
     ApiError,
     handle_api_error,
@@ -32,6 +33,7 @@ from satrank.api.guards import BodyGuardMiddleware
 from satrank.api.leaderboard import AgentCache, DataVersion, LeaderboardCache
 from satrank.api.lightning_services import ApiLightning
 from satrank.api.metrics import MetricsMiddleware
+from satrank.api.nostr_json import routes as nostr_json_routes
 from satrank.api.reports import TokenChecker
 from satrank.api.request_id import RequestIdMiddleware
 from satrank.config import Settings
@@ -73,10 +75,12 @@ def create_app(
             *openapi.routes,
             *docs.routes,
             *metrics.routes,
+            *nostr_json_routes,
         ],
         middleware=[
             Middleware(MetricsMiddleware),
             Middleware(RequestIdMiddleware),
+            Middleware(AccessLogMiddleware, log_client_ips=settings.log_client_ips),
             Middleware(BodyGuardMiddleware),
         ],
         exception_handlers={

@@ -19,13 +19,21 @@ from satrank.api.errors import ApiError
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
+def is_json_media_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json"))
+
+
 def invalid_field(field: str, expected: str) -> ApiError:
     return ApiError(422, "VALIDATION_ERROR", f"{field} must be {expected}",
                     details={"field": field})
 
 
 async def json_object(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
-    """The body as a JSON object whose keys are all in `allowed`."""
+    """The body as a JSON object whose keys are all in `allowed` (415 unless sent as JSON)."""
+    if not is_json_media_type(request.headers.get("content-type", "")):
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
     raw = await request.body()
     try:
         body = json.loads(raw)

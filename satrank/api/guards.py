@@ -1,8 +1,9 @@
-"""Pure ASGI guard in front of every route: JSON content type and a body size limit.
+"""Pure ASGI guard in front of every route: a request body size limit.
 
-Requests with a body method (POST, PUT, PATCH) must say `Content-Type: application/json`
-(415 otherwise). Bodies larger than the limit are refused with 413, from Content-Length
-when it is sent and while streaming otherwise, so an oversized body is never buffered.
+Bodies larger than the limit are refused with 413, from Content-Length when it is sent
+and while streaming otherwise, so an oversized body is never buffered. The JSON
+content-type check (415) is made where a body is read (`api/body.json_object`), after
+routing, so a POST to a GET-only route still answers 405.
 """
 
 from __future__ import annotations
@@ -19,13 +20,6 @@ class BodyTooLarge(Exception):
     pass
 
 
-def _is_json(content_type: bytes) -> bool:
-    media = content_type.split(b";", 1)[0].strip().lower()
-    return media == b"application/json" or (
-        media.startswith(b"application/") and media.endswith(b"+json")
-    )
-
-
 class BodyGuardMiddleware:
     def __init__(self, app: ASGIApp, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self.app = app
@@ -36,10 +30,6 @@ class BodyGuardMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        if not _is_json(headers.get(b"content-type", b"")):
-            await send_error(scope, send, 415, "UNSUPPORTED_MEDIA_TYPE",
-                             "Content-Type must be application/json")
-            return
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit()
                                      or int(declared) > self.max_body_bytes):

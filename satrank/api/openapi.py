@@ -125,6 +125,13 @@ def _paths() -> dict[str, Any]:
                                  "responses": {"200": {"description": "JavaScript", "content": {
                                      "text/javascript": {"schema": {"type": "string"}}}},
                                      **_err()}}},
+        "/.well-known/nostr.json": {"get": {
+            "summary": "NIP-05 for the oracle's Nostr key", "operationId": "nostrJson",
+            "parameters": [{"name": "name", "in": q, "schema": {"type": "string"}}],
+            "responses": {"200": _ok({"type": "object", "properties": {
+                "names": {"type": "object", "additionalProperties": s.HEX64},
+                "relays": {"type": "object"}}, "required": ["names", "relays"]}),
+                **_err("404")}}},
         "/metrics": {"get": {"summary": "Prometheus metrics (loopback or X-API-Key)",
                              "operationId": "metrics", "security": [{}, {"apiKey": []}],
                              "responses": {"200": {"description": "Prometheus text", "content": {
