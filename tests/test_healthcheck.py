@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
 from satrank.api.app import create_app
 from satrank.config import Settings
+from tests.api_seed import seed
 from tests.cli import run_satrank, satrank_env
 from tests.live_server import live_server
 
@@ -21,6 +23,7 @@ def _closed_port_url() -> str:
 
 
 def test_ok_when_the_api_says_ok(tmp_path: Path, db_dsn: str) -> None:
+    asyncio.run(seed(db_dsn))  # fresh crawler rows: /api/health says ok, not degraded
     with live_server(create_app(SETTINGS, db_dsn)) as base:
         result = run_satrank("healthcheck", "--url", f"{base}/api/health",
                              env=satrank_env(tmp_path, DATABASE_URL=db_dsn))

@@ -7,6 +7,7 @@ overwritten so a client cannot choose the address the api sees.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import ssl
@@ -19,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from satrank.api.app import create_app
 from satrank.config import Settings
+from tests.api_seed import seed
 from tests.live_server import live_server
 from tests.nginx_fixture import NginxHandle, running_nginx
 
@@ -44,6 +46,7 @@ def with_echo(app: object) -> object:
 
 @pytest.fixture
 def proxied(tmp_path: Path, db_dsn: str) -> Iterator[tuple[NginxHandle, httpx.Client]]:
+    asyncio.run(seed(db_dsn))  # fresh crawler rows: /api/health says ok, not degraded
     app = with_echo(create_app(SETTINGS, db_dsn))
     with live_server(app) as base:  # type: ignore[arg-type]
         upstream_port = int(base.rsplit(":", 1)[1])

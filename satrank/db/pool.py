@@ -20,3 +20,7 @@ async def create_pool(dsn: str, settings: DatabaseSettings) -> asyncpg.Pool:
     )
     assert pool is not None
     return pool
+
+
+# The pool type for modules outside db/ (only db/ imports asyncpg).
+Pool = asyncpg.Pool
