@@ -60,7 +60,7 @@ def create_app(
     `lightning`: the backends this process may use (health GetInfo, /api/probe); the
     caller owns and closes them; None: opened from the LND settings at startup.
     `report_token_checker`: how POST /api/report recognises
-    a valid L402 token without debiting it (None: only preimage-verified reports).
+    a valid L402 token without debiting it (None: the paywall's verifier).
     Invoices for 402 challenges come from `invoice_issuer`, or from LND's invoice
     macaroon when None.
     """
@@ -115,7 +115,7 @@ def create_app(
     app.state.settings = settings
     app.state.paywall = paywall
     app.state.lightning = lightning or ApiLightning()  # replaced at startup (lifespan)
-    app.state.report_token_checker = report_token_checker
+    app.state.report_token_checker = report_token_checker or paywall.valid_token_id
     app.state.report_limits = ReportLimits()
     app.state.data_version = DataVersion()
     app.state.leaderboard = LeaderboardCache(app.state.data_version)

@@ -60,10 +60,13 @@ Decision = Granted | Bypassed | Throttled | ChallengeNeeded
 
 class CreditLedger(Protocol):
     """Where credits are counted. `debit` must be atomic: N concurrent calls on a token
-    with C credits succeed at most C times. Returns credits left, or None if too few."""
+    with C credits succeed at most C times. Returns credits left, or None if too few.
+    `refund` gives back the credits of an earlier successful debit of that token."""
 
     async def debit(self, *, token_id: bytes, payment_hash: bytes, credits_total: int,
                     valid_until_unix: int, cost: int) -> int | None: ...
+
+    async def refund(self, *, token_id: bytes, cost: int) -> None: ...
 
 
 # token id -> 0.0 when the token may be used now, else seconds until it may.
@@ -121,6 +124,24 @@ class PaywallGate:
         if wait_s > 0:
             return Throttled(wait_s)
         return await self._debit(token, cost)
+
+    def valid_token_id(self, *, authorizations: Sequence[str], now_unix: int) -> bytes | None:
+        """The token id of the request's credential if it is a valid SatRank token
+        (signature, preimage, unexpired caveats), else None. Debits nothing: for routes
+        that want proof of a past payment, not a new one (POST /api/report)."""
+        credential = _single_credential(authorizations)
+        if isinstance(credential, Refusal):
+            return None
+        try:
+            token = check_caveats(self._authenticate(credential),
+                                  RequestContext(now_unix=now_unix))
+        except VerificationFailed:
+            return None
+        return token.token_id
+
+    async def refund(self, token_id: bytes, cost: int) -> None:
+        """Undo the debit of a Granted request whose route then failed (see api/paywall)."""
+        await self._ledger.refund(token_id=token_id, cost=cost)
 
     def _authenticate(self, credential: Credential) -> AuthenticToken:
         token = self._authenticated.get(credential)
