@@ -2,6 +2,10 @@
 trivial free route, in ONE interleaved run series with wrk against uvicorn (uvloop +
 httptools) and Postgres. Optionally the challenge minting rate (402/s) against simnet.
 
+Two paid routes: a cheap one (`/bench/paid/{id}`, priced 1 credit here, answers a
+constant: the paywall's own cost shows) and the real `/api/profile/{id}` of a seeded
+node (tests/api_seed.py; several queries per request, as in production).
+
     .venv/bin/python bench/l402.py [--duration 10] [--connections 50] [--rounds 2]
     .venv/bin/python bench/l402.py --simnet-oracle-dir DIR --simnet-host H:P   # + 402/s
 
@@ -41,7 +45,8 @@ ENV = {
     "L402_CHALLENGE_BURST": "1000000",
     "LOG_LEVEL": "WARNING",
 }
-PROFILE = "/api/profile/02" + "ab" * 32
+CHEAP_TEMPLATE = "/bench/paid/{id}"
+CHEAP = "/bench/paid/02" + "ab" * 32
 
 
 def serve(dsn: str, port: int, lnd_dir: str | None, lnd_host: str | None) -> None:
@@ -59,14 +64,17 @@ def serve(dsn: str, port: int, lnd_dir: str | None, lnd_host: str | None) -> Non
                    LND_INVOICE_MACAROON_PATH=f"{lnd_dir}/invoice.macaroon")
     settings = Settings.from_environ(env)
 
-    async def profile(request: Request) -> JSONResponse:
+    async def cheap(request: Request) -> JSONResponse:
         return JSONResponse({"id": request.path_params["id"], "verdict": "SAFE"})
 
     async def ping(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
 
+    from satrank.api.prices import ROUTE_PRICES
+
+    ROUTE_PRICES[("GET", CHEAP_TEMPLATE)] = 1  # bench process only: price the cheap route
     app = create_app(settings, dsn)
-    app.router.routes.append(Route("/api/profile/{id}", profile, methods=["GET"]))
+    app.router.routes.append(Route(CHEAP_TEMPLATE, cheap, methods=["GET"]))
     app.router.routes.append(Route("/bench/ping", ping, methods=["GET"]))
     uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools",
                 access_log=False, log_level="warning")
@@ -115,7 +123,7 @@ def _mint_rate(base: str, n: int) -> float:
     with httpx.Client(base_url=base, timeout=30) as client:
         start = time.perf_counter()
         for _ in range(n):
-            assert client.get(PROFILE).status_code == 402
+            assert client.get(CHEAP).status_code == 402
         return n / (time.perf_counter() - start)
 
 
@@ -148,6 +156,9 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="satrank-bench-") as tmp, \
             database_dsn(os.environ.get("DATABASE_URL"), Path(tmp)) as dsn:
         asyncio.run(migrate_dsn(dsn))
+        from tests.api_seed import seed
+
+        profile = f"/api/profile/{asyncio.run(seed(dsn))[1]}"
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -166,15 +177,17 @@ def run(args: argparse.Namespace) -> None:
                     time.sleep(0.1)
             one = _token()
             script = _rotation_script([_token() for _ in range(64)], Path(tmp) / "rot.lua")
+            bypass = [f"X-Operator-Token: {OPERATOR}"]
             variants = {
                 "trivial free route": lambda: _wrk(base + "/bench/ping", args),
-                "operator bypass": lambda: _wrk(base + PROFILE, args,
-                                                headers=[f"X-Operator-Token: {OPERATOR}"]),
-                "paid, 64 tokens": lambda: _wrk(base + PROFILE, args, script=script),
-                "paid, 1 token": lambda: _wrk(base + PROFILE, args,
-                                              headers=[f"Authorization: {one}"]),
+                "cheap: bypass": lambda: _wrk(base + CHEAP, args, headers=bypass),
+                "cheap: 64 tokens": lambda: _wrk(base + CHEAP, args, script=script),
+                "cheap: 1 token": lambda: _wrk(base + CHEAP, args,
+                                               headers=[f"Authorization: {one}"]),
+                "profile: bypass": lambda: _wrk(base + profile, args, headers=bypass),
+                "profile: 64 tokens": lambda: _wrk(base + profile, args, script=script),
             }
-            _wrk(base + PROFILE, args, headers=[f"Authorization: {one}"])  # warm-up
+            _wrk(base + CHEAP, args, headers=[f"Authorization: {one}"])  # warm-up
             results: dict[str, list[float]] = {name: [] for name in variants}
             for _ in range(args.rounds):
                 for name, measure in variants.items():
@@ -185,9 +198,10 @@ def run(args: argparse.Namespace) -> None:
             for name, values in results.items():
                 runs = " / ".join(f"{v:,.0f}" for v in values)
                 print(f"  {name:20s} {mean[name]:8,.0f} rps   (runs: {runs})")
-            bypass = mean["operator bypass"]
-            print(f"  paid/bypass: 64 tokens {mean['paid, 64 tokens'] / bypass:.0%}, "
-                  f"1 token {mean['paid, 1 token'] / bypass:.0%}")
+            cheap, real = mean["cheap: bypass"], mean["profile: bypass"]
+            print(f"  paid/bypass: cheap 64 tokens {mean['cheap: 64 tokens'] / cheap:.0%}, "
+                  f"cheap 1 token {mean['cheap: 1 token'] / cheap:.0%}, "
+                  f"profile 64 tokens {mean['profile: 64 tokens'] / real:.0%}")
             if args.simnet_oracle_dir:
                 print(f"  challenge minting (sequential, simnet AddInvoice): "
                       f"{_mint_rate(base, args.mint_requests):,.0f} 402/s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -46,6 +47,8 @@ from satrank.db.reports import ReportLimits
 from satrank.db.tokens import TokenLedger
 from satrank.l402.mint import InvoiceIssuer
 
+LEDGER_POOL_SIZE = 2  # debit batches + the rare refund
+
 
 def create_app(
     settings: Settings,
@@ -69,9 +72,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.pool = await create_pool(dsn, settings.database)
+        # The ledger's own connections: paid requests' debits never queue behind route
+        # queries waiting for the main pool (one batched statement at a time needs one).
+        ledger_pool = await create_pool(dsn, dataclasses.replace(
+            settings.database, pool_min=1, pool_max=LEDGER_POOL_SIZE))
         lnd_issuer = None if invoice_issuer is not None else await open_invoice_issuer(settings)
         issuer = invoice_issuer or lnd_issuer or UnconfiguredInvoiceIssuer()
-        paywall.start(TokenLedger(app.state.pool), issuer)
+        paywall.start(TokenLedger(ledger_pool), issuer)
         own_lightning = open_api_lightning(settings) if lightning is None else None
         app.state.lightning = lightning or own_lightning
         try:
@@ -81,6 +88,7 @@ def create_app(
                 await own_lightning.close()
             if lnd_issuer is not None:
                 await lnd_issuer.close()
+            await ledger_pool.close()
             await app.state.pool.close()
 
     app = Starlette(
