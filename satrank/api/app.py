@@ -47,7 +47,7 @@ from satrank.db.reports import ReportLimits
 from satrank.db.tokens import TokenLedger
 from satrank.l402.mint import InvoiceIssuer
 
-LEDGER_POOL_SIZE = 2  # debit batches + the rare refund
+LEDGER_POOL_SIZE = 3  # two debit batches in flight + the rare refund
 
 
 def create_app(
@@ -73,7 +73,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.pool = await create_pool(dsn, settings.database)
         # The ledger's own connections: paid requests' debits never queue behind route
-        # queries waiting for the main pool (one batched statement at a time needs one).
+        # queries waiting for the main pool.
         ledger_pool = await create_pool(dsn, dataclasses.replace(
             settings.database, pool_min=1, pool_max=LEDGER_POOL_SIZE))
         lnd_issuer = None if invoice_issuer is not None else await open_invoice_issuer(settings)
