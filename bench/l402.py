@@ -181,6 +181,26 @@ def _mint_rate(base: str, n: int) -> float:
         return n / (time.perf_counter() - start)
 
 
+def _challenges_minted(base: str) -> float:
+    text = httpx.get(base + "/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("satrank_l402_challenges_total{"))
+
+
+def _mint_rate_concurrent(base: str, args: argparse.Namespace) -> float:
+    """402/s with wrk (no credential: every answer must be a fresh challenge, checked
+    against the server's own count of minted challenges)."""
+    before = _challenges_minted(base)
+    done = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.mint_connections}",
+                           f"-d{args.duration}s", base + CHEAP], capture_output=True, text=True)
+    minted = _challenges_minted(base) - before
+    n = int(re.search(r"(\d+) requests in", done.stdout).group(1))  # type: ignore[union-attr]
+    if abs(minted - n) > args.mint_connections:  # requests cut off when wrk stops
+        raise SystemExit(f"{n} requests but {minted:.0f} challenges minted:\n{done.stdout}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)",  # type: ignore[union-attr]
+                           done.stdout).group(1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", nargs="?", default="run", choices=["run", "serve"])
@@ -193,6 +213,7 @@ def main() -> None:
     parser.add_argument("--simnet-oracle-dir")
     parser.add_argument("--simnet-host")
     parser.add_argument("--mint-requests", type=int, default=300)
+    parser.add_argument("--mint-connections", type=int, default=10)
     args = parser.parse_args()
     if args.mode == "serve":
         serve(args.dsn, args.port, args.simnet_oracle_dir, args.simnet_host)
@@ -273,6 +294,8 @@ def run(args: argparse.Namespace) -> None:
             if args.simnet_oracle_dir:
                 print(f"  challenge minting (sequential, simnet AddInvoice): "
                       f"{_mint_rate(base, args.mint_requests):,.0f} 402/s")
+                print(f"  challenge minting (wrk -c{args.mint_connections}): "
+                      f"{_mint_rate_concurrent(base, args):,.0f} 402/s")
         finally:
             server.terminate()
             server.wait(timeout=20)
