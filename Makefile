@@ -22,3 +22,8 @@ check: $(BIN)/.installed
 
 test: check
 	$(BIN)/pytest -q
+
+# Regenerate satrank/lightning/*_pb2*.py* from protos/ (tests/test_protos.py checks drift).
+.PHONY: protos
+protos: $(BIN)/.installed
+	$(BIN)/python scripts/gen_protos.py

@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 from satrank import __version__
 from satrank.config import ConfigError, Settings, load_settings
@@ -74,6 +75,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_pay(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.lightning.errors import LightningError
+    from satrank.lightning.pay import pay_from_lnd_dir
+
+    try:
+        result = asyncio.run(pay_from_lnd_dir(
+            args.bolt11, lnd_dir=args.lnd_dir, host=args.lnd_host,
+            fee_limit_sat=args.fee_limit_sat, timeout_s=args.timeout))
+    except LightningError as exc:
+        print(f"satrank pay: {exc}", file=sys.stderr)
+        return 1
+    assert result.preimage is not None
+    print(result.preimage.hex())
+    return 0
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     parser = argparse.ArgumentParser(
         prog="satrank",
@@ -91,6 +108,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     add("migrate", cmd_migrate, "apply pending database migrations")
     add("db-url", cmd_db_url, "print the database DSN in use (starts the embedded server)")
     add("db-stop", cmd_db_stop, "stop the embedded Postgres server")
+    pay = add("pay", cmd_pay, "pay a BOLT11 invoice through an lnd; prints the preimage hex")
+    pay.add_argument("bolt11")
+    pay.add_argument("--lnd-dir", type=Path, required=True,
+                     help="directory holding tls.cert and admin.macaroon")
+    pay.add_argument("--lnd-host", required=True, help="lnd gRPC HOST:PORT")
+    pay.add_argument("--fee-limit-sat", type=int, default=1000)
+    pay.add_argument("--timeout", type=float, default=60.0, help="seconds")
     return parser, commands
 
 

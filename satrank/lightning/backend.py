@@ -172,3 +172,67 @@ class LightningBackend(Protocol):
                           timeout_s: float) -> PaymentResult: ...
 
     async def close(self) -> None: ...
+
+
+# Values of the lnd RPCs beyond the core protocol (LndClient offers them as extra methods).
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """GetNodeInfo: the node's announcement and its channel totals."""
+
+    node: GraphNode
+    num_channels: int
+    total_capacity_sat: int
+    channels: tuple[GraphEdge, ...] = ()  # only when asked for
+
+
+@dataclass(frozen=True)
+class QueriedRoute:
+    """QueryRoutes: the route lnd would try first, with its fees and timelock."""
+
+    hops: tuple[RouteHop, ...]
+    total_fees_msat: int
+    total_amt_msat: int
+    total_time_lock: int
+    success_prob: float
+
+
+@dataclass(frozen=True)
+class DecodedPayReq:
+    """DecodePayReq: the fields of a BOLT11 invoice as lnd reads them."""
+
+    destination: str
+    payment_hash: bytes
+    amount_msat: int
+    timestamp: int
+    expiry_s: int
+    description: str
+    cltv_expiry: int
+    payment_addr: bytes
+
+
+@dataclass(frozen=True)
+class LocalChannel:
+    """ListChannels: one of our own channels with its balances."""
+
+    channel_id: int
+    remote_pubkey: str
+    channel_point: str
+    capacity_sat: int
+    local_balance_sat: int
+    remote_balance_sat: int
+    active: bool
+    private: bool
+
+
+@dataclass(frozen=True)
+class NetworkStats:
+    """GetNetworkInfo: graph-wide totals."""
+
+    num_nodes: int
+    num_channels: int
+    total_capacity_sat: int
+    avg_out_degree: float
+    max_out_degree: int
+    median_channel_size_sat: int
