@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -61,6 +62,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     with _dsn_of(settings) as dsn:
         report = asyncio.run(migrate_dsn(dsn))
         _log.info("schema version %s", report.current_version)
+        exit_on_sigterm()
         uvicorn.run(
             create_app(settings, dsn),
             host=settings.host,
@@ -89,6 +91,19 @@ def cmd_pay(args: argparse.Namespace, settings: Settings) -> int:
     assert result.preimage is not None
     print(result.preimage.hex())
     return 0
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM unwind the stack like Ctrl-C does.
+
+    uvicorn re-raises the signal that stopped it once it has shut down; with the default
+    SIGTERM action the process would die there, before the embedded Postgres is released.
+    """
+
+    def _exit(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _exit)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:

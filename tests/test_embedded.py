@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import signal
+import socket
+import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from satrank.db.embedded import embedded_postgres, pgdata_path
-from tests.cli import run_satrank, satrank_env
+from satrank.db.embedded import embedded_postgres, is_embedded_running, pgdata_path
+from tests.cli import run_satrank, satrank_env, start_satrank
 
 
 @pytest.fixture
@@ -19,13 +25,11 @@ def data_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="satrank-embedded-"))
     yield path
     run_satrank("db-stop", env=satrank_env(path))
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _is_running(data_dir: Path) -> bool:
-    from pgserver.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata_path(data_dir))
-    return info is not None and info.is_running()
+    return is_embedded_running(data_dir)
 
 
 async def test_start_reuse_and_stop(data_dir: Path) -> None:
@@ -62,3 +66,46 @@ def test_context_manager_stops_when_done(data_dir: Path) -> None:
         assert dsn.startswith("postgresql://")
         assert _is_running(data_dir)
     assert not _is_running(data_dir)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve_until_healthy(env: dict[str, str]) -> tuple[int, subprocess.Popen[str]]:
+    import httpx
+
+    port = _free_port()
+    env = {**env, "PORT": str(port)}
+    proc = start_satrank("serve", env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                return port, proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError(f"serve did not become healthy: {proc.communicate()}")
+
+
+def test_sigterm_on_serve_stops_the_embedded_server(data_dir: Path) -> None:
+    _, proc = _serve_until_healthy(satrank_env(data_dir))
+    assert _is_running(data_dir)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert not _is_running(data_dir)
+
+
+def test_a_killed_process_does_not_keep_the_server_alive(data_dir: Path) -> None:
+    env = satrank_env(data_dir)
+    _, proc = _serve_until_healthy(env)
+    proc.kill()  # SIGKILL: no cleanup at all
+    proc.communicate(timeout=60)
+    handles = json.loads((pgdata_path(data_dir) / ".handle_pids.json").read_text())
+    assert handles  # the dead pid is still registered
+    assert run_satrank("migrate", env=env).returncode == 0
+    assert not _is_running(data_dir)  # the dead pid did not count as a user
