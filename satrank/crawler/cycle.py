@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-import asyncpg
 import numpy as np
 
 from satrank.config import CrawlerSettings
@@ -26,6 +25,7 @@ from satrank.crawler.metrics import (
 from satrank.crawler.probes import ProbeSender, run_probe_round
 from satrank.crawler.scheduler import ProbeBudget, plan_probes
 from satrank.db.graph import GraphSyncReport, sync_graph
+from satrank.db.pool import Pool
 from satrank.db.probes import delete_probes_before, load_probe_history, record_probes
 from satrank.db.scores import StoredScores, load_scoring_inputs, store_scores
 from satrank.lightning.backend import ChannelGraph, NodeStatus
@@ -53,7 +53,7 @@ class ProbeRoundReport:
     deleted_old: int
 
 
-async def sync_phase(pool: asyncpg.Pool, source: GraphSource, *,
+async def sync_phase(pool: Pool, source: GraphSource, *,
                      clock: Callable[[], datetime] = utc_now) -> GraphSyncReport:
     started = time.perf_counter()
     info = await source.get_info()
@@ -67,7 +67,7 @@ async def sync_phase(pool: asyncpg.Pool, source: GraphSource, *,
     return report
 
 
-async def score_phase(pool: asyncpg.Pool, settings: CrawlerSettings, *,
+async def score_phase(pool: Pool, settings: CrawlerSettings, *,
                       clock: Callable[[], datetime] = utc_now) -> StoredScores:
     started = time.perf_counter()
     now = clock()
@@ -83,7 +83,7 @@ async def score_phase(pool: asyncpg.Pool, settings: CrawlerSettings, *,
     return stored
 
 
-async def probe_phase(pool: asyncpg.Pool, sender: ProbeSender, settings: CrawlerSettings, *,
+async def probe_phase(pool: Pool, sender: ProbeSender, settings: CrawlerSettings, *,
                       n_probes: int, rng: np.random.Generator,
                       clock: Callable[[], datetime] = utc_now) -> ProbeRoundReport:
     now = clock()

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-import asyncpg
 import numpy as np
 
 from satrank.config import CrawlerSettings, Settings
@@ -23,7 +22,7 @@ from satrank.crawler.leader import wait_for_leadership
 from satrank.crawler.metrics import FAILURES, IS_LEADER
 from satrank.crawler.probes import ProbeSender
 from satrank.db.locks import LeaderLock
-from satrank.db.pool import create_pool
+from satrank.db.pool import DatabaseError, Pool, create_pool
 from satrank.lightning.errors import LightningError
 
 _log = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ async def _timed(summary: CycleSummary, phase: str, work: Awaitable[object]) -> 
     return result
 
 
-async def run_once(pool: asyncpg.Pool, source: GraphSource, sender: ProbeSender,
+async def run_once(pool: Pool, source: GraphSource, sender: ProbeSender,
                    settings: Settings, *, n_probes: int, seed: int | None = None
                    ) -> CycleSummary:
     """Graph sync -> score -> one probe round of n_probes -> rescore."""
@@ -71,7 +70,7 @@ async def _guarded(phase: str, work: Callable[[], Awaitable[object]], backoff: d
     """Run one phase; on failure log, count and return how long to wait before retrying."""
     try:
         await work()
-    except (LightningError, OSError, asyncpg.PostgresError, TimeoutError) as exc:
+    except (LightningError, OSError, DatabaseError, TimeoutError) as exc:
         FAILURES.labels(phase).inc()
         wait = min(max_backoff_s, backoff.get(phase, BACKOFF_START_S / 2) * 2)
         backoff[phase] = wait
@@ -130,13 +129,13 @@ async def run_forever(dsn: str, settings: Settings,
         await lock.release()
 
 
-async def _sync_and_score(pool: asyncpg.Pool, source: GraphSource,
+async def _sync_and_score(pool: Pool, source: GraphSource,
                           cs: CrawlerSettings) -> None:
     await sync_phase(pool, source)
     await score_phase(pool, cs)
 
 
-async def _probe_and_score(pool: asyncpg.Pool, sender: ProbeSender, cs: CrawlerSettings,
+async def _probe_and_score(pool: Pool, sender: ProbeSender, cs: CrawlerSettings,
                            rng: np.random.Generator) -> None:
     await probe_phase(pool, sender, cs, n_probes=cs.probes_per_round, rng=rng)
     await score_phase(pool, cs)
