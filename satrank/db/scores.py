@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import numpy as np
 
+from satrank.db.arrays import fetch_float8_matrix
 from satrank.db.nostr_outbox import enqueue_changed_score_events
 from satrank.db.probes import load_probe_evidence, load_report_evidence
 from satrank.scoring.engine import ScoreResult, ScoringInputs
@@ -35,7 +36,8 @@ _p = ("has", "disabled", "fee_base_msat", "fee_rate_milli_msat", "max_htlc_msat"
 
 
 def _pol(alias: str) -> str:
-    return (f"{alias}.channel_id IS NOT NULL, coalesce({alias}.disabled, false), "
+    return (f"({alias}.channel_id IS NOT NULL)::int::float8, "
+            f"coalesce({alias}.disabled, false)::int::float8, "
             f"coalesce({alias}.fee_base_msat, 0)::float8, "
             f"coalesce({alias}.fee_rate_milli_msat, 0)::float8, "
             f"coalesce({alias}.max_htlc_msat, 0)::float8, "
@@ -43,10 +45,11 @@ def _pol(alias: str) -> str:
 
 
 # One row per open channel between active nodes; node indices follow ORDER BY pubkey.
+# Every column is a non-null float8 so the rows travel as one binary COPY into numpy.
 _GRAPH_EDGES = f"""
-WITH n AS (SELECT pubkey, (row_number() OVER (ORDER BY pubkey) - 1)::bigint AS idx
+WITH n AS (SELECT pubkey, (row_number() OVER (ORDER BY pubkey) - 1)::float8 AS idx
            FROM nodes WHERE is_active)
-SELECT a.idx, b.idx, c.capacity_sat::float8, c.block_height::bigint, {_pol("p0")}, {_pol("p1")}
+SELECT a.idx, b.idx, c.capacity_sat::float8, c.block_height::float8, {_pol("p0")}, {_pol("p1")}
 FROM channels c
 JOIN n a ON a.pubkey = c.node1_pub
 JOIN n b ON b.pubkey = c.node2_pub
@@ -61,9 +64,7 @@ async def load_graph_arrays(conn: asyncpg.Connection) -> GraphArrays:
     """The active graph as arrays (one consistent snapshot: run inside a transaction)."""
     head = await conn.fetchrow(_GRAPH_NODES)
     pubkeys = tuple(head["pubkeys"] or ())
-    rows = await conn.fetch(_GRAPH_EDGES)
-    width = 4 + 2 * len(_p)
-    m = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(-1, width)
+    m = await fetch_float8_matrix(conn, _GRAPH_EDGES, 4 + 2 * len(_p))
 
     def pair(k: int) -> np.ndarray:
         return np.vstack([m[:, 4 + k], m[:, 4 + len(_p) + k]])
@@ -84,6 +85,7 @@ async def load_scoring_inputs(conn: asyncpg.Connection, *, now: datetime, half_l
                               evidence_window: timedelta) -> ScoringInputs:
     """Graph, chain tip of the last sync, decayed probe and report evidence, in one snapshot."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
+        await conn.execute("SET LOCAL work_mem = '64MB'")  # hash joins of the graph, in memory
         graph = await load_graph_arrays(conn)
         tip = await conn.fetchval(
             "SELECT block_height FROM graph_syncs ORDER BY id DESC LIMIT 1")
@@ -115,30 +117,37 @@ WHERE c.pubkey IS NULL OR c.rank <> s.rank OR c.verdict <> s.verdict
    OR abs(c.p_success - s.p_success) >= $2
 """
 
-_MERGE_SCORES = f"""
-INSERT INTO scores AS c (pubkey, rank, verdict, p_success, ci95_low, ci95_high, n_eff,
-                         pagerank, pagerank_pct, features, reasons, computed_at)
-SELECT pubkey, rank, verdict, p_success, ci95_low, ci95_high, n_eff, pagerank, pagerank_pct,
-       jsonb_build_object({_feature_json}), reasons, $1
-FROM stage_scores
-ON CONFLICT (pubkey) DO UPDATE SET
-    rank = EXCLUDED.rank, verdict = EXCLUDED.verdict, p_success = EXCLUDED.p_success,
-    ci95_low = EXCLUDED.ci95_low, ci95_high = EXCLUDED.ci95_high, n_eff = EXCLUDED.n_eff,
-    pagerank = EXCLUDED.pagerank, pagerank_pct = EXCLUDED.pagerank_pct,
-    features = EXCLUDED.features, reasons = EXCLUDED.reasons, computed_at = EXCLUDED.computed_at
+_SCORE_COLS = ("rank", "verdict", "p_success", "ci95_low", "ci95_high", "n_eff", "pagerank",
+               "pagerank_pct", "reasons")
+_POSTERIOR_COLS = ("prior_alpha", "prior_beta", "alpha", "beta", "n_eff", "p_success",
+                   "ci95_low", "ci95_high")
+
+# Update-then-insert rather than INSERT ... ON CONFLICT: the speculative insertion path
+# costs ~2x on a first pass into empty tables, and the crawler's leader lock guarantees a
+# single writer.
+_UPDATE_SCORES = f"""
+UPDATE scores c SET {", ".join(f"{k} = s.{k}" for k in _SCORE_COLS)},
+    features = jsonb_build_object({_feature_json}), computed_at = $1
+FROM stage_scores s WHERE c.pubkey = s.pubkey
 """
 
-_MERGE_POSTERIORS = """
-INSERT INTO posteriors AS p (pubkey, amount_sat, prior_alpha, prior_beta, alpha, beta, n_eff,
-                             p_success, ci95_low, ci95_high, updated_at)
-SELECT pubkey, amount_sat, prior_alpha, prior_beta, alpha, beta, n_eff, p_success, ci95_low,
-       ci95_high, $1
-FROM stage_posteriors
-ON CONFLICT (pubkey, amount_sat) DO UPDATE SET
-    prior_alpha = EXCLUDED.prior_alpha, prior_beta = EXCLUDED.prior_beta,
-    alpha = EXCLUDED.alpha, beta = EXCLUDED.beta, n_eff = EXCLUDED.n_eff,
-    p_success = EXCLUDED.p_success, ci95_low = EXCLUDED.ci95_low,
-    ci95_high = EXCLUDED.ci95_high, updated_at = EXCLUDED.updated_at
+_INSERT_SCORES = f"""
+INSERT INTO scores (pubkey, {", ".join(_SCORE_COLS)}, features, computed_at)
+SELECT pubkey, {", ".join(_SCORE_COLS)}, jsonb_build_object({_feature_json}), $1
+FROM stage_scores s WHERE NOT EXISTS (SELECT 1 FROM scores c WHERE c.pubkey = s.pubkey)
+"""
+
+_UPDATE_POSTERIORS = f"""
+UPDATE posteriors p SET {", ".join(f"{k} = s.{k}" for k in _POSTERIOR_COLS)}, updated_at = $1
+FROM stage_posteriors s WHERE p.pubkey = s.pubkey AND p.amount_sat = s.amount_sat
+"""
+
+_INSERT_POSTERIORS = f"""
+INSERT INTO posteriors (pubkey, amount_sat, {", ".join(_POSTERIOR_COLS)}, updated_at)
+SELECT pubkey, amount_sat, {", ".join(_POSTERIOR_COLS)}, $1
+FROM stage_posteriors s
+WHERE NOT EXISTS (SELECT 1 FROM posteriors p
+                  WHERE p.pubkey = s.pubkey AND p.amount_sat = s.amount_sat)
 """
 
 # Nodes that left the graph leave the leaderboard (no stale scores, W9); history stays.
@@ -186,13 +195,15 @@ async def store_scores(conn: asyncpg.Connection, result: ScoreResult, *,
     or the new scores, and the outbox rows commit or roll back with them.
     """
     async with conn.transaction():
+        await conn.execute("SET LOCAL work_mem = '64MB'")  # hash joins of ~40k rows in memory
         await conn.execute(_STAGE)
         await conn.copy_records_to_table("stage_scores", records=_score_rows(result))
         await conn.copy_records_to_table("stage_posteriors", records=_posterior_rows(result))
-        await conn.execute("ANALYZE stage_scores")
         history = await conn.execute(_HISTORY, computed_at, HISTORY_MIN_P_CHANGE)
-        await conn.execute(_MERGE_SCORES, computed_at)
-        await conn.execute(_MERGE_POSTERIORS, computed_at)
+        await conn.execute(_UPDATE_SCORES, computed_at)
+        await conn.execute(_INSERT_SCORES, computed_at)
+        await conn.execute(_UPDATE_POSTERIORS, computed_at)
+        await conn.execute(_INSERT_POSTERIORS, computed_at)
         await conn.execute(_DROP_UNSCORED)
         events = await enqueue_changed_score_events(conn)
     return StoredScores(len(result.pubkeys), int(history.rsplit(" ", 1)[-1]), events)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from satrank.db.graph import sync_graph
-from satrank.lightning.backend import ChannelGraph
+from satrank.db.graph import graph_integrity_problems, sync_graph
+from satrank.lightning.backend import ChannelGraph, GraphEdge
 from satrank.lightning.graph_file import load_graph_file
 from tests.data import MAINNET
 from tests.scoring_graphs import policy, pubkey, small_graph
@@ -17,8 +17,18 @@ from tests.scoring_graphs import policy, pubkey, small_graph
 T0 = datetime(2025, 10, 25, tzinfo=UTC)
 
 
+NO_PROBLEMS = {"channels_without_node": 0, "policies_without_channel": 0,
+               "open_channels_of_inactive_nodes": 0}
+
+
 async def _count(conn: asyncpg.Connection, sql: str) -> int:
     return int(await conn.fetchval(sql))
+
+
+async def _row_versions(conn: asyncpg.Connection) -> list[list[str]]:
+    """Physical row versions of the graph tables: any UPDATE/INSERT/DELETE changes them."""
+    return [list(await conn.fetchval(f"SELECT array_agg(ctid::text ORDER BY ctid) FROM {t}")
+                 or []) for t in ("nodes", "channels", "channel_policies")]
 
 
 async def test_small_graph_sync_changes_and_closures(db_dsn: str) -> None:
@@ -61,6 +71,7 @@ async def test_small_graph_sync_changes_and_closures(db_dsn: str) -> None:
         assert await _count(conn, "SELECT count(*) FROM channels WHERE is_open") == 2
         assert await _count(conn, "SELECT count(*) FROM nodes WHERE is_active") == 3
         assert await _count(conn, "SELECT count(*) FROM graph_syncs") == 4
+        assert await graph_integrity_problems(conn) == NO_PROBLEMS
     finally:
         await conn.close()
 
@@ -78,9 +89,34 @@ async def test_mainnet_snapshot_sync(db_dsn: str) -> None:
         assert await _count(conn, "SELECT count(*) FROM channel_policies") == with_policies
         assert await _count(conn, "SELECT count(*) FROM channel_policies "
                                   "WHERE fee_rate_milli_msat = 4294967295") > 0
+        assert await graph_integrity_problems(conn) == NO_PROBLEMS
+        before = await _row_versions(conn)
         again = await sync_graph(conn, g, block_height=920_001, now=T0 + timedelta(hours=1))
         assert (again.nodes_added, again.nodes_gone, again.channels_added,
                 again.channels_closed, again.policies_changed) == (0, 0, 0, 0, 0)
         assert await _count(conn, "SELECT count(*) FROM channel_policy_history") == 0
+        assert await _row_versions(conn) == before  # an unchanged re-sync writes no row
+    finally:
+        await conn.close()
+
+
+async def test_reversed_edge_is_stored_oriented_with_its_policies_swapped(db_dsn: str) -> None:
+    g = small_graph(2, [(0, 1, 100_000)])
+    e = g.edges[0]
+    flipped = GraphEdge(e.channel_id, e.chan_point, e.node2_pub, e.node1_pub, e.capacity_sat,
+                        e.last_update, policy(fee_rate=7), policy(fee_rate=9))
+    bad = GraphEdge(e.channel_id + 1, "", "not-a-pubkey", e.node1_pub, 1, 0, None, None)
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        rep = await sync_graph(conn, ChannelGraph(g.nodes, (flipped, bad)), block_height=None,
+                               now=T0)
+        assert (rep.channels, rep.skipped_edges) == (1, 1)
+        row = await conn.fetchrow("SELECT node1_pub, node2_pub FROM channels")
+        assert (row["node1_pub"], row["node2_pub"]) == (pubkey(0), pubkey(1))
+        fees = await conn.fetch("SELECT direction, fee_rate_milli_msat FROM channel_policies "
+                                "ORDER BY direction")
+        # the policy announced by node 0 (listed second in the flipped edge) is direction 0
+        assert [(r["direction"], r["fee_rate_milli_msat"]) for r in fees] == [(0, 9), (1, 7)]
+        assert await graph_integrity_problems(conn) == NO_PROBLEMS
     finally:
         await conn.close()
