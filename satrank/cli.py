@@ -77,6 +77,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_simnet(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.simnet.server import SimnetOptions, run_simnet
+
+    if (args.graph is None) == (args.generate is None):
+        print("satrank simnet: give exactly one of --graph FILE or --generate N", file=sys.stderr)
+        return 2
+    return run_simnet(SimnetOptions(
+        listen=args.listen, customer_listen=args.customer_listen, data_dir=args.data_dir,
+        graph=args.graph, generate=args.generate, seed=args.seed, time_scale=args.time_scale))
+
+
 def cmd_pay(args: argparse.Namespace, settings: Settings) -> int:
     from satrank.lightning.errors import LightningError
     from satrank.lightning.pay import pay_from_lnd_dir
@@ -145,6 +156,18 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     add("migrate", cmd_migrate, "apply pending database migrations")
     add("db-url", cmd_db_url, "print the database DSN in use (starts the embedded server)")
     add("db-stop", cmd_db_stop, "stop the embedded Postgres server")
+    simnet = add("simnet", cmd_simnet, "run the LND-compatible network simulator (oracle and "
+                 "customer nodes over gRPC+TLS)")
+    simnet.add_argument("--listen", default="127.0.0.1:10009", help="oracle node HOST:PORT")
+    simnet.add_argument("--customer-listen", default="127.0.0.1:10010",
+                        help="customer node HOST:PORT")
+    simnet.add_argument("--data-dir", type=Path, required=True,
+                        help="receives oracle/ and customer/ (tls.cert, *.macaroon)")
+    simnet.add_argument("--graph", type=Path, help="describegraph JSON (.gz accepted)")
+    simnet.add_argument("--generate", type=int, metavar="N", help="generate a graph of N nodes")
+    simnet.add_argument("--seed", type=int, default=1, help="hidden state and keys")
+    simnet.add_argument("--time-scale", type=float, default=1.0,
+                        help="real seconds per simulated second of HTLC latency (0 = instant)")
     pay = add("pay", cmd_pay, "pay a BOLT11 invoice through an lnd; prints the preimage hex")
     pay.add_argument("bolt11")
     pay.add_argument("--lnd-dir", type=Path, required=True,

@@ -67,3 +67,6 @@ def empty_db_dsn(pg_admin_dsn: str) -> Iterator[str]:
     dsn = asyncio.run(create_database(pg_admin_dsn, name))
     yield dsn
     asyncio.run(drop_database(pg_admin_dsn, name))
+
+
+from tests.simnet_fixture import simnet, simnet_mainnet  # noqa: E402,F401  (session fixtures)

@@ -18,6 +18,7 @@ ONLY_IN: dict[str, tuple[str, ...]] = {
     "pynostr": ("satrank.nostr",),
     "satrank.api": ("satrank.api", "satrank.cli"),
     "satrank.crawler": ("satrank.crawler", "satrank.cli"),
+    "satrank.simnet": ("satrank.simnet", "satrank.cli"),
 }
 # package -> satrank packages it must never import
 NEVER: dict[str, tuple[str, ...]] = {

@@ -8,6 +8,7 @@ customer node (through the `satrank pay` command) settles with the right preimag
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import secrets
 import socket
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from satrank.lightning.backend import InvoiceState, PaymentStatus, ProbeOutcome
+from satrank.lightning.backend import ChannelGraph, InvoiceState, PaymentStatus, ProbeOutcome
 from satrank.lightning.errors import (
     LightningNotFound,
     LightningPermissionDenied,
@@ -55,51 +56,92 @@ async def pay(simnet: SimnetHandle) -> AsyncIterator[LndClient]:
         yield c
 
 
+def _hub(graph: ChannelGraph) -> str:
+    """The public node with the most channels."""
+    degree: collections.Counter[str] = collections.Counter()
+    for e in graph.edges:
+        degree.update((e.node1_pub, e.node2_pub))
+    return degree.most_common(1)[0][0]
+
+
 async def test_get_info_describe_graph_and_network_info(simnet: SimnetHandle,
                                                         readonly: LndClient) -> None:
     info = await readonly.get_info()
     assert info.identity_pubkey == simnet.oracle_pubkey
     graph = await readonly.describe_graph()
-    pubkeys = {n.pubkey for n in graph.nodes}
-    assert {simnet.oracle_pubkey, simnet.customer_pubkey} <= pubkeys
+    assert graph.nodes and graph.edges
+    known = {n.pubkey for n in graph.nodes}
+    assert all({e.node1_pub, e.node2_pub} <= known for e in graph.edges)
     stats = await readonly.get_network_info()
     assert stats.num_nodes == len(graph.nodes)
     assert stats.num_channels == len(graph.edges)
     assert stats.total_capacity_sat == sum(e.capacity_sat for e in graph.edges)
 
 
-async def test_node_and_channel_lookups_match_the_graph(simnet: SimnetHandle,
-                                                        readonly: LndClient) -> None:
+async def test_node_channel_and_route_lookups_match_the_graph(readonly: LndClient,
+                                                              pay: LndClient) -> None:
     graph = await readonly.describe_graph()
-    mine = [e for e in graph.edges if simnet.customer_pubkey in (e.node1_pub, e.node2_pub)]
-    assert mine, "simnet attaches the customer node with channels"
-    node = await readonly.get_node_info(simnet.customer_pubkey)
-    assert node.node.pubkey == simnet.customer_pubkey
-    assert node.num_channels == len(mine)
-    assert node.total_capacity_sat == sum(e.capacity_sat for e in mine)
-    assert await readonly.get_chan_info(mine[0].channel_id) == mine[0]
+    hub = _hub(graph)
+    its = [e for e in graph.edges if hub in (e.node1_pub, e.node2_pub)]
+    node = await readonly.get_node_info(hub, include_channels=True)
+    assert node.node == next(n for n in graph.nodes if n.pubkey == hub)
+    assert node.num_channels == len(its) == len(node.channels)
+    assert node.total_capacity_sat == sum(e.capacity_sat for e in its)
+    assert await readonly.get_chan_info(its[0].channel_id) == its[0]
     with pytest.raises(LightningNotFound):
         await readonly.get_chan_info(1)
-    route = await readonly.query_routes(simnet.customer_pubkey, 1_000,
-                                        fee_limit_sat=PROBE_FEE_LIMIT_SAT)
-    assert route is not None and route.hops[-1].pubkey == simnet.customer_pubkey
+    with pytest.raises(LightningNotFound):
+        await readonly.get_node_info("02" + secrets.token_hex(32))
+    route = await readonly.query_routes(hub, 1_000, fee_limit_sat=PROBE_FEE_LIMIT_SAT)
+    assert route is not None and route.hops[-1].pubkey == hub
     assert route.hops[-1].amt_to_forward_msat == 1_000_000
     assert route.total_fees_msat == sum(h.fee_msat for h in route.hops)
+    assert route.total_amt_msat == 1_000_000 + route.total_fees_msat
+    ours = {c.channel_id for c in await pay.list_channels()}
+    assert route.hops[0].channel_id in ours
 
 
-async def test_list_channels_shows_the_oracles_channels(simnet: SimnetHandle,
-                                                        pay: LndClient,
+async def test_list_channels_shows_the_oracles_channels(pay: LndClient,
                                                         readonly: LndClient) -> None:
     channels = await pay.list_channels()
+    known = {n.pubkey for n in (await readonly.describe_graph()).nodes}
+    assert channels
+    for c in channels:
+        assert c.remote_pubkey in known
+        assert 0 < c.local_balance_sat + c.remote_balance_sat <= c.capacity_sat
+
+
+async def test_probes_to_the_oracles_peers_reach_them(pay: LndClient) -> None:
+    for channel in await pay.list_channels(active_only=True):
+        result = await pay.send_probe(channel.remote_pubkey, 1_000,
+                                      fee_limit_sat=PROBE_FEE_LIMIT_SAT,
+                                      timeout_s=PROBE_TIMEOUT_S)
+        assert result.outcome is ProbeOutcome.REACHED, result
+        assert result.failure_code == "INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS"
+        assert result.failure_source_index == len(result.hops) >= 1
+        assert result.hops[-1].pubkey == channel.remote_pubkey
+        assert result.failing_channel_id is None and result.attempts >= 1
+
+
+async def test_probe_to_a_node_nobody_can_forward_to_finds_no_route(
+        readonly: LndClient, pay: LndClient) -> None:
     graph = await readonly.describe_graph()
-    ours = {e.channel_id for e in graph.edges
-            if simnet.oracle_pubkey in (e.node1_pub, e.node2_pub)}
-    assert channels and {c.channel_id for c in channels} == ours
-    assert all(c.local_balance_sat + c.remote_balance_sat <= c.capacity_sat for c in channels)
+    enabled_in: set[str] = set()
+    for e in graph.edges:
+        if e.node1_policy is not None and not e.node1_policy.disabled:
+            enabled_in.add(e.node2_pub)
+        if e.node2_policy is not None and not e.node2_policy.disabled:
+            enabled_in.add(e.node1_pub)
+    cut_off = [n.pubkey for n in graph.nodes if n.pubkey not in enabled_in]
+    assert cut_off, "the generated graph has nodes whose every inbound policy is disabled"
+    result = await pay.send_probe(cut_off[0], 1_000, fee_limit_sat=PROBE_FEE_LIMIT_SAT,
+                                  timeout_s=PROBE_TIMEOUT_S)
+    assert result.outcome is ProbeOutcome.NO_ROUTE, result
 
 
 async def test_invoice_paid_by_the_customer_settles(simnet: SimnetHandle, invoices: LndClient,
                                                     pay: LndClient, tmp_path: Path) -> None:
+    await invoices.add_invoice(1, "earlier invoice", 600)  # lnd replays nothing for add_index 0
     added = await invoices.add_invoice(21, "satrank test", 600)
     # Replay from just below our add: the replayed OPEN proves the stream is live before
     # the payment, so its SETTLED cannot be missed (lnd's add_index semantics).

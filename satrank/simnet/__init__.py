@@ -1,0 +1,1 @@
+"""simnet: an LND-compatible network simulator (gRPC + TLS + macaroons) over a channel graph."""

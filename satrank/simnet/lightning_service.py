@@ -1,0 +1,230 @@
+"""lnrpc.Lightning for one simulated node, answering as lnd v0.20.3 does."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import shortest_path
+
+from satrank import __version__
+from satrank.lightning import lightning_pb2 as ln
+from satrank.lightning import lightning_pb2_grpc as ln_grpc
+from satrank.simnet import bolt11, wire
+from satrank.simnet.auth import abort
+from satrank.simnet.simulator import SimNode, Simulator
+
+LND_VERSION = f"0.20.3-beta commit=satrank-simnet-{__version__}"
+MAX_MEMO_CHARS = 1024
+
+
+class GraphCache:
+    """Views of the public graph built once and shared by both nodes (lnd caches too)."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self._graph: ln.ChannelGraph | None = None
+        self._network_info: ln.NetworkInfo | None = None
+        graph = sim.net.graph
+        self.edges_by_id = {e.channel_id: e for e in graph.edges}
+        self.edges_by_point = {e.chan_point: e for e in graph.edges if e.chan_point}
+        self.nodes_by_key = {n.pubkey: n for n in graph.nodes}
+        self.edges_of: dict[str, list[int]] = {}
+        for i, e in enumerate(graph.edges):
+            self.edges_of.setdefault(e.node1_pub, []).append(i)
+            self.edges_of.setdefault(e.node2_pub, []).append(i)
+
+    def describe_graph(self) -> ln.ChannelGraph:
+        if self._graph is None:
+            self._graph = wire.graph_pb(self.sim.net.graph)
+        return self._graph
+
+    def network_info(self) -> ln.NetworkInfo:
+        if self._network_info is None:
+            self._network_info = self._build_network_info()
+        return self._network_info
+
+    def _build_network_info(self) -> ln.NetworkInfo:
+        graph = self.sim.net.graph
+        caps = np.array([e.capacity_sat for e in graph.edges], dtype=np.int64)
+        degree = np.array([len(self.edges_of.get(n.pubkey, ())) for n in graph.nodes])
+        return ln.NetworkInfo(
+            graph_diameter=self._diameter_estimate(), num_nodes=len(graph.nodes),
+            avg_out_degree=float(degree.mean()) if len(degree) else 0.0,
+            max_out_degree=int(degree.max()) if len(degree) else 0,
+            num_channels=len(graph.edges), total_network_capacity=int(caps.sum()),
+            avg_channel_size=float(caps.mean()) if len(caps) else 0.0,
+            min_channel_size=int(caps.min()) if len(caps) else 0,
+            max_channel_size=int(caps.max()) if len(caps) else 0,
+            median_channel_size_sat=int(np.median(caps)) if len(caps) else 0)
+
+    def _diameter_estimate(self) -> int:
+        """Largest hop distance seen from a few nodes (lnd also samples)."""
+        net = self.sim.net
+        public = ~net.private
+        n = net.n_nodes
+        rows, cols = net.node1[public], net.node2[public]
+        if not len(rows):
+            return 0
+        matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+        starts = np.unique(np.concatenate([rows[:1], cols[-1:], rows[len(rows) // 2:][:1]]))
+        dist = shortest_path(matrix, directed=False, unweighted=True, indices=starts)
+        finite = dist[np.isfinite(dist)]
+        return int(finite.max()) if len(finite) else 0
+
+
+class LightningService(ln_grpc.LightningServicer):
+    def __init__(self, sim: Simulator, node: SimNode, cache: GraphCache) -> None:
+        self.sim, self.node, self.cache = sim, node, cache
+        self.net = sim.net
+        self._hints = wire.hints_pb(sim.route_hints(node.node))
+
+    async def GetInfo(self, request: Any, context: Any) -> ln.GetInfoResponse:
+        net, me = self.net, self.node.node
+        active = sum(1 for c in me.channels if not net.offline[self._peer(c)])
+        height = net.block_height
+        return ln.GetInfoResponse(
+            identity_pubkey=me.pubkey, alias=me.alias, num_active_channels=active,
+            num_inactive_channels=len(me.channels) - active, num_peers=active,
+            block_height=height, block_hash=hashlib.sha256(str(height).encode()).hexdigest(),
+            synced_to_chain=True, synced_to_graph=True, best_header_timestamp=int(time.time()),
+            version=LND_VERSION, commit_hash="satrank-simnet", color="#3399ff",
+            chains=[ln.Chain(chain="bitcoin", network="mainnet")],
+            features=wire.features_pb(bolt11.LND_INVOICE_FEATURES))
+
+    def _peer(self, c: int) -> int:
+        net, me = self.net, self.node.node.index
+        return int(net.node2[c]) if int(net.node1[c]) == me else int(net.node1[c])
+
+    async def DescribeGraph(self, request: Any, context: Any) -> ln.ChannelGraph:
+        return self.cache.describe_graph()
+
+    async def GetNodeInfo(self, request: Any, context: Any) -> ln.NodeInfo:
+        node = self.cache.nodes_by_key.get(request.pub_key.lower())
+        if node is None:
+            await abort(context, grpc.StatusCode.NOT_FOUND, "unable to find node")
+        edges = [self.net.graph.edges[i] for i in self.cache.edges_of.get(node.pubkey, ())]
+        return ln.NodeInfo(
+            node=wire.node_pb(node), num_channels=len(edges),
+            total_capacity=sum(e.capacity_sat for e in edges),
+            channels=[wire.edge_pb(e) for e in edges] if request.include_channels else [])
+
+    async def GetChanInfo(self, request: Any, context: Any) -> ln.ChannelEdge:
+        edge = (self.cache.edges_by_point.get(request.chan_point) if request.chan_point
+                else self.cache.edges_by_id.get(request.chan_id))
+        if edge is None:
+            await abort(context, grpc.StatusCode.NOT_FOUND, "edge not found")
+        return wire.edge_pb(edge)
+
+    async def GetNetworkInfo(self, request: Any, context: Any) -> ln.NetworkInfo:
+        return self.cache.network_info()
+
+    async def AddInvoice(self, request: Any, context: Any) -> ln.AddInvoiceResponse:
+        if request.value and request.value_msat:
+            await abort(context, grpc.StatusCode.UNKNOWN,
+                                "value and value_msat are mutually exclusive")
+        value_msat = request.value_msat or request.value * 1000
+        if value_msat < 0:
+            await abort(context, grpc.StatusCode.UNKNOWN, "payments of negative value are not "
+                                "allowed")
+        if len(request.memo) > MAX_MEMO_CHARS:
+            await abort(context, grpc.StatusCode.UNKNOWN,
+                                f"memo too large: {len(request.memo)} bytes "
+                                f"(maxsize={MAX_MEMO_CHARS})")
+        if request.r_preimage and len(request.r_preimage) != 32:
+            await abort(context, grpc.StatusCode.UNKNOWN, "preimage must be exactly 32 bytes")
+        if request.description_hash and len(request.description_hash) != 32:
+            await abort(context, grpc.StatusCode.UNKNOWN,
+                                "description hash must be exactly 32 bytes")
+        try:
+            inv = self.sim.add_invoice(
+                self.node, value_msat=value_msat, memo=request.memo, expiry_s=request.expiry,
+                preimage=request.r_preimage or None,
+                description_hash=request.description_hash or None,
+                cltv_expiry=request.cltv_expiry)
+        except KeyError:
+            await abort(context, grpc.StatusCode.ALREADY_EXISTS,
+                                "invoice with payment hash already exists")
+        return ln.AddInvoiceResponse(r_hash=inv.r_hash, payment_request=inv.payment_request,
+                                     add_index=inv.add_index, payment_addr=inv.payment_addr)
+
+    async def LookupInvoice(self, request: Any, context: Any) -> ln.Invoice:
+        r_hash = request.r_hash
+        if not r_hash and request.r_hash_str:
+            try:
+                r_hash = bytes.fromhex(request.r_hash_str)
+            except ValueError:
+                await abort(context, grpc.StatusCode.UNKNOWN, "unable to decode r_hash_str")
+        if len(r_hash) != 32:
+            await abort(context, grpc.StatusCode.UNKNOWN, "payment hash must be exactly 32 "
+                                f"bytes, is instead {len(r_hash)}")
+        inv = self.node.invoices.lookup(r_hash)
+        if inv is None:
+            await abort(context, grpc.StatusCode.NOT_FOUND, "unable to locate invoice")
+        return wire.invoice_pb(inv, self._hints)
+
+    async def SubscribeInvoices(self, request: Any, context: Any) -> AsyncIterator[ln.Invoice]:
+        async for inv in self.node.invoices.subscribe(request.add_index, request.settle_index):
+            yield wire.invoice_pb(inv, self._hints)
+
+    async def DecodePayReq(self, request: Any, context: Any) -> ln.PayReq:
+        try:
+            req = bolt11.decode(request.pay_req)
+        except bolt11.InvalidPaymentRequest as exc:
+            await abort(context, grpc.StatusCode.UNKNOWN, f"invalid payment request: {exc}")
+        return wire.payreq_pb(req)
+
+    async def QueryRoutes(self, request: Any, context: Any) -> ln.QueryRoutesResponse:
+        if request.amt and request.amt_msat:
+            await abort(context, grpc.StatusCode.UNKNOWN,
+                                "sat and msat arguments are mutually exclusive")
+        dest = self.net.index.get(request.pub_key.lower())
+        amount_msat = request.amt_msat or request.amt * 1000
+        pruned = {(self.net.index.get(getattr(p, "from").hex(), -1),
+                   self.net.index.get(p.to.hex(), -1)) for p in request.ignored_pairs}
+        for raw in request.ignored_nodes:
+            ignored = self.net.index.get(raw.hex())
+            if ignored is not None:  # a node is avoided by avoiding every pair into it
+                pruned |= {(int(a), ignored) for a in self.net.src[self.net.dst == ignored]}
+        route = None
+        if dest is not None and dest < self.net.n_nodes:
+            finder = self.sim.finder
+            route = finder.find_route(self.node.node, dest, amount_msat,
+                                      request.final_cltv_delta or bolt11.DEFAULT_MIN_FINAL_CLTV,
+                                      pruned)
+        if route is None:
+            await abort(context, grpc.StatusCode.UNKNOWN,
+                                "unable to find a path to destination")
+        return ln.QueryRoutesResponse(routes=[wire.route_pb(self.net, route, None)],
+                                      success_prob=0.6 ** len(route.hops))
+
+    async def ListChannels(self, request: Any, context: Any) -> ln.ListChannelsResponse:
+        net, me = self.net, self.node.node.index
+        out = []
+        for c in self.node.node.channels:
+            peer = self._peer(c)
+            active = not bool(net.offline[peer])
+            if (request.active_only and not active) or (request.inactive_only and active):
+                continue
+            if request.public_only:
+                continue
+            if request.peer and request.peer.hex() != net.pubkeys[peer]:
+                continue
+            cap_sat = int(net.capacity_msat[c]) // 1000
+            local_sat = (net.spendable_msat(net.edge_of(c, me)) // 1000
+                         + cap_sat // 100)
+            reserve = cap_sat // 100
+            out.append(ln.Channel(
+                active=active, remote_pubkey=net.pubkeys[peer],
+                channel_point=f"{hashlib.sha256(str(net.chan_ids[c]).encode()).hexdigest()}:0",
+                chan_id=net.chan_ids[c], capacity=cap_sat, local_balance=local_sat,
+                remote_balance=cap_sat - local_sat, private=True, initiator=True,
+                chan_status_flags="ChanStatusDefault", local_chan_reserve_sat=reserve,
+                remote_chan_reserve_sat=reserve, commitment_type=ln.ANCHORS,
+                lifetime=86_400, uptime=86_400))
+        return ln.ListChannelsResponse(channels=out)

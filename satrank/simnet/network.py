@@ -1,0 +1,202 @@
+"""The simulated network: the public graph as arrays, its hidden state, and our two nodes.
+
+Hidden state, all drawn from `seed` (the same seed gives the same network):
+- per-channel balance: node1's share of the capacity ~ Beta(0.3, 0.3), so most channels are
+  lopsided, as balance probing on mainnet finds; each side keeps a 1 % channel reserve it
+  cannot spend (lnd's default);
+- offline nodes: 2 % at random, plus 90 % of nodes whose every known policy is disabled
+  (their peers disabled the channels because the node went away);
+- flaky nodes: 2 % of online nodes fail a share (10-50 %) of the HTLCs they should forward;
+- per-node forwarding latency: log-normal, median 40 ms per hop and direction.
+
+The oracle and customer nodes are added with private (unannounced) channels to
+well-connected online nodes, so DescribeGraph still returns the source graph unchanged.
+Directed edge `e` is channel `e // 2` in direction `e % 2` (0: node1 -> node2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import coincurve
+import numpy as np
+
+from satrank.lightning.backend import ChannelGraph, RoutingPolicy
+from satrank.simnet.keys import node_key, pubkey_hex
+
+RESERVE_FRACTION = 0.01
+ORACLE_PEERS = 8
+CUSTOMER_PEERS = 6
+ORACLE_CHANNEL_SAT = 50_000_000
+ORACLE_LOCAL_SHARE = 0.8
+CUSTOMER_CHANNEL_SAT = 20_000_000
+CUSTOMER_LOCAL_SHARE = 0.9
+OWN_POLICY = RoutingPolicy(time_lock_delta=80, min_htlc_msat=1000, max_htlc_msat=0,
+                           fee_base_msat=1000, fee_rate_milli_msat=1, disabled=False,
+                           last_update=0)
+
+
+@dataclass
+class VirtualNode:
+    """A node simnet runs itself (the oracle or the customer)."""
+
+    name: str
+    alias: str
+    index: int
+    key: coincurve.PrivateKey
+    pubkey: str
+    channels: list[int]  # channel indices, in opening order
+
+
+class Network:
+    """Graph arrays plus hidden state; mutable only through `move_balance`."""
+
+    def __init__(self, graph: ChannelGraph, seed: int) -> None:
+        self.graph = graph
+        self.seed = seed
+        rng = np.random.default_rng([seed, 0xB0B])
+        self.pubkeys: list[str] = [n.pubkey for n in graph.nodes]
+        self.index: dict[str, int] = {pk: i for i, pk in enumerate(self.pubkeys)}
+        for e in graph.edges:  # tolerate dumps whose edges name nodes missing from `nodes`
+            for pk in (e.node1_pub, e.node2_pub):
+                if pk not in self.index:
+                    self.index[pk] = len(self.pubkeys)
+                    self.pubkeys.append(pk)
+        m = len(graph.edges)
+        self.chan_ids: list[int] = [e.channel_id for e in graph.edges]
+        self.node1 = np.array([self.index[e.node1_pub] for e in graph.edges], dtype=np.int64)
+        self.node2 = np.array([self.index[e.node2_pub] for e in graph.edges], dtype=np.int64)
+        self.capacity_msat = np.array([e.capacity_sat for e in graph.edges], dtype=np.int64) * 1000
+        self.private = np.zeros(m, dtype=bool)
+        policies = [p for e in graph.edges for p in (e.node1_policy, e.node2_policy)]
+        self._set_policies(policies)
+        self.block_height = max((cid >> 40 for cid in self.chan_ids), default=800_000) + 6
+        share = rng.beta(0.3, 0.3, m)
+        self.local1_msat = np.rint(self.capacity_msat * share).astype(np.int64)
+        self._hide_node_state(rng)
+        self.oracle = self._attach("oracle", "satrank-oracle", ORACLE_PEERS, 0,
+                                   ORACLE_CHANNEL_SAT, ORACLE_LOCAL_SHARE)
+        self.customer = self._attach("customer", "satrank-customer", CUSTOMER_PEERS, 2,
+                                     CUSTOMER_CHANNEL_SAT, CUSTOMER_LOCAL_SHARE)
+        self.chan_index: dict[int, int] = {cid: c for c, cid in enumerate(self.chan_ids)}
+        self._pair_channels: dict[tuple[int, int], list[int]] = {}
+        for c in range(len(self.chan_ids)):
+            a, b = int(self.node1[c]), int(self.node2[c])
+            self._pair_channels.setdefault((a, b), []).append(c)
+            self._pair_channels.setdefault((b, a), []).append(c)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.pubkeys)
+
+    def _set_policies(self, policies: list[RoutingPolicy | None]) -> None:
+        def col(attr: str) -> np.ndarray:
+            return np.array([getattr(p, attr) if p else 0 for p in policies], dtype=np.int64)
+
+        self.has_policy = np.array([p is not None for p in policies], dtype=bool)
+        self.enabled = np.array([p is not None and not p.disabled for p in policies], dtype=bool)
+        self.fee_base = col("fee_base_msat")
+        self.fee_rate = col("fee_rate_milli_msat")
+        self.tld = col("time_lock_delta")
+        self.min_htlc = col("min_htlc_msat")
+        cap = np.repeat(self.capacity_msat, 2)
+        max_htlc = col("max_htlc_msat")
+        self.max_htlc = np.where(max_htlc > 0, np.minimum(max_htlc, cap), cap)
+        self.src = np.stack([self.node1, self.node2], axis=1).reshape(-1)
+        self.dst = np.stack([self.node2, self.node1], axis=1).reshape(-1)
+
+    def _hide_node_state(self, rng: np.random.Generator) -> None:
+        n = self.n_nodes
+        # a node every one of whose channels is disabled in both directions is most likely
+        # down: its peers disabled their side towards it too
+        touches_enabled = np.zeros(n, dtype=bool)
+        touches_enabled[self.src[self.enabled]] = True
+        touches_enabled[self.dst[self.enabled]] = True
+        self.offline = (rng.random(n) < 0.02) | (~touches_enabled & (rng.random(n) < 0.9))
+        flaky = (rng.random(n) < 0.02) & ~self.offline
+        self.flaky_p = np.where(flaky, rng.uniform(0.1, 0.5, n), 0.0)
+        self.latency_s = rng.lognormal(np.log(0.040), 0.5, n)
+
+    def _well_connected(self, count: int, skip: int) -> list[int]:
+        """Online, reliable nodes ranked by enabled outgoing capacity, best first."""
+        n = self.n_nodes
+        out_cap = np.bincount(self.src[self.enabled], weights=np.repeat(
+            self.capacity_msat, 2)[self.enabled].astype(np.float64), minlength=n)
+        degree = np.bincount(self.src[self.enabled], minlength=n)
+        score = np.where(self.offline[:n] | (self.flaky_p[:n] > 0), -1.0,
+                         np.log1p(out_cap) * np.log1p(degree))
+        ranked = [int(i) for i in np.argsort(-score, kind="stable") if score[i] > 0]
+        return ranked[skip:skip + count]
+
+    def _attach(self, name: str, alias: str, n_peers: int, skip: int,
+                capacity_sat: int, local_share: float) -> VirtualNode:
+        key = node_key(self.seed, name)
+        me = len(self.pubkeys)
+        node = VirtualNode(name=name, alias=alias, index=me, key=key, pubkey=pubkey_hex(key),
+                           channels=[])
+        peers = self._well_connected(n_peers, skip)
+        self.pubkeys.append(node.pubkey)
+        self.index[node.pubkey] = me
+        self.offline = np.append(self.offline, False)
+        self.flaky_p = np.append(self.flaky_p, 0.0)
+        self.latency_s = np.append(self.latency_s, 0.010)
+        for k, peer in enumerate(peers):
+            c = len(self.chan_ids)
+            self.chan_ids.append((self.block_height - 20 - k) << 40 | (1 + me % 1000) << 16 | k)
+            self.node1 = np.append(self.node1, me)
+            self.node2 = np.append(self.node2, peer)
+            cap = capacity_sat * 1000
+            self.capacity_msat = np.append(self.capacity_msat, cap)
+            self.local1_msat = np.append(self.local1_msat, int(cap * local_share))
+            self.private = np.append(self.private, True)
+            peer_policy = self._typical_policy(peer)
+            self._append_directions(me, peer, cap, OWN_POLICY, peer_policy)
+            node.channels.append(c)
+        return node
+
+    def _append_directions(self, me: int, peer: int, cap_msat: int, mine: RoutingPolicy,
+                           theirs: RoutingPolicy) -> None:
+        self.src = np.append(self.src, [me, peer])
+        self.dst = np.append(self.dst, [peer, me])
+        self.has_policy = np.append(self.has_policy, [True, True])
+        self.enabled = np.append(self.enabled, [True, True])
+        self.fee_base = np.append(self.fee_base, [mine.fee_base_msat, theirs.fee_base_msat])
+        self.fee_rate = np.append(self.fee_rate,
+                                  [mine.fee_rate_milli_msat, theirs.fee_rate_milli_msat])
+        self.tld = np.append(self.tld, [mine.time_lock_delta, theirs.time_lock_delta])
+        self.min_htlc = np.append(self.min_htlc, [1000, 1000])
+        self.max_htlc = np.append(self.max_htlc, [cap_msat * 99 // 100] * 2)
+
+    def _typical_policy(self, node: int) -> RoutingPolicy:
+        """The median of `node`'s enabled outgoing policies: what it would set towards us."""
+        mine = np.flatnonzero((self.src == node) & self.enabled)
+        return RoutingPolicy(
+            time_lock_delta=int(np.median(self.tld[mine])) if len(mine) else 80,
+            min_htlc_msat=1000, max_htlc_msat=0,
+            fee_base_msat=int(np.median(self.fee_base[mine])) if len(mine) else 1000,
+            fee_rate_milli_msat=int(np.median(self.fee_rate[mine])) if len(mine) else 1,
+            disabled=False, last_update=0)
+
+    # --- balances -------------------------------------------------------------------------
+
+    def spendable_msat(self, edge: int) -> int:
+        """What the source of directed `edge` can send over its channel now (above reserve)."""
+        c, direction = divmod(edge, 2)
+        local = int(self.local1_msat[c])
+        own = local if direction == 0 else int(self.capacity_msat[c]) - local
+        return own - int(self.capacity_msat[c] * RESERVE_FRACTION)
+
+    def forwarding_edge(self, src: int, dst: int, amount_msat: int) -> int | None:
+        """Non-strict forwarding, as lnd does: any channel to the next peer that can carry it."""
+        for c in self._pair_channels.get((src, dst), ()):
+            edge = 2 * c + (0 if int(self.node1[c]) == src else 1)
+            if self.spendable_msat(edge) >= amount_msat:
+                return edge
+        return None
+
+    def move_balance(self, edge: int, amount_msat: int) -> None:
+        c, direction = divmod(edge, 2)
+        self.local1_msat[c] += -amount_msat if direction == 0 else amount_msat
+
+    def edge_of(self, channel_index: int, src: int) -> int:
+        return 2 * channel_index + (0 if int(self.node1[channel_index]) == src else 1)

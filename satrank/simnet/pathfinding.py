@@ -1,0 +1,214 @@
+"""Fee-aware route finding over the public policies, as the sending lnd sees them.
+
+The sender knows the gossip (policies, capacities, max_htlc, disabled flags) and its own
+channel balances, never other channels' balances nor which peers are online.
+
+Cost of using directed edge u -> v for an amount a (msat), in msat:
+    fee(a) + a * time_lock_delta * 15e-9 + HOP_PENALTY_MSAT
+i.e. the forwarding fee, lnd's default risk factor (15 parts per billion per block of
+locked amount) and a fixed per-hop penalty standing in for lnd's attempt cost on hops of
+unknown success probability (lnd's default: 100 sat per attempt). Edges are admitted only
+if enabled and their capacity, max_htlc and min_htlc allow the amount; the sender's own
+channels cost nothing and need enough local balance. Parallel channels between the same
+pair collapse to the cheapest (forwarding is non-strict, and lnd's mission control also
+tracks pairs). Costs are evaluated at the payment amount (the accumulated fees are a tiny
+share of it); once a path is chosen the route's amounts, fees and expiries are computed
+exactly, backwards from the destination as lnd does, and re-checked against each hop.
+
+Dijkstra is scipy's (C, binary heap) over a CSR matrix built once per amount and cached;
+the shortest-path tree from the sender's usable channels is cached too, so a probe's first
+attempt costs a tree lookup, and only retries after a pruned pair run a fresh search.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from satrank.simnet.network import Network, VirtualNode
+
+RISK_FACTOR_PER_BLOCK = 15e-9
+HOP_PENALTY_MSAT = 100_000.0
+MAX_HOPS = 20  # onion limit
+MAX_CLTV_DELTA = 2016  # lnd's default max total time lock
+BLOCK_PADDING = 3  # lnd pads the final CLTV by 3 blocks
+_CACHE_SIZE = 16
+_PRUNED_WEIGHT = 1e30  # far above any real path cost: a path using it counts as none
+
+
+@dataclass(frozen=True)
+class Hop:
+    edge: int  # directed edge into this hop's node
+    node: int
+    amt_to_forward_msat: int
+    fee_msat: int
+    expiry: int
+
+
+@dataclass(frozen=True)
+class Route:
+    hops: tuple[Hop, ...]
+    total_amt_msat: int
+    total_fees_msat: int
+    total_time_lock: int
+
+
+@dataclass
+class _AmountGraph:
+    keys: np.ndarray  # sorted src * n + dst of the admitted pairs
+    edges: np.ndarray  # cheapest directed edge for each key
+    weights: np.ndarray
+    matrix: csr_matrix
+
+
+def _fee_msat(net: Network, edge: int, amount_msat: int) -> int:
+    return int(net.fee_base[edge]) + amount_msat * int(net.fee_rate[edge]) // 1_000_000
+
+
+class RouteFinder:
+    def __init__(self, net: Network) -> None:
+        self.net = net
+        self._graphs: OrderedDict[int, _AmountGraph] = OrderedDict()
+        self._trees: OrderedDict[tuple[int, tuple[int, ...]], tuple[np.ndarray, ...]] = (
+            OrderedDict())
+        self._virtual = np.zeros(net.n_nodes, dtype=bool)
+        self._virtual[[net.oracle.index, net.customer.index]] = True
+
+    def _amount_graph(self, amount_msat: int) -> _AmountGraph:
+        cached = self._graphs.get(amount_msat)
+        if cached is not None:
+            self._graphs.move_to_end(amount_msat)
+            return cached
+        net = self.net
+        ok = (net.enabled & (net.max_htlc >= amount_msat) & (net.min_htlc <= amount_msat)
+              & (np.repeat(net.capacity_msat, 2) >= amount_msat) & ~self._virtual[net.src])
+        idx = np.flatnonzero(ok)
+        weight = (net.fee_base[idx] + amount_msat * net.fee_rate[idx].astype(np.float64) / 1e6
+                  + amount_msat * net.tld[idx] * RISK_FACTOR_PER_BLOCK + HOP_PENALTY_MSAT)
+        n = net.n_nodes
+        key = net.src[idx] * n + net.dst[idx]
+        order = np.lexsort((weight, key))
+        key, idx, weight = key[order], idx[order], weight[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        key, idx, weight = key[first], idx[first], weight[first]
+        graph = _AmountGraph(keys=key, edges=idx, weights=weight,
+                             matrix=self._matrix(key, weight, np.ones(len(key), dtype=bool)))
+        self._graphs[amount_msat] = graph
+        if len(self._graphs) > _CACHE_SIZE:
+            self._graphs.popitem(last=False)
+        return graph
+
+    def _matrix(self, key: np.ndarray, weight: np.ndarray, keep: np.ndarray) -> csr_matrix:
+        n = self.net.n_nodes
+        rows, cols = np.divmod(key[keep], n)  # keys are sorted, so rows are already in order
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        return csr_matrix((weight[keep], cols, indptr), shape=(n, n))
+
+    def _first_hops(self, sender: VirtualNode, amount_msat: int,
+                    pruned: set[tuple[int, int]]) -> dict[int, int]:
+        """peer -> own directed edge usable for `amount_msat` (lnd knows its local balance)."""
+        net = self.net
+        out: dict[int, int] = {}
+        for c in sender.channels:
+            edge = net.edge_of(c, sender.index)
+            peer = int(net.dst[edge])
+            if (peer in out or (sender.index, peer) in pruned or net.offline[peer]
+                    or net.spendable_msat(edge) < amount_msat):
+                continue
+            out[peer] = edge
+        return out
+
+    def find_route(self, sender: VirtualNode, dest: int, amount_msat: int, final_cltv: int,
+                   pruned: set[tuple[int, int]]) -> Route | None:
+        """The cheapest route from `sender` to `dest` avoiding `pruned` pairs, or None."""
+        for _ in range(MAX_HOPS):  # each pass drops one pair that fails the exact re-check
+            first = self._first_hops(sender, amount_msat, pruned)
+            if not first:
+                return None
+            path = self._node_path(first, dest, amount_msat, pruned)
+            if path is None:
+                return None
+            route, bad_pair = self._build(sender, first[path[0]], path, amount_msat, final_cltv)
+            if route is not None:
+                return route
+            if bad_pair is None:
+                return None
+            pruned = pruned | {bad_pair}
+        return None
+
+    def _node_path(self, first: dict[int, int], dest: int, amount_msat: int,
+                   pruned: set[tuple[int, int]]) -> list[int] | None:
+        if dest in first:
+            return [dest]
+        graph = self._amount_graph(amount_msat)
+        sources = tuple(sorted(first))
+        tree_key = (amount_msat, sources)
+        graph_pruned = [p for p in pruned if not self._virtual[p[0]]]
+        if graph_pruned:
+            n = self.net.n_nodes
+            wanted = np.array([a * n + b for a, b in graph_pruned], dtype=np.int64)
+            pos = np.searchsorted(graph.keys, wanted)
+            pos = pos[(pos < len(graph.keys)) & (graph.keys[np.minimum(pos, len(graph.keys) - 1)]
+                                                 == wanted)]
+            matrix = graph.matrix.copy()
+            matrix.data[pos] = _PRUNED_WEIGHT  # keys and CSR entries share one order
+            dist, pred, src = dijkstra(matrix, directed=True, indices=list(sources),
+                                       return_predecessors=True, min_only=True)
+        else:
+            cached = self._trees.get(tree_key)
+            if cached is None:
+                cached = dijkstra(graph.matrix, directed=True, indices=list(sources),
+                                  return_predecessors=True, min_only=True)
+                self._trees[tree_key] = cached
+                if len(self._trees) > _CACHE_SIZE:
+                    self._trees.popitem(last=False)
+            dist, pred, src = cached
+        if not dist[dest] < _PRUNED_WEIGHT:
+            return None
+        path = [dest]
+        while path[-1] != src[dest]:
+            path.append(int(pred[path[-1]]))
+            if len(path) > MAX_HOPS:
+                return None
+        return path[::-1]
+
+    def _edge(self, a: int, b: int, amount_msat: int) -> int:
+        graph = self._amount_graph(amount_msat)
+        pos = int(np.searchsorted(graph.keys, a * self.net.n_nodes + b))
+        return int(graph.edges[pos])
+
+    def _build(self, sender: VirtualNode, first_edge: int, path: list[int], amount_msat: int,
+               final_cltv: int) -> tuple[Route | None, tuple[int, int] | None]:
+        """Exact amounts/fees/expiries backwards from the destination; or the pair that fails."""
+        net = self.net
+        edges = [first_edge] + [self._edge(a, b, amount_msat) for a, b in zip(path, path[1:],
+                                                                              strict=False)]
+        n = len(path)
+        amt = [0] * n
+        fee = [0] * n
+        expiry = [0] * n
+        amt[-1] = amount_msat
+        expiry[-1] = net.block_height + final_cltv + BLOCK_PADDING
+        for k in range(n - 2, -1, -1):
+            out_edge = edges[k + 1]  # hop k forwards over the channel into hop k+1
+            amt[k] = amt[k + 1] + fee[k + 1]
+            fee[k] = _fee_msat(net, out_edge, amt[k])
+            expiry[k] = expiry[k + 1] + (int(net.tld[edges[k + 2]]) if k + 2 < n else 0)
+            if not (net.min_htlc[out_edge] <= amt[k] <= net.max_htlc[out_edge]):
+                return None, (path[k], path[k + 1])
+        total_amt = amt[0] + fee[0]
+        total_lock = expiry[0] + (int(net.tld[edges[1]]) if n > 1 else 0)
+        if net.spendable_msat(first_edge) < total_amt:
+            return None, (sender.index, path[0])
+        if total_lock - net.block_height > MAX_CLTV_DELTA:
+            return None, None
+        hops = tuple(Hop(edge=edges[k], node=path[k], amt_to_forward_msat=amt[k], fee_msat=fee[k],
+                         expiry=expiry[k]) for k in range(n))
+        return Route(hops=hops, total_amt_msat=total_amt, total_fees_msat=total_amt - amount_msat,
+                     total_time_lock=total_lock), None
