@@ -105,12 +105,17 @@ def cmd_pay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
-    from satrank.crawler.main import crawl_forever, crawl_once
+    from satrank.crawler.main import CrawlerBusy, crawl_forever, crawl_once
 
     with _dsn_of(settings) as dsn:
         asyncio.run(migrate_dsn(dsn))
         if args.once:
-            for line in asyncio.run(crawl_once(settings, dsn, n_probes=args.probes)):
+            try:
+                lines = asyncio.run(crawl_once(settings, dsn, n_probes=args.probes))
+            except CrawlerBusy as exc:
+                print(f"satrank crawl --once: {exc}", file=sys.stderr)
+                return 1
+            for line in lines:
                 print(line)
         else:
             asyncio.run(crawl_forever(settings, dsn))

@@ -6,6 +6,7 @@ phase boundary (graph sync and score store are atomic) and the next cycle just r
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from satrank.lightning.backend import ChannelGraph, NodeStatus
 from satrank.scoring.engine import ScoringParams, score_nodes
 
 DEFAULT_TIER_SAT = 100_000
+_log = logging.getLogger(__name__)
 
 
 class GraphSource(Protocol):
@@ -103,6 +105,7 @@ async def probe_phase(pool: Pool, sender: ProbeSender, settings: CrawlerSettings
                        n=n_probes, now=now, last_probed=history.last_probed,
                        probes_today=history.probes_since_day_start, budget=budget,
                        tiers_sat=settings.probe_tiers_sat, rng=rng)
+    _log.info("probe round: %d probes planned", len(plan))
     sent = await run_probe_round(sender, plan, concurrency=settings.probe_concurrency,
                                  fee_limit_sat=settings.probe_fee_limit_sat,
                                  timeout_s=settings.probe_timeout_s, clock=clock)

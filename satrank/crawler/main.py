@@ -8,13 +8,23 @@ import signal
 
 from satrank.config import Settings
 from satrank.crawler.cycle import GraphSource
+from satrank.crawler.leader import wait_for_leadership
 from satrank.crawler.metrics import start_metrics_server
 from satrank.crawler.probes import ProbeSender
 from satrank.crawler.service import run_forever, run_once
+from satrank.db.locks import LeaderLock
 from satrank.db.pool import create_pool
 from satrank.lightning.lnd import open_lnd
 
 _log = logging.getLogger(__name__)
+# `crawl --once` waits this long for the leader lock (a crawler killed a moment ago may
+# still hold it until Postgres reaps its session), then gives up rather than run beside
+# a live crawler: the graph merges assume a single writer.
+ONCE_LOCK_WAIT_S = 30.0
+
+
+class CrawlerBusy(Exception):
+    """Another crawler holds the leader lock."""
 
 
 async def _connect(settings: Settings) -> tuple[GraphSource, ProbeSender]:
@@ -23,16 +33,25 @@ async def _connect(settings: Settings) -> tuple[GraphSource, ProbeSender]:
 
 
 async def crawl_once(settings: Settings, dsn: str, *, n_probes: int) -> list[str]:
-    source, sender = await _connect(settings)
-    pool = await create_pool(dsn, settings.database)
+    """One leader-locked cycle; raises `CrawlerBusy` if another crawler keeps the lock."""
+    lock = LeaderLock(dsn)
+    gave_up = asyncio.Event()
+    asyncio.get_running_loop().call_later(ONCE_LOCK_WAIT_S, gave_up.set)
     try:
-        summary = await run_once(pool, source, sender, settings, n_probes=n_probes)
+        if not await wait_for_leadership(lock, stop=gave_up):
+            raise CrawlerBusy("another crawler is the leader; not running --once beside it")
+        source, sender = await _connect(settings)
+        pool = await create_pool(dsn, settings.database)
+        try:
+            summary = await run_once(pool, source, sender, settings, n_probes=n_probes)
+        finally:
+            await pool.close()
+            for client in (source, sender):
+                close = getattr(client, "close", None)
+                if close is not None:
+                    await close()
     finally:
-        await pool.close()
-        for client in (source, sender):
-            close = getattr(client, "close", None)
-            if close is not None:
-                await close()
+        await lock.release()
     return summary.lines()
 
 
