@@ -29,6 +29,15 @@ MIN_FIT_WEIGHT = 20.0
 RIDGE_LAMBDA = 1.0  # L2 on the non-intercept coefficients (standardized scale)
 KAPPA_GRID = np.geomspace(1.0, 200.0, 80)
 KAPPA_MIN, KAPPA_MAX = 2.0, 50.0
+# Prior strength is only identified by rows with repeated observations: with one probe per
+# (node, tier) the beta-binomial likelihood is flat in kappa (P(y) = m for any kappa), and
+# fractional (down-weighted or decayed) single observations bias it upwards. So kappa is
+# fitted on rows with at least this much evidence, and stays at the cold-start value
+# (a prior worth two probes) until enough such rows exist. Measured on simnet
+# (bench/calibration.py): fitting on single-probe rows pinned kappa at 50 and made the
+# posterior ignore a node's own probes, which repeat with ~99 % agreement.
+KAPPA_MIN_OBS = 2.0
+KAPPA_MIN_ROWS = 30
 IRLS_MAX_ITERATIONS = 50
 IRLS_TOLERANCE = 1e-8
 
@@ -104,5 +113,9 @@ def fit_prior_model(raw: FloatArray, successes: FloatArray, failures: FloatArray
     z = (raw[probed] - mean) / scale
     coef = _irls(z, successes[probed] / n[probed], n[probed])
     model = PriorModel(coef, mean, scale, COLD_START_KAPPA, True, int(probed.sum()))
-    kappa = best_kappa(model.prior_mean(raw[probed]), successes[probed], failures[probed])
+    repeated = n >= KAPPA_MIN_OBS
+    if repeated.sum() < KAPPA_MIN_ROWS:
+        return model
+    kappa = best_kappa(model.prior_mean(raw[repeated]), successes[repeated],
+                       failures[repeated])
     return PriorModel(coef, mean, scale, kappa, True, int(probed.sum()))

@@ -115,3 +115,17 @@ def test_fitted_prior_learns_from_probed_nodes_and_informs_unprobed_ones() -> No
     assert KAPPA_MIN <= model.kappa <= KAPPA_MAX
     m = model.prior_mean(x[300:])
     assert np.corrcoef(m, truth[300:])[0, 1] > 0.8
+
+
+def test_prior_strength_needs_repeated_observations() -> None:
+    """One probe per node says nothing about how much nodes differ: kappa stays at the
+    cold-start value instead of drifting to the grid's edge."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(500, 9))
+    truth = (rng.random(500) < 1 / (1 + np.exp(-x[:, 0]))).astype(float)  # deterministic
+    single = fit_prior_model(x, truth * 0.5, (1 - truth) * 0.5)  # decayed single probes
+    assert single.is_fitted and single.kappa == COLD_START_KAPPA
+    # the same deterministic nodes probed 6 times each: outcomes repeat, so the features
+    # explain less than the node's own history and the fitted prior stays weak
+    repeated = fit_prior_model(x, truth * 6, (1 - truth) * 6)
+    assert repeated.is_fitted and repeated.kappa == KAPPA_MIN
