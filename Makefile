@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check venv
+.PHONY: run test check venv system-deps
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,21 @@ check: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy satrank
 
-test: check
+# npm clients the interop tests drive (L402 clients; nostr-tools): installed from lockfiles.
+tests/interop/node_modules: tests/interop/package.json tests/interop/package-lock.json
+	cd tests/interop && npm ci --no-audit --no-fund
+	touch $@
+
+tests/interop/nostr/node_modules: tests/interop/nostr/package.json tests/interop/nostr/package-lock.json
+	cd tests/interop/nostr && npm ci --no-audit --no-fund
+	touch $@
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+tests/interop/node_modules tests/interop/nostr/node_modules: | system-deps
+
+test: system-deps check tests/interop/node_modules tests/interop/nostr/node_modules
 	$(BIN)/pytest -q
 
 # Regenerate satrank/lightning/*_pb2*.py* from protos/ (tests/test_protos.py checks drift).

@@ -15,6 +15,7 @@ from satrank import __version__
 from satrank.config import ConfigError, Settings, load_settings
 from satrank.db.embedded import database_dsn, stop_embedded_postgres
 from satrank.db.migrations import MigrationError, migrate_dsn
+from satrank.logs import install_redaction
 
 _log = logging.getLogger("satrank")
 
@@ -75,6 +76,72 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             timeout_graceful_shutdown=10,
         )
     return 0
+
+
+def cmd_keygen(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    from satrank.keygen import format_operator_secrets, operator_secrets
+
+    print(format_operator_secrets(operator_secrets()), end="")
+    return 0
+
+
+def cmd_nostr_info(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.nostr.identity import describe_identity
+
+    print(describe_identity(settings.nostr), end="")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from satrank.backup import BackupError, create_backup, secret_inventory
+
+    secrets = secret_inventory(settings) if args.include_secrets else None
+    try:
+        with _dsn_of(settings) as dsn:
+            manifest = create_backup(
+                dsn, args.out, now=datetime.now(UTC), secrets=secrets, overwrite=args.force
+            )
+    except BackupError as exc:
+        print(f"satrank backup: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(manifest["tables"].values())
+    print(f"backup written to {args.out}: schema version {manifest['schemaVersion']}, "
+          f"{len(manifest['tables'])} tables, {rows} rows"
+          + (", WITH SECRETS (keep it like a private key)" if secrets is not None else ""))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.backup import BackupError, restore_backup
+
+    try:
+        with _dsn_of(settings) as dsn:
+            report = restore_backup(dsn, args.input, secrets_out=args.secrets_out)
+    except BackupError as exc:
+        print(f"satrank restore: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {args.input} (made {report.manifest['createdAt']}, schema version "
+          f"{report.manifest['schemaVersion']}): {len(report.tables)} tables, "
+          f"{sum(report.tables.values())} rows, row counts match the manifest")
+    if report.has_secrets and args.secrets_out is None:
+        print("the backup holds secrets.env: pass --secrets-out FILE to extract it")
+    return 0
+
+
+def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.db.embedded import running_embedded_dsn
+    from satrank.healthcheck import ask_api, check_database_directly, health_url
+
+    url = args.url or health_url(settings.host, settings.port)
+    verdict = ask_api(url, args.timeout)
+    if verdict is None:
+        dsn = (settings.database.url.reveal() if settings.database.url
+               else running_embedded_dsn(settings.data_dir))
+        verdict = check_database_directly(dsn, args.timeout)
+    print("\n".join(verdict.lines()))
+    return verdict.exit_code
 
 
 def cmd_simnet(args: argparse.Namespace, settings: Settings) -> int:
@@ -161,6 +228,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     add("migrate", cmd_migrate, "apply pending database migrations")
     add("db-url", cmd_db_url, "print the database DSN in use (starts the embedded server)")
     add("db-stop", cmd_db_stop, "stop the embedded Postgres server")
+    add("keygen", cmd_keygen, "print fresh secrets (L402, API, operator, Nostr nsec + npub)")
+    add("nostr-info", cmd_nostr_info, "print the npub, NIP-05 and kind 10040 example of the key")
+    backup = add("backup", cmd_backup, "write a pg_dump and its manifest into one file")
+    backup.add_argument("--out", type=Path, required=True, help="archive to write (mode 0600)")
+    backup.add_argument("--include-secrets", action="store_true",
+                        help="also store the secret settings (secrets.env) in the archive")
+    backup.add_argument("--force", action="store_true", help="overwrite an existing file")
+    restore = add("restore", cmd_restore, "restore a backup into an EMPTY database")
+    restore.add_argument("--in", dest="input", type=Path, required=True, help="archive to read")
+    restore.add_argument("--secrets-out", type=Path, default=None,
+                         help="write the archive's secrets.env here (mode 0600), if it has one")
+    health = add("healthcheck", cmd_healthcheck,
+                 "exit 0 ok, 1 degraded, 2 down; asks the api, else the database")
+    health.add_argument("--url", default=None, help="health URL (default from HOST and PORT)")
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds per check")
     simnet = add("simnet", cmd_simnet, "run the LND-compatible network simulator (oracle and "
                  "customer nodes over gRPC+TLS)")
     simnet.add_argument("--listen", default="127.0.0.1:10009", help="oracle node HOST:PORT")
@@ -193,6 +275,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser, commands = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "keygen":  # needs no configuration: it makes one
+        return cmd_keygen(args)
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -203,6 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    install_redaction(settings)
     try:
         return commands[args.command](args, settings)
     except MigrationError as exc:

@@ -29,12 +29,31 @@ DEFAULT_CHALLENGE_CREDITS = 21
 DEFAULT_CHALLENGE_PRICE_SAT = 1
 DEFAULT_INVOICE_EXPIRY_S = 600
 DEFAULT_TOKEN_LIFETIME_S = 30 * 24 * 3600
+DEFAULT_CHALLENGE_RATE_PER_MIN = 30.0
+DEFAULT_CHALLENGE_BURST = 10
+DEFAULT_TOKEN_RATE_PER_S = 20.0
+DEFAULT_TOKEN_BURST = 40
 MIN_MACAROON_SECRET_LEN = 32
+DEFAULT_NOSTR_PROFILE_NAME = "SatRank"
+DEFAULT_NOSTR_PROFILE_ABOUT = (
+    "Lightning trust oracle: signed NIP-85 assertions (kind 30382, d = Lightning node key) "
+    "with a calibrated payment success probability, its 95% interval, a verdict and a rank."
+)
+DEFAULT_NOSTR_PROFILE_WEBSITE = "https://satrank.dev"
+DEFAULT_NOSTR_NIP05_NAME = "satrank"
+DEFAULT_NOSTR_PUBLISH_INTERVAL_S = 0.2
+DEFAULT_NOSTR_PUBLISH_BATCH = 200
+DEFAULT_NOSTR_OK_TIMEOUT_S = 10.0
+DEFAULT_NOSTR_CONNECT_TIMEOUT_S = 10.0
+DEFAULT_NOSTR_RETRY_BASE_S = 5.0
+DEFAULT_NOSTR_RETRY_MAX_S = 3600.0
+DEFAULT_NOSTR_POLL_INTERVAL_S = 5.0
 
 Environment = Literal["production", "development"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+_NIP05_NAME = re.compile(r"^[a-z0-9._-]+$")
 _NOSTR_KEY = re.compile(r"^([0-9a-fA-F]{64}|nsec1[02-9ac-hj-np-z]{58})$")
 
 
@@ -89,12 +108,28 @@ class L402Settings:
     challenge_price_sat: int = DEFAULT_CHALLENGE_PRICE_SAT
     invoice_expiry_s: int = DEFAULT_INVOICE_EXPIRY_S
     token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S
+    # each challenge mints an LND invoice: limited per client IP; paid use per token
+    challenge_rate_per_min: float = DEFAULT_CHALLENGE_RATE_PER_MIN
+    challenge_burst: int = DEFAULT_CHALLENGE_BURST
+    token_rate_per_s: float = DEFAULT_TOKEN_RATE_PER_S
+    token_burst: int = DEFAULT_TOKEN_BURST
 
 
 @dataclass(frozen=True)
 class NostrSettings:
     private_key: Secret | None = None  # hex or nsec
     relays: tuple[str, ...] = ()
+    profile_name: str = DEFAULT_NOSTR_PROFILE_NAME
+    profile_about: str = DEFAULT_NOSTR_PROFILE_ABOUT
+    profile_website: str = DEFAULT_NOSTR_PROFILE_WEBSITE
+    nip05_name: str = DEFAULT_NOSTR_NIP05_NAME  # local part served by /.well-known/nostr.json
+    publish_interval_s: float = DEFAULT_NOSTR_PUBLISH_INTERVAL_S  # pause between events, per relay
+    publish_batch: int = DEFAULT_NOSTR_PUBLISH_BATCH
+    ok_timeout_s: float = DEFAULT_NOSTR_OK_TIMEOUT_S
+    connect_timeout_s: float = DEFAULT_NOSTR_CONNECT_TIMEOUT_S
+    retry_base_s: float = DEFAULT_NOSTR_RETRY_BASE_S
+    retry_max_s: float = DEFAULT_NOSTR_RETRY_MAX_S
+    poll_interval_s: float = DEFAULT_NOSTR_POLL_INTERVAL_S
 
 
 @dataclass(frozen=True)
@@ -160,6 +195,9 @@ class Settings:
                 break
         if production and relays and nostr_key is None:
             r.problem("NOSTR_PRIVATE_KEY is required when NOSTR_RELAYS is set")
+        nip05_name = r.text("NOSTR_NIP05_NAME", DEFAULT_NOSTR_NIP05_NAME).lower()
+        if not _NIP05_NAME.match(nip05_name):
+            r.problem("NOSTR_NIP05_NAME may only contain a-z, 0-9, '.', '_' and '-'")
         settings = cls(
             env=env,
             data_dir=Path(r.text("SATRANK_DATA_DIR", DEFAULT_DATA_DIR)),
@@ -209,8 +247,40 @@ class Settings:
                 token_lifetime_s=r.integer(
                     "L402_TOKEN_LIFETIME_S", DEFAULT_TOKEN_LIFETIME_S, 60, 366 * 86_400
                 ),
+                challenge_rate_per_min=r.number(
+                    "L402_CHALLENGE_RATE_PER_MIN", DEFAULT_CHALLENGE_RATE_PER_MIN, 0.1, 1e6
+                ),
+                challenge_burst=r.integer(
+                    "L402_CHALLENGE_BURST", DEFAULT_CHALLENGE_BURST, 1, 10**6
+                ),
+                token_rate_per_s=r.number(
+                    "L402_TOKEN_RATE_PER_S", DEFAULT_TOKEN_RATE_PER_S, 0.01, 1e6
+                ),
+                token_burst=r.integer("L402_TOKEN_BURST", DEFAULT_TOKEN_BURST, 1, 10**6),
             ),
-            nostr=NostrSettings(private_key=nostr_key, relays=relays),
+            nostr=NostrSettings(
+                private_key=nostr_key,
+                relays=relays,
+                profile_name=r.text("NOSTR_PROFILE_NAME", DEFAULT_NOSTR_PROFILE_NAME),
+                profile_about=r.text("NOSTR_PROFILE_ABOUT", DEFAULT_NOSTR_PROFILE_ABOUT),
+                profile_website=r.text("NOSTR_PROFILE_WEBSITE", DEFAULT_NOSTR_PROFILE_WEBSITE),
+                nip05_name=nip05_name,
+                publish_interval_s=r.number(
+                    "NOSTR_PUBLISH_INTERVAL_S", DEFAULT_NOSTR_PUBLISH_INTERVAL_S, 0, 60
+                ),
+                publish_batch=r.integer(
+                    "NOSTR_PUBLISH_BATCH", DEFAULT_NOSTR_PUBLISH_BATCH, 1, 10_000
+                ),
+                ok_timeout_s=r.number("NOSTR_OK_TIMEOUT_S", DEFAULT_NOSTR_OK_TIMEOUT_S, 0.1, 600),
+                connect_timeout_s=r.number(
+                    "NOSTR_CONNECT_TIMEOUT_S", DEFAULT_NOSTR_CONNECT_TIMEOUT_S, 0.1, 600
+                ),
+                retry_base_s=r.number("NOSTR_RETRY_BASE_S", DEFAULT_NOSTR_RETRY_BASE_S, 0, 86_400),
+                retry_max_s=r.number("NOSTR_RETRY_MAX_S", DEFAULT_NOSTR_RETRY_MAX_S, 0, 86_400),
+                poll_interval_s=r.number(
+                    "NOSTR_POLL_INTERVAL_S", DEFAULT_NOSTR_POLL_INTERVAL_S, 0.01, 3600
+                ),
+            ),
             crawler=_crawler_settings(r),
         )
         if settings.database.pool_min > settings.database.pool_max:

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
+import asyncpg
 import httpx
 
 from satrank.api.app import create_app
+from satrank.api.lightning_services import ApiLightning
 from satrank.config import Settings
 from satrank.db.migrations import latest_version, load_migrations
+from satrank.lightning.backend import NodeStatus
+from satrank.lightning.errors import LightningUnavailable
+from tests.api_seed import seed
 from tests.live_server import live_server
 
 SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40})
 
 
-def test_health_ok_on_migrated_database(db_dsn: str) -> None:
+def test_health_degraded_on_empty_migrated_database(db_dsn: str) -> None:
     with live_server(create_app(SETTINGS, db_dsn)) as url:
         response = httpx.get(f"{url}/api/health", timeout=10)
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok"
+    assert body["status"] == "degraded"
+    assert "graph never synced" in body["reasons"]
+    assert "no scores computed yet" in body["reasons"]
+    assert body["checks"]["lnd"]["status"] == "unchecked"
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["database"]["schemaVersion"] == latest_version(load_migrations())
     assert response.headers["cache-control"] == "no-store"
@@ -53,3 +64,58 @@ def test_hostile_request_id_is_replaced(db_dsn: str) -> None:
         response = httpx.get(
             f"{url}/api/health", headers={"X-Request-Id": "x\tinjected"}, timeout=10)
     assert response.headers["x-request-id"] != "x\tinjected"
+
+
+def test_health_ok_with_fresh_crawler_data(db_dsn: str, tmp_path: Path) -> None:
+    asyncio.run(seed(db_dsn))
+    settings = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40,
+                                      "SATRANK_DATA_DIR": str(tmp_path)})
+    with live_server(create_app(settings, db_dsn)) as url:
+        body = httpx.get(f"{url}/api/health", timeout=10).json()
+    assert body["status"] == "ok", body["reasons"]
+    checks = body["checks"]
+    assert checks["graph"]["stale"] is False and checks["scoring"]["stale"] is False
+    assert checks["probes"]["lastHour"] == 5
+    assert checks["nostrOutbox"] == {"enabled": False, "pending": 0, "lagSeconds": 0}
+    assert checks["disk"]["freeBytes"] > 0
+
+
+class _Lnd:
+    """Answers GetInfo the way a node behind an unreachable socket does (LightningBackend)."""
+
+    def __init__(self, fail: bool) -> None:
+        self.fail = fail
+        self.calls = 0
+
+    async def get_info(self) -> NodeStatus:
+        self.calls += 1
+        if self.fail:
+            raise LightningUnavailable("connection refused")
+        return NodeStatus("02" + "a" * 64, "oracle", 900_000, "00" * 32, True, True, 5, 7,
+                          "0.20.3-beta")
+
+
+def test_health_reports_lnd_and_stale_scores(db_dsn: str) -> None:
+    asyncio.run(seed(db_dsn))
+
+    async def age_scores() -> None:
+        conn = await asyncpg.connect(db_dsn)
+        await conn.execute("UPDATE scores SET computed_at = now() - interval '3 hours'")
+        await conn.close()
+
+    asyncio.run(age_scores())
+    down_lnd, up_lnd = _Lnd(fail=True), _Lnd(fail=False)
+    app_down = create_app(SETTINGS, db_dsn, lightning=ApiLightning(info=down_lnd))  # type: ignore[arg-type]
+    app_up = create_app(SETTINGS, db_dsn, lightning=ApiLightning(info=up_lnd))  # type: ignore[arg-type]
+    with live_server(app_down) as url:
+        first = httpx.get(f"{url}/api/health", timeout=10).json()
+        httpx.get(f"{url}/api/health", timeout=10)
+    with live_server(app_up) as url:
+        second = httpx.get(f"{url}/api/health", timeout=10).json()
+    assert first["status"] == "degraded"
+    assert "lnd unreachable" in first["reasons"]
+    assert any(r.startswith("scores are stale") for r in first["reasons"])
+    assert down_lnd.calls == 1  # the second poll used the cached answer
+    assert second["checks"]["lnd"]["status"] == "ok"
+    assert second["checks"]["lnd"]["blockHeight"] == 900_000
+    assert "lnd unreachable" not in second["reasons"]

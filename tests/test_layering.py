@@ -16,6 +16,8 @@ ONLY_IN: dict[str, tuple[str, ...]] = {
     "starlette": ("satrank.api",),
     "uvicorn": ("satrank.cli", "satrank.api"),
     "pynostr": ("satrank.nostr",),
+    "websockets": ("satrank.nostr",),
+    "pymacaroons": ("satrank.l402", "satrank.simnet"),  # simnet mints lnd's own macaroons
     "satrank.api": ("satrank.api", "satrank.cli"),
     "satrank.crawler": ("satrank.crawler", "satrank.cli"),
     "satrank.simnet": ("satrank.simnet", "satrank.cli"),
@@ -25,6 +27,7 @@ NEVER: dict[str, tuple[str, ...]] = {
     "satrank.scoring": ("satrank.db", "satrank.lightning", "satrank.api", "satrank.crawler",
                         "satrank.nostr", "satrank.l402", "satrank.simnet"),
     "satrank.l402": ("satrank.lightning", "satrank.api", "satrank.crawler"),
+    "satrank.nostr": ("satrank.lightning", "satrank.api", "satrank.crawler", "satrank.scoring"),
 }
 _GENERATED = ("_pb2.py", "_pb2_grpc.py")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import hashlib
+import inspect
 import secrets
 import socket
 from collections.abc import AsyncIterator
@@ -25,9 +26,11 @@ from satrank.lightning.errors import (
 )
 from satrank.lightning.graph_file import load_graph_file
 from satrank.lightning.lnd import LndClient
+from satrank.simnet.generator import generate_graph
+from satrank.simnet.network import Network
 from tests.cli import run_satrank, satrank_env
 from tests.data import MAINNET
-from tests.simnet_fixture import SimnetHandle
+from tests.simnet_fixture import SimnetHandle, start_simnet
 
 PROBE_FEE_LIMIT_SAT = 5_000
 PROBE_TIMEOUT_S = 30.0
@@ -139,13 +142,46 @@ async def test_probe_to_a_node_nobody_can_forward_to_finds_no_route(
     assert result.outcome is ProbeOutcome.NO_ROUTE, result
 
 
+def _hidden_truth() -> Network:
+    """The fixture's network rebuilt from its seed: which nodes simnet keeps offline."""
+    defaults = inspect.signature(start_simnet).parameters
+    seed, nodes = defaults["seed"].default, defaults["generate"].default
+    return Network(generate_graph(nodes, seed), seed)
+
+
+async def test_probes_to_offline_nodes_fail_at_the_target(readonly: LndClient,
+                                                          pay: LndClient) -> None:
+    truth = _hidden_truth()
+    assert await readonly.describe_graph() == truth.graph  # same graph, same seed
+    online_in: set[str] = set()
+    for e in truth.graph.edges:  # offline targets an online peer still forwards to
+        for peer, target, policy in ((e.node1_pub, e.node2_pub, e.node1_policy),
+                                     (e.node2_pub, e.node1_pub, e.node2_policy)):
+            if (policy is not None and not policy.disabled
+                    and not truth.offline[truth.index[peer]]):
+                online_in.add(target)
+    offline = [pk for i, pk in enumerate(truth.pubkeys[:len(truth.graph.nodes)])
+               if truth.offline[i] and pk in online_in]
+    assert offline
+    results = [await pay.send_probe(pk, 1_000, fee_limit_sat=PROBE_FEE_LIMIT_SAT,
+                                    timeout_s=PROBE_TIMEOUT_S) for pk in offline[:6]]
+    assert not [r for r in results if r.outcome is ProbeOutcome.REACHED]
+    at_target = [r for r in results if r.outcome is ProbeOutcome.FAILED_AT_TARGET]
+    assert at_target, results
+    for r in at_target:
+        assert r.failure_code == "UNKNOWN_NEXT_PEER"  # the last hop cannot find the target
+        assert r.failure_source_index == len(r.hops) - 1
+        assert r.hops[-1].pubkey == r.destination
+        assert r.failing_channel_id == r.hops[-1].channel_id
+
+
 async def test_invoice_paid_by_the_customer_settles(simnet: SimnetHandle, invoices: LndClient,
                                                     pay: LndClient, tmp_path: Path) -> None:
-    await invoices.add_invoice(1, "earlier invoice", 600)  # lnd replays nothing for add_index 0
+    earlier = await invoices.add_invoice(1, "marker", 600)
     added = await invoices.add_invoice(21, "satrank test", 600)
-    # Replay from just below our add: the replayed OPEN proves the stream is live before
-    # the payment, so its SETTLED cannot be missed (lnd's add_index semantics).
-    events = invoices.subscribe_invoices(add_index=added.add_index - 1)
+    # Replay the adds after `earlier` (add_index 0 would mean "no replay"): the replayed
+    # OPEN proves the stream is live before the payment, so its SETTLED cannot be missed.
+    events = invoices.subscribe_invoices(add_index=earlier.add_index)
     replayed = await asyncio.wait_for(anext(events), 30)
     assert (replayed.payment_hash, replayed.state) == (added.payment_hash, InvoiceState.OPEN)
     decoded = await pay.decode_pay_req(added.payment_request)
@@ -235,6 +271,7 @@ async def test_probe_to_a_node_outside_the_graph_finds_no_route(simnet: SimnetHa
                                   timeout_s=PROBE_TIMEOUT_S)
     assert result.outcome is ProbeOutcome.NO_ROUTE
     assert (result.attempts, result.hops, result.failing_channel_id) == (0, (), None)
+    assert await pay.query_routes(stranger, 1_000, fee_limit_sat=PROBE_FEE_LIMIT_SAT) is None
 
 
 async def test_mainnet_graph_is_served_unchanged(simnet_mainnet: SimnetHandle) -> None:

@@ -8,6 +8,7 @@ becomes INTERNAL_ERROR with the request id and no stack trace in the body.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Scope, Send
 
 _log = logging.getLogger(__name__)
 
@@ -95,3 +97,29 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return error_response(
         request, 500, "INTERNAL_ERROR", "internal error", headers={"X-Request-Id": request_id}
     )
+
+
+def envelope_bytes(
+    request_id: str, code: str, message: str, details: Mapping[str, Any] | None = None
+) -> bytes:
+    """The envelope as bytes, for pure ASGI middleware that has no Request object."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = dict(details)
+    return json.dumps({"error": error, "requestId": request_id}).encode()
+
+
+async def send_error(
+    scope: Scope, send: Send, status: int, code: str, message: str,
+    *, headers: Mapping[str, str] | None = None,
+) -> None:
+    """Answer with the envelope straight from ASGI middleware (before any route ran)."""
+    request_id = str(scope.get("state", {}).get("request_id", ""))
+    body = envelope_bytes(request_id, code, message)
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})

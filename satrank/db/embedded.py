@@ -120,3 +120,14 @@ def database_dsn(url: str | None, data_dir: Path, *, stop_when_done: bool = True
         return
     with embedded_postgres(data_dir, stop_when_done=stop_when_done) as dsn:
         yield dsn
+
+
+def running_embedded_dsn(data_dir: Path) -> str | None:
+    """The DSN of the embedded server under `data_dir` if it runs now; never starts it."""
+    _import_pgserver()
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata_path(data_dir))
+    if info is None or not info.is_running():
+        return None
+    return str(info.get_uri())

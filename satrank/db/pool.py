@@ -21,6 +21,7 @@ async def create_pool(dsn: str, settings: DatabaseSettings) -> asyncpg.Pool:
     assert pool is not None
     return pool
 
-# What other packages name instead of importing asyncpg (only db/ imports it).
+
+# The pool type for modules outside db/ (only db/ imports asyncpg).
 Pool = asyncpg.Pool
 DatabaseError = asyncpg.PostgresError

@@ -1,0 +1,27 @@
+# One image for both processes: `satrank serve` (api) and `satrank crawl` (crawler).
+# Build: docker build -t satrank .   Run through docker-compose.yml (see DEPLOY.md).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    SATRANK_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+
+WORKDIR /app
+# Dependencies first, so a source change does not reinstall them.
+COPY pyproject.toml README.md ./
+COPY satrank/__init__.py satrank/__init__.py
+RUN pip install . && pip uninstall -y satrank
+COPY satrank satrank
+COPY sql sql
+# Editable: migrations are read from /app/sql, next to the package.
+RUN pip install --no-deps -e . \
+    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin satrank
+USER satrank
+
+EXPOSE 3000 9091
+ENTRYPOINT ["satrank"]
+CMD ["serve"]

@@ -1,0 +1,175 @@
+"""The OpenAPI 3.1 document, hand-written and served as JSON at /api/openapi.json.
+
+Kept next to the routes it describes; a schemathesis test (tests/test_api_openapi.py)
+checks that the server never answers outside it. Schemas live in openapi_schemas.py.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from satrank import __version__
+from satrank.api import openapi_schemas as s
+
+_ERRORS = {
+    "400": "Malformed request: invalid id (INVALID_ID), query parameter (INVALID_PARAMETER) "
+           "or JSON (MALFORMED_JSON)",
+    "401": "Proof required (REPORT_PROOF_REQUIRED)",
+    "402": "Payment required: L402 challenge in WWW-Authenticate",
+    "403": "Forbidden",
+    "404": "Unknown node or route (NOT_FOUND)",
+    "405": "Method not allowed (METHOD_NOT_ALLOWED)",
+    "409": "Duplicate (DUPLICATE_REPORT)",
+    "413": "Body too large (PAYLOAD_TOO_LARGE)",
+    "415": "Content-Type must be application/json (UNSUPPORTED_MEDIA_TYPE)",
+    "422": "Body field invalid (VALIDATION_ERROR); details.field names it",
+    "429": "Rate limited",
+    "500": "Internal error (INTERNAL_ERROR)",
+    "503": "Dependency unavailable",
+    "504": "Upstream timeout",
+}
+
+
+def _err(*codes: str) -> dict[str, Any]:
+    return {c: {"$ref": f"#/components/responses/E{c}"} for c in ("405", "500", *codes)}
+
+
+def _ok(schema: dict[str, Any], description: str = "OK",
+        headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description,
+                           "content": {"application/json": {"schema": schema}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+_ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": s.NODE_ID}
+_PAID: list[dict[str, list[str]]] = [{"l402": []}, {"operator": []}]
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _paths() -> dict[str, Any]:
+    q = "query"
+    return {
+        "/api/health": {"get": {"summary": "Service health", "operationId": "health",
+                                "responses": {"200": _ok(s.HEALTH, "ok or degraded"),
+                                              "503": _ok(s.HEALTH, "down"), **_err()}}},
+        "/api/stats": {"get": {"summary": "Network and oracle counters", "operationId": "stats",
+                               "responses": {"200": _ok(s.STATS), **_err()}}},
+        "/api/agents/top": {"get": {
+            "summary": "Leaderboard", "operationId": "agentsTop",
+            "parameters": [
+                {"name": "sort_by", "in": q, "schema": {"type": "string", "enum": [
+                    "rank", "p_success", "n_obs", "ci95_width", "pagerank"],
+                    "default": "rank"}},
+                {"name": "limit", "in": q, "schema": {"type": "integer", "minimum": 1,
+                                                      "maximum": 100, "default": 20}},
+                {"name": "offset", "in": q, "schema": {"type": "integer", "minimum": 0,
+                                                       "maximum": 10000, "default": 0}}],
+            "responses": {"200": _ok(s.LEADERBOARD), **_err("400")}}},
+        "/api/agents/search": {"get": {
+            "summary": "Case-insensitive alias search (prefix matches first)",
+            "operationId": "agentsSearch",
+            "parameters": [
+                {"name": "alias", "in": q, "required": True,
+                 "schema": {"type": "string", "minLength": 1, "maxLength": 64}},
+                {"name": "limit", "in": q, "schema": {"type": "integer", "minimum": 1,
+                                                      "maximum": 50, "default": 20}}],
+            "responses": {"200": _ok(s.SEARCH), **_err("400")}}},
+        "/api/agent/{id}": {"get": {
+            "summary": "Node summary", "operationId": "agent", "parameters": [_ID_PARAM],
+            "responses": {"200": _ok(s.data(s.AGENT_SUMMARY)), **_err("400", "404", "429")}}},
+        "/api/agent/{id}/verdict": {"get": {
+            "summary": "Verdict with reasons (ETag, Cache-Control)", "operationId": "verdict",
+            "parameters": [_ID_PARAM, {"name": "If-None-Match", "in": "header",
+                                       "schema": {"type": "string"}}],
+            "responses": {
+                "200": _ok(s.data(s.VERDICT_BLOCK), headers={
+                    "ETag": {"schema": {"type": "string"}},
+                    "Cache-Control": {"schema": {"type": "string"}}}),
+                "304": {"description": "Not modified"}, **_err("400", "404", "429")}}},
+        "/api/profile/{id}": {"get": {
+            "summary": "Full evidence (1 credit)", "operationId": "profile",
+            "security": _PAID, "parameters": [_ID_PARAM],
+            "responses": {"200": _ok(s.PROFILE), **_err("400", "402", "404", "503")}}},
+        "/api/verdicts": {"post": {
+            "summary": "Batch verdicts for up to 100 ids (1 credit)", "operationId": "verdicts",
+            "security": _PAID, "requestBody": _json_body(s.VERDICTS_REQUEST),
+            "responses": {"200": _ok(s.data({"type": "array", "items": s.BATCH_ITEM})),
+                          **_err("400", "402", "413", "415", "422", "503")}}},
+        "/api/probe": {"post": {
+            "summary": "Fresh probe payments from the oracle's node (5 credits)",
+            "operationId": "probe", "security": _PAID,
+            "requestBody": _json_body(s.PROBE_REQUEST),
+            "responses": {"200": _ok(s.PROBE_RESULT),
+                          **_err("400", "402", "404", "413", "415", "422", "503", "504")}}},
+        "/api/report": {"post": {
+            "summary": "Report a payment outcome (needs an L402 token or a preimage)",
+            "operationId": "report", "requestBody": _json_body(s.REPORT_REQUEST),
+            "responses": {"201": _ok(s.REPORT_CREATED, "Created"),
+                          **_err("400", "401", "404", "409", "413", "415", "422", "429")}}},
+        "/api/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
+                                      "responses": {"200": _ok({"type": "object"}), **_err()}}},
+        "/api/docs": {"get": {"summary": "Human-readable docs (no CDN)", "operationId": "docs",
+                              "responses": {"200": {"description": "HTML", "content": {
+                                  "text/html": {"schema": {"type": "string"}}}}, **_err()}}},
+        "/api/docs.js": {"get": {"summary": "Script of the docs page", "operationId": "docsJs",
+                                 "responses": {"200": {"description": "JavaScript", "content": {
+                                     "text/javascript": {"schema": {"type": "string"}}}},
+                                     **_err()}}},
+        "/.well-known/nostr.json": {"get": {
+            "summary": "NIP-05 for the oracle's Nostr key", "operationId": "nostrJson",
+            "parameters": [{"name": "name", "in": q, "schema": {"type": "string"}}],
+            "responses": {"200": _ok({"type": "object", "properties": {
+                "names": {"type": "object", "additionalProperties": s.HEX64},
+                "relays": {"type": "object"}}, "required": ["names", "relays"]}),
+                **_err("404")}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics (loopback or X-API-Key)",
+                             "operationId": "metrics", "security": [{}, {"apiKey": []}],
+                             "responses": {"200": {"description": "Prometheus text", "content": {
+                                 "text/plain": {"schema": {"type": "string"}}}},
+                                 **_err("403")}}},
+    }
+
+
+def build_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SatRank", "version": __version__,
+                 "description": "Lightning trust oracle. Paid routes use L402 (HTTP 402 + "
+                                "macaroon + BOLT11); errors share one envelope."},
+        "servers": [{"url": "/"}],
+        "paths": _paths(),
+        "components": {
+            "schemas": {"Error": s.ERROR},
+            "responses": {f"E{code}": {
+                "description": text,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            } for code, text in _ERRORS.items()},
+            "securitySchemes": {
+                "l402": {"type": "http", "scheme": "L402",
+                         "description": "Authorization: L402 <macaroon>:<preimage hex>"},
+                "operator": {"type": "apiKey", "in": "header", "name": "X-Operator-Token"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+        },
+    }
+
+
+_DOCUMENT = json.dumps(build_document(), separators=(",", ":")).encode()
+
+
+async def openapi(request: Request) -> Response:
+    return Response(_DOCUMENT, media_type="application/json",
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
+routes = [Route("/api/openapi.json", openapi, methods=["GET"])]

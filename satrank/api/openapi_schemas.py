@@ -1,0 +1,189 @@
+"""JSON Schemas of the API's bodies, for the OpenAPI document (api/openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+NUM_OR_NULL: Schema = {"type": ["number", "null"]}
+INT_OR_NULL: Schema = {"type": ["integer", "null"]}
+VERDICT: Schema = {"type": "string", "enum": ["SAFE", "RISKY", "UNKNOWN", "INSUFFICIENT"]}
+HEX66: Schema = {"type": "string", "pattern": "^0[23][0-9a-f]{64}$"}
+HEX64: Schema = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+NODE_ID: Schema = {"type": "string", "description": "66-hex node pubkey or 64-hex agent hash",
+                   "pattern": "^(0[23][0-9a-fA-F]{64}|[0-9a-fA-F]{64})$"}
+
+
+def obj(props: dict[str, Schema], required: list[str] | None = None, *,
+        extra: bool = False) -> Schema:
+    return {"type": "object", "properties": props,
+            "required": list(props) if required is None else required,
+            "additionalProperties": extra}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+def data(schema: Schema, meta: Schema | None = None) -> Schema:
+    props = {"data": schema}
+    if meta is not None:
+        props["meta"] = meta
+    return obj(props)
+
+
+ERROR = obj({
+    "error": obj({"code": {"type": "string", "pattern": "^[A-Z0-9_]+$"},
+                  "message": {"type": "string"},
+                  "details": {"type": "object"}}, ["code", "message"]),
+    "requestId": {"type": "string"},
+})
+
+AGENT = obj({"publicKey": HEX66, "publicKeyHash": HEX64, "alias": {"type": "string"},
+             "firstSeen": {"type": "integer"}, "lastSeen": {"type": "integer"},
+             "active": {"type": "boolean"}})
+
+BAYESIAN = obj({"verdict": VERDICT, "p_success": {"type": "number"},
+                "ci95_low": {"type": "number"}, "ci95_high": {"type": "number"},
+                "n_obs": {"type": "number"}, "last_update": {"type": "integer"}})
+
+AGENT_SUMMARY = obj({"agent": AGENT, "rank": INT_OR_NULL, "bayesian": nullable(BAYESIAN)})
+
+VERDICT_BLOCK_PROPS: dict[str, Schema] = {
+    "publicKey": HEX66, "publicKeyHash": HEX64, "alias": {"type": "string"},
+    "verdict": VERDICT, "rank": INT_OR_NULL, "p_success": NUM_OR_NULL,
+    "ci95_low": NUM_OR_NULL, "ci95_high": NUM_OR_NULL, "n_obs": {"type": "number"},
+    "reason": {"type": "string"}, "reasons": {"type": "array", "items": {"type": "string"}},
+    "last_update": INT_OR_NULL,
+}
+VERDICT_BLOCK = obj(VERDICT_BLOCK_PROPS)
+
+LEADER_ITEM = obj({"publicKey": HEX66, "publicKeyHash": HEX64, "alias": {"type": "string"},
+                   "rank": INT_OR_NULL, "bayesian": nullable(BAYESIAN)})
+
+LEADERBOARD = data({"type": "array", "items": LEADER_ITEM},
+                   obj({"total": {"type": "integer"}, "limit": {"type": "integer"},
+                        "offset": {"type": "integer"}, "sort_by": {"type": "string"}}))
+
+SEARCH = data({"type": "array", "items": LEADER_ITEM},
+              obj({"count": {"type": "integer"}, "limit": {"type": "integer"}}))
+
+BATCH_ITEM: Schema = {"oneOf": [
+    obj({"id": {"type": "string"}, "found": {"const": False}}),
+    obj({"id": {"type": "string"}, "found": {"const": True}, **VERDICT_BLOCK_PROPS}),
+]}
+
+VERDICTS_REQUEST = {
+    "type": "object",
+    "properties": {
+        "ids": {"type": "array", "items": NODE_ID, "minItems": 1, "maxItems": 100},
+        "hashes": {"type": "array", "items": NODE_ID, "minItems": 1, "maxItems": 100,
+                   "deprecated": True, "description": "legacy name of ids"},
+    },
+    "additionalProperties": False,
+    "oneOf": [{"required": ["ids"]}, {"required": ["hashes"]}],
+}
+
+STATS = data(obj({
+    "nodes": obj({"active": {"type": "integer"}, "all": {"type": "integer"},
+                  "scored": {"type": "integer"}}),
+    "channels": obj({"open": {"type": "integer"}, "capacitySat": {"type": "integer"},
+                     "capacityBtc": {"type": "number"}}),
+    "verdicts": obj({v: {"type": "integer"} for v in VERDICT["enum"]}),
+    "probes": obj({"last24h": {"type": "integer"}, "nodesProbed7d": {"type": "integer"},
+                   "nodesReached7d": {"type": "integer"}, "reachableRate7d": NUM_OR_NULL}),
+    "reports": obj({"last30d": {"type": "integer"}, "verified30d": {"type": "integer"}}),
+    "graphSyncedAt": INT_OR_NULL, "scoredAt": INT_OR_NULL,
+}))
+
+HEALTH = obj({
+    "status": {"type": "string", "enum": ["ok", "degraded", "down"]},
+    "version": {"type": "string"},
+    "reasons": {"type": "array", "items": {"type": "string"}},
+    "checks": {"type": "object", "properties": {
+        "database": {"type": "object"}, "lnd": {"type": "object"},
+        "graph": {"type": "object"}, "scoring": {"type": "object"},
+        "probes": {"type": "object"}, "nostrOutbox": {"type": "object"},
+        "disk": {"type": "object"}}, "required": ["database", "lnd", "disk"]},
+})
+
+_FEE_SIDE = {"type": "object", "properties": {
+    "channels": {"type": "integer"}, "disabled": {"type": "integer"},
+    "feeRatePpm": {"type": "object"}, "feeBaseMsat": {"type": "object"},
+    "timeLockDelta": {"type": "object"}, "inboundFeeRatePpm": {"type": "object"},
+    "lastUpdate": INT_OR_NULL}}
+
+PROFILE = data(obj({
+    "agent": obj({"publicKey": HEX66, "publicKeyHash": HEX64, "alias": {"type": "string"},
+                  "color": {"type": ["string", "null"]}, "addresses": {},
+                  "active": {"type": "boolean"}, "firstSeen": {"type": "integer"},
+                  "lastSeen": {"type": "integer"}, "lastAnnouncement": INT_OR_NULL}),
+    "score": nullable(obj({
+        "rank": {"type": "integer"}, "verdict": VERDICT, "p_success": {"type": "number"},
+        "ci95_low": {"type": "number"}, "ci95_high": {"type": "number"},
+        "n_obs": {"type": "number"}, "reasons": {"type": "array"},
+        "computedAt": {"type": "integer"}})),
+    "centrality": nullable(obj({"pagerank": {"type": "number"},
+                                "pagerankPercentile": {"type": "number"}})),
+    "features": {"type": ["object", "null"]},
+    "graph": obj({"channels": {"type": "integer"}, "peers": {"type": "integer"},
+                  "capacitySat": {"type": "integer"}, "medianChannelSat": INT_OR_NULL,
+                  "largestChannelSat": INT_OR_NULL, "oldestChannelBlock": INT_OR_NULL,
+                  "newestChannelBlock": INT_OR_NULL}),
+    "posteriors": {"type": "array", "items": {"type": "object", "properties": {
+        "amountSat": {"type": "integer"}, "p_success": {"type": "number"},
+        "ci95_low": {"type": "number"}, "ci95_high": {"type": "number"},
+        "n_obs": {"type": "number"}}}},
+    "probes": obj({"byAmount": {"type": "array"}, "recent": {"type": "array"}}),
+    "reports": obj({"windowDays": {"type": "integer"}, "total": {"type": "integer"},
+                    "successes": {"type": "integer"}, "failures": {"type": "integer"},
+                    "timeouts": {"type": "integer"}, "verified": {"type": "integer"},
+                    "lastAt": INT_OR_NULL}),
+    "feePolicy": obj({"outbound": _FEE_SIDE, "inbound": _FEE_SIDE}),
+    "history": {"type": "array", "items": {"type": "object"}},
+}))
+
+PROBE_REQUEST = {
+    "type": "object",
+    "properties": {
+        "target": NODE_ID,
+        "amount_sat": {"type": "integer", "minimum": 1, "maximum": 10_000_000},
+        "amounts_sat": {"type": "array", "minItems": 1, "maxItems": 3, "items": {
+            "type": "integer", "minimum": 1, "maximum": 10_000_000}},
+    },
+    "required": ["target"],
+    "additionalProperties": False,
+}
+
+PROBE_RESULT = data(obj({
+    "target": obj({"publicKey": HEX66, "publicKeyHash": HEX64, "alias": {"type": "string"}}),
+    "probes": {"type": "array", "items": {"type": "object", "properties": {
+        "probeId": {"type": "integer"}, "amountSat": {"type": "integer"},
+        "outcome": {"type": "string", "enum": ["reached", "failed_at_target",
+                                                "failed_in_route", "no_route", "timeout",
+                                                "error"]},
+        "reachable": {"type": "boolean"}, "failureCode": {"type": ["string", "null"]},
+        "failingHopIndex": INT_OR_NULL, "failingChannelId": {"type": ["string", "null"]},
+        "hopCount": {"type": "integer"}, "hops": {"type": "array"},
+        "feeMsat": {"type": "integer"}, "durationMs": {"type": "integer"},
+        "attempts": {"type": "integer"}}}},
+    "probedAt": {"type": "integer"},
+}))
+
+REPORT_REQUEST = {
+    "type": "object",
+    "properties": {
+        "target": NODE_ID,
+        "outcome": {"type": "string", "enum": ["success", "failure", "timeout"]},
+        "amount_sat": {"type": "integer", "minimum": 1},
+        "payment_hash": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+        "preimage": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$",
+                     "description": "sha256(preimage) must equal payment_hash"},
+    },
+    "required": ["target", "outcome"],
+    "additionalProperties": False,
+}
+
+REPORT_CREATED = data(obj({"reportId": {"type": "string"}, "target": HEX66,
+                           "verified": {"type": "boolean"}, "timestamp": {"type": "integer"}}))

@@ -1,0 +1,57 @@
+"""POST /api/verdicts (paid, 1 credit): verdicts for up to 100 node ids in one query.
+
+Body `{"ids": [...]}` (the earlier SatRank's `{"hashes": [...]}` is accepted too). Every
+id is validated before any lookup; the answer lists one entry per id, in request order,
+with `found: false` for ids not in the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from satrank.api.body import invalid_field, json_object
+from satrank.api.ids import ID_DESCRIPTION, classify_id
+from satrank.api.render import dumps, json_bytes, verdict_block
+from satrank.db.agents import fetch_agents
+
+MAX_IDS = 100
+
+
+def _ids(body: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
+    if ("ids" in body) == ("hashes" in body):
+        raise invalid_field("ids", "present (or its legacy name hashes), not both")
+    field = "ids" if "ids" in body else "hashes"
+    raw = body[field]
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_IDS:
+        raise invalid_field(field, f"a list of 1 to {MAX_IDS} node ids")
+    parsed: list[tuple[str, str]] = []
+    for i, item in enumerate(raw):
+        kind_value = classify_id(item) if isinstance(item, str) else None
+        if kind_value is None:
+            raise invalid_field(f"{field}[{i}]", ID_DESCRIPTION)
+        parsed.append(kind_value)
+    return field, parsed
+
+
+async def verdicts(request: Request) -> Response:
+    body = await json_object(request, frozenset({"ids", "hashes"}))
+    _, parsed = _ids(body)
+    pubkeys = [v for k, v in parsed if k == "pubkey"]
+    hashes = [v for k, v in parsed if k == "agent_hash"]
+    found = await fetch_agents(request.app.state.pool, pubkeys, hashes)
+    by_id = {a.pubkey: a for a in found} | {a.agent_hash: a for a in found}
+    data: list[dict[str, Any]] = []
+    for _, value in parsed:
+        agent = by_id.get(value)
+        if agent is None:
+            data.append({"id": value, "found": False})
+        else:
+            data.append({"id": value, "found": True, **verdict_block(agent)})
+    return json_bytes(dumps({"data": data}))
+
+
+routes = [Route("/api/verdicts", verdicts, methods=["POST"])]

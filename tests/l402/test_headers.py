@@ -1,0 +1,95 @@
+"""Unit: Authorization values real clients send, and the challenge form they parse."""
+
+from __future__ import annotations
+
+import pytest
+
+from satrank.l402.headers import (
+    MAX_AUTHORIZATION_LEN,
+    Credential,
+    MalformedCredential,
+    build_challenge,
+    is_l402_authorization,
+    parse_authorization,
+)
+
+MAC = "AgEHc2F0cmFuawJCAAA+/x=="
+PRE = "0f" * 32
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"L402 {MAC}:{PRE}",
+        f"LSAT {MAC}:{PRE}",
+        f"l402 {MAC}:{PRE}",
+        f"lsat {MAC}:{PRE}",
+        f"L402   {MAC}:{PRE}  ",
+        f"  L402\t{MAC} : {PRE}",
+        f"L402 {MAC}:{PRE.upper()}",
+        f"L402 {MAC.rstrip('=').replace('+', '-').replace('/', '_')}:{PRE}",
+        f"L402 {MAC},{MAC}:{PRE}",
+        f"L402 {MAC}, {MAC}:{PRE}",
+        f"L402 {MAC}:{PRE}\n",
+    ],
+    ids=["l402", "lsat-lsat-js", "lower-case-scheme", "lower-lsat", "extra-spaces",
+         "tab-and-spaces",
+         "upper-hex", "url-safe-unpadded", "two-macaroons", "two-macaroons-spaced",
+         "trailing-newline"],
+)
+def test_parses(value: str) -> None:
+    credential = parse_authorization(value)
+    assert credential.preimage == bytes.fromhex(PRE)
+    assert credential.macaroons[0].startswith("AgEHc2F0")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "L402",
+        "L402 deposit:x",
+        f"L402 deposit:{PRE[:-2]}",
+        f"L402 {MAC}:{PRE[:-1]}",
+        f"L402 {MAC}:{PRE}00",
+        f"L402 {MAC}:{'zz' * 32}",
+        f"L402 {MAC}",
+        f"L402 :{PRE}",
+        f"L402 {MAC}:{PRE}:{PRE}",
+        f"Bearer {MAC}:{PRE}",
+        f"L402{MAC}:{PRE}",
+        f"L402 {MAC},,{MAC}:{PRE}",
+        f"L402 {MAC},{MAC},{MAC},{MAC},{MAC}:{PRE}",
+        f"L402 {'A' * (MAX_AUTHORIZATION_LEN)}:{PRE}",
+        f"L402 {MAC}\x00:{PRE}",
+        f"L402 ma\"c:{PRE}",
+    ],
+    ids=["empty", "scheme-only", "deposit-junk", "short-preimage-hex", "odd-hex", "long-preimage",
+         "non-hex", "no-preimage", "empty-macaroon", "two-colons", "bearer", "no-space",
+         "empty-list-item", "five-macaroons", "oversized", "nul-byte", "quote"],
+)
+def test_refuses(value: str) -> None:
+    with pytest.raises(MalformedCredential):
+        parse_authorization(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "ours"),
+    [("L402 x", True), ("lsat x", True), ("L402", True), ("Bearer x", False),
+     ("L402x", False), ("Basic dXNlcg==", False)],
+    ids=["l402", "lsat", "bare-scheme", "bearer", "glued", "basic"],
+)
+def test_scheme_detection(value: str, ours: bool) -> None:
+    assert is_l402_authorization(value) is ours
+
+
+def test_challenge_is_exactly_the_aperture_form() -> None:
+    assert build_challenge(MAC, "lnbcrt1", "L402") == f'L402 macaroon="{MAC}", invoice="lnbcrt1"'
+    assert build_challenge(MAC, "lnbcrt1", "LSAT").startswith('LSAT macaroon="')
+    with pytest.raises(ValueError):
+        build_challenge(MAC, 'ln"bc')
+
+
+def test_credential_round_trips() -> None:
+    credential = Credential((MAC,), bytes.fromhex(PRE))
+    assert parse_authorization(credential.to_header()) == credential

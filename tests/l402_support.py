@@ -1,0 +1,105 @@
+"""Shared pieces of the paywall tests: a stand-in for LND's AddInvoice and a paid app.
+
+`PreimageIssuer` is a test double of the Lightning node (not of our code): it makes a real
+random preimage per invoice and returns its real sha256 as the payment hash, so "paying"
+means learning the preimage, exactly as with LND.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from satrank.api.app import create_app
+from satrank.config import Settings
+from satrank.l402.mint import InvoiceUnavailable, IssuedInvoice
+from tests.live_server import live_server
+
+SECRET = "s" * 40
+OPERATOR_SECRET = "operator-secret-0123456789"
+BASE_ENV = {
+    "L402_MACAROON_SECRET": SECRET,
+    "OPERATOR_BYPASS_SECRET": OPERATOR_SECRET,
+    "L402_CHALLENGE_RATE_PER_MIN": "600000",
+    "L402_CHALLENGE_BURST": "100000",
+    "L402_TOKEN_RATE_PER_S": "100000",
+    "L402_TOKEN_BURST": "100000",
+    "DB_POOL_MAX": "20",
+}
+
+
+_HEX_TO_BECH32 = str.maketrans("0123456789abcdef", "qpzry9x8gf2tvdw0")
+
+
+class PreimageIssuer:
+    def __init__(self) -> None:
+        self._preimages: dict[str, bytes] = {}
+        self.available = True
+        self.calls: list[tuple[int, str, int]] = []
+
+    async def create_invoice(self, amount_sat: int, memo: str, expiry_s: int) -> IssuedInvoice:
+        self.calls.append((amount_sat, memo, expiry_s))
+        if not self.available:
+            raise InvoiceUnavailable("node down")
+        preimage = secrets.token_bytes(32)
+        payment_hash = hashlib.sha256(preimage).digest()
+        # BOLT11-shaped (clients read the amount from the human-readable part), not signed
+        data = payment_hash.hex().translate(_HEX_TO_BECH32)
+        invoice = f"lnbcrt{amount_sat * 10}n1{data}"
+        self._preimages[invoice] = preimage
+        return IssuedInvoice(invoice, payment_hash)
+
+    def pay(self, invoice: str) -> bytes:
+        """The preimage a payer learns by paying `invoice`."""
+        return self._preimages[invoice]
+
+
+def settings_for(**overrides: str) -> Settings:
+    return Settings.from_environ({**BASE_ENV, **overrides})
+
+
+async def paid_profile(request: Request) -> JSONResponse:
+    """Stands in for the api branch's profile route: echoes what the paywall granted."""
+    grant = getattr(request.state, "l402", None)
+    return JSONResponse({
+        "id": request.path_params["id"],
+        "creditsLeft": grant.credits_left if grant else None,
+        "operator": bool(getattr(request.state, "operator", False)),
+    })
+
+
+async def free_ping(request: Request) -> JSONResponse:
+    return JSONResponse({"ok": True})
+
+
+def pay_route(issuer: PreimageIssuer) -> Route:
+    """`POST /test/pay {"invoice"}` -> {"preimage"}: lets out-of-process clients (node
+    scripts) pay the test double's invoices. Only in test apps."""
+
+    async def pay(request: Request) -> JSONResponse:
+        invoice = (await request.json())["invoice"]
+        return JSONResponse({"preimage": issuer.pay(invoice).hex()})
+
+    return Route("/test/pay", pay, methods=["POST"])
+
+
+def paid_app(dsn: str, issuer: PreimageIssuer, settings: Settings) -> Starlette:
+    app = create_app(settings, dsn, invoice_issuer=issuer)
+    app.router.routes.append(Route("/api/profile/{id}", paid_profile, methods=["GET"]))
+    app.router.routes.append(Route("/api/ping", free_ping, methods=["GET"]))
+    app.router.routes.append(pay_route(issuer))
+    return app
+
+
+@contextmanager
+def serve_paid_app(dsn: str, issuer: PreimageIssuer,
+                   env: Mapping[str, str] | None = None) -> Iterator[str]:
+    with live_server(paid_app(dsn, issuer, settings_for(**(env or {})))) as base:
+        yield base

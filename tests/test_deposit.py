@@ -1,0 +1,89 @@
+"""Integration: deposits over real HTTP; a paid deposit token is used like any L402 token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from satrank.api.deposit import tier_for
+from tests.l402_support import PreimageIssuer, serve_paid_app
+from tests.test_paywall import PROFILE
+
+
+@pytest.fixture
+def server(db_dsn: str) -> Iterator[tuple[httpx.Client, PreimageIssuer]]:
+    issuer = PreimageIssuer()
+    with serve_paid_app(db_dsn, issuer) as base, httpx.Client(base_url=base) as client:
+        yield client, issuer
+
+
+def test_tiers_are_listed(server: tuple[httpx.Client, PreimageIssuer]) -> None:
+    client, _ = server
+    body = client.get("/api/deposit/tiers").json()
+    assert [(t["minSat"], t["satPerCredit"]) for t in body["tiers"]] == [
+        (21, 1.0), (1_000, 0.5), (10_000, 0.2), (100_000, 0.1), (1_000_000, 0.05)]
+    assert body["minSat"] == 21
+
+
+@pytest.mark.parametrize(
+    ("amount", "credits"),
+    [(21, 21), (999, 999), (1_000, 2_000), (10_000, 50_000), (99_999, 499_995),
+     (100_000, 1_000_000), (1_000_000, 20_000_000)],
+    ids=["min", "below-1k", "1k", "10k", "below-100k", "100k", "1M"],
+)
+def test_credits_follow_the_tier(amount: int, credits: int) -> None:
+    assert amount * tier_for(amount).credits_per_sat == credits
+
+
+def test_paid_deposit_is_an_l402_token(server: tuple[httpx.Client, PreimageIssuer]) -> None:
+    client, issuer = server
+    response = client.post("/api/deposit", json={"amount": 1_000})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["credits"] == 2_000 and body["amountSat"] == 1_000
+    assert issuer.calls[-1][0] == 1_000
+    unpaid = client.get(PROFILE, headers={"Authorization": f"L402 {body['macaroon']}:{'00' * 32}"})
+    assert unpaid.status_code == 402
+    preimage = issuer.pay(body["invoice"]).hex()
+    served = client.get(PROFILE, headers={"Authorization": f"L402 {body['macaroon']}:{preimage}"})
+    assert served.status_code == 200 and served.json()["creditsLeft"] == 1_999
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [(b"", "INVALID_JSON"), (b"{", "INVALID_JSON"), (b"[21]", "INVALID_JSON"),
+     (b"\xff\xfe", "INVALID_JSON"), (b"{}", "INVALID_FIELD"),
+     (b'{"amount": "1000"}', "INVALID_FIELD"), (b'{"amount": 20}', "INVALID_FIELD"),
+     (b'{"amount": 10000001}', "INVALID_FIELD"), (b'{"amount": 21.5}', "INVALID_FIELD"),
+     (b'{"amount": true}', "INVALID_FIELD"), (b'{"amount": -5}', "INVALID_FIELD"),
+     (b'{"amount": 1e400}', "INVALID_FIELD"), (b'{"amount": null}', "INVALID_FIELD")],
+    ids=["empty", "truncated", "array", "not-utf8", "no-amount", "string", "below-min",
+         "above-max", "float", "bool", "negative", "huge-float", "null"],
+)
+def test_bad_bodies_are_400_naming_the_field(
+    server: tuple[httpx.Client, PreimageIssuer], content: bytes, code: str
+) -> None:
+    client, issuer = server
+    response = client.post("/api/deposit", content=content)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == code
+    if code == "INVALID_FIELD":
+        assert error["details"] == {"field": "amount"} and "amount" in error["message"]
+        assert content.decode().split(":")[-1].strip(" }") not in error["message"]
+    assert issuer.calls == []
+
+
+def test_oversized_body_is_413(server: tuple[httpx.Client, PreimageIssuer]) -> None:
+    client, _ = server
+    response = client.post("/api/deposit", content=b'{"amount": 21, "x": "' + b"a" * 5000 + b'"}')
+    assert response.status_code == 413
+
+
+def test_deposit_when_lnd_is_down_is_503(server: tuple[httpx.Client, PreimageIssuer]) -> None:
+    client, issuer = server
+    issuer.available = False
+    response = client.post("/api/deposit", json={"amount": 21})
+    assert response.status_code == 503 and "retry-after" in response.headers

@@ -1,0 +1,199 @@
+"""Integration: the real `satrank serve` logs one line per request and never a secret.
+
+The process gets known secrets through its environment; requests carry them (and an
+L402 credential, a preimage, a spoofable client address) in headers, paths and query
+strings; the captured stderr must show the request lines and none of those values.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import secrets
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from satrank.config import Settings
+from satrank.logs import REDACTED, RedactingFilter, install_redaction, redact
+from tests.cli import satrank_env, start_satrank
+
+_RUNNING = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")
+
+
+@dataclass(frozen=True)
+class Secrets:
+    macaroon_secret: str
+    operator_token: str
+    api_key: str
+    nostr_key: str
+    db_password: str
+    lnd_macaroon: bytes
+    preimage: str
+    credential_macaroon: str
+
+    def forbidden(self) -> list[str]:
+        """Every string that must never appear in a log."""
+        return [
+            self.macaroon_secret, self.operator_token, self.api_key, self.nostr_key,
+            self.db_password, self.lnd_macaroon.hex(), self.preimage,
+            self.credential_macaroon, "203.0.113.9",
+        ]
+
+
+def _known_secrets() -> Secrets:
+    return Secrets(
+        macaroon_secret=secrets.token_hex(32),
+        operator_token="op-" + secrets.token_hex(16),
+        api_key="key-" + secrets.token_hex(16),
+        nostr_key=secrets.token_hex(32),
+        db_password="pw" + secrets.token_hex(8),
+        lnd_macaroon=bytes.fromhex("0201036c6e64") + secrets.token_bytes(60),
+        preimage=secrets.token_hex(32),
+        credential_macaroon="AgEHc2F0cmFuaw" + secrets.token_urlsafe(48),
+    )
+
+
+def _with_password(dsn: str, password: str) -> str:
+    # The embedded server trusts its socket, so a password in the URL is accepted unused.
+    return dsn.replace("postgresql://postgres:@", f"postgresql://postgres:{password}@", 1)
+
+
+@dataclass
+class RunningApi:
+    base_url: str
+    process: subprocess.Popen[str]
+    head: list[str]
+
+    def stop_and_read_logs(self) -> str:
+        self.process.send_signal(signal.SIGINT)
+        _, err = self.process.communicate(timeout=30)
+        return "".join(self.head) + err
+
+
+@pytest.fixture
+def api_with_secrets(tmp_path: Path, db_dsn: str) -> Iterator[tuple[RunningApi, Secrets]]:
+    known = _known_secrets()
+    lnd_macaroon = tmp_path / "invoice.macaroon"
+    lnd_macaroon.write_bytes(known.lnd_macaroon)
+    env = satrank_env(
+        tmp_path / "data",
+        DATABASE_URL=_with_password(db_dsn, known.db_password),
+        PORT="0",
+        L402_MACAROON_SECRET=known.macaroon_secret,
+        OPERATOR_BYPASS_SECRET=known.operator_token,
+        API_KEY=known.api_key,
+        NOSTR_PRIVATE_KEY=known.nostr_key,
+        LND_INVOICE_MACAROON_PATH=str(lnd_macaroon),
+        LOG_LEVEL="DEBUG",
+    )
+    process = start_satrank("serve", env=env)
+    head: list[str] = []
+    assert process.stderr is not None
+    for line in process.stderr:
+        head.append(line)
+        found = _RUNNING.search(line)
+        if found:
+            break
+    else:
+        process.wait(timeout=10)
+        pytest.fail("satrank serve did not start:\n" + "".join(head))
+    api = RunningApi(found.group(1), process, head)
+    try:
+        yield api, known
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_request_lines_carry_no_secret_and_no_client_ip(
+    api_with_secrets: tuple[RunningApi, Secrets],
+) -> None:
+    api, known = api_with_secrets
+    credential = f"L402 {known.credential_macaroon}:{known.preimage}"
+    headers = {
+        "Authorization": credential,
+        "X-Operator-Token": known.operator_token,
+        "X-API-Key": known.api_key,
+        "X-Forwarded-For": "203.0.113.9",
+        "X-Request-Id": "trace-1",
+    }
+    with httpx.Client(base_url=api.base_url, timeout=10) as client:
+        assert client.get("/api/health", headers=headers).status_code == 200
+        missing = client.get(
+            f"/api/nothing/{known.preimage}",
+            params={"preimage": known.preimage, "secret": known.macaroon_secret},
+            headers=headers,
+        )
+        assert missing.status_code == 404
+        assert client.post("/api/health", headers=headers).status_code == 405
+    logs = api.stop_and_read_logs()
+
+    assert re.search(
+        r"request method=GET route=/api/health status=200 duration_ms=\S+ request_id=trace-1",
+        logs,
+    ), logs
+    assert "request method=GET route=- status=404" in logs
+    assert "request method=POST route=/api/health status=405" in logs
+    leaked = [value for value in known.forbidden() if value in logs]
+    assert leaked == [], logs
+
+
+def test_the_filter_redacts_known_values_and_credential_shapes() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("satrank.test_logs")
+    logger.propagate = False
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    known = _known_secrets()
+    settings = Settings.from_environ({
+        "L402_MACAROON_SECRET": known.macaroon_secret,
+        "API_KEY": known.api_key,
+        "DATABASE_URL": f"postgresql://satrank:{known.db_password}@db.internal/satrank",
+    })
+    try:
+        install_redaction(settings, logger)
+        logger.warning("secret %s and key %s", known.macaroon_secret, known.api_key)
+        logger.warning("header Authorization: LSAT %s:%s", known.credential_macaroon,
+                       known.preimage)
+        logger.warning("settled preimage=%s", known.preimage)
+        logger.warning("connecting to %s", settings.database.url.reveal()  # type: ignore[union-attr]
+                       if settings.database.url else "")
+        try:
+            raise RuntimeError(f"boom {known.api_key}")
+        except RuntimeError:
+            logger.exception("failed with nsec1%s", "q" * 58)
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert text.count(REDACTED) >= 7, text
+    assert "boom" in text and "settled preimage=" in text and "db.internal" in text
+    leaked = [v for v in known.forbidden() if v in text]
+    assert leaked == [] and "nsec1qqqq" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Authorization: L402 AgEabc:00ff", f"Authorization: L402 {REDACTED}"),
+        ("lsat abc:def", f"lsat {REDACTED}"),
+        ('{"api_key": "abcdef"}', f'{{"api_key": "{REDACTED}"}}'),
+        ("x-operator-token=abcdef", f"x-operator-token={REDACTED}"),
+        ("postgres://u:pw@h/db", f"postgres://u:{REDACTED}@h/db"),
+        ("node 02abc rank=42", "node 02abc rank=42"),
+    ],
+    ids=["l402", "lsat-lowercase", "json-key", "header-kv", "url-password", "harmless"],
+)
+def test_redact_shapes(line: str, expected: str) -> None:
+    assert redact(line) == expected
+
+
+def test_short_known_values_are_not_used_as_patterns() -> None:
+    assert RedactingFilter(["abc", "longer-secret"]).known == ("longer-secret",)
