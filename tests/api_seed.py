@@ -75,3 +75,8 @@ async def seed(dsn: str, *, nodes: int = 6, scored: int = 5) -> list[str]:
         return pks
     finally:
         await conn.close()
+
+
+OPERATOR_SECRET = "operator-secret-for-tests"
+# Paid routes are reached through the operator bypass where a test is about the body.
+OPERATOR = {"X-Operator-Token": OPERATOR_SECRET}

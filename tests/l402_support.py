@@ -92,7 +92,8 @@ def pay_route(issuer: PreimageIssuer) -> Route:
 
 def paid_app(dsn: str, issuer: PreimageIssuer, settings: Settings) -> Starlette:
     app = create_app(settings, dsn, invoice_issuer=issuer)
-    app.router.routes.append(Route("/api/profile/{id}", paid_profile, methods=["GET"]))
+    # In front of the real profile route: these tests are about the paywall, not the body.
+    app.router.routes.insert(0, Route("/api/profile/{id}", paid_profile, methods=["GET"]))
     app.router.routes.append(Route("/api/ping", free_ping, methods=["GET"]))
     app.router.routes.append(pay_route(issuer))
     return app

@@ -10,9 +10,11 @@ from starlette.routing import Route
 
 from satrank.api.app import create_app
 from satrank.config import Settings
+from tests.api_seed import OPERATOR, OPERATOR_SECRET
 from tests.live_server import live_server
 
-SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40})
+SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40,
+                                  "OPERATOR_BYPASS_SECRET": OPERATOR_SECRET})
 
 
 def _envelope(response: httpx.Response, status: int, code: str) -> None:
@@ -25,12 +27,12 @@ def _envelope(response: httpx.Response, status: int, code: str) -> None:
 def test_content_type_and_size_limits(db_dsn: str) -> None:
     with live_server(create_app(SETTINGS, db_dsn)) as url:
         plain = httpx.post(f"{url}/api/verdicts", content=b"{}",
-                           headers={"Content-Type": "text/plain"}, timeout=10)
+                           headers={"Content-Type": "text/plain", **OPERATOR}, timeout=10)
         missing = httpx.post(f"{url}/api/report", content=b"{}", timeout=10)
         big = httpx.post(f"{url}/api/verdicts", json={"ids": ["a" * 64] * 400}, timeout=10)
         charset = httpx.post(f"{url}/api/verdicts", content=b'{"ids": []}',
-                             headers={"Content-Type": "application/json; charset=utf-8"},
-                             timeout=10)
+                             headers={"Content-Type": "application/json; charset=utf-8",
+                                      **OPERATOR}, timeout=10)
     _envelope(plain, 415, "UNSUPPORTED_MEDIA_TYPE")
     _envelope(missing, 415, "UNSUPPORTED_MEDIA_TYPE")
     _envelope(big, 413, "PAYLOAD_TOO_LARGE")
@@ -43,6 +45,7 @@ def test_chunked_body_over_the_limit_is_refused(db_dsn: str) -> None:
         with socket.create_connection((host, int(port)), timeout=10) as sock:
             chunk = b"x" * 8192
             head = (b"POST /api/verdicts HTTP/1.1\r\nHost: t\r\nContent-Type: application/json"
+                    b"\r\nX-Operator-Token: " + OPERATOR_SECRET.encode() +
                     b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
             body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(3))
             sock.sendall(head + body + b"0\r\n\r\n")

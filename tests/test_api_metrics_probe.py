@@ -13,12 +13,13 @@ from satrank.api.lightning_services import ApiLightning
 from satrank.api.metrics import _peer_is_loopback
 from satrank.config import Settings
 from satrank.lightning.backend import ProbeOutcome
-from tests.api_seed import agent_hash, pubkey, seed
+from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
 from tests.live_server import live_server
 from tests.stand_in_lightning import StandInLightning
 
 SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40, "API_KEY": "k" * 20,
-                                  "TRUST_PROXY": "true"})
+                                  "TRUST_PROXY": "true",
+                                  "OPERATOR_BYPASS_SECRET": OPERATOR_SECRET})
 
 
 def test_metrics_count_by_route_template(db_dsn: str) -> None:
@@ -64,7 +65,8 @@ def test_probe_records_and_answers(db_dsn: str) -> None:
     pks = asyncio.run(seed(db_dsn))
     backend = StandInLightning()
     app = create_app(SETTINGS, db_dsn, lightning=ApiLightning(probe=backend))  # type: ignore[arg-type]
-    with live_server(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with live_server(app) as url, \
+            httpx.Client(base_url=url, timeout=30, headers=OPERATOR) as client:
         one = client.post("/api/probe", json={"target": agent_hash(pks[3])})
         backend.outcome = ProbeOutcome.FAILED_AT_TARGET
         two = client.post("/api/probe", json={"target": pks[3],
@@ -96,7 +98,8 @@ def test_probe_records_and_answers(db_dsn: str) -> None:
 def test_probe_without_backend_is_unavailable(db_dsn: str) -> None:
     pks = asyncio.run(seed(db_dsn))
     with live_server(create_app(SETTINGS, db_dsn)) as url:
-        response = httpx.post(f"{url}/api/probe", json={"target": pks[0]}, timeout=10)
+        response = httpx.post(f"{url}/api/probe", json={"target": pks[0]}, timeout=10,
+                              headers=OPERATOR)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "PROBE_UNAVAILABLE"
     assert response.headers["retry-after"] == "3600"

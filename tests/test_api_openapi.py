@@ -20,11 +20,12 @@ from schemathesis.specs.openapi.checks import (
 from satrank.api.app import create_app
 from satrank.api.lightning_services import ApiLightning
 from satrank.config import Settings
-from tests.api_seed import seed
+from tests.api_seed import OPERATOR, OPERATOR_SECRET, seed
 from tests.live_server import live_server
 from tests.stand_in_lightning import StandInLightning
 
-SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40})
+SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40,
+                                  "OPERATOR_BYPASS_SECRET": OPERATOR_SECRET})
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 EXAMPLES = 25
@@ -46,7 +47,7 @@ def test_every_operation_conforms_to_the_document(db_dsn: str) -> None:
                       suppress_health_check=list(HealthCheck))
             @given(case=operation.as_strategy())
             def check(case: Case) -> None:
-                case.call_and_validate(base_url=url, checks=CHECKS)
+                case.call_and_validate(base_url=url, checks=CHECKS, headers=OPERATOR)
 
             check()
 

@@ -10,17 +10,18 @@ import pytest
 
 from satrank.api.app import create_app
 from satrank.config import Settings
-from tests.api_seed import agent_hash, pubkey, seed
+from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
 from tests.live_server import live_server
 
-SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40})
+SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40,
+                                  "OPERATOR_BYPASS_SECRET": OPERATOR_SECRET})
 
 
 @pytest.fixture
 def api(db_dsn: str) -> Iterator[tuple[httpx.Client, list[str]]]:
     pks = asyncio.run(seed(db_dsn))
     with live_server(create_app(SETTINGS, db_dsn)) as url, \
-            httpx.Client(base_url=url, timeout=10) as client:
+            httpx.Client(base_url=url, timeout=10, headers=OPERATOR) as client:
         yield client, pks
 
 

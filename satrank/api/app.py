@@ -33,7 +33,7 @@ from satrank.api.errors import (
 from satrank.api.guards import BodyGuardMiddleware
 from satrank.api.invoices import UnconfiguredInvoiceIssuer, open_invoice_issuer
 from satrank.api.leaderboard import AgentCache, DataVersion, LeaderboardCache
-from satrank.api.lightning_services import ApiLightning
+from satrank.api.lightning_services import ApiLightning, open_api_lightning
 from satrank.api.metrics import MetricsMiddleware
 from satrank.api.nostr_json import routes as nostr_json_routes
 from satrank.api.paywall import L402Middleware, Paywall
@@ -58,7 +58,8 @@ def create_app(
     """The Starlette app; its lifespan opens the database pool and closes it on shutdown.
 
     `lightning`: the backends this process may use (health GetInfo, /api/probe); the
-    caller owns and closes them. `report_token_checker`: how POST /api/report recognises
+    caller owns and closes them; None: opened from the LND settings at startup.
+    `report_token_checker`: how POST /api/report recognises
     a valid L402 token without debiting it (None: only preimage-verified reports).
     Invoices for 402 challenges come from `invoice_issuer`, or from LND's invoice
     macaroon when None.
@@ -71,9 +72,13 @@ def create_app(
         lnd_issuer = None if invoice_issuer is not None else await open_invoice_issuer(settings)
         issuer = invoice_issuer or lnd_issuer or UnconfiguredInvoiceIssuer()
         paywall.start(TokenLedger(app.state.pool), issuer)
+        own_lightning = open_api_lightning(settings) if lightning is None else None
+        app.state.lightning = lightning or own_lightning
         try:
             yield
         finally:
+            if own_lightning is not None:
+                await own_lightning.close()
             if lnd_issuer is not None:
                 await lnd_issuer.close()
             await app.state.pool.close()
@@ -109,7 +114,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.paywall = paywall
-    app.state.lightning = lightning or ApiLightning()
+    app.state.lightning = lightning or ApiLightning()  # replaced at startup (lifespan)
     app.state.report_token_checker = report_token_checker
     app.state.report_limits = ReportLimits()
     app.state.data_version = DataVersion()
