@@ -3,6 +3,9 @@
 `run_once` is `satrank crawl --once`; `run_forever` is `satrank crawl`. Lightning failures
 (down, slow, locked) back off exponentially up to `lnd_backoff_max_s` and are counted in
 `satrank_crawler_failures_total`; the last good graph and scores stay in Postgres.
+The leader also runs the Nostr publisher (`nostr.publisher.run_publisher`) as its own
+task when NOSTR_RELAYS is set: it drains the outbox that `store_scores` fills, so a standby
+never publishes, and a slow relay never delays a sync or a probe round.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from satrank.crawler.probes import ProbeSender
 from satrank.db.locks import LeaderLock
 from satrank.db.pool import DatabaseError, Pool, create_pool
 from satrank.lightning.errors import LightningError
+from satrank.nostr.publisher import run_publisher
 
 _log = logging.getLogger(__name__)
 BACKOFF_START_S = 1.0
@@ -91,6 +95,10 @@ async def run_forever(dsn: str, settings: Settings,
         if not await wait_for_leadership(lock, stop=stop):
             return
         pool = await create_pool(dsn, settings.database)
+        publisher_stop = asyncio.Event()
+        publisher = (asyncio.create_task(run_publisher(pool, settings.nostr,
+                                                       stop=publisher_stop))
+                     if settings.nostr.relays else None)
         source: GraphSource | None = None
         sender: ProbeSender | None = None
         backoff: dict[str, float] = {}
@@ -123,10 +131,21 @@ async def run_forever(dsn: str, settings: Settings,
                     next_probe = time.monotonic() + (wait or cs.probe_interval_s)
                 await _sleep(stop, max(0.5, min(next_sync, next_probe) - time.monotonic()))
         finally:
+            publisher_stop.set()
+            if publisher is not None:
+                await _finish_publisher(publisher)
             await pool.close()
     finally:
         IS_LEADER.set(0)
         await lock.release()
+
+
+async def _finish_publisher(task: asyncio.Task[None]) -> None:
+    """Wait for the publisher to stop; a crash in it is logged, never raised into the loop."""
+    try:
+        await task
+    except Exception:
+        _log.exception("nostr publisher ended with an error")
 
 
 async def _sync_and_score(pool: Pool, source: GraphSource,
