@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,6 +32,7 @@ from satrank.api.errors import (
     handle_unexpected,
 )
 from satrank.api.guards import BodyGuardMiddleware
+from satrank.api.interest import InterestBuffer, InterestMiddleware
 from satrank.api.invoices import UnconfiguredInvoiceIssuer, open_invoice_issuer
 from satrank.api.leaderboard import AgentCache, DataVersion, LeaderboardCache
 from satrank.api.lightning_services import ApiLightning, open_api_lightning
@@ -65,6 +67,7 @@ def create_app(
     macaroon when None.
     """
     paywall = Paywall(settings)
+    interest = InterestBuffer()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -74,9 +77,13 @@ def create_app(
         paywall.start(TokenLedger(app.state.pool), issuer)
         own_lightning = open_api_lightning(settings) if lightning is None else None
         app.state.lightning = lightning or own_lightning
+        interest_task = asyncio.create_task(interest.run(app.state.pool))
         try:
             yield
         finally:
+            interest_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await interest_task
             if own_lightning is not None:
                 await own_lightning.close()
             if lnd_issuer is not None:
@@ -104,6 +111,7 @@ def create_app(
             Middleware(AccessLogMiddleware, log_client_ips=settings.log_client_ips),
             Middleware(BodyGuardMiddleware),
             Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES),
+            Middleware(InterestMiddleware, buffer=interest),
         ],
         exception_handlers={
             ApiError: handle_api_error,
