@@ -119,3 +119,27 @@ def test_health_reports_lnd_and_stale_scores(db_dsn: str) -> None:
     assert second["checks"]["lnd"]["status"] == "ok"
     assert second["checks"]["lnd"]["blockHeight"] == 900_000
     assert "lnd unreachable" not in second["reasons"]
+
+
+def test_health_reports_nostr_outbox_lag(db_dsn: str, tmp_path: Path) -> None:
+    asyncio.run(seed(db_dsn))
+
+    async def pending_rows() -> None:
+        conn = await asyncpg.connect(db_dsn)
+        await conn.execute(
+            """INSERT INTO nostr_outbox (kind, subject, fingerprint, content, created_at)
+               VALUES (30382, 'a', 'f1', '{}', now() - interval '20 minutes'),
+                      (30382, 'b', 'f2', '{}', now())""")
+        await conn.close()
+
+    asyncio.run(pending_rows())
+    settings = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40,
+                                      "SATRANK_DATA_DIR": str(tmp_path),
+                                      "NOSTR_RELAYS": "ws://127.0.0.1:1"})
+    with live_server(create_app(settings, db_dsn)) as url:
+        body = httpx.get(f"{url}/api/health", timeout=10).json()
+    outbox = body["checks"]["nostrOutbox"]
+    assert outbox["enabled"] is True and outbox["pending"] == 2
+    assert 20 * 60 <= outbox["lagSeconds"] < 60 * 60
+    assert body["status"] == "degraded"
+    assert any(r.startswith("nostr outbox lags") for r in body["reasons"])
