@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from satrank.api.app import create_app
 from satrank.api.lightning_services import ApiLightning
-from satrank.api.metrics import _peer_is_loopback
+from satrank.api.metrics import _client_is_loopback
 from satrank.config import Settings
 from satrank.lightning.backend import ProbeOutcome
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
@@ -54,11 +54,11 @@ def test_loopback_rule_without_proxy() -> None:
         headers = [(b"x-forwarded-for", xff.encode())] if xff else []
         return Request({"type": "http", "app": app, "client": (peer, 1), "headers": headers})
 
-    assert _peer_is_loopback(request("127.0.0.1"))
-    assert _peer_is_loopback(request("::1"))
+    assert _client_is_loopback(request("127.0.0.1"))
+    assert _client_is_loopback(request("::1"))
     # without TRUST_PROXY a forwarded header is the client's own claim: ignored
-    assert _peer_is_loopback(request("127.0.0.1", "203.0.113.9"))
-    assert not _peer_is_loopback(request("198.51.100.7"))
+    assert _client_is_loopback(request("127.0.0.1", "203.0.113.9"))
+    assert not _client_is_loopback(request("198.51.100.7"))
 
 
 def test_probe_records_and_answers(db_dsn: str) -> None:

@@ -30,6 +30,7 @@ from satrank.api.errors import (
     handle_http_exception,
     handle_unexpected,
 )
+from satrank.api.free_limits import FreeRouteLimits
 from satrank.api.guards import BodyGuardMiddleware
 from satrank.api.invoices import UnconfiguredInvoiceIssuer, open_invoice_issuer
 from satrank.api.leaderboard import AgentCache, DataVersion, LeaderboardCache
@@ -121,4 +122,5 @@ def create_app(
     app.state.leaderboard = LeaderboardCache(app.state.data_version)
     app.state.agent_cache = AgentCache(app.state.data_version)
     app.state.probe_slots = asyncio.Semaphore(probe.PROBE_SLOTS)
+    app.state.free_limits = FreeRouteLimits(settings)
     return app
