@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.api_load import load_snapshot  # noqa: E402
+from bench.apps import OPERATOR_TOKEN  # noqa: E402
 from satrank.db.admin import create_database  # noqa: E402
 from satrank.db.embedded import embedded_postgres  # noqa: E402
 from satrank.db.migrations import migrate_dsn  # noqa: E402
@@ -38,7 +39,7 @@ local ids = {%s}
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", "%s" .. ids[(i %% #ids) + 1])
+  return wrk.format("GET", "%s" .. ids[(i %% #ids) + 1], {["X-Operator-Token"] = "%s"})
 end
 """
 
@@ -110,8 +111,8 @@ def bench(dsn: str, pubkeys: list[str], args: argparse.Namespace, tmp: Path) -> 
     ids = random.Random(7).sample(pubkeys, 1000)
     quoted = ",".join(f'"{i}"' for i in ids)
     agent_lua, profile_lua = tmp / "agent.lua", tmp / "profile.lua"
-    agent_lua.write_text(LUA_ROTATE % (quoted, "/api/agent/"))
-    profile_lua.write_text(LUA_ROTATE % (quoted, "/api/profile/"))
+    agent_lua.write_text(LUA_ROTATE % (quoted, "/api/agent/", OPERATOR_TOKEN))
+    profile_lua.write_text(LUA_ROTATE % (quoted, "/api/profile/", OPERATOR_TOKEN))
     env = {**os.environ, "BENCH_DSN": dsn, "PYTHONPATH": str(ROOT)}
     print(f"wrk -t2 -c{args.connections} -d{args.duration}s --latency; "
           f"uvicorn uvloop/httptools; cores={os.cpu_count()}")
