@@ -42,6 +42,7 @@ from satrank.api.metrics import MetricsMiddleware
 from satrank.api.nostr_json import routes as nostr_json_routes
 from satrank.api.paywall import L402Middleware, Paywall
 from satrank.api.prices import ROUTE_PRICES
+from satrank.api.profile_cache import ProfileCache
 from satrank.api.reports import TokenChecker
 from satrank.api.request_id import RequestIdMiddleware
 from satrank.config import Settings, load_settings
@@ -124,6 +125,7 @@ def create_app(
     app.state.data_version = DataVersion()
     app.state.leaderboard = LeaderboardCache(app.state.data_version)
     app.state.agent_cache = AgentCache(app.state.data_version)
+    app.state.profile_cache = ProfileCache(app.state.data_version)
     app.state.probe_slots = asyncio.Semaphore(probe.PROBE_SLOTS)
     app.state.free_limits = FreeRouteLimits(settings)
     return app
