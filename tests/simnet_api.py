@@ -4,14 +4,15 @@ the targets whose probe outcome the fixture's seed decides."""
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 
 from satrank.config import Settings
+from satrank.db.graph import sync_graph
 from satrank.lightning.backend import ChannelGraph
 from satrank.lightning.lnd import LndClient
 from satrank.simnet.generator import generate_graph
@@ -41,13 +42,10 @@ async def describe_simnet_graph(handle: SimnetHandle) -> ChannelGraph:
 
 
 async def insert_graph_nodes(dsn: str, graph: ChannelGraph) -> None:
-    """The graph's nodes as the crawler's sync would store them (what /api/probe needs)."""
+    """Store the graph with the crawler's own sync (what /api/probe needs: its nodes)."""
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.executemany(
-            "INSERT INTO nodes (pubkey, agent_hash, alias, color) VALUES ($1, $2, $3, $4)",
-            [(n.pubkey, hashlib.sha256(n.pubkey.encode()).hexdigest(), n.alias, n.color)
-             for n in graph.nodes])
+        await sync_graph(conn, graph, block_height=None, now=datetime.now(UTC))
     finally:
         await conn.close()
 

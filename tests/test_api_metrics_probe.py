@@ -122,8 +122,8 @@ def test_probe_against_simnet_records_and_answers(db_dsn: str, simnet: SimnetHan
         (peer, 1000, "reached", "api"), (peer, 2000, "reached", "api"),
         (targets.offline[0], 1000, gone["outcome"], "api"),
         (targets.cut_off[0], 1000, "no_route", "api")]
-    assert [r["id"] for r in rows[:2]] == [p["probeId"] for p in probes]
-    assert rows[0]["hop_count"] == probes[0]["hopCount"]
+    assert [r["hop_count"] for r in rows[:2]] == [p["hopCount"] for p in probes]
+    assert rows[0]["failure_code"] == probes[0]["failureCode"]
 
 
 def test_probe_without_backend_is_unavailable(db_dsn: str) -> None:
