@@ -56,16 +56,26 @@ def cmd_db_stop(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
     import uvicorn
 
-    from satrank.api.app import create_app
+    from satrank.api.app import SERVE_DSN_ENV, create_app
 
     with _dsn_of(settings) as dsn:
         report = asyncio.run(migrate_dsn(dsn))
         _log.info("schema version %s", report.current_version)
         exit_on_sigterm()
+        # One worker: the app object, in this process. Several: uvicorn's supervisor (this
+        # process, which keeps the embedded Postgres until every worker has stopped) spawns
+        # workers that build their own app from the environment and this DSN.
+        if settings.api_workers > 1:
+            os.environ[SERVE_DSN_ENV] = dsn
         uvicorn.run(
-            create_app(settings, dsn),
+            "satrank.api.app:app_from_environ" if settings.api_workers > 1
+            else create_app(settings, dsn),
+            factory=settings.api_workers > 1,
+            workers=settings.api_workers,
             host=settings.host,
             port=settings.port,
             loop="uvloop",
@@ -171,6 +181,33 @@ def cmd_pay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.crawler.main import CrawlerBusy, crawl_forever, crawl_once
+
+    with _dsn_of(settings) as dsn:
+        asyncio.run(migrate_dsn(dsn))
+        if args.once:
+            try:
+                lines = asyncio.run(crawl_once(settings, dsn, n_probes=args.probes))
+            except CrawlerBusy as exc:
+                print(f"satrank crawl --once: {exc}", file=sys.stderr)
+                return 1
+            for line in lines:
+                print(line)
+        else:
+            asyncio.run(crawl_forever(settings, dsn))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.db.export import export_scores
+
+    with _dsn_of(settings) as dsn:
+        count = asyncio.run(export_scores(dsn, Path(args.out)))
+    print(f"exported {count} scores to {args.out}")
+    return 0
+
+
 def exit_on_sigterm() -> None:
     """Make SIGTERM unwind the stack like Ctrl-C does.
 
@@ -197,7 +234,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         commands[name] = func
         return sub.add_parser(name, help=help_text, description=help_text)
 
-    add("serve", cmd_serve, "run the HTTP api on uvicorn (HOST, PORT); migrates first")
+    add("serve", cmd_serve, "run the HTTP api on uvicorn (HOST, PORT, API_WORKERS); migrates first")
     add("migrate", cmd_migrate, "apply pending database migrations")
     add("db-url", cmd_db_url, "print the database DSN in use (starts the embedded server)")
     add("db-stop", cmd_db_stop, "stop the embedded Postgres server")
@@ -235,6 +272,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     pay.add_argument("--lnd-host", required=True, help="lnd gRPC HOST:PORT")
     pay.add_argument("--fee-limit-sat", type=int, default=1000)
     pay.add_argument("--timeout", type=float, default=60.0, help="seconds")
+    crawl = add("crawl", cmd_crawl, "run the crawler: graph sync, probes, scoring (leader-elected)")
+    crawl.add_argument("--once", action="store_true",
+                       help="one cycle: sync, score, one probe round, rescore; then exit")
+    crawl.add_argument("--probes", type=int, default=100, help="probes in the --once round")
+    export = add("export", cmd_export, "export data as JSON lines")
+    export.add_argument("what", choices=["scores"])
+    export.add_argument("--out", required=True, help="output file (JSON lines)")
     return parser, commands
 
 

@@ -48,6 +48,11 @@ DEFAULT_NOSTR_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_NOSTR_RETRY_BASE_S = 5.0
 DEFAULT_NOSTR_RETRY_MAX_S = 3600.0
 DEFAULT_NOSTR_POLL_INTERVAL_S = 5.0
+DEFAULT_API_WORKERS = 1
+DEFAULT_AGENT_RATE_PER_MIN = 600.0
+DEFAULT_AGENT_BURST = 60
+DEFAULT_SEARCH_RATE_PER_MIN = 60.0
+DEFAULT_SEARCH_BURST = 10
 
 Environment = Literal["production", "development"]
 
@@ -133,6 +138,40 @@ class NostrSettings:
 
 
 @dataclass(frozen=True)
+class FreeRateSettings:
+    """Per client IP (per api worker) token buckets of the free, rate-limited routes.
+
+    Two separate buckets so a client searching cannot starve its own agent reads:
+    `agent` covers GET /api/agent/{id} and /api/agent/{id}/verdict (served from a cache),
+    `search` covers GET /api/agents/search (a database query per call)."""
+
+    agent_per_min: float = DEFAULT_AGENT_RATE_PER_MIN
+    agent_burst: int = DEFAULT_AGENT_BURST
+    search_per_min: float = DEFAULT_SEARCH_RATE_PER_MIN
+    search_burst: int = DEFAULT_SEARCH_BURST
+
+
+@dataclass(frozen=True)
+class CrawlerSettings:
+    """Crawler cadence and probe budget (CRAWL_* / PROBE_* variables)."""
+
+    graph_interval_s: float = 600.0  # DescribeGraph sync + full rescore
+    probe_interval_s: float = 60.0  # one probe round, then rescore
+    probes_per_round: int = 100
+    probe_concurrency: int = 8
+    probe_cooldown_s: float = 3600.0  # a node is not probed again within this
+    probe_stale_s: float = 86_400.0  # older than this: "stale", probed before random ones
+    node_daily_probe_cap: int = 12
+    daily_probe_cap: int = 50_000
+    probe_fee_limit_sat: int = 10
+    probe_timeout_s: float = 30.0
+    probe_tiers_sat: tuple[int, ...] = (10_000, 100_000, 1_000_000)
+    probe_retention_days: int = 30
+    half_life_days: float = 7.0
+    lnd_backoff_max_s: float = 300.0
+
+
+@dataclass(frozen=True)
 class Settings:
     env: Environment
     data_dir: Path
@@ -146,6 +185,9 @@ class Settings:
     lnd: LndSettings
     l402: L402Settings
     nostr: NostrSettings
+    api_workers: int = DEFAULT_API_WORKERS  # uvicorn worker processes of `satrank serve`
+    free_rate: FreeRateSettings = field(default_factory=FreeRateSettings)
+    crawler: CrawlerSettings = field(default_factory=CrawlerSettings)
 
     @property
     def is_production(self) -> bool:
@@ -260,11 +302,54 @@ class Settings:
                     "NOSTR_POLL_INTERVAL_S", DEFAULT_NOSTR_POLL_INTERVAL_S, 0.01, 3600
                 ),
             ),
+            api_workers=r.integer("API_WORKERS", DEFAULT_API_WORKERS, 1, 64),
+            free_rate=FreeRateSettings(
+                agent_per_min=r.number(
+                    "RATE_LIMIT_AGENT_PER_MIN", DEFAULT_AGENT_RATE_PER_MIN, 0.1, 1e9
+                ),
+                agent_burst=r.integer("RATE_LIMIT_AGENT_BURST", DEFAULT_AGENT_BURST, 1, 10**9),
+                search_per_min=r.number(
+                    "RATE_LIMIT_SEARCH_PER_MIN", DEFAULT_SEARCH_RATE_PER_MIN, 0.1, 1e9
+                ),
+                search_burst=r.integer(
+                    "RATE_LIMIT_SEARCH_BURST", DEFAULT_SEARCH_BURST, 1, 10**9
+                ),
+            ),
+            crawler=_crawler_settings(r),
         )
         if settings.database.pool_min > settings.database.pool_max:
             r.problem("DB_POOL_MIN must not exceed DB_POOL_MAX")
         r.raise_if_problems()
         return settings
+
+
+def _crawler_settings(r: _Reader) -> CrawlerSettings:
+    d = CrawlerSettings()
+    tiers: list[int] = []
+    for part in r.csv("PROBE_TIERS_SAT"):
+        if not part.isdigit() or not 0 < int(part) <= 10_000_000:
+            r.problem("PROBE_TIERS_SAT must be comma-separated amounts in sat (1..10000000)")
+            break
+        tiers.append(int(part))
+    if tiers and 100_000 not in tiers:
+        r.problem("PROBE_TIERS_SAT must contain the default tier 100000")
+    return CrawlerSettings(
+        graph_interval_s=r.number("CRAWL_GRAPH_INTERVAL_S", d.graph_interval_s, 10, 86_400),
+        probe_interval_s=r.number("CRAWL_PROBE_INTERVAL_S", d.probe_interval_s, 1, 86_400),
+        probes_per_round=r.integer("CRAWL_PROBES_PER_ROUND", d.probes_per_round, 0, 100_000),
+        probe_concurrency=r.integer("CRAWL_PROBE_CONCURRENCY", d.probe_concurrency, 1, 512),
+        probe_cooldown_s=r.number("CRAWL_PROBE_COOLDOWN_S", d.probe_cooldown_s, 0, 30 * 86_400),
+        probe_stale_s=r.number("CRAWL_PROBE_STALE_S", d.probe_stale_s, 60, 90 * 86_400),
+        node_daily_probe_cap=r.integer("CRAWL_NODE_DAILY_PROBE_CAP",
+                                       d.node_daily_probe_cap, 1, 10_000),
+        daily_probe_cap=r.integer("CRAWL_DAILY_PROBE_CAP", d.daily_probe_cap, 0, 10_000_000),
+        probe_fee_limit_sat=r.integer("PROBE_FEE_LIMIT_SAT", d.probe_fee_limit_sat, 0, 100_000),
+        probe_timeout_s=r.number("PROBE_TIMEOUT_S", d.probe_timeout_s, 1, 600),
+        probe_tiers_sat=tuple(sorted(set(tiers))) or d.probe_tiers_sat,
+        probe_retention_days=r.integer("PROBE_RETENTION_DAYS", d.probe_retention_days, 1, 3650),
+        half_life_days=r.number("SCORE_HALF_LIFE_DAYS", d.half_life_days, 0.01, 365),
+        lnd_backoff_max_s=r.number("CRAWL_LND_BACKOFF_MAX_S", d.lnd_backoff_max_s, 1, 3600),
+    )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,10 +1,14 @@
-"""The api's composition root: `create_app(settings, dsn)` wires every part."""
+"""The api's composition root: `create_app(settings, dsn)` wires every part;
+`app_from_environ` is the uvicorn factory each worker process of `satrank serve` calls."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -31,7 +35,9 @@ from satrank.api.errors import (
     handle_http_exception,
     handle_unexpected,
 )
+from satrank.api.free_limits import FreeRouteLimits
 from satrank.api.guards import BodyGuardMiddleware
+from satrank.api.interest import InterestBuffer, InterestMiddleware
 from satrank.api.invoices import UnconfiguredInvoiceIssuer, open_invoice_issuer
 from satrank.api.leaderboard import AgentCache, DataVersion, LeaderboardCache
 from satrank.api.lightning_services import ApiLightning, open_api_lightning
@@ -39,9 +45,10 @@ from satrank.api.metrics import MetricsMiddleware
 from satrank.api.nostr_json import routes as nostr_json_routes
 from satrank.api.paywall import L402Middleware, Paywall
 from satrank.api.prices import ROUTE_PRICES
+from satrank.api.profile_cache import ProfileCache
 from satrank.api.reports import TokenChecker
 from satrank.api.request_id import RequestIdMiddleware
-from satrank.config import Settings
+from satrank.config import Settings, load_settings
 from satrank.db.pool import create_pool
 from satrank.db.reports import ReportLimits
 from satrank.db.tokens import TokenLedger
@@ -68,6 +75,7 @@ def create_app(
     macaroon when None.
     """
     paywall = Paywall(settings)
+    interest = InterestBuffer()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -81,9 +89,13 @@ def create_app(
         paywall.start(TokenLedger(ledger_pool), issuer)
         own_lightning = open_api_lightning(settings) if lightning is None else None
         app.state.lightning = lightning or own_lightning
+        interest_task = asyncio.create_task(interest.run(app.state.pool))
         try:
             yield
         finally:
+            interest_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await interest_task
             if own_lightning is not None:
                 await own_lightning.close()
             if lnd_issuer is not None:
@@ -112,6 +124,7 @@ def create_app(
             Middleware(AccessLogMiddleware, log_client_ips=settings.log_client_ips),
             Middleware(BodyGuardMiddleware),
             Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES),
+            Middleware(InterestMiddleware, buffer=interest),
         ],
         exception_handlers={
             ApiError: handle_api_error,
@@ -128,5 +141,29 @@ def create_app(
     app.state.data_version = DataVersion()
     app.state.leaderboard = LeaderboardCache(app.state.data_version)
     app.state.agent_cache = AgentCache(app.state.data_version)
+    app.state.profile_cache = ProfileCache(app.state.data_version)
     app.state.probe_slots = asyncio.Semaphore(probe.PROBE_SLOTS)
+    app.state.free_limits = FreeRouteLimits(settings)
     return app
+
+
+# Set by `satrank serve` for its uvicorn workers: the DSN the parent resolved (with the
+# embedded Postgres, a socket the parent started and keeps running until it exits).
+SERVE_DSN_ENV = "SATRANK_SERVE_DSN"
+
+
+def app_from_environ(environ: Mapping[str, str] | None = None) -> Starlette:
+    """The app of one uvicorn worker: settings from the environment (as the parent read
+    them), the database at `SATRANK_SERVE_DSN`, logging configured like the parent's."""
+    env = os.environ if environ is None else environ
+    dsn = env.get(SERVE_DSN_ENV)
+    if not dsn:
+        raise RuntimeError(f"{SERVE_DSN_ENV} is not set: start the api with `satrank serve`")
+    settings = load_settings(env)
+    if not logging.getLogger().handlers:  # a spawned worker starts with none
+        from satrank.logs import install_redaction
+
+        logging.basicConfig(level=settings.log_level,
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        install_redaction(settings)
+    return create_app(settings, dsn)

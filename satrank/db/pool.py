@@ -24,3 +24,4 @@ async def create_pool(dsn: str, settings: DatabaseSettings) -> asyncpg.Pool:
 
 # The pool type for modules outside db/ (only db/ imports asyncpg).
 Pool = asyncpg.Pool
+DatabaseError = asyncpg.PostgresError

@@ -1,0 +1,1 @@
+"""The crawler process: graph sync, probe rounds, scoring, leader lock, metrics."""

@@ -1,0 +1,24 @@
+"""Crawler metrics (prometheus-client, default registry, names prefixed satrank_crawler_)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+SYNC_SECONDS = Histogram("satrank_crawler_graph_sync_seconds", "DescribeGraph + DB merge",
+                         buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))
+SCORING_SECONDS = Histogram("satrank_crawler_scoring_seconds", "load + score + store",
+                            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
+GRAPH_NODES = Gauge("satrank_crawler_graph_nodes", "active nodes after the last sync")
+GRAPH_CHANNELS = Gauge("satrank_crawler_graph_channels", "open channels after the last sync")
+PROBES = Counter("satrank_crawler_probes_total", "probes sent", ["outcome", "tier"])
+PROBE_SECONDS = Histogram("satrank_crawler_probe_seconds", "probe payment latency",
+                          buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120))
+LAST_SUCCESS = Gauge("satrank_crawler_last_success_timestamp_seconds",
+                     "unix time of the last successful phase", ["phase"])
+FAILURES = Counter("satrank_crawler_failures_total", "failed phases", ["phase"])
+IS_LEADER = Gauge("satrank_crawler_is_leader", "1 while this process holds the leader lock")
+
+
+def start_metrics_server(port: int) -> None:
+    """Serve /metrics on loopback only (the API's /metrics is the public one)."""
+    start_http_server(port, addr="127.0.0.1")

@@ -1,0 +1,127 @@
+"""Probe results: record them set-based, read decayed evidence, enforce retention.
+
+The raw probes table keeps `retention` (30 days by default); the scoring state that
+matters (posteriors) is recomputed from it, and a probe 30 days old weighs 2^-30/7 ~ 5 %,
+so deleting older rows changes scores by little while bounding the table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+import numpy as np
+
+from satrank.lightning.backend import ProbeResult
+from satrank.scoring.evidence import ProbeEvidence, ReportEvidence
+
+
+@dataclass(frozen=True)
+class SentProbe:
+    result: ProbeResult
+    sent_at: datetime
+
+
+def _route(result: ProbeResult) -> str:
+    return json.dumps([{"channel_id": str(h.channel_id), "pubkey": h.pubkey,
+                        "amt_to_forward_msat": h.amt_to_forward_msat, "fee_msat": h.fee_msat}
+                       for h in result.hops])
+
+
+async def record_probes(conn: asyncpg.Connection, probes: Sequence[SentProbe], *,
+                        source: str = "crawler") -> int:
+    """Insert every probe with one COPY; returns the number stored."""
+    rows = [(p.result.destination, p.result.amount_sat, p.sent_at, p.result.duration_ms,
+             p.result.outcome.value, p.result.failure_code, p.result.failure_source_index,
+             p.result.failing_channel_id, len(p.result.hops), _route(p.result),
+             p.result.fee_msat, source) for p in probes]
+    await conn.copy_records_to_table(
+        "probes", records=rows,
+        columns=["target_pubkey", "amount_sat", "sent_at", "duration_ms", "outcome",
+                 "failure_code", "failing_hop_index", "failing_channel_id", "hop_count",
+                 "route", "fee_msat", "source"])
+    return len(rows)
+
+
+# power(0.5, age / half_life) is `scoring.evidence.decay_factor`, summed per group.
+_PROBE_EVIDENCE = """
+SELECT target_pubkey, amount_sat, outcome,
+       sum(power(0.5, greatest(extract(epoch FROM ($1 - sent_at)), 0) / $2)) AS decayed
+FROM probes
+WHERE sent_at > $3 AND sent_at <= $1
+GROUP BY target_pubkey, amount_sat, outcome
+"""
+
+_REPORT_EVIDENCE = """
+SELECT target_pubkey, coalesce(amount_sat, 0) AS amount_sat, outcome = 'success' AS success,
+       verified,
+       sum(power(0.5, greatest(extract(epoch FROM ($1 - created_at)), 0) / $2)) AS decayed
+FROM reports
+WHERE created_at > $3 AND created_at <= $1
+GROUP BY 1, 2, 3, 4
+"""
+
+
+async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_life_s: float,
+                              since: datetime) -> ProbeEvidence:
+    """Decayed probe counts per (node, amount, outcome) for probes in (since, now]."""
+    rows = await conn.fetch(_PROBE_EVIDENCE, now, half_life_s, since)
+    return ProbeEvidence(
+        pubkeys=[r["target_pubkey"] for r in rows],
+        amount_sat=np.array([r["amount_sat"] for r in rows], dtype=np.float64),
+        outcomes=[r["outcome"] for r in rows],
+        decayed_count=np.array([r["decayed"] for r in rows], dtype=np.float64),
+    )
+
+
+async def load_report_evidence(conn: asyncpg.Connection, *, now: datetime, half_life_s: float,
+                               since: datetime) -> ReportEvidence:
+    """Decayed report counts per (node, amount, success, verified)."""
+    rows = await conn.fetch(_REPORT_EVIDENCE, now, half_life_s, since)
+    return ReportEvidence(
+        pubkeys=[r["target_pubkey"] for r in rows],
+        amount_sat=np.array([r["amount_sat"] for r in rows], dtype=np.float64),
+        success=np.array([r["success"] for r in rows], dtype=bool),
+        verified=np.array([r["verified"] for r in rows], dtype=bool),
+        decayed_count=np.array([r["decayed"] for r in rows], dtype=np.float64),
+    )
+
+
+async def delete_probes_before(conn: asyncpg.Connection, cutoff: datetime) -> int:
+    """Retention: one DELETE of every probe sent before `cutoff`."""
+    status = await conn.execute("DELETE FROM probes WHERE sent_at < $1", cutoff)
+    return int(status.rsplit(" ", 1)[-1])
+
+
+@dataclass(frozen=True)
+class ProbeHistory:
+    """What the scheduler needs per node: last probe time and today's probe count."""
+
+    last_probed: dict[str, datetime]
+    probes_since_day_start: dict[str, int]
+
+
+async def load_probe_history(conn: asyncpg.Connection, *, day_start: datetime,
+                             since: datetime) -> ProbeHistory:
+    rows = await conn.fetch(
+        "SELECT target_pubkey, max(sent_at) AS last, count(*) FILTER (WHERE sent_at >= $1) AS n "
+        "FROM probes WHERE sent_at > $2 AND source = 'crawler' GROUP BY target_pubkey",
+        day_start, since)
+    return ProbeHistory({r["target_pubkey"]: r["last"] for r in rows},
+                        {r["target_pubkey"]: int(r["n"]) for r in rows})
+
+
+async def load_probe_candidates(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Active scored nodes with their PageRank (the scheduler's importance), by pubkey."""
+    return list(await conn.fetch(
+        "SELECT s.pubkey, s.pagerank FROM scores s JOIN nodes n USING (pubkey) "
+        "WHERE n.is_active ORDER BY s.pubkey"))
+
+
+async def count_crawler_probes_since(conn: asyncpg.Connection, since: datetime) -> int:
+    """Crawler probes sent since `since` (for the global daily cap)."""
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM probes WHERE sent_at >= $1 AND source = 'crawler'", since))

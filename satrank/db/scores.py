@@ -1,0 +1,209 @@
+"""Scoring I/O: load the inputs of a scoring pass, store its results set-based.
+
+`store_scores` writes scores, posteriors and score_history with COPY + merges and then
+queues the Nostr events for changed scores, all inside the caller's transaction (the one
+place the crawler wires scoring to publishing). The API reads scores through
+`db/agents.py` and `db/profile.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+import numpy as np
+
+from satrank.db.arrays import fetch_float8_matrix
+from satrank.db.nostr_outbox import enqueue_changed_score_events
+from satrank.db.probes import load_probe_evidence, load_report_evidence
+from satrank.scoring.engine import ScoreResult, ScoringInputs
+from satrank.scoring.features import FEATURE_NAMES
+from satrank.scoring.graph import GraphArrays
+
+# a change smaller than this in p_success (and no change of rank or verdict) is not history
+HISTORY_MIN_P_CHANGE = 0.005
+
+_GRAPH_NODES = """
+SELECT array_agg(pubkey ORDER BY pubkey) AS pubkeys,
+       array_agg(alias ORDER BY pubkey) AS aliases,
+       array_agg(coalesce(extract(epoch FROM last_update), 0)::float8 ORDER BY pubkey) AS lu
+FROM nodes WHERE is_active
+"""
+
+_p = ("has", "disabled", "fee_base_msat", "fee_rate_milli_msat", "max_htlc_msat", "lu")
+
+
+def _pol(alias: str) -> str:
+    return (f"({alias}.channel_id IS NOT NULL)::int::float8, "
+            f"coalesce({alias}.disabled, false)::int::float8, "
+            f"coalesce({alias}.fee_base_msat, 0)::float8, "
+            f"coalesce({alias}.fee_rate_milli_msat, 0)::float8, "
+            f"coalesce({alias}.max_htlc_msat, 0)::float8, "
+            f"coalesce(extract(epoch FROM {alias}.last_update), 0)::float8")
+
+
+# One row per open channel between active nodes; node indices follow ORDER BY pubkey.
+# Every column is a non-null float8 so the rows travel as one binary COPY into numpy.
+_GRAPH_EDGES = f"""
+WITH n AS (SELECT pubkey, (row_number() OVER (ORDER BY pubkey) - 1)::float8 AS idx
+           FROM nodes WHERE is_active)
+SELECT a.idx, b.idx, c.capacity_sat::float8, c.block_height::float8, {_pol("p0")}, {_pol("p1")}
+FROM channels c
+JOIN n a ON a.pubkey = c.node1_pub
+JOIN n b ON b.pubkey = c.node2_pub
+LEFT JOIN channel_policies p0 ON p0.channel_id = c.channel_id AND p0.direction = 0
+LEFT JOIN channel_policies p1 ON p1.channel_id = c.channel_id AND p1.direction = 1
+WHERE c.is_open
+ORDER BY c.channel_id
+"""
+
+
+async def load_graph_arrays(conn: asyncpg.Connection) -> GraphArrays:
+    """The active graph as arrays (one consistent snapshot: run inside a transaction)."""
+    head = await conn.fetchrow(_GRAPH_NODES)
+    pubkeys = tuple(head["pubkeys"] or ())
+    m = await fetch_float8_matrix(conn, _GRAPH_EDGES, 4 + 2 * len(_p))
+
+    def pair(k: int) -> np.ndarray:
+        return np.vstack([m[:, 4 + k], m[:, 4 + len(_p) + k]])
+
+    return GraphArrays(
+        pubkeys=pubkeys,
+        aliases=tuple(head["aliases"] or ()),
+        node_last_update_unix=np.array(head["lu"] or (), dtype=np.float64),
+        node1=m[:, 0].astype(np.int64), node2=m[:, 1].astype(np.int64),
+        capacity_sat=m[:, 2].copy(), block_height=m[:, 3].astype(np.int64),
+        has_policy=pair(0).astype(bool), disabled=pair(1).astype(bool),
+        fee_base_msat=pair(2), fee_rate_ppm=pair(3), max_htlc_msat=pair(4),
+        policy_last_update_unix=pair(5),
+    )
+
+
+async def load_scoring_inputs(conn: asyncpg.Connection, *, now: datetime, half_life_s: float,
+                              evidence_window: timedelta) -> ScoringInputs:
+    """Graph, chain tip of the last sync, decayed probe and report evidence, in one snapshot."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        await conn.execute("SET LOCAL work_mem = '64MB'")  # hash joins of the graph, in memory
+        graph = await load_graph_arrays(conn)
+        tip = await conn.fetchval(
+            "SELECT block_height FROM graph_syncs ORDER BY id DESC LIMIT 1")
+        since = now - evidence_window
+        probes = await load_probe_evidence(conn, now=now, half_life_s=half_life_s, since=since)
+        reports = await load_report_evidence(conn, now=now, half_life_s=half_life_s,
+                                             since=since)
+    return ScoringInputs(graph=graph, block_height=tip, probes=probes, reports=reports)
+
+
+_feature_cols = ", ".join(f"{name} float8" for name in FEATURE_NAMES)
+_feature_json = ", ".join(f"'{name}', NULLIF({name}, 'NaN'::float8)" for name in FEATURE_NAMES)
+
+_STAGE = f"""
+CREATE TEMP TABLE stage_scores (pubkey text, rank smallint, verdict text, p_success float8,
+    ci95_low float8, ci95_high float8, n_eff float8, pagerank float8, pagerank_pct float8,
+    reasons jsonb, {_feature_cols}) ON COMMIT DROP;
+CREATE TEMP TABLE stage_posteriors (pubkey text, amount_sat bigint, prior_alpha float8,
+    prior_beta float8, alpha float8, beta float8, n_eff float8, p_success float8,
+    ci95_low float8, ci95_high float8) ON COMMIT DROP;
+"""
+
+_HISTORY = """
+INSERT INTO score_history (pubkey, computed_at, rank, verdict, p_success, ci95_low, ci95_high,
+                           pagerank)
+SELECT s.pubkey, $1, s.rank, s.verdict, s.p_success, s.ci95_low, s.ci95_high, s.pagerank
+FROM stage_scores s LEFT JOIN scores c USING (pubkey)
+WHERE c.pubkey IS NULL OR c.rank <> s.rank OR c.verdict <> s.verdict
+   OR abs(c.p_success - s.p_success) >= $2
+"""
+
+_SCORE_COLS = ("rank", "verdict", "p_success", "ci95_low", "ci95_high", "n_eff", "pagerank",
+               "pagerank_pct", "reasons")
+_POSTERIOR_COLS = ("prior_alpha", "prior_beta", "alpha", "beta", "n_eff", "p_success",
+                   "ci95_low", "ci95_high")
+
+# Update-then-insert rather than INSERT ... ON CONFLICT: the speculative insertion path
+# costs ~2x on a first pass into empty tables, and the crawler's leader lock guarantees a
+# single writer.
+_UPDATE_SCORES = f"""
+UPDATE scores c SET {", ".join(f"{k} = s.{k}" for k in _SCORE_COLS)},
+    features = jsonb_build_object({_feature_json}), computed_at = $1
+FROM stage_scores s WHERE c.pubkey = s.pubkey
+"""
+
+_INSERT_SCORES = f"""
+INSERT INTO scores (pubkey, {", ".join(_SCORE_COLS)}, features, computed_at)
+SELECT pubkey, {", ".join(_SCORE_COLS)}, jsonb_build_object({_feature_json}), $1
+FROM stage_scores s WHERE NOT EXISTS (SELECT 1 FROM scores c WHERE c.pubkey = s.pubkey)
+"""
+
+_UPDATE_POSTERIORS = f"""
+UPDATE posteriors p SET {", ".join(f"{k} = s.{k}" for k in _POSTERIOR_COLS)}, updated_at = $1
+FROM stage_posteriors s WHERE p.pubkey = s.pubkey AND p.amount_sat = s.amount_sat
+"""
+
+_INSERT_POSTERIORS = f"""
+INSERT INTO posteriors (pubkey, amount_sat, {", ".join(_POSTERIOR_COLS)}, updated_at)
+SELECT pubkey, amount_sat, {", ".join(_POSTERIOR_COLS)}, $1
+FROM stage_posteriors s
+WHERE NOT EXISTS (SELECT 1 FROM posteriors p
+                  WHERE p.pubkey = s.pubkey AND p.amount_sat = s.amount_sat)
+"""
+
+# Nodes that left the graph leave the leaderboard (no stale scores, W9); history stays.
+_DROP_UNSCORED = """
+DELETE FROM scores s WHERE NOT EXISTS (SELECT 1 FROM stage_scores t WHERE t.pubkey = s.pubkey);
+DELETE FROM posteriors p
+WHERE NOT EXISTS (SELECT 1 FROM stage_scores t WHERE t.pubkey = p.pubkey);
+"""
+
+
+@dataclass(frozen=True)
+class StoredScores:
+    scores: int
+    history_rows: int
+    nostr_events: int
+
+
+def _score_rows(result: ScoreResult) -> list[tuple[object, ...]]:
+    d = result.default
+    feats = np.vstack([getattr(result.features, n) for n in FEATURE_NAMES]).T.tolist()
+    names = result.verdict_names()
+    cols = zip(result.pubkeys, result.rank.tolist(), names, d.p_success.tolist(),
+               d.ci95_low.tolist(), d.ci95_high.tolist(), d.n_eff.tolist(),
+               result.pagerank.value.tolist(), result.pagerank.percentile.tolist(),
+               (json.dumps(r) for r in result.reasons), feats, strict=True)
+    return [(*head, *f) for *head, f in cols]
+
+
+def _posterior_rows(result: ScoreResult) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for tier, post in zip(result.tiers_sat, result.posteriors, strict=True):
+        rows.extend(zip(result.pubkeys, [tier] * len(result.pubkeys),
+                        post.prior_alpha.tolist(), post.prior_beta.tolist(),
+                        post.alpha.tolist(), post.beta.tolist(), post.n_eff.tolist(),
+                        post.p_success.tolist(), post.ci95_low.tolist(),
+                        post.ci95_high.tolist(), strict=True))
+    return rows
+
+
+async def store_scores(conn: asyncpg.Connection, result: ScoreResult, *,
+                       computed_at: datetime) -> StoredScores:
+    """Replace the current scores with `result` and queue Nostr events, atomically.
+
+    Runs in a transaction (nested in the caller's if there is one): readers see the old
+    or the new scores, and the outbox rows commit or roll back with them.
+    """
+    async with conn.transaction():
+        await conn.execute("SET LOCAL work_mem = '64MB'")  # hash joins of ~40k rows in memory
+        await conn.execute(_STAGE)
+        await conn.copy_records_to_table("stage_scores", records=_score_rows(result))
+        await conn.copy_records_to_table("stage_posteriors", records=_posterior_rows(result))
+        history = await conn.execute(_HISTORY, computed_at, HISTORY_MIN_P_CHANGE)
+        await conn.execute(_UPDATE_SCORES, computed_at)
+        await conn.execute(_INSERT_SCORES, computed_at)
+        await conn.execute(_UPDATE_POSTERIORS, computed_at)
+        await conn.execute(_INSERT_POSTERIORS, computed_at)
+        await conn.execute(_DROP_UNSCORED)
+        events = await enqueue_changed_score_events(conn)
+    return StoredScores(len(result.pubkeys), int(history.rsplit(" ", 1)[-1]), events)

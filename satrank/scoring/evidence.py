@@ -1,0 +1,113 @@
+"""Evidence per node and amount tier: probe outcomes and user reports, decayed and weighted.
+
+Rows arrive already aggregated and decayed (the database sums decay factors per node,
+amount and outcome, see `decay_factor`); here they become weighted successes S and
+failures F per tier. A success at amount A also proves every tier <= A; a failure at A
+also counts against every tier >= A (liquidity is monotone in the amount).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from satrank.scoring.graph import BoolArray, FloatArray, IntArray
+
+DEFAULT_HALF_LIFE_S = 7 * 86_400.0
+# Probe outcome -> (success weight, failure weight). A failure inside the route mostly
+# says something about an intermediate channel, so it weighs a quarter of a failure at the
+# destination; no route / timeout are ambiguous (our view of the graph, our own node) and
+# weigh half; "error" is our own fault and carries no evidence.
+OUTCOME_WEIGHTS: dict[str, tuple[float, float]] = {
+    "reached": (1.0, 0.0),
+    "failed_at_target": (0.0, 1.0),
+    "failed_in_route": (0.0, 0.25),
+    "no_route": (0.0, 0.5),
+    "timeout": (0.0, 0.5),
+    "error": (0.0, 0.0),
+}
+VERIFIED_REPORT_WEIGHT = 1.0  # the reporter proved the payment with its preimage
+UNVERIFIED_REPORT_WEIGHT = 0.3
+# Probes come from one vantage point and are autocorrelated; past this many effective
+# observations more probes stop narrowing the interval (S and F are scaled down together).
+N_EFF_CAP = 60.0
+
+
+def decay_factor(age_s: FloatArray | float, half_life_s: float) -> FloatArray:
+    """2^(-age / half_life): an observation one half-life old counts half."""
+    return np.asarray(np.power(0.5, np.maximum(age_s, 0.0) / half_life_s), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ProbeEvidence:
+    """Decayed probe counts: one row per (node, amount, outcome)."""
+
+    pubkeys: Sequence[str]
+    amount_sat: FloatArray
+    outcomes: Sequence[str]
+    decayed_count: FloatArray
+
+
+@dataclass(frozen=True)
+class ReportEvidence:
+    """Decayed report counts: one row per (node, amount, success, verified); amount 0 =
+    not stated, taken as the default tier."""
+
+    pubkeys: Sequence[str]
+    amount_sat: FloatArray
+    success: BoolArray
+    verified: BoolArray
+    decayed_count: FloatArray
+
+
+def empty_probe_evidence() -> ProbeEvidence:
+    return ProbeEvidence((), np.zeros(0), (), np.zeros(0))
+
+
+def empty_report_evidence() -> ReportEvidence:
+    return ReportEvidence((), np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), np.zeros(0))
+
+
+def _index_of(pubkeys: Sequence[str], index: dict[str, int]) -> IntArray:
+    return np.fromiter((index.get(p, -1) for p in pubkeys), dtype=np.int64, count=len(pubkeys))
+
+
+def _spread_to_tiers(node: IntArray, amount: FloatArray, succ: FloatArray, fail: FloatArray,
+                     tiers: Sequence[int], n: int) -> tuple[FloatArray, FloatArray]:
+    keep = node >= 0
+    node, amount, succ, fail = node[keep], amount[keep], succ[keep], fail[keep]
+    s = np.zeros((len(tiers), n))
+    f = np.zeros((len(tiers), n))
+    for t, tier in enumerate(tiers):
+        s[t] = np.bincount(node, weights=succ * (amount >= tier), minlength=n)
+        f[t] = np.bincount(node, weights=fail * (amount <= tier), minlength=n)
+    return s, f
+
+
+def probe_tier_evidence(ev: ProbeEvidence, index: dict[str, int], tiers: Sequence[int]
+                        ) -> tuple[FloatArray, FloatArray]:
+    """(S, F), each shape (len(tiers), n): weighted decayed successes and failures."""
+    w = np.array([OUTCOME_WEIGHTS.get(o, (0.0, 0.0)) for o in ev.outcomes]).reshape(-1, 2)
+    return _spread_to_tiers(_index_of(ev.pubkeys, index), ev.amount_sat,
+                            ev.decayed_count * w[:, 0], ev.decayed_count * w[:, 1],
+                            tiers, len(index))
+
+
+def report_tier_evidence(ev: ReportEvidence, index: dict[str, int], tiers: Sequence[int],
+                         default_tier: int) -> tuple[FloatArray, FloatArray]:
+    """(S, F) from reports: verified ones weigh 1.0, unverified 0.3."""
+    weight = ev.decayed_count * np.where(ev.verified, VERIFIED_REPORT_WEIGHT,
+                                         UNVERIFIED_REPORT_WEIGHT)
+    amount = np.where(ev.amount_sat > 0, ev.amount_sat, float(default_tier))
+    return _spread_to_tiers(_index_of(ev.pubkeys, index), amount,
+                            weight * ev.success, weight * ~ev.success, tiers, len(index))
+
+
+def cap_evidence(s: FloatArray, f: FloatArray, cap: float = N_EFF_CAP
+                 ) -> tuple[FloatArray, FloatArray]:
+    """Scale S and F down together so that S + F <= cap (keeps the observed ratio)."""
+    total = s + f
+    scale = np.where(total > cap, cap / np.maximum(total, 1e-300), 1.0)
+    return s * scale, f * scale

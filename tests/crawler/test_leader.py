@@ -1,0 +1,57 @@
+"""Integration: two real `satrank crawl` processes elect one leader with a Postgres
+advisory lock; the standby takes over when the leader is killed."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+from tests.cli import satrank_env, start_satrank
+
+WAIT_S = 60.0
+
+
+def _lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
+    q: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            q.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return q
+
+
+def _wait_for(q: queue.Queue[str], text: str) -> str:
+    while True:
+        line = q.get(timeout=WAIT_S)  # raises queue.Empty (test failure) if never seen
+        if text in line:
+            return line
+
+
+def test_standby_takes_over_when_the_leader_dies(db_dsn: str, tmp_path: Path) -> None:
+    env = satrank_env(tmp_path, DATABASE_URL=db_dsn, CRAWLER_METRICS_PORT="0",
+                      LND_GRPC_HOST="127.0.0.1:9")  # no LND: the leader keeps retrying
+    first = start_satrank("crawl", env=env)
+    second = None
+    try:
+        q1 = _lines(first)
+        _wait_for(q1, "crawler is the leader")
+        _wait_for(q1, "cannot open LND")  # LND down: logged, retried, still leader
+        second = start_satrank("crawl", env=env)
+        q2 = _lines(second)
+        _wait_for(q2, "waiting as standby")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=WAIT_S)
+        _wait_for(q2, "crawler is the leader")
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=WAIT_S) == 0
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
