@@ -33,11 +33,7 @@ class SimnetApp:
 
 def simnet_settings_env(simnet: SimnetHandle) -> dict[str, str]:
     """The LND settings of an api whose node is simnet's oracle."""
-    return {
-        "LND_GRPC_HOST": simnet.oracle_host,
-        "LND_TLS_CERT_PATH": str(simnet.oracle_dir / "tls.cert"),
-        "LND_INVOICE_MACAROON_PATH": str(simnet.oracle_dir / "invoice.macaroon"),
-    }
+    return simnet.oracle_lnd_env()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 
@@ -22,16 +21,9 @@ from tests.simnet_fixture import SimnetHandle, start_simnet
 
 def simnet_settings(handle: SimnetHandle, base: dict[str, str], *,
                     host: str | None = None) -> Settings:
-    """`base` plus the LND variables of simnet's oracle node (readonly and pay roles);
-    `host` overrides where the app dials (a closed port, say)."""
-    lnd_dir: Path = handle.oracle_dir
-    return Settings.from_environ({
-        **base,
-        "LND_GRPC_HOST": host or handle.oracle_host,
-        "LND_TLS_CERT_PATH": str(lnd_dir / "tls.cert"),
-        "LND_READONLY_MACAROON_PATH": str(lnd_dir / "readonly.macaroon"),
-        "LND_PAY_MACAROON_PATH": str(lnd_dir / "pay.macaroon"),
-    })
+    """`base` plus the LND variables of simnet's oracle node; `host` overrides where the
+    app dials (a closed port, say)."""
+    return Settings.from_environ({**base, **handle.oracle_lnd_env(host=host)})
 
 
 async def describe_simnet_graph(handle: SimnetHandle) -> ChannelGraph:

@@ -37,6 +37,17 @@ class SimnetHandle:
     oracle_pubkey: str
     customer_pubkey: str
 
+    def oracle_lnd_env(self, *, host: str | None = None) -> dict[str, str]:
+        """SatRank's LND_* variables for the oracle node, every macaroon role;
+        `host` overrides where clients dial (a closed port, say)."""
+        return {
+            "LND_GRPC_HOST": host or self.oracle_host,
+            "LND_TLS_CERT_PATH": str(self.oracle_dir / "tls.cert"),
+            "LND_INVOICE_MACAROON_PATH": str(self.oracle_dir / "invoice.macaroon"),
+            "LND_READONLY_MACAROON_PATH": str(self.oracle_dir / "readonly.macaroon"),
+            "LND_PAY_MACAROON_PATH": str(self.oracle_dir / "pay.macaroon"),
+        }
+
 
 def _read_ready_line(proc: subprocess.Popen[str]) -> dict[str, object]:
     assert proc.stdout is not None
