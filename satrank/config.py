@@ -167,6 +167,8 @@ class Settings:
     l402: L402Settings
     nostr: NostrSettings
     crawler: CrawlerSettings = field(default_factory=CrawlerSettings)
+    # loopback by default; 0.0.0.0 in a container whose port is published on host loopback
+    crawler_metrics_host: str = DEFAULT_HOST
 
     @property
     def is_production(self) -> bool:
@@ -282,6 +284,7 @@ class Settings:
                 ),
             ),
             crawler=_crawler_settings(r),
+            crawler_metrics_host=r.text("CRAWLER_METRICS_HOST", DEFAULT_HOST),
         )
         if settings.database.pool_min > settings.database.pool_max:
             r.problem("DB_POOL_MIN must not exceed DB_POOL_MAX")
