@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -199,3 +200,17 @@ def test_a_dead_child_stops_the_demo_and_everything_else(demo: RunningDemo) -> N
     output = demo.output()
     assert "api stopped unexpectedly" in output and "api.log" in output, output
     _assert_all_stopped(demo, started)
+
+
+def test_a_taken_port_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = satrank_env(tmp_path / "data", CRAWLER_METRICS_PORT=str(free_port()))
+        result = subprocess.run(
+            [sys.executable, "-m", "satrank", "demo", "--port", str(port), "--generate", "50"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert f"api port {port} in use" in result.stderr
+    assert not (tmp_path / "data" / "pg").exists()  # nothing was started

@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import sys
 import time
 from collections.abc import Mapping
@@ -133,6 +134,24 @@ def service_env(base: Mapping[str, str], *, dsn: str, port: int, simnet: SimnetN
     return env
 
 
+def busy_ports(ports: dict[str, int]) -> list[str]:
+    """Which of the loopback ports the demo will listen on are taken already.
+
+    Checked before anything starts: otherwise the health wait could reach another server
+    that happens to answer on the api's port.
+    """
+    busy = []
+    for name, port in ports.items():
+        with socket.socket() as sock:
+            # as uvicorn binds: a port left in TIME_WAIT by an earlier run is free
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                busy.append(f"{name} port {port}")
+    return busy
+
+
 def _say(out: TextIO, text: str) -> None:
     print(text, file=out, flush=True)
 
@@ -144,6 +163,11 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 def run_demo(options: DemoOptions, settings: Settings, out: TextIO = sys.stdout) -> int:
     """Run until SIGINT/SIGTERM (exit 0) or until a part fails (exit 1)."""
     data_dir = settings.data_dir.resolve()
+    busy = busy_ports({"api": options.port, "crawler metrics": settings.crawler_metrics_port})
+    if busy:
+        _say(sys.stderr, f"satrank demo: {', '.join(busy)} in use; choose others with "
+                         "--port / PORT and CRAWLER_METRICS_PORT")
+        return 2
     base_env = {k: v for k, v in os.environ.items() if k != "SATRANK_ENV"}
     base_env["SATRANK_DATA_DIR"] = str(data_dir)
     signal.signal(signal.SIGTERM, _raise_interrupt)
