@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,7 +111,19 @@ def _processes_using(data_dir: Path) -> list[str]:
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Iterator[RunningDemo]:
+def demo_dir() -> Iterator[Path]:
+    # Not pytest's tmp_path: pgserver, as root, opens permissions on every parent of its
+    # data dir, and another pytest session closes them again on its shared root.
+    path = Path(tempfile.mkdtemp(prefix="satrank-demo-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def demo(demo_dir: Path) -> Iterator[RunningDemo]:
+    tmp_path = demo_dir
     data_dir = tmp_path / "data"
     port = free_port()
     env = satrank_env(data_dir, CRAWLER_METRICS_PORT=str(free_port()))
