@@ -1,11 +1,14 @@
 """Benchmark the api against a trivial Starlette endpoint, same server settings, same run.
 
     .venv/bin/python bench/api.py [--workers 1 2] [--duration 10] [--connections 50]
+                                  [--probe-writes-per-s N]
 
 Loads the mainnet snapshot (../shared/data) into a fresh database on an embedded Postgres
 (or on DATABASE_URL), starts uvicorn (uvloop + httptools) for each app and worker count,
 and runs wrk (Debian package `wrk`) with Lua scripts rotating over 1,000 real node ids.
-Prints req/s, p99 and the ratio to the trivial endpoint.
+Prints req/s, p99 and the ratio to the trivial endpoint. With --probe-writes-per-s N, a
+second profile run has a writer inserting N probes per second for random ids of the
+rotation (what a crawler does), so cached profiles keep being invalidated.
 """
 
 from __future__ import annotations
@@ -21,13 +24,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.api_load import load_snapshot  # noqa: E402
+from bench.apps import OPERATOR_TOKEN  # noqa: E402
 from satrank.db.admin import create_database  # noqa: E402
 from satrank.db.embedded import embedded_postgres  # noqa: E402
 from satrank.db.migrations import migrate_dsn  # noqa: E402
@@ -38,7 +45,7 @@ local ids = {%s}
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", "%s" .. ids[(i %% #ids) + 1])
+  return wrk.format("GET", "%s" .. ids[(i %% #ids) + 1], {["X-Operator-Token"] = "%s"})
 end
 """
 
@@ -97,6 +104,38 @@ def run_wrk(url: str, script: Path | None, duration: int, connections: int) -> t
     return rps, p99
 
 
+@contextmanager
+def probe_writer(dsn: str, ids: list[str], per_s: float) -> Iterator[list[int]]:
+    """Insert `per_s` probes per second for random `ids` until the block ends; yields a
+    one-item list holding the count written."""
+    import asyncpg
+
+    stop = threading.Event()
+    written = [0]
+
+    async def write() -> None:
+        conn = await asyncpg.connect(dsn)
+        rng = random.Random(11)
+        try:
+            while not stop.is_set():
+                await conn.execute(
+                    """INSERT INTO probes (target_pubkey, amount_sat, sent_at, duration_ms,
+                         outcome) VALUES ($1, 100000, now(), 500, 'reached')""",
+                    rng.choice(ids))
+                written[0] += 1
+                await asyncio.sleep(1.0 / per_s)
+        finally:
+            await conn.close()
+
+    thread = threading.Thread(target=lambda: asyncio.run(write()))
+    thread.start()
+    try:
+        yield written
+    finally:
+        stop.set()
+        thread.join()
+
+
 async def prepare(admin_dsn: str) -> tuple[str, list[str]]:
     dsn = await create_database(admin_dsn, f"satrank_bench_{os.getpid()}")
     await migrate_dsn(dsn)
@@ -110,8 +149,8 @@ def bench(dsn: str, pubkeys: list[str], args: argparse.Namespace, tmp: Path) -> 
     ids = random.Random(7).sample(pubkeys, 1000)
     quoted = ",".join(f'"{i}"' for i in ids)
     agent_lua, profile_lua = tmp / "agent.lua", tmp / "profile.lua"
-    agent_lua.write_text(LUA_ROTATE % (quoted, "/api/agent/"))
-    profile_lua.write_text(LUA_ROTATE % (quoted, "/api/profile/"))
+    agent_lua.write_text(LUA_ROTATE % (quoted, "/api/agent/", OPERATOR_TOKEN))
+    profile_lua.write_text(LUA_ROTATE % (quoted, "/api/profile/", OPERATOR_TOKEN))
     env = {**os.environ, "BENCH_DSN": dsn, "PYTHONPATH": str(ROOT)}
     print(f"wrk -t2 -c{args.connections} -d{args.duration}s --latency; "
           f"uvicorn uvloop/httptools; cores={os.cpu_count()}")
@@ -131,6 +170,11 @@ def bench(dsn: str, pubkeys: list[str], args: argparse.Namespace, tmp: Path) -> 
                                                      args.connections)
             results["GET /api/profile/{id}"] = run_wrk(base, profile_lua, args.duration,
                                                        args.connections)
+            if args.probe_writes_per_s:
+                with probe_writer(dsn, ids, args.probe_writes_per_s) as written:
+                    results[f"profile +{args.probe_writes_per_s:g} probes/s"] = run_wrk(
+                        base, profile_lua, args.duration, args.connections)
+                print(f"(writer inserted {written[0]} probes)", flush=True)
             results["GET /api/agents/top"] = run_wrk(f"{base}/api/agents/top", None,
                                                      args.duration, args.connections)
         finally:
@@ -146,6 +190,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--probe-writes-per-s", type=float, default=0.0)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install wrk")

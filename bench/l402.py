@@ -2,6 +2,10 @@
 trivial free route, in ONE interleaved run series with wrk against uvicorn (uvloop +
 httptools) and Postgres. Optionally the challenge minting rate (402/s) against simnet.
 
+Two paid routes: a cheap one (`/bench/paid/{id}`, priced 1 credit here, answers a
+constant: the paywall's own cost shows) and the real `/api/profile/{id}` of a seeded
+node (tests/api_seed.py; several queries per request, as in production).
+
     .venv/bin/python bench/l402.py [--duration 10] [--connections 50] [--rounds 2]
     .venv/bin/python bench/l402.py --simnet-oracle-dir DIR --simnet-host H:P   # + 402/s
 
@@ -41,7 +45,8 @@ ENV = {
     "L402_CHALLENGE_BURST": "1000000",
     "LOG_LEVEL": "WARNING",
 }
-PROFILE = "/api/profile/02" + "ab" * 32
+CHEAP_TEMPLATE = "/bench/paid/{id}"
+CHEAP = "/bench/paid/02" + "ab" * 32
 
 
 def serve(dsn: str, port: int, lnd_dir: str | None, lnd_host: str | None) -> None:
@@ -59,14 +64,17 @@ def serve(dsn: str, port: int, lnd_dir: str | None, lnd_host: str | None) -> Non
                    LND_INVOICE_MACAROON_PATH=f"{lnd_dir}/invoice.macaroon")
     settings = Settings.from_environ(env)
 
-    async def profile(request: Request) -> JSONResponse:
+    async def cheap(request: Request) -> JSONResponse:
         return JSONResponse({"id": request.path_params["id"], "verdict": "SAFE"})
 
     async def ping(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
 
+    from satrank.api.prices import ROUTE_PRICES
+
+    ROUTE_PRICES[("GET", CHEAP_TEMPLATE)] = 1  # bench process only: price the cheap route
     app = create_app(settings, dsn)
-    app.router.routes.append(Route("/api/profile/{id}", profile, methods=["GET"]))
+    app.router.routes.append(Route(CHEAP_TEMPLATE, cheap, methods=["GET"]))
     app.router.routes.append(Route("/bench/ping", ping, methods=["GET"]))
     uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools",
                 access_log=False, log_level="warning")
@@ -84,20 +92,74 @@ def _token() -> str:
     return f"L402 {mac}:{preimage.hex()}"
 
 
+_TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by `pids` (gone processes count 0)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) * _TICK_S
+    return total
+
+
+def _postgres_pids(data_dir: str) -> list[int]:
+    """The postmaster whose command line names `data_dir`, and its children (backends)."""
+    procs: dict[int, tuple[int, str, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        procs[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), comm, cmdline)
+    masters = [pid for pid, (_, comm, cmd) in procs.items()
+               if comm == "postgres" and data_dir in cmd]
+    return masters + [pid for pid, (ppid, _, _) in procs.items() if ppid in masters]
+
+
+class Cpu:
+    """CPU per request of the server process and of Postgres during one wrk run: unlike
+    req/s, it barely moves when other jobs share the cores."""
+
+    def __init__(self, server_pid: int, data_dir: str) -> None:
+        self.server = [server_pid]
+        self.postgres = _postgres_pids(data_dir)
+
+    def snapshot(self) -> tuple[float, float]:
+        return _cpu_s(self.server), _cpu_s(self.postgres)
+
+
+CPU: Cpu | None = None
+
+
 def _wrk(url: str, args: argparse.Namespace, *, headers: list[str] = (),  # type: ignore[assignment]
-         script: str | None = None) -> float:
+         script: str | None = None) -> tuple[float, float, float]:
+    """(req/s, server CPU µs per request, Postgres CPU µs per request)."""
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s"]
     for header in headers:
         cmd += ["-H", header]
     if script:
         cmd += ["-s", script]
+    assert CPU is not None
+    before = CPU.snapshot()
     done = subprocess.run([*cmd, url], capture_output=True, text=True)
+    after = CPU.snapshot()
     if done.returncode != 0:
         raise SystemExit(f"wrk failed: {done.stdout}{done.stderr}")
     out = done.stdout
     if "Non-2xx" in out:
         raise SystemExit(f"non-2xx answers in a run that must all be 200:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    n = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return rps, (after[0] - before[0]) / n * 1e6, (after[1] - before[1]) / n * 1e6
 
 
 def _rotation_script(tokens: list[str], path: Path) -> str:
@@ -115,8 +177,28 @@ def _mint_rate(base: str, n: int) -> float:
     with httpx.Client(base_url=base, timeout=30) as client:
         start = time.perf_counter()
         for _ in range(n):
-            assert client.get(PROFILE).status_code == 402
+            assert client.get(CHEAP).status_code == 402
         return n / (time.perf_counter() - start)
+
+
+def _challenges_minted(base: str) -> float:
+    text = httpx.get(base + "/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("satrank_l402_challenges_total{"))
+
+
+def _mint_rate_concurrent(base: str, args: argparse.Namespace) -> float:
+    """402/s with wrk (no credential: every answer must be a fresh challenge, checked
+    against the server's own count of minted challenges)."""
+    before = _challenges_minted(base)
+    done = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.mint_connections}",
+                           f"-d{args.duration}s", base + CHEAP], capture_output=True, text=True)
+    minted = _challenges_minted(base) - before
+    n = int(re.search(r"(\d+) requests in", done.stdout).group(1))  # type: ignore[union-attr]
+    if abs(minted - n) > args.mint_connections:  # requests cut off when wrk stops
+        raise SystemExit(f"{n} requests but {minted:.0f} challenges minted:\n{done.stdout}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)",  # type: ignore[union-attr]
+                           done.stdout).group(1))
 
 
 def main() -> None:
@@ -131,6 +213,7 @@ def main() -> None:
     parser.add_argument("--simnet-oracle-dir")
     parser.add_argument("--simnet-host")
     parser.add_argument("--mint-requests", type=int, default=300)
+    parser.add_argument("--mint-connections", type=int, default=10)
     args = parser.parse_args()
     if args.mode == "serve":
         serve(args.dsn, args.port, args.simnet_oracle_dir, args.simnet_host)
@@ -148,6 +231,9 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="satrank-bench-") as tmp, \
             database_dsn(os.environ.get("DATABASE_URL"), Path(tmp)) as dsn:
         asyncio.run(migrate_dsn(dsn))
+        from tests.api_seed import seed
+
+        profile = f"/api/profile/{asyncio.run(seed(dsn))[1]}"
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -164,33 +250,52 @@ def run(args: argparse.Namespace) -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
+            global CPU
+            CPU = Cpu(server.pid, tmp)
             one = _token()
             script = _rotation_script([_token() for _ in range(64)], Path(tmp) / "rot.lua")
+            bypass = [f"X-Operator-Token: {OPERATOR}"]
             variants = {
                 "trivial free route": lambda: _wrk(base + "/bench/ping", args),
-                "operator bypass": lambda: _wrk(base + PROFILE, args,
-                                                headers=[f"X-Operator-Token: {OPERATOR}"]),
-                "paid, 64 tokens": lambda: _wrk(base + PROFILE, args, script=script),
-                "paid, 1 token": lambda: _wrk(base + PROFILE, args,
-                                              headers=[f"Authorization: {one}"]),
+                "cheap: bypass": lambda: _wrk(base + CHEAP, args, headers=bypass),
+                "cheap: 64 tokens": lambda: _wrk(base + CHEAP, args, script=script),
+                "cheap: 1 token": lambda: _wrk(base + CHEAP, args,
+                                               headers=[f"Authorization: {one}"]),
+                "profile: bypass": lambda: _wrk(base + profile, args, headers=bypass),
+                "profile: 64 tokens": lambda: _wrk(base + profile, args, script=script),
             }
-            _wrk(base + PROFILE, args, headers=[f"Authorization: {one}"])  # warm-up
-            results: dict[str, list[float]] = {name: [] for name in variants}
+            _wrk(base + CHEAP, args, headers=[f"Authorization: {one}"])  # warm-up
+            results: dict[str, list[tuple[float, float, float]]] = {n: [] for n in variants}
             for _ in range(args.rounds):
                 for name, measure in variants.items():
                     results[name].append(measure())
-            mean = {name: sum(v) / len(v) for name, v in results.items()}
+            mean = {name: sum(v[0] for v in vs) / len(vs) for name, vs in results.items()}
+            cpu = {name: (sum(v[1] for v in vs) / len(vs), sum(v[2] for v in vs) / len(vs))
+                   for name, vs in results.items()}
             print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
-                  f"{args.rounds} interleaved rounds")
+                  f"{args.rounds} interleaved rounds; CPU per request: server + postgres")
             for name, values in results.items():
-                runs = " / ".join(f"{v:,.0f}" for v in values)
-                print(f"  {name:20s} {mean[name]:8,.0f} rps   (runs: {runs})")
-            bypass = mean["operator bypass"]
-            print(f"  paid/bypass: 64 tokens {mean['paid, 64 tokens'] / bypass:.0%}, "
-                  f"1 token {mean['paid, 1 token'] / bypass:.0%}")
+                runs = " / ".join(f"{v[0]:,.0f}" for v in values)
+                server_us, pg_us = cpu[name]
+                print(f"  {name:20s} {mean[name]:8,.0f} rps  {server_us:5.0f} + {pg_us:4.0f} µs"
+                      f"   (runs: {runs})")
+            cheap, real = mean["cheap: bypass"], mean["profile: bypass"]
+            print(f"  paid/bypass: cheap 64 tokens {mean['cheap: 64 tokens'] / cheap:.0%}, "
+                  f"cheap 1 token {mean['cheap: 1 token'] / cheap:.0%}, "
+                  f"profile 64 tokens {mean['profile: 64 tokens'] / real:.0%}")
+
+            def capacity(paid: str, free: str) -> str:
+                return f"{sum(cpu[free]) / sum(cpu[paid]):.0%}"
+
+            print("  CPU capacity paid/bypass (bypass CPU per request / paid CPU per request): "
+                  f"cheap 64 tokens {capacity('cheap: 64 tokens', 'cheap: bypass')}, "
+                  f"cheap 1 token {capacity('cheap: 1 token', 'cheap: bypass')}, "
+                  f"profile 64 tokens {capacity('profile: 64 tokens', 'profile: bypass')}")
             if args.simnet_oracle_dir:
                 print(f"  challenge minting (sequential, simnet AddInvoice): "
                       f"{_mint_rate(base, args.mint_requests):,.0f} 402/s")
+                print(f"  challenge minting (wrk -c{args.mint_connections}): "
+                      f"{_mint_rate_concurrent(base, args):,.0f} 402/s")
         finally:
             server.terminate()
             server.wait(timeout=20)

@@ -56,16 +56,26 @@ def cmd_db_stop(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
     import uvicorn
 
-    from satrank.api.app import create_app
+    from satrank.api.app import SERVE_DSN_ENV, create_app
 
     with _dsn_of(settings) as dsn:
         report = asyncio.run(migrate_dsn(dsn))
         _log.info("schema version %s", report.current_version)
         exit_on_sigterm()
+        # One worker: the app object, in this process. Several: uvicorn's supervisor (this
+        # process, which keeps the embedded Postgres until every worker has stopped) spawns
+        # workers that build their own app from the environment and this DSN.
+        if settings.api_workers > 1:
+            os.environ[SERVE_DSN_ENV] = dsn
         uvicorn.run(
-            create_app(settings, dsn),
+            "satrank.api.app:app_from_environ" if settings.api_workers > 1
+            else create_app(settings, dsn),
+            factory=settings.api_workers > 1,
+            workers=settings.api_workers,
             host=settings.host,
             port=settings.port,
             loop="uvloop",
@@ -237,7 +247,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         commands[name] = func
         return sub.add_parser(name, help=help_text, description=help_text)
 
-    add("serve", cmd_serve, "run the HTTP api on uvicorn (HOST, PORT); migrates first")
+    add("serve", cmd_serve, "run the HTTP api on uvicorn (HOST, PORT, API_WORKERS); migrates first")
     add("migrate", cmd_migrate, "apply pending database migrations")
     add("db-url", cmd_db_url, "print the database DSN in use (starts the embedded server)")
     add("db-stop", cmd_db_stop, "stop the embedded Postgres server")

@@ -48,6 +48,11 @@ DEFAULT_NOSTR_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_NOSTR_RETRY_BASE_S = 5.0
 DEFAULT_NOSTR_RETRY_MAX_S = 3600.0
 DEFAULT_NOSTR_POLL_INTERVAL_S = 5.0
+DEFAULT_API_WORKERS = 1
+DEFAULT_AGENT_RATE_PER_MIN = 600.0
+DEFAULT_AGENT_BURST = 60
+DEFAULT_SEARCH_RATE_PER_MIN = 60.0
+DEFAULT_SEARCH_BURST = 10
 
 Environment = Literal["production", "development"]
 
@@ -133,6 +138,20 @@ class NostrSettings:
 
 
 @dataclass(frozen=True)
+class FreeRateSettings:
+    """Per client IP (per api worker) token buckets of the free, rate-limited routes.
+
+    Two separate buckets so a client searching cannot starve its own agent reads:
+    `agent` covers GET /api/agent/{id} and /api/agent/{id}/verdict (served from a cache),
+    `search` covers GET /api/agents/search (a database query per call)."""
+
+    agent_per_min: float = DEFAULT_AGENT_RATE_PER_MIN
+    agent_burst: int = DEFAULT_AGENT_BURST
+    search_per_min: float = DEFAULT_SEARCH_RATE_PER_MIN
+    search_burst: int = DEFAULT_SEARCH_BURST
+
+
+@dataclass(frozen=True)
 class CrawlerSettings:
     """Crawler cadence and probe budget (CRAWL_* / PROBE_* variables)."""
 
@@ -166,6 +185,8 @@ class Settings:
     lnd: LndSettings
     l402: L402Settings
     nostr: NostrSettings
+    api_workers: int = DEFAULT_API_WORKERS  # uvicorn worker processes of `satrank serve`
+    free_rate: FreeRateSettings = field(default_factory=FreeRateSettings)
     crawler: CrawlerSettings = field(default_factory=CrawlerSettings)
     # loopback by default; 0.0.0.0 in a container whose port is published on host loopback
     crawler_metrics_host: str = DEFAULT_HOST
@@ -281,6 +302,19 @@ class Settings:
                 retry_max_s=r.number("NOSTR_RETRY_MAX_S", DEFAULT_NOSTR_RETRY_MAX_S, 0, 86_400),
                 poll_interval_s=r.number(
                     "NOSTR_POLL_INTERVAL_S", DEFAULT_NOSTR_POLL_INTERVAL_S, 0.01, 3600
+                ),
+            ),
+            api_workers=r.integer("API_WORKERS", DEFAULT_API_WORKERS, 1, 64),
+            free_rate=FreeRateSettings(
+                agent_per_min=r.number(
+                    "RATE_LIMIT_AGENT_PER_MIN", DEFAULT_AGENT_RATE_PER_MIN, 0.1, 1e9
+                ),
+                agent_burst=r.integer("RATE_LIMIT_AGENT_BURST", DEFAULT_AGENT_BURST, 1, 10**9),
+                search_per_min=r.number(
+                    "RATE_LIMIT_SEARCH_PER_MIN", DEFAULT_SEARCH_RATE_PER_MIN, 0.1, 1e9
+                ),
+                search_burst=r.integer(
+                    "RATE_LIMIT_SEARCH_BURST", DEFAULT_SEARCH_BURST, 1, 10**9
                 ),
             ),
             crawler=_crawler_settings(r),

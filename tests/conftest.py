@@ -69,4 +69,5 @@ def empty_db_dsn(pg_admin_dsn: str) -> Iterator[str]:
     asyncio.run(drop_database(pg_admin_dsn, name))
 
 
+from tests.l402_simnet import simnet_app  # noqa: E402,F401  (fixture: api on simnet)
 from tests.simnet_fixture import simnet, simnet_mainnet  # noqa: E402,F401  (session fixtures)

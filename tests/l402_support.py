@@ -1,4 +1,6 @@
-"""Shared pieces of the paywall tests: a stand-in for LND's AddInvoice and a paid app.
+"""Shared pieces of the unit-level paywall tests, where LND is beside the point: a
+stand-in for LND's AddInvoice and a paid app. Tests of the flow with real invoices and
+real L402 clients run on simnet (tests/l402_simnet.py).
 
 `PreimageIssuer` is a test double of the Lightning node (not of our code): it makes a real
 random preimage per invoice and returns its real sha256 as the payment hash, so "paying"
@@ -79,23 +81,11 @@ async def free_ping(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
-def pay_route(issuer: PreimageIssuer) -> Route:
-    """`POST /test/pay {"invoice"}` -> {"preimage"}: lets out-of-process clients (node
-    scripts) pay the test double's invoices. Only in test apps."""
-
-    async def pay(request: Request) -> JSONResponse:
-        invoice = (await request.json())["invoice"]
-        return JSONResponse({"preimage": issuer.pay(invoice).hex()})
-
-    return Route("/test/pay", pay, methods=["POST"])
-
-
 def paid_app(dsn: str, issuer: PreimageIssuer, settings: Settings) -> Starlette:
     app = create_app(settings, dsn, invoice_issuer=issuer)
     # In front of the real profile route: these tests are about the paywall, not the body.
     app.router.routes.insert(0, Route("/api/profile/{id}", paid_profile, methods=["GET"]))
     app.router.routes.append(Route("/api/ping", free_ping, methods=["GET"]))
-    app.router.routes.append(pay_route(issuer))
     return app
 
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from satrank.api.app import create_app
-from satrank.api.lightning_services import ApiLightning
 from satrank.config import Settings
 from satrank.db.migrations import latest_version, load_migrations
-from satrank.lightning.backend import NodeStatus
-from satrank.lightning.errors import LightningUnavailable
 from tests.api_seed import seed
 from tests.live_server import live_server
+from tests.simnet_api import simnet_settings
+from tests.simnet_fixture import SimnetHandle
 
 SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40})
 
@@ -80,22 +80,16 @@ def test_health_ok_with_fresh_crawler_data(db_dsn: str, tmp_path: Path) -> None:
     assert checks["disk"]["freeBytes"] > 0
 
 
-class _Lnd:
-    """Answers GetInfo the way a node behind an unreachable socket does (LightningBackend)."""
-
-    def __init__(self, fail: bool) -> None:
-        self.fail = fail
-        self.calls = 0
-
-    async def get_info(self) -> NodeStatus:
-        self.calls += 1
-        if self.fail:
-            raise LightningUnavailable("connection refused")
-        return NodeStatus("02" + "a" * 64, "oracle", 900_000, "00" * 32, True, True, 5, 7,
-                          "0.20.3-beta")
+def _closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{s.getsockname()[1]}"
 
 
-def test_health_reports_lnd_and_stale_scores(db_dsn: str) -> None:
+def test_health_reports_lnd_and_stale_scores(db_dsn: str, simnet: SimnetHandle,
+                                             tmp_path: Path) -> None:
+    """GetInfo through the app's own readonly backend, over gRPC + TLS to simnet; then the
+    same macaroon and certificate pointed at a closed port."""
     asyncio.run(seed(db_dsn))
 
     async def age_scores() -> None:
@@ -103,19 +97,46 @@ def test_health_reports_lnd_and_stale_scores(db_dsn: str) -> None:
         await conn.execute("UPDATE scores SET computed_at = now() - interval '3 hours'")
         await conn.close()
 
-    asyncio.run(age_scores())
-    down_lnd, up_lnd = _Lnd(fail=True), _Lnd(fail=False)
-    app_down = create_app(SETTINGS, db_dsn, lightning=ApiLightning(info=down_lnd))  # type: ignore[arg-type]
-    app_up = create_app(SETTINGS, db_dsn, lightning=ApiLightning(info=up_lnd))  # type: ignore[arg-type]
-    with live_server(app_down) as url:
-        first = httpx.get(f"{url}/api/health", timeout=10).json()
-        httpx.get(f"{url}/api/health", timeout=10)
-    with live_server(app_up) as url:
-        second = httpx.get(f"{url}/api/health", timeout=10).json()
-    assert first["status"] == "degraded"
-    assert "lnd unreachable" in first["reasons"]
-    assert any(r.startswith("scores are stale") for r in first["reasons"])
-    assert down_lnd.calls == 1  # the second poll used the cached answer
-    assert second["checks"]["lnd"]["status"] == "ok"
-    assert second["checks"]["lnd"]["blockHeight"] == 900_000
-    assert "lnd unreachable" not in second["reasons"]
+    base = {"L402_MACAROON_SECRET": "x" * 40, "SATRANK_DATA_DIR": str(tmp_path)}
+    with live_server(create_app(simnet_settings(simnet, base), db_dsn)) as url:
+        fresh = httpx.get(f"{url}/api/health", timeout=10).json()
+        asyncio.run(age_scores())
+    with live_server(create_app(simnet_settings(simnet, base, host=_closed_port()),
+                                db_dsn)) as url:
+        down = httpx.get(f"{url}/api/health", timeout=10)
+        again = httpx.get(f"{url}/api/health", timeout=10).json()
+    assert fresh["status"] == "ok", fresh["reasons"]
+    lnd = fresh["checks"]["lnd"]
+    assert lnd["status"] == "ok" and lnd["syncedToChain"] is True
+    assert lnd["blockHeight"] > 0 and lnd["version"]
+    assert down.status_code == 200  # lnd down degrades the api, never takes it down
+    body = down.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["lnd"]["status"] == "unreachable"
+    assert "lnd unreachable" in body["reasons"]
+    assert any(r.startswith("scores are stale") for r in body["reasons"])
+    assert again["checks"]["lnd"] == body["checks"]["lnd"]
+
+
+def test_health_reports_nostr_outbox_lag(db_dsn: str, tmp_path: Path) -> None:
+    asyncio.run(seed(db_dsn))
+
+    async def pending_rows() -> None:
+        conn = await asyncpg.connect(db_dsn)
+        await conn.execute(
+            """INSERT INTO nostr_outbox (kind, subject, fingerprint, content, created_at)
+               VALUES (30382, 'a', 'f1', '{}', now() - interval '20 minutes'),
+                      (30382, 'b', 'f2', '{}', now())""")
+        await conn.close()
+
+    asyncio.run(pending_rows())
+    settings = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40,
+                                      "SATRANK_DATA_DIR": str(tmp_path),
+                                      "NOSTR_RELAYS": "ws://127.0.0.1:1"})
+    with live_server(create_app(settings, db_dsn)) as url:
+        body = httpx.get(f"{url}/api/health", timeout=10).json()
+    outbox = body["checks"]["nostrOutbox"]
+    assert outbox["enabled"] is True and outbox["pending"] == 2
+    assert 20 * 60 <= outbox["lagSeconds"] < 60 * 60
+    assert body["status"] == "degraded"
+    assert any(r.startswith("nostr outbox lags") for r in body["reasons"])

@@ -9,17 +9,22 @@ import httpx
 from starlette.requests import Request
 
 from satrank.api.app import create_app
-from satrank.api.lightning_services import ApiLightning
-from satrank.api.metrics import _peer_is_loopback
+from satrank.api.metrics import _client_is_loopback
 from satrank.config import Settings
-from satrank.lightning.backend import ProbeOutcome
+from satrank.lightning.lnd import LndClient
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
 from tests.live_server import live_server
-from tests.stand_in_lightning import StandInLightning
+from tests.simnet_api import (
+    describe_simnet_graph,
+    insert_graph_nodes,
+    probe_targets,
+    simnet_settings,
+)
+from tests.simnet_fixture import SimnetHandle
 
-SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40, "API_KEY": "k" * 20,
-                                  "TRUST_PROXY": "true",
-                                  "OPERATOR_BYPASS_SECRET": OPERATOR_SECRET})
+BASE = {"L402_MACAROON_SECRET": "x" * 40, "API_KEY": "k" * 20, "TRUST_PROXY": "true",
+        "OPERATOR_BYPASS_SECRET": OPERATOR_SECRET}
+SETTINGS = Settings.from_environ(BASE)
 
 
 def test_metrics_count_by_route_template(db_dsn: str) -> None:
@@ -54,45 +59,71 @@ def test_loopback_rule_without_proxy() -> None:
         headers = [(b"x-forwarded-for", xff.encode())] if xff else []
         return Request({"type": "http", "app": app, "client": (peer, 1), "headers": headers})
 
-    assert _peer_is_loopback(request("127.0.0.1"))
-    assert _peer_is_loopback(request("::1"))
+    assert _client_is_loopback(request("127.0.0.1"))
+    assert _client_is_loopback(request("::1"))
     # without TRUST_PROXY a forwarded header is the client's own claim: ignored
-    assert _peer_is_loopback(request("127.0.0.1", "203.0.113.9"))
-    assert not _peer_is_loopback(request("198.51.100.7"))
+    assert _client_is_loopback(request("127.0.0.1", "203.0.113.9"))
+    assert not _client_is_loopback(request("198.51.100.7"))
 
 
-def test_probe_records_and_answers(db_dsn: str) -> None:
-    pks = asyncio.run(seed(db_dsn))
-    backend = StandInLightning()
-    app = create_app(SETTINGS, db_dsn, lightning=ApiLightning(probe=backend))  # type: ignore[arg-type]
+async def _oracle_peers(handle: SimnetHandle) -> list[str]:
+    lnd_dir = handle.oracle_dir
+    async with LndClient.connect(handle.oracle_host, (lnd_dir / "tls.cert").read_bytes(),
+                                 (lnd_dir / "pay.macaroon").read_bytes()) as pay:
+        return [c.remote_pubkey for c in await pay.list_channels(active_only=True)]
+
+
+def test_probe_against_simnet_records_and_answers(db_dsn: str, simnet: SimnetHandle) -> None:
+    """POST /api/probe through the app's own pay-macaroon backend (opened from the LND
+    settings) to simnet over gRPC + TLS: a reachable peer, offline and cut-off nodes."""
+    graph = asyncio.run(describe_simnet_graph(simnet))
+    asyncio.run(insert_graph_nodes(db_dsn, graph))
+    targets = probe_targets(graph)
+    peer = asyncio.run(_oracle_peers(simnet))[0]
+    app = create_app(simnet_settings(simnet, BASE), db_dsn)
     with live_server(app) as url, \
-            httpx.Client(base_url=url, timeout=30, headers=OPERATOR) as client:
-        one = client.post("/api/probe", json={"target": agent_hash(pks[3])})
-        backend.outcome = ProbeOutcome.FAILED_AT_TARGET
-        two = client.post("/api/probe", json={"target": pks[3],
-                                              "amounts_sat": [5000, 1000, 5000]})
+            httpx.Client(base_url=url, timeout=60, headers=OPERATOR) as client:
+        reached = client.post("/api/probe", json={"target": agent_hash(peer),
+                                                  "amounts_sat": [2000, 1000, 2000]})
+        offline = client.post("/api/probe", json={"target": targets.offline[0],
+                                                  "amount_sat": 1000})
+        cut_off = client.post("/api/probe", json={"target": targets.cut_off[0],
+                                                  "amount_sat": 1000})
         unknown = client.post("/api/probe", json={"target": pubkey(900)})
-        bad = client.post("/api/probe", json={"target": pks[3], "amounts_sat": [0]})
-    assert one.status_code == 200
-    probe = one.json()["data"]["probes"][0]
-    assert probe["reachable"] is True and probe["amountSat"] == 100_000
-    assert probe["hopCount"] == 2 and probe["hops"][1]["pubkey"] == pks[3]
-    assert [p["amountSat"] for p in two.json()["data"]["probes"]] == [1000, 5000]
-    assert two.json()["data"]["probes"][0]["outcome"] == "failed_at_target"
-    assert backend.probes[0][:3] == (pks[3], 100_000, 505)
+        bad = client.post("/api/probe", json={"target": peer, "amounts_sat": [0]})
+    assert reached.status_code == 200, reached.text
+    data = reached.json()["data"]
+    assert data["target"]["publicKey"] == peer
+    probes = data["probes"]
+    assert [p["amountSat"] for p in probes] == [1000, 2000]
+    for p in probes:
+        assert p["outcome"] == "reached" and p["reachable"] is True
+        assert p["failureCode"] == "INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS"
+        assert p["hops"][-1]["pubkey"] == peer and p["hopCount"] == len(p["hops"]) >= 1
+    assert offline.status_code == 200, offline.text
+    gone = offline.json()["data"]["probes"][0]
+    assert gone["reachable"] is False
+    assert gone["outcome"] in ("failed_at_target", "failed_in_route", "no_route")
+    if gone["outcome"] == "failed_at_target":
+        assert gone["failureCode"] == "UNKNOWN_NEXT_PEER"
+    no_route = cut_off.json()["data"]["probes"][0]
+    assert (no_route["outcome"], no_route["hopCount"]) == ("no_route", 0)
     assert unknown.status_code == 404 and bad.status_code == 422
 
     async def stored() -> list[asyncpg.Record]:
         conn = await asyncpg.connect(db_dsn)
         try:
-            return await conn.fetch("SELECT * FROM probes WHERE source = 'api' ORDER BY id")
+            return await conn.fetch("SELECT * FROM probes ORDER BY id")
         finally:
             await conn.close()
 
     rows = asyncio.run(stored())
-    assert [(r["amount_sat"], r["outcome"]) for r in rows] == [
-        (100_000, "reached"), (1000, "failed_at_target"), (5000, "failed_at_target")]
-    assert rows[0]["id"] == probe["probeId"] and rows[0]["hop_count"] == 2
+    assert [(r["target_pubkey"], r["amount_sat"], r["outcome"], r["source"]) for r in rows] == [
+        (peer, 1000, "reached", "api"), (peer, 2000, "reached", "api"),
+        (targets.offline[0], 1000, gone["outcome"], "api"),
+        (targets.cut_off[0], 1000, "no_route", "api")]
+    assert [r["hop_count"] for r in rows[:2]] == [p["hopCount"] for p in probes]
+    assert rows[0]["failure_code"] == probes[0]["failureCode"]
 
 
 def test_probe_without_backend_is_unavailable(db_dsn: str) -> None:

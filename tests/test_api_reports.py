@@ -11,15 +11,18 @@ from concurrent.futures import ThreadPoolExecutor
 import asyncpg
 import httpx
 import pytest
-from starlette.requests import Request
 
 from satrank.api.app import create_app
 from satrank.config import Settings
 from satrank.db.reports import ReportLimits
+from satrank.l402.caveats import minted_caveats
+from satrank.l402.identifier import Identifier
+from satrank.l402.mint import encode_macaroon, mint_macaroon
 from tests.api_seed import agent_hash, pubkey, seed
 from tests.live_server import live_server
 
-SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40})
+SECRET = "x" * 40
+SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": SECRET})
 
 
 def pair() -> tuple[str, str]:
@@ -127,17 +130,23 @@ def test_per_target_limit_holds_under_concurrency(
     assert len(_rows(dsn)) == 4
 
 
+def _token(secret: str = SECRET, valid_until: int = 2_000_000_000) -> tuple[bytes, str]:
+    """(token id, Authorization value) of a SatRank L402 token signed with `secret`, as
+    a client holds it after paying its invoice."""
+    preimage, token_id = os.urandom(32), os.urandom(32)
+    ident = Identifier.new(hashlib.sha256(preimage).digest(), token_id)
+    caveats = [c.encode() for c in minted_caveats(valid_until_unix=valid_until, credits=21)]
+    mac = encode_macaroon(mint_macaroon(ident, caveats, secret.encode()))
+    return token_id, f"L402 {mac}:{preimage.hex()}"
+
+
 def test_token_path_limits_and_duplicates(db_dsn: str) -> None:
+    """The default checker is the paywall's verifier: a real token is proof, not debited."""
     pks = asyncio.run(seed(db_dsn))
-
-    async def checker(request: Request) -> bytes | None:
-        # Stands in for the l402 verifier: a header names the token id.
-        token = request.headers.get("x-test-token")
-        return bytes.fromhex(token) if token else None
-
-    app = create_app(SETTINGS, db_dsn, report_token_checker=checker)
+    app = create_app(SETTINGS, db_dsn)
     app.state.report_limits = ReportLimits(per_token_per_hour=3, per_target_per_hour=50)
-    token = {"x-test-token": "ab" * 32}
+    token_id, authorization = _token()
+    token = {"Authorization": authorization}
     with live_server(app) as url, httpx.Client(base_url=url, timeout=10) as client:
         first = client.post("/api/report", headers=token,
                             json={"target": pks[0], "outcome": "timeout"})
@@ -150,5 +159,33 @@ def test_token_path_limits_and_duplicates(db_dsn: str) -> None:
     assert again.status_code == 409
     assert others == [201, 201, 429]
     rows = _rows(db_dsn)
-    assert len(rows) == 3 and all(r["reporter_token_id"] == bytes.fromhex("ab" * 32)
-                                  for r in rows)
+    assert len(rows) == 3 and all(r["reporter_token_id"] == token_id for r in rows)
+
+    async def debited() -> object:
+        conn = await asyncpg.connect(db_dsn)
+        try:
+            return await conn.fetchval("SELECT count(*) FROM l402_tokens")
+        finally:
+            await conn.close()
+
+    assert asyncio.run(debited()) == 0
+
+
+def test_tokens_that_are_not_ours_or_expired_are_no_proof(db_dsn: str) -> None:
+    pks = asyncio.run(seed(db_dsn))
+    _, good = _token()
+    mac, preimage = good.removeprefix("L402 ").split(":")
+    cases = {
+        "other secret": _token(secret="y" * 40)[1],
+        "expired": _token(valid_until=1_000_000_000)[1],
+        "wrong preimage": f"L402 {mac}:{'00' * 32}",
+        "junk": "L402 deposit:x",
+    }
+    with live_server(create_app(SETTINGS, db_dsn)) as url, \
+            httpx.Client(base_url=url, timeout=10) as client:
+        for name, authorization in cases.items():
+            response = client.post("/api/report", headers={"Authorization": authorization},
+                                   json={"target": pks[0], "outcome": "success"})
+            assert response.status_code == 401, name
+            assert response.json()["error"]["code"] == "REPORT_PROOF_REQUIRED"
+    assert _rows(db_dsn) == []

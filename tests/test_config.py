@@ -119,3 +119,21 @@ def test_production_never_generates(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_settings(env)
     assert not (tmp_path / SECRETS_FILE).exists()
+
+
+def test_processes_starting_together_share_one_set_of_secrets(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    # Every process imports first, then waits for the same instant to race for real.
+    code = ("import sys, time; from pathlib import Path; from satrank.dev_secrets import "
+            "load_or_create_dev_secrets as f; time.sleep(max(0, float(sys.argv[2]) - "
+            "time.time())); print(f(Path(sys.argv[1]))['L402_MACAROON_SECRET'])")
+    start = str(time.time() + 3)
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "d"), start],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(8)]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, results
+    assert len({out.strip() for out, _ in results}) == 1

@@ -109,3 +109,27 @@ def test_a_killed_process_does_not_keep_the_server_alive(data_dir: Path) -> None
     assert handles  # the dead pid is still registered
     assert run_satrank("migrate", env=env).returncode == 0
     assert not _is_running(data_dir)  # the dead pid did not count as a user
+
+
+def _worker_pids(parent: int) -> list[int]:
+    """The parent's children that multiprocessing spawned (uvicorn's workers)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [int(pid) for pid in children
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_serve_with_workers_keeps_the_server_until_they_stop(data_dir: Path) -> None:
+    import httpx
+
+    port, proc = _serve_until_healthy(satrank_env(data_dir, API_WORKERS="2"))
+    workers = _worker_pids(proc.pid)
+    assert len(workers) == 2
+    answers = [httpx.get(f"http://127.0.0.1:{port}/api/agent/{'02' + '1' * 64}", timeout=5)
+               for _ in range(10)]
+    assert {a.status_code for a in answers} == {404}  # workers answer from the database
+    assert _is_running(data_dir)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert not _is_running(data_dir)

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from satrank.api.body import query_int
 from satrank.api.errors import ApiError
+from satrank.api.free_limits import FreeRouteLimits
 from satrank.api.ids import parse_node_id
 from satrank.api.leaderboard import AgentCache, LeaderboardCache
 from satrank.api.render import (
@@ -28,6 +29,8 @@ MAX_ALIAS_LEN = 64
 
 
 async def _agent_or_404(request: Request) -> AgentSummary:
+    limits: FreeRouteLimits = request.app.state.free_limits
+    limits.check(request, "agent")
     kind, value = parse_node_id(request.path_params["id"])
     cache: AgentCache = request.app.state.agent_cache
     agent = await cache.get(request.app.state.pool, kind, value)
@@ -80,6 +83,8 @@ async def agents_top(request: Request) -> Response:
 
 
 async def agents_search(request: Request) -> Response:
+    limits: FreeRouteLimits = request.app.state.free_limits
+    limits.check(request, "search")
     alias = request.query_params.get("alias", "")
     if not 1 <= len(alias.strip()) <= MAX_ALIAS_LEN or "\x00" in alias:
         raise ApiError(400, "INVALID_PARAMETER",

@@ -1,9 +1,14 @@
-"""The api's composition root: `create_app(settings, dsn)` wires every part."""
+"""The api's composition root: `create_app(settings, dsn)` wires every part;
+`app_from_environ` is the uvicorn factory each worker process of `satrank serve` calls."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import dataclasses
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -30,7 +35,9 @@ from satrank.api.errors import (
     handle_http_exception,
     handle_unexpected,
 )
+from satrank.api.free_limits import FreeRouteLimits
 from satrank.api.guards import BodyGuardMiddleware
+from satrank.api.interest import InterestBuffer, InterestMiddleware
 from satrank.api.invoices import UnconfiguredInvoiceIssuer, open_invoice_issuer
 from satrank.api.leaderboard import AgentCache, DataVersion, LeaderboardCache
 from satrank.api.lightning_services import ApiLightning, open_api_lightning
@@ -38,13 +45,16 @@ from satrank.api.metrics import MetricsMiddleware
 from satrank.api.nostr_json import routes as nostr_json_routes
 from satrank.api.paywall import L402Middleware, Paywall
 from satrank.api.prices import ROUTE_PRICES
+from satrank.api.profile_cache import ProfileCache
 from satrank.api.reports import TokenChecker
 from satrank.api.request_id import RequestIdMiddleware
-from satrank.config import Settings
+from satrank.config import Settings, load_settings
 from satrank.db.pool import create_pool
 from satrank.db.reports import ReportLimits
 from satrank.db.tokens import TokenLedger
 from satrank.l402.mint import InvoiceIssuer
+
+LEDGER_POOL_SIZE = 3  # two debit batches in flight + the rare refund
 
 
 def create_app(
@@ -60,27 +70,37 @@ def create_app(
     `lightning`: the backends this process may use (health GetInfo, /api/probe); the
     caller owns and closes them; None: opened from the LND settings at startup.
     `report_token_checker`: how POST /api/report recognises
-    a valid L402 token without debiting it (None: only preimage-verified reports).
+    a valid L402 token without debiting it (None: the paywall's verifier).
     Invoices for 402 challenges come from `invoice_issuer`, or from LND's invoice
     macaroon when None.
     """
     paywall = Paywall(settings)
+    interest = InterestBuffer()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.pool = await create_pool(dsn, settings.database)
+        # The ledger's own connections: paid requests' debits never queue behind route
+        # queries waiting for the main pool.
+        ledger_pool = await create_pool(dsn, dataclasses.replace(
+            settings.database, pool_min=1, pool_max=LEDGER_POOL_SIZE))
         lnd_issuer = None if invoice_issuer is not None else await open_invoice_issuer(settings)
         issuer = invoice_issuer or lnd_issuer or UnconfiguredInvoiceIssuer()
-        paywall.start(TokenLedger(app.state.pool), issuer)
+        paywall.start(TokenLedger(ledger_pool), issuer)
         own_lightning = open_api_lightning(settings) if lightning is None else None
         app.state.lightning = lightning or own_lightning
+        interest_task = asyncio.create_task(interest.run(app.state.pool))
         try:
             yield
         finally:
+            interest_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await interest_task
             if own_lightning is not None:
                 await own_lightning.close()
             if lnd_issuer is not None:
                 await lnd_issuer.close()
+            await ledger_pool.close()
             await app.state.pool.close()
 
     app = Starlette(
@@ -104,6 +124,7 @@ def create_app(
             Middleware(AccessLogMiddleware, log_client_ips=settings.log_client_ips),
             Middleware(BodyGuardMiddleware),
             Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES),
+            Middleware(InterestMiddleware, buffer=interest),
         ],
         exception_handlers={
             ApiError: handle_api_error,
@@ -115,10 +136,34 @@ def create_app(
     app.state.settings = settings
     app.state.paywall = paywall
     app.state.lightning = lightning or ApiLightning()  # replaced at startup (lifespan)
-    app.state.report_token_checker = report_token_checker
+    app.state.report_token_checker = report_token_checker or paywall.valid_token_id
     app.state.report_limits = ReportLimits()
     app.state.data_version = DataVersion()
     app.state.leaderboard = LeaderboardCache(app.state.data_version)
     app.state.agent_cache = AgentCache(app.state.data_version)
+    app.state.profile_cache = ProfileCache(app.state.data_version)
     app.state.probe_slots = asyncio.Semaphore(probe.PROBE_SLOTS)
+    app.state.free_limits = FreeRouteLimits(settings)
     return app
+
+
+# Set by `satrank serve` for its uvicorn workers: the DSN the parent resolved (with the
+# embedded Postgres, a socket the parent started and keeps running until it exits).
+SERVE_DSN_ENV = "SATRANK_SERVE_DSN"
+
+
+def app_from_environ(environ: Mapping[str, str] | None = None) -> Starlette:
+    """The app of one uvicorn worker: settings from the environment (as the parent read
+    them), the database at `SATRANK_SERVE_DSN`, logging configured like the parent's."""
+    env = os.environ if environ is None else environ
+    dsn = env.get(SERVE_DSN_ENV)
+    if not dsn:
+        raise RuntimeError(f"{SERVE_DSN_ENV} is not set: start the api with `satrank serve`")
+    settings = load_settings(env)
+    if not logging.getLogger().handlers:  # a spawned worker starts with none
+        from satrank.logs import install_redaction
+
+        logging.basicConfig(level=settings.log_level,
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        install_redaction(settings)
+    return create_app(settings, dsn)

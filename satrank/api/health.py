@@ -85,7 +85,7 @@ def _freshness_checks(f: Freshness, nostr_enabled: bool) -> tuple[dict[str, Any]
     reasons: list[str] = []
     graph_age = _age_s(f.graph_synced_at, f.now)
     scores_age = _age_s(f.scores_computed_at, f.now)
-    lag = _age_s(f.outbox_oldest_pending_at, f.now) or 0
+    lag = int(f.outbox.oldest_pending_age_s)
     if graph_age is None:
         reasons.append("graph never synced")
     elif graph_age > GRAPH_STALE_S:
@@ -104,7 +104,7 @@ def _freshness_checks(f: Freshness, nostr_enabled: bool) -> tuple[dict[str, Any]
         "scoring": {"ageSeconds": scores_age, "stale": scores_age is None or
                     scores_age > SCORES_STALE_S, "staleAfterSeconds": SCORES_STALE_S},
         "probes": {"lastHour": f.probes_last_hour},
-        "nostrOutbox": {"enabled": nostr_enabled, "pending": f.outbox_pending,
+        "nostrOutbox": {"enabled": nostr_enabled, "pending": f.outbox.pending,
                         "lagSeconds": lag},
     }
     return checks, reasons

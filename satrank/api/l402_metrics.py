@@ -20,3 +20,6 @@ OPERATOR_BYPASSES = Counter(
     "satrank_operator_bypass_total", "requests let through by X-Operator-Token"
 )
 DEPOSITS = Counter("satrank_l402_deposits_total", "deposit invoices minted")
+CREDITS_REFUNDED = Counter(
+    "satrank_l402_credits_refunded_total", "credits given back because a paid route failed (5xx)"
+)

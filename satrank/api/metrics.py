@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from satrank.api.client_ip import client_ip
 from satrank.api.errors import ApiError
 
 REQUESTS = Counter("satrank_http_requests_total", "HTTP requests answered by the api",
@@ -71,25 +72,14 @@ class MetricsMiddleware:
             LATENCY.labels(*labels).observe(time.perf_counter() - started)
 
 
-def _peer_is_loopback(request: Request) -> bool:
-    peer = request.client.host if request.client else ""
+def _client_is_loopback(request: Request) -> bool:
+    """Is the client (`client_ip`: the TCP peer, or behind our own proxy the address it
+    forwarded) on this machine? Prometheus scrapes from here."""
+    address = client_ip(request.scope, request.app.state.settings)
     try:
-        loopback = ipaddress.ip_address(peer).is_loopback
+        return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
-    if not loopback:
-        return False
-    # Behind our own nginx every peer is loopback: then the client is the last
-    # X-Forwarded-For entry (what nginx appended), and only that decides.
-    if request.app.state.settings.trust_proxy:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            last = forwarded.split(",")[-1].strip()
-            try:
-                return ipaddress.ip_address(last).is_loopback
-            except ValueError:
-                return False
-    return True
 
 
 def _api_key_ok(request: Request) -> bool:
@@ -101,7 +91,7 @@ def _api_key_ok(request: Request) -> bool:
 
 
 async def metrics(request: Request) -> Response:
-    if not (_peer_is_loopback(request) or _api_key_ok(request)):
+    if not (_client_is_loopback(request) or _api_key_ok(request)):
         raise ApiError(403, "FORBIDDEN", "/metrics needs X-API-Key from non-loopback clients")
     pool = request.app.state.pool
     POOL_SIZE.set(pool.get_size())

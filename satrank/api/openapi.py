@@ -28,7 +28,7 @@ _ERRORS = {
     "413": "Body too large (PAYLOAD_TOO_LARGE)",
     "415": "Content-Type must be application/json (UNSUPPORTED_MEDIA_TYPE)",
     "422": "Body field invalid (VALIDATION_ERROR); details.field names it",
-    "429": "Rate limited",
+    "429": "Rate limited (RATE_LIMITED); Retry-After gives the seconds to wait",
     "500": "Internal error (INTERNAL_ERROR)",
     "503": "Dependency unavailable",
     "504": "Upstream timeout",
@@ -83,7 +83,7 @@ def _paths() -> dict[str, Any]:
                  "schema": {"type": "string", "minLength": 1, "maxLength": 64}},
                 {"name": "limit", "in": q, "schema": {"type": "integer", "minimum": 1,
                                                       "maximum": 50, "default": 20}}],
-            "responses": {"200": _ok(s.SEARCH), **_err("400")}}},
+            "responses": {"200": _ok(s.SEARCH), **_err("400", "429")}}},
         "/api/agent/{id}": {"get": {
             "summary": "Node summary", "operationId": "agent", "parameters": [_ID_PARAM],
             "responses": {"200": _ok(s.data(s.AGENT_SUMMARY)), **_err("400", "404", "429")}}},

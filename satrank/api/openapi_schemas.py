@@ -159,7 +159,7 @@ PROBE_REQUEST = {
 PROBE_RESULT = data(obj({
     "target": obj({"publicKey": HEX66, "publicKeyHash": HEX64, "alias": {"type": "string"}}),
     "probes": {"type": "array", "items": {"type": "object", "properties": {
-        "probeId": {"type": "integer"}, "amountSat": {"type": "integer"},
+        "amountSat": {"type": "integer"},
         "outcome": {"type": "string", "enum": ["reached", "failed_at_target",
                                                 "failed_in_route", "no_route", "timeout",
                                                 "error"]},

@@ -9,11 +9,21 @@ with a FRESH challenge whose error code says why (clients re-pay only on 402):
 
 Minting needs the Lightning node; verification never does, so paid requests keep working
 while the node is down and only new challenges answer 503 with Retry-After.
+
+Charging contract: credits are debited BEFORE the route runs (debiting after success
+would let concurrent requests be served on credits they do not have). When the route
+then fails on our side — its response starts with a 5xx (e.g. /api/probe's 503
+PROBE_UNAVAILABLE or 504), or it raises before any response — the debit is undone by
+one `UPDATE` before the response leaves, so the client never pays for it. 4xx answers
+(bad id, unknown node) are charged: the work was done on a request the client chose.
+A client that disconnects mid-request is charged. Every granted response carries
+`X-L402-Credits-Left` (after any refund).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import secrets
 import time
@@ -23,7 +33,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satrank.api import l402_metrics as metrics
 from satrank.api.client_ip import client_ip
@@ -43,6 +53,8 @@ from satrank.l402.gate import (
 from satrank.l402.headers import build_challenge
 from satrank.l402.identifier import TOKEN_ID_SIZE
 from satrank.l402.mint import Challenge, InvoiceIssuer, InvoiceUnavailable, mint_challenge
+
+_log = logging.getLogger(__name__)
 
 LND_RETRY_AFTER_S = 5
 REFUSAL_CODES = {
@@ -95,6 +107,12 @@ class Paywall:
                                                                       self.clock()),
         )
         self._issuer = issuer
+
+    async def valid_token_id(self, request: Request) -> bytes | None:
+        """`reports.TokenChecker`: the id of a valid SatRank L402 token in the request's
+        Authorization header (signature, preimage and caveats checked), never debited."""
+        return self.gate.valid_token_id(authorizations=request.headers.getlist("authorization"),
+                                        now_unix=int(self.clock()))
 
     @property
     def gate(self) -> PaywallGate:
@@ -176,7 +194,7 @@ class L402Middleware:
             metrics.PAID_REQUESTS.inc()
             metrics.CREDITS_DEBITED.inc(route.credits)
             state["l402"] = L402Grant(decision.token_id.hex(), decision.credits_left)
-            await self.app(scope, receive, send)
+            await self._serve_paid(scope, receive, send, decision, route.credits)
         elif isinstance(decision, Bypassed):
             metrics.OPERATOR_BYPASSES.inc()
             state["operator"] = True
@@ -188,6 +206,42 @@ class L402Middleware:
             await self._render_error(scope, receive, send, error)
         else:
             await self._challenge(scope, receive, send, route, decision)
+
+    async def _serve_paid(self, scope: Scope, receive: Receive, send: Send,
+                          grant: Granted, cost: int) -> None:
+        status = 0
+        refunded = False
+
+        async def refund() -> None:
+            nonlocal refunded
+            if refunded:
+                return
+            refunded = True
+            try:
+                await self.paywall.gate.refund(grant.token_id, cost)
+            except Exception:  # the client loses a credit; nothing unpaid is granted
+                _log.exception("refund after a failed paid request did not go through")
+                return
+            metrics.CREDITS_REFUNDED.inc(cost)
+
+        async def send_paid(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                left = grant.credits_left
+                if status >= 500:
+                    await refund()
+                    left += cost
+                message = {**message, "headers": [
+                    *message.get("headers", []), (b"x-l402-credits-left", b"%d" % left)]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_paid)
+        except Exception:
+            if status == 0:
+                await refund()
+            raise
 
     async def _challenge(self, scope: Scope, receive: Receive, send: Send,
                          route: PricedRoute, decision: ChallengeNeeded) -> None:

@@ -2,8 +2,9 @@
 
 Where it runs: in the api process, through the pay-macaroon backend
 (`ApiLightning.probe`), with the same `LightningBackend.send_probe` the crawler uses
-(a random payment hash, so nothing is ever paid). Each result is recorded in `probes`
-with source 'api', so it feeds the target's posterior like a crawler probe.
+(a random payment hash, so nothing is ever paid). Each result is stored by the crawler's
+own writer (`db.probes.record_probes`) with source 'api', so it feeds the target's
+posterior like a crawler probe.
 
 Bounds: at most PROBE_SLOTS probes from api requests run at once across the process; a
 request waits for a slot only within its own budget; the whole answer comes back within
@@ -27,7 +28,7 @@ from satrank.api.ids import ID_DESCRIPTION, classify_id
 from satrank.api.lightning_services import ApiLightning
 from satrank.api.render import dumps, json_bytes
 from satrank.db.agents import fetch_agent
-from satrank.db.probe_record import record_probe
+from satrank.db.probes import SentProbe, record_probes
 from satrank.lightning.backend import ProbeResult
 from satrank.lightning.errors import LightningError
 
@@ -63,9 +64,8 @@ def _amounts(body: dict[str, Any]) -> list[int]:
     return [single if single is not None else DEFAULT_AMOUNT_SAT]
 
 
-def probe_block(result: ProbeResult, probe_id: int) -> dict[str, Any]:
+def probe_block(result: ProbeResult) -> dict[str, Any]:
     return {
-        "probeId": probe_id,
         "amountSat": result.amount_sat,
         "outcome": result.outcome.value,
         "reachable": result.outcome.value == "reached",
@@ -106,7 +106,9 @@ async def probe(request: Request) -> Response:
         sent_at = datetime.now(UTC)
         result = await backend.send_probe(agent.pubkey, amount, fee_limit_sat=fee_limit_sat(
             amount), timeout_s=PROBE_TIMEOUT_S)
-        return probe_block(result, await record_probe(pool, result, sent_at, source="api"))
+        async with pool.acquire() as conn:  # the crawler's writer: one code path
+            await record_probes(conn, [SentProbe(result, sent_at)], source="api")
+        return probe_block(result)
 
     async def run() -> list[dict[str, Any]]:
         async with slots:

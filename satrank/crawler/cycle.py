@@ -26,13 +26,22 @@ from satrank.crawler.metrics import (
 from satrank.crawler.probes import ProbeSender, run_probe_round
 from satrank.crawler.scheduler import ProbeBudget, plan_probes
 from satrank.db.graph import GraphSyncReport, sync_graph
+from satrank.db.interest import forget_requests_before, recently_requested
 from satrank.db.pool import Pool
-from satrank.db.probes import delete_probes_before, load_probe_history, record_probes
+from satrank.db.probes import (
+    count_crawler_probes_since,
+    delete_probes_before,
+    load_probe_candidates,
+    load_probe_history,
+    record_probes,
+)
 from satrank.db.scores import StoredScores, load_scoring_inputs, store_scores
 from satrank.lightning.backend import ChannelGraph, NodeStatus
 from satrank.scoring.engine import ScoringParams, score_nodes
 
 DEFAULT_TIER_SAT = 100_000
+# Nodes asked about through the API within this window are probed first.
+REQUEST_WINDOW_S = 3600
 _log = logging.getLogger(__name__)
 
 
@@ -91,21 +100,21 @@ async def probe_phase(pool: Pool, sender: ProbeSender, settings: CrawlerSettings
     now = clock()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     async with pool.acquire() as conn:
-        rows = await conn.fetch("SELECT s.pubkey, s.pagerank FROM scores s "
-                                "JOIN nodes n USING (pubkey) WHERE n.is_active "
-                                "ORDER BY s.pubkey")
+        rows = await load_probe_candidates(conn)
         window = timedelta(days=settings.probe_retention_days)
         history = await load_probe_history(conn, day_start=day_start, since=now - window)
-        today = await conn.fetchval("SELECT count(*) FROM probes WHERE sent_at >= $1 "
-                                    "AND source = 'crawler'", day_start)
+        today = await count_crawler_probes_since(conn, day_start)
+        requested = await recently_requested(
+            conn, since=now - timedelta(seconds=REQUEST_WINDOW_S), limit=n_probes)
     budget = ProbeBudget(settings.probe_cooldown_s, settings.probe_stale_s,
                          settings.node_daily_probe_cap,
                          max(0, settings.daily_probe_cap - int(today)))
     plan = plan_probes([r["pubkey"] for r in rows], [r["pagerank"] for r in rows],
                        n=n_probes, now=now, last_probed=history.last_probed,
                        probes_today=history.probes_since_day_start, budget=budget,
-                       tiers_sat=settings.probe_tiers_sat, rng=rng)
-    _log.info("probe round: %d probes planned", len(plan))
+                       tiers_sat=settings.probe_tiers_sat, rng=rng, requested=requested)
+    _log.info("probe round: %d probes planned (%d asked about through the API)",
+              len(plan), sum(p.reason == "requested" for p in plan))
     sent = await run_probe_round(sender, plan, concurrency=settings.probe_concurrency,
                                  fee_limit_sat=settings.probe_fee_limit_sat,
                                  timeout_s=settings.probe_timeout_s, clock=clock)
@@ -113,6 +122,7 @@ async def probe_phase(pool: Pool, sender: ProbeSender, settings: CrawlerSettings
         await record_probes(conn, sent)
         deleted = await delete_probes_before(
             conn, clock() - timedelta(days=settings.probe_retention_days))
+        await forget_requests_before(conn, clock() - timedelta(seconds=REQUEST_WINDOW_S))
     outcomes: dict[str, int] = {}
     for p in sent:
         outcomes[p.result.outcome.value] = outcomes.get(p.result.outcome.value, 0) + 1

@@ -1,12 +1,12 @@
 """Which nodes to probe next, at which amount: a pure priority queue (time and randomness
 are arguments).
 
-Priority classes, in order: (0) recently asked about through the API (`requested`, a hook
-for a future `probe_requests` signal), (1) never probed, (2) stale (last probe older than
-`stale_s`, oldest first), (3) a random sample of the rest. Within a class, higher
-PageRank first for classes 0-1 (more payers care), so the order is deterministic for a
-given rng. Nodes probed within `cooldown_s`, or at their per-node daily cap, are skipped;
-the round is cut to what remains of the global daily cap.
+Priority classes, in order: (0) recently asked about through the API (`requested`: the
+`probe_requests` table the api fills from node lookups, see api/interest.py), (1) never
+probed, (2) stale (last probe older than `stale_s`, oldest first), (3) a random sample of
+the rest. Within a class, higher PageRank first for classes 0-1 (more payers care), so
+the order is deterministic for a given rng. Nodes probed within `cooldown_s`, or at their
+per-node daily cap, are skipped; the round is cut to what remains of the global daily cap.
 """
 
 from __future__ import annotations

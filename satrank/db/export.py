@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
-
-from satrank.db.score_queries import iter_export_rows
 
 EXPORT_FIELDS = ("pubkey", "alias", "rank", "pagerank", "pagerank_pct", "p_success",
                  "ci95_low", "ci95_high", "n_eff", "verdict")
@@ -30,3 +30,13 @@ async def export_scores(dsn: str, out: Path) -> int:
     finally:
         await conn.close()
     return count
+
+
+async def iter_export_rows(conn: asyncpg.Connection) -> AsyncIterator[dict[str, Any]]:
+    """Every scored node, best first (a server-side cursor: constant memory).
+    Must run inside a transaction."""
+    async for r in conn.cursor(
+            "SELECT s.pubkey, n.alias, s.rank, s.pagerank, s.pagerank_pct, s.p_success, "
+            "s.ci95_low, s.ci95_high, s.n_eff, s.verdict, s.computed_at "
+            "FROM scores s JOIN nodes n USING (pubkey) ORDER BY s.rank DESC, s.pubkey"):
+        yield dict(r)

@@ -8,6 +8,7 @@ from datetime import datetime
 import asyncpg
 
 from satrank.db.migrations import current_schema_version
+from satrank.db.nostr_outbox import OutboxLag, fetch_outbox_lag
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,13 @@ class Freshness:
     graph_synced_at: datetime | None
     scores_computed_at: datetime | None
     probes_last_hour: int
-    outbox_pending: int
-    outbox_oldest_pending_at: datetime | None
+    outbox: OutboxLag
     now: datetime
 
 
 async def fetch_freshness(pool: asyncpg.Pool, *, timeout_s: float = 2.0) -> Freshness | None:
-    """One statement over indexed columns: graph age, scoring age, probe rate, outbox lag.
+    """Graph age, scoring age, probe rate (one statement over indexed columns) and the
+    Nostr outbox lag (the nostr module's own reading), on one connection.
 
     None when the database did not answer."""
     try:
@@ -50,12 +51,10 @@ async def fetch_freshness(pool: asyncpg.Pool, *, timeout_s: float = 2.0) -> Fres
                       (SELECT max(computed_at) FROM scores) AS scores_computed_at,
                       (SELECT count(*) FROM probes
                          WHERE sent_at > now() - interval '1 hour') AS probes_last_hour,
-                      (SELECT count(*) FROM nostr_outbox WHERE done_at IS NULL) AS pending,
-                      (SELECT min(created_at) FROM nostr_outbox
-                         WHERE done_at IS NULL) AS oldest_pending,
                       now() AS now""",
                 timeout=timeout_s,
             )
+            outbox = await fetch_outbox_lag(conn)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return None
     assert row is not None
@@ -63,7 +62,6 @@ async def fetch_freshness(pool: asyncpg.Pool, *, timeout_s: float = 2.0) -> Fres
         graph_synced_at=row["graph_synced_at"],
         scores_computed_at=row["scores_computed_at"],
         probes_last_hour=int(row["probes_last_hour"]),
-        outbox_pending=int(row["pending"]),
-        outbox_oldest_pending_at=row["oldest_pending"],
+        outbox=outbox,
         now=row["now"],
     )

@@ -10,6 +10,8 @@ Times are unix seconds; amounts carry their unit in the field name.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 
 from satrank.db.agents import IdKind
@@ -141,3 +143,32 @@ async def fetch_profile_json(pool: asyncpg.Pool, by: IdKind, value: str) -> str 
     """The profile document (JSON text) of the node, or None when the node is unknown."""
     text: str | None = await pool.fetchval(_BY_PUBKEY if by == "pubkey" else _BY_HASH, value)
     return text
+
+
+@dataclass(frozen=True)
+class EvidenceMark:
+    """The newest probe and report ids seen (0 when the table is empty)."""
+
+    probe_id: int
+    report_id: int
+
+
+_CHANGES_SQL = """
+SELECT (SELECT coalesce(max(id), 0) FROM probes) AS probe_id,
+       (SELECT coalesce(max(id), 0) FROM reports) AS report_id,
+       ARRAY(SELECT target_pubkey FROM probes WHERE id > $1
+             UNION
+             SELECT target_pubkey FROM reports WHERE id > $2) AS changed
+"""
+
+
+async def fetch_evidence_changes(
+    pool: asyncpg.Pool, since: EvidenceMark | None
+) -> tuple[EvidenceMark, list[str]]:
+    """The current mark and the targets of the probes and reports newer than `since`
+    (two primary-key range scans). With `since` None: the mark only, no targets."""
+    horizon = since or EvidenceMark(2**63 - 1, 2**63 - 1)
+    row = await pool.fetchrow(_CHANGES_SQL, horizon.probe_id, horizon.report_id)
+    assert row is not None
+    mark = EvidenceMark(int(row["probe_id"]), int(row["report_id"]))
+    return mark, list(row["changed"])

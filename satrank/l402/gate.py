@@ -21,16 +21,17 @@ from satrank.l402.headers import (
     parse_authorization,
 )
 from satrank.l402.verify import (
-    AuthenticToken,
     VerificationFailed,
     VerifiedToken,
     authenticate_credential,
     check_caveats,
 )
 
-# Authenticated credentials kept so a token's next request skips decoding and HMACs
-# (about 0.14 ms of CPU). Only credentials that passed signature AND preimage checks get
-# in, so forged input cannot fill it; caveats (time, route) are re-checked every time.
+# Verified credentials kept so a token's next request skips parsing, decoding, HMACs and
+# caveat parsing (together most of the paywall's CPU per request). Keyed by the request's
+# exact Authorization values and the route's capability; only credentials that passed
+# every check (signature, preimage, caveats) get in, so forged input cannot fill it.
+# The one check that depends on time, expiry, is redone on every hit.
 AUTH_CACHE_SIZE = 4096
 
 
@@ -60,10 +61,13 @@ Decision = Granted | Bypassed | Throttled | ChallengeNeeded
 
 class CreditLedger(Protocol):
     """Where credits are counted. `debit` must be atomic: N concurrent calls on a token
-    with C credits succeed at most C times. Returns credits left, or None if too few."""
+    with C credits succeed at most C times. Returns credits left, or None if too few.
+    `refund` gives back the credits of an earlier successful debit of that token."""
 
     async def debit(self, *, token_id: bytes, payment_hash: bytes, credits_total: int,
                     valid_until_unix: int, cost: int) -> int | None: ...
+
+    async def refund(self, *, token_id: bytes, cost: int) -> None: ...
 
 
 # token id -> 0.0 when the token may be used now, else seconds until it may.
@@ -89,7 +93,8 @@ class PaywallGate:
         self._ledger = ledger
         self._operator_secret = operator_secret or None
         self._token_limiter = token_limiter
-        self._authenticated: OrderedDict[Credential, AuthenticToken] = OrderedDict()
+        self._verified: OrderedDict[tuple[tuple[str, ...], str | None], VerifiedToken] = (
+            OrderedDict())
 
     def is_operator(self, operator_token: str | None) -> bool:
         """Constant-time check of X-Operator-Token; always False when bypass is disabled."""
@@ -108,13 +113,9 @@ class PaywallGate:
     ) -> Decision:
         if self.is_operator(operator_token):
             return Bypassed()
-        credential = _single_credential(authorizations)
-        if isinstance(credential, Refusal):
-            return ChallengeNeeded(credential)
-        try:
-            token = check_caveats(self._authenticate(credential), ctx)
-        except VerificationFailed as exc:
-            return ChallengeNeeded(exc.refusal)
+        token = self._verify(authorizations, ctx)
+        if isinstance(token, Refusal):
+            return ChallengeNeeded(token)
         if cost > token.terms.credits:
             return ChallengeNeeded(Refusal.EXHAUSTED)
         wait_s = self._token_limiter(token.token_id)
@@ -122,15 +123,38 @@ class PaywallGate:
             return Throttled(wait_s)
         return await self._debit(token, cost)
 
-    def _authenticate(self, credential: Credential) -> AuthenticToken:
-        token = self._authenticated.get(credential)
+    def valid_token_id(self, *, authorizations: Sequence[str], now_unix: int) -> bytes | None:
+        """The token id of the request's credential if it is a valid SatRank token
+        (signature, preimage, unexpired caveats), else None. Debits nothing: for routes
+        that want proof of a past payment, not a new one (POST /api/report)."""
+        token = self._verify(authorizations, RequestContext(now_unix=now_unix))
+        return None if isinstance(token, Refusal) else token.token_id
+
+    async def refund(self, token_id: bytes, cost: int) -> None:
+        """Undo the debit of a Granted request whose route then failed (see api/paywall)."""
+        await self._ledger.refund(token_id=token_id, cost=cost)
+
+    def _verify(self, authorizations: Sequence[str], ctx: RequestContext,
+                ) -> VerifiedToken | Refusal:
+        key = (tuple(authorizations), ctx.capability)
+        token = self._verified.get(key)
         if token is not None:
-            self._authenticated.move_to_end(credential)
+            if ctx.now_unix >= token.terms.valid_until_unix:  # as ValidUntilSatisfier
+                del self._verified[key]
+                return Refusal.EXPIRED
+            self._verified.move_to_end(key)
             return token
-        token = authenticate_credential(credential, secrets=self._secrets)
-        self._authenticated[credential] = token
-        if len(self._authenticated) > AUTH_CACHE_SIZE:
-            self._authenticated.popitem(last=False)
+        credential = _single_credential(authorizations)
+        if isinstance(credential, Refusal):
+            return credential
+        try:
+            token = check_caveats(authenticate_credential(credential, secrets=self._secrets),
+                                  ctx)
+        except VerificationFailed as exc:
+            return exc.refusal
+        self._verified[key] = token
+        if len(self._verified) > AUTH_CACHE_SIZE:
+            self._verified.popitem(last=False)
         return token
 
     async def _debit(self, token: VerifiedToken, cost: int) -> Decision:

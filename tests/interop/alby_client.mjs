@@ -1,18 +1,17 @@
 // @getalby/lightning-tools 9.0.1 fetchWithL402 against our server: it pays through the
-// wallet we give it, then we reuse the credentials it returns without paying again.
-// usage: node alby_client.mjs URL PAY_URL  -> prints one JSON line
+// wallet we give it (simnet's customer node), then we reuse the credentials it returns
+// without paying again.
+// usage: node alby_client.mjs URL PAY_COMMAND_JSON  -> prints one JSON line
 import { fetchWithL402 } from "@getalby/lightning-tools/402/l402";
+import { commandWallet } from "./pay.mjs";
 
-const [url, payUrl] = process.argv.slice(2);
+const [url, payCommand] = process.argv.slice(2);
+const pay = commandWallet(payCommand);
 let payments = 0;
 const wallet = {
   payInvoice: async ({ invoice }) => {
     payments += 1;
-    const paid = await fetch(payUrl, {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ invoice }),
-    });
-    return { preimage: (await paid.json()).preimage };
+    return { preimage: await pay(invoice) };
   },
 };
 const first = await fetchWithL402(url, {}, { wallet });
@@ -23,5 +22,6 @@ console.log(JSON.stringify({
   second: second.status,
   payments,
   paid: first.payment?.paid ?? null,
+  creditsLeft: [first, second].map((r) => r.headers.get("x-l402-credits-left")),
   body: await second.json(),
 }));

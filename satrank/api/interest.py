@@ -1,0 +1,79 @@
+"""Remember which nodes agents ask about, so the crawler probes those first.
+
+`InterestMiddleware` notes the `{id}` of every successful node lookup into an in-memory
+`InterestBuffer`; `InterestBuffer.run` writes the buffer to Postgres in one statement every
+few seconds. The request path never waits on that write, and a crash loses at most one
+interval of hints (they only reorder the crawler's queue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from satrank.db.interest import record_interest
+from satrank.db.pool import DatabaseError, Pool
+
+# Node lookups that express interest in one node (the batch endpoint is left out).
+INTEREST_ROUTES = frozenset({"/api/agent/{id}", "/api/agent/{id}/verdict", "/api/profile/{id}"})
+FLUSH_INTERVAL_S = 5.0
+MAX_BUFFERED = 10_000  # bounded memory if the database is down for long
+
+_log = logging.getLogger(__name__)
+
+
+class InterestBuffer:
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+
+    def note(self, node_id: str) -> None:
+        if len(self._ids) < MAX_BUFFERED:
+            self._ids.add(node_id)
+
+    async def flush(self, pool: Pool, *, now: datetime) -> int:
+        ids, self._ids = self._ids, set()
+        try:
+            return await record_interest(pool, ids, now=now)
+        except (OSError, TimeoutError, DatabaseError) as exc:
+            _log.warning("could not record node interest: %s", type(exc).__name__)
+            return 0
+
+    async def run(self, pool: Pool, *, interval_s: float = FLUSH_INTERVAL_S,
+                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        """Flush every `interval_s` until cancelled, then once more."""
+        try:
+            while True:
+                await asyncio.sleep(interval_s)
+                await self.flush(pool, now=clock())
+        finally:
+            await self.flush(pool, now=clock())
+
+
+class InterestMiddleware:
+    def __init__(self, app: ASGIApp, buffer: InterestBuffer) -> None:
+        self.app = app
+        self.buffer = buffer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 0
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, send_and_note)
+        # The router has filled scope["route"] and scope["path_params"] by now.
+        route = getattr(scope.get("route"), "path", None)
+        if status == 200 and route in INTEREST_ROUTES:
+            node_id = scope.get("path_params", {}).get("id")
+            if isinstance(node_id, str):
+                self.buffer.note(node_id.lower())

@@ -1,0 +1,42 @@
+"""Which nodes agents asked about through the API (`probe_requests`), for the crawler."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+import asyncpg
+
+
+async def record_interest(conn: asyncpg.Connection | asyncpg.Pool, ids: Collection[str], *,
+                          now: datetime) -> int:
+    """Note that `ids` (66-hex pubkeys or 64-hex agent hashes) were asked about at `now`.
+
+    One statement; ids that match no node are ignored. Returns the rows touched.
+    """
+    if not ids:
+        return 0
+    status = await conn.execute(
+        """INSERT INTO probe_requests (pubkey, requested_at)
+           SELECT pubkey, $2 FROM nodes
+           WHERE pubkey = ANY($1::text[]) OR agent_hash = ANY($1::text[])
+           ON CONFLICT (pubkey) DO UPDATE
+              SET requested_at = GREATEST(probe_requests.requested_at, EXCLUDED.requested_at),
+                  asks = probe_requests.asks + 1""",
+        list(ids), now,
+    )
+    return int(status.split()[-1])
+
+
+async def recently_requested(conn: asyncpg.Connection, *, since: datetime,
+                             limit: int) -> list[str]:
+    """Pubkeys asked about since `since`, most recent first."""
+    rows = await conn.fetch(
+        "SELECT pubkey FROM probe_requests WHERE requested_at >= $1 "
+        "ORDER BY requested_at DESC, pubkey LIMIT $2", since, limit)
+    return [r["pubkey"] for r in rows]
+
+
+async def forget_requests_before(conn: asyncpg.Connection, cutoff: datetime) -> int:
+    status = await conn.execute("DELETE FROM probe_requests WHERE requested_at < $1", cutoff)
+    return int(status.split()[-1])

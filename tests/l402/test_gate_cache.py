@@ -1,0 +1,52 @@
+"""Integration: the gate's verified-credential cache never outlives a check it skips
+(expiry is redone on every hit; capability is part of the key), over the real ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+
+from satrank.config import DatabaseSettings
+from satrank.db.pool import create_pool
+from satrank.db.tokens import TokenLedger
+from satrank.l402.caveats import Refusal, RequestContext, minted_caveats
+from satrank.l402.gate import ChallengeNeeded, Granted, PaywallGate
+from satrank.l402.identifier import Identifier
+from satrank.l402.mint import encode_macaroon, mint_macaroon
+
+SECRET = b"g" * 40
+NOW = 1_700_000_000
+
+
+def _authorization(valid_until: int, capabilities: tuple[str, ...] = ()) -> str:
+    preimage = secrets.token_bytes(32)
+    ident = Identifier.new(hashlib.sha256(preimage).digest(), secrets.token_bytes(32))
+    caveats = [c.encode() for c in minted_caveats(valid_until_unix=valid_until, credits=21,
+                                                  capabilities=capabilities)]
+    return f"L402 {encode_macaroon(mint_macaroon(ident, caveats, SECRET))}:{preimage.hex()}"
+
+
+def test_cached_credentials_still_expire_and_keep_their_capabilities(db_dsn: str) -> None:
+    async def run() -> list[object]:
+        pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
+        gate = PaywallGate(secrets=[SECRET], ledger=TokenLedger(pool))
+        header = [_authorization(NOW + 100, capabilities=("profile",))]
+
+        async def at(now: int, capability: str) -> object:
+            return await gate.check(authorizations=header, operator_token=None, cost=1,
+                                    ctx=RequestContext(now_unix=now, capability=capability))
+
+        try:
+            return [await at(NOW, "profile"), await at(NOW + 99, "profile"),
+                    await at(NOW + 99, "probe"), await at(NOW + 100, "profile"),
+                    gate.valid_token_id(authorizations=header, now_unix=NOW + 100)]
+        finally:
+            await pool.close()
+
+    first, cached, other_route, expired, as_proof = asyncio.run(run())
+    assert isinstance(first, Granted) and first.credits_left == 20
+    assert isinstance(cached, Granted) and cached.credits_left == 19
+    assert other_route == ChallengeNeeded(Refusal.INVALID)
+    assert expired == ChallengeNeeded(Refusal.EXPIRED)
+    assert as_proof is None

@@ -1,0 +1,94 @@
+"""Integration: the whole L402 flow on the real paid routes, with simnet as our LND.
+
+402 with a real invoice from the oracle node -> paid by the customer node -> the retry
+with `Authorization: L402 <macaroon>:<preimage>` gets the real profile of a seeded node,
+credits counting down in the ledger; the same token is proof for POST /api/report; a
+deposit bought the same way carries its tier's credits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+import bolt11
+import httpx
+
+from satrank.config import DatabaseSettings
+from satrank.db.pool import create_pool
+from satrank.db.tokens import TokenUsage, token_usage
+from tests.api_seed import agent_hash
+from tests.l402_simnet import SimnetApp, pay_through_customer
+from tests.test_paywall import CHALLENGE
+
+
+def _usage(dsn: str, payment_hash: bytes) -> TokenUsage | None:
+    async def fetch() -> TokenUsage | None:
+        pool = await create_pool(dsn, DatabaseSettings(url=None, pool_min=1, pool_max=1))
+        try:
+            token_id = await pool.fetchval(
+                "SELECT token_id FROM l402_tokens WHERE payment_hash = $1", payment_hash)
+            return None if token_id is None else await token_usage(pool, token_id)
+        finally:
+            await pool.close()
+
+    return asyncio.run(fetch())
+
+
+def test_pay_the_challenge_then_read_the_real_profile(simnet_app: SimnetApp) -> None:
+    with httpx.Client(base_url=simnet_app.base, timeout=30) as http:
+        challenge = http.get(simnet_app.profile)
+        assert challenge.status_code == 402
+        assert challenge.json()["error"]["code"] == "PAYMENT_REQUIRED"
+        mac, invoice = CHALLENGE.match(challenge.headers.get_list("www-authenticate")[0]).groups()
+        decoded = bolt11.decode(invoice)
+        assert decoded.payee == simnet_app.simnet.oracle_pubkey  # signed by the oracle's key
+        assert decoded.amount_msat == 21_000
+        assert decoded.payment_hash == challenge.json()["error"]["details"]["paymentHash"]
+        assert _usage(simnet_app.dsn, bytes.fromhex(decoded.payment_hash)) is None
+
+        preimage = pay_through_customer(simnet_app.simnet, invoice)
+        assert hashlib.sha256(bytes.fromhex(preimage)).hexdigest() == decoded.payment_hash
+        auth = {"Authorization": f"L402 {mac}:{preimage}"}
+        lefts = []
+        for path in (simnet_app.profile, f"/api/profile/{agent_hash(simnet_app.pubkey)}"):
+            served = http.get(path, headers=auth)
+            assert served.status_code == 200
+            data = served.json()["data"]
+            assert data["agent"]["publicKey"] == simnet_app.pubkey
+            assert data["score"]["rank"] == 80 and data["graph"]["channels"] == 2
+            lefts.append(served.headers["x-l402-credits-left"])
+        verdicts = http.post("/api/verdicts", json={"ids": [simnet_app.pubkey]}, headers=auth)
+        assert verdicts.status_code == 200 and verdicts.json()["data"][0]["verdict"] == "SAFE"
+        lefts.append(verdicts.headers["x-l402-credits-left"])
+        assert lefts == ["20", "19", "18"]
+        usage = _usage(simnet_app.dsn, bytes.fromhex(decoded.payment_hash))
+        assert usage is not None and (usage.credits_total, usage.credits_used) == (21, 3)
+
+        report = http.post("/api/report", headers=auth,
+                           json={"target": simnet_app.pubkey, "outcome": "success"})
+        assert report.status_code == 201 and report.json()["data"]["verified"] is False
+        usage = _usage(simnet_app.dsn, bytes.fromhex(decoded.payment_hash))
+        assert usage is not None and usage.credits_used == 3  # proof, not a purchase
+
+        # a preimage of another invoice proves nothing
+        other = http.get(simnet_app.profile).headers.get_list("www-authenticate")[0]
+        other_invoice = CHALLENGE.match(other).groups()[1]
+        other_preimage = pay_through_customer(simnet_app.simnet, other_invoice)
+        forged = http.get(simnet_app.profile,
+                          headers={"Authorization": f"L402 {mac}:{other_preimage}"})
+        assert forged.status_code == 402 and forged.json()["error"]["code"] == "TOKEN_INVALID"
+
+
+def test_a_paid_deposit_carries_its_tier_credits(simnet_app: SimnetApp) -> None:
+    with httpx.Client(base_url=simnet_app.base, timeout=30) as http:
+        deposit = http.post("/api/deposit", json={"amount": 1_000})
+        assert deposit.status_code == 200
+        offer = deposit.json()
+        assert bolt11.decode(offer["invoice"]).amount_msat == 1_000_000
+        preimage = pay_through_customer(simnet_app.simnet, offer["invoice"])
+        served = http.get(simnet_app.profile,
+                          headers={"Authorization": f"L402 {offer['macaroon']}:{preimage}"})
+    assert served.status_code == 200
+    assert served.headers["x-l402-credits-left"] == str(offer["credits"] - 1)
+    assert offer["credits"] == 2_000  # 1,000 sat at 0.5 sat per credit
