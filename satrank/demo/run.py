@@ -31,6 +31,7 @@ from satrank.db.migrations import migrate_dsn
 from satrank.demo.children import Child, ChildFailed, Children
 from satrank.demo.snapshot import mainnet_snapshot_path
 from satrank.demo.walkthrough import (
+    DemoApiError,
     Walkthrough,
     format_walkthrough,
     prepare_walkthrough,
@@ -199,7 +200,7 @@ def run_demo(options: DemoOptions, settings: Settings, out: TextIO = sys.stdout)
     except KeyboardInterrupt:
         _say(out, "stopping api, crawler, simnet and Postgres ...")
         return _stop(stack, out, 0)
-    except ChildFailed as exc:
+    except (ChildFailed, DemoApiError) as exc:
         _say(sys.stderr, f"satrank demo: {exc}")
         return _stop(stack, out, 1)
     except BaseException:
