@@ -1,9 +1,10 @@
-# The two README commands: `make run` and `make test`. Both bootstrap .venv themselves.
+# The two README commands: `make demo` and `make test`. Both bootstrap .venv themselves.
+# `make run` serves the api alone (embedded Postgres, no Lightning).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check venv system-deps
+.PHONY: demo run test check venv system-deps
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +13,9 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 venv: $(BIN)/.installed
+
+demo: $(BIN)/.installed
+	$(BIN)/satrank demo
 
 run: $(BIN)/.installed
 	$(BIN)/satrank serve

@@ -208,6 +208,19 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.demo.run import DemoOptions, run_demo
+
+    if settings.is_production:
+        print("satrank demo: SATRANK_ENV=production; the demo runs on simnet only",
+              file=sys.stderr)
+        return 2
+    return run_demo(DemoOptions(
+        port=settings.port if args.port is None else args.port, graph=args.graph,
+        generate=args.generate, seed=args.seed, time_scale=args.time_scale,
+        first_probes=args.probes), settings)
+
+
 def exit_on_sigterm() -> None:
     """Make SIGTERM unwind the stack like Ctrl-C does.
 
@@ -279,6 +292,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     export = add("export", cmd_export, "export data as JSON lines")
     export.add_argument("what", choices=["scores"])
     export.add_argument("--out", required=True, help="output file (JSON lines)")
+    demo = add("demo", cmd_demo, "run Postgres, simnet, crawler and api on loopback; print "
+               "what to try (Ctrl-C stops all)")
+    demo.add_argument("--port", type=int, default=None, help="api port (default: PORT, 3000)")
+    demo.add_argument("--graph", type=Path, default=None,
+                      help="describegraph JSON for simnet (default: the mainnet snapshot in "
+                      "../shared/data/ when present)")
+    demo.add_argument("--generate", type=int, metavar="N", default=None,
+                      help="simnet on a generated graph of N nodes (default without "
+                      "snapshot: 2000)")
+    demo.add_argument("--seed", type=int, default=1, help="simnet seed")
+    demo.add_argument("--time-scale", type=float, default=1.0,
+                      help="simnet HTLC latency scale (0 = instant)")
+    demo.add_argument("--probes", type=int, default=50, help="probes in the first cycle")
     return parser, commands
 
 

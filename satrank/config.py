@@ -188,6 +188,8 @@ class Settings:
     api_workers: int = DEFAULT_API_WORKERS  # uvicorn worker processes of `satrank serve`
     free_rate: FreeRateSettings = field(default_factory=FreeRateSettings)
     crawler: CrawlerSettings = field(default_factory=CrawlerSettings)
+    # loopback by default; 0.0.0.0 in a container whose port is published on host loopback
+    crawler_metrics_host: str = DEFAULT_HOST
 
     @property
     def is_production(self) -> bool:
@@ -316,6 +318,7 @@ class Settings:
                 ),
             ),
             crawler=_crawler_settings(r),
+            crawler_metrics_host=r.text("CRAWLER_METRICS_HOST", DEFAULT_HOST),
         )
         if settings.database.pool_min > settings.database.pool_max:
             r.problem("DB_POOL_MIN must not exceed DB_POOL_MAX")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from satrank.demo.snapshot import mainnet_snapshot_path
 
-# `../shared/data/` beside the clone, as on developer machines and in CI.
-MAINNET = Path(
-    os.environ.get("SATRANK_MAINNET_GRAPH")
-    or Path(__file__).resolve().parents[2] / "shared/data/lngraph-mainnet-20251025.json.gz"
-)
+# `../shared/data/` beside the clone, as on developer machines and in CI
+# (SATRANK_MAINNET_GRAPH overrides); `satrank demo` uses the same rule.
+MAINNET = mainnet_snapshot_path()

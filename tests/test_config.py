@@ -18,11 +18,18 @@ def test_defaults_in_development() -> None:
     assert settings.env == "development"
     assert settings.port == 3000
     assert settings.crawler_metrics_port == 9091
+    assert settings.crawler_metrics_host == "127.0.0.1"
     assert settings.database.url is None
     assert settings.l402.operator_bypass_secret is None
     assert settings.l402.challenge_credits == 21
     assert settings.nostr.relays == ()
     assert settings.trust_proxy is False
+
+
+def test_crawler_metrics_host_for_containers() -> None:
+    settings = Settings.from_environ({"L402_MACAROON_SECRET": SECRET,
+                                      "CRAWLER_METRICS_HOST": "0.0.0.0"})
+    assert settings.crawler_metrics_host == "0.0.0.0"
 
 
 @pytest.mark.parametrize(

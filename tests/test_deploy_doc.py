@@ -1,5 +1,6 @@
 """Unit: every `satrank` command line shown in DEPLOY.md parses with the real CLI parser,
-and every playbook anchor the alert rules point to exists in DEPLOY.md."""
+every playbook anchor the alert rules point to exists in DEPLOY.md, and every environment
+variable the configuration reads is documented there and in infra/env.example."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from satrank.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "DEPLOY.md"
-_COMMAND = re.compile(r"(?:^|[\s/])satrank ([a-z][a-z-]*(?:[^&;|\n]*))")
+_COMMAND = re.compile(r"(?:^|[\s/])satrank ([a-z][a-z-]*(?:[^&;|<>\n]*))")  # up to a redirect
 
 
 def _code_lines() -> list[str]:
@@ -56,3 +57,20 @@ def test_alert_runbooks_point_at_existing_sections() -> None:
         for h in re.findall(r"^#+ (.+)$", DEPLOY.read_text(), flags=re.M)
     }
     assert anchors and anchors <= headings, anchors - headings
+
+
+def _variables_read_by_config() -> set[str]:
+    source = (ROOT / "satrank" / "config.py").read_text()
+    return set(re.findall(r'r\.[a-z]+\(\s*"([A-Z][A-Z0-9_]+)"', source))
+
+
+def test_every_setting_is_documented_with_its_default() -> None:
+    names = _variables_read_by_config()
+    assert {"L402_MACAROON_SECRET", "CRAWL_PROBES_PER_ROUND", "NOSTR_RELAYS"} <= names
+    deploy = DEPLOY.read_text()
+    table_rows = set(re.findall(r"^\| `([A-Z0-9_]+)`", deploy, flags=re.M))
+    table_rows |= set(re.findall(r"^\| `[A-Z0-9_]+` / `([A-Z0-9_]+)`", deploy, flags=re.M))
+    assert names - table_rows == set(), "missing from DEPLOY.md's tables"
+    example = (ROOT / "infra" / "env.example").read_text()
+    in_example = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, flags=re.M))
+    assert names - in_example == set(), "missing from infra/env.example"

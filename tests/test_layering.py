@@ -21,6 +21,7 @@ ONLY_IN: dict[str, tuple[str, ...]] = {
     "satrank.api": ("satrank.api", "satrank.cli"),
     "satrank.crawler": ("satrank.crawler", "satrank.cli"),
     "satrank.simnet": ("satrank.simnet", "satrank.cli"),
+    "satrank.demo": ("satrank.demo", "satrank.cli"),  # runs the others as processes
 }
 # package -> satrank packages it must never import
 NEVER: dict[str, tuple[str, ...]] = {

@@ -1,4 +1,5 @@
-"""Integration: the real `satrank serve` logs one line per request and never a secret.
+"""Integration: the real `satrank serve` logs one line per request and never a secret;
+the real `satrank crawl` against simnet never logs one either.
 
 The process gets known secrets through its environment; requests carry them (and an
 L402 credential, a preimage, a spoofable client address) in headers, paths and query
@@ -7,12 +8,14 @@ strings; the captured stderr must show the request lines and none of those value
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import re
 import secrets
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,8 @@ import pytest
 from satrank.config import Settings
 from satrank.logs import REDACTED, RedactingFilter, install_redaction, redact
 from tests.cli import satrank_env, start_satrank
+from tests.nginx_fixture import free_port
+from tests.simnet_fixture import SimnetHandle
 
 _RUNNING = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")
 
@@ -197,3 +202,55 @@ def test_redact_shapes(line: str, expected: str) -> None:
 
 def test_short_known_values_are_not_used_as_patterns() -> None:
     assert RedactingFilter(["abc", "longer-secret"]).known == ("longer-secret",)
+
+
+def test_crawler_logs_carry_no_secret(tmp_path: Path, db_dsn: str, simnet: SimnetHandle) -> None:
+    """The real `satrank crawl` (sync, scoring, probes, the Nostr publisher failing to reach
+    its relay) at DEBUG with known secrets: its whole output holds none of them."""
+    known = _known_secrets()
+    oracle = simnet.oracle_dir
+    macaroons = [(oracle / f"{role}.macaroon").read_bytes() for role in ("readonly", "pay")]
+    metrics_port, dead_relay_port = free_port(), free_port()
+    env = satrank_env(
+        tmp_path / "data",
+        DATABASE_URL=_with_password(db_dsn, known.db_password),
+        L402_MACAROON_SECRET=known.macaroon_secret,
+        OPERATOR_BYPASS_SECRET=known.operator_token,
+        API_KEY=known.api_key,
+        NOSTR_PRIVATE_KEY=known.nostr_key,
+        NOSTR_RELAYS=f"ws://127.0.0.1:{dead_relay_port}",
+        NOSTR_CONNECT_TIMEOUT_S="1", NOSTR_RETRY_BASE_S="0.2",
+        LND_GRPC_HOST=simnet.oracle_host, LND_TLS_CERT_PATH=str(oracle / "tls.cert"),
+        LND_READONLY_MACAROON_PATH=str(oracle / "readonly.macaroon"),
+        LND_PAY_MACAROON_PATH=str(oracle / "pay.macaroon"),
+        CRAWLER_METRICS_PORT=str(metrics_port),
+        CRAWL_PROBES_PER_ROUND="10", CRAWL_PROBE_INTERVAL_S="1",
+        LOG_LEVEL="DEBUG",
+    )
+    process = start_satrank("crawl", env=env)
+    try:
+        probed = re.compile(r'^satrank_crawler_last_success_timestamp_seconds\{phase="probes"\}',
+                            re.M)
+        with httpx.Client(timeout=5) as client:
+            for _ in range(600):
+                assert process.poll() is None, process.communicate()[1][-3000:]
+                try:
+                    text = client.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+                except httpx.TransportError:
+                    text = ""
+                if probed.search(text):
+                    break
+                time.sleep(0.2)
+            else:
+                pytest.fail("the crawler never finished a probe round")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    logs = out + err
+    for expected in ("crawler is the leader", "probe round", "nostr publisher started",
+                     "connect failed"):  # the paths that log what they handle were taken
+        assert expected in logs, logs[-3000:]
+    forbidden = [*known.forbidden(), *(m.hex() for m in macaroons),
+                 *(base64.b64encode(m).decode() for m in macaroons)]
+    leaked = [value for value in forbidden if value in logs]
+    assert leaked == [], logs[-5000:]

@@ -19,6 +19,7 @@ FAILURES = Counter("satrank_crawler_failures_total", "failed phases", ["phase"])
 IS_LEADER = Gauge("satrank_crawler_is_leader", "1 while this process holds the leader lock")
 
 
-def start_metrics_server(port: int) -> None:
-    """Serve /metrics on loopback only (the API's /metrics is the public one)."""
-    start_http_server(port, addr="127.0.0.1")
+def start_metrics_server(port: int, host: str = "127.0.0.1") -> None:
+    """Serve /metrics on `host`: loopback unless the operator says otherwise (a container
+    publishing the port on the host's loopback); never meant to be public."""
+    start_http_server(port, addr=host)

@@ -1,0 +1,1 @@
+"""`satrank demo`: embedded Postgres, simnet, crawler and api on one machine, one command."""

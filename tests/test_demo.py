@@ -1,0 +1,230 @@
+"""Integration: the real `satrank demo` in a subprocess, as a user runs it from a clone.
+
+Small generated graph, instant HTLCs, ports chosen at run time. The first test follows
+the printed walkthrough to the letter: health, the 402 challenge, the printed
+`satrank pay` line against simnet's customer node, the printed paid request; then Ctrl-C
+(SIGINT), after which no process the demo started (simnet, crawler, api, the embedded
+Postgres) may be left. The others stop it with SIGTERM, and by killing one of its
+children (an error), with the same requirement.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from satrank.db.embedded import is_embedded_running, pgdata_path
+from tests.cli import satrank_env
+from tests.nginx_fixture import free_port
+
+READY_TIMEOUT_S = 300.0
+STOP_TIMEOUT_S = 120.0
+_PAY_LINE = re.compile(r"^\s*PREIMAGE=\$\((.+)\)\s*$", re.M)
+_PAID_LINE = re.compile(r'Authorization: L402 ([A-Za-z0-9+/=_-]+):\$PREIMAGE" (\S+)')
+_PROFILE_LINE = re.compile(r"^\s*curl -i (\S+/api/profile/\S+)\s*$", re.M)
+
+
+@dataclass
+class RunningDemo:
+    process: subprocess.Popen[bytes]
+    out_path: Path
+    data_dir: Path
+    cwd: Path
+    base_url: str
+
+    def output(self) -> str:
+        return self.out_path.read_text(errors="replace")
+
+    def descendants(self) -> dict[int, str]:
+        """pid -> command line of every live process below the demo, plus the postmaster."""
+        children: dict[int, list[int]] = {}
+        for pid in _pids():
+            stat = _read(f"/proc/{pid}/stat")
+            if stat:
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(pid)
+        found: dict[int, str] = {}
+        todo = [self.process.pid]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                found[child] = _cmdline(child)
+                todo.append(child)
+        postmaster = _read(str(pgdata_path(self.data_dir) / "postmaster.pid"))
+        if postmaster:
+            pid = int(postmaster.split()[0])
+            found[pid] = _cmdline(pid)
+        return found
+
+    def stop(self, signum: int) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(STOP_TIMEOUT_S)
+
+
+def _pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _cmdline(pid: int) -> str:
+    return _read(f"/proc/{pid}/cmdline").replace("\0", " ").strip()
+
+
+def _is_running(pid: int) -> bool:
+    stat = _read(f"/proc/{pid}/stat")
+    return bool(stat) and stat.rsplit(")", 1)[1].split()[0] != "Z"  # zombies are dead
+
+
+def _processes_using(data_dir: Path) -> list[str]:
+    """Any live process whose environment names this data directory (all the demo's do)."""
+    marker = f"SATRANK_DATA_DIR={data_dir}".encode()
+    found = []
+    for pid in _pids():
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                environ = f.read().split(b"\0")
+        except OSError:
+            continue
+        if marker in environ and _is_running(pid):
+            found.append(f"{pid} {_cmdline(pid)}")
+    return found
+
+
+@pytest.fixture
+def demo_dir() -> Iterator[Path]:
+    # Not pytest's tmp_path: pgserver, as root, opens permissions on every parent of its
+    # data dir, and another pytest session closes them again on its shared root.
+    path = Path(tempfile.mkdtemp(prefix="satrank-demo-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def demo(demo_dir: Path) -> Iterator[RunningDemo]:
+    tmp_path = demo_dir
+    data_dir = tmp_path / "data"
+    port = free_port()
+    env = satrank_env(data_dir, CRAWLER_METRICS_PORT=str(free_port()))
+    out_path = tmp_path / "demo.out"
+    with open(out_path, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "satrank", "demo", "--port", str(port), "--generate", "200",
+             "--time-scale", "0", "--probes", "10"],
+            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+    running = RunningDemo(process, out_path, data_dir, tmp_path, f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while "SatRank demo is running" not in running.output():
+            assert process.poll() is None, running.output()
+            assert time.monotonic() < deadline, running.output()
+            time.sleep(0.2)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _assert_all_stopped(demo: RunningDemo, started: dict[int, str]) -> None:
+    left = {pid: cmd for pid, cmd in started.items() if _is_running(pid)}
+    assert left == {}, left
+    assert not is_embedded_running(demo.data_dir)
+    assert _processes_using(demo.data_dir) == []
+
+
+def _started_parts(started: dict[int, str]) -> set[str]:
+    parts = set()
+    for cmd in started.values():
+        for part in ("simnet", "crawl", "serve", "postgres"):
+            if re.search(rf"(satrank |bin/){part}\b", cmd):
+                parts.add(part)
+    return parts
+
+
+def test_demo_walkthrough_pays_over_l402_and_ctrl_c_stops_everything(
+    demo: RunningDemo,
+) -> None:
+    text = demo.output()
+    with httpx.Client(timeout=30) as client:
+        health = client.get(f"{demo.base_url}/api/health")
+        assert health.status_code == 200 and health.json()["status"] == "ok", health.text
+
+        profile_match = _PROFILE_LINE.search(text)
+        assert profile_match, text
+        profile_url = profile_match.group(1)
+        unpaid = client.get(profile_url)
+        assert unpaid.status_code == 402
+        assert unpaid.headers["www-authenticate"].startswith("L402 macaroon=")
+
+        pay_match, paid_match = _PAY_LINE.search(text), _PAID_LINE.search(text)
+        assert pay_match and paid_match, text
+        paid = subprocess.run(shlex.split(pay_match.group(1)), cwd=demo.cwd,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert paid.returncode == 0, paid.stderr
+        preimage = paid.stdout.strip()
+        assert re.fullmatch(r"[0-9a-f]{64}", preimage)
+
+        macaroon, url = paid_match.groups()
+        assert url == profile_url
+        answer = client.get(url, headers={"Authorization": f"L402 {macaroon}:{preimage}"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["data"]["agent"]["publicKey"] == url.rsplit("/", 1)[1]
+
+    started = demo.descendants()
+    assert _started_parts(started) == {"simnet", "crawl", "serve", "postgres"}, started
+    assert demo.stop(signal.SIGINT) == 0, demo.output()
+    assert "nothing left running" in demo.output()
+    _assert_all_stopped(demo, started)
+
+
+def test_sigterm_stops_everything(demo: RunningDemo) -> None:
+    started = demo.descendants()
+    assert _started_parts(started) == {"simnet", "crawl", "serve", "postgres"}, started
+    assert demo.stop(signal.SIGTERM) == 0, demo.output()
+    _assert_all_stopped(demo, started)
+
+
+def test_a_dead_child_stops_the_demo_and_everything_else(demo: RunningDemo) -> None:
+    started = demo.descendants()
+    api = next(pid for pid, cmd in started.items() if re.search(r"satrank serve\b", cmd))
+    os.kill(api, signal.SIGKILL)
+    assert demo.process.wait(STOP_TIMEOUT_S) == 1
+    output = demo.output()
+    assert "api stopped unexpectedly" in output and "api.log" in output, output
+    _assert_all_stopped(demo, started)
+
+
+def test_a_taken_port_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = satrank_env(tmp_path / "data", CRAWLER_METRICS_PORT=str(free_port()))
+        result = subprocess.run(
+            [sys.executable, "-m", "satrank", "demo", "--port", str(port), "--generate", "50"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert f"api port {port} in use" in result.stderr
+    assert not (tmp_path / "data" / "pg").exists()  # nothing was started
