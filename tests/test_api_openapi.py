@@ -65,3 +65,13 @@ def test_docs_page_renders_from_local_assets_only(db_dsn: str) -> None:
     assert 'fetch("/api/openapi.json")' in script.text
     assert document.json()["openapi"] == "3.1.0"
     assert document.headers["content-type"] == "application/json"
+
+
+def test_paid_answers_document_the_credits_left_header() -> None:
+    from satrank.api.openapi import build_document
+
+    paths = build_document()["paths"]
+    for path, method in (("/api/profile/{id}", "get"), ("/api/verdicts", "post"),
+                         ("/api/probe", "post")):
+        headers = paths[path][method]["responses"]["200"]["headers"]
+        assert headers["X-L402-Credits-Left"]["schema"]["type"] == "integer"

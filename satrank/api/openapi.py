@@ -50,6 +50,10 @@ def _ok(schema: dict[str, Any], description: str = "OK",
 
 _ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": s.NODE_ID}
 _PAID: list[dict[str, list[str]]] = [{"l402": []}, {"operator": []}]
+# Sent on every answer to a request paid with an L402 token (not with the operator bypass).
+_CREDITS_LEFT = {"X-L402-Credits-Left": {
+    "description": "Credits left on the L402 token after this request (and any refund)",
+    "schema": {"type": "integer", "minimum": 0}}}
 
 
 def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -99,17 +103,19 @@ def _paths() -> dict[str, Any]:
         "/api/profile/{id}": {"get": {
             "summary": "Full evidence (1 credit)", "operationId": "profile",
             "security": _PAID, "parameters": [_ID_PARAM],
-            "responses": {"200": _ok(s.PROFILE), **_err("400", "402", "404", "503")}}},
+            "responses": {"200": _ok(s.PROFILE, headers=_CREDITS_LEFT),
+                          **_err("400", "402", "404", "503")}}},
         "/api/verdicts": {"post": {
             "summary": "Batch verdicts for up to 100 ids (1 credit)", "operationId": "verdicts",
             "security": _PAID, "requestBody": _json_body(s.VERDICTS_REQUEST),
-            "responses": {"200": _ok(s.data({"type": "array", "items": s.BATCH_ITEM})),
+            "responses": {"200": _ok(s.data({"type": "array", "items": s.BATCH_ITEM}),
+                                     headers=_CREDITS_LEFT),
                           **_err("400", "402", "413", "415", "422", "503")}}},
         "/api/probe": {"post": {
             "summary": "Fresh probe payments from the oracle's node (5 credits)",
             "operationId": "probe", "security": _PAID,
             "requestBody": _json_body(s.PROBE_REQUEST),
-            "responses": {"200": _ok(s.PROBE_RESULT),
+            "responses": {"200": _ok(s.PROBE_RESULT, headers=_CREDITS_LEFT),
                           **_err("400", "402", "404", "413", "415", "422", "503", "504")}}},
         "/api/report": {"post": {
             "summary": "Report a payment outcome (needs an L402 token or a preimage)",
