@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 
@@ -29,3 +31,17 @@ def start_satrank(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
         [sys.executable, "-m", "satrank", *args],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
+
+def stderr_lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
+    """`proc`'s stderr, line by line, fed by a daemon thread (so a test can wait with a
+    timeout without blocking on the pipe)."""
+    q: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            q.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return q

@@ -8,7 +8,6 @@ the process (SIGTERM, then SIGKILL) on exit. `simnet` (generated graph) and
 from __future__ import annotations
 
 import json
-import os
 import select
 import signal
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import satrank_env
 from tests.data import MAINNET
 
 READY_TIMEOUT_S = 180.0  # the mainnet snapshot takes a few seconds to load on a busy box
@@ -69,8 +69,7 @@ def _read_ready_line(proc: subprocess.Popen[str]) -> dict[str, object]:
 def start_simnet(tmp_dir: Path, *, graph: Path | None = None, generate: int | None = 300,
                  seed: int = 7, time_scale: float = 0) -> Iterator[SimnetHandle]:
     source = ["--graph", str(graph)] if graph is not None else ["--generate", str(generate)]
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SATRANK_ENV"}}
-    env["SATRANK_DATA_DIR"] = str(tmp_dir / "satrank-data")
+    env = satrank_env(tmp_dir / "satrank-data")
     proc = subprocess.Popen(
         [sys.executable, "-m", "satrank", "simnet", "--listen", "127.0.0.1:0",
          "--customer-listen", "127.0.0.1:0", "--data-dir", str(tmp_dir), *source,

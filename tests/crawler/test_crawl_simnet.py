@@ -5,10 +5,7 @@ the next run completes."""
 
 from __future__ import annotations
 
-import queue
 import signal
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +14,7 @@ import pytest
 
 from satrank.db.graph import graph_integrity_problems
 from satrank.lightning.lnd import LndClient
-from tests.cli import run_satrank, satrank_env, start_satrank
+from tests.cli import run_satrank, satrank_env, start_satrank, stderr_lines
 from tests.simnet_fixture import SimnetHandle, start_simnet
 
 WAIT_S = 120.0
@@ -109,24 +106,12 @@ def slow_simnet(tmp_path: Path) -> Iterator[SimnetHandle]:
         yield net
 
 
-def _stderr_lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
-    q: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            q.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return q
-
-
 async def test_crawler_killed_mid_probe_round_leaves_db_consistent(
         slow_simnet: SimnetHandle, db_dsn: str, tmp_path: Path) -> None:
     env = _crawler_env(tmp_path, db_dsn, slow_simnet, CRAWL_PROBE_CONCURRENCY="1")
     victim = start_satrank("crawl", "--once", "--probes", "60", env=env)
     try:
-        lines = _stderr_lines(victim)
+        lines = stderr_lines(victim)
         while "probe round: 60 probes planned" not in lines.get(timeout=WAIT_S):
             pass  # queue.Empty (a failure) if the round never starts
         victim.send_signal(signal.SIGKILL)

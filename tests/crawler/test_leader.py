@@ -5,25 +5,11 @@ from __future__ import annotations
 
 import queue
 import signal
-import subprocess
-import threading
 from pathlib import Path
 
-from tests.cli import satrank_env, start_satrank
+from tests.cli import satrank_env, start_satrank, stderr_lines
 
 WAIT_S = 60.0
-
-
-def _lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
-    q: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            q.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return q
 
 
 def _wait_for(q: queue.Queue[str], text: str) -> str:
@@ -39,11 +25,11 @@ def test_standby_takes_over_when_the_leader_dies(db_dsn: str, tmp_path: Path) ->
     first = start_satrank("crawl", env=env)
     second = None
     try:
-        q1 = _lines(first)
+        q1 = stderr_lines(first)
         _wait_for(q1, "crawler is the leader")
         _wait_for(q1, "cannot open LND")  # LND down: logged, retried, still leader
         second = start_satrank("crawl", env=env)
-        q2 = _lines(second)
+        q2 = stderr_lines(second)
         _wait_for(q2, "waiting as standby")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=WAIT_S)
