@@ -49,7 +49,8 @@ CHEAP_TEMPLATE = "/bench/paid/{id}"
 CHEAP = "/bench/paid/02" + "ab" * 32
 
 
-def serve(dsn: str, port: int, lnd_dir: str | None, lnd_host: str | None) -> None:
+def serve(dsn: str, port: int, lnd_dir: str | None, lnd_host: str | None,
+          lease_max: int | None) -> None:
     import uvicorn
     from starlette.requests import Request
     from starlette.responses import JSONResponse
@@ -59,6 +60,8 @@ def serve(dsn: str, port: int, lnd_dir: str | None, lnd_host: str | None) -> Non
     from satrank.config import Settings
 
     env = dict(ENV)
+    if lease_max is not None:
+        env["L402_LEASE_MAX_CREDITS"] = str(lease_max)
     if lnd_dir and lnd_host:
         env.update(LND_GRPC_HOST=lnd_host, LND_TLS_CERT_PATH=f"{lnd_dir}/tls.cert",
                    LND_INVOICE_MACAROON_PATH=f"{lnd_dir}/invoice.macaroon")
@@ -181,19 +184,20 @@ def _mint_rate(base: str, n: int) -> float:
         return n / (time.perf_counter() - start)
 
 
-def _challenges_minted(base: str) -> float:
+def _metric(base: str, name: str) -> float:
+    """The server's counter `name`, summed over its labels."""
     text = httpx.get(base + "/metrics", timeout=10).text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("satrank_l402_challenges_total{"))
+               if re.split(r"[{ ]", line, maxsplit=1)[0] == name)
 
 
 def _mint_rate_concurrent(base: str, args: argparse.Namespace) -> float:
     """402/s with wrk (no credential: every answer must be a fresh challenge, checked
     against the server's own count of minted challenges)."""
-    before = _challenges_minted(base)
+    before = _metric(base, "satrank_l402_challenges_total")
     done = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.mint_connections}",
                            f"-d{args.duration}s", base + CHEAP], capture_output=True, text=True)
-    minted = _challenges_minted(base) - before
+    minted = _metric(base, "satrank_l402_challenges_total") - before
     n = int(re.search(r"(\d+) requests in", done.stdout).group(1))  # type: ignore[union-attr]
     if abs(minted - n) > args.mint_connections:  # requests cut off when wrk stops
         raise SystemExit(f"{n} requests but {minted:.0f} challenges minted:\n{done.stdout}")
@@ -214,9 +218,11 @@ def main() -> None:
     parser.add_argument("--simnet-host")
     parser.add_argument("--mint-requests", type=int, default=300)
     parser.add_argument("--mint-connections", type=int, default=10)
+    parser.add_argument("--lease-max", type=int,
+                        help="L402_LEASE_MAX_CREDITS for the server (1: no credit leases)")
     args = parser.parse_args()
     if args.mode == "serve":
-        serve(args.dsn, args.port, args.simnet_oracle_dir, args.simnet_host)
+        serve(args.dsn, args.port, args.simnet_oracle_dir, args.simnet_host, args.lease_max)
         return
     run(args)
 
@@ -241,6 +247,8 @@ def run(args: argparse.Namespace) -> None:
         if args.simnet_oracle_dir:
             cmd += ["--simnet-oracle-dir", args.simnet_oracle_dir,
                     "--simnet-host", args.simnet_host]
+        if args.lease_max is not None:
+            cmd += ["--lease-max", str(args.lease_max)]
         server = subprocess.Popen(cmd)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -296,9 +304,29 @@ def run(args: argparse.Namespace) -> None:
                       f"{_mint_rate(base, args.mint_requests):,.0f} 402/s")
                 print(f"  challenge minting (wrk -c{args.mint_connections}): "
                       f"{_mint_rate_concurrent(base, args):,.0f} 402/s")
+            served = _metric(base, "satrank_l402_paid_requests_total")
         finally:
             server.terminate()
             server.wait(timeout=20)
+        # SIGTERM made the server give back every leased credit it did not spend: the
+        # ledger must now count exactly the paid requests it served, no more, no fewer.
+        used = asyncio.run(_credits_used(dsn))
+        print(f"  ledger check: {served:,.0f} paid requests served, {used:,} credits used "
+              f"in Postgres after shutdown")
+        if used != served:
+            raise SystemExit("the ledger does not match the paid requests served")
+
+
+async def _credits_used(dsn: str) -> int:
+    from satrank.config import DatabaseSettings
+    from satrank.db.pool import create_pool
+    from satrank.db.tokens import credits_used_total
+
+    pool = await create_pool(dsn, DatabaseSettings(url=None, pool_min=1, pool_max=1))
+    try:
+        return await credits_used_total(pool)
+    finally:
+        await pool.close()
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ DEFAULT_CHALLENGE_RATE_PER_MIN = 30.0
 DEFAULT_CHALLENGE_BURST = 10
 DEFAULT_TOKEN_RATE_PER_S = 20.0
 DEFAULT_TOKEN_BURST = 40
+DEFAULT_LEASE_MAX_CREDITS = 64
 MIN_MACAROON_SECRET_LEN = 32
 DEFAULT_NOSTR_PROFILE_NAME = "SatRank"
 DEFAULT_NOSTR_PROFILE_ABOUT = (
@@ -118,6 +119,8 @@ class L402Settings:
     challenge_burst: int = DEFAULT_CHALLENGE_BURST
     token_rate_per_s: float = DEFAULT_TOKEN_RATE_PER_S
     token_burst: int = DEFAULT_TOKEN_BURST
+    # credits an api process may reserve of one token (l402/leases.py); 1: no leasing
+    lease_max_credits: int = DEFAULT_LEASE_MAX_CREDITS
 
 
 @dataclass(frozen=True)
@@ -280,6 +283,9 @@ class Settings:
                     "L402_TOKEN_RATE_PER_S", DEFAULT_TOKEN_RATE_PER_S, 0.01, 1e6
                 ),
                 token_burst=r.integer("L402_TOKEN_BURST", DEFAULT_TOKEN_BURST, 1, 10**6),
+                lease_max_credits=r.integer(
+                    "L402_LEASE_MAX_CREDITS", DEFAULT_LEASE_MAX_CREDITS, 1, 10_000
+                ),
             ),
             nostr=NostrSettings(
                 private_key=nostr_key,

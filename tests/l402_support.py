@@ -9,8 +9,10 @@ means learning the preimage, exactly as with LND.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -20,7 +22,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from satrank.api.app import create_app
-from satrank.config import Settings
+from satrank.config import DatabaseSettings, Settings
+from satrank.db.pool import create_pool
+from satrank.db.tokens import TokenUsage, token_usage_by_payment_hash
 from satrank.l402.mint import InvoiceUnavailable, IssuedInvoice
 from tests.live_server import live_server
 
@@ -94,3 +98,29 @@ def serve_paid_app(dsn: str, issuer: PreimageIssuer,
                    env: Mapping[str, str] | None = None) -> Iterator[str]:
     with live_server(paid_app(dsn, issuer, settings_for(**(env or {})))) as base:
         yield base
+
+
+def ledger_usage(dsn: str, payment_hash: bytes) -> TokenUsage | None:
+    """The ledger row of the token `payment_hash` paid for, read from outside the api."""
+    async def fetch() -> TokenUsage | None:
+        pool = await create_pool(dsn, DatabaseSettings(url=None, pool_min=1, pool_max=1))
+        try:
+            return await token_usage_by_payment_hash(pool, payment_hash)
+        finally:
+            await pool.close()
+
+    return asyncio.run(fetch())
+
+
+def wait_for_credits_used(dsn: str, payment_hash: bytes, used: int,
+                          timeout_s: float = 15.0) -> TokenUsage:
+    """Wait for the ledger row to count `used` credits. A running api holds leased credits
+    (satrank/l402/leases.py) and gives back the unspent ones once the token is idle for a
+    second, so the row is exact only then."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        usage = ledger_usage(dsn, payment_hash)
+        if usage is not None and usage.credits_used == used:
+            return usage
+        assert time.monotonic() < deadline, f"the ledger still says {usage}, not {used} used"
+        time.sleep(0.1)

@@ -8,31 +8,15 @@ deposit bought the same way carries its tier's credits.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 
 import bolt11
 import httpx
 
-from satrank.config import DatabaseSettings
-from satrank.db.pool import create_pool
-from satrank.db.tokens import TokenUsage, token_usage
 from tests.api_seed import agent_hash
 from tests.l402_simnet import SimnetApp, pay_through_customer
+from tests.l402_support import ledger_usage, wait_for_credits_used
 from tests.test_paywall import CHALLENGE
-
-
-def _usage(dsn: str, payment_hash: bytes) -> TokenUsage | None:
-    async def fetch() -> TokenUsage | None:
-        pool = await create_pool(dsn, DatabaseSettings(url=None, pool_min=1, pool_max=1))
-        try:
-            token_id = await pool.fetchval(
-                "SELECT token_id FROM l402_tokens WHERE payment_hash = $1", payment_hash)
-            return None if token_id is None else await token_usage(pool, token_id)
-        finally:
-            await pool.close()
-
-    return asyncio.run(fetch())
 
 
 def test_pay_the_challenge_then_read_the_real_profile(simnet_app: SimnetApp) -> None:
@@ -45,7 +29,8 @@ def test_pay_the_challenge_then_read_the_real_profile(simnet_app: SimnetApp) -> 
         assert decoded.payee == simnet_app.simnet.oracle_pubkey  # signed by the oracle's key
         assert decoded.amount_msat == 21_000
         assert decoded.payment_hash == challenge.json()["error"]["details"]["paymentHash"]
-        assert _usage(simnet_app.dsn, bytes.fromhex(decoded.payment_hash)) is None
+        payment_hash = bytes.fromhex(decoded.payment_hash)
+        assert ledger_usage(simnet_app.dsn, payment_hash) is None
 
         preimage = pay_through_customer(simnet_app.simnet, invoice)
         assert hashlib.sha256(bytes.fromhex(preimage)).hexdigest() == decoded.payment_hash
@@ -62,13 +47,13 @@ def test_pay_the_challenge_then_read_the_real_profile(simnet_app: SimnetApp) -> 
         assert verdicts.status_code == 200 and verdicts.json()["data"][0]["verdict"] == "SAFE"
         lefts.append(verdicts.headers["x-l402-credits-left"])
         assert lefts == ["20", "19", "18"]
-        usage = _usage(simnet_app.dsn, bytes.fromhex(decoded.payment_hash))
-        assert usage is not None and (usage.credits_total, usage.credits_used) == (21, 3)
+        usage = wait_for_credits_used(simnet_app.dsn, payment_hash, 3)
+        assert (usage.credits_total, usage.credits_leased) == (21, 0)
 
         report = http.post("/api/report", headers=auth,
                            json={"target": simnet_app.pubkey, "outcome": "success"})
         assert report.status_code == 201 and report.json()["data"]["verified"] is False
-        usage = _usage(simnet_app.dsn, bytes.fromhex(decoded.payment_hash))
+        usage = ledger_usage(simnet_app.dsn, payment_hash)
         assert usage is not None and usage.credits_used == 3  # proof, not a purchase
 
         # a preimage of another invoice proves nothing

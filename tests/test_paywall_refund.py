@@ -5,7 +5,6 @@ The invoice side is the `PreimageIssuer` test double: LND is beside the point he
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 
 import httpx
@@ -14,34 +13,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from satrank.config import DatabaseSettings
-from satrank.db.pool import create_pool
-from satrank.db.tokens import TokenUsage, token_usage
-from tests.l402_support import PreimageIssuer, paid_app, settings_for
+from tests.l402_support import (
+    PreimageIssuer,
+    ledger_usage,
+    paid_app,
+    settings_for,
+    wait_for_credits_used,
+)
 from tests.live_server import live_server
 from tests.test_paywall import CHALLENGE, PROFILE
 
 
 async def broken_verdicts(request: Request) -> Response:
     raise RuntimeError("a bug in a paid route")
-
-
-def _usage(dsn: str, macaroon_preimage: str) -> TokenUsage:
-    """The ledger row of the token whose payment hash is sha256(preimage)."""
-    payment_hash = hashlib.sha256(bytes.fromhex(macaroon_preimage)).digest()
-
-    async def fetch() -> TokenUsage:
-        pool = await create_pool(dsn, DatabaseSettings(url=None, pool_min=1, pool_max=1))
-        try:
-            token_id = await pool.fetchval(
-                "SELECT token_id FROM l402_tokens WHERE payment_hash = $1", payment_hash)
-            usage = await token_usage(pool, token_id)
-            assert usage is not None
-            return usage
-        finally:
-            await pool.close()
-
-    return asyncio.run(fetch())
 
 
 def _refunded() -> float:
@@ -56,8 +40,9 @@ def test_5xx_answers_and_crashes_refund_their_credits(db_dsn: str) -> None:
     with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
         challenge = http.get(PROFILE)
         mac, invoice = CHALLENGE.match(challenge.headers.get_list("www-authenticate")[0]).groups()
-        preimage = issuer.pay(invoice).hex()
-        auth = {"Authorization": f"L402 {mac}:{preimage}"}
+        preimage = issuer.pay(invoice)
+        payment_hash = hashlib.sha256(preimage).digest()
+        auth = {"Authorization": f"L402 {mac}:{preimage.hex()}"}
 
         first = http.get(PROFILE, headers=auth)
         assert first.status_code == 200 and first.headers["x-l402-credits-left"] == "20"
@@ -66,16 +51,18 @@ def test_5xx_answers_and_crashes_refund_their_credits(db_dsn: str) -> None:
         assert probe.status_code == 503
         assert probe.json()["error"]["code"] == "PROBE_UNAVAILABLE"
         assert probe.headers["x-l402-credits-left"] == "20"
-        assert _usage(db_dsn, preimage).credits_used == 1
+        wait_for_credits_used(db_dsn, payment_hash, 1)
         # the route raises: 500 INTERNAL_ERROR, its credit given back
         crash = http.post("/api/verdicts", json={"ids": []}, headers=auth)
         assert crash.status_code == 500
         assert crash.json()["error"]["code"] == "INTERNAL_ERROR"
-        assert _usage(db_dsn, preimage).credits_used == 1
+        wait_for_credits_used(db_dsn, payment_hash, 1)
         # a 4xx is the client's choice and stays charged
         bad = http.post("/api/probe", json={"target": "nothex"}, headers=auth)
         assert bad.status_code == 422 and bad.headers["x-l402-credits-left"] == "15"
         last = http.get(PROFILE, headers=auth)
         assert last.status_code == 200 and last.json()["creditsLeft"] == 14
-    assert _usage(db_dsn, preimage).credits_used == 7
+    # the api stopped: every credit it held and did not spend is back in Postgres
+    usage = ledger_usage(db_dsn, payment_hash)
+    assert usage is not None and (usage.credits_used, usage.credits_leased) == (7, 0)
     assert _refunded() - before == 6

@@ -1,143 +1,157 @@
-"""Integration: the credit ledger on real Postgres: lazy creation and atomic debits."""
+"""Integration: the credit ledger's statements on real Postgres: lazy creation, atomic
+lease grants, returns of unspent credits."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import asyncpg
+import pytest
 
 from satrank.config import DatabaseSettings
 from satrank.db.pool import create_pool
 from satrank.db.tokens import (
-    Debit,
-    TokenLedger,
-    debit_batch,
-    debit_credits,
-    refund_credits,
+    CreditReturn,
+    LeaseGrant,
+    LeaseRequest,
+    TokenUsage,
+    lease_credits,
+    return_credits,
     token_usage,
 )
 
-
-async def _debits(dsn: str, n: int, credits: int, cost: int = 1) -> tuple[list[int | None], int]:
-    pool = await create_pool(dsn, DatabaseSettings(url=None, pool_min=1, pool_max=20))
-    token_id, payment_hash = secrets.token_bytes(32), secrets.token_bytes(32)
-    try:
-        results = await asyncio.gather(*(
-            debit_credits(pool, token_id=token_id, payment_hash=payment_hash,
-                          credits_total=credits, valid_until_unix=2_000_000_000, cost=cost)
-            for _ in range(n)))
-        usage = await token_usage(pool, token_id)
-        assert usage is not None and usage.credits_total == credits
-        return list(results), usage.credits_used
-    finally:
-        await pool.close()
+T = TypeVar("T")
+TTL_S = 30.0
 
 
-def test_first_use_creates_the_row_and_debits(db_dsn: str) -> None:
-    results, used = asyncio.run(_debits(db_dsn, 1, 21))
-    assert results == [20] and used == 1
+def _request(token_id: bytes, want: int, cap: int = 21) -> LeaseRequest:
+    return LeaseRequest(token_id, hashlib.sha256(token_id).digest(), cap, 2_000_000_000, want)
 
 
-def test_concurrent_first_use_debits_exactly_the_credits(db_dsn: str) -> None:
-    results, used = asyncio.run(_debits(db_dsn, 60, 21))
-    granted = sorted(r for r in results if r is not None)
-    assert granted == list(range(21)) and results.count(None) == 39 and used == 21
-
-
-def test_cost_larger_than_remaining_is_refused(db_dsn: str) -> None:
-    results, used = asyncio.run(_debits(db_dsn, 3, 12, cost=5))
-    assert sorted(r for r in results if r is not None) == [2, 7]
-    assert results.count(None) == 1 and used == 10
-
-
-def test_narrowed_total_caps_an_existing_row(db_dsn: str) -> None:
-    async def run() -> tuple[int | None, int | None]:
-        pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
-        token_id, payment_hash = secrets.token_bytes(32), secrets.token_bytes(32)
-
-        async def debit(credits_total: int) -> int | None:
-            return await debit_credits(pool, token_id=token_id, payment_hash=payment_hash,
-                                       credits_total=credits_total,
-                                       valid_until_unix=2_000_000_000, cost=1)
-
+def _with_pool(dsn: str, body: Callable[[asyncpg.Pool], Awaitable[T]], size: int = 2) -> T:
+    async def run() -> T:
+        pool = await create_pool(dsn, DatabaseSettings(url=None, pool_min=1, pool_max=size))
         try:
-            await debit(21)
-            return await debit(2), await debit(2)
+            return await body(pool)
         finally:
             await pool.close()
 
-    assert asyncio.run(run()) == (0, None)
+    return asyncio.run(run())
 
 
-def _debit(token_id: bytes, cost: int, credits: int = 10) -> Debit:
-    return Debit(token_id, hashlib.sha256(token_id).digest(), credits, 2_000_000_000, cost)
+async def _lease(pool: asyncpg.Pool, request: LeaseRequest, ttl_s: float = TTL_S) -> LeaseGrant:
+    grant = (await lease_credits(pool, [request], ttl_s=ttl_s))[0]
+    assert grant is not None
+    return grant
 
 
-def test_a_batch_grants_in_arrival_order_per_token(db_dsn: str) -> None:
-    """One statement, two tokens (one new, one known), mixed costs: each token serves the
-    prefix of its requests whose running cost fits, exactly as one-by-one debits would."""
-    async def run() -> tuple[list[int | None], list[int | None], int, int]:
-        pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
-        a, b = secrets.token_bytes(32), secrets.token_bytes(32)
-        try:
-            first = await debit_batch(pool, [_debit(b, 4)])
-            mixed = await debit_batch(pool, [
-                _debit(a, 3), _debit(b, 5), _debit(a, 5), _debit(a, 1), _debit(b, 1),
-                _debit(a, 1), _debit(b, 1), _debit(a, 0)])
-            usage_a, usage_b = await token_usage(pool, a), await token_usage(pool, b)
-            assert usage_a is not None and usage_b is not None
-            return first, mixed, usage_a.credits_used, usage_b.credits_used
-        finally:
-            await pool.close()
-
-    first, mixed, used_a, used_b = asyncio.run(run())
-    assert first == [6]
-    # a: 3 -> 7 left, +5 -> 2 left, +1 -> 1 left, +1 -> 0 left, +0 -> 0 left
-    # b: 4 used; +5 -> 1 left, +1 -> 0 left, +1 refused (running sum 7 > 6)
-    assert mixed == [7, 1, 2, 1, 0, 0, None, 0]
-    assert (used_a, used_b) == (10, 10)
+async def _usage(pool: asyncpg.Pool, token_id: bytes) -> TokenUsage:
+    usage = await token_usage(pool, token_id)
+    assert usage is not None
+    return usage
 
 
-def test_batched_ledger_serves_exactly_the_credits_across_batches(db_dsn: str) -> None:
-    """300 concurrent debits through three batching ledgers (as three api processes would
-    hold), in batches of 7, so statements race on the row, first use included: exactly
-    the 21 credits are granted, each credit count once."""
-    async def run() -> tuple[list[int | None], int]:
-        pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=4))
-        ledgers = [TokenLedger(pool, max_batch=7) for _ in range(3)]
+def test_first_use_creates_the_row_with_the_grant_used(db_dsn: str) -> None:
+    async def body(pool: asyncpg.Pool) -> tuple[LeaseGrant, TokenUsage]:
         token_id = secrets.token_bytes(32)
-        d = _debit(token_id, 1, credits=21)
-        try:
-            results = await asyncio.gather(*(
-                ledgers[i % 3].debit(token_id=token_id, payment_hash=d.payment_hash,
-                                     credits_total=21, valid_until_unix=d.valid_until_unix,
-                                     cost=1)
-                for i in range(300)))
-            usage = await token_usage(pool, token_id)
-            assert usage is not None
-            return list(results), usage.credits_used
-        finally:
-            await pool.close()
+        return await _lease(pool, _request(token_id, 5)), await _usage(pool, token_id)
 
-    results, used = asyncio.run(run())
-    assert sorted(r for r in results if r is not None) == list(range(21))
-    assert results.count(None) == 279 and used == 21
+    grant, usage = _with_pool(db_dsn, body)
+    assert grant == LeaseGrant(granted=5, remaining=16, leased=5)
+    assert (usage.credits_total, usage.credits_used, usage.credits_leased) == (21, 5, 5)
 
 
-def test_refund_gives_back_and_never_goes_below_zero(db_dsn: str) -> None:
-    async def run() -> list[int]:
-        pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
+def test_concurrent_statements_grant_exactly_the_credits(db_dsn: str) -> None:
+    """60 statements at once on a new token (first use racing first use): the grants add
+    up to the 21 credits exactly, and the row says so."""
+    async def body(pool: asyncpg.Pool) -> tuple[list[int], TokenUsage]:
         token_id = secrets.token_bytes(32)
-        try:
-            await debit_batch(pool, [_debit(token_id, 5, credits=21)])
-            seen = []
-            for cost in (3, 5):
-                await refund_credits(pool, token_id=token_id, cost=cost)
-                usage = await token_usage(pool, token_id)
-                assert usage is not None
-                seen.append(usage.credits_used)
-            return seen
-        finally:
-            await pool.close()
+        grants = await asyncio.gather(*(_lease(pool, _request(token_id, 1 + i % 3))
+                                        for i in range(60)))
+        return [g.granted for g in grants], await _usage(pool, token_id)
 
-    assert asyncio.run(run()) == [2, 2]
+    granted, usage = _with_pool(db_dsn, body, size=20)
+    assert sum(granted) == 21 and usage.credits_used == 21 and usage.credits_leased == 21
+    assert all(0 <= g <= 3 for g in granted)
+
+
+def test_a_grant_is_cut_to_what_is_left(db_dsn: str) -> None:
+    async def body(pool: asyncpg.Pool) -> list[LeaseGrant]:
+        token_id = secrets.token_bytes(32)
+        return [await _lease(pool, _request(token_id, want)) for want in (15, 10, 4)]
+
+    assert _with_pool(db_dsn, body) == [LeaseGrant(15, 6, 15), LeaseGrant(6, 0, 21),
+                                        LeaseGrant(0, 0, 21)]
+
+
+def test_a_narrowed_caveat_caps_an_existing_row(db_dsn: str) -> None:
+    async def body(pool: asyncpg.Pool) -> list[int]:
+        token_id = secrets.token_bytes(32)
+        await _lease(pool, _request(token_id, 1))
+        narrowed = [await _lease(pool, _request(token_id, 1, cap=2)) for _ in range(2)]
+        return [g.granted for g in narrowed]
+
+    assert _with_pool(db_dsn, body) == [1, 0]
+
+
+def test_one_statement_serves_several_tokens(db_dsn: str) -> None:
+    async def body(pool: asyncpg.Pool) -> list[LeaseGrant | None]:
+        known, new = secrets.token_bytes(32), secrets.token_bytes(32)
+        await _lease(pool, _request(known, 18))
+        return await lease_credits(pool, [_request(known, 5), _request(new, 4, cap=10)],
+                                   ttl_s=TTL_S)
+
+    assert _with_pool(db_dsn, body) == [LeaseGrant(3, 0, 21), LeaseGrant(4, 6, 4)]
+
+
+def test_a_batch_may_not_name_a_token_twice(db_dsn: str) -> None:
+    token_id = secrets.token_bytes(32)
+
+    async def body(pool: asyncpg.Pool) -> object:
+        return await lease_credits(pool, [_request(token_id, 1)] * 2, ttl_s=TTL_S)
+
+    with pytest.raises(ValueError, match="one lease request per token"):
+        _with_pool(db_dsn, body)
+
+
+def test_returns_give_back_unspent_credits_and_leave_the_leased_count(db_dsn: str) -> None:
+    async def body(pool: asyncpg.Pool) -> list[tuple[int, int]]:
+        token_id = secrets.token_bytes(32)
+        await _lease(pool, _request(token_id, 8))
+        await _lease(pool, _request(token_id, 4))  # another holder
+        seen = []
+        # the first holder spent 5 of its 8: two returns of one token merge into one row
+        await return_credits(pool, [CreditReturn(token_id, 2, 5), CreditReturn(token_id, 1, 3)])
+        usage = await _usage(pool, token_id)
+        seen.append((usage.credits_used, usage.credits_leased))
+        await return_credits(pool, [CreditReturn(token_id, 4, 4)])  # the other spent none
+        usage = await _usage(pool, token_id)
+        seen.append((usage.credits_used, usage.credits_leased))
+        await return_credits(pool, [CreditReturn(token_id, 0, 9)])  # more than is leased
+        usage = await _usage(pool, token_id)
+        seen.append((usage.credits_used, usage.credits_leased))
+        return seen
+
+    assert _with_pool(db_dsn, body) == [(9, 4), (5, 0), (5, 0)]
+
+
+def test_leases_of_a_holder_presumed_dead_are_not_reported(db_dsn: str) -> None:
+    """`leased` tells a dry process whether others may still hold credits; after the TTL
+    their holder is presumed dead and a new grant starts the count again."""
+    async def body(pool: asyncpg.Pool) -> tuple[LeaseGrant, LeaseGrant, LeaseGrant]:
+        token_id = secrets.token_bytes(32)
+        await _lease(pool, _request(token_id, 20), ttl_s=0.3)
+        fresh = await _lease(pool, _request(token_id, 0), ttl_s=0.3)
+        await asyncio.sleep(0.5)
+        stale = await _lease(pool, _request(token_id, 0), ttl_s=0.3)
+        regrant = await _lease(pool, _request(token_id, 3), ttl_s=0.3)
+        return fresh, stale, regrant
+
+    fresh, stale, regrant = _with_pool(db_dsn, body)
+    assert fresh == LeaseGrant(0, 1, 20)
+    assert stale == LeaseGrant(0, 1, 0)
+    assert regrant == LeaseGrant(1, 0, 1)

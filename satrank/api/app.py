@@ -51,10 +51,10 @@ from satrank.api.request_id import RequestIdMiddleware
 from satrank.config import Settings, load_settings
 from satrank.db.pool import create_pool
 from satrank.db.reports import ReportLimits
-from satrank.db.tokens import TokenLedger
+from satrank.l402.leases import CreditLeases
 from satrank.l402.mint import InvoiceIssuer
 
-LEDGER_POOL_SIZE = 3  # two debit batches in flight + the rare refund
+LEDGER_POOL_SIZE = 3  # two lease batches in flight + the sweeper's returns
 
 
 def create_app(
@@ -86,7 +86,9 @@ def create_app(
             settings.database, pool_min=1, pool_max=LEDGER_POOL_SIZE))
         lnd_issuer = None if invoice_issuer is not None else await open_invoice_issuer(settings)
         issuer = invoice_issuer or lnd_issuer or UnconfiguredInvoiceIssuer()
-        paywall.start(TokenLedger(ledger_pool), issuer)
+        ledger = CreditLeases(ledger_pool, max_lease=settings.l402.lease_max_credits)
+        ledger.start()
+        paywall.start(ledger, issuer)
         own_lightning = open_api_lightning(settings) if lightning is None else None
         app.state.lightning = lightning or own_lightning
         interest_task = asyncio.create_task(interest.run(app.state.pool))
@@ -100,6 +102,7 @@ def create_app(
                 await own_lightning.close()
             if lnd_issuer is not None:
                 await lnd_issuer.close()
+            await ledger.close()  # held credits go back before the pool closes
             await ledger_pool.close()
             await app.state.pool.close()
 

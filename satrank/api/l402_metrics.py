@@ -23,3 +23,7 @@ DEPOSITS = Counter("satrank_l402_deposits_total", "deposit invoices minted")
 CREDITS_REFUNDED = Counter(
     "satrank_l402_credits_refunded_total", "credits given back because a paid route failed (5xx)"
 )
+CREDITS_BUSY = Counter(
+    "satrank_l402_credits_busy_total",
+    "paid requests answered 503 because another api process held the token's last credits",
+)

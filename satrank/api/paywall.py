@@ -1,8 +1,10 @@
 """The L402 paywall as pure ASGI middleware: plumbing only; `PaywallGate` decides.
 
 A request to a priced route is granted (credits debited, `request.state.l402` set),
-bypassed by the operator (`request.state.operator`), throttled (429), or answered 402
-with a FRESH challenge whose error code says why (clients re-pay only on 402):
+bypassed by the operator (`request.state.operator`), throttled (429), told to retry
+(503 CREDITS_BUSY: its last credits are held by another api process for a moment, see
+l402/leases.py), or answered 402 with a FRESH challenge whose error code says why
+(clients re-pay only on 402):
 
     MISSING -> PAYMENT_REQUIRED, INVALID -> TOKEN_INVALID,
     EXPIRED -> TOKEN_EXPIRED,    EXHAUSTED -> TOKEN_EXHAUSTED
@@ -13,8 +15,9 @@ while the node is down and only new challenges answer 503 with Retry-After.
 Charging contract: credits are debited BEFORE the route runs (debiting after success
 would let concurrent requests be served on credits they do not have). When the route
 then fails on our side — its response starts with a 5xx (e.g. /api/probe's 503
-PROBE_UNAVAILABLE or 504), or it raises before any response — the debit is undone by
-one `UPDATE` before the response leaves, so the client never pays for it. 4xx answers
+PROBE_UNAVAILABLE or 504), or it raises before any response — the debit is undone
+(the credits go back to the process's lease) before the response leaves, so the client
+never pays for it. 4xx answers
 (bad id, unknown node) are charged: the work was done on a request the client chose.
 A client that disconnects mid-request is charged. Every granted response carries
 `X-L402-Credits-Left` (after any refund).
@@ -23,7 +26,6 @@ A client that disconnects mid-request is charged. Every granted response carries
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 import secrets
 import time
@@ -46,6 +48,7 @@ from satrank.l402.gate import (
     Bypassed,
     ChallengeNeeded,
     CreditLedger,
+    CreditsBusy,
     Granted,
     PaywallGate,
     Throttled,
@@ -53,8 +56,6 @@ from satrank.l402.gate import (
 from satrank.l402.headers import build_challenge
 from satrank.l402.identifier import TOKEN_ID_SIZE
 from satrank.l402.mint import Challenge, InvoiceIssuer, InvoiceUnavailable, mint_challenge
-
-_log = logging.getLogger(__name__)
 
 LND_RETRY_AFTER_S = 5
 REFUSAL_CODES = {
@@ -204,6 +205,13 @@ class L402Middleware:
             error = ApiError(429, "RATE_LIMITED", "too many requests on this token; retry later",
                              headers={"Retry-After": str(math.ceil(decision.retry_after_s))})
             await self._render_error(scope, receive, send, error)
+        elif isinstance(decision, CreditsBusy):
+            metrics.CREDITS_BUSY.inc()
+            error = ApiError(503, "CREDITS_BUSY",
+                             "this token's last credits are in use by another request; "
+                             "retry shortly, nothing needs to be paid",
+                             headers={"Retry-After": str(math.ceil(decision.retry_after_s))})
+            await self._render_error(scope, receive, send, error)
         else:
             await self._challenge(scope, receive, send, route, decision)
 
@@ -212,16 +220,12 @@ class L402Middleware:
         status = 0
         refunded = False
 
-        async def refund() -> None:
+        def refund() -> None:
             nonlocal refunded
             if refunded:
                 return
             refunded = True
-            try:
-                await self.paywall.gate.refund(grant.token_id, cost)
-            except Exception:  # the client loses a credit; nothing unpaid is granted
-                _log.exception("refund after a failed paid request did not go through")
-                return
+            self.paywall.gate.refund(grant)
             metrics.CREDITS_REFUNDED.inc(cost)
 
         async def send_paid(message: Message) -> None:
@@ -230,7 +234,7 @@ class L402Middleware:
                 status = message["status"]
                 left = grant.credits_left
                 if status >= 500:
-                    await refund()
+                    refund()
                     left += cost
                 message = {**message, "headers": [
                     *message.get("headers", []), (b"x-l402-credits-left", b"%d" % left)]}
@@ -240,7 +244,7 @@ class L402Middleware:
             await self.app(scope, receive, send_paid)
         except Exception:
             if status == 0:
-                await refund()
+                refund()
             raise
 
     async def _challenge(self, scope: Scope, receive: Receive, send: Send,

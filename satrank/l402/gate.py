@@ -1,5 +1,6 @@
 """The paywall's decision, free of HTTP: `PaywallGate.check(...)` says whether a request
-is Granted (credits debited), Bypassed (operator), Throttled, or needs a ChallengeNeeded.
+is Granted (credits debited), Bypassed (operator), Throttled, CreditsBusy (its last
+credits are held by another api process for a moment), or needs a ChallengeNeeded.
 
 Only the api middleware turns a decision into a response; every refusal here carries a
 `Refusal` reason so the client can tell an expired token from an exhausted or bad one.
@@ -20,6 +21,7 @@ from satrank.l402.headers import (
     is_l402_authorization,
     parse_authorization,
 )
+from satrank.l402.leases import Debit, Shortfall
 from satrank.l402.verify import (
     VerificationFailed,
     VerifiedToken,
@@ -37,8 +39,12 @@ AUTH_CACHE_SIZE = 4096
 
 @dataclass(frozen=True)
 class Granted:
-    token_id: bytes
+    debit: Debit
     credits_left: int
+
+    @property
+    def token_id(self) -> bytes:
+        return self.debit.token_id
 
 
 @dataclass(frozen=True)
@@ -52,22 +58,30 @@ class Throttled:
 
 
 @dataclass(frozen=True)
+class CreditsBusy:
+    retry_after_s: float
+
+
+@dataclass(frozen=True)
 class ChallengeNeeded:
     reason: Refusal
 
 
-Decision = Granted | Bypassed | Throttled | ChallengeNeeded
+Decision = Granted | Bypassed | Throttled | CreditsBusy | ChallengeNeeded
+
+# A client told its credits are busy retries after this; the process holding them gives
+# them back within about a second (leases.IDLE_RETURN_S, SWEEP_S).
+BUSY_RETRY_AFTER_S = 1.0
 
 
 class CreditLedger(Protocol):
-    """Where credits are counted. `debit` must be atomic: N concurrent calls on a token
-    with C credits succeed at most C times. Returns credits left, or None if too few.
-    `refund` gives back the credits of an earlier successful debit of that token."""
+    """Where credits are counted (leases.CreditLeases). `debit` must be atomic: N
+    concurrent calls on a token with C credits succeed at most C times. Returns credits
+    left, or why not. `refund` gives back the credits of an earlier granted debit."""
 
-    async def debit(self, *, token_id: bytes, payment_hash: bytes, credits_total: int,
-                    valid_until_unix: int, cost: int) -> int | None: ...
+    async def debit(self, debit: Debit) -> int | Shortfall: ...
 
-    async def refund(self, *, token_id: bytes, cost: int) -> None: ...
+    def refund(self, debit: Debit) -> None: ...
 
 
 # token id -> 0.0 when the token may be used now, else seconds until it may.
@@ -130,9 +144,9 @@ class PaywallGate:
         token = self._verify(authorizations, RequestContext(now_unix=now_unix))
         return None if isinstance(token, Refusal) else token.token_id
 
-    async def refund(self, token_id: bytes, cost: int) -> None:
+    def refund(self, grant: Granted) -> None:
         """Undo the debit of a Granted request whose route then failed (see api/paywall)."""
-        await self._ledger.refund(token_id=token_id, cost=cost)
+        self._ledger.refund(grant.debit)
 
     def _verify(self, authorizations: Sequence[str], ctx: RequestContext,
                 ) -> VerifiedToken | Refusal:
@@ -158,16 +172,15 @@ class PaywallGate:
         return token
 
     async def _debit(self, token: VerifiedToken, cost: int) -> Decision:
-        left = await self._ledger.debit(
-            token_id=token.token_id,
-            payment_hash=token.payment_hash,
-            credits_total=token.terms.credits,
-            valid_until_unix=token.terms.valid_until_unix,
-            cost=cost,
-        )
-        if left is None:
+        debit = Debit(token_id=token.token_id, payment_hash=token.payment_hash,
+                      credits_total=token.terms.credits,
+                      valid_until_unix=token.terms.valid_until_unix, cost=cost)
+        left = await self._ledger.debit(debit)
+        if left is Shortfall.HELD_ELSEWHERE:
+            return CreditsBusy(BUSY_RETRY_AFTER_S)
+        if isinstance(left, Shortfall):
             return ChallengeNeeded(Refusal.EXHAUSTED)
-        return Granted(token.token_id, left)
+        return Granted(debit, left)
 
 
 def _single_credential(authorizations: Sequence[str]) -> Credential | Refusal:

@@ -9,10 +9,10 @@ import secrets
 
 from satrank.config import DatabaseSettings
 from satrank.db.pool import create_pool
-from satrank.db.tokens import TokenLedger
 from satrank.l402.caveats import Refusal, RequestContext, minted_caveats
 from satrank.l402.gate import ChallengeNeeded, Granted, PaywallGate
 from satrank.l402.identifier import Identifier
+from satrank.l402.leases import CreditLeases
 from satrank.l402.mint import encode_macaroon, mint_macaroon
 
 SECRET = b"g" * 40
@@ -30,7 +30,7 @@ def _authorization(valid_until: int, capabilities: tuple[str, ...] = ()) -> str:
 def test_cached_credentials_still_expire_and_keep_their_capabilities(db_dsn: str) -> None:
     async def run() -> list[object]:
         pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
-        gate = PaywallGate(secrets=[SECRET], ledger=TokenLedger(pool))
+        gate = PaywallGate(secrets=[SECRET], ledger=CreditLeases(pool))
         header = [_authorization(NOW + 100, capabilities=("profile",))]
 
         async def at(now: int, capability: str) -> object:
