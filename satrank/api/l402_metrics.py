@@ -27,3 +27,7 @@ CREDITS_BUSY = Counter(
     "satrank_l402_credits_busy_total",
     "paid requests answered 503 because another api process held the token's last credits",
 )
+LEDGER_UNAVAILABLE = Counter(
+    "satrank_l402_ledger_unavailable_total",
+    "paid requests answered 503 because Postgres could not grant credits",
+)

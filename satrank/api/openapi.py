@@ -30,7 +30,10 @@ _ERRORS = {
     "422": "Body field invalid (VALIDATION_ERROR); details.field names it",
     "429": "Rate limited (RATE_LIMITED); Retry-After gives the seconds to wait",
     "500": "Internal error (INTERNAL_ERROR)",
-    "503": "Dependency unavailable",
+    "503": "Unavailable, retry after Retry-After seconds: a dependency is down "
+           "(LIGHTNING_UNAVAILABLE, LEDGER_UNAVAILABLE, PROBE_UNAVAILABLE), or the L402 "
+           "token's last credits are held by another api process (CREDITS_BUSY: do not pay "
+           "again)",
     "504": "Upstream timeout",
 }
 
@@ -104,19 +107,20 @@ def _paths() -> dict[str, Any]:
             "summary": "Full evidence (1 credit)", "operationId": "profile",
             "security": _PAID, "parameters": [_ID_PARAM],
             "responses": {"200": _ok(s.PROFILE, headers=_CREDITS_LEFT),
-                          **_err("400", "402", "404", "503")}}},
+                          **_err("400", "402", "404", "429", "503")}}},
         "/api/verdicts": {"post": {
             "summary": "Batch verdicts for up to 100 ids (1 credit)", "operationId": "verdicts",
             "security": _PAID, "requestBody": _json_body(s.VERDICTS_REQUEST),
             "responses": {"200": _ok(s.data({"type": "array", "items": s.BATCH_ITEM}),
                                      headers=_CREDITS_LEFT),
-                          **_err("400", "402", "413", "415", "422", "503")}}},
+                          **_err("400", "402", "413", "415", "422", "429", "503")}}},
         "/api/probe": {"post": {
             "summary": "Fresh probe payments from the oracle's node (5 credits)",
             "operationId": "probe", "security": _PAID,
             "requestBody": _json_body(s.PROBE_REQUEST),
             "responses": {"200": _ok(s.PROBE_RESULT, headers=_CREDITS_LEFT),
-                          **_err("400", "402", "404", "413", "415", "422", "503", "504")}}},
+                          **_err("400", "402", "404", "413", "415", "422", "429", "503",
+                                 "504")}}},
         "/api/report": {"post": {
             "summary": "Report a payment outcome (needs an L402 token or a preimage)",
             "operationId": "report", "requestBody": _json_body(s.REPORT_REQUEST),

@@ -55,9 +55,11 @@ from satrank.l402.gate import (
 )
 from satrank.l402.headers import build_challenge
 from satrank.l402.identifier import TOKEN_ID_SIZE
+from satrank.l402.leases import LedgerUnavailable
 from satrank.l402.mint import Challenge, InvoiceIssuer, InvoiceUnavailable, mint_challenge
 
 LND_RETRY_AFTER_S = 5
+LEDGER_RETRY_AFTER_S = 5
 REFUSAL_CODES = {
     Refusal.MISSING: ("PAYMENT_REQUIRED", "payment required: pay the invoice, then send "
                       "Authorization: L402 <macaroon>:<preimage>"),
@@ -104,8 +106,7 @@ class Paywall:
             secrets=keys,
             ledger=ledger,
             operator_secret=operator.reveal().encode() if operator else None,
-            token_limiter=lambda token_id: self.token_limiter.acquire(token_id.hex(),
-                                                                      self.clock()),
+            token_limiter=lambda token_id: self.token_limiter.acquire(token_id, self.clock()),
         )
         self._issuer = issuer
 
@@ -186,10 +187,18 @@ class L402Middleware:
             elif key == b"x-operator-token" and operator_token is None:
                 operator_token = value.decode("latin-1")
         ctx = RequestContext(now_unix=int(self.paywall.clock()), capability=route.capability)
-        decision = await self.paywall.gate.check(
-            authorizations=authorizations, operator_token=operator_token,
-            cost=route.credits, ctx=ctx,
-        )
+        try:
+            decision = await self.paywall.gate.check(
+                authorizations=authorizations, operator_token=operator_token,
+                cost=route.credits, ctx=ctx,
+            )
+        except LedgerUnavailable:
+            metrics.LEDGER_UNAVAILABLE.inc()
+            error = ApiError(503, "LEDGER_UNAVAILABLE",
+                             "credits cannot be checked right now; retry later, nothing "
+                             "was charged", headers={"Retry-After": str(LEDGER_RETRY_AFTER_S)})
+            await self._render_error(scope, receive, send, error)
+            return
         state = scope.setdefault("state", {})
         if isinstance(decision, Granted):
             metrics.PAID_REQUESTS.inc()

@@ -1,4 +1,4 @@
-"""In-process token buckets keyed by string (client IP, token id, ...), reusable by any route.
+"""In-process token buckets keyed by client IP, token id or any hashable, for any route.
 
 `acquire(key, now)` takes one unit and answers 0.0, or the seconds until one is available
 (the caller's Retry-After). The clock is a parameter. Keys are kept in LRU order and the
@@ -9,6 +9,7 @@ bounded by `max_keys` (a forgotten key starts with a full bucket again).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable
 
 DEFAULT_MAX_KEYS = 10_000
 
@@ -21,17 +22,23 @@ class RateLimiter:
         self._rate = rate_per_s
         self._burst = float(burst)
         self._max_keys = max_keys
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (level, t)
+        # key -> (level, time of the last update)
+        self._buckets: OrderedDict[Hashable, tuple[float, float]] = OrderedDict()
 
-    def acquire(self, key: str, now: float) -> float:
-        level, last = self._buckets.pop(key, (self._burst, now))
-        level = min(self._burst, level + max(0.0, now - last) * self._rate)
+    def acquire(self, key: Hashable, now: float) -> float:
+        # On every paid request: written for speed (one pop, one insert, no min/max calls).
+        buckets = self._buckets
+        level, last = buckets.pop(key, (self._burst, now))
+        if now > last:
+            level += (now - last) * self._rate
+            if level > self._burst:
+                level = self._burst
         if level >= 1.0:
-            self._buckets[key] = (level - 1.0, now)
+            buckets[key] = (level - 1.0, now)
             wait_s = 0.0
         else:
-            self._buckets[key] = (level, now)
+            buckets[key] = (level, now)
             wait_s = (1.0 - level) / self._rate
-        while len(self._buckets) > self._max_keys:
-            self._buckets.popitem(last=False)
+        while len(buckets) > self._max_keys:
+            buckets.popitem(last=False)
         return wait_s

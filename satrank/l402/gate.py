@@ -37,14 +37,15 @@ from satrank.l402.verify import (
 AUTH_CACHE_SIZE = 4096
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Granted:
-    debit: Debit
+    token: VerifiedToken
+    cost: int
     credits_left: int
 
     @property
     def token_id(self) -> bytes:
-        return self.debit.token_id
+        return self.token.token_id
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,11 @@ class CreditLedger(Protocol):
     """Where credits are counted (leases.CreditLeases). `debit` must be atomic: N
     concurrent calls on a token with C credits succeed at most C times. Returns credits
     left, or why not. `refund` gives back the credits of an earlier granted debit."""
+
+    def spend_held(self, token_id: bytes, credits_total: int, cost: int) -> int | None:
+        """Credits left after spending `cost` of what this process holds already, or
+        None when the debit would have to wait (then `debit` is called)."""
+        ...
 
     async def debit(self, debit: Debit) -> int | Shortfall: ...
 
@@ -146,7 +152,7 @@ class PaywallGate:
 
     def refund(self, grant: Granted) -> None:
         """Undo the debit of a Granted request whose route then failed (see api/paywall)."""
-        self._ledger.refund(grant.debit)
+        self._ledger.refund(_debit_of(grant.token, grant.cost))
 
     def _verify(self, authorizations: Sequence[str], ctx: RequestContext,
                 ) -> VerifiedToken | Refusal:
@@ -172,15 +178,22 @@ class PaywallGate:
         return token
 
     async def _debit(self, token: VerifiedToken, cost: int) -> Decision:
-        debit = Debit(token_id=token.token_id, payment_hash=token.payment_hash,
-                      credits_total=token.terms.credits,
-                      valid_until_unix=token.terms.valid_until_unix, cost=cost)
-        left = await self._ledger.debit(debit)
+        # The common case first: no Debit to build, no coroutine to wait on.
+        held = self._ledger.spend_held(token.token_id, token.terms.credits, cost)
+        if held is not None:
+            return Granted(token, cost, held)
+        left = await self._ledger.debit(_debit_of(token, cost))
         if left is Shortfall.HELD_ELSEWHERE:
             return CreditsBusy(BUSY_RETRY_AFTER_S)
         if isinstance(left, Shortfall):
             return ChallengeNeeded(Refusal.EXHAUSTED)
-        return Granted(debit, left)
+        return Granted(token, cost, left)
+
+
+def _debit_of(token: VerifiedToken, cost: int) -> Debit:
+    return Debit(token_id=token.token_id, payment_hash=token.payment_hash,
+                 credits_total=token.terms.credits,
+                 valid_until_unix=token.terms.valid_until_unix, cost=cost)
 
 
 def _single_credential(authorizations: Sequence[str]) -> Credential | Refusal:

@@ -65,6 +65,11 @@ BATCHES_IN_FLIGHT = 2
 CLOSE_TIMEOUT_S = 5.0
 
 
+class LedgerUnavailable(Exception):
+    """Postgres could not grant credits (down, unreachable, timed out): the request can
+    be neither served nor refused for want of credits; the client should retry."""
+
+
 class Shortfall(enum.Enum):
     EXHAUSTED = "exhausted"  # the token has too few credits left anywhere
     HELD_ELSEWHERE = "held_elsewhere"  # its last credits are held by other processes
@@ -96,7 +101,7 @@ class _Holding:
     size: int = 1
     leased_at: float = -math.inf
     used_at: float = 0.0
-    in_flight: bool = False
+    in_flight: bool = False  # a lease is asked for: queued in _pending or being granted
     waiters: deque[tuple[int, asyncio.Future[int | Shortfall]]] = field(default_factory=deque)
 
     def serve_waiters(self) -> None:
@@ -164,19 +169,32 @@ class CreditLeases:
         while self._workers:
             await asyncio.gather(*self._workers, return_exceptions=True)
 
+    def spend_held(self, token_id: bytes, credits_total: int, cost: int) -> int | None:
+        """Credits left after spending `cost` from what this process holds, or None when
+        it holds too few (or earlier requests wait): then call `debit`."""
+        key = (token_id, credits_total)
+        holding = self._holdings.get(key)
+        if holding is None or holding.waiters or holding.balance < cost or cost < 0:
+            return None
+        holding.used_at = self._clock()
+        holding.balance -= cost
+        if holding.size > 1 and holding.balance * 2 < holding.size:
+            self._want_lease(key, holding)  # refill before a request has to wait
+        return holding.remaining + holding.balance
+
     async def debit(self, debit: Debit) -> int | Shortfall:
+        """Credits left after the debit, or why not; raises LedgerUnavailable when this
+        process holds too few and Postgres cannot grant more."""
         if debit.cost < 0:
             raise ValueError("cost must not be negative")
+        left = self.spend_held(debit.token_id, debit.credits_total, debit.cost)
+        if left is not None:
+            return left
         key = (debit.token_id, debit.credits_total)
         holding = self._holdings.get(key)
         if holding is None:
             holding = self._holdings[key] = _Holding(debit)
         holding.used_at = self._clock()
-        if not holding.waiters and holding.balance >= debit.cost:
-            holding.balance -= debit.cost
-            if holding.size > 1 and holding.balance * 2 < holding.size:
-                self._want_lease(key, holding)  # refill before a request has to wait
-            return holding.remaining + holding.balance
         future: asyncio.Future[int | Shortfall] = asyncio.get_running_loop().create_future()
         holding.waiters.append((debit.cost, future))
         self._want_lease(key, holding)
@@ -194,7 +212,8 @@ class CreditLeases:
 
     def _want_lease(self, key: _Key, holding: _Holding) -> None:
         if holding.in_flight:
-            return  # the lease in flight re-queues the holding if it falls short
+            return  # the lease asked for re-queues the holding if it falls short
+        holding.in_flight = True
         self._pending[key] = None
         if len(self._workers) < BATCHES_IN_FLIGHT:
             worker = asyncio.create_task(self._drain())
@@ -209,15 +228,11 @@ class CreditLeases:
         for key in list(self._pending):
             if len(batch) == MAX_BATCH:
                 break
-            holding = self._holdings.get(key)
-            if holding is None:  # given back as idle meanwhile
-                del self._pending[key]
-                continue
             if key[0] in tokens:
-                continue
+                continue  # stays pending for the next batch
             del self._pending[key]
+            holding = self._holdings[key]  # never given back while a lease is asked for
             tokens.add(key[0])
-            holding.in_flight = True
             batch.append((key, holding, self._lease_request(holding, now)))
         return batch
 
@@ -242,11 +257,12 @@ class CreditLeases:
                     grants = await lease_credits(self._pool, [r for _, _, r in batch],
                                                  ttl_s=self._ttl_s)
                 except Exception as exc:
+                    _log.warning("no credits could be leased: %s", type(exc).__name__)
                     for _, holding, _ in batch:
                         holding.in_flight = False
                         for _, future in holding.waiters:
                             if not future.done():
-                                future.set_exception(exc)
+                                future.set_exception(LedgerUnavailable(type(exc).__name__))
                         holding.waiters.clear()
                     continue
                 for (key, holding, request), grant in zip(batch, grants, strict=True):

@@ -15,7 +15,13 @@ import asyncpg
 from satrank.config import DatabaseSettings
 from satrank.db.pool import create_pool
 from satrank.db.tokens import TokenUsage, token_usage
-from satrank.l402.leases import IDLE_RETURN_S, CreditLeases, Debit, Shortfall
+from satrank.l402.leases import (
+    IDLE_RETURN_S,
+    CreditLeases,
+    Debit,
+    LedgerUnavailable,
+    Shortfall,
+)
 
 T = TypeVar("T")
 
@@ -202,3 +208,23 @@ def test_a_narrowed_caveat_is_served_only_from_its_own_lease(db_dsn: str) -> Non
                 await leases.debit(_debit(token_id, credits=4))]
 
     assert _with_pool(db_dsn, body) == [Shortfall.HELD_ELSEWHERE, 0]
+
+
+def test_held_credits_outlive_postgres_and_more_are_refused_unavailable(db_dsn: str) -> None:
+    async def run() -> tuple[list[int | None], BaseException | None]:
+        pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
+        leases = CreditLeases(pool)
+        token_id = secrets.token_bytes(32)
+        await leases.debit(_debit(token_id, cost=5))
+        leases.refund(_debit(token_id, cost=3))  # 3 credits in hand
+        await pool.close()  # from here every statement fails
+        held = [leases.spend_held(token_id, 21, 1) for _ in range(4)]
+        try:
+            await leases.debit(_debit(token_id))
+        except LedgerUnavailable as exc:
+            return held, exc
+        return held, None
+
+    held, error = asyncio.run(run())
+    assert held == [18, 17, 16, None]  # 16 left in Postgres at the grant + what is in hand
+    assert isinstance(error, LedgerUnavailable)

@@ -1,0 +1,85 @@
+"""Integration: what clients see of credit leases (l402/leases.py) over real HTTP, with two
+api servers on one database standing for two api processes, and with Postgres gone."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import urlsplit
+
+import httpx
+
+from satrank.db.admin import drop_database
+from tests.l402_support import PreimageIssuer, serve_paid_app
+from tests.test_paywall import CHALLENGE, PROFILE
+
+PROBE_BODY = {"target": "02" + "ab" * 32}  # 5 credits; no probe backend here: 503, refunded
+
+
+def _buy(http: httpx.Client, issuer: PreimageIssuer) -> dict[str, str]:
+    challenge = http.get(PROFILE)
+    assert challenge.status_code == 402
+    mac, invoice = CHALLENGE.match(challenge.headers.get_list("www-authenticate")[0]).groups()
+    return {"Authorization": f"L402 {mac}:{issuer.pay(invoice).hex()}"}
+
+
+def test_credits_held_by_another_process_answer_503_busy_not_402(db_dsn: str) -> None:
+    """Process A leases all 5 credits of a token (its paid route fails and refunds them
+    into A's lease). Process B must not answer 402 (the client would pay again): it says
+    503 CREDITS_BUSY with Retry-After; once A gives its idle credits back, B serves them,
+    and only then, with all 5 spent, answers TOKEN_EXHAUSTED."""
+    issuer = PreimageIssuer()
+    env = {"L402_CHALLENGE_CREDITS": "5"}
+    with serve_paid_app(db_dsn, issuer, env) as base_a, \
+            serve_paid_app(db_dsn, issuer, env) as base_b, \
+            httpx.Client(base_url=base_a, timeout=30) as a, \
+            httpx.Client(base_url=base_b, timeout=30) as b:
+        auth = _buy(a, issuer)
+        probe = a.post("/api/probe", json=PROBE_BODY, headers=auth)
+        assert probe.status_code == 503 and probe.headers["x-l402-credits-left"] == "5"
+
+        busy = b.get(PROFILE, headers=auth)
+        assert busy.status_code == 503, busy.text
+        assert busy.json()["error"]["code"] == "CREDITS_BUSY"
+        assert busy.headers["retry-after"] == "1"
+        assert "www-authenticate" not in busy.headers  # nothing to pay
+
+        deadline = time.monotonic() + 15
+        while (served := b.get(PROFILE, headers=auth)).status_code == 503:
+            assert served.json()["error"]["code"] == "CREDITS_BUSY"
+            assert time.monotonic() < deadline, "the idle lease was never given back"
+            time.sleep(0.2)
+        lefts = [served.json()["creditsLeft"]]
+        lefts += [b.get(PROFILE, headers=auth).json()["creditsLeft"] for _ in range(4)]
+        assert lefts == [4, 3, 2, 1, 0]
+        for server in (b, a):  # B may still count its spent lease for a sweep (0.25 s)
+            codes = _codes_until_402(server, auth)
+            assert codes[-1] == "TOKEN_EXHAUSTED" and set(codes[:-1]) <= {"CREDITS_BUSY"}
+
+
+def _codes_until_402(http: httpx.Client, auth: dict[str, str]) -> list[str]:
+    codes: list[str] = []
+    while not codes or codes[-1] == "CREDITS_BUSY":
+        assert len(codes) < 20, codes
+        answer = http.get(PROFILE, headers=auth)
+        assert answer.status_code in (402, 503), answer.text  # never served again
+        codes.append(answer.json()["error"]["code"])
+        if codes[-1] == "CREDITS_BUSY":
+            time.sleep(float(answer.headers["retry-after"]))
+    return codes
+
+
+def test_postgres_gone_means_503_ledger_unavailable_never_a_free_answer(pg_admin_dsn: str,
+                                                                      db_dsn: str) -> None:
+    issuer = PreimageIssuer()
+    with serve_paid_app(db_dsn, issuer) as base, \
+            httpx.Client(base_url=base, timeout=30) as http:
+        auth = _buy(http, issuer)
+        asyncio.run(drop_database(pg_admin_dsn, urlsplit(db_dsn).path.lstrip("/")))
+        for _ in range(3):
+            answer = http.get(PROFILE, headers=auth)
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"]["code"] == "LEDGER_UNAVAILABLE"
+            assert answer.headers["retry-after"] == "5"
+        # minting needs only the Lightning node: new challenges still go out
+        assert http.get(PROFILE).status_code == 402
