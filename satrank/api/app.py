@@ -51,6 +51,7 @@ from satrank.api.request_id import RequestIdMiddleware
 from satrank.config import Settings, load_settings
 from satrank.db.pool import create_pool
 from satrank.db.reports import ReportLimits
+from satrank.db.tokens import TokenStore
 from satrank.l402.leases import CreditLeases
 from satrank.l402.mint import InvoiceIssuer
 
@@ -86,7 +87,8 @@ def create_app(
             settings.database, pool_min=1, pool_max=LEDGER_POOL_SIZE))
         lnd_issuer = None if invoice_issuer is not None else await open_invoice_issuer(settings)
         issuer = invoice_issuer or lnd_issuer or UnconfiguredInvoiceIssuer()
-        ledger = CreditLeases(ledger_pool, max_lease=settings.l402.lease_max_credits)
+        ledger = CreditLeases(TokenStore(ledger_pool),
+                              max_lease=settings.l402.lease_max_credits)
         ledger.start()
         paywall.start(ledger, issuer)
         own_lightning = open_api_lightning(settings) if lightning is None else None

@@ -195,6 +195,20 @@ async def return_credits(pool: asyncpg.Pool, returns: Sequence[CreditReturn]) ->
                        [g for _, g in merged.values()])
 
 
+class TokenStore:
+    """The ledger statements over one pool, for l402/leases.py (which never sees asyncpg)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def lease(self, requests: Sequence[LeaseRequest], *, ttl_s: float,
+                    ) -> list[LeaseGrant | None]:
+        return await lease_credits(self._pool, requests, ttl_s=ttl_s)
+
+    async def give_back(self, returns: Sequence[CreditReturn]) -> None:
+        await return_credits(self._pool, returns)
+
+
 async def token_usage(pool: asyncpg.Pool, token_id: bytes) -> TokenUsage | None:
     return _usage(await pool.fetchrow(_GET, token_id))
 

@@ -43,10 +43,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import asyncpg
-
 from satrank.config import DEFAULT_LEASE_MAX_CREDITS
-from satrank.db.tokens import CreditReturn, LeaseGrant, LeaseRequest, lease_credits, return_credits
+from satrank.db.tokens import CreditReturn, LeaseGrant, LeaseRequest, TokenStore
 
 _log = logging.getLogger(__name__)
 
@@ -129,12 +127,12 @@ class CreditLeases:
     `refund` gives a failed request's credits back to this process's balance.
     `start` and `close` run in the api lifespan (close gives every held credit back)."""
 
-    def __init__(self, pool: asyncpg.Pool, *, max_lease: int = DEFAULT_LEASE_MAX_CREDITS,
+    def __init__(self, store: TokenStore, *, max_lease: int = DEFAULT_LEASE_MAX_CREDITS,
                  ttl_s: float = LEASE_TTL_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if max_lease < 1:
             raise ValueError("max_lease must be at least 1")
-        self._pool = pool
+        self._store = store
         self._max_lease = max_lease
         self._ttl_s = ttl_s
         self._clock = clock
@@ -159,7 +157,7 @@ class CreditLeases:
         returns = [self._take_return(key, h) for key, h in self._holdings.items()]
         self._holdings.clear()
         try:
-            await asyncio.wait_for(return_credits(self._pool, returns), CLOSE_TIMEOUT_S)
+            await asyncio.wait_for(self._store.give_back(returns), CLOSE_TIMEOUT_S)
         except Exception:
             _log.exception("leased credits could not be given back at shutdown; "
                            "%d credits stay counted as used", sum(r.unused for r in returns))
@@ -254,8 +252,8 @@ class CreditLeases:
         try:
             while batch := self._next_batch():
                 try:
-                    grants = await lease_credits(self._pool, [r for _, _, r in batch],
-                                                 ttl_s=self._ttl_s)
+                    grants = await self._store.lease([r for _, _, r in batch],
+                                                     ttl_s=self._ttl_s)
                 except Exception as exc:
                     _log.warning("no credits could be leased: %s", type(exc).__name__)
                     for _, holding, _ in batch:
@@ -326,7 +324,7 @@ class CreditLeases:
         if not taken:
             return
         try:
-            await return_credits(self._pool, [ret for _, _, ret in taken])
+            await self._store.give_back([ret for _, _, ret in taken])
         except Exception:
             for key, holding, ret in taken:  # keep them for the next sweep
                 kept = self._holdings.setdefault(key, holding)

@@ -9,6 +9,7 @@ import secrets
 
 from satrank.config import DatabaseSettings
 from satrank.db.pool import create_pool
+from satrank.db.tokens import TokenStore
 from satrank.l402.caveats import Refusal, RequestContext, minted_caveats
 from satrank.l402.gate import ChallengeNeeded, Granted, PaywallGate
 from satrank.l402.identifier import Identifier
@@ -30,7 +31,7 @@ def _authorization(valid_until: int, capabilities: tuple[str, ...] = ()) -> str:
 def test_cached_credentials_still_expire_and_keep_their_capabilities(db_dsn: str) -> None:
     async def run() -> list[object]:
         pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
-        gate = PaywallGate(secrets=[SECRET], ledger=CreditLeases(pool))
+        gate = PaywallGate(secrets=[SECRET], ledger=CreditLeases(TokenStore(pool)))
         header = [_authorization(NOW + 100, capabilities=("profile",))]
 
         async def at(now: int, capability: str) -> object:

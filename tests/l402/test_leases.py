@@ -14,7 +14,7 @@ import asyncpg
 
 from satrank.config import DatabaseSettings
 from satrank.db.pool import create_pool
-from satrank.db.tokens import TokenUsage, token_usage
+from satrank.db.tokens import TokenStore, TokenUsage, token_usage
 from satrank.l402.leases import (
     IDLE_RETURN_S,
     CreditLeases,
@@ -58,7 +58,7 @@ async def _usage(pool: asyncpg.Pool, token_id: bytes) -> TokenUsage:
 def test_one_process_serves_exactly_the_credits_to_200_concurrent_requests(db_dsn: str,
                                                                          ) -> None:
     async def body(pool: asyncpg.Pool) -> tuple[list[int | Shortfall], TokenUsage]:
-        leases = CreditLeases(pool)
+        leases = CreditLeases(TokenStore(pool))
         token_id = secrets.token_bytes(32)
         results = await asyncio.gather(*(leases.debit(_debit(token_id)) for _ in range(200)))
         await leases.close()
@@ -76,13 +76,13 @@ def test_three_processes_never_serve_more_than_the_credits(db_dsn: str) -> None:
     refused while another process held credits hear HELD_ELSEWHERE, not EXHAUSTED; once
     the holders give back what they did not spend, exactly the rest can be served."""
     async def body(pool: asyncpg.Pool) -> tuple[list[int | Shortfall], int, TokenUsage]:
-        processes = [CreditLeases(pool) for _ in range(3)]
+        processes = [CreditLeases(TokenStore(pool)) for _ in range(3)]
         token_id = secrets.token_bytes(32)
         results = await asyncio.gather(*(processes[i % 3].debit(_debit(token_id))
                                          for i in range(300)))
         for process in processes:
             await process.close()
-        later = CreditLeases(pool)
+        later = CreditLeases(TokenStore(pool))
         more = 0
         while isinstance(await later.debit(_debit(token_id)), int):
             more += 1
@@ -99,7 +99,7 @@ def test_three_processes_never_serve_more_than_the_credits(db_dsn: str) -> None:
 def test_leases_grow_with_traffic_and_idle_credits_go_back(db_dsn: str) -> None:
     async def body(pool: asyncpg.Pool) -> list[tuple[int, int]]:
         clock = Clock()
-        leases = CreditLeases(pool, max_lease=8, clock=clock)
+        leases = CreditLeases(TokenStore(pool), max_lease=8, clock=clock)
         token_id = secrets.token_bytes(32)
         seen = []
         for _ in range(30):  # a busy client: a request every 10 ms
@@ -127,7 +127,7 @@ def test_leases_grow_with_traffic_and_idle_credits_go_back(db_dsn: str) -> None:
 def test_without_leasing_every_request_is_in_postgres_at_once(db_dsn: str) -> None:
     async def body(pool: asyncpg.Pool) -> list[int]:
         clock = Clock()
-        leases = CreditLeases(pool, max_lease=1, clock=clock)
+        leases = CreditLeases(TokenStore(pool), max_lease=1, clock=clock)
         token_id = secrets.token_bytes(32)
         used = []
         for _ in range(5):
@@ -142,7 +142,8 @@ def test_without_leasing_every_request_is_in_postgres_at_once(db_dsn: str) -> No
 def test_a_dry_process_says_held_elsewhere_until_the_holder_gives_back(db_dsn: str) -> None:
     async def body(pool: asyncpg.Pool) -> list[int | Shortfall]:
         clock = Clock()
-        holder, other = CreditLeases(pool, clock=clock), CreditLeases(pool, clock=clock)
+        holder = CreditLeases(TokenStore(pool), clock=clock)
+        other = CreditLeases(TokenStore(pool), clock=clock)
         token_id = secrets.token_bytes(32)
         await asyncio.gather(*(holder.debit(_debit(token_id)) for _ in range(21)))
         holder.refund(_debit(token_id))  # one request failed on our side: 1 credit in hand
@@ -159,12 +160,12 @@ def test_a_killed_holder_loses_its_credits_and_never_serves_twice(db_dsn: str) -
     used; the others say HELD_ELSEWHERE until the lease TTL, then EXHAUSTED."""
     async def body(pool: asyncpg.Pool) -> tuple[int, list[Shortfall | int], TokenUsage]:
         token_id = secrets.token_bytes(32)
-        doomed = CreditLeases(pool, ttl_s=0.5)
+        doomed = CreditLeases(TokenStore(pool), ttl_s=0.5)
         served = sum(isinstance(r, int) for r in await asyncio.gather(
             *(doomed.debit(_debit(token_id, credits=5)) for _ in range(5))))
         doomed.refund(_debit(token_id, credits=5))  # holds a credit, then "dies"
         served -= 1
-        survivor = CreditLeases(pool, ttl_s=0.5)
+        survivor = CreditLeases(TokenStore(pool), ttl_s=0.5)
         answers = [await survivor.debit(_debit(token_id, credits=5))]
         await asyncio.sleep(0.7)
         answers.append(await survivor.debit(_debit(token_id, credits=5)))
@@ -179,7 +180,7 @@ def test_a_killed_holder_loses_its_credits_and_never_serves_twice(db_dsn: str) -
 def test_a_refund_reaches_postgres_and_close_gives_back_everything(db_dsn: str) -> None:
     async def body(pool: asyncpg.Pool) -> list[int]:
         clock = Clock()
-        leases = CreditLeases(pool, clock=clock)
+        leases = CreditLeases(TokenStore(pool), clock=clock)
         token_id = secrets.token_bytes(32)
         await leases.debit(_debit(token_id, cost=5))
         used = [(await _usage(pool, token_id)).credits_used]
@@ -200,7 +201,7 @@ def test_a_narrowed_caveat_is_served_only_from_its_own_lease(db_dsn: str) -> Non
     """Credits reserved under the full caveat never serve a credential narrowed to
     fewer credits: its holder agreed to stop once the token has used that many."""
     async def body(pool: asyncpg.Pool) -> list[int | Shortfall]:
-        leases = CreditLeases(pool)
+        leases = CreditLeases(TokenStore(pool))
         token_id = secrets.token_bytes(32)
         await asyncio.gather(*(leases.debit(_debit(token_id)) for _ in range(3)))
         leases.refund(_debit(token_id))  # the full credential now holds a credit
@@ -213,7 +214,7 @@ def test_a_narrowed_caveat_is_served_only_from_its_own_lease(db_dsn: str) -> Non
 def test_held_credits_outlive_postgres_and_more_are_refused_unavailable(db_dsn: str) -> None:
     async def run() -> tuple[list[int | None], BaseException | None]:
         pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
-        leases = CreditLeases(pool)
+        leases = CreditLeases(TokenStore(pool))
         token_id = secrets.token_bytes(32)
         await leases.debit(_debit(token_id, cost=5))
         leases.refund(_debit(token_id, cost=3))  # 3 credits in hand
