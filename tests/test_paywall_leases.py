@@ -4,13 +4,14 @@ api servers on one database standing for two api processes, and with Postgres go
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from urllib.parse import urlsplit
 
 import httpx
 
 from satrank.db.admin import drop_database
-from tests.l402_support import PreimageIssuer, serve_paid_app
+from tests.l402_support import PreimageIssuer, ledger_usage, serve_paid_app
 from tests.test_paywall import CHALLENGE, PROFILE
 
 PROBE_BODY = {"target": "02" + "ab" * 32}  # 5 credits; no probe backend here: 503, refunded
@@ -83,3 +84,20 @@ def test_postgres_gone_means_503_ledger_unavailable_never_a_free_answer(pg_admin
             assert answer.headers["retry-after"] == "5"
         # minting needs only the Lightning node: new challenges still go out
         assert http.get(PROFILE).status_code == 402
+
+
+def test_with_leasing_off_the_ledger_counts_each_request_as_it_is_served(db_dsn: str,
+                                                                       ) -> None:
+    issuer = PreimageIssuer()
+    with serve_paid_app(db_dsn, issuer, {"L402_LEASE_MAX_CREDITS": "1"}) as base, \
+            httpx.Client(base_url=base, timeout=30) as http:
+        auth = _buy(http, issuer)
+        payment_hash = hashlib.sha256(bytes.fromhex(auth["Authorization"][-64:])).digest()
+        used = []
+        for _ in range(4):
+            assert http.get(PROFILE, headers=auth).status_code == 200
+            usage = ledger_usage(db_dsn, payment_hash)
+            assert usage is not None
+            used.append(usage.credits_used)
+    # no credit is ever held ahead: Postgres counts exactly the requests served so far
+    assert used == [1, 2, 3, 4]

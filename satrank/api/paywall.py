@@ -255,6 +255,8 @@ class L402Middleware:
             if status == 0:
                 refund()
             raise
+        finally:
+            self.paywall.gate.release(grant)
 
     async def _challenge(self, scope: Scope, receive: Receive, send: Send,
                          route: PricedRoute, decision: ChallengeNeeded) -> None:

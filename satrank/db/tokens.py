@@ -3,11 +3,11 @@
 Credits leave a token's row only through `lease_credits`: ONE statement grants a whole
 batch of lease requests (one per token). It locks the batch's existing rows (`FOR UPDATE`,
 in token-id order, so concurrent batches from other processes queue instead of
-deadlocking); Postgres hands the lock holder the LATEST committed row, so `credits_used`
-is never stale. Each token gets `LEAST(want, limit - credits_used)` and the UPDATE adds
-exactly that to `credits_used` (and to `credits_leased`). No value is read by the client
-and written back, so the grants of any number of concurrent statements, from any number
-of processes, never add up to more than a token's credits.
+deadlocking). The UPDATE computes each grant, `LEAST(want, limit - credits_used)`, from
+the LATEST committed row it writes and adds exactly that to `credits_used` (and to
+`credits_leased`). No value is read and written back, so the grants of any number of
+concurrent statements, from any number of processes, never add up to more than a
+token's credits.
 
 Granted credits count as used at once; `return_credits` gives back the ones a process did
 not spend. A process that dies holding credits therefore loses them (the token's owner
@@ -30,44 +30,50 @@ import asyncpg
 # the commit no longer waits for the WAL flush. The trade-off: a Postgres crash may forget
 # the last few hundred ms of grants (their credits become spendable again); the row locks
 # still make concurrent grants exact.
+# The grant is computed by the UPDATE itself from the row it writes (`_GRANT` below, in
+# SET), never from a value read earlier in the statement: a grant computed from a locked
+# CTE row and added to the UPDATE's row could mix two row versions when a return commits
+# in between (it did, under load: tests/test_tokens_ledger.py races them). `last_grant`
+# exists so the UPDATE can RETURN what it granted.
 # `leased` is what OTHER lease holders may still hold: zero once `leased_until` passed
-# (their holder is presumed dead), so a crashed process cannot make the row look busy.
-_LEASE_BATCH = """
+# (their holder is presumed dead), so a crashed process cannot make the row look busy;
+# only a grant moves `leased_until`.
+_GRANT = "LEAST(r.want, GREATEST(LEAST(l.credits_total, r.cap) - l.credits_used, 0))"
+_LEASE_BATCH = f"""
 WITH req AS (
     SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int[], $4::timestamptz[], $5::int[])
              AS t(token_id, payment_hash, cap, valid_until, want)
      WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
-), cur AS (
-    SELECT l.token_id, l.credits_used, LEAST(l.credits_total, req.cap) AS lim, req.want,
-           CASE WHEN l.leased_until > now() THEN l.credits_leased ELSE 0 END AS leased
-      FROM l402_tokens l JOIN req USING (token_id)
+), locked AS (
+    SELECT l.token_id FROM l402_tokens l JOIN req USING (token_id)
      ORDER BY l.token_id
        FOR UPDATE OF l
-), granted AS (
-    SELECT token_id, lim, credits_used, leased,
-           LEAST(want, GREATEST(lim - credits_used, 0)) AS granted
-      FROM cur
 ), upd AS (
     UPDATE l402_tokens l
-       SET credits_used = l.credits_used + g.granted,
-           credits_leased = g.leased + g.granted,
-           leased_until = now() + make_interval(secs => $6),
-           last_used_at = now()
-      FROM granted g
-     WHERE l.token_id = g.token_id AND g.granted > 0
+       SET last_grant = {_GRANT},
+           credits_used = l.credits_used + {_GRANT},
+           credits_leased = CASE WHEN l.leased_until > now() THEN l.credits_leased ELSE 0 END
+                            + {_GRANT},
+           leased_until = CASE WHEN {_GRANT} > 0 THEN now() + make_interval(secs => $6)
+                               ELSE l.leased_until END,
+           last_used_at = CASE WHEN {_GRANT} > 0 THEN now() ELSE l.last_used_at END
+      FROM req r JOIN locked USING (token_id)
+     WHERE l.token_id = r.token_id
+    RETURNING l.token_id, l.last_grant AS granted,
+              LEAST(l.credits_total, r.cap) - l.credits_used AS remaining,
+              l.credits_leased AS leased
 ), ins AS (
-    INSERT INTO l402_tokens (token_id, payment_hash, credits_total, valid_until,
-                             credits_used, credits_leased, leased_until, last_used_at)
+    INSERT INTO l402_tokens (token_id, payment_hash, credits_total, valid_until, credits_used,
+                             credits_leased, last_grant, leased_until, last_used_at)
     SELECT token_id, payment_hash, cap, valid_until, LEAST(want, cap), LEAST(want, cap),
-           now() + make_interval(secs => $6), now()
+           LEAST(want, cap), now() + make_interval(secs => $6), now()
       FROM req
-     WHERE NOT EXISTS (SELECT 1 FROM cur WHERE cur.token_id = req.token_id)
+     WHERE NOT EXISTS (SELECT 1 FROM locked WHERE locked.token_id = req.token_id)
     ON CONFLICT DO NOTHING
-    RETURNING token_id, credits_used AS granted, credits_total - credits_used AS remaining,
+    RETURNING token_id, last_grant AS granted, credits_total - credits_used AS remaining,
               credits_leased AS leased
 )
-SELECT token_id, granted, lim - credits_used - granted AS remaining, leased + granted AS leased
-  FROM granted
+SELECT token_id, granted, remaining, leased FROM upd
 UNION ALL
 SELECT token_id, granted, remaining, leased FROM ins
 """

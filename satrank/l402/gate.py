@@ -89,6 +89,10 @@ class CreditLedger(Protocol):
 
     def refund(self, debit: Debit) -> None: ...
 
+    def release(self, token_id: bytes, credits_total: int) -> None:
+        """A granted request finished, refunded or not."""
+        ...
+
 
 # token id -> 0.0 when the token may be used now, else seconds until it may.
 TokenLimiter = Callable[[bytes], float]
@@ -153,6 +157,10 @@ class PaywallGate:
     def refund(self, grant: Granted) -> None:
         """Undo the debit of a Granted request whose route then failed (see api/paywall)."""
         self._ledger.refund(_debit_of(grant.token, grant.cost))
+
+    def release(self, grant: Granted) -> None:
+        """The Granted request is over (its answer sent, or it failed): call exactly once."""
+        self._ledger.release(grant.token.token_id, grant.token.terms.credits)
 
     def _verify(self, authorizations: Sequence[str], ctx: RequestContext,
                 ) -> VerifiedToken | Refusal:

@@ -6,7 +6,7 @@ request waits for Postgres only when its process holds too few of the token's cr
 otherwise it is debited in memory, where the event loop makes the debit atomic.
 
 The contract, and what it costs:
-- Credits reach a process only through `lease_credits` (db/tokens.py): one statement per
+- Credits reach a process only through `TokenStore.lease` (db/tokens.py): one statement per
   batch whose row locks make the grants of all processes add up to at most a token's
   credits. A process serves a request only from credits it holds, so nothing unpaid is
   ever served, and N concurrent requests on a token with C credits are served min(N, C)
@@ -17,9 +17,10 @@ The contract, and what it costs:
   turns leasing off: every request waits for its own grant). Once a token's leases grow,
   the next one is asked for when half of the last is spent, so a steady client's
   requests never wait for Postgres.
-- Unspent credits go back by `return_credits` when a lease is spent (so other processes
+- Unspent credits go back (`TokenStore.give_back`) when a lease is spent (so other processes
   see the token free), when the token was idle for `IDLE_RETURN_S`, when a lease is older
-  than `MAX_HOLD_S`, and on shutdown.
+  than `MAX_HOLD_S`, and on shutdown; never while a request granted from the lease is
+  still running (`release` ends it), since a 5xx would refund its credits into the lease.
 - Leased credits count as used in Postgres from the moment they are granted: a process
   killed with SIGKILL loses the credits it held (under 2 x `max_lease` per token, about
   a second of that token's traffic), and never lets a request be served twice.
@@ -99,6 +100,9 @@ class _Holding:
     size: int = 1
     leased_at: float = -math.inf
     used_at: float = 0.0
+    # Requests granted from this holding and not finished yet (see `release`): their
+    # credits may still come back by a refund, so nothing is given back meanwhile.
+    active: int = 0
     in_flight: bool = False  # a lease is asked for: queued in _pending or being granted
     waiters: deque[tuple[int, asyncio.Future[int | Shortfall]]] = field(default_factory=deque)
 
@@ -113,6 +117,7 @@ class _Holding:
                 return
             self.waiters.popleft()
             self.balance -= cost
+            self.active += 1
             future.set_result(self.remaining + self.balance)
 
     def refuse_waiters(self, reason: Shortfall) -> None:
@@ -176,6 +181,7 @@ class CreditLeases:
             return None
         holding.used_at = self._clock()
         holding.balance -= cost
+        holding.active += 1
         if holding.size > 1 and holding.balance * 2 < holding.size:
             self._want_lease(key, holding)  # refill before a request has to wait
         return holding.remaining + holding.balance
@@ -197,6 +203,14 @@ class CreditLeases:
         holding.waiters.append((debit.cost, future))
         self._want_lease(key, holding)
         return await future
+
+    def release(self, token_id: bytes, credits_total: int) -> None:
+        """A granted request finished (refunded or not): once none is left in progress,
+        the holding may give its credits back."""
+        holding = self._holdings.get((token_id, credits_total))
+        if holding is not None and holding.active > 0:
+            holding.active -= 1
+            holding.used_at = self._clock()
 
     def refund(self, debit: Debit) -> None:
         """Give back the credits of a granted request (its route failed on our side): they
@@ -255,6 +269,7 @@ class CreditLeases:
                     grants = await self._store.lease([r for _, _, r in batch],
                                                      ttl_s=self._ttl_s)
                 except Exception as exc:
+                    # the type only: Postgres messages may quote row data (token ids)
                     _log.warning("no credits could be leased: %s", type(exc).__name__)
                     for _, holding, _ in batch:
                         holding.in_flight = False
@@ -313,7 +328,7 @@ class CreditLeases:
         now = self._clock()
         taken: list[tuple[_Key, _Holding, CreditReturn]] = []
         for key, holding in list(self._holdings.items()):
-            if holding.waiters or holding.in_flight:
+            if holding.waiters or holding.in_flight or holding.active:
                 continue
             idle = now - holding.used_at >= IDLE_RETURN_S
             due = idle or holding.balance == 0 or now - holding.leased_at >= MAX_HOLD_S

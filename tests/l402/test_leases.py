@@ -38,6 +38,15 @@ def _debit(token_id: bytes, cost: int = 1, credits: int = 21) -> Debit:
     return Debit(token_id, hashlib.sha256(token_id).digest(), credits, 2_000_000_000, cost)
 
 
+async def _serve(leases: CreditLeases, debit: Debit) -> int | Shortfall:
+    """One paid request as the middleware runs it: debit, then (if granted) the route
+    runs and finishes at once."""
+    left = await leases.debit(debit)
+    if isinstance(left, int):
+        leases.release(debit.token_id, debit.credits_total)
+    return left
+
+
 def _with_pool(dsn: str, body: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
     async def run() -> T:
         pool = await create_pool(dsn, DatabaseSettings(url=None, pool_min=1, pool_max=8))
@@ -60,7 +69,7 @@ def test_one_process_serves_exactly_the_credits_to_200_concurrent_requests(db_ds
     async def body(pool: asyncpg.Pool) -> tuple[list[int | Shortfall], TokenUsage]:
         leases = CreditLeases(TokenStore(pool))
         token_id = secrets.token_bytes(32)
-        results = await asyncio.gather(*(leases.debit(_debit(token_id)) for _ in range(200)))
+        results = await asyncio.gather(*(_serve(leases, _debit(token_id)) for _ in range(200)))
         await leases.close()
         return list(results), await _usage(pool, token_id)
 
@@ -78,13 +87,13 @@ def test_three_processes_never_serve_more_than_the_credits(db_dsn: str) -> None:
     async def body(pool: asyncpg.Pool) -> tuple[list[int | Shortfall], int, TokenUsage]:
         processes = [CreditLeases(TokenStore(pool)) for _ in range(3)]
         token_id = secrets.token_bytes(32)
-        results = await asyncio.gather(*(processes[i % 3].debit(_debit(token_id))
+        results = await asyncio.gather(*(_serve(processes[i % 3], _debit(token_id))
                                          for i in range(300)))
         for process in processes:
             await process.close()
         later = CreditLeases(TokenStore(pool))
         more = 0
-        while isinstance(await later.debit(_debit(token_id)), int):
+        while isinstance(await _serve(later, _debit(token_id)), int):
             more += 1
         await later.close()
         return list(results), more, await _usage(pool, token_id)
@@ -103,7 +112,7 @@ def test_leases_grow_with_traffic_and_idle_credits_go_back(db_dsn: str) -> None:
         token_id = secrets.token_bytes(32)
         seen = []
         for _ in range(30):  # a busy client: a request every 10 ms
-            await leases.debit(_debit(token_id, credits=1000))
+            await _serve(leases, _debit(token_id, credits=1000))
             clock.now += 0.01
         await leases.leases_done()
         usage = await _usage(pool, token_id)
@@ -131,7 +140,7 @@ def test_without_leasing_every_request_is_in_postgres_at_once(db_dsn: str) -> No
         token_id = secrets.token_bytes(32)
         used = []
         for _ in range(5):
-            await leases.debit(_debit(token_id))
+            await _serve(leases, _debit(token_id))
             clock.now += 0.01
             used.append((await _usage(pool, token_id)).credits_used)
         return used
@@ -145,12 +154,12 @@ def test_a_dry_process_says_held_elsewhere_until_the_holder_gives_back(db_dsn: s
         holder = CreditLeases(TokenStore(pool), clock=clock)
         other = CreditLeases(TokenStore(pool), clock=clock)
         token_id = secrets.token_bytes(32)
-        await asyncio.gather(*(holder.debit(_debit(token_id)) for _ in range(21)))
+        await asyncio.gather(*(_serve(holder, _debit(token_id)) for _ in range(21)))
         holder.refund(_debit(token_id))  # one request failed on our side: 1 credit in hand
-        busy = await other.debit(_debit(token_id))
+        busy = await _serve(other, _debit(token_id))
         clock.now += IDLE_RETURN_S
         await holder.sweep()
-        return [busy, await other.debit(_debit(token_id)), await other.debit(_debit(token_id))]
+        return [busy, await _serve(other, _debit(token_id)), await _serve(other, _debit(token_id))]
 
     assert _with_pool(db_dsn, body) == [Shortfall.HELD_ELSEWHERE, 0, Shortfall.EXHAUSTED]
 
@@ -162,13 +171,13 @@ def test_a_killed_holder_loses_its_credits_and_never_serves_twice(db_dsn: str) -
         token_id = secrets.token_bytes(32)
         doomed = CreditLeases(TokenStore(pool), ttl_s=0.5)
         served = sum(isinstance(r, int) for r in await asyncio.gather(
-            *(doomed.debit(_debit(token_id, credits=5)) for _ in range(5))))
+            *(_serve(doomed, _debit(token_id, credits=5)) for _ in range(5))))
         doomed.refund(_debit(token_id, credits=5))  # holds a credit, then "dies"
         served -= 1
         survivor = CreditLeases(TokenStore(pool), ttl_s=0.5)
-        answers = [await survivor.debit(_debit(token_id, credits=5))]
+        answers = [await _serve(survivor, _debit(token_id, credits=5))]
         await asyncio.sleep(0.7)
-        answers.append(await survivor.debit(_debit(token_id, credits=5)))
+        answers.append(await _serve(survivor, _debit(token_id, credits=5)))
         return served, answers, await _usage(pool, token_id)
 
     served, answers, usage = _with_pool(db_dsn, body)
@@ -182,14 +191,14 @@ def test_a_refund_reaches_postgres_and_close_gives_back_everything(db_dsn: str) 
         clock = Clock()
         leases = CreditLeases(TokenStore(pool), clock=clock)
         token_id = secrets.token_bytes(32)
-        await leases.debit(_debit(token_id, cost=5))
+        await _serve(leases, _debit(token_id, cost=5))
         used = [(await _usage(pool, token_id)).credits_used]
         leases.refund(_debit(token_id, cost=5))
         clock.now += IDLE_RETURN_S
         await leases.sweep()
         used.append((await _usage(pool, token_id)).credits_used)
         for _ in range(3):
-            await leases.debit(_debit(token_id, cost=2))
+            await _serve(leases, _debit(token_id, cost=2))
         await leases.close()
         used.append((await _usage(pool, token_id)).credits_used)
         return used
@@ -203,10 +212,10 @@ def test_a_narrowed_caveat_is_served_only_from_its_own_lease(db_dsn: str) -> Non
     async def body(pool: asyncpg.Pool) -> list[int | Shortfall]:
         leases = CreditLeases(TokenStore(pool))
         token_id = secrets.token_bytes(32)
-        await asyncio.gather(*(leases.debit(_debit(token_id)) for _ in range(3)))
+        await asyncio.gather(*(_serve(leases, _debit(token_id)) for _ in range(3)))
         leases.refund(_debit(token_id))  # the full credential now holds a credit
-        return [await leases.debit(_debit(token_id, credits=3)),
-                await leases.debit(_debit(token_id, credits=4))]
+        return [await _serve(leases, _debit(token_id, credits=3)),
+                await _serve(leases, _debit(token_id, credits=4))]
 
     assert _with_pool(db_dsn, body) == [Shortfall.HELD_ELSEWHERE, 0]
 
@@ -216,12 +225,12 @@ def test_held_credits_outlive_postgres_and_more_are_refused_unavailable(db_dsn: 
         pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
         leases = CreditLeases(TokenStore(pool))
         token_id = secrets.token_bytes(32)
-        await leases.debit(_debit(token_id, cost=5))
+        await _serve(leases, _debit(token_id, cost=5))
         leases.refund(_debit(token_id, cost=3))  # 3 credits in hand
         await pool.close()  # from here every statement fails
         held = [leases.spend_held(token_id, 21, 1) for _ in range(4)]
         try:
-            await leases.debit(_debit(token_id))
+            await _serve(leases, _debit(token_id))
         except LedgerUnavailable as exc:
             return held, exc
         return held, None
@@ -229,3 +238,27 @@ def test_held_credits_outlive_postgres_and_more_are_refused_unavailable(db_dsn: 
     held, error = asyncio.run(run())
     assert held == [18, 17, 16, None]  # 16 left in Postgres at the grant + what is in hand
     assert isinstance(error, LedgerUnavailable)
+
+
+def test_nothing_is_given_back_while_a_granted_request_may_still_refund(db_dsn: str) -> None:
+    """A slow paid request (a probe) holds its credits until it ends: if it fails they
+    come back, so its process keeps them (and others say HELD_ELSEWHERE, not EXHAUSTED)
+    until then, however idle the token looks."""
+    async def body(pool: asyncpg.Pool) -> list[object]:
+        clock = Clock()
+        holder = CreditLeases(TokenStore(pool), clock=clock)
+        other = CreditLeases(TokenStore(pool), clock=clock)
+        token_id = secrets.token_bytes(32)
+        probe = _debit(token_id, cost=5, credits=5)
+        seen: list[object] = [await holder.debit(probe)]  # granted, the route still runs
+        clock.now += 10 * IDLE_RETURN_S
+        await holder.sweep()
+        seen.append(await other.debit(_debit(token_id, credits=5)))
+        holder.refund(probe)  # the probe failed on our side
+        holder.release(token_id, 5)
+        clock.now += IDLE_RETURN_S
+        await holder.sweep()
+        seen.append(await _serve(other, _debit(token_id, credits=5)))
+        return seen
+
+    assert _with_pool(db_dsn, body) == [0, Shortfall.HELD_ELSEWHERE, 4]
