@@ -129,9 +129,8 @@ class Paywall:
         wait_s = self.mint_limiter.acquire(client_ip(scope, self.settings), self.clock())
         if wait_s > 0:
             metrics.CHALLENGES_REFUSED.labels("rate_limited").inc()
-            raise ApiError(429, "RATE_LIMITED",
-                           "too many new invoices from this client; retry later",
-                           headers={"Retry-After": str(math.ceil(wait_s))})
+            raise _retry_later(429, "RATE_LIMITED",
+                               "too many new invoices from this client; retry later", wait_s)
         l402 = self.settings.l402
         try:
             return await mint_challenge(
@@ -147,9 +146,9 @@ class Paywall:
             )
         except InvoiceUnavailable as exc:
             metrics.CHALLENGES_REFUSED.labels("lnd_unavailable").inc()
-            raise ApiError(503, "LIGHTNING_UNAVAILABLE",
-                           "cannot create an invoice right now; retry later",
-                           headers={"Retry-After": str(LND_RETRY_AFTER_S)}) from exc
+            raise _retry_later(503, "LIGHTNING_UNAVAILABLE",
+                               "cannot create an invoice right now; retry later",
+                               LND_RETRY_AFTER_S) from exc
 
 
 def challenge_details(challenge: Challenge) -> dict[str, Any]:
@@ -194,10 +193,10 @@ class L402Middleware:
             )
         except LedgerUnavailable:
             metrics.LEDGER_UNAVAILABLE.inc()
-            error = ApiError(503, "LEDGER_UNAVAILABLE",
-                             "credits cannot be checked right now; retry later, nothing "
-                             "was charged", headers={"Retry-After": str(LEDGER_RETRY_AFTER_S)})
-            await self._render_error(scope, receive, send, error)
+            await self._render_error(scope, receive, send, _retry_later(
+                503, "LEDGER_UNAVAILABLE",
+                "credits cannot be checked right now; retry later, nothing was charged",
+                LEDGER_RETRY_AFTER_S))
             return
         state = scope.setdefault("state", {})
         if isinstance(decision, Granted):
@@ -211,16 +210,14 @@ class L402Middleware:
             await self.app(scope, receive, send)
         elif isinstance(decision, Throttled):
             metrics.TOKEN_THROTTLED.inc()
-            error = ApiError(429, "RATE_LIMITED", "too many requests on this token; retry later",
-                             headers={"Retry-After": str(math.ceil(decision.retry_after_s))})
-            await self._render_error(scope, receive, send, error)
+            await self._render_error(scope, receive, send, _retry_later(
+                429, "RATE_LIMITED", "too many requests on this token; retry later",
+                decision.retry_after_s))
         elif isinstance(decision, CreditsBusy):
             metrics.CREDITS_BUSY.inc()
-            error = ApiError(503, "CREDITS_BUSY",
-                             "this token's last credits are in use by another request; "
-                             "retry shortly, nothing needs to be paid",
-                             headers={"Retry-After": str(math.ceil(decision.retry_after_s))})
-            await self._render_error(scope, receive, send, error)
+            await self._render_error(scope, receive, send, _retry_later(
+                503, "CREDITS_BUSY", "this token's last credits are in use by another "
+                "request; retry shortly, nothing needs to be paid", decision.retry_after_s))
         else:
             await self._challenge(scope, receive, send, route, decision)
 
@@ -286,6 +283,12 @@ class L402Middleware:
         response: Response = error_response(Request(scope), error.status, error.code,
                                             error.message, headers=headers)
         await response(scope, receive, send)
+
+
+def _retry_later(status: int, code: str, message: str, retry_after_s: float) -> ApiError:
+    """A refusal the client should retry, with Retry-After in whole seconds."""
+    return ApiError(status, code, message,
+                    headers={"Retry-After": str(math.ceil(retry_after_s))})
 
 
 def _challenge_headers() -> dict[str, str]:

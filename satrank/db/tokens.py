@@ -96,14 +96,12 @@ UPDATE l402_tokens l
  WHERE l.token_id = r.token_id
 """
 
-_GET = """
+_USAGE = """
 SELECT credits_total, credits_used, credits_leased, valid_until, last_used_at
-  FROM l402_tokens WHERE token_id = $1
+  FROM l402_tokens WHERE {key} = $1
 """
-_GET_BY_PAYMENT_HASH = """
-SELECT credits_total, credits_used, credits_leased, valid_until, last_used_at
-  FROM l402_tokens WHERE payment_hash = $1
-"""
+_GET = _USAGE.format(key="token_id")
+_GET_BY_PAYMENT_HASH = _USAGE.format(key="payment_hash")
 
 # Passes of the lease statement before a request still without a row is refused: the
 # second pass finds the row a concurrent insert made; a third is never needed unless the
