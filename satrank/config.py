@@ -9,7 +9,8 @@ are generated once and kept in the data directory (see `dev_secrets`).
 One slice per component (`database`, `lnd`, `l402`, `nostr`, `api`, `crawler`), each a
 frozen dataclass whose field defaults are the only definition of its defaults, with its
 reader function right below it; a component takes only its slice. Production refuses to
-start without its secrets.
+start without its secrets or without DATABASE_URL (the embedded Postgres is for
+development, the demo and the tests).
 """
 
 from __future__ import annotations
@@ -65,15 +66,18 @@ class Secret:
 
 @dataclass(frozen=True)
 class DatabaseSettings:
-    url: Secret | None  # None: embedded Postgres under the data directory
+    url: Secret | None  # None: embedded Postgres under the data directory (development only)
     pool_min: int = 2
     pool_max: int = 10
     command_timeout_s: float = 10.0
 
 
-def _database(r: _Reader) -> DatabaseSettings:
+def _database(r: _Reader, *, production: bool) -> DatabaseSettings:
     d = DatabaseSettings
     url = r.secret("DATABASE_URL", pattern=_POSTGRES_URL, expected="a postgresql:// URL")
+    if production and not r.has("DATABASE_URL"):
+        r.problem("DATABASE_URL is required when SATRANK_ENV=production (the embedded "
+                  "Postgres is for development, the demo and the tests)")
     settings = DatabaseSettings(
         url=url,
         pool_min=r.integer("DB_POOL_MIN", d.pool_min, 1, 100),
@@ -341,7 +345,7 @@ class Settings:
             data_dir=Path(r.text("SATRANK_DATA_DIR", str(cls.data_dir))),
             log_level=r.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"),
                                cls.log_level, upper=True),
-            database=_database(r),
+            database=_database(r, production=production),
             lnd=_lnd(r),
             l402=_l402(r, production=production),
             nostr=_nostr(r, production=production),

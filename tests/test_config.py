@@ -68,6 +68,24 @@ def test_probe_tiers_must_contain_the_default_tier() -> None:
         Settings.from_environ({"L402_MACAROON_SECRET": SECRET, "PROBE_TIERS_SAT": "1000,5000"})
 
 
+def test_production_requires_a_database_url() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_environ({"SATRANK_ENV": "production", "L402_MACAROON_SECRET": SECRET})
+    assert info.value.problems == [
+        "DATABASE_URL is required when SATRANK_ENV=production (the embedded Postgres is "
+        "for development, the demo and the tests)"]
+    settings = Settings.from_environ({"SATRANK_ENV": "production",
+                                      "L402_MACAROON_SECRET": SECRET, "DATABASE_URL": DB_URL})
+    assert settings.database.url is not None and settings.database.url.reveal() == DB_URL
+
+
+def test_production_database_url_problem_names_a_malformed_url_once() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_environ({"SATRANK_ENV": "production", "L402_MACAROON_SECRET": SECRET,
+                               "DATABASE_URL": "mysql://x"})
+    assert info.value.problems == ["DATABASE_URL must be a postgresql:// URL"]
+
+
 def test_development_keeps_the_embedded_database(tmp_path: Path) -> None:
     assert load_settings({"SATRANK_DATA_DIR": str(tmp_path)}).database.url is None
 
