@@ -15,7 +15,12 @@ PROBE_SECONDS = Histogram("satrank_crawler_probe_seconds", "probe payment latenc
                           buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120))
 LAST_SUCCESS = Gauge("satrank_crawler_last_success_timestamp_seconds",
                      "unix time of the last successful phase", ["phase"])
-FAILURES = Counter("satrank_crawler_failures_total", "failed phases", ["phase"])
+# Per job of crawler/jobs.py, labelled `phase` with the job's name (as the alert rules
+# expect); FAILURES also counts `lnd_connect`, LAST_SUCCESS also the scoring phase.
+FAILURES = Counter("satrank_crawler_failures_total", "failed job runs", ["phase"])
+JOB_RUNS = Counter("satrank_crawler_job_runs_total", "job runs started", ["phase"])
+JOB_SECONDS = Histogram("satrank_crawler_job_seconds", "duration of one job run", ["phase"],
+                        buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800))
 IS_LEADER = Gauge("satrank_crawler_is_leader", "1 while this process holds the leader lock")
 
 
