@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from satrank.config import LOOPBACK
+
 SYNC_SECONDS = Histogram("satrank_crawler_graph_sync_seconds", "DescribeGraph + DB merge",
                          buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))
 SCORING_SECONDS = Histogram("satrank_crawler_scoring_seconds", "load + score + store",
@@ -24,7 +26,7 @@ JOB_SECONDS = Histogram("satrank_crawler_job_seconds", "duration of one job run"
 IS_LEADER = Gauge("satrank_crawler_is_leader", "1 while this process holds the leader lock")
 
 
-def start_metrics_server(port: int, host: str = "127.0.0.1") -> None:
+def start_metrics_server(port: int, host: str = LOOPBACK) -> None:
     """Serve /metrics on `host`: loopback unless the operator says otherwise (a container
     publishing the port on the host's loopback); never meant to be public."""
     start_http_server(port, addr=host)
