@@ -69,15 +69,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # One worker: the app object, in this process. Several: uvicorn's supervisor (this
         # process, which keeps the embedded Postgres until every worker has stopped) spawns
         # workers that build their own app from the environment and this DSN.
-        if settings.api_workers > 1:
+        if settings.api.workers > 1:
             os.environ[SERVE_DSN_ENV] = dsn
         uvicorn.run(
-            "satrank.api.app:app_from_environ" if settings.api_workers > 1
+            "satrank.api.app:app_from_environ" if settings.api.workers > 1
             else create_app(settings, dsn),
-            factory=settings.api_workers > 1,
-            workers=settings.api_workers,
-            host=settings.host,
-            port=settings.port,
+            factory=settings.api.workers > 1,
+            workers=settings.api.workers,
+            host=settings.api.host,
+            port=settings.api.port,
             loop="uvloop",
             http="httptools",
             access_log=False,  # uvicorn's access log carries client IPs
@@ -144,7 +144,7 @@ def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
     from satrank.db.embedded import running_embedded_dsn
     from satrank.healthcheck import ask_api, check_database_directly, health_url
 
-    url = args.url or health_url(settings.host, settings.port)
+    url = args.url or health_url(settings.api.host, settings.api.port)
     verdict = ask_api(url, args.timeout)
     if verdict is None:
         dsn = (settings.database.url.reveal() if settings.database.url
@@ -216,7 +216,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     return run_demo(DemoOptions(
-        port=settings.port if args.port is None else args.port, graph=args.graph,
+        port=settings.api.port if args.port is None else args.port, graph=args.graph,
         generate=args.generate, seed=args.seed, time_scale=args.time_scale,
         first_probes=args.probes), settings)
 

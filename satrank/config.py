@@ -5,6 +5,12 @@ dict. Every problem found is collected and raised together as one `ConfigError` 
 name the variable and say what is expected; values of secrets never appear in messages or
 reprs. `load_settings()` adds the one side effect: in development, secrets that are missing
 are generated once and kept in the data directory (see `dev_secrets`).
+
+One slice per component (`database`, `lnd`, `l402`, `nostr`, `api`, `crawler`), each a
+frozen dataclass whose field defaults are the only definition of its defaults, with its
+reader function right below it; a component takes only its slice. Production refuses to
+start without its secrets or without DATABASE_URL (the embedded Postgres is for
+development, the demo and the tests).
 """
 
 from __future__ import annotations
@@ -16,51 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-DEFAULT_DATA_DIR = ".satrank"
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 3000
-DEFAULT_CRAWLER_METRICS_PORT = 9091
-DEFAULT_LND_GRPC_HOST = "localhost:10009"
-DEFAULT_LND_RPC_TIMEOUT_S = 10.0
-DEFAULT_DB_POOL_MIN = 2
-DEFAULT_DB_POOL_MAX = 10
-DEFAULT_DB_COMMAND_TIMEOUT_S = 10.0
-DEFAULT_CHALLENGE_CREDITS = 21
-DEFAULT_CHALLENGE_PRICE_SAT = 1
-DEFAULT_INVOICE_EXPIRY_S = 600
-DEFAULT_TOKEN_LIFETIME_S = 30 * 24 * 3600
-DEFAULT_CHALLENGE_RATE_PER_MIN = 30.0
-DEFAULT_CHALLENGE_BURST = 10
-DEFAULT_TOKEN_RATE_PER_S = 20.0
-DEFAULT_TOKEN_BURST = 40
-DEFAULT_LEASE_MAX_CREDITS = 1000
-MIN_MACAROON_SECRET_LEN = 32
-DEFAULT_NOSTR_PROFILE_NAME = "SatRank"
-DEFAULT_NOSTR_PROFILE_ABOUT = (
-    "Lightning trust oracle: signed NIP-85 assertions (kind 30382, d = Lightning node key) "
-    "with a calibrated payment success probability, its 95% interval, a verdict and a rank."
-)
-DEFAULT_NOSTR_PROFILE_WEBSITE = "https://satrank.dev"
-DEFAULT_NOSTR_NIP05_NAME = "satrank"
-DEFAULT_NOSTR_PUBLISH_INTERVAL_S = 0.2
-DEFAULT_NOSTR_PUBLISH_BATCH = 200
-DEFAULT_NOSTR_OK_TIMEOUT_S = 10.0
-DEFAULT_NOSTR_CONNECT_TIMEOUT_S = 10.0
-DEFAULT_NOSTR_RETRY_BASE_S = 5.0
-DEFAULT_NOSTR_RETRY_MAX_S = 3600.0
-DEFAULT_NOSTR_POLL_INTERVAL_S = 5.0
-DEFAULT_API_WORKERS = 1
-DEFAULT_AGENT_RATE_PER_MIN = 600.0
-DEFAULT_AGENT_BURST = 60
-DEFAULT_SEARCH_RATE_PER_MIN = 60.0
-DEFAULT_SEARCH_BURST = 10
+from satrank.scoring.tiers import DEFAULT_TIER_SAT, DEFAULT_TIERS_SAT
 
 Environment = Literal["production", "development"]
+ENVIRONMENTS: tuple[Environment, ...] = ("production", "development")
 
+LOOPBACK = "127.0.0.1"  # default listen address of the api and of the crawler's metrics
+MIN_MACAROON_SECRET_LEN = 32
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _NIP05_NAME = re.compile(r"^[a-z0-9._-]+$")
 _NOSTR_KEY = re.compile(r"^([0-9a-fA-F]{64}|nsec1[02-9ac-hj-np-z]{58})$")
+_POSTGRES_URL = re.compile(r"^postgres(ql)?://")
 
 
 class ConfigError(Exception):
@@ -86,22 +59,56 @@ class Secret:
         return self.value
 
 
+# Each slice below is a frozen dataclass whose field defaults are the one definition of
+# its defaults, followed by the reader that fills it from the environment (`d.<field>` is
+# the default it falls back on).
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
-    url: Secret | None  # None: embedded Postgres under the data directory
-    pool_min: int = DEFAULT_DB_POOL_MIN
-    pool_max: int = DEFAULT_DB_POOL_MAX
-    command_timeout_s: float = DEFAULT_DB_COMMAND_TIMEOUT_S
+    url: Secret | None  # None: embedded Postgres under the data directory (development only)
+    pool_min: int = 2
+    pool_max: int = 10
+    command_timeout_s: float = 10.0
+
+
+def _database(r: _Reader, *, production: bool) -> DatabaseSettings:
+    d = DatabaseSettings
+    url = r.secret("DATABASE_URL", pattern=_POSTGRES_URL, expected="a postgresql:// URL")
+    if production and not r.has("DATABASE_URL"):
+        r.problem("DATABASE_URL is required when SATRANK_ENV=production (the embedded "
+                  "Postgres is for development, the demo and the tests)")
+    settings = DatabaseSettings(
+        url=url,
+        pool_min=r.integer("DB_POOL_MIN", d.pool_min, 1, 100),
+        pool_max=r.integer("DB_POOL_MAX", d.pool_max, 1, 500),
+        command_timeout_s=r.number("DB_COMMAND_TIMEOUT_S", d.command_timeout_s, 0.1, 600),
+    )
+    if settings.pool_min > settings.pool_max:
+        r.problem("DB_POOL_MIN must not exceed DB_POOL_MAX")
+    return settings
 
 
 @dataclass(frozen=True)
 class LndSettings:
-    grpc_host: str = DEFAULT_LND_GRPC_HOST
+    grpc_host: str = "localhost:10009"
     tls_cert_path: Path | None = None
     invoice_macaroon_path: Path | None = None
     readonly_macaroon_path: Path | None = None
     pay_macaroon_path: Path | None = None
-    rpc_timeout_s: float = DEFAULT_LND_RPC_TIMEOUT_S
+    rpc_timeout_s: float = 10.0
+
+
+def _lnd(r: _Reader) -> LndSettings:
+    d = LndSettings
+    return LndSettings(
+        grpc_host=r.text("LND_GRPC_HOST", d.grpc_host),
+        tls_cert_path=r.path("LND_TLS_CERT_PATH"),
+        invoice_macaroon_path=r.path("LND_INVOICE_MACAROON_PATH"),
+        readonly_macaroon_path=r.path("LND_READONLY_MACAROON_PATH"),
+        pay_macaroon_path=r.path("LND_PAY_MACAROON_PATH"),
+        rpc_timeout_s=r.number("LND_RPC_TIMEOUT_S", d.rpc_timeout_s, 0.1, 600),
+    )
 
 
 @dataclass(frozen=True)
@@ -110,34 +117,98 @@ class L402Settings:
     previous_macaroon_secret: Secret | None = None
     operator_bypass_secret: Secret | None = None  # None: bypass disabled
     api_key: Secret | None = None  # None: admin routes closed, /metrics loopback only
-    challenge_credits: int = DEFAULT_CHALLENGE_CREDITS
-    challenge_price_sat: int = DEFAULT_CHALLENGE_PRICE_SAT
-    invoice_expiry_s: int = DEFAULT_INVOICE_EXPIRY_S
-    token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S
+    challenge_credits: int = 21
+    challenge_price_sat: int = 1
+    invoice_expiry_s: int = 600
+    token_lifetime_s: int = 30 * 24 * 3600
     # each challenge mints an LND invoice: limited per client IP; paid use per token
-    challenge_rate_per_min: float = DEFAULT_CHALLENGE_RATE_PER_MIN
-    challenge_burst: int = DEFAULT_CHALLENGE_BURST
-    token_rate_per_s: float = DEFAULT_TOKEN_RATE_PER_S
-    token_burst: int = DEFAULT_TOKEN_BURST
+    challenge_rate_per_min: float = 30.0
+    challenge_burst: int = 10
+    token_rate_per_s: float = 20.0
+    token_burst: int = 40
     # credits an api process may reserve of one token (l402/leases.py); 1: no leasing
-    lease_max_credits: int = DEFAULT_LEASE_MAX_CREDITS
+    lease_max_credits: int = 1000
+
+
+def _l402(r: _Reader, *, production: bool) -> L402Settings:
+    d = L402Settings
+    secret = r.secret("L402_MACAROON_SECRET", min_len=MIN_MACAROON_SECRET_LEN)
+    if secret is None:
+        r.problem(
+            "L402_MACAROON_SECRET is required: a random string of at least "
+            f"{MIN_MACAROON_SECRET_LEN} characters (`satrank keygen` prints one)"
+            if production
+            else "L402_MACAROON_SECRET is missing (development secrets were not loaded)"
+        )
+    return L402Settings(
+        macaroon_secret=secret or Secret(""),
+        previous_macaroon_secret=r.secret("L402_PREVIOUS_MACAROON_SECRET",
+                                          min_len=MIN_MACAROON_SECRET_LEN),
+        operator_bypass_secret=r.secret("OPERATOR_BYPASS_SECRET", min_len=16),
+        api_key=r.secret("API_KEY", min_len=16),
+        challenge_credits=r.integer("L402_CHALLENGE_CREDITS", d.challenge_credits,
+                                    1, 1_000_000),
+        challenge_price_sat=r.integer("L402_CHALLENGE_PRICE_SAT", d.challenge_price_sat,
+                                      1, 10_000_000),
+        invoice_expiry_s=r.integer("L402_INVOICE_EXPIRY_S", d.invoice_expiry_s, 60, 86_400),
+        token_lifetime_s=r.integer("L402_TOKEN_LIFETIME_S", d.token_lifetime_s,
+                                   60, 366 * 86_400),
+        challenge_rate_per_min=r.number("L402_CHALLENGE_RATE_PER_MIN",
+                                        d.challenge_rate_per_min, 0.1, 1e6),
+        challenge_burst=r.integer("L402_CHALLENGE_BURST", d.challenge_burst, 1, 10**6),
+        token_rate_per_s=r.number("L402_TOKEN_RATE_PER_S", d.token_rate_per_s, 0.01, 1e6),
+        token_burst=r.integer("L402_TOKEN_BURST", d.token_burst, 1, 10**6),
+        lease_max_credits=r.integer("L402_LEASE_MAX_CREDITS", d.lease_max_credits, 1, 10_000),
+    )
 
 
 @dataclass(frozen=True)
 class NostrSettings:
     private_key: Secret | None = None  # hex or nsec
     relays: tuple[str, ...] = ()
-    profile_name: str = DEFAULT_NOSTR_PROFILE_NAME
-    profile_about: str = DEFAULT_NOSTR_PROFILE_ABOUT
-    profile_website: str = DEFAULT_NOSTR_PROFILE_WEBSITE
-    nip05_name: str = DEFAULT_NOSTR_NIP05_NAME  # local part served by /.well-known/nostr.json
-    publish_interval_s: float = DEFAULT_NOSTR_PUBLISH_INTERVAL_S  # pause between events, per relay
-    publish_batch: int = DEFAULT_NOSTR_PUBLISH_BATCH
-    ok_timeout_s: float = DEFAULT_NOSTR_OK_TIMEOUT_S
-    connect_timeout_s: float = DEFAULT_NOSTR_CONNECT_TIMEOUT_S
-    retry_base_s: float = DEFAULT_NOSTR_RETRY_BASE_S
-    retry_max_s: float = DEFAULT_NOSTR_RETRY_MAX_S
-    poll_interval_s: float = DEFAULT_NOSTR_POLL_INTERVAL_S
+    profile_name: str = "SatRank"
+    profile_about: str = (
+        "Lightning trust oracle: signed NIP-85 assertions (kind 30382, d = Lightning node "
+        "key) with a calibrated payment success probability, its 95% interval, a verdict "
+        "and a rank."
+    )
+    profile_website: str = "https://satrank.dev"
+    nip05_name: str = "satrank"  # local part served by /.well-known/nostr.json
+    publish_interval_s: float = 0.2  # pause between events, per relay
+    publish_batch: int = 200
+    ok_timeout_s: float = 10.0
+    connect_timeout_s: float = 10.0
+    retry_base_s: float = 5.0
+    retry_max_s: float = 3600.0
+    poll_interval_s: float = 5.0
+
+
+def _nostr(r: _Reader, *, production: bool) -> NostrSettings:
+    d = NostrSettings
+    key = r.secret("NOSTR_PRIVATE_KEY", pattern=_NOSTR_KEY, expected="64 hex or nsec1…")
+    relays = r.csv("NOSTR_RELAYS")
+    if any(not relay.startswith(("ws://", "wss://")) for relay in relays):
+        r.problem("NOSTR_RELAYS: each relay must be a ws:// or wss:// URL")
+    if production and relays and key is None:
+        r.problem("NOSTR_PRIVATE_KEY is required when NOSTR_RELAYS is set")
+    nip05_name = r.text("NOSTR_NIP05_NAME", d.nip05_name).lower()
+    if not _NIP05_NAME.match(nip05_name):
+        r.problem("NOSTR_NIP05_NAME may only contain a-z, 0-9, '.', '_' and '-'")
+    return NostrSettings(
+        private_key=key,
+        relays=relays,
+        profile_name=r.text("NOSTR_PROFILE_NAME", d.profile_name),
+        profile_about=r.text("NOSTR_PROFILE_ABOUT", d.profile_about),
+        profile_website=r.text("NOSTR_PROFILE_WEBSITE", d.profile_website),
+        nip05_name=nip05_name,
+        publish_interval_s=r.number("NOSTR_PUBLISH_INTERVAL_S", d.publish_interval_s, 0, 60),
+        publish_batch=r.integer("NOSTR_PUBLISH_BATCH", d.publish_batch, 1, 10_000),
+        ok_timeout_s=r.number("NOSTR_OK_TIMEOUT_S", d.ok_timeout_s, 0.1, 600),
+        connect_timeout_s=r.number("NOSTR_CONNECT_TIMEOUT_S", d.connect_timeout_s, 0.1, 600),
+        retry_base_s=r.number("NOSTR_RETRY_BASE_S", d.retry_base_s, 0, 86_400),
+        retry_max_s=r.number("NOSTR_RETRY_MAX_S", d.retry_max_s, 0, 86_400),
+        poll_interval_s=r.number("NOSTR_POLL_INTERVAL_S", d.poll_interval_s, 0.01, 3600),
+    )
 
 
 @dataclass(frozen=True)
@@ -148,15 +219,49 @@ class FreeRateSettings:
     `agent` covers GET /api/agent/{id} and /api/agent/{id}/verdict (served from a cache),
     `search` covers GET /api/agents/search (a database query per call)."""
 
-    agent_per_min: float = DEFAULT_AGENT_RATE_PER_MIN
-    agent_burst: int = DEFAULT_AGENT_BURST
-    search_per_min: float = DEFAULT_SEARCH_RATE_PER_MIN
-    search_burst: int = DEFAULT_SEARCH_BURST
+    agent_per_min: float = 600.0
+    agent_burst: int = 60
+    search_per_min: float = 60.0
+    search_burst: int = 10
+
+
+def _free_rate(r: _Reader) -> FreeRateSettings:
+    d = FreeRateSettings
+    return FreeRateSettings(
+        agent_per_min=r.number("RATE_LIMIT_AGENT_PER_MIN", d.agent_per_min, 0.1, 1e9),
+        agent_burst=r.integer("RATE_LIMIT_AGENT_BURST", d.agent_burst, 1, 10**9),
+        search_per_min=r.number("RATE_LIMIT_SEARCH_PER_MIN", d.search_per_min, 0.1, 1e9),
+        search_burst=r.integer("RATE_LIMIT_SEARCH_BURST", d.search_burst, 1, 10**9),
+    )
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """What `satrank serve` and the api components need beyond the other slices."""
+
+    host: str = LOOPBACK
+    port: int = 3000
+    workers: int = 1  # uvicorn worker processes of `satrank serve`
+    trust_proxy: bool = False  # take the client IP from X-Forwarded-For set by our own nginx
+    log_client_ips: bool = False
+    free_rate: FreeRateSettings = field(default_factory=FreeRateSettings)
+
+
+def _api(r: _Reader) -> ApiSettings:
+    d = ApiSettings
+    return ApiSettings(
+        host=r.text("HOST", d.host),
+        port=r.integer("PORT", d.port, 0, 65535),
+        workers=r.integer("API_WORKERS", d.workers, 1, 64),
+        trust_proxy=r.boolean("TRUST_PROXY", d.trust_proxy),
+        log_client_ips=r.boolean("LOG_CLIENT_IPS", d.log_client_ips),
+        free_rate=_free_rate(r),
+    )
 
 
 @dataclass(frozen=True)
 class CrawlerSettings:
-    """Crawler cadence and probe budget (CRAWL_* / PROBE_* variables)."""
+    """Crawler cadence, probe budget and metrics endpoint (CRAWL_* / PROBE_* variables)."""
 
     graph_interval_s: float = 600.0  # DescribeGraph sync + full rescore
     probe_interval_s: float = 60.0  # one probe round, then rescore
@@ -168,180 +273,17 @@ class CrawlerSettings:
     daily_probe_cap: int = 50_000
     probe_fee_limit_sat: int = 10
     probe_timeout_s: float = 30.0
-    probe_tiers_sat: tuple[int, ...] = (10_000, 100_000, 1_000_000)
+    probe_tiers_sat: tuple[int, ...] = DEFAULT_TIERS_SAT
     probe_retention_days: int = 30
     half_life_days: float = 7.0
     lnd_backoff_max_s: float = 300.0
-
-
-@dataclass(frozen=True)
-class Settings:
-    env: Environment
-    data_dir: Path
-    host: str
-    port: int
-    crawler_metrics_port: int
-    log_level: str
-    trust_proxy: bool  # take the client IP from X-Forwarded-For set by our own nginx
-    log_client_ips: bool
-    database: DatabaseSettings
-    lnd: LndSettings
-    l402: L402Settings
-    nostr: NostrSettings
-    api_workers: int = DEFAULT_API_WORKERS  # uvicorn worker processes of `satrank serve`
-    free_rate: FreeRateSettings = field(default_factory=FreeRateSettings)
-    crawler: CrawlerSettings = field(default_factory=CrawlerSettings)
+    metrics_port: int = 9091
     # loopback by default; 0.0.0.0 in a container whose port is published on host loopback
-    crawler_metrics_host: str = DEFAULT_HOST
-
-    @property
-    def is_production(self) -> bool:
-        return self.env == "production"
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
-        """Parse and validate; raise `ConfigError` listing every problem at once."""
-        r = _Reader(environ)
-        env_name = r.choice("SATRANK_ENV", ("production", "development"), "development")
-        production = env_name == "production"
-        env: Environment = "production" if production else "development"
-        secret = r.secret("L402_MACAROON_SECRET", min_len=MIN_MACAROON_SECRET_LEN)
-        if secret is None:
-            r.problem(
-                "L402_MACAROON_SECRET is required: a random string of at least "
-                f"{MIN_MACAROON_SECRET_LEN} characters (`satrank keygen` prints one)"
-                if production
-                else "L402_MACAROON_SECRET is missing (development secrets were not loaded)"
-            )
-        nostr_key = r.secret("NOSTR_PRIVATE_KEY", pattern=_NOSTR_KEY, expected="64 hex or nsec1…")
-        relays = r.csv("NOSTR_RELAYS")
-        for relay in relays:
-            if not relay.startswith(("ws://", "wss://")):
-                r.problem("NOSTR_RELAYS: each relay must be a ws:// or wss:// URL")
-                break
-        if production and relays and nostr_key is None:
-            r.problem("NOSTR_PRIVATE_KEY is required when NOSTR_RELAYS is set")
-        nip05_name = r.text("NOSTR_NIP05_NAME", DEFAULT_NOSTR_NIP05_NAME).lower()
-        if not _NIP05_NAME.match(nip05_name):
-            r.problem("NOSTR_NIP05_NAME may only contain a-z, 0-9, '.', '_' and '-'")
-        settings = cls(
-            env=env,
-            data_dir=Path(r.text("SATRANK_DATA_DIR", DEFAULT_DATA_DIR)),
-            host=r.text("HOST", DEFAULT_HOST),
-            port=r.integer("PORT", DEFAULT_PORT, 0, 65535),
-            crawler_metrics_port=r.integer(
-                "CRAWLER_METRICS_PORT", DEFAULT_CRAWLER_METRICS_PORT, 0, 65535
-            ),
-            log_level=r.choice(
-                "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
-            ),
-            trust_proxy=r.boolean("TRUST_PROXY", False),
-            log_client_ips=r.boolean("LOG_CLIENT_IPS", False),
-            database=DatabaseSettings(
-                url=r.secret("DATABASE_URL", pattern=re.compile(r"^postgres(ql)?://"),
-                             expected="a postgresql:// URL"),
-                pool_min=r.integer("DB_POOL_MIN", DEFAULT_DB_POOL_MIN, 1, 100),
-                pool_max=r.integer("DB_POOL_MAX", DEFAULT_DB_POOL_MAX, 1, 500),
-                command_timeout_s=r.number(
-                    "DB_COMMAND_TIMEOUT_S", DEFAULT_DB_COMMAND_TIMEOUT_S, 0.1, 600
-                ),
-            ),
-            lnd=LndSettings(
-                grpc_host=r.text("LND_GRPC_HOST", DEFAULT_LND_GRPC_HOST),
-                tls_cert_path=r.path("LND_TLS_CERT_PATH"),
-                invoice_macaroon_path=r.path("LND_INVOICE_MACAROON_PATH"),
-                readonly_macaroon_path=r.path("LND_READONLY_MACAROON_PATH"),
-                pay_macaroon_path=r.path("LND_PAY_MACAROON_PATH"),
-                rpc_timeout_s=r.number("LND_RPC_TIMEOUT_S", DEFAULT_LND_RPC_TIMEOUT_S, 0.1, 600),
-            ),
-            l402=L402Settings(
-                macaroon_secret=secret or Secret(""),
-                previous_macaroon_secret=r.secret(
-                    "L402_PREVIOUS_MACAROON_SECRET", min_len=MIN_MACAROON_SECRET_LEN
-                ),
-                operator_bypass_secret=r.secret("OPERATOR_BYPASS_SECRET", min_len=16),
-                api_key=r.secret("API_KEY", min_len=16),
-                challenge_credits=r.integer(
-                    "L402_CHALLENGE_CREDITS", DEFAULT_CHALLENGE_CREDITS, 1, 1_000_000
-                ),
-                challenge_price_sat=r.integer(
-                    "L402_CHALLENGE_PRICE_SAT", DEFAULT_CHALLENGE_PRICE_SAT, 1, 10_000_000
-                ),
-                invoice_expiry_s=r.integer(
-                    "L402_INVOICE_EXPIRY_S", DEFAULT_INVOICE_EXPIRY_S, 60, 86_400
-                ),
-                token_lifetime_s=r.integer(
-                    "L402_TOKEN_LIFETIME_S", DEFAULT_TOKEN_LIFETIME_S, 60, 366 * 86_400
-                ),
-                challenge_rate_per_min=r.number(
-                    "L402_CHALLENGE_RATE_PER_MIN", DEFAULT_CHALLENGE_RATE_PER_MIN, 0.1, 1e6
-                ),
-                challenge_burst=r.integer(
-                    "L402_CHALLENGE_BURST", DEFAULT_CHALLENGE_BURST, 1, 10**6
-                ),
-                token_rate_per_s=r.number(
-                    "L402_TOKEN_RATE_PER_S", DEFAULT_TOKEN_RATE_PER_S, 0.01, 1e6
-                ),
-                token_burst=r.integer("L402_TOKEN_BURST", DEFAULT_TOKEN_BURST, 1, 10**6),
-                lease_max_credits=r.integer(
-                    "L402_LEASE_MAX_CREDITS", DEFAULT_LEASE_MAX_CREDITS, 1, 10_000
-                ),
-            ),
-            nostr=NostrSettings(
-                private_key=nostr_key,
-                relays=relays,
-                profile_name=r.text("NOSTR_PROFILE_NAME", DEFAULT_NOSTR_PROFILE_NAME),
-                profile_about=r.text("NOSTR_PROFILE_ABOUT", DEFAULT_NOSTR_PROFILE_ABOUT),
-                profile_website=r.text("NOSTR_PROFILE_WEBSITE", DEFAULT_NOSTR_PROFILE_WEBSITE),
-                nip05_name=nip05_name,
-                publish_interval_s=r.number(
-                    "NOSTR_PUBLISH_INTERVAL_S", DEFAULT_NOSTR_PUBLISH_INTERVAL_S, 0, 60
-                ),
-                publish_batch=r.integer(
-                    "NOSTR_PUBLISH_BATCH", DEFAULT_NOSTR_PUBLISH_BATCH, 1, 10_000
-                ),
-                ok_timeout_s=r.number("NOSTR_OK_TIMEOUT_S", DEFAULT_NOSTR_OK_TIMEOUT_S, 0.1, 600),
-                connect_timeout_s=r.number(
-                    "NOSTR_CONNECT_TIMEOUT_S", DEFAULT_NOSTR_CONNECT_TIMEOUT_S, 0.1, 600
-                ),
-                retry_base_s=r.number("NOSTR_RETRY_BASE_S", DEFAULT_NOSTR_RETRY_BASE_S, 0, 86_400),
-                retry_max_s=r.number("NOSTR_RETRY_MAX_S", DEFAULT_NOSTR_RETRY_MAX_S, 0, 86_400),
-                poll_interval_s=r.number(
-                    "NOSTR_POLL_INTERVAL_S", DEFAULT_NOSTR_POLL_INTERVAL_S, 0.01, 3600
-                ),
-            ),
-            api_workers=r.integer("API_WORKERS", DEFAULT_API_WORKERS, 1, 64),
-            free_rate=FreeRateSettings(
-                agent_per_min=r.number(
-                    "RATE_LIMIT_AGENT_PER_MIN", DEFAULT_AGENT_RATE_PER_MIN, 0.1, 1e9
-                ),
-                agent_burst=r.integer("RATE_LIMIT_AGENT_BURST", DEFAULT_AGENT_BURST, 1, 10**9),
-                search_per_min=r.number(
-                    "RATE_LIMIT_SEARCH_PER_MIN", DEFAULT_SEARCH_RATE_PER_MIN, 0.1, 1e9
-                ),
-                search_burst=r.integer(
-                    "RATE_LIMIT_SEARCH_BURST", DEFAULT_SEARCH_BURST, 1, 10**9
-                ),
-            ),
-            crawler=_crawler_settings(r),
-            crawler_metrics_host=r.text("CRAWLER_METRICS_HOST", DEFAULT_HOST),
-        )
-        if settings.database.pool_min > settings.database.pool_max:
-            r.problem("DB_POOL_MIN must not exceed DB_POOL_MAX")
-        r.raise_if_problems()
-        return settings
+    metrics_host: str = LOOPBACK
 
 
-def _crawler_settings(r: _Reader) -> CrawlerSettings:
-    d = CrawlerSettings()
-    tiers: list[int] = []
-    for part in r.csv("PROBE_TIERS_SAT"):
-        if not part.isdigit() or not 0 < int(part) <= 10_000_000:
-            r.problem("PROBE_TIERS_SAT must be comma-separated amounts in sat (1..10000000)")
-            break
-        tiers.append(int(part))
-    if tiers and 100_000 not in tiers:
-        r.problem("PROBE_TIERS_SAT must contain the default tier 100000")
+def _crawler(r: _Reader) -> CrawlerSettings:
+    d = CrawlerSettings
     return CrawlerSettings(
         graph_interval_s=r.number("CRAWL_GRAPH_INTERVAL_S", d.graph_interval_s, 10, 86_400),
         probe_interval_s=r.number("CRAWL_PROBE_INTERVAL_S", d.probe_interval_s, 1, 86_400),
@@ -354,11 +296,64 @@ def _crawler_settings(r: _Reader) -> CrawlerSettings:
         daily_probe_cap=r.integer("CRAWL_DAILY_PROBE_CAP", d.daily_probe_cap, 0, 10_000_000),
         probe_fee_limit_sat=r.integer("PROBE_FEE_LIMIT_SAT", d.probe_fee_limit_sat, 0, 100_000),
         probe_timeout_s=r.number("PROBE_TIMEOUT_S", d.probe_timeout_s, 1, 600),
-        probe_tiers_sat=tuple(sorted(set(tiers))) or d.probe_tiers_sat,
+        probe_tiers_sat=_probe_tiers(r) or d.probe_tiers_sat,
         probe_retention_days=r.integer("PROBE_RETENTION_DAYS", d.probe_retention_days, 1, 3650),
         half_life_days=r.number("SCORE_HALF_LIFE_DAYS", d.half_life_days, 0.01, 365),
         lnd_backoff_max_s=r.number("CRAWL_LND_BACKOFF_MAX_S", d.lnd_backoff_max_s, 1, 3600),
+        metrics_port=r.integer("CRAWLER_METRICS_PORT", d.metrics_port, 0, 65535),
+        metrics_host=r.text("CRAWLER_METRICS_HOST", d.metrics_host),
     )
+
+
+def _probe_tiers(r: _Reader) -> tuple[int, ...]:
+    """PROBE_TIERS_SAT sorted and deduplicated; () when unset or invalid."""
+    tiers: list[int] = []
+    for part in r.csv("PROBE_TIERS_SAT"):
+        if not part.isdigit() or not 0 < int(part) <= 10_000_000:
+            r.problem("PROBE_TIERS_SAT must be comma-separated amounts in sat (1..10000000)")
+            break
+        tiers.append(int(part))
+    if tiers and DEFAULT_TIER_SAT not in tiers:
+        r.problem(f"PROBE_TIERS_SAT must contain the default tier {DEFAULT_TIER_SAT}")
+    return tuple(sorted(set(tiers)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings
+    lnd: LndSettings
+    l402: L402Settings
+    nostr: NostrSettings
+    env: Environment = "development"
+    api: ApiSettings = field(default_factory=ApiSettings)
+    crawler: CrawlerSettings = field(default_factory=CrawlerSettings)
+    data_dir: Path = Path(".satrank")
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Parse and validate; raise `ConfigError` listing every problem at once."""
+        r = _Reader(environ)
+        production = r.choice("SATRANK_ENV", ENVIRONMENTS, cls.env) == "production"
+        env: Environment = "production" if production else "development"
+        settings = cls(
+            env=env,
+            data_dir=Path(r.text("SATRANK_DATA_DIR", str(cls.data_dir))),
+            log_level=r.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"),
+                               cls.log_level, upper=True),
+            database=_database(r, production=production),
+            lnd=_lnd(r),
+            l402=_l402(r, production=production),
+            nostr=_nostr(r, production=production),
+            api=_api(r),
+            crawler=_crawler(r),
+        )
+        r.raise_if_problems()
+        return settings
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -366,8 +361,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     from satrank.dev_secrets import load_or_create_dev_secrets
 
     env = dict(os.environ if environ is None else environ)
-    if env.get("SATRANK_ENV", "development").strip().lower() != "production":
-        data_dir = Path(env.get("SATRANK_DATA_DIR") or DEFAULT_DATA_DIR)
+    if (env.get("SATRANK_ENV") or "").strip().lower() != "production":
+        data_dir = Path(env.get("SATRANK_DATA_DIR") or Settings.data_dir)
         for name, value in load_or_create_dev_secrets(data_dir).items():
             if not env.get(name):
                 env[name] = value
@@ -393,6 +388,9 @@ class _Reader:
         if value is None or value.strip() == "":
             return None
         return value.strip()
+
+    def has(self, name: str) -> bool:
+        return self._raw(name) is not None
 
     def text(self, name: str, default: str) -> str:
         return self._raw(name) or default

@@ -51,7 +51,7 @@ def test_free_routes_refuse_past_the_burst(db_dsn: str) -> None:
 def test_defaults_serve_a_burst_of_agent_reads(db_dsn: str) -> None:
     pks = asyncio.run(seed(db_dsn))
     settings = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40})
-    assert settings.free_rate.agent_burst == 60 and settings.free_rate.agent_per_min == 600
+    assert settings.api.free_rate.agent_burst == 60 and settings.api.free_rate.agent_per_min == 600
     with live_server(create_app(settings, db_dsn)) as url, \
             httpx.Client(base_url=url, timeout=10) as client:
         codes = {client.get(f"/api/agent/{pks[i % 5]}").status_code for i in range(60)}

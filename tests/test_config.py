@@ -7,29 +7,93 @@ from pathlib import Path
 
 import pytest
 
-from satrank.config import ConfigError, Settings, load_settings, parse_bool
+from satrank.config import (
+    ApiSettings,
+    ConfigError,
+    CrawlerSettings,
+    DatabaseSettings,
+    FreeRateSettings,
+    LndSettings,
+    NostrSettings,
+    Settings,
+    load_settings,
+    parse_bool,
+)
 from satrank.dev_secrets import SECRETS_FILE
 
 SECRET = "s" * 40
+DB_URL = "postgresql://satrank:pw@db.example:5432/satrank"
 
 
 def test_defaults_in_development() -> None:
     settings = Settings.from_environ({"L402_MACAROON_SECRET": SECRET})
     assert settings.env == "development"
-    assert settings.port == 3000
-    assert settings.crawler_metrics_port == 9091
-    assert settings.crawler_metrics_host == "127.0.0.1"
+    assert settings.api.port == 3000
+    assert settings.crawler.metrics_port == 9091
+    assert settings.crawler.metrics_host == "127.0.0.1"
     assert settings.database.url is None
     assert settings.l402.operator_bypass_secret is None
     assert settings.l402.challenge_credits == 21
     assert settings.nostr.relays == ()
-    assert settings.trust_proxy is False
+    assert settings.api.trust_proxy is False
+
+
+def test_each_slice_falls_back_on_its_dataclass_defaults() -> None:
+    settings = Settings.from_environ({"L402_MACAROON_SECRET": SECRET})
+    assert settings.database == DatabaseSettings(url=None)
+    assert settings.lnd == LndSettings()
+    assert settings.nostr == NostrSettings()
+    assert settings.api == ApiSettings()
+    assert settings.crawler == CrawlerSettings()
+    assert (settings.data_dir, settings.log_level) == (Path(".satrank"), "INFO")
+
+
+def test_each_slice_reads_its_own_variables() -> None:
+    settings = Settings.from_environ({
+        "L402_MACAROON_SECRET": SECRET, "HOST": "0.0.0.0", "PORT": "8080", "API_WORKERS": "4",
+        "LOG_CLIENT_IPS": "true", "RATE_LIMIT_SEARCH_BURST": "3", "CRAWLER_METRICS_PORT": "0",
+        "CRAWL_PROBE_INTERVAL_S": "5", "PROBE_TIERS_SAT": "100000,1000,1000",
+        "DB_POOL_MAX": "4", "LND_RPC_TIMEOUT_S": "2.5", "L402_LEASE_MAX_CREDITS": "1"})
+    assert settings.api == ApiSettings(host="0.0.0.0", port=8080, workers=4,
+                                       log_client_ips=True,
+                                       free_rate=FreeRateSettings(search_burst=3))
+    assert (settings.crawler.metrics_port, settings.crawler.probe_interval_s) == (0, 5.0)
+    assert settings.crawler.probe_tiers_sat == (1000, 100_000)
+    assert settings.database.pool_max == 4 and settings.lnd.rpc_timeout_s == 2.5
+    assert settings.l402.lease_max_credits == 1
+
+
+def test_probe_tiers_must_contain_the_default_tier() -> None:
+    with pytest.raises(ConfigError, match="must contain the default tier 100000"):
+        Settings.from_environ({"L402_MACAROON_SECRET": SECRET, "PROBE_TIERS_SAT": "1000,5000"})
+
+
+def test_production_requires_a_database_url() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_environ({"SATRANK_ENV": "production", "L402_MACAROON_SECRET": SECRET})
+    assert info.value.problems == [
+        "DATABASE_URL is required when SATRANK_ENV=production (the embedded Postgres is "
+        "for development, the demo and the tests)"]
+    settings = Settings.from_environ({"SATRANK_ENV": "production",
+                                      "L402_MACAROON_SECRET": SECRET, "DATABASE_URL": DB_URL})
+    assert settings.database.url is not None and settings.database.url.reveal() == DB_URL
+
+
+def test_production_database_url_problem_names_a_malformed_url_once() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_environ({"SATRANK_ENV": "production", "L402_MACAROON_SECRET": SECRET,
+                               "DATABASE_URL": "mysql://x"})
+    assert info.value.problems == ["DATABASE_URL must be a postgresql:// URL"]
+
+
+def test_development_keeps_the_embedded_database(tmp_path: Path) -> None:
+    assert load_settings({"SATRANK_DATA_DIR": str(tmp_path)}).database.url is None
 
 
 def test_crawler_metrics_host_for_containers() -> None:
     settings = Settings.from_environ({"L402_MACAROON_SECRET": SECRET,
                                       "CRAWLER_METRICS_HOST": "0.0.0.0"})
-    assert settings.crawler_metrics_host == "0.0.0.0"
+    assert settings.crawler.metrics_host == "0.0.0.0"
 
 
 @pytest.mark.parametrize(
@@ -41,7 +105,7 @@ def test_crawler_metrics_host_for_containers() -> None:
 def test_booleans(raw: str, expected: bool) -> None:
     assert parse_bool(raw) is expected
     settings = Settings.from_environ({"L402_MACAROON_SECRET": SECRET, "TRUST_PROXY": raw})
-    assert settings.trust_proxy is expected
+    assert settings.api.trust_proxy is expected
 
 
 def test_bad_boolean_names_the_variable() -> None:
@@ -72,7 +136,8 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_production_requires_the_macaroon_secret() -> None:
     with pytest.raises(ConfigError, match="L402_MACAROON_SECRET is required"):
         Settings.from_environ({"SATRANK_ENV": "production"})
-    settings = Settings.from_environ({"SATRANK_ENV": "production", "L402_MACAROON_SECRET": SECRET})
+    settings = Settings.from_environ({"SATRANK_ENV": "production", "L402_MACAROON_SECRET": SECRET,
+                                      "DATABASE_URL": DB_URL})
     assert settings.is_production
 
 

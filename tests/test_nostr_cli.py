@@ -25,6 +25,7 @@ def test_keygen_prints_a_usable_environment_even_in_production(tmp_path: Path) -
     assert f"# Nostr public key (share it): {key.npub}" in done.stdout
     # What keygen prints is accepted by the production configuration as is.
     Settings.from_environ({**values, "SATRANK_ENV": "production",
+                           "DATABASE_URL": "postgresql://satrank@db/satrank",
                            "NOSTR_RELAYS": "wss://relay.example"})
     assert not (tmp_path / "dev-secrets.env").exists()
 

@@ -126,7 +126,7 @@ def create_app(
         middleware=[
             Middleware(MetricsMiddleware),
             Middleware(RequestIdMiddleware),
-            Middleware(AccessLogMiddleware, log_client_ips=settings.log_client_ips),
+            Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips),
             Middleware(BodyGuardMiddleware),
             Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES),
             Middleware(InterestMiddleware, buffer=interest),

@@ -37,6 +37,6 @@ def _last_forwarded(scope: Scope) -> str | None:
 def client_ip(scope: Scope, settings: Settings) -> str:
     client = scope.get("client")
     peer = str(client[0]) if client else UNKNOWN
-    if settings.trust_proxy and _is_loopback(peer):
+    if settings.api.trust_proxy and _is_loopback(peer):
         return _last_forwarded(scope) or peer
     return peer

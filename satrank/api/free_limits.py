@@ -45,7 +45,7 @@ def client_key(address: str) -> str:
 class FreeRouteLimits:
     def __init__(self, settings: Settings, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        rates: FreeRateSettings = settings.free_rate
+        rates: FreeRateSettings = settings.api.free_rate
         self._settings = settings
         self._clock = clock
         self._limiters: dict[Group, RateLimiter] = {

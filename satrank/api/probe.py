@@ -31,8 +31,9 @@ from satrank.db.agents import fetch_agent
 from satrank.db.probes import SentProbe, record_probes
 from satrank.lightning.backend import ProbeResult
 from satrank.lightning.errors import LightningError
+from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
-DEFAULT_AMOUNT_SAT = 100_000
+DEFAULT_AMOUNT_SAT = DEFAULT_TIER_SAT  # an on-demand probe feeds the tier every score uses
 MAX_AMOUNT_SAT = 10_000_000
 MAX_AMOUNTS = 3
 PROBE_TIMEOUT_S = 6.0  # per probe: MAX_AMOUNTS of them fit in the budget

@@ -38,8 +38,8 @@ from satrank.db.probes import (
 from satrank.db.scores import StoredScores, load_scoring_inputs, store_scores
 from satrank.lightning.backend import ChannelGraph, NodeStatus
 from satrank.scoring.engine import ScoringParams, score_nodes
+from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
-DEFAULT_TIER_SAT = 100_000
 # Nodes asked about through the API within this window are probed first.
 REQUEST_WINDOW_S = 3600
 _log = logging.getLogger(__name__)

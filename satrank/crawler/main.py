@@ -60,7 +60,7 @@ async def crawl_forever(settings: Settings, dsn: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    start_metrics_server(settings.crawler_metrics_port, settings.crawler_metrics_host)
-    _log.info("crawler metrics on %s:%d", settings.crawler_metrics_host,
-              settings.crawler_metrics_port)
+    start_metrics_server(settings.crawler.metrics_port, settings.crawler.metrics_host)
+    _log.info("crawler metrics on %s:%d", settings.crawler.metrics_host,
+              settings.crawler.metrics_port)
     await run_forever(dsn, settings, lambda: _connect(settings), stop=stop)

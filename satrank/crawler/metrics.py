@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from satrank.config import LOOPBACK
+
 SYNC_SECONDS = Histogram("satrank_crawler_graph_sync_seconds", "DescribeGraph + DB merge",
                          buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))
 SCORING_SECONDS = Histogram("satrank_crawler_scoring_seconds", "load + score + store",
@@ -15,11 +17,16 @@ PROBE_SECONDS = Histogram("satrank_crawler_probe_seconds", "probe payment latenc
                           buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120))
 LAST_SUCCESS = Gauge("satrank_crawler_last_success_timestamp_seconds",
                      "unix time of the last successful phase", ["phase"])
-FAILURES = Counter("satrank_crawler_failures_total", "failed phases", ["phase"])
+# Per job of crawler/jobs.py, labelled `phase` with the job's name (as the alert rules
+# expect); FAILURES also counts `lnd_connect`, LAST_SUCCESS also the scoring phase.
+FAILURES = Counter("satrank_crawler_failures_total", "failed job runs", ["phase"])
+JOB_RUNS = Counter("satrank_crawler_job_runs_total", "job runs started", ["phase"])
+JOB_SECONDS = Histogram("satrank_crawler_job_seconds", "duration of one job run", ["phase"],
+                        buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800))
 IS_LEADER = Gauge("satrank_crawler_is_leader", "1 while this process holds the leader lock")
 
 
-def start_metrics_server(port: int, host: str = "127.0.0.1") -> None:
+def start_metrics_server(port: int, host: str = LOOPBACK) -> None:
     """Serve /metrics on `host`: loopback unless the operator says otherwise (a container
     publishing the port on the host's loopback); never meant to be public."""
     start_http_server(port, addr=host)

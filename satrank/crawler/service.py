@@ -1,11 +1,9 @@
-"""The crawler process: leader lock, then sync / score / probe on their intervals.
+"""The crawler process: leader lock, then the jobs of `jobs.crawler_jobs` on their intervals.
 
-`run_once` is `satrank crawl --once`; `run_forever` is `satrank crawl`. Lightning failures
-(down, slow, locked) back off exponentially up to `lnd_backoff_max_s` and are counted in
-`satrank_crawler_failures_total`; the last good graph and scores stay in Postgres.
-The leader also runs the Nostr publisher (`nostr.publisher.run_publisher`) as its own
-task when NOSTR_RELAYS is set: it drains the outbox that `store_scores` fills, so a standby
-never publishes, and a slow relay never delays a sync or a probe round.
+`run_once` is `satrank crawl --once`; `run_forever` is `satrank crawl`. How a job is
+scheduled, counted and backed off, and how to add one, is in `crawler/jobs.py`. Failures
+(LND down, slow or locked, Postgres gone) are counted in `satrank_crawler_failures_total`
+and retried after a back-off; the last good graph and scores stay in Postgres.
 """
 
 from __future__ import annotations
@@ -13,24 +11,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 
-from satrank.config import CrawlerSettings, Settings
+from satrank.config import Settings
 from satrank.crawler.cycle import GraphSource, probe_phase, score_phase, sync_phase
+from satrank.crawler.jobs import Connect, Job, JobContext, LightningLink, crawler_jobs
 from satrank.crawler.leader import wait_for_leadership
-from satrank.crawler.metrics import FAILURES, IS_LEADER
+from satrank.crawler.metrics import FAILURES, IS_LEADER, JOB_RUNS, JOB_SECONDS, LAST_SUCCESS
 from satrank.crawler.probes import ProbeSender
 from satrank.db.locks import LeaderLock
 from satrank.db.pool import DatabaseError, Pool, create_pool
 from satrank.lightning.errors import LightningError
-from satrank.nostr.publisher import run_publisher
 
 _log = logging.getLogger(__name__)
 BACKOFF_START_S = 1.0
+MIN_PAUSE_S = 0.5  # a lane never spins: at least this between two runs
+LOCK_CHECK_S = 1.0  # how often the leader makes sure its lock session is alive
+# Failures of the outside world: one warning line. Anything else is a bug in the job,
+# logged with its traceback; either way only that job backs off, the others go on.
+EXPECTED_FAILURES = (LightningError, OSError, DatabaseError, TimeoutError)
 
 
 @dataclass
@@ -69,95 +71,92 @@ async def run_once(pool: Pool, source: GraphSource, sender: ProbeSender,
     return s
 
 
-async def _guarded(phase: str, work: Callable[[], Awaitable[object]], backoff: dict[str, float],
-                   max_backoff_s: float) -> float:
-    """Run one phase; on failure log, count and return how long to wait before retrying."""
+async def run_job(job: Job, ctx: JobContext, backoff: dict[str, float]) -> float:
+    """One run of `job`, counted; on failure, how long to wait before retrying (else 0)."""
+    JOB_RUNS.labels(job.name).inc()
+    started = time.perf_counter()
     try:
-        await work()
-    except (LightningError, OSError, DatabaseError, TimeoutError) as exc:
-        FAILURES.labels(phase).inc()
-        wait = min(max_backoff_s, backoff.get(phase, BACKOFF_START_S / 2) * 2)
-        backoff[phase] = wait
-        _log.warning("%s failed (%s: %s); retrying in %.0f s", phase, type(exc).__name__,
-                     exc, wait)
+        result = await job.run(ctx)
+    except Exception as exc:
+        FAILURES.labels(job.name).inc()
+        wait = min(ctx.settings.crawler.lnd_backoff_max_s,
+                   backoff.get(job.name, BACKOFF_START_S / 2) * 2)
+        backoff[job.name] = wait
+        if isinstance(exc, EXPECTED_FAILURES):
+            _log.warning("%s failed (%s: %s); retrying in %.0f s", job.name,
+                         type(exc).__name__, exc, wait)
+        else:
+            _log.exception("%s failed with a bug; retrying in %.0f s", job.name, wait)
         return wait
-    backoff.pop(phase, None)
+    finally:
+        JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
+    LAST_SUCCESS.labels(job.name).set(time.time())
+    backoff.pop(job.name, None)
+    _log.debug("%s done: %s", job.name, result)
     return 0.0
 
 
-async def run_forever(dsn: str, settings: Settings,
-                      connect: Callable[[], Awaitable[tuple[GraphSource, ProbeSender]]], *,
-                      stop: asyncio.Event) -> None:
-    """Wait for leadership, then loop until `stop`; gives the lock up if its session dies."""
+async def run_lane(jobs: Sequence[Job], ctx: JobContext) -> None:
+    """Run `jobs` one at a time until `ctx.stop`: each when due, in table order when
+    several are due, the next run `interval_s` (or the back-off) after a run ends."""
+    next_at = {job.name: 0.0 for job in jobs}
+    backoff: dict[str, float] = {}
+    while not ctx.stop.is_set():
+        now = time.monotonic()
+        due = next((job for job in jobs if now >= next_at[job.name]), None)
+        if due is not None:
+            wait = await run_job(due, ctx, backoff)
+            next_at[due.name] = time.monotonic() + (wait or due.interval_s)
+        await _sleep(ctx.stop, max(MIN_PAUSE_S, min(next_at.values()) - time.monotonic()))
+
+
+def _start_lanes(jobs: Sequence[Job], ctx: JobContext) -> list[asyncio.Task[None]]:
+    lanes: dict[str, list[Job]] = {}
+    for job in jobs:
+        lanes.setdefault(job.lane or f"job:{job.name}", []).append(job)
+    return [asyncio.create_task(run_lane(lane, ctx), name=f"crawler {name}")
+            for name, lane in lanes.items()]
+
+
+async def run_forever(dsn: str, settings: Settings, connect: Connect, *,
+                      stop: asyncio.Event, jobs: Sequence[Job] | None = None) -> None:
+    """Run the jobs (the table of `crawler_jobs` unless given) until `stop`: those not
+    `leader_only` at once, the others once this process holds the leader lock. Returns
+    when the lock's session dies (a standby takes over), after the running jobs end."""
+    table = crawler_jobs(settings) if jobs is None else list(jobs)
     lock = LeaderLock(dsn)
-    cs = settings.crawler
+    halt = asyncio.Event()  # ends every lane: set on the way out, whatever the reason
+    lanes: list[asyncio.Task[None]] = []
+    ctx: JobContext | None = None
+
+    async def context() -> JobContext:
+        nonlocal ctx
+        if ctx is None:
+            pool = await create_pool(dsn, settings.database)
+            ctx = JobContext(pool, settings, LightningLink(connect), halt)
+        return ctx
+
     try:
+        anywhere = [job for job in table if not job.leader_only]
+        if anywhere:
+            lanes += _start_lanes(anywhere, await context())
         if not await wait_for_leadership(lock, stop=stop):
             return
-        pool = await create_pool(dsn, settings.database)
-        publisher_stop = asyncio.Event()
-        publisher = (asyncio.create_task(run_publisher(pool, settings.nostr,
-                                                       stop=publisher_stop))
-                     if settings.nostr.relays else None)
-        source: GraphSource | None = None
-        sender: ProbeSender | None = None
-        backoff: dict[str, float] = {}
-        next_sync = next_probe = 0.0
-        rng = np.random.default_rng()
-        try:
-            while not stop.is_set():
-                if not await lock.is_held():
-                    _log.error("lost the leader lock session: stopping this crawler")
-                    return
-                if source is None or sender is None:
-                    try:
-                        source, sender = await connect()
-                    except (LightningError, OSError) as exc:
-                        FAILURES.labels("lnd_connect").inc()
-                        _log.warning("cannot open LND: %s", exc)
-                        await _sleep(stop, min(cs.lnd_backoff_max_s, 5.0))
-                        continue
-                now = time.monotonic()
-                wait = 0.0
-                if now >= next_sync:
-                    wait = await _guarded("graph_sync", partial(_sync_and_score, pool, source,
-                                                                cs), backoff,
-                                          cs.lnd_backoff_max_s)
-                    next_sync = time.monotonic() + (wait or cs.graph_interval_s)
-                elif now >= next_probe and cs.probes_per_round > 0:
-                    wait = await _guarded("probes", partial(_probe_and_score, pool, sender, cs,
-                                                            rng), backoff,
-                                          cs.lnd_backoff_max_s)
-                    next_probe = time.monotonic() + (wait or cs.probe_interval_s)
-                await _sleep(stop, max(0.5, min(next_sync, next_probe) - time.monotonic()))
-        finally:
-            publisher_stop.set()
-            if publisher is not None:
-                await _finish_publisher(publisher)
-            await pool.close()
+        lanes += _start_lanes([job for job in table if job.leader_only], await context())
+        while not stop.is_set():
+            if not await lock.is_held():
+                _log.error("lost the leader lock session: stopping this crawler")
+                return
+            await _sleep(stop, LOCK_CHECK_S)
     finally:
+        halt.set()
+        for lane in await asyncio.gather(*lanes, return_exceptions=True):
+            if isinstance(lane, BaseException):
+                _log.error("a crawler lane ended with %r", lane)
+        if ctx is not None:
+            await ctx.pool.close()
         IS_LEADER.set(0)
         await lock.release()
-
-
-async def _finish_publisher(task: asyncio.Task[None]) -> None:
-    """Wait for the publisher to stop; a crash in it is logged, never raised into the loop."""
-    try:
-        await task
-    except Exception:
-        _log.exception("nostr publisher ended with an error")
-
-
-async def _sync_and_score(pool: Pool, source: GraphSource,
-                          cs: CrawlerSettings) -> None:
-    await sync_phase(pool, source)
-    await score_phase(pool, cs)
-
-
-async def _probe_and_score(pool: Pool, sender: ProbeSender, cs: CrawlerSettings,
-                           rng: np.random.Generator) -> None:
-    await probe_phase(pool, sender, cs, n_probes=cs.probes_per_round, rng=rng)
-    await score_phase(pool, cs)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

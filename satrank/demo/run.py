@@ -164,7 +164,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 def run_demo(options: DemoOptions, settings: Settings, out: TextIO = sys.stdout) -> int:
     """Run until SIGINT/SIGTERM (exit 0) or until a part fails (exit 1)."""
     data_dir = settings.data_dir.resolve()
-    busy = busy_ports({"api": options.port, "crawler metrics": settings.crawler_metrics_port})
+    busy = busy_ports({"api": options.port, "crawler metrics": settings.crawler.metrics_port})
     if busy:
         _say(sys.stderr, f"satrank demo: {', '.join(busy)} in use; choose others with "
                          "--port / PORT and CRAWLER_METRICS_PORT")
@@ -228,7 +228,7 @@ def _summary(simnet: SimnetNodes, settings: Settings, data_dir: Path) -> list[st
         f"simnet     {simnet.graph_label}; oracle {simnet.oracle_host}, "
         f"customer {simnet.customer_host}",
         f"crawler    sync/score/probe loop, metrics "
-        f"http://127.0.0.1:{settings.crawler_metrics_port}/metrics",
+        f"http://127.0.0.1:{settings.crawler.metrics_port}/metrics",
         f"logs       {logs}/ (api.log, crawler.log, simnet.log)",
     ]
 

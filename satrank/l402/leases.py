@@ -44,7 +44,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from satrank.config import DEFAULT_LEASE_MAX_CREDITS
+from satrank.config import L402Settings
 from satrank.db.tokens import CreditReturn, LeaseGrant, LeaseRequest, TokenStore
 
 _log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ class CreditLeases:
     `refund` gives a failed request's credits back to this process's balance.
     `start` and `close` run in the api lifespan (close gives every held credit back)."""
 
-    def __init__(self, store: TokenStore, *, max_lease: int = DEFAULT_LEASE_MAX_CREDITS,
+    def __init__(self, store: TokenStore, *, max_lease: int = L402Settings.lease_max_credits,
                  ttl_s: float = LEASE_TTL_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if max_lease < 1:

@@ -52,7 +52,7 @@ from satrank.lightning.probes import classify_probe, failing_channel
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_RPC_TIMEOUT_S = 10.0  # unary calls, unless the caller passes its own
+DEFAULT_RPC_TIMEOUT_S = LndSettings.rpc_timeout_s  # unary calls, unless the caller passes its own
 DESCRIBE_GRAPH_TIMEOUT_S = 120.0  # mainnet graph: ~15 MB to build, send and decode
 PAYMENT_DEADLINE_MARGIN_S = 15.0  # lnd stops new attempts at timeout_seconds; let HTLCs settle
 MAX_RECEIVE_MESSAGE_BYTES = 200 * 1024 * 1024  # lnd's own MaxGrpcMsgSize

@@ -19,10 +19,8 @@ from satrank.scoring.features import NodeFeatures, node_features
 from satrank.scoring.graph import GraphArrays, IntArray, PageRank, pagerank
 from satrank.scoring.posterior import Posterior, beta_posterior
 from satrank.scoring.prior import PriorModel, fit_prior_model, prior_design
+from satrank.scoring.tiers import DEFAULT_TIER_SAT, DEFAULT_TIERS_SAT
 from satrank.scoring.verdict import VERDICTS, rank_of, verdict_codes, verdict_reasons
-
-DEFAULT_TIERS_SAT = (10_000, 100_000, 1_000_000)
-DEFAULT_TIER_SAT = 100_000
 
 
 @dataclass(frozen=True)

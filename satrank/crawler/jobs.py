@@ -1,0 +1,120 @@
+"""The crawler's jobs as data: one table of what runs, how often, and where.
+
+`crawler_jobs(settings)` is the table `service.run_forever` schedules. Adding a job is one
+entry in it:
+
+    Job("registry", s.registry.interval_s, leader_only=True, run=check_registry),
+
+where `run` is `async def check_registry(ctx: JobContext) -> object` (the return value is
+only logged at debug level). The service then, with no other edit:
+
+- runs the job every `interval_s` seconds, counted from the end of its previous run, the
+  first run as soon as the job may run (after leadership for a `leader_only` job; at once
+  for the others, which also run on a standby);
+- counts it per job, the label `phase` being the job's name (the label the alert rules
+  already use): `satrank_crawler_job_runs_total`, `satrank_crawler_failures_total`,
+  `satrank_crawler_job_seconds`, `satrank_crawler_last_success_timestamp_seconds`;
+- backs off after a failure: 1 s, doubling up to CRAWL_LND_BACKOFF_MAX_S, back to
+  `interval_s` after a success. A failing job never stops the others.
+
+Jobs in the same `lane` never run at the same time, and when several are due together
+they run in table order; a job with no lane runs beside everything else. The graph sync
+and the probe round share the "lightning" lane: one LND, one writer of the graph. A job
+that runs until `ctx.stop` (the Nostr publisher) is simply one long run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from satrank.config import Settings
+from satrank.crawler.cycle import GraphSource, probe_phase, score_phase, sync_phase
+from satrank.crawler.metrics import FAILURES
+from satrank.crawler.probes import ProbeSender
+from satrank.db.pool import Pool
+from satrank.lightning.errors import LightningError
+from satrank.nostr.publisher import run_publisher
+
+_log = logging.getLogger(__name__)
+Connect = Callable[[], Awaitable[tuple[GraphSource, ProbeSender]]]
+LIGHTNING_LANE = "lightning"
+
+
+class LightningLink:
+    """The LND clients, opened on first use and kept: only jobs that need LND wait for it,
+    and a job run fails (and backs off) while LND cannot be opened."""
+
+    def __init__(self, connect: Connect) -> None:
+        self._connect = connect
+        self._clients: tuple[GraphSource, ProbeSender] | None = None
+
+    async def clients(self) -> tuple[GraphSource, ProbeSender]:
+        if self._clients is None:
+            try:
+                self._clients = await self._connect()
+            except (LightningError, OSError) as exc:
+                FAILURES.labels("lnd_connect").inc()
+                _log.warning("cannot open LND: %s", exc)
+                raise
+        return self._clients
+
+
+@dataclass
+class JobContext:
+    """What a job may use: shared by every job of one crawler process."""
+
+    pool: Pool
+    settings: Settings
+    lightning: LightningLink
+    stop: asyncio.Event  # set when jobs must end (shutdown, or leadership lost)
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # the `phase` label of its metrics
+    interval_s: float  # pause between the end of one run and the start of the next
+    leader_only: bool  # False: also runs on a standby crawler
+    run: Callable[[JobContext], Awaitable[object]]
+    lane: str | None = None  # jobs of one lane run one at a time, in table order
+
+
+async def sync_and_score(ctx: JobContext) -> object:
+    source, _ = await ctx.lightning.clients()
+    await sync_phase(ctx.pool, source)
+    return await score_phase(ctx.pool, ctx.settings.crawler)
+
+
+async def probe_and_score(ctx: JobContext) -> object:
+    _, sender = await ctx.lightning.clients()
+    cs = ctx.settings.crawler
+    await probe_phase(ctx.pool, sender, cs, n_probes=cs.probes_per_round, rng=ctx.rng)
+    return await score_phase(ctx.pool, cs)
+
+
+async def publish_to_nostr(ctx: JobContext) -> object:
+    """Drains the outbox `store_scores` fills until `ctx.stop`: only the leader publishes,
+    and a slow relay never delays a sync or a probe round (its own lane)."""
+    await run_publisher(ctx.pool, ctx.settings.nostr, stop=ctx.stop)
+    return None
+
+
+def crawler_jobs(settings: Settings) -> list[Job]:
+    """The table. An entry whose condition is false (no probes, no relays) is left out."""
+    cs = settings.crawler
+    table = [
+        (True, Job("graph_sync", cs.graph_interval_s, leader_only=True, run=sync_and_score,
+                   lane=LIGHTNING_LANE)),
+        (cs.probes_per_round > 0,
+         Job("probes", cs.probe_interval_s, leader_only=True, run=probe_and_score,
+             lane=LIGHTNING_LANE)),
+        (bool(settings.nostr.relays) and settings.nostr.private_key is not None,
+         Job("nostr_publisher", settings.nostr.poll_interval_s, leader_only=True,
+             run=publish_to_nostr)),
+    ]
+    return [job for wanted, job in table if wanted]
