@@ -31,6 +31,7 @@ from satrank.db.agents import fetch_agent
 from satrank.db.probes import SentProbe, record_probes
 from satrank.lightning.backend import ProbeResult
 from satrank.lightning.errors import LightningError
+from satrank.outcomes import ProbeOutcome
 
 DEFAULT_AMOUNT_SAT = 100_000
 MAX_AMOUNT_SAT = 10_000_000
@@ -68,7 +69,7 @@ def probe_block(result: ProbeResult) -> dict[str, Any]:
     return {
         "amountSat": result.amount_sat,
         "outcome": result.outcome.value,
-        "reachable": result.outcome.value == "reached",
+        "reachable": result.outcome is ProbeOutcome.REACHED,
         "failureCode": result.failure_code,
         "failingHopIndex": result.failure_source_index,
         "failingChannelId": str(result.failing_channel_id)
