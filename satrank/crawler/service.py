@@ -24,8 +24,9 @@ from satrank.crawler.cycle import GraphSource, probe_phase, score_phase, sync_ph
 from satrank.crawler.leader import wait_for_leadership
 from satrank.crawler.metrics import FAILURES, IS_LEADER
 from satrank.crawler.probes import ProbeSender
+from satrank.db.errors import DatabaseError
 from satrank.db.locks import LeaderLock
-from satrank.db.pool import DatabaseError, Pool, create_pool
+from satrank.db.pool import Pool, create_pool
 from satrank.lightning.errors import LightningError
 from satrank.nostr.publisher import run_publisher
 

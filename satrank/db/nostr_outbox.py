@@ -20,10 +20,6 @@ import asyncpg
 
 KIND_ASSERTION = 30382
 Pool = asyncpg.Pool
-# What a caller outside db/ catches to survive a database hiccup without importing asyncpg.
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
-)
 RelayOutcome = Literal["ok", "rejected", "failed"]
 
 # Tags of kind 30382, in SatRank's order; values as text with fixed decimals. Mirrored by
