@@ -27,7 +27,7 @@ from satrank.api.errors import ApiError
 from satrank.api.ids import ID_DESCRIPTION, classify_id
 from satrank.api.lightning_services import ApiLightning
 from satrank.api.render import dumps, json_bytes
-from satrank.db.agents import fetch_agent
+from satrank.db.nodes import fetch_node as fetch_agent
 from satrank.db.probes import SentProbe, record_probes
 from satrank.lightning.backend import ProbeResult
 from satrank.lightning.errors import LightningError

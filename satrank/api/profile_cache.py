@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from satrank.api.leaderboard import DataVersion, Version
-from satrank.db.agents import IdKind
+from satrank.db.nodes import IdKind
 from satrank.db.pool import Pool
 from satrank.db.profile import EvidenceMark, fetch_evidence_changes, fetch_profile_json
 

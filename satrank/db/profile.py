@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from satrank.db.agents import IdKind
+from satrank.db.nodes import IdKind
 
 RECENT_PROBES = 20
 HISTORY_POINTS = 30
