@@ -4,7 +4,8 @@
 the open channels, per-tier posteriors, recent probes and a per-tier probe summary, the
 reports summary, fee policy statistics over `channel_policies` (outbound = the node's own
 policies, inbound = its peers' policies towards it) and the score history. Postgres
-aggregates; nested parts travel as JSON whose keys are the record fields below, and
+aggregates; nested parts travel as JSON whose keys are the record fields below (list
+items are NamedTuples: a profile holds up to ~60 of them, built on every cache miss), and
 jsonb columns (addresses, features, reasons) come back as their stored JSON text. The
 public shape (camelCase, key order) is `api/shapes.py`'s. Times are unix seconds.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -26,13 +27,17 @@ PROBE_WINDOW_DAYS = 30
 REPORT_WINDOW_DAYS = 90
 
 
+class JsonText(str):
+    """JSON text as stored in a jsonb column, for the api to embed as is."""
+
+
 @dataclass(frozen=True)
 class ProfileNode:
     pubkey: str
     agent_hash: str
     alias: str
     color: str | None
-    addresses_json: str  # the jsonb column's text
+    addresses_json: JsonText
     is_active: bool
     first_seen: int
     last_seen: int
@@ -47,11 +52,11 @@ class ProfileScore:
     ci95_low: float
     ci95_high: float
     n_eff: float
-    reasons_json: str
+    reasons_json: JsonText
     computed_at: int
     pagerank: float
     pagerank_pct: float
-    features_json: str
+    features_json: JsonText
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,7 @@ class ChannelStats:
     newest_channel_block: int | None
 
 
-@dataclass(frozen=True)
-class TierPosterior:
+class TierPosterior(NamedTuple):
     amount_sat: int
     p_success: float
     ci95_low: float
@@ -81,8 +85,7 @@ class TierPosterior:
     updated_at: int
 
 
-@dataclass(frozen=True)
-class ProbeTier:
+class ProbeTier(NamedTuple):
     """Probes of the last PROBE_WINDOW_DAYS at one amount."""
 
     amount_sat: int
@@ -91,8 +94,7 @@ class ProbeTier:
     last_at: int
 
 
-@dataclass(frozen=True)
-class RecentProbe:
+class RecentProbe(NamedTuple):
     sent_at: int
     amount_sat: int
     outcome: ProbeOutcome
@@ -138,8 +140,7 @@ class FeeStats:
     last_update: int | None
 
 
-@dataclass(frozen=True)
-class HistoryPoint:
+class HistoryPoint(NamedTuple):
     computed_at: int
     rank: int
     verdict: str
@@ -283,13 +284,18 @@ def _floats(part: dict[str, Any]) -> dict[str, Any]:
     return {k: float(v) if k in _FLOATS and v is not None else v for k, v in part.items()}
 
 
+def _json_texts(part: dict[str, Any]) -> dict[str, Any]:
+    return {k: JsonText(v) if k.endswith("_json") and v is not None else v
+            for k, v in part.items()}
+
+
 def _profile(row: asyncpg.Record) -> NodeProfile:
     recent = [RecentProbe(**{**r, "outcome": ProbeOutcome(r["outcome"])})
               for r in json.loads(row["recent_probes"])]
-    score = (ProfileScore(**_floats({f: row[f] for f in _SCORE_FIELDS}))
+    score = (ProfileScore(**_json_texts(_floats({f: row[f] for f in _SCORE_FIELDS})))
              if row["scored"] else None)
     return NodeProfile(
-        node=ProfileNode(**{f: row[f] for f in _NODE_FIELDS}),
+        node=ProfileNode(**_json_texts({f: row[f] for f in _NODE_FIELDS})),
         score=score,
         channels=ChannelStats(**json.loads(row["channels"])),
         posteriors=tuple(TierPosterior(**_floats(p)) for p in json.loads(row["posteriors"])),
