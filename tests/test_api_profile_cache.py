@@ -15,10 +15,10 @@ import pytest
 from satrank.api.app import create_app
 from satrank.api.leaderboard import DataVersion
 from satrank.api.profile_cache import ProfileCache
+from satrank.api.shapes import fetch_profile_json
 from satrank.config import Settings
-from satrank.db.agents import IdKind
+from satrank.db.nodes import IdKind
 from satrank.db.pool import Pool, create_pool
-from satrank.db.profile import fetch_profile_json
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, seed
 from tests.live_server import live_server
 

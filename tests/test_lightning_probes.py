@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from satrank.lightning import lightning_pb2 as ln
-from satrank.lightning.backend import ProbeOutcome, RouteHop
+from satrank.lightning.backend import RouteHop
 from satrank.lightning.errors import (
     LightningError,
     LightningNotFound,
@@ -17,6 +17,7 @@ from satrank.lightning.errors import (
 )
 from satrank.lightning.lnd import error_for_status, probe_result
 from satrank.lightning.probes import classify_probe, failing_channel
+from satrank.outcomes import ProbeOutcome
 
 R = ProbeOutcome
 NO_ROUTE = "FAILURE_REASON_NO_ROUTE"

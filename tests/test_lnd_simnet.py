@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from satrank.lightning.backend import ChannelGraph, InvoiceState, PaymentStatus, ProbeOutcome
+from satrank.lightning.backend import ChannelGraph, InvoiceState, PaymentStatus
 from satrank.lightning.errors import (
     LightningNotFound,
     LightningPermissionDenied,
@@ -26,6 +26,7 @@ from satrank.lightning.errors import (
 )
 from satrank.lightning.graph_file import load_graph_file
 from satrank.lightning.lnd import LndClient
+from satrank.outcomes import ProbeOutcome
 from satrank.simnet.generator import generate_graph
 from satrank.simnet.network import Network
 from tests.cli import run_satrank, satrank_env

@@ -1,10 +1,12 @@
-"""Unit + integration: the kind 30382 tag layout, its formatting, and SQL/Python agreement."""
+"""Unit + integration: the kind 30382 tag layout, its formatting, and SQL/Python agreement
+(db/nostr_outbox generates its SQL from nostr/assertions.ASSERTION_TAGS)."""
 
 from __future__ import annotations
 
 import json
 
 import asyncpg
+import numpy as np
 import pytest
 
 from satrank.db.nostr_outbox import enqueue_changed_score_events
@@ -83,6 +85,24 @@ async def test_sql_tags_equal_python_tags_on_edge_values(db_dsn: str) -> None:
                  n_effs[i % len(n_effs)])
         for i, v in enumerate(values * 2)
     ]
+    await _assert_sql_tags_equal_python_tags(db_dsn, rows)
+
+
+async def test_sql_tags_equal_python_tags_on_many_random_values(db_dsn: str) -> None:
+    rng = np.random.default_rng(30382)
+    # decimals near the rounding boundary, plain uniforms and large effective counts
+    near = np.round(rng.random(300), 5)
+    rows = [
+        ScoreRow(random_node_pubkey(), f"n{i}" if i % 3 else "", int(rng.integers(0, 101)),
+                 ("SAFE", "RISKY", "UNKNOWN", "INSUFFICIENT")[i % 4], float(near[i]),
+                 float(rng.random()), float(np.round(rng.random(), 6)),
+                 float(rng.choice([np.round(rng.uniform(0, 100), 1), rng.uniform(0, 1e6)])))
+        for i in range(300)
+    ]
+    await _assert_sql_tags_equal_python_tags(db_dsn, rows)
+
+
+async def _assert_sql_tags_equal_python_tags(db_dsn: str, rows: list[ScoreRow]) -> None:
     conn = await asyncpg.connect(db_dsn)
     try:
         async with conn.transaction():

@@ -21,7 +21,7 @@ import pytest
 
 from satrank.api.app import create_app
 from satrank.config import Settings
-from satrank.lightning.backend import ProbeOutcome
+from satrank.outcomes import ProbeOutcome
 from tests.cli import satrank_env, start_satrank
 from tests.live_server import live_server
 from tests.nginx_fixture import free_port

@@ -21,7 +21,9 @@ from satrank.api.render import (
     leaderboard_item,
     verdict_block,
 )
-from satrank.db.agents import SORT_AXES, AgentSummary, SortAxis, search_agents
+from satrank.db.nodes import SORT_AXES, SortAxis
+from satrank.db.nodes import NodeSummary as AgentSummary
+from satrank.db.nodes import search_nodes as search_agents
 
 VERDICT_MAX_AGE_S = 30
 MAX_OFFSET = 10_000

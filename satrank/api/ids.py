@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from satrank.api.errors import ApiError
-from satrank.db.agents import IdKind
+from satrank.db.nodes import IdKind
 
 _PUBKEY = re.compile(r"^0[23][0-9a-f]{64}$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from satrank.db.errors import DatabaseError, database_errors
 from satrank.db.interest import record_interest
-from satrank.db.pool import DatabaseError, Pool
+from satrank.db.pool import Pool
 
 # Node lookups that express interest in one node (the batch endpoint is left out).
 INTEREST_ROUTES = frozenset({"/api/agent/{id}", "/api/agent/{id}/verdict", "/api/profile/{id}"})
@@ -37,8 +38,9 @@ class InterestBuffer:
     async def flush(self, pool: Pool, *, now: datetime) -> int:
         ids, self._ids = self._ids, set()
         try:
-            return await record_interest(pool, ids, now=now)
-        except (OSError, TimeoutError, DatabaseError) as exc:
+            with database_errors():
+                return await record_interest(pool, ids, now=now)
+        except DatabaseError as exc:
             _log.warning("could not record node interest: %s", type(exc).__name__)
             return 0
 

@@ -12,14 +12,9 @@ import time
 from datetime import datetime
 
 from satrank.api.render import dumps, leaderboard_item
-from satrank.db.agents import (
-    AgentSummary,
-    IdKind,
-    SortAxis,
-    data_version,
-    fetch_agent,
-    fetch_leaderboard,
-)
+from satrank.db.nodes import IdKind, SortAxis, data_version, fetch_leaderboard
+from satrank.db.nodes import NodeSummary as AgentSummary
+from satrank.db.nodes import fetch_node as fetch_agent
 from satrank.db.pool import Pool
 
 MAX_PAGES = 512

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from satrank.outcomes import ProbeOutcome
+
 Schema = dict[str, Any]
 
 NUM_OR_NULL: Schema = {"type": ["number", "null"]}
@@ -160,9 +162,7 @@ PROBE_RESULT = data(obj({
     "target": obj({"publicKey": HEX66, "publicKeyHash": HEX64, "alias": {"type": "string"}}),
     "probes": {"type": "array", "items": {"type": "object", "properties": {
         "amountSat": {"type": "integer"},
-        "outcome": {"type": "string", "enum": ["reached", "failed_at_target",
-                                                "failed_in_route", "no_route", "timeout",
-                                                "error"]},
+        "outcome": {"type": "string", "enum": [o.value for o in ProbeOutcome]},
         "reachable": {"type": "boolean"}, "failureCode": {"type": ["string", "null"]},
         "failingHopIndex": INT_OR_NULL, "failingChannelId": {"type": ["string", "null"]},
         "hopCount": {"type": "integer"}, "hops": {"type": "array"},

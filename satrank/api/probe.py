@@ -27,10 +27,11 @@ from satrank.api.errors import ApiError
 from satrank.api.ids import ID_DESCRIPTION, classify_id
 from satrank.api.lightning_services import ApiLightning
 from satrank.api.render import dumps, json_bytes
-from satrank.db.agents import fetch_agent
+from satrank.db.nodes import fetch_node as fetch_agent
 from satrank.db.probes import SentProbe, record_probes
 from satrank.lightning.backend import ProbeResult
 from satrank.lightning.errors import LightningError
+from satrank.outcomes import ProbeOutcome
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 DEFAULT_AMOUNT_SAT = DEFAULT_TIER_SAT  # an on-demand probe feeds the tier every score uses
@@ -69,7 +70,7 @@ def probe_block(result: ProbeResult) -> dict[str, Any]:
     return {
         "amountSat": result.amount_sat,
         "outcome": result.outcome.value,
-        "reachable": result.outcome.value == "reached",
+        "reachable": result.outcome is ProbeOutcome.REACHED,
         "failureCode": result.failure_code,
         "failingHopIndex": result.failure_source_index,
         "failingChannelId": str(result.failing_channel_id)

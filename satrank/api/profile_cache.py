@@ -25,9 +25,10 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from satrank.api.leaderboard import DataVersion, Version
-from satrank.db.agents import IdKind
+from satrank.api.shapes import fetch_profile_json
+from satrank.db.nodes import IdKind
 from satrank.db.pool import Pool
-from satrank.db.profile import EvidenceMark, fetch_evidence_changes, fetch_profile_json
+from satrank.db.profile import EvidenceMark, fetch_evidence_changes
 
 DEFAULT_MAX_BYTES = 64 << 20
 DEFAULT_MAX_AGE_S = 60.0

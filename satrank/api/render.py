@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from satrank.db.agents import AgentSummary
+from satrank.db.nodes import NodeSummary as AgentSummary
 
 NOT_SCORED_REASON = "not scored yet: the node is in the graph but no score was computed"
 

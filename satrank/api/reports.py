@@ -29,7 +29,7 @@ from satrank.api.body import hex32, int_in, invalid_field, json_object
 from satrank.api.errors import ApiError
 from satrank.api.ids import ID_DESCRIPTION, classify_id
 from satrank.api.render import dumps, json_bytes, unix
-from satrank.db.agents import fetch_agent
+from satrank.db.nodes import fetch_node as fetch_agent
 from satrank.db.reports import ReportStatus, insert_report
 
 OUTCOMES = ("success", "failure", "timeout")

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from satrank.api.body import invalid_field, json_object
 from satrank.api.ids import ID_DESCRIPTION, classify_id
 from satrank.api.render import dumps, json_bytes, verdict_block
-from satrank.db.agents import fetch_agents
+from satrank.db.nodes import fetch_nodes as fetch_agents
 
 MAX_IDS = 100
 

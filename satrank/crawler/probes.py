@@ -14,8 +14,9 @@ from typing import Protocol
 from satrank.crawler.metrics import PROBE_SECONDS, PROBES
 from satrank.crawler.scheduler import PlannedProbe
 from satrank.db.probes import SentProbe
-from satrank.lightning.backend import ProbeOutcome, ProbeResult
+from satrank.lightning.backend import ProbeResult
 from satrank.lightning.errors import LightningError
+from satrank.outcomes import ProbeOutcome
 
 _log = logging.getLogger(__name__)
 

@@ -22,8 +22,9 @@ from satrank.crawler.jobs import Connect, Job, JobContext, LightningLink, crawle
 from satrank.crawler.leader import wait_for_leadership
 from satrank.crawler.metrics import FAILURES, IS_LEADER, JOB_RUNS, JOB_SECONDS, LAST_SUCCESS
 from satrank.crawler.probes import ProbeSender
+from satrank.db.errors import DatabaseError
 from satrank.db.locks import LeaderLock
-from satrank.db.pool import DatabaseError, Pool, create_pool
+from satrank.db.pool import Pool, create_pool
 from satrank.lightning.errors import LightningError
 
 _log = logging.getLogger(__name__)

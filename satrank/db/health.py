@@ -7,6 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
+from satrank.db.errors import DRIVER_ERRORS
 from satrank.db.migrations import current_schema_version
 from satrank.db.nostr_outbox import OutboxLag, fetch_outbox_lag
 
@@ -23,7 +24,7 @@ async def check_database(pool: asyncpg.Pool, *, timeout_s: float = 2.0) -> Datab
     try:
         async with pool.acquire(timeout=timeout_s) as conn:
             version = await current_schema_version(conn)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except DRIVER_ERRORS as exc:
         return DatabaseHealth(False, None, type(exc).__name__)
     return DatabaseHealth(True, version)
 
@@ -55,7 +56,7 @@ async def fetch_freshness(pool: asyncpg.Pool, *, timeout_s: float = 2.0) -> Fres
                 timeout=timeout_s,
             )
             outbox = await fetch_outbox_lag(conn)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    except DRIVER_ERRORS:
         return None
     assert row is not None
     return Freshness(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from satrank.db.errors import DRIVER_ERRORS
+
 CRAWLER_LOCK_KEY = 0x5A7_2A4C  # "SatRank crawler": any fixed bigint shared by all crawlers
 
 
@@ -28,7 +30,7 @@ class LeaderLock:
             return False
         try:
             await self._conn.fetchval("SELECT 1", timeout=5)
-        except (asyncpg.PostgresError, OSError, TimeoutError):
+        except DRIVER_ERRORS:
             return False
         return True
 

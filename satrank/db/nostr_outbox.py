@@ -18,28 +18,49 @@ from typing import Any, Literal
 
 import asyncpg
 
-KIND_ASSERTION = 30382
-Pool = asyncpg.Pool
-# What a caller outside db/ catches to survive a database hiccup without importing asyncpg.
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+from satrank.nostr.assertions import (
+    ALIAS_FALLBACK_CHARS,
+    ASSERTION_TAGS,
+    DECIMALS,
+    KIND_ASSERTION,
+    TagFormat,
+    TagSpec,
 )
+
+Pool = asyncpg.Pool
 RelayOutcome = Literal["ok", "rejected", "failed"]
 
-# Tags of kind 30382, in SatRank's order; values as text with fixed decimals. Mirrored by
-# satrank.nostr.assertions.assertion_tags (a test keeps both equal).
-_ASSERTION_TAGS_SQL = """
-    jsonb_build_array(
-        jsonb_build_array('d', s.pubkey),
-        jsonb_build_array('n', 'lightning'),
-        jsonb_build_array('rank', s.rank::text),
-        jsonb_build_array('alias', COALESCE(NULLIF(n.alias, ''), left(s.pubkey, 16))),
-        jsonb_build_array('verdict', s.verdict),
-        jsonb_build_array('p_success', round(s.p_success::numeric, 4)::text),
-        jsonb_build_array('ci95_low', round(s.ci95_low::numeric, 4)::text),
-        jsonb_build_array('ci95_high', round(s.ci95_high::numeric, 4)::text),
-        jsonb_build_array('n_obs', round(s.n_eff::numeric)::text)
-    )"""
+
+
+def _sql_text(value: str) -> str:
+    """A SQL string literal (the values come from nostr/'s constants, never from users)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _tag_value_sql(spec: TagSpec) -> str:
+    """The SQL rendering of one tag format over `scores s JOIN nodes n`; each branch is the
+    Postgres twin of `nostr.assertions.tag_value` (a test compares them on many inputs)."""
+    column = ("n." if spec.source == "alias" else "s.") + spec.source
+    match spec.format:
+        case TagFormat.CONSTANT:
+            return _sql_text(spec.source)
+        case TagFormat.ALIAS:
+            return f"COALESCE(NULLIF({column}, ''), left(s.pubkey, {ALIAS_FALLBACK_CHARS}))"
+        case TagFormat.FIXED:
+            return f"round({column}::numeric, {DECIMALS})::text"
+        case TagFormat.WHOLE:
+            return f"round({column}::numeric)::text"
+        case TagFormat.INTEGER:
+            return f"{column}::text"
+        case TagFormat.TEXT:
+            return column
+
+
+# Tags of kind 30382 as one jsonb array per scored node, generated from nostr/'s table.
+_ASSERTION_TAGS_SQL = "jsonb_build_array(" + ", ".join(
+    f"jsonb_build_array({_sql_text(spec.key)}, {_tag_value_sql(spec)})"
+    for spec in ASSERTION_TAGS
+) + ")"
 
 _ENQUEUE_ASSERTIONS = f"""
 WITH current AS (

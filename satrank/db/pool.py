@@ -22,6 +22,5 @@ async def create_pool(dsn: str, settings: DatabaseSettings) -> asyncpg.Pool:
     return pool
 
 
-# The pool type for modules outside db/ (only db/ imports asyncpg).
+# The pool type for modules outside db/ (only db/ imports asyncpg). Errors: db/errors.py.
 Pool = asyncpg.Pool
-DatabaseError = asyncpg.PostgresError

@@ -16,7 +16,8 @@ import asyncpg
 import numpy as np
 
 from satrank.lightning.backend import ProbeResult
-from satrank.scoring.evidence import ProbeEvidence, ReportEvidence
+from satrank.outcomes import ProbeOutcome
+from satrank.scoring.evidence import DECAY_BASE, ProbeEvidence, ReportEvidence
 
 
 @dataclass(frozen=True)
@@ -46,19 +47,25 @@ async def record_probes(conn: asyncpg.Connection, probes: Sequence[SentProbe], *
     return len(rows)
 
 
-# power(0.5, age / half_life) is `scoring.evidence.decay_factor`, summed per group.
-_PROBE_EVIDENCE = """
-SELECT target_pubkey, amount_sat, outcome,
-       sum(power(0.5, greatest(extract(epoch FROM ($1 - sent_at)), 0) / $2)) AS decayed
+
+def decay_sql(time_column: str) -> str:
+    """`scoring.evidence.decay_factor` in SQL: age = $1 - `time_column`, half-life = $2.
+
+    Generated from scoring's DECAY_BASE; a test compares it with the numpy version."""
+    return (f"power({DECAY_BASE!r}, greatest(extract(epoch FROM ($1 - {time_column})), 0)"
+            " / $2)")
+
+
+_PROBE_EVIDENCE = f"""
+SELECT target_pubkey, amount_sat, outcome, sum({decay_sql("sent_at")}) AS decayed
 FROM probes
 WHERE sent_at > $3 AND sent_at <= $1
 GROUP BY target_pubkey, amount_sat, outcome
 """
 
-_REPORT_EVIDENCE = """
+_REPORT_EVIDENCE = f"""
 SELECT target_pubkey, coalesce(amount_sat, 0) AS amount_sat, outcome = 'success' AS success,
-       verified,
-       sum(power(0.5, greatest(extract(epoch FROM ($1 - created_at)), 0) / $2)) AS decayed
+       verified, sum({decay_sql("created_at")}) AS decayed
 FROM reports
 WHERE created_at > $3 AND created_at <= $1
 GROUP BY 1, 2, 3, 4
@@ -72,7 +79,7 @@ async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_l
     return ProbeEvidence(
         pubkeys=[r["target_pubkey"] for r in rows],
         amount_sat=np.array([r["amount_sat"] for r in rows], dtype=np.float64),
-        outcomes=[r["outcome"] for r in rows],
+        outcomes=[ProbeOutcome(r["outcome"]) for r in rows],
         decayed_count=np.array([r["decayed"] for r in rows], dtype=np.float64),
     )
 

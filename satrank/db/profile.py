@@ -1,25 +1,168 @@
-"""The full evidence behind one node's score, built by Postgres as one JSON document.
+"""The full evidence behind one node's score, read in one statement as a `NodeProfile`.
 
-`fetch_profile_json` runs ONE statement: the node row, its score, graph features computed
-from the open channels, per-tier posteriors, recent probes and a per-tier probe summary,
-the reports summary, fee policy statistics over `channel_policies` (outbound = the node's
-own policies, inbound = its peers' policies towards it) and the score history. Postgres
-renders the JSON text, so the api passes it through without rebuilding it in Python.
-Times are unix seconds; amounts carry their unit in the field name.
+`fetch_profile` runs ONE statement: the node row, its score, graph features computed from
+the open channels, per-tier posteriors, recent probes and a per-tier probe summary, the
+reports summary, fee policy statistics over `channel_policies` (outbound = the node's own
+policies, inbound = its peers' policies towards it) and the score history. Postgres
+aggregates; nested parts travel as JSON whose keys are the record fields below (list
+items are NamedTuples: a profile holds up to ~60 of them, built on every cache miss), and
+jsonb columns (addresses, features, reasons) come back as their stored JSON text. The
+public shape (camelCase, key order) is `api/shapes.py`'s. Times are unix seconds.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import asyncpg
 
-from satrank.db.agents import IdKind
+from satrank.db.nodes import IdKind
+from satrank.outcomes import ProbeOutcome
 
 RECENT_PROBES = 20
 HISTORY_POINTS = 30
 PROBE_WINDOW_DAYS = 30
 REPORT_WINDOW_DAYS = 90
+
+
+class JsonText(str):
+    """JSON text as stored in a jsonb column, for the api to embed as is."""
+
+
+@dataclass(frozen=True)
+class ProfileNode:
+    pubkey: str
+    agent_hash: str
+    alias: str
+    color: str | None
+    addresses_json: JsonText
+    is_active: bool
+    first_seen: int
+    last_seen: int
+    last_announcement: int | None
+
+
+@dataclass(frozen=True)
+class ProfileScore:
+    rank: int
+    verdict: str
+    p_success: float
+    ci95_low: float
+    ci95_high: float
+    n_eff: float
+    reasons_json: JsonText
+    computed_at: int
+    pagerank: float
+    pagerank_pct: float
+    features_json: JsonText
+
+
+@dataclass(frozen=True)
+class ChannelStats:
+    """Over the node's open channels; the extremes are None without channels."""
+
+    channels: int
+    peers: int
+    capacity_sat: int
+    median_channel_sat: int | None
+    largest_channel_sat: int | None
+    oldest_channel_block: int | None
+    newest_channel_block: int | None
+
+
+class TierPosterior(NamedTuple):
+    amount_sat: int
+    p_success: float
+    ci95_low: float
+    ci95_high: float
+    n_eff: float
+    alpha: float
+    beta: float
+    prior_alpha: float
+    prior_beta: float
+    updated_at: int
+
+
+class ProbeTier(NamedTuple):
+    """Probes of the last PROBE_WINDOW_DAYS at one amount."""
+
+    amount_sat: int
+    total: int
+    reached: int
+    last_at: int
+
+
+class RecentProbe(NamedTuple):
+    sent_at: int
+    amount_sat: int
+    outcome: ProbeOutcome
+    failure_code: str | None
+    failing_hop_index: int | None
+    hop_count: int | None
+    fee_msat: int | None
+    duration_ms: int
+    source: str
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """Reports of the last `window_days`."""
+
+    window_days: int
+    total: int
+    successes: int
+    failures: int
+    timeouts: int
+    verified: int
+    last_at: int | None
+
+
+@dataclass(frozen=True)
+class FeeStats:
+    """Statistics over one side's channel policies; all but the counts None without any."""
+
+    channels: int
+    disabled: int
+    fee_rate_min: int | None
+    fee_rate_max: int | None
+    fee_rate_median: int | None
+    fee_rate_p90: int | None
+    fee_base_min: int | None
+    fee_base_max: int | None
+    fee_base_median: int | None
+    time_lock_delta_min: int | None
+    time_lock_delta_max: int | None
+    time_lock_delta_median: int | None
+    inbound_fee_rate_min: int | None
+    inbound_fee_rate_max: int | None
+    last_update: int | None
+
+
+class HistoryPoint(NamedTuple):
+    computed_at: int
+    rank: int
+    verdict: str
+    p_success: float
+    ci95_low: float
+    ci95_high: float
+    pagerank: float
+
+
+@dataclass(frozen=True)
+class NodeProfile:
+    node: ProfileNode
+    score: ProfileScore | None  # None until the node is scored
+    channels: ChannelStats
+    posteriors: tuple[TierPosterior, ...]  # by amount
+    probe_tiers: tuple[ProbeTier, ...]  # by amount
+    recent_probes: tuple[RecentProbe, ...]  # newest first, at most RECENT_PROBES
+    reports: ReportSummary
+    outbound: FeeStats
+    inbound: FeeStats
+    history: tuple[HistoryPoint, ...]  # newest first, at most HISTORY_POINTS
+
 
 _EPOCH = "extract(epoch FROM {})::bigint"
 
@@ -29,24 +172,24 @@ def _epoch(expr: str) -> str:
 
 
 def _fee_stats(side: str) -> str:
-    """JSON object of statistics over the policies CTE `side` (outbound or inbound)."""
+    """JSON object (FeeStats fields) of statistics over the policies CTE `side`."""
     return f"""(SELECT json_build_object(
         'channels', count(*),
         'disabled', count(*) FILTER (WHERE disabled),
-        'feeRatePpm', json_build_object(
-            'min', min(fee_rate_milli_msat), 'max', max(fee_rate_milli_msat),
-            'median', percentile_disc(0.5) WITHIN GROUP (ORDER BY fee_rate_milli_msat),
-            'p90', percentile_disc(0.9) WITHIN GROUP (ORDER BY fee_rate_milli_msat)),
-        'feeBaseMsat', json_build_object(
-            'min', min(fee_base_msat), 'max', max(fee_base_msat),
-            'median', percentile_disc(0.5) WITHIN GROUP (ORDER BY fee_base_msat)),
-        'timeLockDelta', json_build_object(
-            'min', min(time_lock_delta), 'max', max(time_lock_delta),
-            'median', percentile_disc(0.5) WITHIN GROUP (ORDER BY time_lock_delta)),
-        'inboundFeeRatePpm', json_build_object(
-            'min', min(inbound_fee_rate_milli_msat), 'max', max(inbound_fee_rate_milli_msat)),
-        'lastUpdate', {_epoch('max(last_update)')}
-    ) FROM {side})"""
+        'fee_rate_min', min(fee_rate_milli_msat), 'fee_rate_max', max(fee_rate_milli_msat),
+        'fee_rate_median',
+            percentile_disc(0.5) WITHIN GROUP (ORDER BY fee_rate_milli_msat),
+        'fee_rate_p90', percentile_disc(0.9) WITHIN GROUP (ORDER BY fee_rate_milli_msat),
+        'fee_base_min', min(fee_base_msat), 'fee_base_max', max(fee_base_msat),
+        'fee_base_median', percentile_disc(0.5) WITHIN GROUP (ORDER BY fee_base_msat),
+        'time_lock_delta_min', min(time_lock_delta),
+        'time_lock_delta_max', max(time_lock_delta),
+        'time_lock_delta_median',
+            percentile_disc(0.5) WITHIN GROUP (ORDER BY time_lock_delta),
+        'inbound_fee_rate_min', min(inbound_fee_rate_milli_msat),
+        'inbound_fee_rate_max', max(inbound_fee_rate_milli_msat),
+        'last_update', {_epoch('max(last_update)')}
+    ) FROM {side}) AS {side}"""
 
 
 _PROFILE_SQL = f"""
@@ -68,81 +211,107 @@ WITH node AS (
     SELECT p.* FROM chans JOIN channel_policies p
       ON p.channel_id = chans.channel_id AND p.direction = 1 - chans.own_direction
 )
-SELECT json_build_object(
-  'agent', json_build_object(
-      'publicKey', node.pubkey, 'publicKeyHash', node.agent_hash, 'alias', node.alias,
-      'color', node.color, 'addresses', node.addresses, 'active', node.is_active,
-      'firstSeen', {_epoch('node.first_seen')}, 'lastSeen', {_epoch('node.last_seen')},
-      'lastAnnouncement', {_epoch('node.last_update')}),
-  'score', (SELECT json_build_object(
-      'rank', s.rank, 'verdict', s.verdict, 'p_success', s.p_success,
-      'ci95_low', s.ci95_low, 'ci95_high', s.ci95_high, 'n_obs', s.n_eff,
-      'reasons', s.reasons, 'computedAt', {_epoch('s.computed_at')})
-      FROM scores s WHERE s.pubkey = node.pubkey),
-  'centrality', (SELECT json_build_object(
-      'pagerank', s.pagerank, 'pagerankPercentile', s.pagerank_pct)
-      FROM scores s WHERE s.pubkey = node.pubkey),
-  'features', (SELECT s.features FROM scores s WHERE s.pubkey = node.pubkey),
-  'graph', (SELECT json_build_object(
+SELECT node.pubkey, node.agent_hash, node.alias, node.color,
+       node.addresses::text AS addresses_json, node.is_active,
+       {_epoch('node.first_seen')} AS first_seen, {_epoch('node.last_seen')} AS last_seen,
+       {_epoch('node.last_update')} AS last_announcement,
+       s.pubkey IS NOT NULL AS scored, s.rank, s.verdict, s.p_success, s.ci95_low,
+       s.ci95_high, s.n_eff, s.reasons::text AS reasons_json,
+       {_epoch('s.computed_at')} AS computed_at, s.pagerank, s.pagerank_pct,
+       s.features::text AS features_json,
+  (SELECT json_build_object(
       'channels', count(*), 'peers', count(DISTINCT peer),
-      'capacitySat', coalesce(sum(capacity_sat), 0),
-      'medianChannelSat', percentile_disc(0.5) WITHIN GROUP (ORDER BY capacity_sat),
-      'largestChannelSat', max(capacity_sat),
-      'oldestChannelBlock', min(block_height), 'newestChannelBlock', max(block_height))
-      FROM chans),
-  'posteriors', coalesce((SELECT json_agg(json_build_object(
-      'amountSat', p.amount_sat, 'p_success', p.p_success, 'ci95_low', p.ci95_low,
-      'ci95_high', p.ci95_high, 'n_obs', p.n_eff, 'alpha', p.alpha, 'beta', p.beta,
-      'priorAlpha', p.prior_alpha, 'priorBeta', p.prior_beta,
-      'updatedAt', {_epoch('p.updated_at')}) ORDER BY p.amount_sat)
-      FROM posteriors p WHERE p.pubkey = node.pubkey), '[]'::json),
-  'probes', json_build_object(
-      'byAmount', coalesce((SELECT json_agg(json_build_object(
-          'amountSat', amount_sat, 'total', total, 'reached', reached,
-          'lastAt', {_epoch('last_at')}) ORDER BY amount_sat)
-          FROM (SELECT amount_sat, count(*) AS total,
-                       count(*) FILTER (WHERE outcome = 'reached') AS reached,
-                       max(sent_at) AS last_at
-                FROM probes
-                WHERE target_pubkey = node.pubkey
-                  AND sent_at > now() - interval '{PROBE_WINDOW_DAYS} days'
-                GROUP BY amount_sat) t), '[]'::json),
-      'recent', coalesce((SELECT json_agg(json_build_object(
-          'sentAt', {_epoch('r.sent_at')}, 'amountSat', r.amount_sat, 'outcome', r.outcome,
-          'failureCode', r.failure_code, 'failingHopIndex', r.failing_hop_index,
-          'hops', r.hop_count, 'feeMsat', r.fee_msat, 'durationMs', r.duration_ms,
-          'source', r.source) ORDER BY r.sent_at DESC)
-          FROM (SELECT * FROM probes WHERE target_pubkey = node.pubkey
-                ORDER BY sent_at DESC LIMIT {RECENT_PROBES}) r), '[]'::json)),
-  'reports', (SELECT json_build_object(
-      'windowDays', {REPORT_WINDOW_DAYS}, 'total', count(*),
+      'capacity_sat', coalesce(sum(capacity_sat), 0),
+      'median_channel_sat', percentile_disc(0.5) WITHIN GROUP (ORDER BY capacity_sat),
+      'largest_channel_sat', max(capacity_sat),
+      'oldest_channel_block', min(block_height), 'newest_channel_block', max(block_height))
+      FROM chans) AS channels,
+  coalesce((SELECT json_agg(json_build_object(
+      'amount_sat', p.amount_sat, 'p_success', p.p_success, 'ci95_low', p.ci95_low,
+      'ci95_high', p.ci95_high, 'n_eff', p.n_eff, 'alpha', p.alpha, 'beta', p.beta,
+      'prior_alpha', p.prior_alpha, 'prior_beta', p.prior_beta,
+      'updated_at', {_epoch('p.updated_at')}) ORDER BY p.amount_sat)
+      FROM posteriors p WHERE p.pubkey = node.pubkey), '[]'::json) AS posteriors,
+  coalesce((SELECT json_agg(json_build_object(
+      'amount_sat', amount_sat, 'total', total, 'reached', reached,
+      'last_at', {_epoch('last_at')}) ORDER BY amount_sat)
+      FROM (SELECT amount_sat, count(*) AS total,
+                   count(*) FILTER (WHERE outcome = '{ProbeOutcome.REACHED}') AS reached,
+                   max(sent_at) AS last_at
+            FROM probes
+            WHERE target_pubkey = node.pubkey
+              AND sent_at > now() - interval '{PROBE_WINDOW_DAYS} days'
+            GROUP BY amount_sat) t), '[]'::json) AS probe_tiers,
+  coalesce((SELECT json_agg(json_build_object(
+      'sent_at', {_epoch('r.sent_at')}, 'amount_sat', r.amount_sat, 'outcome', r.outcome,
+      'failure_code', r.failure_code, 'failing_hop_index', r.failing_hop_index,
+      'hop_count', r.hop_count, 'fee_msat', r.fee_msat, 'duration_ms', r.duration_ms,
+      'source', r.source) ORDER BY r.sent_at DESC)
+      FROM (SELECT * FROM probes WHERE target_pubkey = node.pubkey
+            ORDER BY sent_at DESC LIMIT {RECENT_PROBES}) r), '[]'::json) AS recent_probes,
+  (SELECT json_build_object(
+      'window_days', {REPORT_WINDOW_DAYS}, 'total', count(*),
       'successes', count(*) FILTER (WHERE outcome = 'success'),
       'failures', count(*) FILTER (WHERE outcome = 'failure'),
       'timeouts', count(*) FILTER (WHERE outcome = 'timeout'),
       'verified', count(*) FILTER (WHERE verified),
-      'lastAt', {_epoch('max(created_at)')})
+      'last_at', {_epoch('max(created_at)')})
       FROM reports WHERE target_pubkey = node.pubkey
-        AND created_at > now() - interval '{REPORT_WINDOW_DAYS} days'),
-  'feePolicy', json_build_object('outbound', {_fee_stats('outbound')},
-                                 'inbound', {_fee_stats('inbound')}),
-  'history', coalesce((SELECT json_agg(json_build_object(
-      'computedAt', {_epoch('h.computed_at')}, 'rank', h.rank, 'verdict', h.verdict,
+        AND created_at > now() - interval '{REPORT_WINDOW_DAYS} days') AS reports,
+  {_fee_stats('outbound')},
+  {_fee_stats('inbound')},
+  coalesce((SELECT json_agg(json_build_object(
+      'computed_at', {_epoch('h.computed_at')}, 'rank', h.rank, 'verdict', h.verdict,
       'p_success', h.p_success, 'ci95_low', h.ci95_low, 'ci95_high', h.ci95_high,
       'pagerank', h.pagerank) ORDER BY h.computed_at DESC)
       FROM (SELECT * FROM score_history WHERE pubkey = node.pubkey
-            ORDER BY computed_at DESC LIMIT {HISTORY_POINTS}) h), '[]'::json)
-)::text
-FROM node
+            ORDER BY computed_at DESC LIMIT {HISTORY_POINTS}) h), '[]'::json) AS history
+FROM node LEFT JOIN scores s ON s.pubkey = node.pubkey
 """
 
 _BY_PUBKEY = _PROFILE_SQL.replace("{where}", "pubkey = $1")
 _BY_HASH = _PROFILE_SQL.replace("{where}", "agent_hash = $1")
+_SCORE_FIELDS = ("rank", "verdict", "p_success", "ci95_low", "ci95_high", "n_eff",
+                 "reasons_json", "computed_at", "pagerank", "pagerank_pct", "features_json")
+_NODE_FIELDS = ("pubkey", "agent_hash", "alias", "color", "addresses_json", "is_active",
+                "first_seen", "last_seen", "last_announcement")
+# Float fields of the JSON parts: a float8 with an integral value arrives as a JSON integer.
+_FLOATS = frozenset({"p_success", "ci95_low", "ci95_high", "n_eff", "alpha", "beta",
+                     "prior_alpha", "prior_beta", "pagerank", "pagerank_pct"})
 
 
-async def fetch_profile_json(pool: asyncpg.Pool, by: IdKind, value: str) -> str | None:
-    """The profile document (JSON text) of the node, or None when the node is unknown."""
-    text: str | None = await pool.fetchval(_BY_PUBKEY if by == "pubkey" else _BY_HASH, value)
-    return text
+def _floats(part: dict[str, Any]) -> dict[str, Any]:
+    return {k: float(v) if k in _FLOATS and v is not None else v for k, v in part.items()}
+
+
+def _json_texts(part: dict[str, Any]) -> dict[str, Any]:
+    return {k: JsonText(v) if k.endswith("_json") and v is not None else v
+            for k, v in part.items()}
+
+
+def _profile(row: asyncpg.Record) -> NodeProfile:
+    recent = [RecentProbe(**{**r, "outcome": ProbeOutcome(r["outcome"])})
+              for r in json.loads(row["recent_probes"])]
+    score = (ProfileScore(**_json_texts(_floats({f: row[f] for f in _SCORE_FIELDS})))
+             if row["scored"] else None)
+    return NodeProfile(
+        node=ProfileNode(**_json_texts({f: row[f] for f in _NODE_FIELDS})),
+        score=score,
+        channels=ChannelStats(**json.loads(row["channels"])),
+        posteriors=tuple(TierPosterior(**_floats(p)) for p in json.loads(row["posteriors"])),
+        probe_tiers=tuple(ProbeTier(**t) for t in json.loads(row["probe_tiers"])),
+        recent_probes=tuple(recent),
+        reports=ReportSummary(**json.loads(row["reports"])),
+        outbound=FeeStats(**json.loads(row["outbound"])),
+        inbound=FeeStats(**json.loads(row["inbound"])),
+        history=tuple(HistoryPoint(**_floats(h)) for h in json.loads(row["history"])),
+    )
+
+
+async def fetch_profile(pool: asyncpg.Pool, by: IdKind, value: str) -> NodeProfile | None:
+    """The profile of the node, or None when the node is unknown."""
+    row = await pool.fetchrow(_BY_PUBKEY if by == "pubkey" else _BY_HASH, value)
+    return _profile(row) if row is not None else None
 
 
 @dataclass(frozen=True)

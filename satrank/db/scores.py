@@ -3,7 +3,7 @@
 `store_scores` writes scores, posteriors and score_history with COPY + merges and then
 queues the Nostr events for changed scores, all inside the caller's transaction (the one
 place the crawler wires scoring to publishing). The API reads scores through
-`db/agents.py` and `db/profile.py`.
+`db/nodes.py` and `db/profile.py`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ from typing import Any
 
 import asyncpg
 
-_STATS_SQL = """
+from satrank.outcomes import ProbeOutcome
+
+_STATS_SQL = f"""
 SELECT
   (SELECT count(*) FROM nodes WHERE is_active) AS nodes_active,
   (SELECT count(*) FROM nodes) AS nodes_all,
@@ -21,7 +23,8 @@ SELECT
   (SELECT count(DISTINCT target_pubkey) FROM probes
      WHERE sent_at > now() - interval '7 days') AS nodes_probed_7d,
   (SELECT count(DISTINCT target_pubkey) FROM probes
-     WHERE sent_at > now() - interval '7 days' AND outcome = 'reached') AS nodes_reached_7d,
+     WHERE sent_at > now() - interval '7 days' AND outcome = '{ProbeOutcome.REACHED}')
+     AS nodes_reached_7d,
   (SELECT count(*) FROM reports WHERE created_at > now() - interval '30 days') AS reports_30d,
   (SELECT count(*) FROM reports
      WHERE created_at > now() - interval '30 days' AND verified) AS reports_verified_30d

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from satrank.outcomes import ProbeOutcome
+
 
 @dataclass(frozen=True)
 class NodeStatus:
@@ -105,17 +107,6 @@ class RouteHop:
     amt_to_forward_msat: int
     fee_msat: int
     expiry: int
-
-
-class ProbeOutcome(enum.Enum):
-    """How a probe payment ended; values match the `probes.outcome` column."""
-
-    REACHED = "reached"  # destination answered INCORRECT_PAYMENT_DETAILS: it could be paid
-    FAILED_AT_TARGET = "failed_at_target"  # the last channel, into the destination, failed
-    FAILED_IN_ROUTE = "failed_in_route"  # an earlier hop failed: weaker evidence
-    NO_ROUTE = "no_route"
-    TIMEOUT = "timeout"
-    ERROR = "error"
 
 
 @dataclass(frozen=True)

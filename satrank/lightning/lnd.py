@@ -49,6 +49,7 @@ from satrank.lightning.errors import (
     LightningUnavailable,
 )
 from satrank.lightning.probes import classify_probe, failing_channel
+from satrank.outcomes import ProbeOutcome
 
 _log = logging.getLogger(__name__)
 
@@ -359,7 +360,7 @@ def probe_result(destination: str, amount_sat: int, payment: Any,
     return ProbeResult(
         destination=destination.lower(), amount_sat=amount_sat, outcome=outcome,
         failure_code=code, failure_source_index=index,
-        failing_channel_id=None if code is None or outcome.value == "reached"
+        failing_channel_id=None if code is None or outcome is ProbeOutcome.REACHED
         else failing_channel(index, hops),
         hops=hops, fee_msat=last.route.total_fees_msat if last is not None else 0,
         duration_ms=duration_ms, attempts=attempts,

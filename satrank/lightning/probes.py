@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from satrank.lightning.backend import ProbeOutcome, RouteHop
+from satrank.lightning.backend import RouteHop
+from satrank.outcomes import ProbeOutcome
 
 REACHED_CODE = "INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS"
 REACHED_REASON = "FAILURE_REASON_INCORRECT_PAYMENT_DETAILS"

@@ -1,13 +1,15 @@
 """What SatRank says on Nostr: the kind 30382 tag set, the kind 0 profile, the 10040 example.
 
-The tag set for a scored node is built set-based in SQL by `db.nostr_outbox` (so the
-crawler enqueues thousands of changes in one statement). `assertion_tags` here is the same
-layout in Python, for documentation, tests and one-off tools; a test keeps the two equal
-value for value, including rounding edge cases.
+The kind 30382 tag set is defined once, here, as `ASSERTION_TAGS`: key, source field and
+text format of each tag, in order. `assertion_tags` renders it in Python (documentation,
+tests, one-off tools); `db.nostr_outbox` generates its set-based SQL from the same table
+(so the crawler enqueues thousands of changes in one statement), and a test keeps the two
+equal value for value, including rounding edge cases.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,11 +20,43 @@ from satrank.nostr.events import Tags
 KIND_PROFILE = 0
 KIND_TRUSTED_PROVIDERS = 10040
 KIND_ASSERTION = 30382
-ASSERTION_TAG_KEYS = (
-    "d", "n", "rank", "alias", "verdict", "p_success", "ci95_low", "ci95_high", "n_obs",
-)
 DECIMALS = 4
+ALIAS_FALLBACK_CHARS = 16  # a node without an alias is shown by its pubkey's first 16 hex
 _QUANTUM = Decimal(1).scaleb(-DECIMALS)
+
+
+class TagFormat(enum.Enum):
+    """How a tag value becomes text (each has one Python and one SQL rendering)."""
+
+    TEXT = "text"  # the field as is
+    INTEGER = "integer"  # decimal digits
+    FIXED = "fixed"  # exactly DECIMALS decimals, half away from zero
+    WHOLE = "whole"  # rounded to an integer, half away from zero
+    ALIAS = "alias"  # the alias, or the pubkey's first ALIAS_FALLBACK_CHARS characters
+    CONSTANT = "constant"  # `source` is the value itself, not a field
+
+
+@dataclass(frozen=True)
+class TagSpec:
+    key: str
+    source: str  # a ScoredNode field (the `scores`/`nodes` column), or the CONSTANT value
+    format: TagFormat
+
+
+# The earlier SatRank's set plus NIP-85's `rank`, in this order. The LN key only ever
+# appears in `d`: a `p` tag must hold a 32-byte Nostr key.
+ASSERTION_TAGS: tuple[TagSpec, ...] = (
+    TagSpec("d", "pubkey", TagFormat.TEXT),
+    TagSpec("n", "lightning", TagFormat.CONSTANT),
+    TagSpec("rank", "rank", TagFormat.INTEGER),
+    TagSpec("alias", "alias", TagFormat.ALIAS),
+    TagSpec("verdict", "verdict", TagFormat.TEXT),
+    TagSpec("p_success", "p_success", TagFormat.FIXED),
+    TagSpec("ci95_low", "ci95_low", TagFormat.FIXED),
+    TagSpec("ci95_high", "ci95_high", TagFormat.FIXED),
+    TagSpec("n_obs", "n_eff", TagFormat.WHOLE),
+)
+ASSERTION_TAG_KEYS = tuple(spec.key for spec in ASSERTION_TAGS)
 
 
 @dataclass(frozen=True)
@@ -54,25 +88,25 @@ def whole_number(value: float) -> str:
 
 
 def display_alias(pubkey: str, alias: str) -> str:
-    return alias if alias else pubkey[:16]
+    return alias if alias else pubkey[:ALIAS_FALLBACK_CHARS]
+
+
+def tag_value(spec: TagSpec, node: ScoredNode) -> str:
+    if spec.format is TagFormat.CONSTANT:
+        return spec.source
+    if spec.format is TagFormat.ALIAS:
+        return display_alias(node.pubkey, node.alias)
+    value = getattr(node, spec.source)
+    if spec.format is TagFormat.FIXED:
+        return fixed_decimals(float(value))
+    if spec.format is TagFormat.WHOLE:
+        return whole_number(float(value))
+    return str(value)  # TEXT, INTEGER
 
 
 def assertion_tags(node: ScoredNode) -> Tags:
-    """The kind 30382 tags: the earlier SatRank's set plus NIP-85's `rank`, in this order.
-
-    The LN key only ever appears in `d`: a `p` tag must hold a 32-byte Nostr key.
-    """
-    return [
-        ["d", node.pubkey],
-        ["n", "lightning"],
-        ["rank", str(node.rank)],
-        ["alias", display_alias(node.pubkey, node.alias)],
-        ["verdict", node.verdict],
-        ["p_success", fixed_decimals(node.p_success)],
-        ["ci95_low", fixed_decimals(node.ci95_low)],
-        ["ci95_high", fixed_decimals(node.ci95_high)],
-        ["n_obs", whole_number(node.n_eff)],
-    ]
+    """The kind 30382 tags of `node`, as `ASSERTION_TAGS` lays them out."""
+    return [[spec.key, tag_value(spec, node)] for spec in ASSERTION_TAGS]
 
 
 @dataclass(frozen=True)

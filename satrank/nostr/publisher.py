@@ -24,6 +24,7 @@ from typing import Any
 
 from satrank.config import NostrSettings
 from satrank.db import nostr_outbox as outbox
+from satrank.db.errors import DatabaseError, database_errors
 from satrank.nostr import metrics
 from satrank.nostr.assertions import KIND_PROFILE, profile_content
 from satrank.nostr.events import UnsignedEvent, sign_event
@@ -119,7 +120,7 @@ async def _signer_loop(
     last_sweep = float("-inf")
     while not stop.is_set():
         try:
-            async with pool.acquire() as conn:
+            async with database_errors(), pool.acquire() as conn:
                 if not profile_queued:
                     await outbox.enqueue_event_if_changed(conn, KIND_PROFILE, "", [], profile)
                     profile_queued = True
@@ -132,7 +133,7 @@ async def _signer_loop(
                     conn, sign, now_unix=int(time.time()), limit=settings.publish_batch
                 )
                 lag = await outbox.fetch_outbox_lag(conn)
-        except outbox.DATABASE_ERRORS as exc:
+        except DatabaseError as exc:
             _log.warning("nostr signer: database unavailable (%s)", type(exc).__name__)
             await _sleep_unless_stopped(stop, settings.poll_interval_s)
             continue
@@ -156,10 +157,10 @@ async def _relay_loop(
     try:
         while not stop.is_set():
             try:
-                async with pool.acquire() as conn:
+                async with database_errors(), pool.acquire() as conn:
                     due = await outbox.fetch_due_for_relay(
                         conn, relay, limit=settings.publish_batch)
-            except outbox.DATABASE_ERRORS as exc:
+            except DatabaseError as exc:
                 _log.warning("nostr %s: database unavailable (%s)", relay, type(exc).__name__)
                 await _sleep_unless_stopped(stop, settings.poll_interval_s)
                 continue
@@ -178,11 +179,11 @@ async def _relay_loop(
             connect_failures = 0
             results = await _publish_batch(client, settings, relay, due, stop)
             try:
-                async with pool.acquire() as conn:
+                async with database_errors(), pool.acquire() as conn:
                     await outbox.record_relay_results(conn, relay, results)
                     await outbox.mark_delivered(
                         conn, [r.outbox_id for r in results], settings.relays)
-            except outbox.DATABASE_ERRORS as exc:
+            except DatabaseError as exc:
                 # Unrecorded sends are repeated later; relays answer `duplicate:` = ok.
                 _log.warning("nostr %s: could not record results (%s)", relay,
                              type(exc).__name__)

@@ -13,20 +13,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from satrank.outcomes import ProbeOutcome
 from satrank.scoring.graph import BoolArray, FloatArray, IntArray
 
 DEFAULT_HALF_LIFE_S = 7 * 86_400.0
+# An observation one half-life old counts DECAY_BASE (db/probes.py builds its SQL from it).
+DECAY_BASE = 0.5
 # Probe outcome -> (success weight, failure weight). A failure inside the route mostly
 # says something about an intermediate channel, so it weighs a quarter of a failure at the
 # destination; no route / timeout are ambiguous (our view of the graph, our own node) and
 # weigh half; "error" is our own fault and carries no evidence.
-OUTCOME_WEIGHTS: dict[str, tuple[float, float]] = {
-    "reached": (1.0, 0.0),
-    "failed_at_target": (0.0, 1.0),
-    "failed_in_route": (0.0, 0.25),
-    "no_route": (0.0, 0.5),
-    "timeout": (0.0, 0.5),
-    "error": (0.0, 0.0),
+OUTCOME_WEIGHTS: dict[ProbeOutcome, tuple[float, float]] = {
+    ProbeOutcome.REACHED: (1.0, 0.0),
+    ProbeOutcome.FAILED_AT_TARGET: (0.0, 1.0),
+    ProbeOutcome.FAILED_IN_ROUTE: (0.0, 0.25),
+    ProbeOutcome.NO_ROUTE: (0.0, 0.5),
+    ProbeOutcome.TIMEOUT: (0.0, 0.5),
+    ProbeOutcome.ERROR: (0.0, 0.0),
 }
 VERIFIED_REPORT_WEIGHT = 1.0  # the reporter proved the payment with its preimage
 UNVERIFIED_REPORT_WEIGHT = 0.3
@@ -35,9 +38,19 @@ UNVERIFIED_REPORT_WEIGHT = 0.3
 N_EFF_CAP = 60.0
 
 
+def outcome_weights(outcome: ProbeOutcome) -> tuple[float, float]:
+    """(success weight, failure weight) of a probe outcome; an outcome without a weight is
+    a vocabulary change scoring has not been taught, so it raises instead of counting 0."""
+    try:
+        return OUTCOME_WEIGHTS[outcome]
+    except KeyError:
+        raise ValueError(f"probe outcome {outcome!r} has no evidence weight") from None
+
+
 def decay_factor(age_s: FloatArray | float, half_life_s: float) -> FloatArray:
     """2^(-age / half_life): an observation one half-life old counts half."""
-    return np.asarray(np.power(0.5, np.maximum(age_s, 0.0) / half_life_s), dtype=np.float64)
+    return np.asarray(np.power(DECAY_BASE, np.maximum(age_s, 0.0) / half_life_s),
+                      dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -46,7 +59,7 @@ class ProbeEvidence:
 
     pubkeys: Sequence[str]
     amount_sat: FloatArray
-    outcomes: Sequence[str]
+    outcomes: Sequence[ProbeOutcome]
     decayed_count: FloatArray
 
 
@@ -89,7 +102,7 @@ def _spread_to_tiers(node: IntArray, amount: FloatArray, succ: FloatArray, fail:
 def probe_tier_evidence(ev: ProbeEvidence, index: dict[str, int], tiers: Sequence[int]
                         ) -> tuple[FloatArray, FloatArray]:
     """(S, F), each shape (len(tiers), n): weighted decayed successes and failures."""
-    w = np.array([OUTCOME_WEIGHTS.get(o, (0.0, 0.0)) for o in ev.outcomes]).reshape(-1, 2)
+    w = np.array([outcome_weights(o) for o in ev.outcomes]).reshape(-1, 2)
     return _spread_to_tiers(_index_of(ev.pubkeys, index), ev.amount_sat,
                             ev.decayed_count * w[:, 0], ev.decayed_count * w[:, 1],
                             tiers, len(index))

@@ -18,8 +18,9 @@ from satrank.db.probes import (
     record_probes,
 )
 from satrank.db.scores import load_graph_arrays, load_scoring_inputs, store_scores
-from satrank.lightning.backend import ProbeOutcome, ProbeResult, RouteHop
+from satrank.lightning.backend import ProbeResult, RouteHop
 from satrank.lightning.graph_file import load_graph_file
+from satrank.outcomes import ProbeOutcome
 from satrank.scoring.engine import ScoringInputs, score_nodes
 from satrank.scoring.evidence import empty_probe_evidence
 from tests.data import MAINNET

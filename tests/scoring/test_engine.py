@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from satrank.lightning.graph_file import load_graph_file
+from satrank.outcomes import ProbeOutcome
 from satrank.scoring.engine import ScoringInputs, ScoringParams, score_nodes
 from satrank.scoring.evidence import ProbeEvidence, empty_probe_evidence
 from satrank.scoring.graph import GraphArrays
@@ -29,7 +30,8 @@ def _evidence(g: GraphArrays, rng: np.random.Generator, truth: np.ndarray, k: in
     ok = rng.binomial(k, truth[nodes])
     pubkeys = [g.pubkeys[i] for i in nodes]
     return ProbeEvidence(pubkeys * 2, np.full(2 * len(nodes), 100_000.0),
-                         ["reached"] * len(nodes) + ["failed_at_target"] * len(nodes),
+                         [ProbeOutcome.REACHED] * len(nodes)
+                         + [ProbeOutcome.FAILED_AT_TARGET] * len(nodes),
                          np.concatenate([ok, k - ok]).astype(float))
 
 

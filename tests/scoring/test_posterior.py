@@ -8,11 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import beta as beta_dist
 
+from satrank.outcomes import ProbeOutcome
 from satrank.scoring.evidence import (
+    OUTCOME_WEIGHTS,
     ProbeEvidence,
     ReportEvidence,
     cap_evidence,
     decay_factor,
+    outcome_weights,
     probe_tier_evidence,
     report_tier_evidence,
 )
@@ -20,6 +23,7 @@ from satrank.scoring.posterior import beta_posterior
 from satrank.scoring.prior import COLD_START_KAPPA, KAPPA_MAX, KAPPA_MIN, fit_prior_model
 
 TIERS = (10_000, 100_000, 1_000_000)
+R = ProbeOutcome
 counts = st.floats(min_value=0.0, max_value=500.0, allow_nan=False)
 means = st.floats(min_value=0.001, max_value=0.999)
 strengths = st.floats(min_value=2.0, max_value=100.0)
@@ -63,21 +67,35 @@ def test_decay_half_life(age_days: float, expected: float) -> None:
 
 
 @pytest.mark.parametrize(("amount", "outcome", "s", "f"), [
-    (100_000, "reached", [1, 1, 0], [0, 0, 0]),  # a success proves smaller tiers too
-    (1_000_000, "reached", [1, 1, 1], [0, 0, 0]),
-    (10_000, "failed_at_target", [0, 0, 0], [1, 1, 1]),  # a failure counts against larger
-    (100_000, "failed_at_target", [0, 0, 0], [0, 1, 1]),
-    (100_000, "failed_in_route", [0, 0, 0], [0, 0.25, 0.25]),  # weaker than at the target
-    (100_000, "no_route", [0, 0, 0], [0, 0.5, 0.5]),
-    (100_000, "error", [0, 0, 0], [0, 0, 0]),
+    (100_000, R.REACHED, [1, 1, 0], [0, 0, 0]),  # a success proves smaller tiers too
+    (1_000_000, R.REACHED, [1, 1, 1], [0, 0, 0]),
+    (10_000, R.FAILED_AT_TARGET, [0, 0, 0], [1, 1, 1]),  # a failure counts against larger
+    (100_000, R.FAILED_AT_TARGET, [0, 0, 0], [0, 1, 1]),
+    (100_000, R.FAILED_IN_ROUTE, [0, 0, 0], [0, 0.25, 0.25]),  # weaker than at the target
+    (100_000, R.NO_ROUTE, [0, 0, 0], [0, 0.5, 0.5]),
+    (100_000, R.ERROR, [0, 0, 0], [0, 0, 0]),
 ])
-def test_probe_outcomes_spread_over_tiers(amount: int, outcome: str, s: list[float],
+def test_probe_outcomes_spread_over_tiers(amount: int, outcome: ProbeOutcome, s: list[float],
                                           f: list[float]) -> None:
     ev = ProbeEvidence(["a", "zz-not-in-graph"], np.array([amount, amount], float),
                        [outcome, outcome], np.array([1.0, 5.0]))
     got_s, got_f = probe_tier_evidence(ev, {"a": 0}, TIERS)
     np.testing.assert_allclose(got_s[:, 0], s)
     np.testing.assert_allclose(got_f[:, 0], f)
+
+
+def test_every_outcome_has_an_evidence_weight() -> None:
+    assert set(OUTCOME_WEIGHTS) == set(ProbeOutcome)
+    for outcome in ProbeOutcome:
+        s, f = outcome_weights(outcome)
+        assert 0.0 <= s <= 1.0 and 0.0 <= f <= 1.0
+
+
+def test_an_unknown_outcome_raises_instead_of_weighing_nothing() -> None:
+    ev = ProbeEvidence(["a"], np.array([100_000.0]), ["exploded"],  # type: ignore[list-item]
+                       np.array([1.0]))
+    with pytest.raises(ValueError, match="exploded"):
+        probe_tier_evidence(ev, {"a": 0}, TIERS)
 
 
 def test_reports_weigh_by_verification_and_default_to_the_default_tier() -> None:

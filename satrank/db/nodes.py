@@ -1,4 +1,7 @@
-"""Read queries behind the free agent routes: one node's summary, batches, leaderboard, search.
+"""Read queries about Lightning nodes: one node's summary, batches, leaderboard, search.
+
+They serve the public `/api/agent*` routes (the earlier SatRank's name for a node, kept in
+the HTTP paths and JSON; inside the code a node is a node).
 
 Every function is one SQL statement served by an index (see sql/001 and sql/005). A node is
 addressed by its 66-hex pubkey or by the earlier SatRank's agent hash (sha256 of the pubkey
@@ -36,7 +39,7 @@ _COLUMNS = """
 
 
 @dataclass(frozen=True)
-class AgentSummary:
+class NodeSummary:
     pubkey: str
     agent_hash: str
     alias: str
@@ -53,11 +56,11 @@ class AgentSummary:
     computed_at: datetime | None
 
 
-def _summary(row: asyncpg.Record) -> AgentSummary:
+def _summary(row: asyncpg.Record) -> NodeSummary:
     reasons: Any = row["reasons"]
     if isinstance(reasons, str):
         reasons = json.loads(reasons)
-    return AgentSummary(
+    return NodeSummary(
         pubkey=row["pubkey"],
         agent_hash=row["agent_hash"],
         alias=row["alias"],
@@ -81,15 +84,15 @@ _BY_HASH = (
 )
 
 
-async def fetch_agent(pool: asyncpg.Pool, by: IdKind, value: str) -> AgentSummary | None:
+async def fetch_node(pool: asyncpg.Pool, by: IdKind, value: str) -> NodeSummary | None:
     """The node with this pubkey or agent hash (lower-case hex), or None."""
     row = await pool.fetchrow(_BY_PUBKEY if by == "pubkey" else _BY_HASH, value)
     return _summary(row) if row is not None else None
 
 
-async def fetch_agents(
+async def fetch_nodes(
     pool: asyncpg.Pool, pubkeys: Sequence[str], agent_hashes: Sequence[str]
-) -> list[AgentSummary]:
+) -> list[NodeSummary]:
     """Every known node among the given pubkeys and agent hashes (order not guaranteed)."""
     rows = await pool.fetch(
         f"""SELECT {_COLUMNS} FROM nodes n LEFT JOIN scores s USING (pubkey)
@@ -104,7 +107,7 @@ async def fetch_agents(
 
 async def fetch_leaderboard(
     pool: asyncpg.Pool, sort: SortAxis, limit: int, offset: int
-) -> tuple[int, list[AgentSummary]]:
+) -> tuple[int, list[NodeSummary]]:
     """(number of scored active nodes, one page of them in `sort` order)."""
     order = _ORDER[sort]  # from a fixed table: never user text in SQL
     rows = await pool.fetch(
@@ -129,7 +132,7 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-async def search_agents(pool: asyncpg.Pool, alias: str, limit: int) -> list[AgentSummary]:
+async def search_nodes(pool: asyncpg.Pool, alias: str, limit: int) -> list[NodeSummary]:
     """Nodes whose alias contains `alias` (case-insensitive): prefix matches first, then by rank.
 
     Substring matching scans `nodes` (about 13k rows on mainnet: a few ms); the result is
@@ -150,7 +153,7 @@ async def search_agents(pool: asyncpg.Pool, alias: str, limit: int) -> list[Agen
 
 
 async def data_version(pool: asyncpg.Pool) -> tuple[datetime | None, datetime | None]:
-    """(newest score computation, newest graph sync): what the agent routes' data depends on."""
+    """(newest score computation, newest graph sync): what the node routes' data depends on."""
     row = await pool.fetchrow(
         """SELECT (SELECT max(computed_at) FROM scores) AS scored,
                   (SELECT max(finished_at) FROM graph_syncs) AS synced""")
