@@ -5,17 +5,21 @@ without whitespace; `json.dumps(..., separators=(",", ":"), ensure_ascii=False)`
 exactly what `JSON.stringify` writes for every string Postgres can hold (checked against
 nostr-tools byte for byte, nostr.md §9.1). Lone UTF-16 surrogates are the one difference:
 they are replaced before serializing.
+
+The serialization, the id and BIP-340 signing and checking are pynostr's `Event` and keys
+(MIT). What stays here: the lone-surrogate replacement (pynostr's `serialize` would raise
+UnicodeEncodeError) and the check that a received event's `id` is the one its fields hash to
+(pynostr's `verify` recomputes the id and never compares it with the one sent).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from coincurve import PrivateKey, PublicKeyXOnly
+from pynostr.event import Event
+from pynostr.key import PrivateKey, PublicKey
 
 from satrank.nostr.keys import NostrKey
 
@@ -47,17 +51,17 @@ def serialize_for_id(
     pubkey_hex: str, created_at: int, kind: int, tags: Tags, content: str
 ) -> bytes:
     """The exact bytes NIP-01 hashes into the event id."""
-    tags = [[_clean(value) for value in tag] for tag in tags]
-    text = json.dumps(
-        [0, pubkey_hex, created_at, kind, tags, _clean(content)],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return text.encode("utf-8")
+    return bytes(_event(pubkey_hex, created_at, kind, tags, content).serialize())
+
+
+def _event(pubkey_hex: str, created_at: int, kind: int, tags: Tags, content: str) -> Any:
+    """pynostr's Event over cleaned fields; it computes its `id` on construction."""
+    return Event(content=_clean(content), pubkey=pubkey_hex, created_at=created_at, kind=kind,
+                 tags=[[_clean(value) for value in tag] for tag in tags])
 
 
 def event_id(pubkey_hex: str, created_at: int, kind: int, tags: Tags, content: str) -> str:
-    return hashlib.sha256(serialize_for_id(pubkey_hex, created_at, kind, tags, content)).hexdigest()
+    return str(_event(pubkey_hex, created_at, kind, tags, content).id)
 
 
 def sign_event(
@@ -73,7 +77,8 @@ def sign_event(
     tags = [[_clean(value) for value in tag] for tag in template.tags]
     content = _clean(template.content)
     eid = event_id(key.pubkey_hex, template.created_at, template.kind, tags, content)
-    sig = PrivateKey(key.secret).sign_schnorr(bytes.fromhex(eid), aux_randomness)
+    # pynostr's Event.sign takes no aux randomness, so sign its id with its key directly.
+    sig = PrivateKey(key.secret).sign(bytes.fromhex(eid), aux_randomness)
     return {
         "id": eid,
         "pubkey": key.pubkey_hex,
@@ -94,10 +99,14 @@ def verify_event(event: dict[str, Any]) -> None:
             [[str(v) for v in tag] for tag in event["tags"]], str(event["content"]),
         )
         sig = bytes.fromhex(str(event["sig"]))
-        xonly = PublicKeyXOnly(bytes.fromhex(pubkey))
+        public = PublicKey.from_hex(pubkey)
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidEvent(f"malformed event: {exc}") from None
     if expected != event.get("id"):
         raise InvalidEvent("id does not match the serialized fields")
-    if len(sig) != 64 or not xonly.verify(sig, bytes.fromhex(expected)):
+    try:
+        valid = len(sig) == 64 and public.verify(sig, bytes.fromhex(expected))
+    except ValueError as exc:  # coincurve: the pubkey is not an x coordinate on the curve
+        raise InvalidEvent(f"malformed event: {exc}") from None
+    if not valid:
         raise InvalidEvent("signature does not verify")
