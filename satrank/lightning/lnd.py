@@ -28,6 +28,7 @@ from satrank.lightning import lnd_values as values
 from satrank.lightning import router_pb2 as router
 from satrank.lightning.backend import (
     AddedInvoice,
+    ChannelBackupSnapshot,
     ChannelGraph,
     DecodedPayReq,
     GraphEdge,
@@ -250,6 +251,27 @@ class LndClient:
             with _rpc_errors("SubscribeInvoices"):
                 async for invoice in call:
                     yield values.invoice_status(invoice)
+        finally:
+            call.cancel()
+
+    async def export_all_channel_backups(self) -> ChannelBackupSnapshot:
+        """ExportAllChannelBackups (offchain:read): the current backup of every channel."""
+        snapshot = await self._lightning_call("ExportAllChannelBackups",
+                                              ln.ChanBackupExportRequest())
+        return values.channel_backup_snapshot(snapshot)
+
+    async def subscribe_channel_backups(self) -> AsyncIterator[ChannelBackupSnapshot]:
+        """SubscribeChannelBackups: a new snapshot whenever a channel opens or closes.
+
+        Like lnd, the stream sends nothing until a channel changes and has no deadline;
+        the caller ends it by closing the iterator or cancelling its task.
+        """
+        call = self._stubs()[0].SubscribeChannelBackups(ln.ChannelBackupSubscription(),
+                                                        metadata=self._metadata)
+        try:
+            with _rpc_errors("SubscribeChannelBackups"):
+                async for snapshot in call:
+                    yield values.channel_backup_snapshot(snapshot)
         finally:
             call.cancel()
 
