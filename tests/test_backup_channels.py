@@ -10,14 +10,16 @@ offchain:read is refused with a clear message.
 from __future__ import annotations
 
 import asyncio
+import signal
 import stat
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from satrank.backup_channels import ChannelBackupStore, keep_channel_backups
 from satrank.lightning.lnd import LndClient
-from tests.cli import run_satrank, satrank_env
+from tests.cli import run_satrank, satrank_env, start_satrank
 from tests.simnet_fixture import SimnetHandle
 
 
@@ -100,3 +102,23 @@ def test_the_job_keeps_versions_and_rotates_them_out(
     assert set(kept) <= set(shipped) and shipped[0] not in kept
     blob, _ = asyncio.run(_export(simnet))
     assert (store.directory / kept[-1]).read_bytes() == blob
+
+
+def test_follow_runs_until_sigterm(tmp_path: Path, simnet: SimnetHandle) -> None:
+    """`satrank backup channels --follow` as its systemd unit runs it: a file at start,
+    then waiting on lnd's subscription; SIGTERM ends it cleanly."""
+    backups = tmp_path / "channels"
+    process = start_satrank("backup", "channels", "--follow", "--dir", str(backups),
+                            "--macaroon", str(simnet.oracle_dir / "readonly.macaroon"),
+                            env=satrank_env(tmp_path / "data", **simnet.oracle_lnd_env()))
+    try:
+        deadline = time.monotonic() + 60
+        while not (backups.exists() and list(backups.glob("channel-*.backup"))):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no channel backup within 60 s"
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err[-2000:]
+    assert len(list(backups.glob("channel-*.backup"))) == 1
