@@ -19,7 +19,10 @@ COPY satrank satrank
 COPY sql sql
 # Editable: migrations are read from /app/sql, next to the package.
 RUN pip install --no-deps -e . \
-    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin satrank
+    && groupadd --system --gid 10001 satrank \
+    && useradd --system --uid 10001 --gid satrank --home-dir /app --shell /usr/sbin/nologin satrank
+# uid/gid 10001 match the host's satrank user (DEPLOY.md section 1): the LND credentials
+# mounted from /etc/satrank/lnd (group satrank, mode 640) are readable in the container.
 USER satrank
 
 EXPOSE 3000 9091

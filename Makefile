@@ -45,3 +45,15 @@ test: system-deps check tests/interop/node_modules tests/interop/nostr/node_modu
 .PHONY: protos
 protos: $(BIN)/.installed
 	$(BIN)/python scripts/gen_protos.py
+
+# Copy this checkout to a host: SATRANK_HOST=user@host REMOTE_DIR=/opt/satrank make deploy
+# rsync --delete with .rsync-exclude: secrets, .env*, macaroons, data, .venv and .git never
+# leave this machine, and the host's own copies of them are never deleted. Refuses to run
+# without .rsync-exclude (an exclude-less rsync --delete once wiped a host's secrets).
+# Then, on the host: .venv/bin/pip install -e . && systemctl restart ... (DEPLOY.md §7).
+.PHONY: deploy
+deploy:
+	@test -f .rsync-exclude || { echo "make deploy: .rsync-exclude is missing: refusing to copy secrets and to --delete without it" >&2; exit 1; }
+	@test -n "$(SATRANK_HOST)" || { echo "make deploy: set SATRANK_HOST (user@host)" >&2; exit 1; }
+	@case "$(REMOTE_DIR)" in /?*) ;; *) echo "make deploy: set REMOTE_DIR to an absolute directory other than / (e.g. /opt/satrank)" >&2; exit 1;; esac
+	rsync -rlptz --delete --exclude-from=.rsync-exclude ./ "$(SATRANK_HOST):$(REMOTE_DIR)/"

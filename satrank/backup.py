@@ -7,8 +7,12 @@ The archive is a plain tar (the custom-format dump inside is already compressed)
     database.dump   pg_dump --format=custom
     secrets.env     only with --include-secrets: the secret settings, as env lines
 
-Contracts: a backup file is written under a temporary name with mode 0600 and renamed
-when complete, so a crash never leaves a half file under the final name. A restore goes
+With an `Encryption` the tar is then encrypted in the age format (`backup_crypto`), and
+the file is named `*.satrank.age`; restore detects it and needs the identity or passphrase.
+
+Contracts: a backup file is written under a temporary name with mode 0600 and linked to
+its final name when complete, so a crash never leaves a half file under the final name and
+a backup never replaces an existing file (`backup_files.place_new`). A restore goes
 only into an EMPTY database (it never merges into or overwrites live data), runs in one
 transaction, and afterwards checks every table's row count against the manifest.
 """
@@ -28,11 +32,23 @@ from pathlib import Path
 from typing import IO, Any
 
 from satrank import __version__
+from satrank.backup_crypto import (
+    SUFFIX,
+    BackupCryptoError,
+    Decryption,
+    Encryption,
+    decrypt_file,
+    encrypt_file,
+    is_encrypted,
+)
+from satrank.backup_files import BackupFileError, place_new, place_versioned
 from satrank.config import Secret, Settings
 from satrank.db import dump
 from satrank.db.migrations import latest_version, load_migrations
 
 FORMAT = "satrank-backup/1"
+BACKUP_PREFIX = "satrank"  # versioned files: satrank-YYYYmmddTHHMMSSZ.satrank[.age]
+BACKUP_SUFFIX = ".satrank"
 MANIFEST = "manifest.json"
 DATABASE = "database.dump"
 SECRETS = "secrets.env"
@@ -81,15 +97,17 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, now: datetime) -> N
 
 def create_backup(
     dsn: str, out: Path, *, now: datetime, secrets: dict[str, str] | None = None,
-    overwrite: bool = False,
-) -> dict[str, Any]:
-    """Dump `dsn` into the archive `out`; return the manifest written."""
-    if out.exists() and not overwrite:
-        raise BackupError(f"{out} exists; choose another name or pass --force")
+    encryption: Encryption | None = None, versioned: bool = False,
+) -> tuple[Path, dict[str, Any]]:
+    """Dump `dsn` into the new archive `out` (with `versioned`: a new time-named file in
+    the directory `out`); return the file written and its manifest."""
+    if not versioned and out.exists():
+        raise BackupError(f"{out} exists: a backup never replaces another; choose a new name")
+    directory = out if versioned else out.parent
     server_major = asyncio.run(dump.server_major_version(dsn))
     tool = dump.find_pg_tool("pg_dump", server_major)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="satrank-backup-", dir=out.parent) as tmp:
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="satrank-backup-", dir=directory) as tmp:
         dump_path = Path(tmp) / DATABASE
         # Counted before the dump: rows written meanwhile may be in the dump, not the count.
         tables = asyncio.run(dump.table_row_counts(dsn))
@@ -114,8 +132,23 @@ def create_backup(
             if secrets is not None:
                 text = "".join(f"{k}={v}\n" for k, v in sorted(secrets.items()))
                 _add_bytes(tar, SECRETS, text.encode(), now)
-        os.replace(partial, out)
-    return manifest
+        if encryption is not None:
+            sealed = Path(tmp) / "archive.tar.age"
+            os.close(os.open(sealed, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            try:
+                encrypt_file(partial, sealed, encryption)
+            except BackupCryptoError as exc:
+                raise BackupError(str(exc)) from exc
+            partial = sealed
+        try:
+            if versioned:
+                out = place_versioned(partial, directory, BACKUP_PREFIX,
+                                      BACKUP_SUFFIX + (SUFFIX if encryption else ""), now)
+            else:
+                place_new(partial, out)
+        except BackupFileError as exc:
+            raise BackupError(str(exc)) from exc
+    return out, manifest
 
 
 def read_manifest(archive: Path) -> dict[str, Any]:
@@ -130,9 +163,28 @@ def read_manifest(archive: Path) -> dict[str, Any]:
 
 
 def restore_backup(
-    dsn: str, archive: Path, *, secrets_out: Path | None = None
+    dsn: str, archive: Path, *, secrets_out: Path | None = None,
+    decryption: Decryption | None = None,
 ) -> RestoreReport:
-    """Restore `archive` into the empty database `dsn` and verify the row counts."""
+    """Restore `archive` (decrypting it first if it is encrypted) into the empty database
+    `dsn` and verify the row counts."""
+    try:
+        encrypted = is_encrypted(archive)
+    except OSError as exc:
+        raise BackupError(f"cannot read {archive}: {exc.strerror}") from exc
+    if not encrypted:
+        return _restore_plain(dsn, archive, secrets_out)
+    with tempfile.TemporaryDirectory(prefix="satrank-decrypt-") as tmp:
+        plain = Path(tmp) / "archive.tar"
+        os.close(os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        try:
+            decrypt_file(archive, plain, decryption or Decryption())
+        except BackupCryptoError as exc:
+            raise BackupError(str(exc)) from exc
+        return _restore_plain(dsn, plain, secrets_out)
+
+
+def _restore_plain(dsn: str, archive: Path, secrets_out: Path | None) -> RestoreReport:
     try:
         manifest = read_manifest(archive)
     except (OSError, tarfile.TarError, ValueError) as exc:

@@ -10,12 +10,16 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from satrank import __version__
 from satrank.config import ConfigError, Settings, load_settings
 from satrank.db.embedded import database_dsn, stop_embedded_postgres
 from satrank.db.migrations import MigrationError, migrate_dsn
 from satrank.logs import install_redaction
+
+if TYPE_CHECKING:
+    from satrank.backup_crypto import Encryption
 
 _log = logging.getLogger("satrank")
 
@@ -103,33 +107,114 @@ def cmd_nostr_info(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.backup import BackupError
+    from satrank.backup_crypto import BackupCryptoError
+    from satrank.backup_files import BackupFileError
+    from satrank.lightning.errors import LightningError
+
+    run = _backup_channels if args.what == "channels" else _backup_database
+    try:
+        return run(args, settings)
+    except (BackupError, BackupCryptoError, BackupFileError, LightningError, OSError) as exc:
+        print(f"satrank backup {args.what}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _encryption_of(args: argparse.Namespace) -> Encryption | None:
+    from satrank.backup_crypto import Encryption, read_key_lines, read_passphrase
+
+    recipients = tuple(args.encrypt_to) + (
+        read_key_lines(args.recipients_file) if args.recipients_file else ())
+    if not recipients and args.passphrase_file is None:
+        return None
+    return Encryption(recipients, read_passphrase(args.passphrase_file)
+                      if args.passphrase_file else None)
+
+
+def _backup_database(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
-    from satrank.backup import BackupError, create_backup, secret_inventory
+    from satrank.backup import BACKUP_PREFIX, create_backup, secret_inventory
+    from satrank.backup_files import prune, record_success, ship_offsite
 
+    if (args.out is None) == (args.dir is None):
+        print("satrank backup: give exactly one of --out FILE or --dir DIR", file=sys.stderr)
+        return 2
+    encryption = _encryption_of(args)
+    now = datetime.now(UTC)
     secrets = secret_inventory(settings) if args.include_secrets else None
-    try:
-        with _dsn_of(settings) as dsn:
-            manifest = create_backup(
-                dsn, args.out, now=datetime.now(UTC), secrets=secrets, overwrite=args.force
-            )
-    except BackupError as exc:
-        print(f"satrank backup: {exc}", file=sys.stderr)
-        return 1
+    with _dsn_of(settings) as dsn:
+        out, manifest = create_backup(dsn, args.out or args.dir, now=now, secrets=secrets,
+                                      encryption=encryption, versioned=args.dir is not None)
+    if args.dir is not None and args.retention_days is not None:
+        prune(args.dir, BACKUP_PREFIX, args.retention_days, now)
+    if args.offsite_command:
+        ship_offsite(args.offsite_command, out)
+    if args.metrics_file is not None:
+        record_success(args.metrics_file, "database", now, out.stat().st_size)
     rows = sum(manifest["tables"].values())
-    print(f"backup written to {args.out}: schema version {manifest['schemaVersion']}, "
+    print(f"backup written to {out}: schema version {manifest['schemaVersion']}, "
           f"{len(manifest['tables'])} tables, {rows} rows"
+          + (", encrypted (age)" if encryption else "")
           + (", WITH SECRETS (keep it like a private key)" if secrets is not None else ""))
+    return 0
+
+
+def _backup_channels(args: argparse.Namespace, settings: Settings) -> int:
+    from satrank.backup_channels import (
+        DEFAULT_RETENTION_DAYS,
+        ChannelBackupStore,
+        export_channel_backup,
+        keep_channel_backups,
+    )
+    from satrank.lightning.errors import LightningError
+    from satrank.lightning.lnd import LndClient, open_lnd
+
+    if args.dir is None or args.out is not None or _encryption_of(args) is not None:
+        print("satrank backup channels: give --dir DIR (lnd encrypts channel backups itself; "
+              "--out and --encrypt-to are for database backups)", file=sys.stderr)
+        return 2
+    store = ChannelBackupStore(
+        args.dir, retention_days=args.retention_days or DEFAULT_RETENTION_DAYS,
+        offsite_command=args.offsite_command, metrics_file=args.metrics_file)
+    if args.macaroon is not None:
+        if settings.lnd.tls_cert_path is None:
+            raise LightningError("LND_TLS_CERT_PATH is not set")
+        lnd = LndClient.connect(settings.lnd.grpc_host, settings.lnd.tls_cert_path.read_bytes(),
+                                args.macaroon.read_bytes())
+    else:
+        lnd = open_lnd(settings.lnd, "pay")
+
+    async def run() -> None:
+        async with lnd:
+            if args.follow:
+                await keep_channel_backups(lnd, store)
+            else:
+                print(f"channel backup written to {await export_channel_backup(lnd, store)}")
+
+    if args.follow:
+        exit_on_sigterm()
+    asyncio.run(run())
     return 0
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from satrank.backup import BackupError, restore_backup
+    from satrank.backup_crypto import (
+        BackupCryptoError,
+        Decryption,
+        read_identities,
+        read_passphrase,
+    )
 
     try:
+        decryption = Decryption(
+            read_identities(args.identity) if args.identity else (),
+            read_passphrase(args.passphrase_file) if args.passphrase_file else None)
         with _dsn_of(settings) as dsn:
-            report = restore_backup(dsn, args.input, secrets_out=args.secrets_out)
-    except BackupError as exc:
+            report = restore_backup(dsn, args.input, secrets_out=args.secrets_out,
+                                    decryption=decryption)
+    except (BackupError, BackupCryptoError) as exc:
         print(f"satrank restore: {exc}", file=sys.stderr)
         return 1
     print(f"restored {args.input} (made {report.manifest['createdAt']}, schema version "
@@ -151,7 +236,44 @@ def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
                else running_embedded_dsn(settings.data_dir))
         verdict = check_database_directly(dsn, args.timeout)
     print("\n".join(verdict.lines()))
-    return verdict.exit_code
+    if not args.challenge:
+        return verdict.exit_code
+    challenge_ok = _check_challenge(args, settings, url)
+    return verdict.exit_code if challenge_ok else 2
+
+
+def _check_challenge(args: argparse.Namespace, settings: Settings, url: str) -> bool:
+    from datetime import UTC, datetime
+
+    from satrank.healthcheck_challenge import (
+        ChallengeVerdict,
+        challenge_url,
+        check_challenge,
+        record_challenge,
+    )
+    from satrank.lightning.errors import LightningError
+    from satrank.lightning.lnd import open_lnd
+
+    target = challenge_url(url)
+    node = args.node_pubkey
+    if node is None:
+        try:
+            async def our_node() -> str:
+                async with open_lnd(settings.lnd, "readonly") as lnd:
+                    return (await lnd.get_info()).identity_pubkey
+            node = asyncio.run(our_node())
+        except LightningError as exc:
+            node = None
+            verdict = ChallengeVerdict(False, target, [
+                f"cannot learn our node's key from LND ({exc}): pass --node-pubkey"])
+    if node is not None:
+        l402 = settings.l402
+        verdict = check_challenge(target, node_pubkey=node, timeout_s=args.timeout,
+                                  amount_sat=l402.challenge_credits * l402.challenge_price_sat)
+    print("\n".join(verdict.lines()))
+    if args.metrics_file is not None:
+        record_challenge(args.metrics_file, verdict, datetime.now(UTC))
+    return verdict.ok
 
 
 def cmd_simnet(args: argparse.Namespace, settings: Settings) -> int:
@@ -253,19 +375,54 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     add("db-stop", cmd_db_stop, "stop the embedded Postgres server")
     add("keygen", cmd_keygen, "print fresh secrets (L402, API, operator, Nostr nsec + npub)")
     add("nostr-info", cmd_nostr_info, "print the npub, NIP-05 and kind 10040 example of the key")
-    backup = add("backup", cmd_backup, "write a pg_dump and its manifest into one file")
-    backup.add_argument("--out", type=Path, required=True, help="archive to write (mode 0600)")
+    backup = add("backup", cmd_backup, "database: a pg_dump and its manifest in one new file "
+                 "(optionally age-encrypted); channels: LND's static channel backup, versioned")
+    backup.add_argument("what", nargs="?", choices=["database", "channels"], default="database")
+    backup.add_argument("--out", type=Path, help="database: the file to write (new, mode 0600)")
+    backup.add_argument("--dir", type=Path,
+                        help="write a new time-named file into DIR (channels: required)")
+    backup.add_argument("--retention-days", type=int, default=None,
+                        help="with --dir: delete older backups, never the newest (channels: "
+                        "default 90; database: keep all)")
     backup.add_argument("--include-secrets", action="store_true",
                         help="also store the secret settings (secrets.env) in the archive")
-    backup.add_argument("--force", action="store_true", help="overwrite an existing file")
+    backup.add_argument("--encrypt-to", action="append", default=[], metavar="PUBLIC_KEY",
+                        help="age (age1...) or ssh public key to encrypt to; repeatable")
+    backup.add_argument("--recipients-file", type=Path, default=None,
+                        help="file of public keys to encrypt to, one per line")
+    backup.add_argument("--passphrase-file", type=Path, default=None,
+                        help="encrypt with the passphrase on this file's first line")
+    backup.add_argument("--offsite-command", default=None, metavar="CMD",
+                        help="run after each backup; {file} is replaced by its path "
+                        "(else appended), e.g. 'rclone copy {file} offsite:satrank/'")
+    backup.add_argument("--metrics-file", type=Path, default=None,
+                        help="node exporter textfile (.prom) recording the success time")
+    backup.add_argument("--follow", action="store_true",
+                        help="channels: keep running; a new file on every channel change "
+                        "and daily")
+    backup.add_argument("--macaroon", type=Path, default=None,
+                        help="channels: macaroon with offchain:read (default: "
+                        "LND_PAY_MACAROON_PATH)")
     restore = add("restore", cmd_restore, "restore a backup into an EMPTY database")
     restore.add_argument("--in", dest="input", type=Path, required=True, help="archive to read")
     restore.add_argument("--secrets-out", type=Path, default=None,
                          help="write the archive's secrets.env here (mode 0600), if it has one")
+    restore.add_argument("--identity", type=Path, default=None,
+                         help="encrypted backup: age identity file or ssh private key")
+    restore.add_argument("--passphrase-file", type=Path, default=None,
+                         help="encrypted backup: file holding the passphrase")
     health = add("healthcheck", cmd_healthcheck,
                  "exit 0 ok, 1 degraded, 2 down; asks the api, else the database")
     health.add_argument("--url", default=None, help="health URL (default from HOST and PORT)")
     health.add_argument("--timeout", type=float, default=5.0, help="seconds per check")
+    health.add_argument("--challenge", action="store_true",
+                        help="also mint a real L402 challenge through the api and check its "
+                        "invoice (decodes, signed by our node, advertised amount); no "
+                        "payment. A failed check exits 2")
+    health.add_argument("--node-pubkey", default=None,
+                        help="our node's key (default: GetInfo with the readonly macaroon)")
+    health.add_argument("--metrics-file", type=Path, default=None,
+                        help="with --challenge: node exporter textfile (.prom) for alerts")
     simnet = add("simnet", cmd_simnet, "run the LND-compatible network simulator (oracle and "
                  "customer nodes over gRPC+TLS)")
     simnet.add_argument("--listen", default="127.0.0.1:10009", help="oracle node HOST:PORT")

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Debian packages the test suite drives for real: nginx, Prometheus (promtool), docker-compose
-# (config validation only), Node.js + npm (npm L402 clients, nostr-tools). Installs only
-# what is missing, so a machine that has them spends no time here.
+# Debian packages the test suite drives for real: nginx, Prometheus (promtool), Alertmanager
+# (amtool and the daemon: alert delivery), rsync (make deploy), docker-compose (config
+# validation only), Node.js + npm (npm L402 clients, nostr-tools). Installs only what is
+# missing, so a machine that has them spends no time here.
 set -euo pipefail
 missing=""
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+command -v amtool >/dev/null 2>&1 || missing="$missing prometheus-alertmanager"
+command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
 command -v docker-compose >/dev/null 2>&1 || missing="$missing docker-compose"
 command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0

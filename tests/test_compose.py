@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,3 +78,40 @@ def test_the_validation_catches_mistakes(
     project = _project(tmp_path, _example_env(POSTGRES_PASSWORD="pw"), text.replace(old, new, 1))
     checked = _compose(project, "config", "-q")
     assert checked.returncode != 0 and complaint in checked.stderr
+
+
+def test_containers_reach_lnd_beyond_their_own_loopback(tmp_path: Path) -> None:
+    project = _project(tmp_path, _example_env(POSTGRES_PASSWORD="pw-" + "x" * 20))
+    rendered = yaml.safe_load(_compose(project, "config").stdout)
+    for name in ("api", "crawler"):
+        service = rendered["services"][name]
+        assert service["environment"]["LND_GRPC_HOST"] == "host.docker.internal:10009"
+        assert "host.docker.internal:host-gateway" in service["extra_hosts"]
+        assert service["volumes"][0] == "/etc/satrank/lnd:/lnd:ro"  # outside the checkout
+    with_lnd = _project(tmp_path, _example_env(POSTGRES_PASSWORD="pw-" + "x" * 20)
+                        + "LND_GRPC_HOST=lnd:10009\n")
+    rendered = yaml.safe_load(_compose(with_lnd, "--profile", "lnd", "config").stdout)
+    assert rendered["services"]["api"]["environment"]["LND_GRPC_HOST"] == "lnd:10009"
+    assert "--tlsextradomain=lnd" in rendered["services"]["lnd"]["command"]
+
+
+@pytest.mark.parametrize(("exit_code", "healthy"), [(0, True), (1, True), (2, False)],
+                         ids=["ok", "degraded", "down"])
+def test_the_api_healthcheck_fails_only_when_down(
+    tmp_path: Path, exit_code: int, healthy: bool
+) -> None:
+    """The rendered healthcheck, run by a shell as docker runs CMD-SHELL, with a stand-in
+    `satrank healthcheck` exiting as the real one does for ok, degraded and down."""
+    project = _project(tmp_path, _example_env(POSTGRES_PASSWORD="pw-" + "x" * 20))
+    test = yaml.safe_load(_compose(project, "config").stdout)["services"]["api"][
+        "healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL" and test[1].startswith("satrank healthcheck ")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "satrank").write_text(f"#!/bin/sh\nexit {exit_code}\n")
+    (bin_dir / "satrank").chmod(0o755)
+    # `config` prints compose-escaped text ($$); the engine hands the shell a single $
+    result = subprocess.run(["/bin/sh", "-c", test[1].replace("$$", "$")],
+                            env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+                            capture_output=True, text=True, timeout=30, check=False)
+    assert (result.returncode == 0) is healthy

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,25 @@ def test_every_setting_is_documented_with_its_default() -> None:
     example = (ROOT / "infra" / "env.example").read_text()
     in_example = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, flags=re.M))
     assert names - in_example == set(), "missing from infra/env.example"
+
+
+def test_section_3_nostr_info_shows_the_key_keygen_made(tmp_path: Path) -> None:
+    """Following section 3 literally: env.example + keygen, loaded with `set -a`, then
+    nostr-info prints the npub keygen announced (not a development key)."""
+    env_file = tmp_path / "satrank.env"
+    env_file.write_text((ROOT / "infra" / "env.example").read_text())
+    satrank = Path(sys.executable).with_name("satrank")
+    keygen = subprocess.run([str(satrank), "keygen"], capture_output=True, text=True,
+                            check=True, timeout=60).stdout
+    with env_file.open("a") as f:
+        f.write(keygen + "DATABASE_URL=postgresql://satrank:pw@127.0.0.1:5432/satrank\n")
+    announced = re.search(r"npub1[a-z0-9]+", keygen)
+    assert announced
+    shown = subprocess.run(
+        ["bash", "-c", f"set -a && . {shlex.quote(str(env_file))} && set +a && "
+                       f"{shlex.quote(str(satrank))} nostr-info"],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={"PATH": "/usr/bin:/bin", "SATRANK_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[0] == f"npub:   {announced.group(0)}"

@@ -1,4 +1,5 @@
-"""Integration: `satrank healthcheck` exit codes against a real api and a real database."""
+"""Integration: `satrank healthcheck` exit codes against a real api and a real database;
+`--challenge` against a real api minting real invoices on simnet."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from satrank.api.app import create_app
 from satrank.config import Settings
 from tests.api_seed import seed
 from tests.cli import run_satrank, satrank_env
+from tests.l402_simnet import SimnetApp
 from tests.live_server import live_server
+from tests.simnet_fixture import SimnetHandle
 
 SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "s" * 32})
 
@@ -60,3 +63,54 @@ def test_down_with_reasons_when_nothing_answers(tmp_path: Path, db_dsn: str) -> 
     assert result.returncode == 2
     assert "reason: database unreachable" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_challenge_check_passes_against_the_api_on_simnet(
+    tmp_path: Path, simnet_app: SimnetApp
+) -> None:
+    """A real challenge minted by the api through simnet's oracle node: decodes, signed by
+    the oracle (learned from LND's GetInfo), 21 credits x 1 sat, not paid."""
+    metrics = tmp_path / "challenge.prom"
+    env = satrank_env(tmp_path, DATABASE_URL=simnet_app.dsn,
+                      **simnet_app.simnet.oracle_lnd_env())
+    result = run_satrank("healthcheck", "--url", f"{simnet_app.base}/api/health",
+                         "--challenge", "--metrics-file", str(metrics), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (f"challenge: ok (21 sat invoice from {simnet_app.base}/api/profile/02"
+            in result.stdout), result.stdout
+    assert "satrank_healthcheck_challenge_ok 1.0" in metrics.read_text()
+
+
+def test_challenge_check_fails_when_another_node_signs(
+    tmp_path: Path, simnet_app: SimnetApp
+) -> None:
+    """The api's invoices come from a node that is not ours (wrong LND or macaroon)."""
+    metrics = tmp_path / "challenge.prom"
+    env = satrank_env(tmp_path, DATABASE_URL=simnet_app.dsn)
+    result = run_satrank("healthcheck", "--url", f"{simnet_app.base}/api/health",
+                         "--challenge", "--node-pubkey", simnet_app.simnet.customer_pubkey,
+                         "--metrics-file", str(metrics), env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "challenge: FAILED" in result.stdout
+    assert "not by our node" in result.stdout
+    assert "satrank_healthcheck_challenge_ok 0.0" in metrics.read_text()
+
+
+def test_challenge_check_fails_while_health_is_green_without_lnd(
+    tmp_path: Path, db_dsn: str, simnet: SimnetHandle
+) -> None:
+    """The api cannot reach its LND: /api/health without a readonly macaroon stays ok,
+    but no challenge can be minted and the check says so (exit 2)."""
+    asyncio.run(seed(db_dsn))
+    settings = Settings.from_environ({"L402_MACAROON_SECRET": "s" * 32,
+                                      "LND_GRPC_HOST": _closed_port_url().split("/")[2],
+                                      "LND_TLS_CERT_PATH": str(simnet.oracle_dir / "tls.cert"),
+                                      "LND_INVOICE_MACAROON_PATH":
+                                      str(simnet.oracle_dir / "invoice.macaroon")})
+    with live_server(create_app(settings, db_dsn)) as base:
+        result = run_satrank("healthcheck", "--url", f"{base}/api/health", "--challenge",
+                             "--node-pubkey", simnet.oracle_pubkey, "--timeout", "20",
+                             env=satrank_env(tmp_path, DATABASE_URL=db_dsn))
+    assert result.stdout.startswith("status: ok"), result.stdout
+    assert result.returncode == 2
+    assert "reason: challenge: expected 402, got 503" in result.stdout

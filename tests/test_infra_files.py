@@ -60,7 +60,7 @@ def test_prometheus_config_and_rules_check() -> None:
     assert config.returncode == 0, config.stdout + config.stderr
     rules = _run(promtool, "check", "rules", str(PROMETHEUS / "satrank-rules.yml"))
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    assert "SUCCESS: 10 rules found" in rules.stdout
+    assert "SUCCESS: 14 rules found" in rules.stdout
 
 
 def test_every_alert_fires_in_promtool_unit_tests() -> None:

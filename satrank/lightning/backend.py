@@ -139,6 +139,15 @@ class PaymentResult:
     hops: tuple[RouteHop, ...]
 
 
+@dataclass(frozen=True)
+class ChannelBackupSnapshot:
+    """lnd's static channel backup of every open channel: the multi-channel blob (already
+    encrypted by lnd with a key from the wallet seed) and the channel points it covers."""
+
+    multi_chan_backup: bytes
+    chan_points: tuple[str, ...]  # "txid:output_index"
+
+
 class LightningBackend(Protocol):
     """What SatRank needs from a Lightning node; every call has a deadline.
 

@@ -1183,3 +1183,51 @@ class ChannelUpdate(_message.Message):
     htlc_maximum_msat: int
     extra_opaque_data: bytes
     def __init__(self, signature: _Optional[bytes] = ..., chain_hash: _Optional[bytes] = ..., chan_id: _Optional[int] = ..., timestamp: _Optional[int] = ..., channel_flags: _Optional[int] = ..., time_lock_delta: _Optional[int] = ..., htlc_minimum_msat: _Optional[int] = ..., base_fee: _Optional[int] = ..., fee_rate: _Optional[int] = ..., message_flags: _Optional[int] = ..., htlc_maximum_msat: _Optional[int] = ..., extra_opaque_data: _Optional[bytes] = ...) -> None: ...
+
+class ChannelPoint(_message.Message):
+    __slots__ = ("funding_txid_bytes", "funding_txid_str", "output_index")
+    FUNDING_TXID_BYTES_FIELD_NUMBER: _ClassVar[int]
+    FUNDING_TXID_STR_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_INDEX_FIELD_NUMBER: _ClassVar[int]
+    funding_txid_bytes: bytes
+    funding_txid_str: str
+    output_index: int
+    def __init__(self, funding_txid_bytes: _Optional[bytes] = ..., funding_txid_str: _Optional[str] = ..., output_index: _Optional[int] = ...) -> None: ...
+
+class ChannelBackup(_message.Message):
+    __slots__ = ("chan_point", "chan_backup")
+    CHAN_POINT_FIELD_NUMBER: _ClassVar[int]
+    CHAN_BACKUP_FIELD_NUMBER: _ClassVar[int]
+    chan_point: ChannelPoint
+    chan_backup: bytes
+    def __init__(self, chan_point: _Optional[_Union[ChannelPoint, _Mapping]] = ..., chan_backup: _Optional[bytes] = ...) -> None: ...
+
+class MultiChanBackup(_message.Message):
+    __slots__ = ("chan_points", "multi_chan_backup")
+    CHAN_POINTS_FIELD_NUMBER: _ClassVar[int]
+    MULTI_CHAN_BACKUP_FIELD_NUMBER: _ClassVar[int]
+    chan_points: _containers.RepeatedCompositeFieldContainer[ChannelPoint]
+    multi_chan_backup: bytes
+    def __init__(self, chan_points: _Optional[_Iterable[_Union[ChannelPoint, _Mapping]]] = ..., multi_chan_backup: _Optional[bytes] = ...) -> None: ...
+
+class ChanBackupExportRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ChanBackupSnapshot(_message.Message):
+    __slots__ = ("single_chan_backups", "multi_chan_backup")
+    SINGLE_CHAN_BACKUPS_FIELD_NUMBER: _ClassVar[int]
+    MULTI_CHAN_BACKUP_FIELD_NUMBER: _ClassVar[int]
+    single_chan_backups: ChannelBackups
+    multi_chan_backup: MultiChanBackup
+    def __init__(self, single_chan_backups: _Optional[_Union[ChannelBackups, _Mapping]] = ..., multi_chan_backup: _Optional[_Union[MultiChanBackup, _Mapping]] = ...) -> None: ...
+
+class ChannelBackups(_message.Message):
+    __slots__ = ("chan_backups",)
+    CHAN_BACKUPS_FIELD_NUMBER: _ClassVar[int]
+    chan_backups: _containers.RepeatedCompositeFieldContainer[ChannelBackup]
+    def __init__(self, chan_backups: _Optional[_Iterable[_Union[ChannelBackup, _Mapping]]] = ...) -> None: ...
+
+class ChannelBackupSubscription(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

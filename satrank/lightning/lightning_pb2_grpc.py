@@ -94,6 +94,16 @@ class LightningStub:
                 request_serializer=lightning__pb2.NetworkInfoRequest.SerializeToString,
                 response_deserializer=lightning__pb2.NetworkInfo.FromString,
                 _registered_method=True)
+        self.ExportAllChannelBackups = channel.unary_unary(
+                '/lnrpc.Lightning/ExportAllChannelBackups',
+                request_serializer=lightning__pb2.ChanBackupExportRequest.SerializeToString,
+                response_deserializer=lightning__pb2.ChanBackupSnapshot.FromString,
+                _registered_method=True)
+        self.SubscribeChannelBackups = channel.unary_stream(
+                '/lnrpc.Lightning/SubscribeChannelBackups',
+                request_serializer=lightning__pb2.ChannelBackupSubscription.SerializeToString,
+                response_deserializer=lightning__pb2.ChanBackupSnapshot.FromString,
+                _registered_method=True)
 
 
 class LightningServicer:
@@ -171,6 +181,18 @@ class LightningServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportAllChannelBackups(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubscribeChannelBackups(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LightningServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -233,6 +255,16 @@ def add_LightningServicer_to_server(servicer, server):
                     servicer.GetNetworkInfo,
                     request_deserializer=lightning__pb2.NetworkInfoRequest.FromString,
                     response_serializer=lightning__pb2.NetworkInfo.SerializeToString,
+            ),
+            'ExportAllChannelBackups': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportAllChannelBackups,
+                    request_deserializer=lightning__pb2.ChanBackupExportRequest.FromString,
+                    response_serializer=lightning__pb2.ChanBackupSnapshot.SerializeToString,
+            ),
+            'SubscribeChannelBackups': grpc.unary_stream_rpc_method_handler(
+                    servicer.SubscribeChannelBackups,
+                    request_deserializer=lightning__pb2.ChannelBackupSubscription.FromString,
+                    response_serializer=lightning__pb2.ChanBackupSnapshot.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -559,6 +591,60 @@ class Lightning:
             '/lnrpc.Lightning/GetNetworkInfo',
             lightning__pb2.NetworkInfoRequest.SerializeToString,
             lightning__pb2.NetworkInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportAllChannelBackups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lnrpc.Lightning/ExportAllChannelBackups',
+            lightning__pb2.ChanBackupExportRequest.SerializeToString,
+            lightning__pb2.ChanBackupSnapshot.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubscribeChannelBackups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/lnrpc.Lightning/SubscribeChannelBackups',
+            lightning__pb2.ChannelBackupSubscription.SerializeToString,
+            lightning__pb2.ChanBackupSnapshot.FromString,
             options,
             channel_credentials,
             insecure,

@@ -28,6 +28,7 @@ from satrank.lightning import lnd_values as values
 from satrank.lightning import router_pb2 as router
 from satrank.lightning.backend import (
     AddedInvoice,
+    ChannelBackupSnapshot,
     ChannelGraph,
     DecodedPayReq,
     GraphEdge,
@@ -98,6 +99,19 @@ def _rpc_errors(method: str) -> Iterator[None]:
         yield
     except grpc.aio.AioRpcError as exc:
         raise error_for_status(exc.code(), f"{method}: {exc.details()}") from exc
+
+
+async def _stream(method: str, start: Callable[[], Any],
+                  convert: Callable[[Any], T]) -> AsyncIterator[T]:
+    """A server stream's messages, converted, errors translated. The call starts on the
+    first iteration and is cancelled when the consumer stops (closes or is cancelled)."""
+    call = start()
+    try:
+        with _rpc_errors(method):
+            async for message in call:
+                yield convert(message)
+    finally:
+        call.cancel()
 
 
 def _read_file(path: Path | None, variable: str) -> bytes:
@@ -236,23 +250,32 @@ class LndClient:
             return stub.LookupInvoiceV2(request, metadata=self._metadata, timeout=timeout)  # type: ignore[no-any-return]
         return values.invoice_status(await self._call("LookupInvoiceV2", invoke))
 
-    async def subscribe_invoices(self, *, add_index: int = 0, settle_index: int = 0,
-                                 timeout_s: float | None = None,
-                                 ) -> AsyncIterator[InvoiceStatus]:
+    def subscribe_invoices(self, *, add_index: int = 0, settle_index: int = 0,
+                           timeout_s: float | None = None) -> AsyncIterator[InvoiceStatus]:
         """Stream invoice adds and settles (lnd never sends CANCELED/ACCEPTED here).
 
         The stream waits for events, so it has no deadline unless `timeout_s` is given;
         the caller ends it by closing the iterator or cancelling its task.
         """
         request = ln.InvoiceSubscription(add_index=add_index, settle_index=settle_index)
-        call = self._stubs()[0].SubscribeInvoices(request, metadata=self._metadata,
-                                                  timeout=timeout_s)
-        try:
-            with _rpc_errors("SubscribeInvoices"):
-                async for invoice in call:
-                    yield values.invoice_status(invoice)
-        finally:
-            call.cancel()
+        return _stream("SubscribeInvoices", lambda: self._stubs()[0].SubscribeInvoices(
+            request, metadata=self._metadata, timeout=timeout_s), values.invoice_status)
+
+    async def export_all_channel_backups(self) -> ChannelBackupSnapshot:
+        """ExportAllChannelBackups (offchain:read): the current backup of every channel."""
+        snapshot = await self._lightning_call("ExportAllChannelBackups",
+                                              ln.ChanBackupExportRequest())
+        return values.channel_backup_snapshot(snapshot)
+
+    def subscribe_channel_backups(self) -> AsyncIterator[ChannelBackupSnapshot]:
+        """SubscribeChannelBackups: a new snapshot whenever a channel opens or closes.
+
+        Like lnd, the stream sends nothing until a channel changes and has no deadline;
+        the caller ends it by closing the iterator or cancelling its task.
+        """
+        return _stream("SubscribeChannelBackups", lambda: self._stubs()[0].SubscribeChannelBackups(
+            ln.ChannelBackupSubscription(), metadata=self._metadata),
+            values.channel_backup_snapshot)
 
     async def send_probe(self, destination: str, amount_sat: int, *, fee_limit_sat: int,
                          timeout_s: float) -> ProbeResult:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from satrank.lightning import lightning_pb2 as ln
 from satrank.lightning.backend import (
     AddedInvoice,
+    ChannelBackupSnapshot,
     ChannelGraph,
     DecodedPayReq,
     GraphEdge,
@@ -168,3 +169,16 @@ def payment_result(p: ln.Payment) -> PaymentResult:
         fee_msat=p.fee_msat,
         hops=route_hops(p.htlcs[-1].route) if p.htlcs else (),
     )
+
+
+def chan_point(p: ln.ChannelPoint) -> str:
+    """lnd's "txid:index" form; the raw txid bytes are in reverse (internal) order."""
+    txid = (p.funding_txid_str if p.WhichOneof("funding_txid") == "funding_txid_str"
+            else p.funding_txid_bytes[::-1].hex())
+    return f"{txid}:{p.output_index}"
+
+
+def channel_backup_snapshot(s: ln.ChanBackupSnapshot) -> ChannelBackupSnapshot:
+    multi = s.multi_chan_backup
+    return ChannelBackupSnapshot(multi.multi_chan_backup,
+                                 tuple(chan_point(p) for p in multi.chan_points))

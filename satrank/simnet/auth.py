@@ -34,6 +34,8 @@ RPC_PERMISSIONS: dict[str, str] = {
     "/lnrpc.Lightning/DecodePayReq": "offchain:read",
     "/lnrpc.Lightning/ListChannels": "offchain:read",
     "/lnrpc.Lightning/ChannelBalance": "offchain:read",
+    "/lnrpc.Lightning/ExportAllChannelBackups": "offchain:read",
+    "/lnrpc.Lightning/SubscribeChannelBackups": "offchain:read",
     "/routerrpc.Router/SendPaymentV2": "offchain:write",
     "/routerrpc.Router/TrackPaymentV2": "offchain:read",
     "/routerrpc.Router/SendToRouteV2": "offchain:write",
