@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -20,8 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import bolt11
 from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
+
+from satrank.lightning import bolt11
 
 # A priced route that needs no data: the paywall answers before the route runs.
 CHALLENGE_PATH = "/api/profile/02" + "00" * 32
@@ -89,25 +91,25 @@ def check_challenge(url: str, *, node_pubkey: str, amount_sat: int,
         return ChallengeVerdict(False, url, ["no L402 WWW-Authenticate challenge"])
     try:
         invoice = bolt11.decode(invoices[0])
-    except Exception as exc:  # bolt11 raises several types for bad encodings and signatures
+    except ValueError as exc:
         return ChallengeVerdict(False, url, [f"the invoice does not decode: {exc}"])
     reasons = []
-    if (invoice.payee or "").lower() != node_pubkey.lower():
-        reasons.append(f"the invoice is signed by {invoice.payee}, not by our node "
+    if invoice.payee.hex() != node_pubkey.lower():
+        reasons.append(f"the invoice is signed by {invoice.payee.hex()}, not by our node "
                        f"{node_pubkey}")
     if invoice.amount_msat != amount_sat * 1000:
         reasons.append(f"the invoice asks {invoice.amount_msat} msat, the settings advertise "
                        f"{amount_sat} sat")
-    if invoice.has_expired():
+    if invoice.timestamp + invoice.expiry_s <= time.time():
         reasons.append("the invoice has already expired (clock or expiry misconfigured)")
     details = _body_details(body)
     if details.get("invoice") not in (None, invoices[0]):
         reasons.append("the 402 body shows another invoice than WWW-Authenticate")
     if details.get("amountSat") not in (None, amount_sat):
         reasons.append(f"the 402 body advertises {details['amountSat']} sat")
-    if details.get("paymentHash") not in (None, invoice.payment_hash):
+    if details.get("paymentHash") not in (None, invoice.payment_hash.hex()):
         reasons.append("the 402 body's paymentHash is not the invoice's")
-    return ChallengeVerdict(not reasons, url, reasons, (invoice.amount_msat or 0) // 1000)
+    return ChallengeVerdict(not reasons, url, reasons, invoice.amount_msat // 1000)
 
 
 def record_challenge(metrics_file: Path, verdict: ChallengeVerdict, now: datetime) -> None:

@@ -32,11 +32,11 @@ ONLY_IN: dict[str, tuple[str, ...]] = {
     "pynostr": ("satrank.nostr",),
     "websockets": ("satrank.nostr",),
     "pymacaroons": ("satrank.l402", "satrank.simnet"),  # simnet mints lnd's own macaroons
-    # BOLT 11 and its bit/bech32 helpers: simnet is the only invoice writer and reader.
-    "bolt11": ("satrank.simnet",),
-    "bech32": ("satrank.simnet",),
-    "bitstring": ("satrank.simnet",),
-    "coincurve": ("satrank.simnet", "satrank.nostr"),
+    # BOLT 11 and its bit/bech32 helpers: one codec, lightning/bolt11.py, for every reader.
+    "bolt11": ("satrank.lightning",),
+    "bech32": ("satrank.lightning",),
+    "bitstring": ("satrank.lightning",),
+    "coincurve": ("satrank.lightning", "satrank.simnet", "satrank.nostr"),
     "satrank.api": ("satrank.api", "satrank.cli"),
     "satrank.crawler": ("satrank.crawler", "satrank.cli"),
     "satrank.simnet": ("satrank.simnet", "satrank.cli"),

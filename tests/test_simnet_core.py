@@ -10,8 +10,8 @@ import bolt11 as third_party_bolt11
 import numpy as np
 import pytest
 
+from satrank.lightning import bolt11
 from satrank.lightning.backend import ChannelGraph, GraphEdge, GraphNode, RoutingPolicy
-from satrank.simnet import bolt11
 from satrank.simnet.forwarding import send_htlc
 from satrank.simnet.generator import generate_graph
 from satrank.simnet.keys import node_key, pubkey_hex

@@ -14,9 +14,10 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
 from satrank import __version__
+from satrank.lightning import bolt11
 from satrank.lightning import lightning_pb2 as ln
 from satrank.lightning import lightning_pb2_grpc as ln_grpc
-from satrank.simnet import bolt11, wire
+from satrank.simnet import wire
 from satrank.simnet.auth import abort
 from satrank.simnet.simulator import SimNode, Simulator
 

@@ -7,10 +7,11 @@ from typing import Any, NoReturn
 
 import grpc
 
+from satrank.lightning import bolt11
 from satrank.lightning import invoices_pb2_grpc as inv_grpc
 from satrank.lightning import lightning_pb2 as ln
 from satrank.lightning import router_pb2_grpc as router_grpc
-from satrank.simnet import bolt11, wire
+from satrank.simnet import wire
 from satrank.simnet.auth import abort
 from satrank.simnet.payments import PaymentError, PaymentSpec
 from satrank.simnet.simulator import SimNode, Simulator

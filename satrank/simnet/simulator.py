@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from satrank.simnet import bolt11
+from satrank.lightning import bolt11
 from satrank.simnet.invoices import Invoice, InvoiceRegistry
 from satrank.simnet.network import Network, VirtualNode
 from satrank.simnet.pathfinding import RouteFinder

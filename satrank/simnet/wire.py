@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from satrank.lightning import bolt11
 from satrank.lightning import lightning_pb2 as ln
 from satrank.lightning.backend import ChannelGraph, GraphEdge, GraphNode, RoutingPolicy
-from satrank.simnet import bolt11
 from satrank.simnet.invoices import Invoice
 from satrank.simnet.network import Network
 from satrank.simnet.pathfinding import Route

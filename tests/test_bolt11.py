@@ -1,12 +1,12 @@
 """Unit: simnet's BOLT 11 against the specification's own vector, and the gaps of the bolt11
-package that simnet/bolt11.py covers (long route hints, uint32 fees, sub-msat amounts)."""
+package that lightning/bolt11.py covers (long route hints, uint32 fees, sub-msat amounts)."""
 
 from __future__ import annotations
 
 import coincurve
 import pytest
 
-from satrank.simnet import bolt11
+from satrank.lightning import bolt11
 
 # BOLT 11 "Examples", the first one: a donation of any amount, signed by the spec's key
 # e126f68f...; written by the spec authors' encoder, not by anything in this repository.
