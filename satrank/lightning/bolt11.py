@@ -2,8 +2,8 @@
 
 One codec for every reader and writer: simnet signs its invoices with each virtual node's key;
 the healthcheck (and later the api) decode invoices others wrote. The package does the bech32
-text, the hrp amount, the tagged fields and the recoverable signature; this module only maps its `Bolt11` to the typed `PaymentRequest` our code uses, and
-covers three gaps of bolt11 2.2.0:
+text, the hrp amount, the tagged fields and the recoverable signature; this module only maps
+its `Bolt11` to the typed `PaymentRequest` our code uses, and covers three gaps of bolt11 2.2.0:
 - its route-hint reader loses data: it drops the last hop of a hint whose bit length is a
   multiple of 5 (5, 10, ... hops) and reads the integers as signed (`intbe`), so a fee rate
   of 4294967295, common in the mainnet graph, comes back as -1. The `r` fields are read here,
