@@ -92,10 +92,6 @@ _DB_RECEIVER = re.compile(r"(^|_)(pool|conn|connection|con|db_pool|database|tx)$
 ALLOWED: frozenset[tuple[str, str]] = frozenset({
     # workstream A (api/): the probe route writes through the crawler's db writer
     ("api/probe.py", "pool-outside-db"),
-    # workstream C (crawler jobs): the cycle acquires connections for its load/store steps
-    ("crawler/cycle.py", "pool-outside-db"),
-    # nostr publisher (not in workstream D's files): claims outbox rows in a connection
-    ("nostr/publisher.py", "pool-outside-db"),
 })
 
 

@@ -27,10 +27,9 @@ from satrank.crawler.metrics import (
 )
 from satrank.crawler.probes import ProbeSender, run_probe_round
 from satrank.crawler.scheduler import ProbeBudget, plan_probes
-from satrank.db.errors import database_errors
 from satrank.db.graph import GraphSyncReport, sync_graph
 from satrank.db.interest import forget_requests_before, recently_requested
-from satrank.db.pool import Pool
+from satrank.db.pool import Pool, connection
 from satrank.db.probes import (
     count_crawler_probes_since,
     delete_probes_before,
@@ -72,7 +71,7 @@ async def sync_phase(pool: Pool, source: GraphSource, *,
     started = time.perf_counter()
     info = await source.get_info()
     graph = await source.describe_graph()
-    async with database_errors(), pool.acquire() as conn:
+    async with connection(pool) as conn:
         report = await sync_graph(conn, graph, block_height=info.block_height, now=clock())
     SYNC_SECONDS.observe(time.perf_counter() - started)
     GRAPH_NODES.set(report.nodes)
@@ -85,7 +84,7 @@ async def score_phase(pool: Pool, settings: CrawlerSettings, *,
                       clock: Callable[[], datetime] = utc_now) -> StoredScores:
     started = time.perf_counter()
     now = clock()
-    async with database_errors(), pool.acquire() as conn:
+    async with connection(pool) as conn:
         inputs = await load_scoring_inputs(
             conn, now=now, half_life_s=settings.half_life_days * 86_400.0,
             evidence_window=timedelta(days=settings.probe_retention_days))
@@ -102,7 +101,7 @@ async def probe_phase(pool: Pool, sender: ProbeSender, settings: CrawlerSettings
                       clock: Callable[[], datetime] = utc_now) -> ProbeRoundReport:
     now = clock()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    async with database_errors(), pool.acquire() as conn:
+    async with connection(pool) as conn:
         rows = await load_probe_candidates(conn)
         window = timedelta(days=settings.probe_retention_days)
         history = await load_probe_history(conn, day_start=day_start, since=now - window)
@@ -121,7 +120,7 @@ async def probe_phase(pool: Pool, sender: ProbeSender, settings: CrawlerSettings
     sent = await run_probe_round(sender, plan, concurrency=settings.probe_concurrency,
                                  fee_limit_sat=settings.probe_fee_limit_sat,
                                  timeout_s=settings.probe_timeout_s, clock=clock)
-    async with database_errors(), pool.acquire() as conn, conn.transaction():
+    async with connection(pool, transaction=True) as conn:
         await record_probes(conn, sent)
         deleted = await delete_probes_before(
             conn, clock() - timedelta(days=settings.probe_retention_days))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import asyncpg
 
 from satrank.config import DatabaseSettings
+from satrank.db.errors import database_errors
 
 CONNECT_TIMEOUT_S = 10.0
 
@@ -24,3 +28,18 @@ async def create_pool(dsn: str, settings: DatabaseSettings) -> asyncpg.Pool:
 
 # The pool type for modules outside db/ (only db/ imports asyncpg). Errors: db/errors.py.
 Pool = asyncpg.Pool
+Connection = asyncpg.Connection
+
+
+@asynccontextmanager
+async def connection(pool: asyncpg.Pool, *,
+                     transaction: bool = False) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection (in one transaction if asked) with driver errors mapped to
+    `DatabaseError`. Code outside db/ holds a connection only to hand it to db/ functions:
+    acquiring, transactions and statements stay here."""
+    async with database_errors(), pool.acquire() as conn:
+        if not transaction:
+            yield conn
+            return
+        async with conn.transaction():
+            yield conn

@@ -24,7 +24,8 @@ from typing import Any
 
 from satrank.config import NostrSettings
 from satrank.db import nostr_outbox as outbox
-from satrank.db.errors import DatabaseError, database_errors
+from satrank.db.errors import DatabaseError
+from satrank.db.pool import connection
 from satrank.nostr import metrics
 from satrank.nostr.assertions import KIND_PROFILE, profile_content
 from satrank.nostr.events import UnsignedEvent, sign_event
@@ -120,7 +121,7 @@ async def _signer_loop(
     last_sweep = float("-inf")
     while not stop.is_set():
         try:
-            async with database_errors(), pool.acquire() as conn:
+            async with connection(pool) as conn:
                 if not profile_queued:
                     await outbox.enqueue_event_if_changed(conn, KIND_PROFILE, "", [], profile)
                     profile_queued = True
@@ -157,7 +158,7 @@ async def _relay_loop(
     try:
         while not stop.is_set():
             try:
-                async with database_errors(), pool.acquire() as conn:
+                async with connection(pool) as conn:
                     due = await outbox.fetch_due_for_relay(
                         conn, relay, limit=settings.publish_batch)
             except DatabaseError as exc:
@@ -179,7 +180,7 @@ async def _relay_loop(
             connect_failures = 0
             results = await _publish_batch(client, settings, relay, due, stop)
             try:
-                async with database_errors(), pool.acquire() as conn:
+                async with connection(pool) as conn:
                     await outbox.record_relay_results(conn, relay, results)
                     await outbox.mark_delivered(
                         conn, [r.outbox_id for r in results], settings.relays)
