@@ -10,7 +10,6 @@ challenges are limited per client (`clients.client_key`).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import secrets
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from starlette.types import Scope
 
 from satrank.api import paywall_metrics as metrics
 from satrank.api.clients import client_key
-from satrank.api.errors import ApiError
+from satrank.api.errors import retry_later
 from satrank.api.ratelimit import RateLimiter
 from satrank.config import L402Settings
 from satrank.l402.gate import CreditLedger, PaywallGate
@@ -85,7 +84,7 @@ class Paywall:
         if wait_s > 0:
             metrics.CHALLENGES_REFUSED.labels("rate_limited").inc()
             raise retry_later(429, "RATE_LIMITED",
-                               "too many new invoices from this client; retry later", wait_s)
+                              "too many new invoices from this client; retry later", wait_s)
         l402 = self.l402
         try:
             return await mint_challenge(
@@ -102,8 +101,8 @@ class Paywall:
         except InvoiceUnavailable as exc:
             metrics.CHALLENGES_REFUSED.labels("lnd_unavailable").inc()
             raise retry_later(503, "LIGHTNING_UNAVAILABLE",
-                               "cannot create an invoice right now; retry later",
-                               LND_RETRY_AFTER_S) from exc
+                              "cannot create an invoice right now; retry later",
+                              LND_RETRY_AFTER_S) from exc
 
 
 def challenge_details(challenge: Challenge) -> dict[str, Any]:
@@ -116,9 +115,3 @@ def challenge_details(challenge: Challenge) -> dict[str, Any]:
         "expiresAt": _iso(challenge.invoice_expires_unix),
         "validUntil": _iso(challenge.valid_until_unix),
     }
-
-
-def retry_later(status: int, code: str, message: str, retry_after_s: float) -> ApiError:
-    """A refusal the client should retry, with Retry-After in whole seconds."""
-    return ApiError(status, code, message,
-                    headers={"Retry-After": str(math.ceil(retry_after_s))})

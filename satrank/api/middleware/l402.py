@@ -30,8 +30,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satrank.api import paywall_metrics as metrics
-from satrank.api.errors import ApiError, error_response
-from satrank.api.paywall import Paywall, challenge_details, retry_later
+from satrank.api.errors import ApiError, error_response, retry_later
+from satrank.api.paywall import Paywall, challenge_details
 from satrank.api.prices import PricedRoute, PriceTable
 from satrank.l402.caveats import Refusal, RequestContext
 from satrank.l402.gate import (
@@ -53,7 +53,6 @@ REFUSAL_CODES = {
     Refusal.EXHAUSTED: ("TOKEN_EXHAUSTED", "the L402 token has too few credits left; "
                         "a new one is offered"),
 }
-
 
 
 @dataclass(frozen=True)
