@@ -126,7 +126,7 @@ class L402Settings:
     challenge_burst: int = 10
     token_rate_per_s: float = 20.0
     token_burst: int = 40
-    # credits an api process may reserve of one token (l402/leases.py); 1: no leasing
+    # credits an api process may reserve of one token (api/ledger.py); 1: no leasing
     lease_max_credits: int = 1000
 
 

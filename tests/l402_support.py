@@ -115,7 +115,7 @@ def ledger_usage(dsn: str, payment_hash: bytes) -> TokenUsage | None:
 def wait_for_credits_used(dsn: str, payment_hash: bytes, used: int,
                           timeout_s: float = 15.0) -> TokenUsage:
     """Wait for the ledger row to count `used` credits. A running api holds leased credits
-    (satrank/l402/leases.py) and gives back the unspent ones once the token is idle for a
+    (satrank/api/ledger.py) and gives back the unspent ones once the token is idle for a
     second, so the row is exact only then."""
     deadline = time.monotonic() + timeout_s
     while True:

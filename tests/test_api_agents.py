@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from satrank.api.app import create_app
+from satrank.api.cache import ApiCaches
 from satrank.config import Settings
 from tests.api_seed import agent_hash, pubkey, seed
 from tests.live_server import live_server
@@ -108,8 +109,7 @@ def test_leaderboard_cache_follows_new_scores(db_dsn: str) -> None:
                            "WHERE pubkey = $1", pks[4])
         await conn.close()
 
-    app = create_app(SETTINGS, db_dsn)
-    app.state.data_version.check_interval_s = 0.0
+    app = create_app(SETTINGS, db_dsn, caches=ApiCaches.build(check_interval_s=0.0))
     with live_server(app) as url:
         before = httpx.get(f"{url}/api/agents/top", timeout=10).json()["data"][0]
         assert httpx.get(f"{url}/api/agent/{pks[4]}", timeout=10).json()["data"]["rank"] == 50

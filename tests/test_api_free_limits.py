@@ -10,8 +10,9 @@ import pytest
 from starlette.requests import Request
 
 from satrank.api.app import create_app
+from satrank.api.clients import address_key
 from satrank.api.errors import ApiError
-from satrank.api.free_limits import FreeRouteLimits, client_key
+from satrank.api.free_limits import FreeRouteLimits
 from satrank.config import Settings
 from tests.api_seed import seed
 from tests.live_server import live_server
@@ -62,14 +63,15 @@ def test_bucket_refills_with_the_clock() -> None:
     now = [1000.0]
     settings = Settings.from_environ({**LIMITED, "RATE_LIMIT_AGENT_PER_MIN": "60",
                                       "RATE_LIMIT_AGENT_BURST": "1"})
-    limits = FreeRouteLimits(settings, clock=lambda: now[0])
+    limits = FreeRouteLimits(settings.api.free_rate, trust_proxy=settings.api.trust_proxy,
+                             clock=lambda: now[0])
     request = Request({"type": "http", "client": ("203.0.113.5", 1), "headers": []})
-    limits.check(request, "agent")
+    limits.check(request, "node")
     with pytest.raises(ApiError) as refused:
-        limits.check(request, "agent")
+        limits.check(request, "node")
     assert refused.value.status == 429 and refused.value.headers == {"Retry-After": "1"}
     now[0] += 1.0
-    limits.check(request, "agent")
+    limits.check(request, "node")
 
 
 @pytest.mark.parametrize(("address", "key"), [
@@ -79,5 +81,5 @@ def test_bucket_refills_with_the_clock() -> None:
     ("::ffff:198.51.100.7", "198.51.100.7"),
     ("unknown", "unknown"),
 ])
-def test_client_key(address: str, key: str) -> None:
-    assert client_key(address) == key
+def test_address_key(address: str, key: str) -> None:
+    assert address_key(address) == key

@@ -6,10 +6,9 @@ import asyncio
 
 import asyncpg
 import httpx
-from starlette.requests import Request
 
+from satrank.api.admin import client_is_loopback
 from satrank.api.app import create_app
-from satrank.api.metrics import _client_is_loopback
 from satrank.config import Settings
 from satrank.lightning.lnd import LndClient
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
@@ -53,17 +52,16 @@ def test_metrics_count_by_route_template(db_dsn: str) -> None:
 
 
 def test_loopback_rule_without_proxy() -> None:
-    app = create_app(Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40}), "unused")
-
-    def request(peer: str, xff: str | None = None) -> Request:
+    def loopback(peer: str, xff: str | None = None) -> bool:
         headers = [(b"x-forwarded-for", xff.encode())] if xff else []
-        return Request({"type": "http", "app": app, "client": (peer, 1), "headers": headers})
+        scope = {"type": "http", "client": (peer, 1), "headers": headers}
+        return client_is_loopback(scope, trust_proxy=False)
 
-    assert _client_is_loopback(request("127.0.0.1"))
-    assert _client_is_loopback(request("::1"))
+    assert loopback("127.0.0.1")
+    assert loopback("::1")
     # without TRUST_PROXY a forwarded header is the client's own claim: ignored
-    assert _client_is_loopback(request("127.0.0.1", "203.0.113.9"))
-    assert not _client_is_loopback(request("198.51.100.7"))
+    assert loopback("127.0.0.1", "203.0.113.9")
+    assert not loopback("198.51.100.7")
 
 
 async def _oracle_peers(handle: SimnetHandle) -> list[str]:

@@ -68,7 +68,7 @@ def test_docs_page_renders_from_local_assets_only(db_dsn: str) -> None:
 
 
 def test_paid_answers_document_the_credits_left_header() -> None:
-    from satrank.api.openapi import build_document
+    from satrank.api.routes.openapi import build_document
 
     paths = build_document()["paths"]
     for path, method in (("/api/profile/{id}", "get"), ("/api/verdicts", "post"),

@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from satrank.api.app import create_app
-from satrank.api.leaderboard import DataVersion
-from satrank.api.profile_cache import ProfileCache
+from satrank.api.cache import ApiCaches
+from satrank.api.cache.profile import ProfileCache
+from satrank.api.cache.version import DataVersion
 from satrank.api.shapes import fetch_profile_json
 from satrank.config import Settings
 from satrank.db.nodes import IdKind
@@ -148,9 +149,7 @@ async def test_a_document_read_during_a_change_is_not_stored(db_dsn: str, pool: 
 
 def test_profile_route_shows_new_evidence(db_dsn: str) -> None:
     pks = asyncio.run(seed(db_dsn))
-    app = create_app(SETTINGS, db_dsn)
-    app.state.data_version.check_interval_s = 0
-    app.state.profile_cache = ProfileCache(app.state.data_version, check_interval_s=0)
+    app = create_app(SETTINGS, db_dsn, caches=ApiCaches.build(check_interval_s=0))
 
     async def add_report() -> None:
         conn = await asyncpg.connect(db_dsn)

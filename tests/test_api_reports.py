@@ -33,8 +33,8 @@ def pair() -> tuple[str, str]:
 @pytest.fixture
 def api(db_dsn: str) -> Iterator[tuple[httpx.Client, list[str], str]]:
     pks = asyncio.run(seed(db_dsn))
-    app = create_app(SETTINGS, db_dsn)
-    app.state.report_limits = ReportLimits(per_token_per_hour=3, per_target_per_hour=4)
+    app = create_app(SETTINGS, db_dsn,
+                     report_limits=ReportLimits(per_token_per_hour=3, per_target_per_hour=4))
     with live_server(app) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield client, pks, db_dsn
 
@@ -143,8 +143,8 @@ def _token(secret: str = SECRET, valid_until: int = 2_000_000_000) -> tuple[byte
 def test_token_path_limits_and_duplicates(db_dsn: str) -> None:
     """The default checker is the paywall's verifier: a real token is proof, not debited."""
     pks = asyncio.run(seed(db_dsn))
-    app = create_app(SETTINGS, db_dsn)
-    app.state.report_limits = ReportLimits(per_token_per_hour=3, per_target_per_hour=50)
+    app = create_app(SETTINGS, db_dsn,
+                     report_limits=ReportLimits(per_token_per_hour=3, per_target_per_hour=50))
     token_id, authorization = _token()
     token = {"Authorization": authorization}
     with live_server(app) as url, httpx.Client(base_url=url, timeout=10) as client:

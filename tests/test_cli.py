@@ -74,10 +74,11 @@ def test_production_without_secret_refuses_to_start(tmp_path: Path) -> None:
 
 def test_worker_factory_needs_the_dsn_from_serve(tmp_path: Path) -> None:
     from satrank.api.app import app_from_environ
+    from satrank.api.state import app_state
 
     env = {"L402_MACAROON_SECRET": "x" * 40, "SATRANK_DATA_DIR": str(tmp_path),
            "RATE_LIMIT_SEARCH_BURST": "3"}
     with pytest.raises(RuntimeError, match="SATRANK_SERVE_DSN"):
         app_from_environ(env)
     app = app_from_environ({**env, "SATRANK_SERVE_DSN": "postgresql:///x"})
-    assert app.state.settings.api.free_rate.search_burst == 3  # settings read from that environ
+    assert app_state(app).settings.api.free_rate.search_burst == 3  # read from that environ

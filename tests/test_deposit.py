@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from satrank.api.deposit import tier_for
+from satrank.api.routes.deposit import tier_for
 from tests.l402_support import PreimageIssuer, serve_paid_app
 from tests.test_paywall import PROFILE
 

@@ -1,4 +1,4 @@
-"""Integration: what clients see of credit leases (l402/leases.py) over real HTTP, with two
+"""Integration: what clients see of credit leases (api/ledger.py) over real HTTP, with two
 api servers on one database standing for two api processes, and with Postgres gone."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from satrank.api.client_ip import client_ip
+from satrank.api.clients import client_ip
 from satrank.api.ratelimit import RateLimiter
 from satrank.config import Settings
 
@@ -45,4 +45,4 @@ def test_key_count_is_bounded() -> None:
 def test_client_ip(trust: str, peer: str, xff: list[str], expected: str) -> None:
     settings = Settings.from_environ({**SECRET, "TRUST_PROXY": trust})
     scope = {"client": (peer, 5000), "headers": [(b"x-forwarded-for", v.encode()) for v in xff]}
-    assert client_ip(scope, settings) == expected
+    assert client_ip(scope, trust_proxy=settings.api.trust_proxy) == expected

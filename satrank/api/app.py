@@ -15,20 +15,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from satrank.api import (
-    agents,
-    docs,
-    health,
-    metrics,
-    openapi,
-    probe,
-    profile,
-    reports,
-    stats,
-    verdicts,
-)
-from satrank.api.access_log import AccessLogMiddleware
-from satrank.api.deposit import routes as deposit_routes
+from satrank.api.cache import ApiCaches
 from satrank.api.errors import (
     ApiError,
     handle_api_error,
@@ -36,23 +23,40 @@ from satrank.api.errors import (
     handle_unexpected,
 )
 from satrank.api.free_limits import FreeRouteLimits
-from satrank.api.guards import BodyGuardMiddleware
-from satrank.api.interest import InterestBuffer, InterestMiddleware
-from satrank.api.invoices import UnconfiguredInvoiceIssuer, open_invoice_issuer
-from satrank.api.leaderboard import AgentCache, DataVersion, LeaderboardCache
-from satrank.api.lightning_services import ApiLightning, open_api_lightning
-from satrank.api.metrics import MetricsMiddleware
-from satrank.api.nostr_json import routes as nostr_json_routes
-from satrank.api.paywall import L402Middleware, Paywall
+from satrank.api.ledger import CreditLeases
+from satrank.api.lightning import (
+    ApiLightning,
+    UnconfiguredInvoiceIssuer,
+    open_api_lightning,
+    open_invoice_issuer,
+)
+from satrank.api.middleware.access_log import AccessLogMiddleware
+from satrank.api.middleware.body_guard import BodyGuardMiddleware
+from satrank.api.middleware.interest import InterestBuffer, InterestMiddleware
+from satrank.api.middleware.l402 import L402Middleware
+from satrank.api.middleware.metrics import MetricsMiddleware
+from satrank.api.middleware.request_id import RequestIdMiddleware
+from satrank.api.paywall import Paywall
 from satrank.api.prices import ROUTE_PRICES
-from satrank.api.profile_cache import ProfileCache
-from satrank.api.reports import TokenChecker
-from satrank.api.request_id import RequestIdMiddleware
+from satrank.api.routes import (
+    deposit,
+    docs,
+    health,
+    metrics,
+    nodes,
+    nostr_json,
+    openapi,
+    probe,
+    profile,
+    reports,
+    stats,
+    verdicts,
+)
+from satrank.api.state import ApiState, Resources, TokenChecker
 from satrank.config import Settings, load_settings
 from satrank.db.pool import create_pool
 from satrank.db.reports import ReportLimits
 from satrank.db.tokens import TokenStore
-from satrank.l402.leases import CreditLeases
 from satrank.l402.mint import InvoiceIssuer
 
 LEDGER_POOL_SIZE = 3  # two lease batches in flight + the sweeper's returns
@@ -65,6 +69,8 @@ def create_app(
     invoice_issuer: InvoiceIssuer | None = None,
     lightning: ApiLightning | None = None,
     report_token_checker: TokenChecker | None = None,
+    report_limits: ReportLimits | None = None,
+    caches: ApiCaches | None = None,
 ) -> Starlette:
     """The Starlette app; its lifespan opens the database pool and closes it on shutdown.
 
@@ -73,27 +79,39 @@ def create_app(
     `report_token_checker`: how POST /api/report recognises
     a valid L402 token without debiting it (None: the paywall's verifier).
     Invoices for 402 challenges come from `invoice_issuer`, or from LND's invoice
-    macaroon when None.
+    macaroon when None. `report_limits` and `caches`: defaults unless a test needs others.
     """
-    paywall = Paywall(settings)
+    paywall = Paywall(settings.l402, trust_proxy=settings.api.trust_proxy)
     interest = InterestBuffer()
+    resources = Resources()
+    state = ApiState(
+        settings=settings,
+        resources=resources,
+        paywall=paywall,
+        caches=caches or ApiCaches.build(),
+        free_limits=FreeRouteLimits(settings.api.free_rate, trust_proxy=settings.api.trust_proxy),
+        report_limits=report_limits or ReportLimits(),
+        report_token_checker=report_token_checker or paywall.valid_token_id,
+        probe_slots=asyncio.Semaphore(probe.PROBE_SLOTS),
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.pool = await create_pool(dsn, settings.database)
+        pool = await create_pool(dsn, settings.database)
         # The ledger's own connections: paid requests' debits never queue behind route
         # queries waiting for the main pool.
         ledger_pool = await create_pool(dsn, dataclasses.replace(
             settings.database, pool_min=1, pool_max=LEDGER_POOL_SIZE))
-        lnd_issuer = None if invoice_issuer is not None else await open_invoice_issuer(settings)
+        lnd_issuer = (None if invoice_issuer is not None
+                      else await open_invoice_issuer(settings.lnd))
         issuer = invoice_issuer or lnd_issuer or UnconfiguredInvoiceIssuer()
         ledger = CreditLeases(TokenStore(ledger_pool),
                               max_lease=settings.l402.lease_max_credits)
         ledger.start()
         paywall.start(ledger, issuer)
-        own_lightning = open_api_lightning(settings) if lightning is None else None
-        app.state.lightning = lightning or own_lightning
-        interest_task = asyncio.create_task(interest.run(app.state.pool))
+        own_lightning = open_api_lightning(settings.lnd) if lightning is None else None
+        resources.open(pool, lightning or own_lightning or ApiLightning())
+        interest_task = asyncio.create_task(interest.run(pool))
         try:
             yield
         finally:
@@ -106,13 +124,13 @@ def create_app(
                 await lnd_issuer.close()
             await ledger.close()  # held credits go back before the pool closes
             await ledger_pool.close()
-            await app.state.pool.close()
+            await pool.close()
 
     app = Starlette(
         routes=[
             *health.routes,
             *stats.routes,
-            *agents.routes,
+            *nodes.routes,
             *profile.routes,
             *verdicts.routes,
             *probe.routes,
@@ -120,8 +138,8 @@ def create_app(
             *openapi.routes,
             *docs.routes,
             *metrics.routes,
-            *deposit_routes,
-            *nostr_json_routes,
+            *deposit.routes,
+            *nostr_json.routes,
         ],
         middleware=[
             Middleware(MetricsMiddleware),
@@ -138,17 +156,7 @@ def create_app(
         },
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.paywall = paywall
-    app.state.lightning = lightning or ApiLightning()  # replaced at startup (lifespan)
-    app.state.report_token_checker = report_token_checker or paywall.valid_token_id
-    app.state.report_limits = ReportLimits()
-    app.state.data_version = DataVersion()
-    app.state.leaderboard = LeaderboardCache(app.state.data_version)
-    app.state.agent_cache = AgentCache(app.state.data_version)
-    app.state.profile_cache = ProfileCache(app.state.data_version)
-    app.state.probe_slots = asyncio.Semaphore(probe.PROBE_SLOTS)
-    app.state.free_limits = FreeRouteLimits(settings)
+    app.state.api = state  # read through state.api_state(request)
     return app
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,6 +52,12 @@ class ApiError(Exception):
         self.message = message
         self.details = details
         self.headers = headers
+
+
+def retry_later(status: int, code: str, message: str, retry_after_s: float) -> ApiError:
+    """A refusal the client should retry, with Retry-After in whole seconds."""
+    return ApiError(status, code, message,
+                    headers={"Retry-After": str(math.ceil(retry_after_s))})
 
 
 def request_id_of(request: Request) -> str:

@@ -33,3 +33,8 @@ def parse_node_id(text: str, field: str = "id") -> tuple[IdKind, str]:
         raise ApiError(400, "INVALID_ID", f"{field} must be {ID_DESCRIPTION}",
                        details={"field": field})
     return parsed
+
+
+def node_not_found() -> ApiError:
+    return ApiError(404, "NOT_FOUND", "no node with this id in the graph",
+                    details={"resource": "agent"})  # the public name of a node

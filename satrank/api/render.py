@@ -1,4 +1,4 @@
-"""Wire shapes shared by the agent routes (field names follow the earlier SatRank).
+"""Wire shapes shared by the node routes (field names follow the earlier SatRank).
 
 `bayesian` keeps its name and snake_case fields (p_success, ci95_low, ci95_high, n_obs,
 verdict, last_update) so its consumers keep working; times are unix seconds.
@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from satrank.db.nodes import NodeSummary as AgentSummary
+from satrank.db.nodes import NodeSummary
 
 NOT_SCORED_REASON = "not scored yet: the node is in the graph but no score was computed"
 
@@ -21,7 +21,7 @@ def unix(moment: datetime | None) -> int | None:
     return int(moment.timestamp()) if moment is not None else None
 
 
-def agent_block(a: AgentSummary) -> dict[str, Any]:
+def node_block(a: NodeSummary) -> dict[str, Any]:
     return {
         "publicKey": a.pubkey,
         "publicKeyHash": a.agent_hash,
@@ -32,7 +32,7 @@ def agent_block(a: AgentSummary) -> dict[str, Any]:
     }
 
 
-def bayesian_block(a: AgentSummary) -> dict[str, Any] | None:
+def bayesian_block(a: NodeSummary) -> dict[str, Any] | None:
     if a.verdict is None:
         return None
     return {
@@ -45,7 +45,7 @@ def bayesian_block(a: AgentSummary) -> dict[str, Any] | None:
     }
 
 
-def leaderboard_item(a: AgentSummary) -> dict[str, Any]:
+def leaderboard_item(a: NodeSummary) -> dict[str, Any]:
     return {
         "publicKey": a.pubkey,
         "publicKeyHash": a.agent_hash,
@@ -55,7 +55,7 @@ def leaderboard_item(a: AgentSummary) -> dict[str, Any]:
     }
 
 
-def verdict_block(a: AgentSummary) -> dict[str, Any]:
+def verdict_block(a: NodeSummary) -> dict[str, Any]:
     """The verdict with its reasons; an unscored node is INSUFFICIENT with null figures."""
     scored = a.verdict is not None
     return {

@@ -2,7 +2,7 @@
 are arguments).
 
 Priority classes, in order: (0) recently asked about through the API (`requested`: the
-`probe_requests` table the api fills from node lookups, see api/interest.py), (1) never
+`probe_requests` table the api fills from node lookups, see api/middleware/interest.py), (1) never
 probed, (2) stale (last probe older than `stale_s`, oldest first), (3) a random sample of
 the rest. Within a class, higher PageRank first for classes 0-1 (more payers care), so
 the order is deterministic for a given rng. Nodes probed within `cooldown_s`, or at their

@@ -200,7 +200,7 @@ async def return_credits(pool: asyncpg.Pool, returns: Sequence[CreditReturn]) ->
 
 
 class TokenStore:
-    """The ledger statements over one pool, for l402/leases.py (which never sees asyncpg)."""
+    """The ledger statements over one pool, for api/ledger.py (which never sees asyncpg)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool

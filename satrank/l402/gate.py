@@ -8,6 +8,7 @@ Only the api middleware turns a decision into a response; every refusal here car
 
 from __future__ import annotations
 
+import enum
 import hmac
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -21,7 +22,6 @@ from satrank.l402.headers import (
     is_l402_authorization,
     parse_authorization,
 )
-from satrank.l402.leases import Debit, Shortfall
 from satrank.l402.verify import (
     VerificationFailed,
     VerifiedToken,
@@ -71,14 +71,38 @@ class ChallengeNeeded:
 Decision = Granted | Bypassed | Throttled | CreditsBusy | ChallengeNeeded
 
 # A client told its credits are busy retries after this; the process holding them gives
-# them back within about a second (leases.IDLE_RETURN_S, SWEEP_S).
+# them back within about a second (api/ledger.py: IDLE_RETURN_S, SWEEP_S).
 BUSY_RETRY_AFTER_S = 1.0
 
 
+class LedgerUnavailable(Exception):
+    """The ledger could not count credits (its store is down or timed out): the request
+    can be neither served nor refused for want of credits; the client should retry."""
+
+
+class Shortfall(enum.Enum):
+    EXHAUSTED = "exhausted"  # the token has too few credits left anywhere
+    HELD_ELSEWHERE = "held_elsewhere"  # its last credits are held by other processes
+
+
+@dataclass(frozen=True)
+class Debit:
+    """One request's debit; `credits_total` is its credit caveat (a narrowed caveat is
+    counted on its own, under the smaller limit)."""
+
+    token_id: bytes
+    payment_hash: bytes
+    credits_total: int
+    valid_until_unix: int
+    cost: int
+
+
 class CreditLedger(Protocol):
-    """Where credits are counted (leases.CreditLeases). `debit` must be atomic: N
-    concurrent calls on a token with C credits succeed at most C times. Returns credits
-    left, or why not. `refund` gives back the credits of an earlier granted debit."""
+    """What the gate needs from wherever credits are counted (the api's lease ledger,
+    api/ledger.py). `debit` must be atomic: N concurrent calls on a token with C credits
+    succeed at most C times. It answers credits left, or why not, and raises
+    LedgerUnavailable when it cannot tell. `refund` gives back the credits of an earlier
+    granted debit."""
 
     def spend_held(self, token_id: bytes, credits_total: int, cost: int) -> int | None:
         """Credits left after spending `cost` of what this process holds already, or

@@ -7,13 +7,13 @@ import asyncio
 import hashlib
 import secrets
 
+from satrank.api.ledger import CreditLeases
 from satrank.config import DatabaseSettings
 from satrank.db.pool import create_pool
 from satrank.db.tokens import TokenStore
 from satrank.l402.caveats import Refusal, RequestContext, minted_caveats
 from satrank.l402.gate import ChallengeNeeded, Granted, PaywallGate
 from satrank.l402.identifier import Identifier
-from satrank.l402.leases import CreditLeases
 from satrank.l402.mint import encode_macaroon, mint_macaroon
 
 SECRET = b"g" * 40

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from satrank.api.cache import STATS_TTL_S
 from satrank.api.render import dumps, json_bytes, unix
+from satrank.api.state import api_state
 from satrank.db.stats import fetch_stats
-
-CACHE_S = 30.0
 
 
 def stats_document(row: dict[str, Any]) -> dict[str, Any]:
@@ -38,13 +37,12 @@ def stats_document(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def stats(request: Request) -> Response:
-    state = request.app.state
-    cached: tuple[float, bytes] | None = getattr(state, "stats_cache", None)
-    if cached is None or time.monotonic() - cached[0] > CACHE_S:
-        body = dumps({"data": stats_document(await fetch_stats(state.pool))})
-        cached = (time.monotonic(), body)
-        state.stats_cache = cached
-    return json_bytes(cached[1], headers={"Cache-Control": f"public, max-age={int(CACHE_S)}"})
+    state = api_state(request)
+    body = state.caches.stats.get()
+    if body is None:
+        body = state.caches.stats.put(
+            dumps({"data": stats_document(await fetch_stats(state.pool))}))
+    return json_bytes(body, headers={"Cache-Control": f"public, max-age={int(STATS_TTL_S)}"})
 
 
 routes = [Route("/api/stats", stats, methods=["GET"])]

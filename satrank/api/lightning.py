@@ -1,19 +1,29 @@
-"""The api's `InvoiceIssuer`: LND's AddInvoice through the invoice macaroon.
+"""The api's Lightning adapters, one per macaroon role; `open_*` is the one place that
+knows which backends the LND settings configure.
 
-`open_invoice_issuer(settings)` is the one place that knows where invoices come from.
+- invoices (invoice macaroon, LND_INVOICE_MACAROON_PATH): the paywall's `InvoiceIssuer`
+  for 402 challenges and deposits (`open_invoice_issuer`).
+- `ApiLightning.info`: readonly macaroon (LND_READONLY_MACAROON_PATH). Used only by
+  /api/health for GetInfo. Without it the health check reports lnd as "unchecked"
+  instead of guessing.
+- `ApiLightning.probe`: pay macaroon (LND_PAY_MACAROON_PATH). Used by POST /api/probe,
+  which runs in the api process (see routes/probe.py). Without it /api/probe answers 503.
+
+The app's lifespan opens them (inside the server's event loop, where grpc.aio channels
+must live) unless the caller passed its own.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from satrank.config import Settings
+from satrank.config import LndSettings
 from satrank.l402.mint import InvoiceUnavailable, IssuedInvoice
 from satrank.lightning.backend import LightningBackend
 from satrank.lightning.errors import LightningError
 
 _log = logging.getLogger(__name__)
-
 
 class LightningInvoiceIssuer:
     """`InvoiceIssuer` over any `LightningBackend`; every Lightning error becomes
@@ -46,12 +56,34 @@ class UnconfiguredInvoiceIssuer:
 
 
 async def open_invoice_issuer(
-    settings: Settings,
+    lnd: LndSettings,
 ) -> LightningInvoiceIssuer | UnconfiguredInvoiceIssuer:
-    lnd = settings.lnd
     if lnd.tls_cert_path is None or lnd.invoice_macaroon_path is None:
         _log.warning("LND invoice macaroon or TLS certificate not set: challenges answer 503")
         return UnconfiguredInvoiceIssuer()
     from satrank.lightning.lnd import open_lnd
 
     return LightningInvoiceIssuer(open_lnd(lnd, "invoice"))
+
+
+@dataclass(frozen=True)
+class ApiLightning:
+    info: LightningBackend | None = None
+    probe: LightningBackend | None = None
+
+    async def close(self) -> None:
+        for backend in (self.info, self.probe):
+            if backend is not None:
+                await backend.close()
+
+
+def open_api_lightning(lnd: LndSettings) -> ApiLightning:
+    """The readonly and pay backends the settings configure (no I/O until used)."""
+    from satrank.lightning.lnd import open_lnd
+
+    if lnd.tls_cert_path is None:
+        return ApiLightning()
+    return ApiLightning(
+        info=open_lnd(lnd, "readonly") if lnd.readonly_macaroon_path else None,
+        probe=open_lnd(lnd, "pay") if lnd.pay_macaroon_path else None,
+    )

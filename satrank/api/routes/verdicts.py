@@ -16,7 +16,8 @@ from starlette.routing import Route
 from satrank.api.body import invalid_field, json_object
 from satrank.api.ids import ID_DESCRIPTION, classify_id
 from satrank.api.render import dumps, json_bytes, verdict_block
-from satrank.db.nodes import fetch_nodes as fetch_agents
+from satrank.api.state import api_state
+from satrank.db.nodes import fetch_nodes
 
 MAX_IDS = 100
 
@@ -42,15 +43,15 @@ async def verdicts(request: Request) -> Response:
     _, parsed = _ids(body)
     pubkeys = [v for k, v in parsed if k == "pubkey"]
     hashes = [v for k, v in parsed if k == "agent_hash"]
-    found = await fetch_agents(request.app.state.pool, pubkeys, hashes)
-    by_id = {a.pubkey: a for a in found} | {a.agent_hash: a for a in found}
+    found = await fetch_nodes(api_state(request).pool, pubkeys, hashes)
+    by_id = {n.pubkey: n for n in found} | {n.agent_hash: n for n in found}
     data: list[dict[str, Any]] = []
     for _, value in parsed:
-        agent = by_id.get(value)
-        if agent is None:
+        node = by_id.get(value)
+        if node is None:
             data.append({"id": value, "found": False})
         else:
-            data.append({"id": value, "found": True, **verdict_block(agent)})
+            data.append({"id": value, "found": True, **verdict_block(node)})
     return json_bytes(dumps({"data": data}))
 
 

@@ -2,8 +2,8 @@
 
 A profile is built from two kinds of data:
 - the crawler's output (node, channels, policies, scores, posteriors, history): it
-  changes with a graph sync or a scoring run, which moves `DataVersion` (shared with the
-  agent caches): then every entry is dropped;
+  changes with a graph sync or a scoring run, which moves the data version (shared with
+  the node caches, cache/version.py): then every entry is dropped;
 - the node's own probes and reports, which arrive between crawler runs (crawler probes,
   /api/probe, /api/report). Every `check_interval_s` one indexed statement returns the
   targets of the probes and reports newer than the last ids seen; only their entries are
@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
-from satrank.api.leaderboard import DataVersion, Version
+from satrank.api.cache.version import DEFAULT_CHECK_INTERVAL_S, DataVersion, Versioned
 from satrank.api.shapes import fetch_profile_json
 from satrank.db.nodes import IdKind
 from satrank.db.pool import Pool
@@ -32,20 +32,18 @@ from satrank.db.profile import EvidenceMark, fetch_evidence_changes
 
 DEFAULT_MAX_BYTES = 64 << 20
 DEFAULT_MAX_AGE_S = 60.0
-DEFAULT_CHECK_INTERVAL_S = 2.0
 
 
-class ProfileCache:
+class ProfileCache(Versioned):
     def __init__(self, version: DataVersion, *,
                  check_interval_s: float = DEFAULT_CHECK_INTERVAL_S,
                  max_age_s: float = DEFAULT_MAX_AGE_S, max_bytes: int = DEFAULT_MAX_BYTES,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._version = version
+        super().__init__(version)
         self._check_interval_s = check_interval_s
         self._max_age_s = max_age_s
         self._max_bytes = max_bytes
         self._clock = clock
-        self._seen: Version | None = None
         self._mark: EvidenceMark | None = None
         self._checked_at = float("-inf")
         self._epoch = 0  # moves whenever entries were dropped for newer data
@@ -62,10 +60,7 @@ class ProfileCache:
         self._bytes = 0
 
     async def _refresh(self, pool: Pool) -> None:
-        version = await self._version.current(pool)
-        if version != self._seen:
-            self._seen = version
-            self._clear()
+        if await self._expire(pool):
             self._epoch += 1
         now = self._clock()
         if now - self._checked_at < self._check_interval_s:

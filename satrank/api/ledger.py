@@ -1,4 +1,5 @@
-"""Credit leases: an api process serves paid requests from credits it reserved in Postgres.
+"""The lease ledger, the gate's `CreditLedger` (l402/gate.py): an api process serves paid
+requests from credits it reserved in Postgres.
 
 Why: a paid request that waits for its own debit statement costs the server about 40 %
 more than an operator's request that does not (bench/RESULTS.md, "L402 paywall"). Here a
@@ -36,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import math
 import time
@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 
 from satrank.config import L402Settings
 from satrank.db.tokens import CreditReturn, LeaseGrant, LeaseRequest, TokenStore
+from satrank.l402.gate import Debit, LedgerUnavailable, Shortfall
 
 _log = logging.getLogger(__name__)
 
@@ -62,28 +63,6 @@ MAX_BATCH = 512
 # end before its own starts (one batch at a time roughly doubled paid-request latency).
 BATCHES_IN_FLIGHT = 2
 CLOSE_TIMEOUT_S = 5.0
-
-
-class LedgerUnavailable(Exception):
-    """Postgres could not grant credits (down, unreachable, timed out): the request can
-    be neither served nor refused for want of credits; the client should retry."""
-
-
-class Shortfall(enum.Enum):
-    EXHAUSTED = "exhausted"  # the token has too few credits left anywhere
-    HELD_ELSEWHERE = "held_elsewhere"  # its last credits are held by other processes
-
-
-@dataclass(frozen=True)
-class Debit:
-    """One request's debit; `credits_total` is its credit caveat (a narrowed caveat gets
-    a lease of its own, granted under the smaller limit)."""
-
-    token_id: bytes
-    payment_hash: bytes
-    credits_total: int
-    valid_until_unix: int
-    cost: int
 
 
 _Key = tuple[bytes, int]  # (token id, credit caveat)

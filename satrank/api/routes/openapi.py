@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from satrank import __version__
-from satrank.api import openapi_schemas as s
+from satrank.api.routes import openapi_schemas as s
 
 _ERRORS = {
     "400": "Malformed request: invalid id (INVALID_ID), query parameter (INVALID_PARAMETER) "

@@ -2,7 +2,7 @@
 
 The price is applied by the L402 middleware (api/prices.py) before this handler runs;
 nothing here grants or checks payment. Postgres renders the document in one statement;
-documents are cached per node until newer data arrives (api/profile_cache.py).
+documents are cached per node until newer data arrives (api/cache/profile.py).
 """
 
 from __future__ import annotations
@@ -11,19 +11,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from satrank.api.errors import ApiError
-from satrank.api.ids import parse_node_id
-from satrank.api.profile_cache import ProfileCache
+from satrank.api.ids import node_not_found, parse_node_id
 from satrank.api.render import json_bytes
+from satrank.api.state import api_state
 
 
 async def profile(request: Request) -> Response:
     kind, value = parse_node_id(request.path_params["id"])
-    cache: ProfileCache = request.app.state.profile_cache
-    body = await cache.get(request.app.state.pool, kind, value)
+    state = api_state(request)
+    body = await state.caches.profiles.get(state.pool, kind, value)
     if body is None:
-        raise ApiError(404, "NOT_FOUND", "no node with this id in the graph",
-                       details={"resource": "agent"})
+        raise node_not_found()
     return json_bytes(body, headers={"Cache-Control": "private, no-store"})
 
 

@@ -12,16 +12,11 @@ from typing import TypeVar
 
 import asyncpg
 
+from satrank.api.ledger import IDLE_RETURN_S, CreditLeases
 from satrank.config import DatabaseSettings
 from satrank.db.pool import create_pool
 from satrank.db.tokens import TokenStore, TokenUsage, token_usage
-from satrank.l402.leases import (
-    IDLE_RETURN_S,
-    CreditLeases,
-    Debit,
-    LedgerUnavailable,
-    Shortfall,
-)
+from satrank.l402.gate import Debit, LedgerUnavailable, Shortfall
 
 T = TypeVar("T")
 

@@ -1,4 +1,7 @@
-"""Free agent routes: summary, verdict (with ETag), leaderboard, alias search."""
+"""Free node routes: summary, verdict (with ETag), leaderboard, alias search.
+
+The public paths keep the earlier SatRank's word "agent" for a Lightning node.
+"""
 
 from __future__ import annotations
 
@@ -10,42 +13,37 @@ from starlette.routing import Route
 
 from satrank.api.body import query_int
 from satrank.api.errors import ApiError
-from satrank.api.free_limits import FreeRouteLimits
-from satrank.api.ids import parse_node_id
-from satrank.api.leaderboard import AgentCache, LeaderboardCache
+from satrank.api.ids import node_not_found, parse_node_id
 from satrank.api.render import (
-    agent_block,
     bayesian_block,
     dumps,
     json_bytes,
     leaderboard_item,
+    node_block,
     verdict_block,
 )
-from satrank.db.nodes import SORT_AXES, SortAxis
-from satrank.db.nodes import NodeSummary as AgentSummary
-from satrank.db.nodes import search_nodes as search_agents
+from satrank.api.state import api_state
+from satrank.db.nodes import SORT_AXES, NodeSummary, SortAxis, search_nodes
 
 VERDICT_MAX_AGE_S = 30
 MAX_OFFSET = 10_000
 MAX_ALIAS_LEN = 64
 
 
-async def _agent_or_404(request: Request) -> AgentSummary:
-    limits: FreeRouteLimits = request.app.state.free_limits
-    limits.check(request, "agent")
+async def _node_or_404(request: Request) -> NodeSummary:
+    state = api_state(request)
+    state.free_limits.check(request, "node")
     kind, value = parse_node_id(request.path_params["id"])
-    cache: AgentCache = request.app.state.agent_cache
-    agent = await cache.get(request.app.state.pool, kind, value)
-    if agent is None:
-        raise ApiError(404, "NOT_FOUND", "no node with this id in the graph",
-                       details={"resource": "agent"})
-    return agent
+    node = await state.caches.nodes.get(state.pool, kind, value)
+    if node is None:
+        raise node_not_found()
+    return node
 
 
-async def agent_summary(request: Request) -> Response:
-    a = await _agent_or_404(request)
+async def node_summary(request: Request) -> Response:
+    n = await _node_or_404(request)
     return json_bytes(dumps({"data": {
-        "agent": agent_block(a), "rank": a.rank, "bayesian": bayesian_block(a),
+        "agent": node_block(n), "rank": n.rank, "bayesian": bayesian_block(n),
     }}))
 
 
@@ -57,9 +55,9 @@ def _etag_matches(header: str, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
 
 
-async def agent_verdict(request: Request) -> Response:
-    a = await _agent_or_404(request)
-    body = dumps({"data": verdict_block(a)})
+async def node_verdict(request: Request) -> Response:
+    n = await _node_or_404(request)
+    body = dumps({"data": verdict_block(n)})
     etag = 'W/"' + hashlib.sha256(body).hexdigest()[:16] + '"'
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={VERDICT_MAX_AGE_S}"}
     if_none_match = request.headers.get("if-none-match")
@@ -76,33 +74,33 @@ def _sort_axis(request: Request) -> SortAxis:
     return raw
 
 
-async def agents_top(request: Request) -> Response:
+async def leaderboard(request: Request) -> Response:
     sort = _sort_axis(request)
     limit = query_int(request, "limit", 20, 1, 100)
     offset = query_int(request, "offset", 0, 0, MAX_OFFSET)
-    cache: LeaderboardCache = request.app.state.leaderboard
-    return json_bytes(await cache.page(request.app.state.pool, sort, limit, offset))
+    state = api_state(request)
+    return json_bytes(await state.caches.leaderboard.page(state.pool, sort, limit, offset))
 
 
-async def agents_search(request: Request) -> Response:
-    limits: FreeRouteLimits = request.app.state.free_limits
-    limits.check(request, "search")
+async def node_search(request: Request) -> Response:
+    state = api_state(request)
+    state.free_limits.check(request, "search")
     alias = request.query_params.get("alias", "")
     if not 1 <= len(alias.strip()) <= MAX_ALIAS_LEN or "\x00" in alias:
         raise ApiError(400, "INVALID_PARAMETER",
                        f"alias must be 1 to {MAX_ALIAS_LEN} characters",
                        details={"field": "alias"})
     limit = query_int(request, "limit", 20, 1, 50)
-    rows = await search_agents(request.app.state.pool, alias.strip(), limit)
+    rows = await search_nodes(state.pool, alias.strip(), limit)
     return json_bytes(dumps({
-        "data": [leaderboard_item(a) for a in rows],
+        "data": [leaderboard_item(n) for n in rows],
         "meta": {"count": len(rows), "limit": limit},
     }))
 
 
 routes = [
-    Route("/api/agent/{id}", agent_summary, methods=["GET"]),
-    Route("/api/agent/{id}/verdict", agent_verdict, methods=["GET"]),
-    Route("/api/agents/top", agents_top, methods=["GET"]),
-    Route("/api/agents/search", agents_search, methods=["GET"]),
+    Route("/api/agent/{id}", node_summary, methods=["GET"]),
+    Route("/api/agent/{id}/verdict", node_verdict, methods=["GET"]),
+    Route("/api/agents/top", leaderboard, methods=["GET"]),
+    Route("/api/agents/search", node_search, methods=["GET"]),
 ]

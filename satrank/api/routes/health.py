@@ -11,15 +11,14 @@ status:
 
 LND: the api checks GetInfo only when a readonly macaroon is configured
 (`ApiLightning.info`); otherwise lnd is reported "unchecked" and does not affect status.
-The GetInfo answer is cached for LND_CHECK_TTL_S so health polling cannot load lnd.
+The GetInfo answer is cached for LND_CHECK_TTL_S (api/cache) so health polling cannot
+load lnd.
 """
 
 from __future__ import annotations
 
 import asyncio
 import shutil
-import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,10 +28,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from satrank import __version__
-from satrank.api.lightning_services import ApiLightning
+from satrank.api.state import ApiState, api_state
 from satrank.db.health import Freshness, check_database, fetch_freshness
 from satrank.db.migrations import latest_version, load_migrations
-from satrank.db.pool import Pool
 from satrank.lightning.errors import LightningError
 
 GRAPH_STALE_S = 2 * 3600
@@ -41,27 +39,20 @@ OUTBOX_LAG_S = 15 * 60
 DISK_MIN_FREE_BYTES = 1 << 30
 DISK_MIN_FREE_FRACTION = 0.05
 LND_TIMEOUT_S = 3.0
-LND_CHECK_TTL_S = 10.0
-
-
-@dataclass
-class LndCheck:
-    at: float
-    result: dict[str, Any]
 
 
 def _age_s(moment: datetime | None, now: datetime) -> int | None:
     return None if moment is None else max(0, int((now - moment).total_seconds()))
 
 
-async def _lnd_status(request: Request) -> dict[str, Any]:
-    lightning: ApiLightning = request.app.state.lightning
+async def _lnd_status(state: ApiState) -> dict[str, Any]:
+    lightning = state.lightning
     if lightning.info is None:
         return {"status": "unchecked",
                 "detail": "no readonly macaroon configured (LND_READONLY_MACAROON_PATH)"}
-    cached: LndCheck | None = getattr(request.app.state, "lnd_check", None)
-    if cached is not None and time.monotonic() - cached.at < LND_CHECK_TTL_S:
-        return cached.result
+    cached = state.caches.lnd_check.get()
+    if cached is not None:
+        return cached
     try:
         info = await asyncio.wait_for(lightning.info.get_info(), LND_TIMEOUT_S)
     except (LightningError, TimeoutError) as exc:
@@ -70,8 +61,7 @@ async def _lnd_status(request: Request) -> dict[str, Any]:
         result = {"status": "ok" if info.synced_to_chain else "not_synced",
                   "blockHeight": info.block_height, "syncedToChain": info.synced_to_chain,
                   "syncedToGraph": info.synced_to_graph, "version": info.version}
-    request.app.state.lnd_check = LndCheck(time.monotonic(), result)
-    return result
+    return state.caches.lnd_check.put(result)
 
 
 def _disk(path: Path) -> dict[str, Any]:
@@ -111,8 +101,9 @@ def _freshness_checks(f: Freshness, nostr_enabled: bool) -> tuple[dict[str, Any]
 
 
 async def health(request: Request) -> JSONResponse:
-    settings = request.app.state.settings
-    pool: Pool = request.app.state.pool
+    state = api_state(request)
+    settings = state.settings
+    pool = state.pool
     expected = latest_version(load_migrations())
     db = await check_database(pool)
     down: list[str] = []
@@ -132,7 +123,7 @@ async def health(request: Request) -> JSONResponse:
         else:
             more, degraded = _freshness_checks(fresh, bool(settings.nostr.relays))
             checks.update(more)
-    lnd = await _lnd_status(request)
+    lnd = await _lnd_status(state)
     checks["lnd"] = lnd
     if lnd["status"] not in ("ok", "unchecked"):
         degraded.append(f"lnd {lnd['status']}")

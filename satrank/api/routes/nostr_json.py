@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from satrank.api.errors import ApiError
-from satrank.config import Settings
+from satrank.api.state import api_state
 from satrank.nostr.keys import NostrKey
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -27,8 +27,7 @@ def _pubkey_of(secret_text: str) -> str:
 
 
 async def nostr_json(request: Request) -> JSONResponse:
-    settings: Settings = request.app.state.settings
-    nostr = settings.nostr
+    nostr = api_state(request).settings.nostr
     if nostr.private_key is None:
         raise ApiError(404, "NOSTR_NOT_CONFIGURED", "this oracle has no Nostr identity",
                        headers=CORS)

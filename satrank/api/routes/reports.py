@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,17 +26,14 @@ from starlette.routing import Route
 
 from satrank.api.body import hex32, int_in, invalid_field, json_object
 from satrank.api.errors import ApiError
-from satrank.api.ids import ID_DESCRIPTION, classify_id
+from satrank.api.ids import ID_DESCRIPTION, classify_id, node_not_found
 from satrank.api.render import dumps, json_bytes, unix
-from satrank.db.nodes import fetch_node as fetch_agent
+from satrank.api.state import api_state
+from satrank.db.nodes import fetch_node
 from satrank.db.reports import ReportStatus, insert_report
 
 OUTCOMES = ("success", "failure", "timeout")
 MAX_AMOUNT_SAT = 21_000_000 * 100_000_000
-
-# Given the request, the token id of a valid SatRank L402 token it carries (no debit), or
-# None. Supplied by the paywall glue once the l402 verifier exists (see create_app).
-TokenChecker = Callable[[Request], Awaitable[bytes | None]]
 
 _REFUSALS = {
     ReportStatus.DUPLICATE: (409, "DUPLICATE_REPORT",
@@ -69,20 +65,19 @@ async def report(request: Request) -> Response:
         if not hmac.compare_digest(hashlib.sha256(preimage).digest(), payment_hash):
             raise invalid_field("preimage", "the sha256 preimage of payment_hash")
         verified = True
-    checker: TokenChecker | None = request.app.state.report_token_checker
-    token_id = await checker(request) if checker is not None else None
+    state = api_state(request)
+    token_id = await state.report_token_checker(request)
     if token_id is None and not verified:
         raise ApiError(401, "REPORT_PROOF_REQUIRED",
                        "a report needs a valid SatRank L402 token (Authorization header) "
                        "or a preimage matching payment_hash")
-    agent = await fetch_agent(request.app.state.pool, *parsed)
-    if agent is None:
-        raise ApiError(404, "NOT_FOUND", "no node with this id in the graph",
-                       details={"resource": "agent"})
+    node = await fetch_node(state.pool, *parsed)
+    if node is None:
+        raise node_not_found()
     written = await insert_report(
-        request.app.state.pool, target_pubkey=agent.pubkey, outcome=outcome,
+        state.pool, target_pubkey=node.pubkey, outcome=outcome,
         amount_sat=amount_sat, payment_hash=payment_hash, verified=verified,
-        token_id=token_id, limits=request.app.state.report_limits,
+        token_id=token_id, limits=state.report_limits,
     )
     if written.status is not ReportStatus.CREATED:
         status, code, message = _REFUSALS[written.status]
@@ -90,7 +85,7 @@ async def report(request: Request) -> Response:
         raise ApiError(status, code, message, headers=headers)
     return json_bytes(dumps({"data": {
         "reportId": str(written.report_id),
-        "target": agent.pubkey,
+        "target": node.pubkey,
         "verified": verified,
         "timestamp": unix(written.created_at),
     }}), status=201)

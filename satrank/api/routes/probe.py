@@ -1,10 +1,10 @@
 """POST /api/probe (paid, 5 credits): fresh probe payments from our node to a target.
 
 Where it runs: in the api process, through the pay-macaroon backend
-(`ApiLightning.probe`), with the same `LightningBackend.send_probe` the crawler uses
-(a random payment hash, so nothing is ever paid). Each result is stored by the crawler's
-own writer (`db.probes.record_probes`) with source 'api', so it feeds the target's
-posterior like a crawler probe.
+(`ApiLightning.probe`, api/lightning.py), with the same `LightningBackend.send_probe` the
+crawler uses (a random payment hash, so nothing is ever paid). Each result is stored by
+the crawler's own writer (`db.probes.record_probes`) with source 'api', so it feeds the
+target's posterior like a crawler probe.
 
 Bounds: at most PROBE_SLOTS probes from api requests run at once across the process; a
 request waits for a slot only within its own budget; the whole answer comes back within
@@ -24,10 +24,10 @@ from starlette.routing import Route
 
 from satrank.api.body import int_in, invalid_field, json_object
 from satrank.api.errors import ApiError
-from satrank.api.ids import ID_DESCRIPTION, classify_id
-from satrank.api.lightning_services import ApiLightning
+from satrank.api.ids import ID_DESCRIPTION, classify_id, node_not_found
 from satrank.api.render import dumps, json_bytes
-from satrank.db.nodes import fetch_node as fetch_agent
+from satrank.api.state import api_state
+from satrank.db.nodes import fetch_node
 from satrank.db.probes import SentProbe, record_probes
 from satrank.lightning.backend import ProbeResult
 from satrank.lightning.errors import LightningError
@@ -91,22 +91,22 @@ async def probe(request: Request) -> Response:
     if parsed is None:
         raise invalid_field("target", ID_DESCRIPTION)
     amounts = _amounts(body)
-    lightning: ApiLightning = request.app.state.lightning
+    state = api_state(request)
+    lightning = state.lightning
     if lightning.probe is None:
         raise ApiError(503, "PROBE_UNAVAILABLE", "probing is not configured on this server",
                        headers={"Retry-After": "3600"})
-    pool = request.app.state.pool
-    agent = await fetch_agent(pool, *parsed)
-    if agent is None:
-        raise ApiError(404, "NOT_FOUND", "no node with this id in the graph",
-                       details={"resource": "agent"})
-    slots: asyncio.Semaphore = request.app.state.probe_slots
+    pool = state.pool
+    node = await fetch_node(pool, *parsed)
+    if node is None:
+        raise node_not_found()
+    slots = state.probe_slots
     backend = lightning.probe
     deadline = time.monotonic() + REQUEST_BUDGET_S
 
     async def one(amount: int) -> dict[str, Any]:
         sent_at = datetime.now(UTC)
-        result = await backend.send_probe(agent.pubkey, amount, fee_limit_sat=fee_limit_sat(
+        result = await backend.send_probe(node.pubkey, amount, fee_limit_sat=fee_limit_sat(
             amount), timeout_s=PROBE_TIMEOUT_S)
         async with pool.acquire() as conn:  # the crawler's writer: one code path
             await record_probes(conn, [SentProbe(result, sent_at)], source="api")
@@ -125,8 +125,8 @@ async def probe(request: Request) -> Response:
         raise ApiError(503, "PROBE_UNAVAILABLE", f"lightning node error ({type(exc).__name__})",
                        headers={"Retry-After": "60"}) from None
     return json_bytes(dumps({"data": {
-        "target": {"publicKey": agent.pubkey, "publicKeyHash": agent.agent_hash,
-                   "alias": agent.alias},
+        "target": {"publicKey": node.pubkey, "publicKeyHash": node.agent_hash,
+                   "alias": node.alias},
         "probes": blocks,
         "probedAt": int(time.time()),
     }}))

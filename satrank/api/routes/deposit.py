@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from satrank.api import l402_metrics as metrics
+from satrank.api import paywall_metrics as metrics
 from satrank.api.errors import ApiError
-from satrank.api.paywall import Paywall, challenge_details
+from satrank.api.paywall import challenge_details
+from satrank.api.state import api_state
 
 MAX_BODY_BYTES = 4096
 MAX_DEPOSIT_SAT = 10_000_000
@@ -90,9 +91,9 @@ async def create_deposit(request: Request) -> JSONResponse:
     amount = await _amount_of(request)
     tier = tier_for(amount)
     credits = amount * tier.credits_per_sat
-    paywall: Paywall = request.app.state.paywall
-    challenge = await paywall.mint(request.scope, credits=credits, amount_sat=amount,
-                                   memo=f"SatRank deposit: {credits} API credits")
+    challenge = await api_state(request).paywall.mint(
+        request.scope, credits=credits, amount_sat=amount,
+        memo=f"SatRank deposit: {credits} API credits")
     metrics.DEPOSITS.inc()
     return JSONResponse(
         {**challenge_details(challenge), "tier": _tier_json(tier),

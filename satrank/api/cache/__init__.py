@@ -1,0 +1,38 @@
+"""Every cache of the api process, in one place.
+
+Answers built from stored data are valid for one data version (`version.DataVersion`):
+the node summaries and leaderboard pages, and the profiles, which also drop single
+nodes as their probes and reports arrive. Answers that move with the clock instead
+(stats over the last 24 h, LND's GetInfo) are `Expiring`. All live in the worker's memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from satrank.api.cache.expiring import Expiring
+from satrank.api.cache.nodes import LeaderboardCache, NodeCache
+from satrank.api.cache.profile import ProfileCache
+from satrank.api.cache.version import DEFAULT_CHECK_INTERVAL_S, DataVersion
+
+STATS_TTL_S = 30.0
+LND_CHECK_TTL_S = 10.0  # health polling cannot load lnd
+
+
+@dataclass(frozen=True)
+class ApiCaches:
+    version: DataVersion
+    leaderboard: LeaderboardCache
+    nodes: NodeCache
+    profiles: ProfileCache
+    stats: Expiring[bytes] = field(default_factory=lambda: Expiring[bytes](STATS_TTL_S))
+    lnd_check: Expiring[dict[str, Any]] = field(
+        default_factory=lambda: Expiring[dict[str, Any]](LND_CHECK_TTL_S))
+
+    @classmethod
+    def build(cls, *, check_interval_s: float = DEFAULT_CHECK_INTERVAL_S) -> ApiCaches:
+        """The caches of one app; `check_interval_s`: how often new data is looked for."""
+        version = DataVersion(check_interval_s=check_interval_s)
+        return cls(version, LeaderboardCache(version), NodeCache(version),
+                   ProfileCache(version, check_interval_s=check_interval_s))

@@ -1,0 +1,59 @@
+"""Caches of the free node routes (summary, verdict, leaderboard), valid for one data
+version (cache/version.py)."""
+
+from __future__ import annotations
+
+from satrank.api.cache.version import DataVersion, Versioned
+from satrank.api.render import dumps, leaderboard_item
+from satrank.db.nodes import IdKind, NodeSummary, SortAxis, fetch_leaderboard, fetch_node
+from satrank.db.pool import Pool
+
+MAX_PAGES = 512
+MAX_NODES = 50_000  # more than every node on mainnet; cleared when full (bounded memory)
+
+
+class LeaderboardCache(Versioned):
+    def __init__(self, version: DataVersion) -> None:
+        super().__init__(version)
+        self._pages: dict[tuple[SortAxis, int, int], bytes] = {}
+
+    def _clear(self) -> None:
+        self._pages.clear()
+
+    async def page(self, pool: Pool, sort: SortAxis, limit: int, offset: int) -> bytes:
+        """The response body of one leaderboard page."""
+        await self._expire(pool)
+        key = (sort, limit, offset)
+        body = self._pages.get(key)
+        if body is None:
+            total, rows = await fetch_leaderboard(pool, sort, limit, offset)
+            body = dumps({
+                "data": [leaderboard_item(n) for n in rows],
+                "meta": {"total": total, "limit": limit, "offset": offset, "sort_by": sort},
+            })
+            if len(self._pages) >= MAX_PAGES:
+                self._pages.clear()
+            self._pages[key] = body
+        return body
+
+
+class NodeCache(Versioned):
+    """Known nodes' summaries by pubkey or pubkey hash (unknown ids are never cached)."""
+
+    def __init__(self, version: DataVersion) -> None:
+        super().__init__(version)
+        self._nodes: dict[str, NodeSummary] = {}
+
+    def _clear(self) -> None:
+        self._nodes.clear()
+
+    async def get(self, pool: Pool, kind: IdKind, value: str) -> NodeSummary | None:
+        await self._expire(pool)
+        node = self._nodes.get(value)
+        if node is None:
+            node = await fetch_node(pool, kind, value)
+            if node is not None:
+                if len(self._nodes) >= MAX_NODES:
+                    self._nodes.clear()
+                self._nodes[node.pubkey] = self._nodes[node.agent_hash] = node
+        return node

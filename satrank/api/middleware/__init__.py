@@ -1,0 +1,1 @@
+"""Pure ASGI middleware around every route (app.py orders them)."""

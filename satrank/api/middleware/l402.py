@@ -1,0 +1,189 @@
+"""The L402 paywall as pure ASGI middleware: plumbing only; `PaywallGate` decides.
+
+A request to a priced route is granted (credits debited, `request.state.l402` set),
+bypassed by the operator (`request.state.operator`), throttled (429), told to retry
+(503 CREDITS_BUSY: its last credits are held by another api process for a moment, see
+api/ledger.py), or answered 402 with a FRESH challenge whose error code says why
+(clients re-pay only on 402):
+
+    MISSING -> PAYMENT_REQUIRED, INVALID -> TOKEN_INVALID,
+    EXPIRED -> TOKEN_EXPIRED,    EXHAUSTED -> TOKEN_EXHAUSTED
+
+Charging contract: credits are debited BEFORE the route runs (debiting after success
+would let concurrent requests be served on credits they do not have). When the route
+then fails on our side — its response starts with a 5xx (e.g. /api/probe's 503
+PROBE_UNAVAILABLE or 504), or it raises before any response — the debit is undone
+(the credits go back to the process's lease) before the response leaves, so the client
+never pays for it. 4xx answers
+(bad id, unknown node) are charged: the work was done on a request the client chose.
+A client that disconnects mid-request is charged. Every granted response carries
+`X-L402-Credits-Left` (after any refund).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from satrank.api import paywall_metrics as metrics
+from satrank.api.errors import ApiError, error_response, retry_later
+from satrank.api.paywall import Paywall, challenge_details
+from satrank.api.prices import PricedRoute, PriceTable
+from satrank.l402.caveats import Refusal, RequestContext
+from satrank.l402.gate import (
+    Bypassed,
+    ChallengeNeeded,
+    CreditsBusy,
+    Granted,
+    LedgerUnavailable,
+    Throttled,
+)
+from satrank.l402.headers import build_challenge
+
+LEDGER_RETRY_AFTER_S = 5
+REFUSAL_CODES = {
+    Refusal.MISSING: ("PAYMENT_REQUIRED", "payment required: pay the invoice, then send "
+                      "Authorization: L402 <macaroon>:<preimage>"),
+    Refusal.INVALID: ("TOKEN_INVALID", "the L402 credential is not valid; a new one is offered"),
+    Refusal.EXPIRED: ("TOKEN_EXPIRED", "the L402 token has expired; a new one is offered"),
+    Refusal.EXHAUSTED: ("TOKEN_EXHAUSTED", "the L402 token has too few credits left; "
+                        "a new one is offered"),
+}
+
+
+@dataclass(frozen=True)
+class L402Grant:
+    """What a granted route finds in `request.state.l402`."""
+
+    token_id: str  # hex
+    credits_left: int
+
+
+class L402Middleware:
+    def __init__(self, app: ASGIApp, *, paywall: Paywall,
+                 prices: Mapping[tuple[str, str], int]) -> None:
+        self.app = app
+        self.paywall = paywall
+        self.prices = PriceTable(prices)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = self.prices.match(scope["method"], scope["path"])
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        authorizations: list[str] = []
+        operator_token: str | None = None
+        for key, value in scope["headers"]:
+            if key == b"authorization":
+                authorizations.append(value.decode("latin-1"))
+            elif key == b"x-operator-token" and operator_token is None:
+                operator_token = value.decode("latin-1")
+        ctx = RequestContext(now_unix=int(self.paywall.clock()), capability=route.capability)
+        try:
+            decision = await self.paywall.gate.check(
+                authorizations=authorizations, operator_token=operator_token,
+                cost=route.credits, ctx=ctx,
+            )
+        except LedgerUnavailable:
+            metrics.LEDGER_UNAVAILABLE.inc()
+            await self._render_error(scope, receive, send, retry_later(
+                503, "LEDGER_UNAVAILABLE",
+                "credits cannot be checked right now; retry later, nothing was charged",
+                LEDGER_RETRY_AFTER_S))
+            return
+        state = scope.setdefault("state", {})
+        if isinstance(decision, Granted):
+            metrics.PAID_REQUESTS.inc()
+            metrics.CREDITS_DEBITED.inc(route.credits)
+            state["l402"] = L402Grant(decision.token_id.hex(), decision.credits_left)
+            await self._serve_paid(scope, receive, send, decision, route.credits)
+        elif isinstance(decision, Bypassed):
+            metrics.OPERATOR_BYPASSES.inc()
+            state["operator"] = True
+            await self.app(scope, receive, send)
+        elif isinstance(decision, Throttled):
+            metrics.TOKEN_THROTTLED.inc()
+            await self._render_error(scope, receive, send, retry_later(
+                429, "RATE_LIMITED", "too many requests on this token; retry later",
+                decision.retry_after_s))
+        elif isinstance(decision, CreditsBusy):
+            metrics.CREDITS_BUSY.inc()
+            await self._render_error(scope, receive, send, retry_later(
+                503, "CREDITS_BUSY", "this token's last credits are in use by another "
+                "request; retry shortly, nothing needs to be paid", decision.retry_after_s))
+        else:
+            await self._challenge(scope, receive, send, route, decision)
+
+    async def _serve_paid(self, scope: Scope, receive: Receive, send: Send,
+                          grant: Granted, cost: int) -> None:
+        status = 0
+        refunded = False
+
+        def refund() -> None:
+            nonlocal refunded
+            if refunded:
+                return
+            refunded = True
+            self.paywall.gate.refund(grant)
+            metrics.CREDITS_REFUNDED.inc(cost)
+
+        async def send_paid(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                left = grant.credits_left
+                if status >= 500:
+                    refund()
+                    left += cost
+                message = {**message, "headers": [
+                    *message.get("headers", []), (b"x-l402-credits-left", b"%d" % left)]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_paid)
+        except Exception:
+            if status == 0:
+                refund()
+            raise
+        finally:
+            self.paywall.gate.release(grant)
+
+    async def _challenge(self, scope: Scope, receive: Receive, send: Send,
+                         route: PricedRoute, decision: ChallengeNeeded) -> None:
+        l402 = self.paywall.l402
+        credits = max(l402.challenge_credits, route.credits)
+        try:
+            challenge = await self.paywall.mint(
+                scope, credits=credits, amount_sat=credits * l402.challenge_price_sat,
+                memo=f"SatRank: {credits} API credits",
+            )
+        except ApiError as error:
+            await self._render_error(scope, receive, send, error)
+            return
+        metrics.CHALLENGES.labels(decision.reason.value).inc()
+        code, message = REFUSAL_CODES[decision.reason]
+        details = {"price": route.credits, **challenge_details(challenge)}
+        response = error_response(Request(scope), 402, code, message, details=details,
+                                  headers=_challenge_headers())
+        for scheme in ("L402", "LSAT"):
+            value = build_challenge(challenge.macaroon, challenge.invoice, scheme)
+            response.raw_headers.append((b"www-authenticate", value.encode("latin-1")))
+        await response(scope, receive, send)
+
+    async def _render_error(self, scope: Scope, receive: Receive, send: Send,
+                            error: ApiError) -> None:
+        headers = {**_challenge_headers(), **(error.headers or {})}
+        response: Response = error_response(Request(scope), error.status, error.code,
+                                            error.message, headers=headers)
+        await response(scope, receive, send)
+
+
+def _challenge_headers() -> dict[str, str]:
+    return {"Cache-Control": "no-store", "Access-Control-Expose-Headers": "WWW-Authenticate"}

@@ -1,0 +1,117 @@
+"""The api's one invalidation story (a data version any later source can extend), the
+clock-bound caches, and the one client key of every per-client limit."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+import pytest
+
+from satrank.api.cache.expiring import Expiring
+from satrank.api.cache.version import DataVersion, Versioned
+from satrank.api.errors import ApiError
+from satrank.api.paywall import Paywall
+from satrank.config import Settings
+from satrank.db.pool import Pool
+from satrank.l402.gate import Debit, Shortfall
+from tests.l402_support import PreimageIssuer
+
+NO_POOL = cast(Pool, None)  # the sources below read no database
+
+
+class Entries(Versioned):
+    def __init__(self, version: DataVersion) -> None:
+        super().__init__(version)
+        self.entries = {"kept": 1}
+
+    def _clear(self) -> None:
+        self.entries.clear()
+
+
+def test_any_source_of_the_version_drops_the_entries() -> None:
+    marks = {"crawler": 1, "registry": 1}
+
+    async def crawler(_pool: Pool) -> int:
+        return marks["crawler"]
+
+    async def registry(_pool: Pool) -> int:
+        return marks["registry"]
+
+    async def run() -> list[bool]:
+        cache = Entries(DataVersion((crawler, registry), check_interval_s=0))
+        seen = [await cache._expire(NO_POOL)]  # first sight of a version
+        cache.entries["kept"] = 1
+        seen.append(await cache._expire(NO_POOL))  # nothing moved
+        marks["registry"] += 1
+        seen.append(await cache._expire(NO_POOL))  # a later source moved
+        assert cache.entries == {}
+        cache.entries["kept"] = 1
+        marks["crawler"] += 1
+        seen.append(await cache._expire(NO_POOL))
+        return seen
+
+    assert asyncio.run(run()) == [True, False, True, True]
+
+
+def test_the_version_is_reread_only_after_the_interval() -> None:
+    reads = []
+
+    async def source(_pool: Pool) -> int:
+        reads.append(1)
+        return len(reads)
+
+    async def run() -> None:
+        version = DataVersion((source,), check_interval_s=3600)
+        first = await version.current(NO_POOL)
+        assert await version.current(NO_POOL) == first == (1,)
+
+    asyncio.run(run())
+    assert len(reads) == 1
+
+
+def test_expiring_value_lives_for_its_ttl() -> None:
+    now = [100.0]
+    value: Expiring[str] = Expiring(30.0, clock=lambda: now[0])
+    assert value.get() is None
+    assert value.put("stats") == "stats"
+    now[0] += 29.9
+    assert value.get() == "stats"
+    now[0] += 0.1
+    assert value.get() is None
+
+
+class NoCredits:
+    """A ledger that never grants (minting never consults it)."""
+
+    def spend_held(self, token_id: bytes, credits_total: int, cost: int) -> int | None:
+        return None
+
+    async def debit(self, debit: Debit) -> int | Shortfall:
+        return Shortfall.EXHAUSTED
+
+    def refund(self, debit: Debit) -> None:
+        return None
+
+    def release(self, token_id: bytes, credits_total: int) -> None:
+        return None
+
+
+def test_challenge_minting_keys_an_ipv6_client_by_its_64() -> None:
+    settings = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40,
+                                      "L402_CHALLENGE_BURST": "1",
+                                      "L402_CHALLENGE_RATE_PER_MIN": "0.1"})
+    paywall = Paywall(settings.l402, trust_proxy=False)
+    paywall.start(NoCredits(), PreimageIssuer())
+
+    def scope(address: str) -> dict[str, object]:
+        return {"type": "http", "client": (address, 1), "headers": []}
+
+    async def mint(address: str) -> None:
+        await paywall.mint(scope(address), credits=1, amount_sat=1, memo="test")
+
+    asyncio.run(mint("2001:db8:1:2::1"))
+    with pytest.raises(ApiError) as refused:
+        asyncio.run(mint("2001:db8:1:2:ffff::9"))  # same /64: same client
+    assert refused.value.status == 429
+    asyncio.run(mint("2001:db8:1:3::1"))  # another /64
