@@ -23,9 +23,11 @@ def policy_pb(p: RoutingPolicy) -> ln.RoutingPolicy:
 
 
 def node_pb(n: GraphNode) -> ln.LightningNode:
+    """lnd always sends a color (#000000 when the node announced none) and a feature map."""
     return ln.LightningNode(
-        last_update=n.last_update, pub_key=n.pubkey, alias=n.alias, color=n.color,
-        addresses=[ln.NodeAddress(network="tcp", addr=a) for a in n.addresses])
+        last_update=n.last_update, pub_key=n.pubkey, alias=n.alias, color=n.color or "#000000",
+        addresses=[ln.NodeAddress(network="tcp", addr=a) for a in n.addresses],
+        features=features_pb(bolt11.LND_INVOICE_FEATURES))
 
 
 def edge_pb(e: GraphEdge) -> ln.ChannelEdge:
