@@ -243,6 +243,21 @@ class LightningService(ln_grpc.LightningServicer):
         return ln.QueryRoutesResponse(routes=[wire.route_pb(self.net, route, None)],
                                       success_prob=0.6 ** len(route.hops))
 
+    async def ChannelBalance(self, request: Any, context: Any) -> ln.ChannelBalanceResponse:
+        net, me = self.net, self.node.node.index
+        local = sum(max(0, net.spendable_msat(net.edge_of(c, me))
+                        + int(net.capacity_msat[c]) // 100) for c in self.node.node.channels)
+        total = sum(int(net.capacity_msat[c]) for c in self.node.node.channels)
+
+        def amount(msat: int) -> ln.Amount:
+            return ln.Amount(sat=msat // 1000, msat=msat)
+        zero = amount(0)
+        return ln.ChannelBalanceResponse(
+            balance=local // 1000, local_balance=amount(local),
+            remote_balance=amount(total - local), unsettled_local_balance=zero,
+            unsettled_remote_balance=zero, pending_open_local_balance=zero,
+            pending_open_remote_balance=zero)
+
     async def ListChannels(self, request: Any, context: Any) -> ln.ListChannelsResponse:
         net, me = self.net, self.node.node.index
         out = []

@@ -163,6 +163,24 @@ class Router:
         payment.status, payment.failure_reason = "FAILED", reason
         await self._finish(payment)
 
+    async def send_to_route(self, payment_hash: bytes, route: Route,
+                            payment_addr: bytes | None) -> Attempt:
+        """SendToRouteV2: one HTLC over a route the caller built; no retries."""
+        dest = route.hops[-1].node
+        attempt = Attempt(attempt_id=sum(len(p.attempts) for p in self.payments.values()) + 1,
+                          route=route, attempt_time_ns=time.time_ns())
+        outcome = send_htlc(self.net, route, payment_hash, payment_addr,
+                            self._invoices_of(dest), int(time.time()), self._rng)
+        self._elapse(outcome.duration_s)
+        if self.time_scale > 0:
+            await asyncio.sleep(outcome.duration_s * self.time_scale)
+        attempt.resolve_time_ns = time.time_ns()
+        if outcome.failure is None:
+            attempt.status, attempt.preimage = "SUCCEEDED", outcome.preimage or b""
+        else:
+            attempt.status, attempt.failure = "FAILED", outcome.failure
+        return attempt
+
     def _is_private_dest(self, dest: int) -> bool:
         return dest >= self.net.n_graph_nodes
 
