@@ -15,6 +15,7 @@ from satrank.simnet.network import Network
 from satrank.simnet.params import WorldParams
 from satrank.simnet.simulator import Simulator
 from satrank.simnet.truth import true_outcome
+from satrank.simnet.world import GOSSIP_BATCH_S
 
 DAY_S = 86_400.0
 HOURS_6 = 6 * 3600.0
@@ -65,7 +66,8 @@ def test_channel_churn_reaches_describe_graph_only_after_the_gossip_lag() -> Non
     assert closed and opened
     still = {e.channel_id for e in cache.describe_graph().edges}
     assert still == before  # gossip has not caught up yet
-    world.advance(CHURNING.gossip_lag_s)
+    world.params = WorldParams.static()  # no new churn: only the gossip catches up
+    world.advance(CHURNING.gossip_lag_s + GOSSIP_BATCH_S)
     after = {e.channel_id for e in cache.describe_graph().edges}
     assert not after & set(closed)
     assert opened <= after
