@@ -33,12 +33,16 @@ tests/interop/nostr/node_modules: tests/interop/nostr/package.json tests/interop
 	cd tests/interop/nostr && npm ci --no-audit --no-fund
 	touch $@
 
+tests/interop/lnd_client/node_modules: tests/interop/lnd_client/package.json tests/interop/lnd_client/package-lock.json
+	cd tests/interop/lnd_client && npm ci --no-audit --no-fund
+	touch $@
+
 system-deps:
 	bash scripts/install-system-deps.sh
 
-tests/interop/node_modules tests/interop/nostr/node_modules: | system-deps
+tests/interop/node_modules tests/interop/nostr/node_modules tests/interop/lnd_client/node_modules: | system-deps
 
-test: system-deps check tests/interop/node_modules tests/interop/nostr/node_modules
+test: system-deps check tests/interop/node_modules tests/interop/nostr/node_modules tests/interop/lnd_client/node_modules
 	$(BIN)/pytest -q
 
 # Regenerate satrank/lightning/*_pb2*.py* from protos/ (tests/test_protos.py checks drift).

@@ -17,6 +17,7 @@ from satrank.config import ConfigError, Settings, load_settings
 from satrank.db.embedded import database_dsn, stop_embedded_postgres
 from satrank.db.migrations import MigrationError, migrate_dsn
 from satrank.logs import install_redaction
+from satrank.simnet import options as simnet_options
 
 if TYPE_CHECKING:
     from satrank.backup_crypto import Encryption
@@ -277,14 +278,13 @@ def _check_challenge(args: argparse.Namespace, settings: Settings, url: str) -> 
 
 
 def cmd_simnet(args: argparse.Namespace, settings: Settings) -> int:
-    from satrank.simnet.server import SimnetOptions, run_simnet
+    from satrank.simnet.options import options_from_args
+    from satrank.simnet.server import run_simnet
 
     if (args.graph is None) == (args.generate is None):
         print("satrank simnet: give exactly one of --graph FILE or --generate N", file=sys.stderr)
         return 2
-    return run_simnet(SimnetOptions(
-        listen=args.listen, customer_listen=args.customer_listen, data_dir=args.data_dir,
-        graph=args.graph, generate=args.generate, seed=args.seed, time_scale=args.time_scale))
+    return run_simnet(options_from_args(args))
 
 
 def cmd_pay(args: argparse.Namespace, settings: Settings) -> int:
@@ -425,16 +425,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
                         help="with --challenge: node exporter textfile (.prom) for alerts")
     simnet = add("simnet", cmd_simnet, "run the LND-compatible network simulator (oracle and "
                  "customer nodes over gRPC+TLS)")
-    simnet.add_argument("--listen", default="127.0.0.1:10009", help="oracle node HOST:PORT")
-    simnet.add_argument("--customer-listen", default="127.0.0.1:10010",
-                        help="customer node HOST:PORT")
-    simnet.add_argument("--data-dir", type=Path, required=True,
-                        help="receives oracle/ and customer/ (tls.cert, *.macaroon)")
-    simnet.add_argument("--graph", type=Path, help="describegraph JSON (.gz accepted)")
-    simnet.add_argument("--generate", type=int, metavar="N", help="generate a graph of N nodes")
-    simnet.add_argument("--seed", type=int, default=1, help="hidden state and keys")
-    simnet.add_argument("--time-scale", type=float, default=1.0,
-                        help="real seconds per simulated second of HTLC latency (0 = instant)")
+    simnet_options.add_arguments(simnet)
     pay = add("pay", cmd_pay, "pay a BOLT11 invoice through an lnd; prints the preimage hex")
     pay.add_argument("bolt11")
     pay.add_argument("--lnd-dir", type=Path, required=True,

@@ -36,6 +36,8 @@ class SimnetHandle:
     customer_dir: Path
     oracle_pubkey: str
     customer_pubkey: str
+    truth_host: str = ""  # the truth side channel (HTTP, not lnd's API)
+    vantages: tuple[tuple[str, str, Path, str], ...] = ()  # (name, host, dir, pubkey)
 
     def oracle_lnd_env(self, *, host: str | None = None) -> dict[str, str]:
         """SatRank's LND_* variables for the oracle node, every macaroon role;
@@ -65,15 +67,23 @@ def _read_ready_line(proc: subprocess.Popen[str]) -> dict[str, object]:
     raise TimeoutError("satrank simnet did not print its ready line")
 
 
+def _vantages(ready: dict[str, object]) -> list[dict[str, object]]:
+    listed = ready.get("vantages")
+    assert isinstance(listed, list)
+    return listed
+
+
 @contextmanager
 def start_simnet(tmp_dir: Path, *, graph: Path | None = None, generate: int | None = 300,
-                 seed: int = 7, time_scale: float = 0) -> Iterator[SimnetHandle]:
+                 seed: int = 7, time_scale: float = 0, vantage: int = 1,
+                 extra: tuple[str, ...] = ()) -> Iterator[SimnetHandle]:
     source = ["--graph", str(graph)] if graph is not None else ["--generate", str(generate)]
     env = satrank_env(tmp_dir / "satrank-data")
     proc = subprocess.Popen(
         [sys.executable, "-m", "satrank", "simnet", "--listen", "127.0.0.1:0",
          "--customer-listen", "127.0.0.1:0", "--data-dir", str(tmp_dir), *source,
-         "--seed", str(seed), "--time-scale", str(time_scale)],
+         "--seed", str(seed), "--time-scale", str(time_scale), "--vantage", str(vantage),
+         *extra],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         ready = _read_ready_line(proc)
@@ -82,7 +92,9 @@ def start_simnet(tmp_dir: Path, *, graph: Path | None = None, generate: int | No
             oracle_host=str(ready["oracle"]), customer_host=str(ready["customer"]),
             oracle_dir=data_dir / "oracle", customer_dir=data_dir / "customer",
             oracle_pubkey=str(ready["oracle_pubkey"]),
-            customer_pubkey=str(ready["customer_pubkey"]))
+            customer_pubkey=str(ready["customer_pubkey"]), truth_host=str(ready["truth"]),
+            vantages=tuple((str(v["name"]), str(v["host"]), Path(str(v["dir"])),
+                            str(v["pubkey"])) for v in _vantages(ready)))
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

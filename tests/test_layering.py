@@ -27,8 +27,9 @@ ONLY_IN: dict[str, tuple[str, ...]] = {
     "pgserver": ("satrank.db",),
     "grpc": ("satrank.lightning", "satrank.simnet"),
     "google.protobuf": ("satrank.lightning", "satrank.simnet"),
-    "starlette": ("satrank.api",),
-    "uvicorn": ("satrank.cli", "satrank.api"),
+    # simnet serves its truth side channel for benches (not lnd's API) over plain HTTP
+    "starlette": ("satrank.api", "satrank.simnet"),
+    "uvicorn": ("satrank.cli", "satrank.api", "satrank.simnet"),
     "pynostr": ("satrank.nostr",),
     "websockets": ("satrank.nostr",),
     "pymacaroons": ("satrank.l402", "satrank.simnet"),  # simnet mints lnd's own macaroons

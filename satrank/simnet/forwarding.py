@@ -39,10 +39,15 @@ class HtlcOutcome:
     duration_s: float  # simulated wall time of the attempt (before --time-scale)
 
 
-def send_htlc(net: Network, route: Route, payment_hash: bytes,
-              payment_addr: bytes | None, invoices: InvoiceRegistry | None, now: int,
-              rng: np.random.Generator) -> HtlcOutcome:
-    """Walk `route` hop by hop; on settlement, move balances (atomic: no HTLC is left held)."""
+@dataclass(frozen=True)
+class Forwarded:
+    failure: HtlcFailure | None  # None: the HTLC reached the final node
+    used_edges: list[int]  # the channels actually used (forwarding is non-strict)
+    duration_s: float
+
+
+def forward(net: Network, route: Route, rng: np.random.Generator) -> Forwarded:
+    """Walk `route` hop by hop up to the final node; nothing moves yet."""
     hops = route.hops
     used_edges = [hops[0].edge]
     elapsed = 0.0
@@ -65,20 +70,37 @@ def send_htlc(net: Network, route: Route, payment_hash: bytes,
             else:
                 used_edges.append(edge)
         if fail_code is not None:
-            return HtlcOutcome(
+            return Forwarded(
                 failure=HtlcFailure(code=fail_code, source_index=k + 1, pair=(node, nxt),
                                     channel_index=hops[k + 1].edge // 2, htlc_msat=amount),
-                preimage=None, duration_s=elapsed)
-    final = hops[-1]
+                used_edges=used_edges, duration_s=elapsed)
+    return Forwarded(failure=None, used_edges=used_edges, duration_s=elapsed)
+
+
+def settle_balances(net: Network, route: Route, used_edges: list[int]) -> None:
+    amounts = [route.total_amt_msat] + [h.amt_to_forward_msat for h in route.hops[:-1]]
+    for edge, amount in zip(used_edges, amounts, strict=True):
+        net.move_balance(edge, amount)
+
+
+def send_htlc(net: Network, route: Route, payment_hash: bytes,
+              payment_addr: bytes | None, invoices: InvoiceRegistry | None, now: int,
+              rng: np.random.Generator, *, dry_run: bool = False) -> HtlcOutcome:
+    """Walk `route`; on settlement move balances (atomic: no HTLC is left held).
+
+    `dry_run` answers what would happen without moving balances or settling (truth.py)."""
+    sent = forward(net, route, rng)
+    if sent.failure is not None:
+        return HtlcOutcome(failure=sent.failure, preimage=None, duration_s=sent.duration_s)
+    final = route.hops[-1]
     invoice = None if invoices is None else invoices.accepts(
         payment_hash, final.amt_to_forward_msat, payment_addr, now)
     if invoice is None or invoices is None:
         return HtlcOutcome(
-            failure=HtlcFailure(code=INCORRECT_DETAILS, source_index=len(hops), pair=None,
+            failure=HtlcFailure(code=INCORRECT_DETAILS, source_index=len(route.hops), pair=None,
                                 channel_index=None, htlc_msat=final.amt_to_forward_msat),
-            preimage=None, duration_s=elapsed)
-    amounts = [route.total_amt_msat] + [h.amt_to_forward_msat for h in hops[:-1]]
-    for edge, amount in zip(used_edges, amounts, strict=True):
-        net.move_balance(edge, amount)
-    invoices.settle(payment_hash, final.amt_to_forward_msat, now)
-    return HtlcOutcome(failure=None, preimage=invoice.r_preimage, duration_s=elapsed)
+            preimage=None, duration_s=sent.duration_s)
+    if not dry_run:
+        settle_balances(net, route, sent.used_edges)
+        invoices.settle(payment_hash, final.amt_to_forward_msat, now)
+    return HtlcOutcome(failure=None, preimage=invoice.r_preimage, duration_s=sent.duration_s)

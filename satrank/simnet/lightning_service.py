@@ -17,6 +17,7 @@ from satrank import __version__
 from satrank.lightning import bolt11
 from satrank.lightning import lightning_pb2 as ln
 from satrank.lightning import lightning_pb2_grpc as ln_grpc
+from satrank.lightning.backend import GraphEdge
 from satrank.simnet import wire
 from satrank.simnet.auth import abort
 from satrank.simnet.simulator import SimNode, Simulator
@@ -26,40 +27,80 @@ MAX_MEMO_CHARS = 1024
 
 
 class GraphCache:
-    """Views of the public graph built once and shared by both nodes (lnd caches too)."""
+    """Views of the public graph as gossip now describes it, shared by every node and
+    rebuilt only when the world's gossip changed (lnd caches its graph too)."""
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
+        self.net = sim.net
+        self._version = -1
         self._graph: ln.ChannelGraph | None = None
         self._network_info: ln.NetworkInfo | None = None
-        graph = sim.net.graph
-        self.edges_by_id = {e.channel_id: e for e in graph.edges}
-        self.edges_by_point = {e.chan_point: e for e in graph.edges if e.chan_point}
-        self.nodes_by_key = {n.pubkey: n for n in graph.nodes}
-        self.edges_of: dict[str, list[int]] = {}
-        for i, e in enumerate(graph.edges):
-            self.edges_of.setdefault(e.node1_pub, []).append(i)
-            self.edges_of.setdefault(e.node2_pub, []).append(i)
+        self._nodes_pb = [wire.node_pb(n) for n in self.net.graph.nodes]
+        self._edge_pb: dict[int, tuple[GraphEdge, ln.ChannelEdge]] = {}
+        self._points: dict[str, int] | None = None
+        self.nodes_by_key = {n.pubkey: n for n in self.net.graph.nodes}
+
+    def _fresh(self) -> None:
+        if self._version != self.net.gossip_version:
+            self._graph = self._network_info = self._points = None
+            self._version = self.net.gossip_version
+
+    def public_channels(self) -> np.ndarray:
+        return np.flatnonzero(self.net.announced & ~self.net.private)
+
+    def edge_pb(self, c: int) -> ln.ChannelEdge:
+        """The message for channel `c`, reused while gossip leaves the channel unchanged."""
+        edge = self.net.public_edge(c)
+        cached = self._edge_pb.get(c)
+        if cached is None or cached[0] is not edge:
+            cached = (edge, wire.edge_pb(edge))
+            self._edge_pb[c] = cached
+        return cached[1]
 
     def describe_graph(self) -> ln.ChannelGraph:
+        self._fresh()
         if self._graph is None:
-            self._graph = wire.graph_pb(self.sim.net.graph)
+            self._graph = ln.ChannelGraph(
+                nodes=self._nodes_pb, edges=[self.edge_pb(int(c)) for c in self.public_channels()])
         return self._graph
 
+    def channel(self, chan_id: int, chan_point: str) -> int | None:
+        """The announced channel with this id (or funding outpoint), if gossip knows it."""
+        self._fresh()
+        if chan_point:
+            if self._points is None:
+                self._points = {self.net.public_edge(int(c)).chan_point: int(c)
+                                for c in self.public_channels()}
+            return self._points.get(chan_point)
+        c = self.net.chan_index.get(chan_id)
+        if c is None or not self.net.announced[c] or self.net.private[c]:
+            return None
+        return c
+
+    def channels_of(self, pubkey: str) -> list[int]:
+        net = self.net
+        node = net.index.get(pubkey)
+        return [c for c in net.channels_of.get(node, ()) if net.announced[c]
+                and not net.private[c]] if node is not None else []
+
     def network_info(self) -> ln.NetworkInfo:
+        self._fresh()
         if self._network_info is None:
             self._network_info = self._build_network_info()
         return self._network_info
 
     def _build_network_info(self) -> ln.NetworkInfo:
-        graph = self.sim.net.graph
-        caps = np.array([e.capacity_sat for e in graph.edges], dtype=np.int64)
-        degree = np.array([len(self.edges_of.get(n.pubkey, ())) for n in graph.nodes])
+        net = self.net
+        public = self.public_channels()
+        caps = net.capacity_msat[public] // 1000
+        degree = np.bincount(np.concatenate([net.node1[public], net.node2[public]]),
+                             minlength=net.n_graph_nodes)[:net.n_graph_nodes]
         return ln.NetworkInfo(
-            graph_diameter=self._diameter_estimate(), num_nodes=len(graph.nodes),
+            graph_diameter=self._diameter_estimate(), num_nodes=len(net.graph.nodes),
             avg_out_degree=float(degree.mean()) if len(degree) else 0.0,
             max_out_degree=int(degree.max()) if len(degree) else 0,
-            num_channels=len(graph.edges), total_network_capacity=int(caps.sum()),
+            num_channels=len(public), total_network_capacity=int(caps.sum()),
             avg_channel_size=float(caps.mean()) if len(caps) else 0.0,
             min_channel_size=int(caps.min()) if len(caps) else 0,
             max_channel_size=int(caps.max()) if len(caps) else 0,
@@ -67,8 +108,8 @@ class GraphCache:
 
     def _diameter_estimate(self) -> int:
         """Largest hop distance seen from a few nodes (lnd also samples)."""
-        net = self.sim.net
-        public = ~net.private
+        net = self.net
+        public = net.announced & ~net.private
         n = net.n_nodes
         rows, cols = net.node1[public], net.node2[public]
         if not len(rows):
@@ -110,18 +151,17 @@ class LightningService(ln_grpc.LightningServicer):
         node = self.cache.nodes_by_key.get(request.pub_key.lower())
         if node is None:
             await abort(context, grpc.StatusCode.NOT_FOUND, "unable to find node")
-        edges = [self.net.graph.edges[i] for i in self.cache.edges_of.get(node.pubkey, ())]
+        chans = self.cache.channels_of(node.pubkey)
         return ln.NodeInfo(
-            node=wire.node_pb(node), num_channels=len(edges),
-            total_capacity=sum(e.capacity_sat for e in edges),
-            channels=[wire.edge_pb(e) for e in edges] if request.include_channels else [])
+            node=wire.node_pb(node), num_channels=len(chans),
+            total_capacity=int(self.net.capacity_msat[chans].sum()) // 1000 if chans else 0,
+            channels=[self.cache.edge_pb(c) for c in chans] if request.include_channels else [])
 
     async def GetChanInfo(self, request: Any, context: Any) -> ln.ChannelEdge:
-        edge = (self.cache.edges_by_point.get(request.chan_point) if request.chan_point
-                else self.cache.edges_by_id.get(request.chan_id))
-        if edge is None:
+        c = self.cache.channel(request.chan_id, request.chan_point)
+        if c is None:
             await abort(context, grpc.StatusCode.NOT_FOUND, "edge not found")
-        return wire.edge_pb(edge)
+        return self.cache.edge_pb(c)
 
     async def GetNetworkInfo(self, request: Any, context: Any) -> ln.NetworkInfo:
         return self.cache.network_info()
@@ -204,6 +244,21 @@ class LightningService(ln_grpc.LightningServicer):
                                 "unable to find a path to destination")
         return ln.QueryRoutesResponse(routes=[wire.route_pb(self.net, route, None)],
                                       success_prob=0.6 ** len(route.hops))
+
+    async def ChannelBalance(self, request: Any, context: Any) -> ln.ChannelBalanceResponse:
+        net, me = self.net, self.node.node.index
+        local = sum(max(0, net.spendable_msat(net.edge_of(c, me))
+                        + int(net.capacity_msat[c]) // 100) for c in self.node.node.channels)
+        total = sum(int(net.capacity_msat[c]) for c in self.node.node.channels)
+
+        def amount(msat: int) -> ln.Amount:
+            return ln.Amount(sat=msat // 1000, msat=msat)
+        zero = amount(0)
+        return ln.ChannelBalanceResponse(
+            balance=local // 1000, local_balance=amount(local),
+            remote_balance=amount(total - local), unsettled_local_balance=zero,
+            unsettled_remote_balance=zero, pending_open_local_balance=zero,
+            pending_open_remote_balance=zero)
 
     async def ListChannels(self, request: Any, context: Any) -> ln.ListChannelsResponse:
         net, me = self.net, self.node.node.index

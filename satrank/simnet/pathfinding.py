@@ -15,6 +15,11 @@ tracks pairs). Costs are evaluated at the payment amount (the accumulated fees a
 share of it); once a path is chosen the route's amounts, fees and expiries are computed
 exactly, backwards from the destination as lnd does, and re-checked against each hop.
 
+With a fee limit, lnd searches for a route within it rather than giving up when the
+cheapest-by-cost route exceeds it: when that happens we search again weighing fees alone
+(plus 1 msat a hop) and use that route if it fits. Every cache is dropped when the gossip
+view changes (world.py bumps `Network.gossip_version`).
+
 Dijkstra is scipy's (C, binary heap) over a CSR matrix built once per amount and cached;
 the shortest-path tree from the sender's usable channels is cached too, so a probe's first
 attempt costs a tree lookup, and only retries after a pruned pair run a fresh search.
@@ -29,14 +34,16 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from satrank.simnet.network import Network, VirtualNode
+from satrank.simnet.network import Network, Sender, VirtualNode
+
+Payer = Sender | VirtualNode
 
 RISK_FACTOR_PER_BLOCK = 15e-9
 HOP_PENALTY_MSAT = 100_000.0
 MAX_HOPS = 20  # onion limit
 MAX_CLTV_DELTA = 2016  # lnd's default max total time lock
 BLOCK_PADDING = 3  # lnd pads the final CLTV by 3 blocks
-_CACHE_SIZE = 16
+_CACHE_SIZE = 32
 _PRUNED_WEIGHT = 1e30  # far above any real path cost: a path using it counts as none
 
 
@@ -72,23 +79,32 @@ def _fee_msat(net: Network, edge: int, amount_msat: int) -> int:
 class RouteFinder:
     def __init__(self, net: Network) -> None:
         self.net = net
-        self._graphs: OrderedDict[int, _AmountGraph] = OrderedDict()
-        self._trees: OrderedDict[tuple[int, tuple[int, ...]], tuple[np.ndarray, ...]] = (
+        self._graphs: OrderedDict[tuple[int, bool], _AmountGraph] = OrderedDict()
+        self._trees: OrderedDict[tuple[int, bool, tuple[int, ...]], tuple[np.ndarray, ...]] = (
             OrderedDict())
         self._virtual = np.zeros(net.n_nodes, dtype=bool)
-        self._virtual[[net.oracle.index, net.customer.index]] = True
+        self._virtual[[v.index for v in net.virtual]] = True
+        self._version = net.gossip_version
 
-    def _amount_graph(self, amount_msat: int) -> _AmountGraph:
-        cached = self._graphs.get(amount_msat)
+    def _fresh(self) -> None:
+        if self._version != self.net.gossip_version:
+            self._graphs.clear()
+            self._trees.clear()
+            self._version = self.net.gossip_version
+
+    def _amount_graph(self, amount_msat: int, fee_only: bool = False) -> _AmountGraph:
+        self._fresh()
+        cached = self._graphs.get((amount_msat, fee_only))
         if cached is not None:
-            self._graphs.move_to_end(amount_msat)
+            self._graphs.move_to_end((amount_msat, fee_only))
             return cached
         net = self.net
         ok = (net.enabled & (net.max_htlc >= amount_msat) & (net.min_htlc <= amount_msat)
               & (np.repeat(net.capacity_msat, 2) >= amount_msat) & ~self._virtual[net.src])
         idx = np.flatnonzero(ok)
-        weight = (net.fee_base[idx] + amount_msat * net.fee_rate[idx].astype(np.float64) / 1e6
-                  + amount_msat * net.tld[idx] * RISK_FACTOR_PER_BLOCK + HOP_PENALTY_MSAT)
+        weight = net.fee_base[idx] + amount_msat * net.fee_rate[idx].astype(np.float64) / 1e6
+        weight += 1.0 if fee_only else (amount_msat * net.tld[idx] * RISK_FACTOR_PER_BLOCK
+                                        + HOP_PENALTY_MSAT)
         n = net.n_nodes
         key = net.src[idx] * n + net.dst[idx]
         order = np.lexsort((weight, key))
@@ -98,7 +114,7 @@ class RouteFinder:
         key, idx, weight = key[first], idx[first], weight[first]
         graph = _AmountGraph(keys=key, edges=idx, weights=weight,
                              matrix=self._matrix(key, weight, np.ones(len(key), dtype=bool)))
-        self._graphs[amount_msat] = graph
+        self._graphs[(amount_msat, fee_only)] = graph
         if len(self._graphs) > _CACHE_SIZE:
             self._graphs.popitem(last=False)
         return graph
@@ -110,7 +126,7 @@ class RouteFinder:
         np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
         return csr_matrix((weight[keep], cols, indptr), shape=(n, n))
 
-    def _first_hops(self, sender: VirtualNode, amount_msat: int,
+    def _first_hops(self, sender: Payer, amount_msat: int,
                     pruned: set[tuple[int, int]]) -> dict[int, int]:
         """peer -> own directed edge usable for `amount_msat` (lnd knows its local balance)."""
         net = self.net
@@ -119,22 +135,35 @@ class RouteFinder:
             edge = net.edge_of(c, sender.index)
             peer = int(net.dst[edge])
             if (peer in out or (sender.index, peer) in pruned or net.offline[peer]
-                    or net.spendable_msat(edge) < amount_msat):
+                    or net.closed[c] or net.spendable_msat(edge) < amount_msat):
                 continue
             out[peer] = edge
         return out
 
-    def find_route(self, sender: VirtualNode, dest: int, amount_msat: int, final_cltv: int,
-                   pruned: set[tuple[int, int]]) -> Route | None:
-        """The cheapest route from `sender` to `dest` avoiding `pruned` pairs, or None."""
+    def find_route(self, sender: Payer, dest: int, amount_msat: int, final_cltv: int,
+                   pruned: set[tuple[int, int]], fee_limit_msat: int | None = None,
+                   ) -> Route | None:
+        """The cheapest route from `sender` to `dest` avoiding `pruned` pairs, or None; with
+        `fee_limit_msat`, one within the limit if the fee-only search finds one."""
+        route = self._search(sender, dest, amount_msat, final_cltv, pruned, False)
+        if route is None or fee_limit_msat is None or route.total_fees_msat <= fee_limit_msat:
+            return route
+        cheaper = self._search(sender, dest, amount_msat, final_cltv, pruned, True)
+        if cheaper is not None and cheaper.total_fees_msat <= fee_limit_msat:
+            return cheaper
+        return route
+
+    def _search(self, sender: Payer, dest: int, amount_msat: int, final_cltv: int,
+                pruned: set[tuple[int, int]], fee_only: bool) -> Route | None:
         for _ in range(MAX_HOPS):  # each pass drops one pair that fails the exact re-check
             first = self._first_hops(sender, amount_msat, pruned)
             if not first:
                 return None
-            path = self._node_path(first, dest, amount_msat, pruned)
+            path = self._node_path(first, dest, amount_msat, pruned, fee_only)
             if path is None:
                 return None
-            route, bad_pair = self._build(sender, first[path[0]], path, amount_msat, final_cltv)
+            route, bad_pair = self._build(sender, first[path[0]], path, amount_msat, final_cltv,
+                                          fee_only)
             if route is not None:
                 return route
             if bad_pair is None:
@@ -143,12 +172,12 @@ class RouteFinder:
         return None
 
     def _node_path(self, first: dict[int, int], dest: int, amount_msat: int,
-                   pruned: set[tuple[int, int]]) -> list[int] | None:
+                   pruned: set[tuple[int, int]], fee_only: bool) -> list[int] | None:
         if dest in first:
             return [dest]
-        graph = self._amount_graph(amount_msat)
+        graph = self._amount_graph(amount_msat, fee_only)
         sources = tuple(sorted(first))
-        tree_key = (amount_msat, sources)
+        tree_key = (amount_msat, fee_only, sources)
         graph_pruned = [p for p in pruned if not self._virtual[p[0]]]
         if graph_pruned:
             n = self.net.n_nodes
@@ -178,17 +207,17 @@ class RouteFinder:
                 return None
         return path[::-1]
 
-    def _edge(self, a: int, b: int, amount_msat: int) -> int:
-        graph = self._amount_graph(amount_msat)
+    def _edge(self, a: int, b: int, amount_msat: int, fee_only: bool) -> int:
+        graph = self._amount_graph(amount_msat, fee_only)
         pos = int(np.searchsorted(graph.keys, a * self.net.n_nodes + b))
         return int(graph.edges[pos])
 
-    def _build(self, sender: VirtualNode, first_edge: int, path: list[int], amount_msat: int,
-               final_cltv: int) -> tuple[Route | None, tuple[int, int] | None]:
+    def _build(self, sender: Payer, first_edge: int, path: list[int], amount_msat: int,
+               final_cltv: int, fee_only: bool) -> tuple[Route | None, tuple[int, int] | None]:
         """Exact amounts/fees/expiries backwards from the destination; or the pair that fails."""
         net = self.net
-        edges = [first_edge] + [self._edge(a, b, amount_msat) for a, b in zip(path, path[1:],
-                                                                              strict=False)]
+        edges = [first_edge] + [self._edge(a, b, amount_msat, fee_only)
+                                for a, b in zip(path, path[1:], strict=False)]
         n = len(path)
         amt = [0] * n
         fee = [0] * n

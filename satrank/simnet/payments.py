@@ -6,8 +6,13 @@ again; stop on settlement, on the final node's INCORRECT_OR_UNKNOWN_PAYMENT_DETA
 no route is left (NO_ROUTE), or when the payment's timeout has passed on the simulated
 clock (TIMEOUT: lnd starts no new attempt after it). Each attempt takes the simulated
 per-hop latencies, slept for real times `time_scale`.
-Not modelled: multi-part payments, mission control memory across payments, HTLCs held in
-flight (an attempt resolves atomically; its latency is slept afterwards).
+The route search honours the fee limit as lnd's does (pathfinding.py: a fee-only search when
+the cheapest route costs more than the limit), and the pairs that failed are remembered for
+the rest of this payment only. Route hints: our private destinations (the vantage and
+customer nodes) are reachable only when the invoice or request carries hints.
+Not modelled: multi-part payments, mission control memory across payments, HTLC slots and
+jamming, HTLCs held in flight (an attempt resolves atomically; its latency is slept
+afterwards), fee or CLTV mismatches from policies that changed after our gossip.
 """
 
 from __future__ import annotations
@@ -85,9 +90,10 @@ class Router:
 
     def __init__(self, net: Network, finder: RouteFinder, node: VirtualNode,
                  invoices_of: Callable[[int], InvoiceRegistry | None], time_scale: float,
-                 seed: int) -> None:
+                 seed: int, elapse: Callable[[float], None] = lambda dt: None) -> None:
         self.net, self.finder, self.node = net, finder, node
         self._invoices_of = invoices_of
+        self._elapse = elapse
         self.time_scale = time_scale
         self._rng = np.random.default_rng([seed, node.index, 0xF1A])
         self.payments: dict[bytes, Payment] = {}
@@ -128,7 +134,7 @@ class Router:
             known = 0 <= spec.dest < self.net.n_nodes
             if known and not (self._is_private_dest(spec.dest) and not spec.hinted):
                 route = self.finder.find_route(self.node, spec.dest, spec.amount_msat,
-                                               spec.final_cltv, pruned)
+                                               spec.final_cltv, pruned, spec.fee_limit_msat)
             if route is None or route.total_fees_msat > spec.fee_limit_msat:
                 reason = "FAILURE_REASON_NO_ROUTE"
                 break
@@ -138,6 +144,7 @@ class Router:
             outcome = send_htlc(self.net, route, spec.payment_hash, spec.payment_addr,
                                 invoices, int(time.time()), self._rng)
             clock_s += outcome.duration_s
+            self._elapse(outcome.duration_s + PATHFINDING_S)
             if self.time_scale > 0:
                 await asyncio.sleep(outcome.duration_s * self.time_scale)
             attempt.resolve_time_ns = time.time_ns()
@@ -156,8 +163,26 @@ class Router:
         payment.status, payment.failure_reason = "FAILED", reason
         await self._finish(payment)
 
+    async def send_to_route(self, payment_hash: bytes, route: Route,
+                            payment_addr: bytes | None) -> Attempt:
+        """SendToRouteV2: one HTLC over a route the caller built; no retries."""
+        dest = route.hops[-1].node
+        attempt = Attempt(attempt_id=sum(len(p.attempts) for p in self.payments.values()) + 1,
+                          route=route, attempt_time_ns=time.time_ns())
+        outcome = send_htlc(self.net, route, payment_hash, payment_addr,
+                            self._invoices_of(dest), int(time.time()), self._rng)
+        self._elapse(outcome.duration_s)
+        if self.time_scale > 0:
+            await asyncio.sleep(outcome.duration_s * self.time_scale)
+        attempt.resolve_time_ns = time.time_ns()
+        if outcome.failure is None:
+            attempt.status, attempt.preimage = "SUCCEEDED", outcome.preimage or b""
+        else:
+            attempt.status, attempt.failure = "FAILED", outcome.failure
+        return attempt
+
     def _is_private_dest(self, dest: int) -> bool:
-        return dest in (self.net.oracle.index, self.net.customer.index)
+        return dest >= self.net.n_graph_nodes
 
     async def _finish(self, payment: Payment) -> None:
         payment.done.set()

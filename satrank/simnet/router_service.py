@@ -1,4 +1,8 @@
-"""routerrpc.Router (SendPaymentV2, TrackPaymentV2) and invoicesrpc.Invoices (LookupInvoiceV2)."""
+"""routerrpc.Router and invoicesrpc.Invoices, every RPC protos/ declares.
+
+Mission control: simnet keeps no memory across payments (each payment prunes only its own
+failed pairs), so QueryMissionControl answers an empty history and ResetMissionControl has
+nothing to forget."""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ import grpc
 from satrank.lightning import bolt11
 from satrank.lightning import invoices_pb2_grpc as inv_grpc
 from satrank.lightning import lightning_pb2 as ln
+from satrank.lightning import router_pb2 as rt
 from satrank.lightning import router_pb2_grpc as router_grpc
 from satrank.simnet import wire
 from satrank.simnet.auth import abort
+from satrank.simnet.pathfinding import Hop, Route
 from satrank.simnet.payments import PaymentError, PaymentSpec
 from satrank.simnet.simulator import SimNode, Simulator
 
@@ -91,6 +97,65 @@ class RouterService(router_grpc.RouterServicer):
             yield wire.payment_pb(self.net, update, addr)
 
 
+    async def SendToRouteV2(self, request: Any, context: Any) -> ln.HTLCAttempt:
+        if len(request.payment_hash) != 32:
+            await fail(context, "invalid hash length of " + str(len(request.payment_hash)))
+        route = self._route(request.route)
+        if route is None:
+            await fail(context, "unable to send to route: route is not usable from this node")
+        last = request.route.hops[-1] if request.route.hops else None
+        addr = last.mpp_record.payment_addr if last is not None and last.HasField(
+            "mpp_record") else None
+        attempt = await self.node.router.send_to_route(request.payment_hash, route, addr)
+        return wire.attempt_pb(self.net, attempt, addr)
+
+    def _route(self, r: Any) -> Route | None:
+        """Our Route for an lnrpc.Route: each hop's channel must join the previous node to
+        the hop's node, and the first must be one of ours."""
+        net, prev = self.net, self.node.node.index
+        hops = []
+        for h in r.hops:
+            c = net.chan_index.get(h.chan_id)
+            node = net.index.get(h.pub_key.lower())
+            if c is None or node is None or {int(net.node1[c]), int(net.node2[c])} != {prev, node}:
+                return None
+            amt = h.amt_to_forward_msat or h.amt_to_forward * 1000
+            hops.append(Hop(edge=net.edge_of(c, prev), node=node, amt_to_forward_msat=amt,
+                            fee_msat=h.fee_msat or h.fee * 1000, expiry=h.expiry))
+            prev = node
+        if not hops:
+            return None
+        total = r.total_amt_msat or r.total_amt * 1000
+        return Route(hops=tuple(hops), total_amt_msat=total,
+                     total_fees_msat=total - hops[-1].amt_to_forward_msat,
+                     total_time_lock=r.total_time_lock)
+
+    async def EstimateRouteFee(self, request: Any, context: Any) -> rt.RouteFeeResponse:
+        if request.payment_request:
+            try:
+                req = bolt11.decode(request.payment_request)
+            except bolt11.InvalidPaymentRequest as exc:
+                await fail(context, f"invalid payment request: {exc}")
+            dest, amount = req.payee.hex(), req.amount_msat
+        else:
+            dest, amount = request.dest.hex(), request.amt_sat * 1000
+        index = self.net.index.get(dest)
+        route = None if index is None else self.sim.finder.find_route(
+            self.node.node, index, amount, bolt11.DEFAULT_MIN_FINAL_CLTV, set())
+        if route is None:
+            return rt.RouteFeeResponse(failure_reason=ln.FAILURE_REASON_NO_ROUTE)
+        return rt.RouteFeeResponse(routing_fee_msat=route.total_fees_msat,
+                                   time_lock_delay=route.total_time_lock - self.net.block_height)
+
+    async def QueryMissionControl(self, request: Any, context: Any,
+                                  ) -> rt.QueryMissionControlResponse:
+        return rt.QueryMissionControlResponse()
+
+    async def ResetMissionControl(self, request: Any, context: Any,
+                                  ) -> rt.ResetMissionControlResponse:
+        return rt.ResetMissionControlResponse()
+
+
 class InvoicesService(inv_grpc.InvoicesServicer):
     def __init__(self, sim: Simulator, node: SimNode) -> None:
         self.node = node
@@ -107,3 +172,17 @@ class InvoicesService(inv_grpc.InvoicesServicer):
         if inv is None:
             await abort(context, grpc.StatusCode.NOT_FOUND, "unable to locate invoice")
         return wire.invoice_pb(inv, self._hints)
+
+    async def SubscribeSingleInvoice(self, request: Any, context: Any,
+                                     ) -> AsyncIterator[ln.Invoice]:
+        """The invoice's current state, then each change, until it is settled or canceled."""
+        inv = self.node.invoices.lookup(request.r_hash)
+        if inv is None:
+            await abort(context, grpc.StatusCode.NOT_FOUND, "unable to locate invoice")
+        yield wire.invoice_pb(inv, self._hints)
+        if inv.state != inv.state.OPEN:
+            return
+        async for update in self.node.invoices.subscribe(0, 0):
+            if update.r_hash == request.r_hash and update.state != update.state.OPEN:
+                yield wire.invoice_pb(update, self._hints)
+                return

@@ -1,7 +1,14 @@
-"""The whole simulation: the network, and per virtual node its invoices and router."""
+"""The whole simulation: the network, its world clock, and per virtual node its invoices
+and router.
+
+The world clock: with `--time-scale` > 0, `run_clock` advances the world by the wall time
+passed divided by the scale; with 0 (as fast as possible) the clock is driven by activity,
+each payment attempt advancing it by the attempt's simulated duration, and benches may
+advance it explicitly (truth.py's /advance)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import time
@@ -12,6 +19,9 @@ from satrank.simnet.invoices import Invoice, InvoiceRegistry
 from satrank.simnet.network import Network, VirtualNode
 from satrank.simnet.pathfinding import RouteFinder
 from satrank.simnet.payments import Router
+from satrank.simnet.world import World
+
+CLOCK_TICK_S = 0.5  # wall seconds between world steps when time runs (time-scale > 0)
 
 DEFAULT_INVOICE_EXPIRY_S = 86_400  # lnd's default invoice expiry
 DEFAULT_INVOICE_CLTV = 80  # lnd's default min_final_cltv_expiry for its invoices
@@ -29,11 +39,30 @@ class Simulator:
     def __init__(self, net: Network, *, time_scale: float, seed: int) -> None:
         self.net = net
         self.finder = RouteFinder(net)
+        self.world = World(net, self.finder, seed)
+        self.time_scale = time_scale
         self.nodes: dict[str, SimNode] = {}
-        for vnode in (net.oracle, net.customer):
+        for vnode in net.virtual:
             self.nodes[vnode.name] = SimNode(
                 node=vnode, invoices=InvoiceRegistry(),
-                router=Router(net, self.finder, vnode, self._invoices_of, time_scale, seed))
+                router=Router(net, self.finder, vnode, self._invoices_of, time_scale, seed,
+                              self.elapse))
+
+    def elapse(self, dt_s: float) -> None:
+        """Activity took `dt_s` simulated seconds: the clock follows it at time-scale 0."""
+        if self.time_scale == 0:
+            self.world.advance(dt_s)
+
+    async def run_clock(self) -> None:
+        """Keep the world moving with the wall clock (only when time runs, time-scale > 0)."""
+        if self.time_scale == 0:
+            return
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(CLOCK_TICK_S)
+            now = time.monotonic()
+            self.world.advance((now - last) / self.time_scale)
+            last = now
 
     def _invoices_of(self, index: int) -> InvoiceRegistry | None:
         for sim in self.nodes.values():

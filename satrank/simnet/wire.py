@@ -8,7 +8,7 @@ from satrank.lightning.backend import ChannelGraph, GraphEdge, GraphNode, Routin
 from satrank.simnet.invoices import Invoice
 from satrank.simnet.network import Network
 from satrank.simnet.pathfinding import Route
-from satrank.simnet.payments import Payment
+from satrank.simnet.payments import Attempt, Payment
 
 ZERO_PREIMAGE_HEX = "0" * 64
 
@@ -23,9 +23,12 @@ def policy_pb(p: RoutingPolicy) -> ln.RoutingPolicy:
 
 
 def node_pb(n: GraphNode) -> ln.LightningNode:
+    """As lnd marshals it: alias, color and features only from a node announcement (a node
+    seen only in channel announcements has none; the graph file says which by its color)."""
     return ln.LightningNode(
         last_update=n.last_update, pub_key=n.pubkey, alias=n.alias, color=n.color,
-        addresses=[ln.NodeAddress(network="tcp", addr=a) for a in n.addresses])
+        addresses=[ln.NodeAddress(network="tcp", addr=a) for a in n.addresses],
+        features=features_pb(bolt11.LND_INVOICE_FEATURES) if n.color else {})
 
 
 def edge_pb(e: GraphEdge) -> ln.ChannelEdge:
@@ -63,20 +66,22 @@ def route_pb(net: Network, route: Route, payment_addr: bytes | None) -> ln.Route
                     first_hop_amount_msat=route.total_amt_msat)
 
 
+def attempt_pb(net: Network, a: Attempt, payment_addr: bytes | None) -> ln.HTLCAttempt:
+    attempt = ln.HTLCAttempt(
+        attempt_id=a.attempt_id, status=a.status,
+        route=route_pb(net, a.route, payment_addr), attempt_time_ns=a.attempt_time_ns,
+        resolve_time_ns=a.resolve_time_ns, preimage=a.preimage)
+    if a.failure is not None:
+        attempt.failure.CopyFrom(ln.Failure(
+            code=a.failure.code,
+            htlc_msat=a.failure.htlc_msat, failure_source_index=a.failure.source_index,
+            height=net.block_height))
+    return attempt
+
+
 def payment_pb(net: Network, p: Payment, payment_addr: bytes | None) -> ln.Payment:
     fee_msat = p.fee_msat
-    htlcs = []
-    for a in p.attempts:
-        attempt = ln.HTLCAttempt(
-            attempt_id=a.attempt_id, status=a.status,
-            route=route_pb(net, a.route, payment_addr), attempt_time_ns=a.attempt_time_ns,
-            resolve_time_ns=a.resolve_time_ns, preimage=a.preimage)
-        if a.failure is not None:
-            attempt.failure.CopyFrom(ln.Failure(
-                code=a.failure.code,
-                htlc_msat=a.failure.htlc_msat, failure_source_index=a.failure.source_index,
-                height=net.block_height))
-        htlcs.append(attempt)
+    htlcs = [attempt_pb(net, a, payment_addr) for a in p.attempts]
     return ln.Payment(
         payment_hash=p.payment_hash.hex(), value=p.value_msat // 1000,
         creation_date=p.creation_time_ns // 1_000_000_000, fee=fee_msat // 1000,
