@@ -28,6 +28,7 @@ from satrank.api.ids import ID_DESCRIPTION, classify_id, node_not_found
 from satrank.api.render import dumps, json_bytes
 from satrank.api.state import api_state
 from satrank.db.nodes import fetch_node
+from satrank.db.pool import connection
 from satrank.db.probes import SentProbe, record_probes
 from satrank.lightning.backend import ProbeResult
 from satrank.lightning.errors import LightningError
@@ -108,7 +109,7 @@ async def probe(request: Request) -> Response:
         sent_at = datetime.now(UTC)
         result = await backend.send_probe(node.pubkey, amount, fee_limit_sat=fee_limit_sat(
             amount), timeout_s=PROBE_TIMEOUT_S)
-        async with pool.acquire() as conn:  # the crawler's writer: one code path
+        async with connection(pool) as conn:  # the crawler's writer: one code path
             await record_probes(conn, [SentProbe(result, sent_at)], source="api")
         return probe_block(result)
 
