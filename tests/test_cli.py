@@ -81,4 +81,4 @@ def test_worker_factory_needs_the_dsn_from_serve(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="SATRANK_SERVE_DSN"):
         app_from_environ(env)
     app = app_from_environ({**env, "SATRANK_SERVE_DSN": "postgresql:///x"})
-    assert app_state(app).settings.api.free_rate.search_burst == 3  # read from that environ
+    assert app_state(app).api.free_rate.search_burst == 3  # read from that environ

@@ -85,7 +85,10 @@ def create_app(
     interest = InterestBuffer()
     resources = Resources()
     state = ApiState(
-        settings=settings,
+        api=settings.api,
+        api_key=settings.l402.api_key,
+        nostr=settings.nostr,
+        data_dir=settings.data_dir,
         resources=resources,
         paywall=paywall,
         caches=caches or ApiCaches.build(),

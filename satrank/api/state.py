@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,7 +20,7 @@ from satrank.api.cache import ApiCaches
 from satrank.api.free_limits import FreeRouteLimits
 from satrank.api.lightning import ApiLightning
 from satrank.api.paywall import Paywall
-from satrank.config import Settings
+from satrank.config import ApiSettings, NostrSettings, Secret
 from satrank.db.pool import Pool
 from satrank.db.reports import ReportLimits
 
@@ -55,7 +56,14 @@ class Resources:
 
 @dataclass(frozen=True)
 class ApiState:
-    settings: Settings
+    """What routes read. Of the settings, only the slices the api uses: the api slice, the
+    admin API key, the Nostr identity (served in nostr.json) and the data directory (health
+    checks its disk)."""
+
+    api: ApiSettings
+    api_key: Secret | None
+    nostr: NostrSettings
+    data_dir: Path
     resources: Resources
     paywall: Paywall
     caches: ApiCaches

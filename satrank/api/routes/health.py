@@ -102,7 +102,6 @@ def _freshness_checks(f: Freshness, nostr_enabled: bool) -> tuple[dict[str, Any]
 
 async def health(request: Request) -> JSONResponse:
     state = api_state(request)
-    settings = state.settings
     pool = state.pool
     expected = latest_version(load_migrations())
     db = await check_database(pool)
@@ -121,13 +120,13 @@ async def health(request: Request) -> JSONResponse:
         if fresh is None:
             down.append("database query failed")
         else:
-            more, degraded = _freshness_checks(fresh, bool(settings.nostr.relays))
+            more, degraded = _freshness_checks(fresh, bool(state.nostr.relays))
             checks.update(more)
     lnd = await _lnd_status(state)
     checks["lnd"] = lnd
     if lnd["status"] not in ("ok", "unchecked"):
         degraded.append(f"lnd {lnd['status']}")
-    checks["disk"] = _disk(settings.data_dir)
+    checks["disk"] = _disk(state.data_dir)
     if checks["disk"]["low"]:
         degraded.append("disk space low")
     status = "down" if down else "degraded" if degraded else "ok"

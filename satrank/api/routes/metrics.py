@@ -19,9 +19,8 @@ POOL_MAX = Gauge("satrank_db_pool_max_connections", "Configured maximum pool siz
 
 async def metrics(request: Request) -> Response:
     state = api_state(request)
-    settings = state.settings
-    if not admin_allowed(request.scope, api_key=settings.l402.api_key,
-                         trust_proxy=settings.api.trust_proxy):
+    if not admin_allowed(request.scope, api_key=state.api_key,
+                         trust_proxy=state.api.trust_proxy):
         raise ApiError(403, "FORBIDDEN", "/metrics needs X-API-Key from non-loopback clients")
     pool = state.pool
     POOL_SIZE.set(pool.get_size())

@@ -27,7 +27,7 @@ def _pubkey_of(secret_text: str) -> str:
 
 
 async def nostr_json(request: Request) -> JSONResponse:
-    nostr = api_state(request).settings.nostr
+    nostr = api_state(request).nostr
     if nostr.private_key is None:
         raise ApiError(404, "NOSTR_NOT_CONFIGURED", "this oracle has no Nostr identity",
                        headers=CORS)
