@@ -1,0 +1,62 @@
+"""Reports as clients make them: proven (the target's signed invoice and its preimage) or
+forged (a preimage/hash pair anyone can make up), and target nodes whose key a test holds."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import asyncpg
+import coincurve
+
+from satrank.lightning import bolt11
+from tests.api_seed import agent_hash
+
+SECRET = "x" * 40
+# TRUST_PROXY with the live server's loopback peer: X-Forwarded-For names the client.
+SETTINGS_ENV = {"L402_MACAROON_SECRET": SECRET, "TRUST_PROXY": "true"}
+
+
+def client(i: int) -> dict[str, str]:
+    """Headers of the i-th distinct client (distinct /24s, so distinct limit keys)."""
+    return {"X-Forwarded-For": f"198.51.{i // 250}.{i % 250 + 1}"}
+
+
+def forged_pair() -> tuple[str, str]:
+    """(preimage hex, payment hash hex): free to make, proves nothing."""
+    preimage = os.urandom(32)
+    return preimage.hex(), hashlib.sha256(preimage).hexdigest()
+
+
+def signed_invoice(key: coincurve.PrivateKey, *, amount_sat: int = 2100,
+                   preimage: bytes | None = None) -> tuple[str, str]:
+    """(BOLT 11 invoice signed by `key`, preimage hex of its payment hash)."""
+    preimage = preimage or os.urandom(32)
+    req = bolt11.PaymentRequest(
+        network="bcrt", amount_msat=amount_sat * 1000, timestamp=1_761_364_800,
+        payment_hash=hashlib.sha256(preimage).digest(), payment_secret=os.urandom(32),
+        description="coffee", description_hash=None, expiry_s=3600, min_final_cltv=40)
+    return bolt11.encode(req, key), preimage.hex()
+
+
+async def add_keyed_node(dsn: str, key: coincurve.PrivateKey, peer: str) -> str:
+    """A node whose key the test holds, with one channel (an enabled policy into it) to
+    `peer`; returns its pubkey."""
+    pk = key.public_key.format().hex()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("INSERT INTO nodes (pubkey, agent_hash, alias) VALUES ($1, $2, $3)",
+                           pk, agent_hash(pk), "keyed")
+        a, b = sorted((pk, peer))
+        chan = 900_000 << 40 | int.from_bytes(os.urandom(2), "big")
+        await conn.execute("INSERT INTO channels (channel_id, node1_pub, node2_pub, "
+                           "capacity_sat) VALUES ($1, $2, $3, 5000000)", chan, a, b)
+        await conn.executemany(
+            """INSERT INTO channel_policies (channel_id, direction, time_lock_delta,
+                 min_htlc_msat, max_htlc_msat, fee_base_msat, fee_rate_milli_msat, disabled,
+                 last_update)
+               VALUES ($1, $2, 80, 1000, 4990000000, 1000, 100, false, now())""",
+            [(chan, 0), (chan, 1)])
+        return pk
+    finally:
+        await conn.close()
