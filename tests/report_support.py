@@ -9,6 +9,9 @@ import os
 import asyncpg
 import coincurve
 
+from satrank.l402.caveats import minted_caveats
+from satrank.l402.identifier import Identifier
+from satrank.l402.mint import encode_macaroon, mint_macaroon
 from satrank.lightning import bolt11
 from tests.api_seed import agent_hash
 
@@ -26,6 +29,16 @@ def forged_pair() -> tuple[str, str]:
     """(preimage hex, payment hash hex): free to make, proves nothing."""
     preimage = os.urandom(32)
     return preimage.hex(), hashlib.sha256(preimage).hexdigest()
+
+
+def paid_token(secret: str = SECRET, valid_until: int = 2_000_000_000) -> tuple[bytes, str]:
+    """(token id, Authorization value) of a SatRank L402 token signed with `secret`, as
+    a client holds it after paying its invoice."""
+    preimage, token_id = os.urandom(32), os.urandom(32)
+    ident = Identifier.new(hashlib.sha256(preimage).digest(), token_id)
+    caveats = [c.encode() for c in minted_caveats(valid_until_unix=valid_until, credits=21)]
+    mac = encode_macaroon(mint_macaroon(ident, caveats, secret.encode()))
+    return token_id, f"L402 {mac}:{preimage.hex()}"
 
 
 def signed_invoice(key: coincurve.PrivateKey, *, amount_sat: int = 2100,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,17 +15,14 @@ import pytest
 from satrank.api.app import create_app
 from satrank.config import Settings
 from satrank.db.reports import ReportLimits
-from satrank.l402.caveats import minted_caveats
-from satrank.l402.identifier import Identifier
-from satrank.l402.mint import encode_macaroon, mint_macaroon
 from tests.api_seed import agent_hash, pubkey, seed
 from tests.live_server import live_server
 from tests.report_support import (
-    SECRET,
     SETTINGS_ENV,
     add_keyed_node,
     client,
     forged_pair,
+    paid_token,
     signed_invoice,
 )
 
@@ -232,22 +228,12 @@ def test_a_client_is_limited_per_hour_across_targets(db_dsn: str) -> None:
     assert other.status_code == 201  # another client is not limited
 
 
-def _token(secret: str = SECRET, valid_until: int = 2_000_000_000) -> tuple[bytes, str]:
-    """(token id, Authorization value) of a SatRank L402 token signed with `secret`, as
-    a client holds it after paying its invoice."""
-    preimage, token_id = os.urandom(32), os.urandom(32)
-    ident = Identifier.new(hashlib.sha256(preimage).digest(), token_id)
-    caveats = [c.encode() for c in minted_caveats(valid_until_unix=valid_until, credits=21)]
-    mac = encode_macaroon(mint_macaroon(ident, caveats, secret.encode()))
-    return token_id, f"L402 {mac}:{preimage.hex()}"
-
-
 def test_token_path_limits_and_duplicates(db_dsn: str) -> None:
     """The default checker is the paywall's verifier: a real token is proof, not debited."""
     pks = asyncio.run(seed(db_dsn))
     app = create_app(SETTINGS, db_dsn,
                      report_limits=ReportLimits(per_token_per_hour=3, per_target_per_hour=50))
-    token_id, authorization = _token()
+    token_id, authorization = paid_token()
     token = {"Authorization": authorization}
     with live_server(app) as url, httpx.Client(base_url=url, timeout=10) as http:
         first = http.post("/api/report", headers=token,
@@ -275,11 +261,11 @@ def test_token_path_limits_and_duplicates(db_dsn: str) -> None:
 
 def test_tokens_that_are_not_ours_or_expired_are_no_proof(db_dsn: str) -> None:
     pks = asyncio.run(seed(db_dsn))
-    _, good = _token()
+    _, good = paid_token()
     mac, preimage = good.removeprefix("L402 ").split(":")
     cases = {
-        "other secret": _token(secret="y" * 40)[1],
-        "expired": _token(valid_until=1_000_000_000)[1],
+        "other secret": paid_token(secret="y" * 40)[1],
+        "expired": paid_token(valid_until=1_000_000_000)[1],
         "wrong preimage": f"L402 {mac}:{'00' * 32}",
         "junk": "L402 deposit:x",
     }
