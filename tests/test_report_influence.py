@@ -111,12 +111,12 @@ def test_sixty_forged_reports_from_one_client_barely_move_a_node(
     statuses.append(http.post("/api/report", headers=attacker, json={
         "target": net.dead, "outcome": "success", "invoice": own_invoice,
         "preimage": own_preimage}).status_code)
-    assert statuses.count(201) == 2  # one slot per target for this client
     after = _score(net.dsn)
     dead_move = after[net.dead][0] - before[net.dead][0]
     healthy_move = before[net.healthy][0] - after[net.healthy][0]
     assert 0 <= dead_move < MAX_MOVE, (before[net.dead], after[net.dead])
     assert 0 <= healthy_move < MAX_MOVE, (before[net.healthy], after[net.healthy])
+    assert statuses.count(201) == 2  # one slot per target for this client
     assert before[net.dead][0] < 0.2 and before[net.healthy][0] > 0.8  # dead, healthy
     assert any("user reports weigh 0.1 observations" in r for r in after[net.dead][1])
 
