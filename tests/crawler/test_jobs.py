@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from prometheus_client import REGISTRY
 
 from satrank.config import Settings
@@ -140,3 +141,21 @@ async def test_a_job_needing_lnd_fails_while_lnd_cannot_be_opened(db_dsn: str) -
     await _run_until(db_dsn, [Job("needs_lnd", 60.0, True, needs_lnd)],
                      lambda: _metric("satrank_crawler_failures_total", "needs_lnd") > failures)
     assert _metric("satrank_crawler_failures_total", "lnd_connect") > connects
+
+
+async def test_the_table_prunes_reports_past_their_retention(db_dsn: str) -> None:
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await conn.executemany(
+            "INSERT INTO reports (target_pubkey, outcome, created_at) "
+            "VALUES ($1, 'success', now() - make_interval(days => $2))",
+            [("02" + "11" * 32, days) for days in (1, 89, 91, 400)])
+        runs = _metric("satrank_crawler_job_runs_total", "report_retention")
+        [prune] = [j for j in crawler_jobs(SETTINGS) if j.name == "report_retention"]
+        await _run_until(db_dsn, [prune], lambda: _metric(
+            "satrank_crawler_job_runs_total", "report_retention") > runs)
+        kept = await conn.fetch("SELECT created_at > now() - interval '90 days' AS young "
+                                "FROM reports")
+        assert [r["young"] for r in kept] == [True, True]
+    finally:
+        await conn.close()
