@@ -4,6 +4,12 @@
 -- `verified` means the report carried the target's signed invoice and its preimage.
 UPDATE reports SET verified = false WHERE verified;
 
+-- One report per payment, for verified reports only: an unverified report naming a
+-- payment hash it cannot prove (a payer shares its invoice, so its hash is no secret)
+-- must not take the slot of the payer's proven report.
+DROP INDEX reports_payment_hash_uq;
+CREATE UNIQUE INDEX reports_verified_payment_hash_uq ON reports (payment_hash) WHERE verified;
+
 -- reporter_client: HMAC of the client key (api/clients.py) under the deployment's
 -- macaroon secret: per-client limits and "one client counts once per target" in scoring,
 -- without storing an address.

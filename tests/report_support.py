@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 
 import asyncpg
 import coincurve
@@ -42,11 +43,11 @@ def paid_token(secret: str = SECRET, valid_until: int = 2_000_000_000) -> tuple[
 
 
 def signed_invoice(key: coincurve.PrivateKey, *, amount_sat: int = 2100,
-                   preimage: bytes | None = None) -> tuple[str, str]:
-    """(BOLT 11 invoice signed by `key`, preimage hex of its payment hash)."""
+                   preimage: bytes | None = None, age_s: int = 60) -> tuple[str, str]:
+    """(BOLT 11 invoice signed by `key`, made `age_s` ago; preimage hex of its hash)."""
     preimage = preimage or os.urandom(32)
     req = bolt11.PaymentRequest(
-        network="bcrt", amount_msat=amount_sat * 1000, timestamp=1_761_364_800,
+        network="bcrt", amount_msat=amount_sat * 1000, timestamp=int(time.time()) - age_s,
         payment_hash=hashlib.sha256(preimage).digest(), payment_secret=os.urandom(32),
         description="coffee", description_hash=None, expiry_s=3600, min_final_cltv=40)
     return bolt11.encode(req, key), preimage.hex()

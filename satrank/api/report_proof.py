@@ -8,7 +8,9 @@ so it is accepted as standing for an unverified report, never as proof.
 
 Parts that contradict each other are refused (422, naming the field): an invoice another
 node signed, a payment hash or preimage that does not match, a preimage given with an
-outcome other than success (the preimage says the payment went through).
+outcome other than success (the preimage says the payment went through), an invoice
+older than the reports we keep (a proven payment counts once: after its report is pruned,
+its invoice must not count again).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from satrank.api.body import hex32, invalid_field
+from satrank.db.reports import REPORT_RETENTION
 from satrank.lightning.bolt11 import InvalidPaymentRequest, decode
 
 # Longer than any invoice lnd writes (route hints included); bounds the decoder's work.
@@ -48,7 +51,7 @@ def _matches(preimage: bytes, payment_hash: bytes) -> bool:
     return hmac.compare_digest(hashlib.sha256(preimage).digest(), payment_hash)
 
 
-def report_proof(body: dict[str, Any], *, outcome: str) -> Proof:
+def report_proof(body: dict[str, Any], *, outcome: str, now_unix: float) -> Proof:
     """Check the proof fields of a report body against each other (module docstring);
     `check_payee` then checks the invoice against the target."""
     text = _invoice_text(body)
@@ -60,6 +63,9 @@ def report_proof(body: dict[str, Any], *, outcome: str) -> Proof:
             invoice = decode(text)
         except InvalidPaymentRequest:
             raise invalid_field("invoice", "a BOLT 11 invoice") from None
+        if invoice.timestamp < now_unix - REPORT_RETENTION.total_seconds():
+            raise invalid_field("invoice", "an invoice from the last "
+                                           f"{REPORT_RETENTION.days} days")
         payee = invoice.payee.hex()
         if payment_hash is not None and payment_hash != invoice.payment_hash:
             raise invalid_field("payment_hash", "the invoice's payment hash")

@@ -24,7 +24,7 @@ REPORT_RETENTION = timedelta(days=90)
 
 class ReportStatus(enum.Enum):
     CREATED = "created"
-    DUPLICATE = "duplicate"  # same payment hash, or same token and target in the window
+    DUPLICATE = "duplicate"  # same proven payment, or same token and target in the window
     TOKEN_LIMITED = "token_limited"  # this token reported too often in the last hour
     CLIENT_LIMITED = "client_limited"  # this client: too often, or this target again
     TARGET_LIMITED = "target_limited"  # this target got too many reports in the last hour
@@ -80,7 +80,7 @@ _INSERT = """
 INSERT INTO reports (target_pubkey, outcome, amount_sat, payment_hash, verified,
                      reporter_token_id, reporter_client)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (payment_hash) WHERE payment_hash IS NOT NULL DO NOTHING
+ON CONFLICT (payment_hash) WHERE verified DO NOTHING
 RETURNING id, created_at
 """
 

@@ -12,10 +12,12 @@ Standing (anti-spam): a report without proof needs a valid SatRank L402 token in
 `Authorization` (checked, never debited) or at least a preimage matching payment_hash.
 Limits (db/reports.py): per client (`api.clients.client_key`) per hour and one report per
 client and target per hour; per token per hour and one per token and target per day; per
-target per hour, verified and unverified apart; one report per payment hash ever.
+target per hour, verified and unverified apart; one verified report per payment.
 """
 
 from __future__ import annotations
+
+import time
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -58,7 +60,7 @@ async def report(request: Request) -> Response:
     if outcome not in OUTCOMES:
         raise invalid_field("outcome", "one of " + ", ".join(OUTCOMES))
     amount_sat = int_in(body, "amount_sat", 1, MAX_AMOUNT_SAT)
-    proof = report_proof(body, outcome=outcome)
+    proof = report_proof(body, outcome=outcome, now_unix=time.time())
     state = api_state(request)
     token_id = await state.report_token_checker(request)
     if token_id is None and not proof.has_preimage:
