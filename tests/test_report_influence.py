@@ -152,6 +152,8 @@ def test_a_proven_report_counts_as_verified(net: Net, http: httpx.Client) -> Non
     assert proven.status_code == 201 and proven.json()["data"]["verified"] is True
     after = _score(net.dsn)
     assert any("user reports weigh 1.0 observations" in r for r in after[net.keyed][1])
+    verdict = http.get(f"/api/agent/{net.keyed}/verdict").json()["data"]
+    assert "user reports weigh 1.0 observations" in verdict["reasons"]  # what clients read
     # A verified report weighs like a probe (ten forged ones): one moves the dead node
     # more than sixty forged reports may.
     assert after[net.keyed][0] - before[net.keyed][0] > 2 * MAX_MOVE
