@@ -74,8 +74,11 @@ async def report(request: Request) -> Response:
     if node is None:
         raise node_not_found()
     check_payee(proof, node.pubkey)
-    client = client_pseudonym(client_key(request.scope, trust_proxy=state.settings.api.trust_proxy),
-                              state.settings.l402.macaroon_secret.reveal())
+    # The same client key as the paywall's minting limit; the deployment's secret keys
+    # the pseudonym.
+    paywall = state.paywall
+    client = client_pseudonym(client_key(request.scope, trust_proxy=paywall.trust_proxy),
+                              paywall.l402.macaroon_secret.reveal())
     written = await insert_report(state.pool, NewReport(
         target_pubkey=node.pubkey, outcome=outcome,
         amount_sat=amount_sat or proof.invoice_amount_sat, payment_hash=proof.payment_hash,
