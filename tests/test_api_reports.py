@@ -199,6 +199,21 @@ def test_per_target_limit_holds_under_concurrency(api: Api) -> None:
     assert len(_rows(dsn)) == 4
 
 
+def test_one_client_holds_one_slot_per_target_under_concurrency(api: Api) -> None:
+    http, pks, dsn = api
+
+    def send(_: int) -> int:
+        preimage, payment_hash = pair()
+        return http.post("/api/report", headers=client(0), json={
+            "target": pks[2], "outcome": "success", "payment_hash": payment_hash,
+            "preimage": preimage}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(send, range(12)))
+    assert statuses.count(201) == 1 and statuses.count(429) == 11
+    assert len(_rows(dsn)) == 1
+
+
 def test_one_client_cannot_starve_honest_reporters(
         keyed: tuple[httpx.Client, coincurve.PrivateKey, str, str]) -> None:
     """60 forged reports from one client take one slot of the target's hourly cap; honest
