@@ -29,6 +29,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -36,7 +37,8 @@ from satrank.config import Settings
 from satrank.crawler.cycle import GraphSource, probe_phase, score_phase, sync_phase
 from satrank.crawler.metrics import FAILURES
 from satrank.crawler.probes import ProbeSender
-from satrank.db.pool import Pool
+from satrank.db.pool import Pool, connection
+from satrank.db.reports import REPORT_RETENTION, delete_reports_before
 from satrank.lightning.errors import LightningError
 from satrank.nostr.publisher import run_publisher
 
@@ -104,6 +106,15 @@ async def publish_to_nostr(ctx: JobContext) -> object:
     return None
 
 
+REPORT_RETENTION_INTERVAL_S = 3600.0
+
+
+async def prune_reports(ctx: JobContext) -> object:
+    """Reports are kept for REPORT_RETENTION (db/reports.py), then deleted."""
+    async with connection(ctx.pool) as conn:
+        return await delete_reports_before(conn, datetime.now(UTC) - REPORT_RETENTION)
+
+
 def crawler_jobs(settings: Settings) -> list[Job]:
     """The table. An entry whose condition is false (no probes, no relays) is left out."""
     cs = settings.crawler
@@ -116,5 +127,7 @@ def crawler_jobs(settings: Settings) -> list[Job]:
         (bool(settings.nostr.relays) and settings.nostr.private_key is not None,
          Job("nostr_publisher", settings.nostr.poll_interval_s, leader_only=True,
              run=publish_to_nostr)),
+        (True, Job("report_retention", REPORT_RETENTION_INTERVAL_S, leader_only=True,
+                   run=prune_reports)),
     ]
     return [job for wanted, job in table if wanted]

@@ -63,11 +63,20 @@ WHERE sent_at > $3 AND sent_at <= $1
 GROUP BY target_pubkey, amount_sat, outcome
 """
 
+# One reporter (client, else token, else the row itself for rows older than the client
+# column) counts at most one fresh report per target: its reports share that weight.
 _REPORT_EVIDENCE = f"""
-SELECT target_pubkey, coalesce(amount_sat, 0) AS amount_sat, outcome = 'success' AS success,
-       verified, sum({decay_sql("created_at")}) AS decayed
-FROM reports
-WHERE created_at > $3 AND created_at <= $1
+WITH r AS (
+  SELECT target_pubkey, coalesce(amount_sat, 0) AS amount_sat,
+         outcome = 'success' AS success, verified, {decay_sql("created_at")} AS decayed,
+         coalesce(reporter_client, reporter_token_id, int8send(id)) AS reporter
+  FROM reports
+  WHERE created_at > $3 AND created_at <= $1
+)
+SELECT target_pubkey, amount_sat, success, verified, sum(decayed / per_reporter) AS decayed
+FROM (SELECT *, greatest(1.0, sum(decayed) OVER (PARTITION BY target_pubkey, reporter))
+                AS per_reporter
+      FROM r) weighted
 GROUP BY 1, 2, 3, 4
 """
 
@@ -86,7 +95,8 @@ async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_l
 
 async def load_report_evidence(conn: asyncpg.Connection, *, now: datetime, half_life_s: float,
                                since: datetime) -> ReportEvidence:
-    """Decayed report counts per (node, amount, success, verified)."""
+    """Decayed report counts per (node, amount, success, verified), each reporter's reports
+    on a node together counting at most 1."""
     rows = await conn.fetch(_REPORT_EVIDENCE, now, half_life_s, since)
     return ReportEvidence(
         pubkeys=[r["target_pubkey"] for r in rows],

@@ -11,6 +11,7 @@ from satrank.scoring.evidence import (
     ProbeEvidence,
     ReportEvidence,
     cap_evidence,
+    cap_report_share,
     empty_report_evidence,
     probe_tier_evidence,
     report_tier_evidence,
@@ -20,7 +21,13 @@ from satrank.scoring.graph import GraphArrays, IntArray, PageRank, pagerank
 from satrank.scoring.posterior import Posterior, beta_posterior
 from satrank.scoring.prior import PriorModel, fit_prior_model, prior_design
 from satrank.scoring.tiers import DEFAULT_TIER_SAT, DEFAULT_TIERS_SAT
-from satrank.scoring.verdict import VERDICTS, rank_of, verdict_codes, verdict_reasons
+from satrank.scoring.verdict import (
+    VERDICTS,
+    rank_of,
+    report_reasons,
+    verdict_codes,
+    verdict_reasons,
+)
 
 
 @dataclass(frozen=True)
@@ -66,20 +73,28 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
     index = {p: i for i, p in enumerate(graph.pubkeys)}
     pr = pagerank(graph)
     feats = node_features(graph, now_unix=now_unix, block_height=inputs.block_height)
-    ps, pf = probe_tier_evidence(inputs.probes, index, params.tiers_sat)
-    rs, rf = report_tier_evidence(inputs.reports, index, params.tiers_sat,
-                                  params.default_tier_sat)
-    s, f = cap_evidence(ps + rs, pf + rf)
+    ps, pf = cap_evidence(*probe_tier_evidence(inputs.probes, index, params.tiers_sat))
     designs = [prior_design(feats, pr.percentile, float(t)) for t in params.tiers_sat]
-    model = fit_prior_model(np.vstack(designs), s.ravel(), f.ravel())
+    # The prior learns from our own probes only: reports must not shape it for every node.
+    model = fit_prior_model(np.vstack(designs), ps.ravel(), pf.ravel())
+    rs, rf = cap_report_share(
+        *report_tier_evidence(inputs.reports, index, params.tiers_sat,
+                              params.default_tier_sat),
+        probe_weight=ps + pf, prior_strength=model.kappa)
+    s, f = cap_evidence(ps + rs, pf + rf)
     posteriors = [beta_posterior(model.prior_mean(designs[t]), model.kappa, s[t], f[t])
                   for t in range(len(params.tiers_sat))]
-    default = posteriors[params.tiers_sat.index(params.default_tier_sat)]
+    d = params.tiers_sat.index(params.default_tier_sat)
+    default = posteriors[d]
     codes = verdict_codes(default, feats.active_channels)
+    probes_only = verdict_codes(
+        beta_posterior(model.prior_mean(designs[d]), model.kappa, ps[d], pf[d]),
+        feats.active_channels)
+    reasons = verdict_reasons(default, feats.active_channels, codes, params.default_tier_sat)
+    for i, lines in report_reasons(rs[d] + rf[d], codes, probes_only).items():
+        reasons[i].extend(lines)
     return ScoreResult(
         pubkeys=graph.pubkeys, tiers_sat=params.tiers_sat, pagerank=pr, features=feats,
         posteriors=posteriors, default=default, prior=model, verdict=codes,
-        rank=rank_of(default, pr.percentile),
-        reasons=verdict_reasons(default, feats.active_channels, codes,
-                                params.default_tier_sat),
+        rank=rank_of(default, pr.percentile), reasons=reasons,
     )

@@ -31,8 +31,16 @@ OUTCOME_WEIGHTS: dict[ProbeOutcome, tuple[float, float]] = {
     ProbeOutcome.TIMEOUT: (0.0, 0.5),
     ProbeOutcome.ERROR: (0.0, 0.0),
 }
-VERIFIED_REPORT_WEIGHT = 1.0  # the reporter proved the payment with its preimage
-UNVERIFIED_REPORT_WEIGHT = 0.3
+# A verified report carries the target's signed invoice and its preimage: a real payment
+# reached the node, as good as a probe. Anything less (a token, a self-made preimage/hash
+# pair) is a claim anyone can make for free: ten independent ones weigh one probe.
+VERIFIED_REPORT_WEIGHT = 1.0
+UNVERIFIED_REPORT_WEIGHT = 0.1
+# Reports hold at most this share of a node's evidence (prior pseudo-observations + probes
+# + reports): a flood of reports, proven or not, cannot outvote what we measured ourselves.
+# (The target itself can sign invoices and pay them: proof says "a payment happened", not
+# "by an independent payer".)
+REPORT_SHARE_MAX = 0.2
 # Probes come from one vantage point and are autocorrelated; past this many effective
 # observations more probes stop narrowing the interval (S and F are scaled down together).
 N_EFF_CAP = 60.0
@@ -110,12 +118,23 @@ def probe_tier_evidence(ev: ProbeEvidence, index: dict[str, int], tiers: Sequenc
 
 def report_tier_evidence(ev: ReportEvidence, index: dict[str, int], tiers: Sequence[int],
                          default_tier: int) -> tuple[FloatArray, FloatArray]:
-    """(S, F) from reports: verified ones weigh 1.0, unverified 0.3."""
+    """(S, F) from reports: verified ones weigh 1.0, unverified 0.1."""
     weight = ev.decayed_count * np.where(ev.verified, VERIFIED_REPORT_WEIGHT,
                                          UNVERIFIED_REPORT_WEIGHT)
     amount = np.where(ev.amount_sat > 0, ev.amount_sat, float(default_tier))
     return _spread_to_tiers(_index_of(ev.pubkeys, index), amount,
                             weight * ev.success, weight * ~ev.success, tiers, len(index))
+
+
+def cap_report_share(rs: FloatArray, rf: FloatArray, *, probe_weight: FloatArray,
+                     prior_strength: float, share: float = REPORT_SHARE_MAX
+                     ) -> tuple[FloatArray, FloatArray]:
+    """Scale report S and F down together so that reports hold at most `share` of
+    prior strength + probe weight + report weight (keeps the reports' ratio)."""
+    limit = share / (1.0 - share) * (prior_strength + probe_weight)
+    total = rs + rf
+    scale = np.where(total > limit, limit / np.maximum(total, 1e-300), 1.0)
+    return rs * scale, rf * scale
 
 
 def cap_evidence(s: FloatArray, f: FloatArray, cap: float = N_EFF_CAP

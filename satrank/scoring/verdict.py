@@ -60,6 +60,20 @@ def verdict_reasons(post: Posterior, active_channels: FloatArray, codes: IntArra
     return reasons
 
 
+def report_reasons(report_weight: FloatArray, codes: IntArray, probe_codes: IntArray
+                   ) -> dict[int, list[str]]:
+    """Extra lines for the nodes user reports count for (node index -> lines): how much
+    they weigh, and when they changed the verdict probes alone would give."""
+    extra: dict[int, list[str]] = {}
+    for i in np.flatnonzero(report_weight > 0).tolist():
+        lines = [f"user reports weigh {report_weight[i]:.1f} observations"]
+        if codes[i] != probe_codes[i]:
+            lines.append(f"user reports moved the verdict from {VERDICTS[probe_codes[i]]} "
+                         f"to {VERDICTS[codes[i]]}")
+        extra[i] = lines
+    return extra
+
+
 def rank_of(post: Posterior, pagerank_pct: FloatArray) -> IntArray:
     """Deterministic 0-100 leaderboard rank (round half to even)."""
     raw = RANK_W_P * post.p_success + RANK_W_LOW * post.ci95_low + \

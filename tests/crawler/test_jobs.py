@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from prometheus_client import REGISTRY
 
 from satrank.config import Settings
@@ -55,12 +56,13 @@ async def _run_until(dsn: str, jobs: list[Job], done: Callable[[], bool],
 def test_the_table_keeps_todays_jobs_in_todays_order() -> None:
     jobs = crawler_jobs(SETTINGS)
     assert [(j.name, j.interval_s, j.leader_only, j.lane) for j in jobs] == [
-        ("graph_sync", 600.0, True, LIGHTNING_LANE), ("probes", 60.0, True, LIGHTNING_LANE)]
+        ("graph_sync", 600.0, True, LIGHTNING_LANE), ("probes", 60.0, True, LIGHTNING_LANE),
+        ("report_retention", 3600.0, True, None)]
     quiet = Settings.from_environ({**BASE, "CRAWL_PROBES_PER_ROUND": "0",
                                    "NOSTR_RELAYS": "wss://relay.example",
                                    "NOSTR_PRIVATE_KEY": "ab" * 32})
     assert [(j.name, j.lane) for j in crawler_jobs(quiet)] == [
-        ("graph_sync", LIGHTNING_LANE), ("nostr_publisher", None)]
+        ("graph_sync", LIGHTNING_LANE), ("nostr_publisher", None), ("report_retention", None)]
 
 
 async def test_a_lane_runs_one_job_at_a_time_in_table_order(db_dsn: str) -> None:
@@ -139,3 +141,21 @@ async def test_a_job_needing_lnd_fails_while_lnd_cannot_be_opened(db_dsn: str) -
     await _run_until(db_dsn, [Job("needs_lnd", 60.0, True, needs_lnd)],
                      lambda: _metric("satrank_crawler_failures_total", "needs_lnd") > failures)
     assert _metric("satrank_crawler_failures_total", "lnd_connect") > connects
+
+
+async def test_the_table_prunes_reports_past_their_retention(db_dsn: str) -> None:
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await conn.executemany(
+            "INSERT INTO reports (target_pubkey, outcome, created_at) "
+            "VALUES ($1, 'success', now() - make_interval(days => $2))",
+            [("02" + "11" * 32, days) for days in (1, 89, 91, 400)])
+        runs = _metric("satrank_crawler_job_runs_total", "report_retention")
+        [prune] = [j for j in crawler_jobs(SETTINGS) if j.name == "report_retention"]
+        await _run_until(db_dsn, [prune], lambda: _metric(
+            "satrank_crawler_job_runs_total", "report_retention") > runs)
+        kept = await conn.fetch("SELECT created_at > now() - interval '90 days' AS young "
+                                "FROM reports")
+        assert [r["young"] for r in kept] == [True, True]
+    finally:
+        await conn.close()

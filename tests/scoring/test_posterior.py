@@ -103,7 +103,7 @@ def test_reports_weigh_by_verification_and_default_to_the_default_tier() -> None
                         np.array([True, False]), np.array([1.0, 1.0]))
     s, f = report_tier_evidence(ev, {"a": 0}, TIERS, 100_000)
     np.testing.assert_allclose(s[:, 0], [1.0, 1.0, 0.0])
-    np.testing.assert_allclose(f[:, 0], [0.0, 0.3, 0.3])
+    np.testing.assert_allclose(f[:, 0], [0.0, 0.1, 0.1])
 
 
 def test_evidence_cap_keeps_the_ratio() -> None:

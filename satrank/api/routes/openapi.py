@@ -122,7 +122,7 @@ def _paths() -> dict[str, Any]:
                           **_err("400", "402", "404", "413", "415", "422", "429", "503",
                                  "504")}}},
         "/api/report": {"post": {
-            "summary": "Report a payment outcome (needs an L402 token or a preimage)",
+            "summary": "Report a payment outcome (verified with the target's invoice and preimage)",
             "operationId": "report", "requestBody": _json_body(s.REPORT_REQUEST),
             "responses": {"201": _ok(s.REPORT_CREATED, "Created"),
                           **_err("400", "401", "404", "409", "413", "415", "422", "429")}}},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from satrank.api.report_proof import MAX_INVOICE_CHARS
 from satrank.outcomes import ProbeOutcome
 
 Schema = dict[str, Any]
@@ -177,13 +178,21 @@ REPORT_REQUEST = {
         "target": NODE_ID,
         "outcome": {"type": "string", "enum": ["success", "failure", "timeout"]},
         "amount_sat": {"type": "integer", "minimum": 1},
-        "payment_hash": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+        "invoice": {"type": "string", "minLength": 1, "maxLength": MAX_INVOICE_CHARS,
+                    "description": "BOLT 11 invoice of the payment, signed by the target "
+                                   "node; with its preimage the report is verified"},
+        "payment_hash": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$",
+                         "description": "the invoice's payment hash when both are given"},
         "preimage": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$",
-                     "description": "sha256(preimage) must equal payment_hash"},
+                     "description": "sha256(preimage) must equal the payment hash; only "
+                                    "with outcome success"},
     },
     "required": ["target", "outcome"],
     "additionalProperties": False,
 }
 
-REPORT_CREATED = data(obj({"reportId": {"type": "string"}, "target": HEX66,
-                           "verified": {"type": "boolean"}, "timestamp": {"type": "integer"}}))
+REPORT_CREATED = data(obj({
+    "reportId": {"type": "string"}, "target": HEX66,
+    "verified": {"type": "boolean",
+                 "description": "true only with the target-signed invoice and its preimage"},
+    "timestamp": {"type": "integer"}}))
