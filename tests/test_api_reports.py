@@ -19,6 +19,7 @@ from satrank.l402.caveats import minted_caveats
 from satrank.l402.identifier import Identifier
 from satrank.l402.mint import encode_macaroon, mint_macaroon
 from tests.api_seed import agent_hash, pubkey, seed
+from tests.l402_support import DEPLOYMENT
 from tests.live_server import live_server
 
 SECRET = "x" * 40
@@ -135,7 +136,8 @@ def _token(secret: str = SECRET, valid_until: int = 2_000_000_000) -> tuple[byte
     a client holds it after paying its invoice."""
     preimage, token_id = os.urandom(32), os.urandom(32)
     ident = Identifier.new(hashlib.sha256(preimage).digest(), token_id)
-    caveats = [c.encode() for c in minted_caveats(valid_until_unix=valid_until, credits=21)]
+    caveats = [c.encode() for c in minted_caveats(valid_until_unix=valid_until, credits=21,
+                                                  deployment=DEPLOYMENT)]
     mac = encode_macaroon(mint_macaroon(ident, caveats, secret.encode()))
     return token_id, f"L402 {mac}:{preimage.hex()}"
 

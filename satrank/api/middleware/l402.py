@@ -85,7 +85,8 @@ class L402Middleware:
                 authorizations.append(value.decode("latin-1"))
             elif key == b"x-operator-token" and operator_token is None:
                 operator_token = value.decode("latin-1")
-        ctx = RequestContext(now_unix=int(self.paywall.clock()), capability=route.capability)
+        ctx = RequestContext(now_unix=int(self.paywall.clock()), capability=route.capability,
+                             deployment=self.paywall.deployment)
         try:
             decision = await self.paywall.gate.check(
                 authorizations=authorizations, operator_token=operator_token,
