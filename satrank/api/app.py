@@ -59,6 +59,13 @@ from satrank.db.reports import ReportLimits
 from satrank.db.tokens import TokenStore
 from satrank.l402.mint import InvoiceIssuer
 
+# Input checks the paywall runs before asking for payment (middleware/l402.py).
+INPUT_CHECKS = {
+    ("GET", "/api/profile/{id}"): profile.check_input,
+    ("POST", "/api/verdicts"): verdicts.check_input,
+    ("POST", "/api/probe"): probe.check_input,
+}
+
 LEDGER_POOL_SIZE = 3  # two lease batches in flight + the sweeper's returns
 
 
@@ -146,7 +153,8 @@ def create_app(
             Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips),
             Middleware(BodyGuardMiddleware),
-            Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES),
+            Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES,
+                       checks=INPUT_CHECKS),
             Middleware(InterestMiddleware, buffer=interest),
         ],
         exception_handlers={

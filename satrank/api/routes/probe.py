@@ -27,7 +27,7 @@ from satrank.api.errors import ApiError
 from satrank.api.ids import ID_DESCRIPTION, classify_id, node_not_found
 from satrank.api.render import dumps, json_bytes
 from satrank.api.state import api_state
-from satrank.db.nodes import fetch_node
+from satrank.db.nodes import IdKind, fetch_node
 from satrank.db.pool import connection
 from satrank.db.probes import SentProbe, record_probes
 from satrank.lightning.backend import ProbeResult
@@ -85,13 +85,22 @@ def probe_block(result: ProbeResult) -> dict[str, Any]:
     }
 
 
-async def probe(request: Request) -> Response:
+async def _parsed(request: Request) -> tuple[tuple[IdKind, str], list[int]]:
     body = await json_object(request, frozenset({"target", "amount_sat", "amounts_sat"}))
     target = body.get("target")
     parsed = classify_id(target) if isinstance(target, str) else None
     if parsed is None:
         raise invalid_field("target", ID_DESCRIPTION)
-    amounts = _amounts(body)
+    return parsed, _amounts(body)
+
+
+async def check_input(request: Request) -> None:
+    """Run by the paywall before payment: a body we would reject is never paid for."""
+    await _parsed(request)
+
+
+async def probe(request: Request) -> Response:
+    parsed, amounts = await _parsed(request)
     state = api_state(request)
     lightning = state.lightning
     if lightning.probe is None:
