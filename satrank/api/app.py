@@ -38,6 +38,7 @@ from satrank.api.middleware.metrics import MetricsMiddleware
 from satrank.api.middleware.request_id import RequestIdMiddleware
 from satrank.api.paywall import Paywall
 from satrank.api.prices import ROUTE_PRICES
+from satrank.api.probe_flights import ProbeFlights
 from satrank.api.routes import (
     deposit,
     docs,
@@ -78,6 +79,7 @@ def create_app(
     report_token_checker: TokenChecker | None = None,
     report_limits: ReportLimits | None = None,
     caches: ApiCaches | None = None,
+    probe_flights: ProbeFlights | None = None,
 ) -> Starlette:
     """The Starlette app; its lifespan opens the database pool and closes it on shutdown.
 
@@ -86,7 +88,8 @@ def create_app(
     `report_token_checker`: how POST /api/report recognises
     a valid L402 token without debiting it (None: the paywall's verifier).
     Invoices for 402 challenges come from `invoice_issuer`, or from LND's invoice
-    macaroon when None. `report_limits` and `caches`: defaults unless a test needs others.
+    macaroon when None. `report_limits`, `caches` and `probe_flights`: defaults unless a
+    test needs others.
     """
     paywall = Paywall(settings.l402, trust_proxy=settings.api.trust_proxy)
     interest = InterestBuffer()
@@ -99,7 +102,7 @@ def create_app(
         free_limits=FreeRouteLimits(settings.api.free_rate, trust_proxy=settings.api.trust_proxy),
         report_limits=report_limits or ReportLimits(),
         report_token_checker=report_token_checker or paywall.valid_token_id,
-        probe_slots=asyncio.Semaphore(probe.PROBE_SLOTS),
+        probe_flights=probe_flights or ProbeFlights(budget_s=probe.REQUEST_BUDGET_S),
     )
 
     @asynccontextmanager
@@ -125,6 +128,7 @@ def create_app(
             interest_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await interest_task
+            await state.probe_flights.close()  # before the backends they use close
             if own_lightning is not None:
                 await own_lightning.close()
             if lnd_issuer is not None:

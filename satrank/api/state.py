@@ -8,7 +8,6 @@ programming error and says so.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from satrank.api.cache import ApiCaches
 from satrank.api.free_limits import FreeRouteLimits
 from satrank.api.lightning import ApiLightning
 from satrank.api.paywall import Paywall
+from satrank.api.probe_flights import ProbeFlights
 from satrank.config import Settings
 from satrank.db.pool import Pool
 from satrank.db.reports import ReportLimits
@@ -62,7 +62,7 @@ class ApiState:
     free_limits: FreeRouteLimits
     report_limits: ReportLimits
     report_token_checker: TokenChecker
-    probe_slots: asyncio.Semaphore  # probes from api requests running at once
+    probe_flights: ProbeFlights  # probes from api requests in flight, and their caps
 
     @property
     def pool(self) -> Pool:
