@@ -124,3 +124,10 @@ def test_a_held_probe_is_charged_and_keeps_its_slot_until_final(probing: Probing
     assert again.headers["x-l402-credits-left"] == "11"
     # the held probe was recorded once final, like the one after it
     assert _api_probes(db_dsn, held_target) == ["reached", "reached"]
+
+
+def test_a_probe_to_an_unknown_node_gives_its_credits_back(probing: Probing) -> None:
+    auth = probing.token()
+    unknown = probing.probe("02" + "ee" * 32, auth)
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.headers["x-l402-credits-left"] == "21"
