@@ -96,7 +96,8 @@ def _token() -> str:
 
     preimage = secrets.token_bytes(32)
     ident = Identifier.new(hashlib.sha256(preimage).digest(), secrets.token_bytes(32))
-    caveats = minted_caveats(valid_until_unix=int(time.time()) + 86_400, credits=2**31 - 1)
+    caveats = minted_caveats(valid_until_unix=int(time.time()) + 86_400, credits=2**31 - 1,
+                             deployment="bcrt:02" + "5a" * 32)
     mac = encode_macaroon(mint_macaroon(ident, [c.encode() for c in caveats], SECRET.encode()))
     return f"L402 {mac}:{preimage.hex()}"
 

@@ -41,6 +41,9 @@ BASE_ENV = {
 }
 
 
+# The `satrank_node` caveat of PreimageIssuer's invoices (a regtest node of ours).
+DEPLOYMENT = "bcrt:02" + "5a" * 32
+
 _HEX_TO_BECH32 = str.maketrans("0123456789abcdef", "qpzry9x8gf2tvdw0")
 
 
@@ -60,7 +63,7 @@ class PreimageIssuer:
         data = payment_hash.hex().translate(_HEX_TO_BECH32)
         invoice = f"lnbcrt{amount_sat * 10}n1{data}"
         self._preimages[invoice] = preimage
-        return IssuedInvoice(invoice, payment_hash)
+        return IssuedInvoice(invoice, payment_hash, DEPLOYMENT)
 
     def pay(self, invoice: str) -> bytes:
         """The preimage a payer learns by paying `invoice`."""

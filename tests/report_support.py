@@ -15,6 +15,7 @@ from satrank.l402.identifier import Identifier
 from satrank.l402.mint import encode_macaroon, mint_macaroon
 from satrank.lightning import bolt11
 from tests.api_seed import agent_hash
+from tests.l402_support import DEPLOYMENT
 
 SECRET = "x" * 40
 # TRUST_PROXY with the live server's loopback peer: X-Forwarded-For names the client.
@@ -37,7 +38,8 @@ def paid_token(secret: str = SECRET, valid_until: int = 2_000_000_000) -> tuple[
     a client holds it after paying its invoice."""
     preimage, token_id = os.urandom(32), os.urandom(32)
     ident = Identifier.new(hashlib.sha256(preimage).digest(), token_id)
-    caveats = [c.encode() for c in minted_caveats(valid_until_unix=valid_until, credits=21)]
+    caveats = [c.encode() for c in minted_caveats(valid_until_unix=valid_until, credits=21,
+                                                  deployment=DEPLOYMENT)]
     mac = encode_macaroon(mint_macaroon(ident, caveats, secret.encode()))
     return token_id, f"L402 {mac}:{preimage.hex()}"
 

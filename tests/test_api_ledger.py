@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import asyncpg
@@ -15,7 +15,7 @@ import asyncpg
 from satrank.api.ledger import IDLE_RETURN_S, CreditLeases
 from satrank.config import DatabaseSettings
 from satrank.db.pool import create_pool
-from satrank.db.tokens import TokenStore, TokenUsage, token_usage
+from satrank.db.tokens import CreditReturn, TokenStore, TokenUsage, token_usage
 from satrank.l402.gate import Debit, LedgerUnavailable, Shortfall
 
 T = TypeVar("T")
@@ -29,8 +29,10 @@ class Clock:
         return self.now
 
 
-def _debit(token_id: bytes, cost: int = 1, credits: int = 21) -> Debit:
-    return Debit(token_id, hashlib.sha256(token_id).digest(), credits, 2_000_000_000, cost)
+def _debit(token_id: bytes, cost: int = 1, credits: int = 21, minted: int | None = None,
+           ) -> Debit:
+    return Debit(token_id, hashlib.sha256(token_id).digest(), credits, 2_000_000_000, cost,
+                 minted or credits)
 
 
 async def _serve(leases: CreditLeases, debit: Debit) -> int | Shortfall:
@@ -257,3 +259,60 @@ def test_nothing_is_given_back_while_a_granted_request_may_still_refund(db_dsn: 
         return seen
 
     assert _with_pool(db_dsn, body) == [0, Shortfall.HELD_ELSEWHERE, 4]
+
+
+class CommitsThenFails(TokenStore):
+    """A real store whose first return commits and then reports a failure, as a
+    connection lost after COMMIT or a client-side timeout would."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        super().__init__(pool)
+        self.failures = 1
+
+    async def give_back(self, returns: Sequence[CreditReturn]) -> None:
+        await super().give_back(returns)
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionResetError("lost after commit")
+
+
+def test_a_return_retried_after_an_unknown_outcome_gives_credits_back_once(
+        db_dsn: str) -> None:
+    async def body(pool: asyncpg.Pool) -> list[int]:
+        clock = Clock()
+        leases = CreditLeases(CommitsThenFails(pool), max_lease=1, clock=clock)
+        token_id = secrets.token_bytes(32)
+        for _ in range(2):
+            await _serve(leases, _debit(token_id, cost=5))
+        leases.refund(_debit(token_id, cost=5))  # one of the two requests failed on our side
+        clock.now += IDLE_RETURN_S
+        used = []
+        try:
+            await leases.sweep()
+        except ConnectionResetError:
+            pass
+        used.append((await _usage(pool, token_id)).credits_used)
+        clock.now += IDLE_RETURN_S
+        await leases.sweep()  # the retry
+        await leases.close()
+        used.append((await _usage(pool, token_id)).credits_used)
+        return used
+
+    assert _with_pool(db_dsn, body) == [5, 5]
+
+
+def test_a_narrowed_credential_used_first_leaves_the_minted_credits(db_dsn: str) -> None:
+    async def body(pool: asyncpg.Pool) -> tuple[list[int | Shortfall], int]:
+        leases = CreditLeases(TokenStore(pool), max_lease=1)
+        token_id = secrets.token_bytes(32)
+        narrowed = [await _serve(leases, _debit(token_id, credits=2, minted=21))
+                    for _ in range(3)]
+        served = 0
+        while isinstance(await _serve(leases, _debit(token_id)), int):
+            served += 1
+        await leases.close()
+        return narrowed, served
+
+    narrowed, served = _with_pool(db_dsn, body)
+    assert narrowed == [1, 0, Shortfall.EXHAUSTED]
+    assert served == 19

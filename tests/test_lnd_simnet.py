@@ -290,3 +290,33 @@ async def test_mainnet_graph_is_served_unchanged(simnet_mainnet: SimnetHandle) -
     assert all(len(e.chan_point.split(":")[0]) == 64 for e in edges.values())
     assert edges == {e.channel_id: e if e.chan_point else replace(
         e, chan_point=edges[e.channel_id].chan_point) for e in expected.edges}
+
+
+async def test_a_held_probe_is_followed_until_lnd_reports_it_final(
+        pay: LndClient, simnet: SimnetHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The target holds the HTLC past the SendPaymentV2 stream's deadline: `until_final`
+    follows the payment with TrackPaymentV2 rounds until it resolves; `on_htlc` says the
+    HTLC left while it was held."""
+    import httpx
+
+    from satrank.lightning import lnd
+
+    monkeypatch.setattr(lnd, "PAYMENT_DEADLINE_MARGIN_S", 0.0)  # the stream ends at 1 s
+    monkeypatch.setattr(lnd, "TRACK_ROUND_S", 0.3)
+    target = (await pay.list_channels(active_only=True))[-1].remote_pubkey
+    sent: list[bool] = []
+    async with httpx.AsyncClient(base_url=f"http://{simnet.truth_host}", timeout=10) as truth:
+        await truth.post("/hold", params={"target": target})
+        try:
+            task = asyncio.create_task(pay.send_probe(
+                target, 1_000, fee_limit_sat=PROBE_FEE_LIMIT_SAT, timeout_s=1.0,
+                on_htlc=lambda: sent.append(True), until_final=True))
+            while (await truth.post("/hold", params={"target": target})).json()["held"] < 1:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(1.5)  # past the stream's deadline: now tracked
+            assert not task.done() and sent
+        finally:
+            await truth.post("/release", params={"target": target})
+        result = await task
+    assert result.outcome is ProbeOutcome.REACHED, result
+    assert result.attempts == 1 and result.hops[-1].pubkey == target

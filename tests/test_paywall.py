@@ -16,7 +16,13 @@ from prometheus_client import REGISTRY
 from satrank.l402.caveats import minted_caveats
 from satrank.l402.identifier import Identifier
 from satrank.l402.mint import encode_macaroon, mint_macaroon
-from tests.l402_support import OPERATOR_SECRET, SECRET, PreimageIssuer, serve_paid_app
+from tests.l402_support import (
+    DEPLOYMENT,
+    OPERATOR_SECRET,
+    SECRET,
+    PreimageIssuer,
+    serve_paid_app,
+)
 
 CHALLENGE = re.compile(r'^L402 macaroon="([A-Za-z0-9+/]+=*)", invoice="([^"]+)"$')
 PROFILE = "/api/profile/02" + "ab" * 32
@@ -48,11 +54,15 @@ def paid(db_dsn: str) -> Iterator[Paid]:
         yield Paid(base, issuer)
 
 
-def _mint_direct(*, valid_until: int, credits: int = 21, secret: str = SECRET) -> tuple[str, str]:
-    """A token signed with the server's secret but with terms of our choosing."""
+def _mint_direct(*, valid_until: int, credits: int = 21, secret: str = SECRET,
+                 deployment: str | None = DEPLOYMENT) -> tuple[str, str]:
+    """A token signed with the server's secret but with terms of our choosing
+    (`deployment` None: without the `satrank_node` caveat, as minted before it existed)."""
     preimage = secrets.token_bytes(32)
     ident = Identifier.new(hashlib.sha256(preimage).digest(), secrets.token_bytes(32))
-    caveats = [c.encode() for c in minted_caveats(valid_until_unix=valid_until, credits=credits)]
+    caveats = [c.encode() for c in minted_caveats(valid_until_unix=valid_until, credits=credits,
+                                                  deployment=deployment or "")
+               if deployment is not None or c.condition != "satrank_node"]
     return encode_macaroon(mint_macaroon(ident, caveats, secret.encode())), preimage.hex()
 
 
@@ -234,3 +244,43 @@ def test_paid_use_is_rate_limited_per_token(db_dsn: str) -> None:
         other_mac, other_pre = paid.buy()
         fresh = paid.get(Authorization=f"L402 {other_mac}:{other_pre}").status_code
     assert codes == [200, 200, 429] and fresh == 200
+
+
+def _narrowed(mac: str, credits: int) -> str:
+    """The holder's copy of `mac` with a smaller credit caveat appended (as a client
+    handing a slice of its token to a sub-agent would)."""
+    from pymacaroons.serializers import BinarySerializer
+
+    macaroon = BinarySerializer().deserialize_raw(base64.b64decode(mac))
+    macaroon.add_first_party_caveat(f"satrank_credits={credits}")
+    return encode_macaroon(BinarySerializer().serialize_raw(macaroon))
+
+
+def test_a_narrowed_copy_used_first_does_not_cap_its_parent(paid: Paid) -> None:
+    """The ledger row is made from the minted credits: the 2-credit copy spends 2 of the
+    21 paid for, and the parent still has the other 19."""
+    mac, preimage = paid.buy()
+    child = _narrowed(mac, 2)
+    child_codes = [paid.get(Authorization=f"L402 {child}:{preimage}").status_code
+                   for _ in range(3)]
+    assert child_codes == [200, 200, 402]
+    lefts = [paid.get(Authorization=f"L402 {mac}:{preimage}").json()["creditsLeft"]
+             for _ in range(19)]
+    assert lefts == list(range(18, -1, -1))
+    # nothing more: refused as exhausted, or busy while the copy's spent lease is returned
+    assert paid.get(Authorization=f"L402 {mac}:{preimage}").status_code in (402, 503)
+
+
+def test_tokens_are_bound_to_the_deployment_that_minted_them(paid: Paid) -> None:
+    """Another instance sharing our macaroon secret (a signet staging restored from a
+    backup) mints tokens whose `satrank_node` names its own node: refused here, like
+    tokens minted before the binding existed; ours are served."""
+    mac, preimage = paid.buy()  # our node's first invoice: the deployment is known
+    assert paid.get(Authorization=f"L402 {mac}:{preimage}").status_code == 200
+    until = int(time.time()) + 99
+    staging = _mint_direct(valid_until=until, deployment="tbs:03" + "77" * 32)
+    unbound = _mint_direct(valid_until=until, deployment=None)
+    for other_mac, other_preimage in (staging, unbound):
+        response = paid.get(Authorization=f"L402 {other_mac}:{other_preimage}")
+        assert response.status_code == 402, response.text
+        assert response.json()["error"]["code"] == "TOKEN_INVALID"

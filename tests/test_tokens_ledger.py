@@ -29,8 +29,9 @@ T = TypeVar("T")
 TTL_S = 30.0
 
 
-def _request(token_id: bytes, want: int, cap: int = 21) -> LeaseRequest:
-    return LeaseRequest(token_id, hashlib.sha256(token_id).digest(), cap, 2_000_000_000, want)
+def _request(token_id: bytes, want: int, cap: int = 21, minted: int = 21) -> LeaseRequest:
+    return LeaseRequest(token_id, hashlib.sha256(token_id).digest(), cap, 2_000_000_000, want,
+                        minted)
 
 
 def _with_pool(dsn: str, body: Callable[[asyncpg.Pool], Awaitable[T]], size: int = 2) -> T:
@@ -184,3 +185,37 @@ def test_a_grant_racing_a_return_counts_the_row_it_writes(db_dsn: str) -> None:
     outcomes = _with_pool(db_dsn, body, size=3)
     assert all(used == granted for granted, used in outcomes)  # the return came first or not
     assert {granted for granted, _ in outcomes} <= {0, 5}
+
+
+def test_a_return_is_applied_once_however_often_it_is_sent(db_dsn: str) -> None:
+    """A return retried after an unknown outcome, sequentially or racing its first copy,
+    gives its credits back once; a different return id is a different return."""
+    async def body(pool: asyncpg.Pool) -> list[int]:
+        token_id = secrets.token_bytes(32)
+        await _lease(pool, _request(token_id, 12))
+        ret = CreditReturn(token_id, 2, 0)
+        seen = []
+        await return_credits(pool, [ret])
+        await return_credits(pool, [ret])
+        seen.append((await _usage(pool, token_id)).credits_used)
+        racing = CreditReturn(token_id, 3, 0)
+        await asyncio.gather(*(return_credits(pool, [racing]) for _ in range(4)))
+        seen.append((await _usage(pool, token_id)).credits_used)
+        await return_credits(pool, [CreditReturn(token_id, 2, 0)])
+        seen.append((await _usage(pool, token_id)).credits_used)
+        return seen
+
+    assert _with_pool(db_dsn, body, size=4) == [10, 7, 5]
+
+
+def test_first_use_by_a_narrowed_copy_stores_the_minted_credits(db_dsn: str) -> None:
+    async def body(pool: asyncpg.Pool) -> tuple[LeaseGrant, LeaseGrant, TokenUsage]:
+        token_id = secrets.token_bytes(32)
+        child = await _lease(pool, _request(token_id, 5, cap=2))
+        parent = await _lease(pool, _request(token_id, 30))
+        return child, parent, await _usage(pool, token_id)
+
+    child, parent, usage = _with_pool(db_dsn, body)
+    assert child == LeaseGrant(granted=2, remaining=0, leased=2)
+    assert parent.granted == 19
+    assert (usage.credits_total, usage.credits_used) == (21, 21)

@@ -38,6 +38,7 @@ from satrank.api.middleware.metrics import MetricsMiddleware
 from satrank.api.middleware.request_id import RequestIdMiddleware
 from satrank.api.paywall import Paywall
 from satrank.api.prices import ROUTE_PRICES
+from satrank.api.probe_flights import ProbeFlights
 from satrank.api.routes import (
     deposit,
     docs,
@@ -59,6 +60,13 @@ from satrank.db.reports import ReportLimits
 from satrank.db.tokens import TokenStore
 from satrank.l402.mint import InvoiceIssuer
 
+# Input checks the paywall runs before asking for payment (middleware/l402.py).
+INPUT_CHECKS = {
+    ("GET", "/api/profile/{id}"): profile.check_input,
+    ("POST", "/api/verdicts"): verdicts.check_input,
+    ("POST", "/api/probe"): probe.check_input,
+}
+
 LEDGER_POOL_SIZE = 3  # two lease batches in flight + the sweeper's returns
 
 
@@ -71,6 +79,7 @@ def create_app(
     report_token_checker: TokenChecker | None = None,
     report_limits: ReportLimits | None = None,
     caches: ApiCaches | None = None,
+    probe_flights: ProbeFlights | None = None,
 ) -> Starlette:
     """The Starlette app; its lifespan opens the database pool and closes it on shutdown.
 
@@ -79,7 +88,8 @@ def create_app(
     `report_token_checker`: how POST /api/report recognises
     a valid L402 token without debiting it (None: the paywall's verifier).
     Invoices for 402 challenges come from `invoice_issuer`, or from LND's invoice
-    macaroon when None. `report_limits` and `caches`: defaults unless a test needs others.
+    macaroon when None. `report_limits`, `caches` and `probe_flights`: defaults unless a
+    test needs others.
     """
     paywall = Paywall(settings.l402, trust_proxy=settings.api.trust_proxy)
     interest = InterestBuffer()
@@ -89,13 +99,14 @@ def create_app(
         api_key=settings.l402.api_key,
         nostr=settings.nostr,
         data_dir=settings.data_dir,
+        probe_fee_limit_sat=settings.crawler.probe_fee_limit_sat,
         resources=resources,
         paywall=paywall,
         caches=caches or ApiCaches.build(),
         free_limits=FreeRouteLimits(settings.api.free_rate, trust_proxy=settings.api.trust_proxy),
         report_limits=report_limits or ReportLimits(),
         report_token_checker=report_token_checker or paywall.valid_token_id,
-        probe_slots=asyncio.Semaphore(probe.PROBE_SLOTS),
+        probe_flights=probe_flights or ProbeFlights(budget_s=probe.REQUEST_BUDGET_S),
     )
 
     @asynccontextmanager
@@ -121,6 +132,7 @@ def create_app(
             interest_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await interest_task
+            await state.probe_flights.close()  # before the backends they use close
             if own_lightning is not None:
                 await own_lightning.close()
             if lnd_issuer is not None:
@@ -149,7 +161,8 @@ def create_app(
             Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips),
             Middleware(BodyGuardMiddleware),
-            Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES),
+            Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES,
+                       checks=INPUT_CHECKS),
             Middleware(InterestMiddleware, buffer=interest),
         ],
         exception_handlers={

@@ -22,6 +22,9 @@ The contract, and what it costs:
   see the token free), when the token was idle for `IDLE_RETURN_S`, when a lease is older
   than `MAX_HOLD_S`, and on shutdown; never while a request granted from the lease is
   still running (`release` ends it), since a 5xx would refund its credits into the lease.
+- A return whose outcome is unknown (the statement failed, maybe after its commit) is
+  retried with the same return id until it succeeds, and its credits are not spent again
+  meanwhile: Postgres applies each return id once, so no credit comes back twice.
 - Leased credits count as used in Postgres from the moment they are granted: a process
   killed with SIGKILL loses the credits it held (under 2 x `max_lease` per token, about
   a second of that token's traffic), and never lets a request be served twice.
@@ -124,6 +127,7 @@ class CreditLeases:
         self._pending: dict[_Key, None] = {}  # holdings waiting for a lease, in order
         self._workers: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._unsettled: list[CreditReturn] = []  # returns sent with an unknown outcome
 
     def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep_forever())
@@ -141,10 +145,11 @@ class CreditLeases:
         returns = [self._take_return(key, h) for key, h in self._holdings.items()]
         self._holdings.clear()
         try:
-            await asyncio.wait_for(self._store.give_back(returns), CLOSE_TIMEOUT_S)
+            await asyncio.wait_for(self._give_back(returns), CLOSE_TIMEOUT_S)
         except Exception:
             _log.exception("leased credits could not be given back at shutdown; "
-                           "%d credits stay counted as used", sum(r.unused for r in returns))
+                           "%d credits stay counted as used",
+                           sum(r.unused for r in self._unsettled))
 
     async def leases_done(self) -> None:
         """Wait until no lease is being asked for (refills run in the background)."""
@@ -238,7 +243,7 @@ class CreditLeases:
         want = max(needed - holding.balance, min(holding.size, self._max_lease))
         d = holding.debit
         return LeaseRequest(d.token_id, d.payment_hash, d.credits_total, d.valid_until_unix,
-                            want)
+                            want, d.credits_minted)
 
     async def _drain(self) -> None:
         batch: list[tuple[_Key, _Holding, LeaseRequest]] = []
@@ -305,23 +310,26 @@ class CreditLeases:
     async def sweep(self) -> None:
         """Give back what is no longer worth holding (see the module docstring)."""
         now = self._clock()
-        taken: list[tuple[_Key, _Holding, CreditReturn]] = []
+        taken: list[CreditReturn] = []
         for key, holding in list(self._holdings.items()):
             if holding.waiters or holding.in_flight or holding.active:
                 continue
             idle = now - holding.used_at >= IDLE_RETURN_S
             due = idle or holding.balance == 0 or now - holding.leased_at >= MAX_HOLD_S
             if due and (holding.balance or holding.granted):
-                taken.append((key, holding, self._take_return(key, holding)))
+                taken.append(self._take_return(key, holding))
             if idle:
                 del self._holdings[key]
-        if not taken:
+        await self._give_back(taken)
+
+    async def _give_back(self, returns: list[CreditReturn]) -> None:
+        """Send `returns` with every return still unsettled. A failed statement may have
+        committed (a timeout, a connection lost after COMMIT): its returns are retried
+        later with the SAME ids, which the store applies at most once, and their credits
+        are never spent here again (they may already be back in Postgres)."""
+        batch = self._unsettled + returns
+        if not batch:
             return
-        try:
-            await self._store.give_back([ret for _, _, ret in taken])
-        except Exception:
-            for key, holding, ret in taken:  # keep them for the next sweep
-                kept = self._holdings.setdefault(key, holding)
-                kept.balance += ret.unused
-                kept.granted += ret.granted
-            raise
+        self._unsettled = batch
+        await self._store.give_back(batch)
+        self._unsettled = []

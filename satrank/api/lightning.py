@@ -19,11 +19,20 @@ import logging
 from dataclasses import dataclass
 
 from satrank.config import LndSettings
+from satrank.l402.caveats import deployment_of
 from satrank.l402.mint import InvoiceUnavailable, IssuedInvoice
+from satrank.lightning import bolt11
 from satrank.lightning.backend import LightningBackend
 from satrank.lightning.errors import LightningError
 
 _log = logging.getLogger(__name__)
+
+def invoice_deployment(payment_request: str) -> str:
+    """The `satrank_node` caveat value of the node that issued `payment_request`: its
+    network prefix and the payee recovered from its signature."""
+    decoded = bolt11.decode(payment_request)
+    return deployment_of(decoded.network, decoded.payee.hex())
+
 
 class LightningInvoiceIssuer:
     """`InvoiceIssuer` over any `LightningBackend`; every Lightning error becomes
@@ -38,7 +47,12 @@ class LightningInvoiceIssuer:
         except LightningError as exc:
             _log.warning("cannot create an invoice: %s", type(exc).__name__)
             raise InvoiceUnavailable(type(exc).__name__) from exc
-        return IssuedInvoice(added.payment_request, added.payment_hash)
+        try:
+            deployment = invoice_deployment(added.payment_request)
+        except bolt11.InvalidPaymentRequest as exc:  # never from a sane node
+            _log.warning("the node returned an invoice that does not decode")
+            raise InvoiceUnavailable("undecodable invoice") from exc
+        return IssuedInvoice(added.payment_request, added.payment_hash, deployment)
 
     async def close(self) -> None:
         await self._backend.close()

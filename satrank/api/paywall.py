@@ -48,6 +48,10 @@ class Paywall:
         self.token_limiter = RateLimiter(rate_per_s=l402.token_rate_per_s, burst=l402.token_burst)
         self._gate: PaywallGate | None = None
         self._issuer: InvoiceIssuer | None = None
+        # This deployment's `satrank_node` caveat value, learned from the invoices our node
+        # issues (the first challenge or deposit of the process); until then a token's
+        # binding is not checked (DEPLOY.md, "Tokens are bound to one node").
+        self.deployment: str | None = None
 
     def start(self, ledger: CreditLedger, issuer: InvoiceIssuer) -> None:
         l402 = self.l402
@@ -67,7 +71,7 @@ class Paywall:
         """`routes.reports.TokenChecker`: the id of a valid SatRank L402 token in the request's
         Authorization header (signature, preimage and caveats checked), never debited."""
         return self.gate.valid_token_id(authorizations=request.headers.getlist("authorization"),
-                                        now_unix=int(self.clock()))
+                                        now_unix=int(self.clock()), deployment=self.deployment)
 
     @property
     def gate(self) -> PaywallGate:
@@ -87,7 +91,7 @@ class Paywall:
                               "too many new invoices from this client; retry later", wait_s)
         l402 = self.l402
         try:
-            return await mint_challenge(
+            challenge = await mint_challenge(
                 self._issuer,
                 secret=l402.macaroon_secret.reveal().encode(),
                 token_id=secrets.token_bytes(TOKEN_ID_SIZE),
@@ -103,6 +107,8 @@ class Paywall:
             raise retry_later(503, "LIGHTNING_UNAVAILABLE",
                               "cannot create an invoice right now; retry later",
                               LND_RETRY_AFTER_S) from exc
+        self.deployment = challenge.deployment
+        return challenge
 
 
 def challenge_details(challenge: Challenge) -> dict[str, Any]:

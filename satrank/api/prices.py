@@ -36,6 +36,14 @@ class PriceTable:
             self._routes.append((regex, PricedRoute(method.upper(), template, credits,
                                                     capability)))
 
+    def path_params(self, route: PricedRoute, path: str) -> dict[str, str]:
+        """The template's parameters in `path` (which `match` matched to `route`)."""
+        for regex, candidate in self._routes:
+            if candidate is route:
+                found = regex.match(path)
+                return found.groupdict() if found else {}
+        return {}
+
     def match(self, method: str, path: str) -> PricedRoute | None:
         # Starlette serves HEAD wherever it serves GET: HEAD must cost the same.
         method = "GET" if method == "HEAD" else method

@@ -8,7 +8,6 @@ programming error and says so.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from satrank.api.cache import ApiCaches
 from satrank.api.free_limits import FreeRouteLimits
 from satrank.api.lightning import ApiLightning
 from satrank.api.paywall import Paywall
+from satrank.api.probe_flights import ProbeFlights
 from satrank.config import ApiSettings, NostrSettings, Secret
 from satrank.db.pool import Pool
 from satrank.db.reports import ReportLimits
@@ -57,20 +57,21 @@ class Resources:
 @dataclass(frozen=True)
 class ApiState:
     """What routes read. Of the settings, only the slices the api uses: the api slice, the
-    admin API key, the Nostr identity (served in nostr.json) and the data directory (health
-    checks its disk)."""
+    admin API key, the Nostr identity (served in nostr.json), the data directory (health
+    checks its disk) and the probe fee limit."""
 
     api: ApiSettings
     api_key: Secret | None
     nostr: NostrSettings
     data_dir: Path
+    probe_fee_limit_sat: int  # PROBE_FEE_LIMIT_SAT: the crawler's fee budget, for paid probes too
     resources: Resources
     paywall: Paywall
     caches: ApiCaches
     free_limits: FreeRouteLimits
     report_limits: ReportLimits
     report_token_checker: TokenChecker
-    probe_slots: asyncio.Semaphore  # probes from api requests running at once
+    probe_flights: ProbeFlights  # probes from api requests in flight, and their caps
 
     @property
     def pool(self) -> Pool:

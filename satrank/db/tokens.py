@@ -14,15 +14,18 @@ not spend. A process that dies holding credits therefore loses them (the token's
 does) and never causes a request to be served twice.
 
 A token seen for the first time is INSERTed by the same statement with its grant already
-used. If another transaction inserted it meanwhile, ON CONFLICT DO NOTHING grants nothing
-and the request runs again in a new statement, which finds the row.
+used, and with the credits it was MINTED with as its total: a narrowed copy used first caps
+only its own requests (`cap`), never the row, so the parent keeps what was paid for. If
+another transaction inserted the row meanwhile, ON CONFLICT DO NOTHING grants nothing and
+the request runs again in a new statement, which finds the row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
@@ -41,8 +44,9 @@ import asyncpg
 _GRANT = "LEAST(r.want, GREATEST(LEAST(l.credits_total, r.cap) - l.credits_used, 0))"
 _LEASE_BATCH = f"""
 WITH req AS (
-    SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int[], $4::timestamptz[], $5::int[])
-             AS t(token_id, payment_hash, cap, valid_until, want)
+    SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int[], $4::timestamptz[], $5::int[],
+                         $7::int[])
+             AS t(token_id, payment_hash, cap, valid_until, want, minted)
      WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
 ), locked AS (
     SELECT l.token_id FROM l402_tokens l JOIN req USING (token_id)
@@ -65,36 +69,57 @@ WITH req AS (
 ), ins AS (
     INSERT INTO l402_tokens (token_id, payment_hash, credits_total, valid_until, credits_used,
                              credits_leased, last_grant, leased_until, last_used_at)
-    SELECT token_id, payment_hash, cap, valid_until, LEAST(want, cap), LEAST(want, cap),
+    SELECT token_id, payment_hash, minted, valid_until, LEAST(want, cap), LEAST(want, cap),
            LEAST(want, cap), now() + make_interval(secs => $6), now()
       FROM req
      WHERE NOT EXISTS (SELECT 1 FROM locked WHERE locked.token_id = req.token_id)
     ON CONFLICT DO NOTHING
-    RETURNING token_id, last_grant AS granted, credits_total - credits_used AS remaining,
-              credits_leased AS leased
+    RETURNING token_id, last_grant AS granted, credits_leased AS leased
+), ins_capped AS (
+    SELECT i.token_id, i.granted, LEAST(r.minted, r.cap) - i.granted AS remaining, i.leased
+      FROM ins i JOIN req r USING (token_id)
 )
 SELECT token_id, granted, remaining, leased FROM upd
 UNION ALL
-SELECT token_id, granted, remaining, leased FROM ins
+SELECT token_id, granted, remaining, leased FROM ins_capped
 """
 
-# Unspent credits go back; the holder's whole grant leaves `credits_leased`. Rows are
-# locked in token-id order like the lease statement's. A normal commit: these credits
-# belong to the client, and a lost return would cost them.
+# Unspent credits go back; the holder's whole grant leaves `credits_leased`. Each return
+# carries an id, recorded in the same transaction: a return retried after an unknown
+# outcome is applied at most once (its id is found, or a concurrent copy's insert makes
+# this one wait and then skip). Rows are locked in token-id order like the lease
+# statement's. A normal commit: these credits belong to the client, and a lost return
+# would cost them. Ids older than RETURN_ID_KEEP go in passing (an index range).
 _RETURN_BATCH = """
 WITH ret AS (
-    SELECT * FROM unnest($1::bytea[], $2::int[], $3::int[]) AS r(token_id, unused, granted)
+    SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int[], $4::int[])
+             AS r(return_id, token_id, unused, granted)
+), fresh AS (
+    INSERT INTO l402_credit_returns (return_id)
+    SELECT return_id FROM ret
+    ON CONFLICT DO NOTHING
+    RETURNING return_id
+), sums AS (
+    SELECT token_id, sum(unused)::int AS unused, sum(granted)::int AS granted
+      FROM ret JOIN fresh USING (return_id)
+     GROUP BY token_id
 ), locked AS (
-    SELECT l.token_id FROM l402_tokens l JOIN ret USING (token_id)
+    SELECT l.token_id FROM l402_tokens l JOIN sums USING (token_id)
      ORDER BY l.token_id
        FOR UPDATE OF l
+), pruned AS (
+    DELETE FROM l402_credit_returns
+     WHERE returned_at < now() - make_interval(secs => $5)
 )
 UPDATE l402_tokens l
-   SET credits_used = GREATEST(l.credits_used - r.unused, 0),
-       credits_leased = GREATEST(l.credits_leased - r.granted, 0)
-  FROM ret r JOIN locked USING (token_id)
- WHERE l.token_id = r.token_id
+   SET credits_used = GREATEST(l.credits_used - s.unused, 0),
+       credits_leased = GREATEST(l.credits_leased - s.granted, 0)
+  FROM sums s JOIN locked USING (token_id)
+ WHERE l.token_id = s.token_id
 """
+# How long an applied return's id is remembered: a holder retries a failed return every
+# sweep (a fraction of a second) and gives up only at shutdown, so a day is ample.
+RETURN_ID_KEEP_S = 86_400.0
 
 _USAGE = """
 SELECT credits_total, credits_used, credits_leased, valid_until, last_used_at
@@ -113,13 +138,15 @@ _MAX_PASSES = 3
 class LeaseRequest:
     """Ask for `want` credits of a token. `cap` is the credit caveat of the requests the
     lease serves: a holder who narrowed it is held to the smaller of the stored total and
-    this one. The other fields create the row on the token's first use."""
+    this one. The other fields create the row on the token's first use (`minted`: the
+    credits the token was minted with, the row's total)."""
 
     token_id: bytes
     payment_hash: bytes
     cap: int
     valid_until_unix: int
     want: int
+    minted: int
 
 
 @dataclass(frozen=True)
@@ -129,11 +156,16 @@ class LeaseGrant:
     leased: int  # credits_leased after this grant (every holder's, this one's included)
 
 
+RETURN_ID_SIZE = 16
+
+
 @dataclass(frozen=True)
 class CreditReturn:
     token_id: bytes
     unused: int  # credits to give back
     granted: int  # the holder's grants since its last return, leaving credits_leased
+    # Names this return: retrying it with the same id never gives the credits back twice.
+    return_id: bytes = field(default_factory=lambda: secrets.token_bytes(RETURN_ID_SIZE))
 
 
 @dataclass(frozen=True)
@@ -152,6 +184,7 @@ def _lease_args(requests: Sequence[LeaseRequest]) -> tuple[list[object], ...]:
         [r.cap for r in requests],
         [dt.datetime.fromtimestamp(r.valid_until_unix, dt.UTC) for r in requests],
         [r.want for r in requests],
+        [r.minted for r in requests],
     )
 
 
@@ -164,14 +197,16 @@ async def lease_credits(pool: asyncpg.Pool, requests: Sequence[LeaseRequest], *,
         raise ValueError("one lease request per token and batch")
     if any(r.want < 0 for r in requests):
         raise ValueError("want must not be negative")
+    if any(r.minted < 1 for r in requests):
+        raise ValueError("minted credits must be positive")
     results: list[LeaseGrant | None] = [None] * len(requests)
     todo = list(range(len(requests)))
     async with pool.acquire() as conn:
         for _ in range(_MAX_PASSES):
             if not todo:
                 break
-            rows = await conn.fetch(_LEASE_BATCH, *_lease_args([requests[i] for i in todo]),
-                                    ttl_s)
+            args = _lease_args([requests[i] for i in todo])
+            rows = await conn.fetch(_LEASE_BATCH, *args[:5], ttl_s, args[5])
             found = {r["token_id"]: LeaseGrant(r["granted"], r["remaining"], r["leased"])
                      for r in rows}
             retry = []
@@ -186,17 +221,17 @@ async def lease_credits(pool: asyncpg.Pool, requests: Sequence[LeaseRequest], *,
 
 
 async def return_credits(pool: asyncpg.Pool, returns: Sequence[CreditReturn]) -> None:
-    """Give back unspent leased credits, one statement for the batch (tokens may repeat)."""
-    merged: dict[bytes, tuple[int, int]] = {}
-    for r in returns:
-        if r.unused < 0 or r.granted < 0:
-            raise ValueError("returned credits must not be negative")
-        unused, granted = merged.get(r.token_id, (0, 0))
-        merged[r.token_id] = (unused + r.unused, granted + r.granted)
-    if not merged:
+    """Give back unspent leased credits, one statement for the batch (tokens may repeat).
+    Idempotent per return id: a return already applied changes nothing."""
+    if any(r.unused < 0 or r.granted < 0 for r in returns):
+        raise ValueError("returned credits must not be negative")
+    if len({r.return_id for r in returns}) != len(returns):
+        raise ValueError("one entry per return id")
+    if not returns:
         return
-    await pool.execute(_RETURN_BATCH, list(merged), [u for u, _ in merged.values()],
-                       [g for _, g in merged.values()])
+    await pool.execute(_RETURN_BATCH, [r.return_id for r in returns],
+                       [r.token_id for r in returns], [r.unused for r in returns],
+                       [r.granted for r in returns], RETURN_ID_KEEP_S)
 
 
 class TokenStore:

@@ -1,7 +1,12 @@
 """First-party caveats: `condition=value` text, one satisfier per condition we understand.
 
 Caveats we mint (in this order): `services=satrank:0`, `satrank_valid_until=<unix s>`,
-`satrank_credits=<int>`; optionally `satrank_capabilities=<group,...>`. A holder may append
+`satrank_credits=<int>`, `satrank_node=<bolt11 network>:<node pubkey>`; optionally
+`satrank_capabilities=<group,...>`. `satrank_node` binds the token to the deployment
+whose node issued its invoice (the network prefix and payee of that invoice): another
+instance sharing L402_MACAROON_SECRET (a signet staging restored from a backup) mints
+tokens this one refuses. It is required, so tokens minted before it existed are refused
+(DEPLOY.md, "Upgrading": they were bound to nothing). A holder may append
 caveats (the signature chain covers them) but only to narrow: a repeated condition that
 widens what an earlier one allowed makes the token invalid, and the last value decides.
 Conditions we do not know (lnget's `preimage=<hex>`, lsat-js' `expiration=`) are skipped,
@@ -21,6 +26,7 @@ COND_SERVICES = "services"
 COND_VALID_UNTIL = f"{SERVICE_NAME}_valid_until"
 COND_CREDITS = f"{SERVICE_NAME}_credits"
 COND_CAPABILITIES = f"{SERVICE_NAME}_capabilities"
+COND_NODE = f"{SERVICE_NAME}_node"
 MAX_CAVEAT_INT = 2**31 - 1  # credits and timestamps must fit the ledger's integer columns
 
 T = TypeVar("T")
@@ -62,6 +68,9 @@ class Caveat:
 class RequestContext:
     now_unix: int
     capability: str | None = None  # the route's capability group, None when ungrouped
+    # This deployment's `satrank_node` value (learned from the invoices its node issues);
+    # None while unknown: the binding is then not checked.
+    deployment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,9 @@ class TokenTerms:
     valid_until_unix: int
     credits: int
     capabilities: frozenset[str] | None  # None: every capability
+    # The credit caveat we minted (the first one: a holder can only append): what the
+    # token was paid for, whatever a narrowed copy says.
+    minted_credits: int
 
 
 class Satisfier(Generic[T]):
@@ -164,20 +176,45 @@ class CapabilitiesSatisfier(Satisfier[frozenset[str]]):
             raise CaveatFailed(Refusal.INVALID, "token does not cover this capability")
 
 
+class NodeSatisfier(Satisfier[str]):
+    condition = COND_NODE
+
+    def parse(self, value: str) -> str:
+        network, sep, pubkey = value.partition(":")
+        if (not sep or not network.isascii() or not network.isalpha() or len(network) > 8
+                or len(pubkey) != 66 or not all(c in "0123456789abcdef" for c in pubkey)):
+            raise ValueError("node must be <network>:<66 lower-case hex>")
+        return value
+
+    def narrows(self, previous: str, new: str) -> bool:
+        return new == previous
+
+    def check(self, final: str, ctx: RequestContext) -> None:
+        if ctx.deployment is not None and final != ctx.deployment:
+            raise CaveatFailed(Refusal.INVALID, "token was issued by another deployment")
+
+
 SATISFIERS: dict[str, Satisfier[Any]] = {
     s.condition: s
     for s in (ServicesSatisfier(), ValidUntilSatisfier(), CreditsSatisfier(),
-              CapabilitiesSatisfier())
+              NodeSatisfier(), CapabilitiesSatisfier())
 }
 
 
-def minted_caveats(*, valid_until_unix: int, credits: int,
+def deployment_of(network: str, node_pubkey: str) -> str:
+    """The `satrank_node` value of a deployment: its invoices' network prefix ("bc",
+    "tb", "bcrt", ...) and its node's public key."""
+    return f"{network}:{node_pubkey.lower()}"
+
+
+def minted_caveats(*, valid_until_unix: int, credits: int, deployment: str,
                    capabilities: Iterable[str] = ()) -> list[Caveat]:
     """The caveats a new token carries, in Aperture's order (services first)."""
     caveats = [
         Caveat(COND_SERVICES, f"{SERVICE_NAME}:{SERVICE_TIER}"),
         Caveat(COND_VALID_UNTIL, str(valid_until_unix)),
         Caveat(COND_CREDITS, str(credits)),
+        Caveat(COND_NODE, deployment),
     ]
     groups = sorted(set(capabilities))
     if groups:
@@ -192,6 +229,7 @@ def evaluate_caveats(texts: Iterable[str], ctx: RequestContext) -> TokenTerms:
     required one, CaveatFailed(EXPIRED) when the validity has passed.
     """
     finals: dict[str, Any] = {}
+    firsts: dict[str, Any] = {}
     for text in texts:
         caveat = Caveat.decode(text)
         if caveat is None or caveat.condition not in SATISFIERS:
@@ -204,6 +242,7 @@ def evaluate_caveats(texts: Iterable[str], ctx: RequestContext) -> TokenTerms:
         if caveat.condition in finals and not satisfier.narrows(finals[caveat.condition], value):
             raise CaveatFailed(Refusal.INVALID, f"{caveat.condition} may only narrow")
         finals[caveat.condition] = value
+        firsts.setdefault(caveat.condition, value)
     for condition, satisfier in SATISFIERS.items():
         if condition not in finals:
             if satisfier.required:
@@ -214,4 +253,5 @@ def evaluate_caveats(texts: Iterable[str], ctx: RequestContext) -> TokenTerms:
         valid_until_unix=finals[COND_VALID_UNTIL],
         credits=finals[COND_CREDITS],
         capabilities=finals.get(COND_CAPABILITIES),
+        minted_credits=firsts[COND_CREDITS],
     )

@@ -31,8 +31,9 @@ from satrank.l402.verify import (
 
 # Verified credentials kept so a token's next request skips parsing, decoding, HMACs and
 # caveat parsing (together most of the paywall's CPU per request). Keyed by the request's
-# exact Authorization values and the route's capability; only credentials that passed
-# every check (signature, preimage, caveats) get in, so forged input cannot fill it.
+# exact Authorization values, the route's capability and the deployment; only credentials
+# that passed every check (signature, preimage, caveats) get in, so forged input cannot
+# fill it.
 # The one check that depends on time, expiry, is redone on every hit.
 AUTH_CACHE_SIZE = 4096
 
@@ -88,13 +89,15 @@ class Shortfall(enum.Enum):
 @dataclass(frozen=True)
 class Debit:
     """One request's debit; `credits_total` is its credit caveat (a narrowed caveat is
-    counted on its own, under the smaller limit)."""
+    counted on its own, under the smaller limit); `credits_minted` is what the token was
+    minted with, the ledger row's total whichever copy is used first."""
 
     token_id: bytes
     payment_hash: bytes
     credits_total: int
     valid_until_unix: int
     cost: int
+    credits_minted: int
 
 
 class CreditLedger(Protocol):
@@ -141,8 +144,8 @@ class PaywallGate:
         self._ledger = ledger
         self._operator_secret = operator_secret or None
         self._token_limiter = token_limiter
-        self._verified: OrderedDict[tuple[tuple[str, ...], str | None], VerifiedToken] = (
-            OrderedDict())
+        self._verified: OrderedDict[tuple[tuple[str, ...], str | None, str | None],
+                                    VerifiedToken] = OrderedDict()
 
     def is_operator(self, operator_token: str | None) -> bool:
         """Constant-time check of X-Operator-Token; always False when bypass is disabled."""
@@ -171,11 +174,13 @@ class PaywallGate:
             return Throttled(wait_s)
         return await self._debit(token, cost)
 
-    def valid_token_id(self, *, authorizations: Sequence[str], now_unix: int) -> bytes | None:
+    def valid_token_id(self, *, authorizations: Sequence[str], now_unix: int,
+                       deployment: str | None = None) -> bytes | None:
         """The token id of the request's credential if it is a valid SatRank token
         (signature, preimage, unexpired caveats), else None. Debits nothing: for routes
         that want proof of a past payment, not a new one (POST /api/report)."""
-        token = self._verify(authorizations, RequestContext(now_unix=now_unix))
+        token = self._verify(authorizations, RequestContext(now_unix=now_unix,
+                                                            deployment=deployment))
         return None if isinstance(token, Refusal) else token.token_id
 
     def refund(self, grant: Granted) -> None:
@@ -188,7 +193,7 @@ class PaywallGate:
 
     def _verify(self, authorizations: Sequence[str], ctx: RequestContext,
                 ) -> VerifiedToken | Refusal:
-        key = (tuple(authorizations), ctx.capability)
+        key = (tuple(authorizations), ctx.capability, ctx.deployment)
         token = self._verified.get(key)
         if token is not None:
             if ctx.now_unix >= token.terms.valid_until_unix:  # as ValidUntilSatisfier
@@ -225,7 +230,8 @@ class PaywallGate:
 def _debit_of(token: VerifiedToken, cost: int) -> Debit:
     return Debit(token_id=token.token_id, payment_hash=token.payment_hash,
                  credits_total=token.terms.credits,
-                 valid_until_unix=token.terms.valid_until_unix, cost=cost)
+                 valid_until_unix=token.terms.valid_until_unix, cost=cost,
+                 credits_minted=token.terms.minted_credits)
 
 
 def _single_credential(authorizations: Sequence[str]) -> Credential | Refusal:

@@ -35,6 +35,7 @@ class InvoiceUnavailable(Exception):
 class IssuedInvoice:
     payment_request: str  # BOLT11
     payment_hash: bytes
+    deployment: str  # the issuing node's `satrank_node` value (caveats.deployment_of)
 
 
 class InvoiceIssuer(Protocol):
@@ -56,6 +57,7 @@ class Challenge:
     amount_sat: int
     valid_until_unix: int
     invoice_expires_unix: int
+    deployment: str  # the `satrank_node` caveat it carries
 
 
 def derive_root_key(secret: bytes, token_id: bytes) -> bytes:
@@ -111,7 +113,7 @@ async def mint_challenge(
     identifier = Identifier.new(invoice.payment_hash, token_id)
     valid_until = now_unix + lifetime_s
     caveats = minted_caveats(valid_until_unix=valid_until, credits=credits,
-                             capabilities=capabilities)
+                             deployment=invoice.deployment, capabilities=capabilities)
     raw = mint_macaroon(identifier, (c.encode() for c in caveats), secret)
     return Challenge(
         macaroon=encode_macaroon(raw),
@@ -122,4 +124,5 @@ async def mint_challenge(
         amount_sat=amount_sat,
         valid_until_unix=valid_until,
         invoice_expires_unix=now_unix + invoice_expiry_s,
+        deployment=invoice.deployment,
     )

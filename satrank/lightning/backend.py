@@ -8,7 +8,7 @@ their unit in the name; pubkeys are lowercase 66-hex strings; hashes and preimag
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -166,7 +166,8 @@ class LightningBackend(Protocol):
                            settle_index: int = 0) -> AsyncIterator[InvoiceStatus]: ...
 
     async def send_probe(self, destination: str, amount_sat: int, *, fee_limit_sat: int,
-                         timeout_s: float) -> ProbeResult: ...
+                         timeout_s: float, on_htlc: Callable[[], None] | None = None,
+                         until_final: bool = False) -> ProbeResult: ...
 
     async def pay_invoice(self, payment_request: str, *, fee_limit_sat: int,
                           timeout_s: float) -> PaymentResult: ...

@@ -62,6 +62,8 @@ RETRY_ATTEMPTS = 4  # idempotent reads: first try + 3 retries on UNAVAILABLE
 RETRY_BACKOFF_S = 0.2  # doubled after every retry
 RETRY_BACKOFF_MAX_S = 2.0
 PROBE_MAX_PARTS = 1  # a probe is one HTLC, like lnd's own probes
+TRACK_ROUND_S = 60.0  # each TrackPaymentV2 of a held probe; then it is asked again
+_FINAL = (ln.Payment.SUCCEEDED, ln.Payment.FAILED)
 
 Role = Literal["invoice", "readonly", "pay"]
 T = TypeVar("T")
@@ -208,12 +210,15 @@ class LndClient:
             return getattr(stub, name)(request, metadata=self._metadata, timeout=timeout)  # type: ignore[no-any-return]
         return self._call(name, invoke, timeout_s=timeout_s, idempotent=idempotent)
 
-    async def _final_payment(self, method: str, call: Any) -> Any:
+    async def _final_payment(self, method: str, call: Any,
+                             on_update: Callable[[Any], None] | None = None) -> Any:
         """Read a payment stream to its end; the last message is the final state."""
         last = None
         with _rpc_errors(method):
             async for payment in call:
                 last = payment
+                if on_update is not None:
+                    on_update(payment)
                 if payment.status in (ln.Payment.SUCCEEDED, ln.Payment.FAILED):
                     break
         if last is None:
@@ -278,27 +283,49 @@ class LndClient:
             values.channel_backup_snapshot)
 
     async def send_probe(self, destination: str, amount_sat: int, *, fee_limit_sat: int,
-                         timeout_s: float) -> ProbeResult:
+                         timeout_s: float, on_htlc: Callable[[], None] | None = None,
+                         until_final: bool = False) -> ProbeResult:
         """Send a payment the destination cannot settle (random hash) and classify its end.
 
         Raises only when the node itself fails us (unavailable, permission, rejected
         request); every routing result, our own deadline included, is a `ProbeResult`.
+        `on_htlc` is called when lnd reports an HTLC sent (the probe now costs liquidity).
+        `until_final`: a probe still in flight at our deadline (its HTLC held downstream)
+        is followed with TrackPaymentV2 until lnd reports it final, however long that is.
         """
+        payment_hash = secrets.token_bytes(32)
         request = router.SendPaymentRequest(
             dest=bytes.fromhex(destination), amt=amount_sat,
-            payment_hash=secrets.token_bytes(32), fee_limit_sat=fee_limit_sat,
+            payment_hash=payment_hash, fee_limit_sat=fee_limit_sat,
             timeout_seconds=max(1, math.ceil(timeout_s)), max_parts=PROBE_MAX_PARTS,
             no_inflight_updates=False,
         )
+        seen: list[Any] = []
+
+        def on_update(update: Any) -> None:
+            seen[:] = [update]
+            if on_htlc is not None and update.htlcs:
+                on_htlc()
+
         started = time.monotonic()
         call = self._stubs()[1].SendPaymentV2(
             request, metadata=self._metadata, timeout=timeout_s + PAYMENT_DEADLINE_MARGIN_S)
         try:
-            payment = await self._final_payment("SendPaymentV2", call)
+            payment = await self._final_payment("SendPaymentV2", call, on_update)
         except LightningTimeout:
             payment = None
         finally:
             call.cancel()
+        while until_final and (payment is None or payment.status not in _FINAL):
+            track = self._stubs()[1].TrackPaymentV2(
+                router.TrackPaymentRequest(payment_hash=payment_hash),
+                metadata=self._metadata, timeout=TRACK_ROUND_S)
+            try:
+                payment = await self._final_payment("TrackPaymentV2", track, on_update)
+            except LightningTimeout:
+                payment = seen[0] if seen else None
+            finally:
+                track.cancel()
         duration_ms = round((time.monotonic() - started) * 1000)
         return probe_result(destination, amount_sat, payment, duration_ms)
 

@@ -10,9 +10,13 @@ The route search honours the fee limit as lnd's does (pathfinding.py: a fee-only
 the cheapest route costs more than the limit), and the pairs that failed are remembered for
 the rest of this payment only. Route hints: our private destinations (the vantage and
 customer nodes) are reachable only when the invoice or request carries hints.
-Not modelled: multi-part payments, mission control memory across payments, HTLC slots and
-jamming, HTLCs held in flight (an attempt resolves atomically; its latency is slept
-afterwards), fee or CLTV mismatches from policies that changed after our gossip.
+HTLCs held in flight: a destination put on hold (`Holds`, driven by the truth channel's
+/hold and /release) keeps every HTLC that reaches it IN_FLIGHT, reported as such by the
+payment's updates, until it is released; then the HTLC resolves as it would have. This is
+the jamming attacker that holds a probe past our deadline.
+Not modelled: multi-part payments, mission control memory across payments, HTLC slots,
+other attempts resolve atomically (their latency is slept afterwards), fee or CLTV
+mismatches from policies that changed after our gossip.
 """
 
 from __future__ import annotations
@@ -85,13 +89,45 @@ class PaymentError(Exception):
         self.code = code
 
 
+class Holds:
+    """Destinations that hold the HTLCs reaching them until released."""
+
+    def __init__(self) -> None:
+        self._released: dict[int, asyncio.Event] = {}
+        self.held: dict[int, int] = {}  # destination -> HTLCs held there now
+
+    def hold(self, dest: int) -> None:
+        self._released.setdefault(dest, asyncio.Event())
+
+    def holding(self, dest: int) -> bool:
+        return dest in self._released
+
+    def release(self, dest: int) -> None:
+        """Let every HTLC held at `dest` resolve, and hold no more there."""
+        event = self._released.pop(dest, None)
+        if event is not None:
+            event.set()
+
+    async def wait(self, dest: int) -> None:
+        event = self._released.get(dest)
+        if event is None:
+            return
+        self.held[dest] = self.held.get(dest, 0) + 1
+        try:
+            await event.wait()
+        finally:
+            self.held[dest] -= 1
+
+
 class Router:
     """One node's outgoing payments (SendPaymentV2 / TrackPaymentV2)."""
 
     def __init__(self, net: Network, finder: RouteFinder, node: VirtualNode,
                  invoices_of: Callable[[int], InvoiceRegistry | None], time_scale: float,
-                 seed: int, elapse: Callable[[float], None] = lambda dt: None) -> None:
+                 seed: int, elapse: Callable[[float], None] = lambda dt: None,
+                 holds: Holds | None = None) -> None:
         self.net, self.finder, self.node = net, finder, node
+        self.holds = holds or Holds()
         self._invoices_of = invoices_of
         self._elapse = elapse
         self.time_scale = time_scale
@@ -141,6 +177,9 @@ class Router:
             attempt = Attempt(attempt_id=len(payment.attempts) + 1, route=route,
                               attempt_time_ns=time.time_ns())
             payment.attempts.append(attempt)
+            if self.holds.holding(spec.dest):
+                await self._notify(payment)  # lnd reports the HTLC in flight
+                await self.holds.wait(spec.dest)
             outcome = send_htlc(self.net, route, spec.payment_hash, spec.payment_addr,
                                 invoices, int(time.time()), self._rng)
             clock_s += outcome.duration_s

@@ -18,7 +18,7 @@ from satrank.lightning import bolt11
 from satrank.simnet.invoices import Invoice, InvoiceRegistry
 from satrank.simnet.network import Network, VirtualNode
 from satrank.simnet.pathfinding import RouteFinder
-from satrank.simnet.payments import Router
+from satrank.simnet.payments import Holds, Router
 from satrank.simnet.world import World
 
 CLOCK_TICK_S = 0.5  # wall seconds between world steps when time runs (time-scale > 0)
@@ -42,11 +42,12 @@ class Simulator:
         self.world = World(net, self.finder, seed)
         self.time_scale = time_scale
         self.nodes: dict[str, SimNode] = {}
+        self.holds = Holds()  # shared by every router: a held destination holds them all
         for vnode in net.virtual:
             self.nodes[vnode.name] = SimNode(
                 node=vnode, invoices=InvoiceRegistry(),
                 router=Router(net, self.finder, vnode, self._invoices_of, time_scale, seed,
-                              self.elapse))
+                              self.elapse, self.holds))
 
     def elapse(self, dt_s: float) -> None:
         """Activity took `dt_s` simulated seconds: the clock follows it at time-scale 0."""

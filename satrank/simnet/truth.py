@@ -12,6 +12,9 @@ Not part of lnd's API; served over plain HTTP on its own port (`--truth-listen`)
   no history.
 - POST /advance?seconds=S moves the world clock (time-scale 0 only).
 - GET /state: the clock and the world's counters.
+- POST /hold?target=PUBKEY: the target holds every HTLC that reaches it (a jamming node:
+  the payment stays in flight) until POST /release?target=PUBKEY; both answer
+  {"held": N}, the HTLCs held at the target now.
 """
 
 from __future__ import annotations
@@ -117,5 +120,17 @@ def truth_app(sim: Simulator) -> Starlette:
         return JSONResponse({"unix_time": w.unix_now, "sim_s": w.now_s,
                              "gossip_version": sim.net.gossip_version, **asdict(w.stats)})
 
+    async def hold(request: Request) -> JSONResponse:
+        target = sim.net.index.get(request.query_params.get("target", "").lower())
+        if target is None:
+            return JSONResponse({"error": "target must be a known pubkey"}, status_code=400)
+        if request.url.path == "/hold":
+            sim.holds.hold(target)
+        else:
+            sim.holds.release(target)
+        return JSONResponse({"held": sim.holds.held.get(target, 0)})
+
     return Starlette(routes=[HttpRoute("/truth", truth), HttpRoute("/state", state),
-                             HttpRoute("/advance", advance, methods=["POST"])])
+                             HttpRoute("/advance", advance, methods=["POST"]),
+                             HttpRoute("/hold", hold, methods=["POST"]),
+                             HttpRoute("/release", hold, methods=["POST"])])

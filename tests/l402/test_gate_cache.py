@@ -15,6 +15,7 @@ from satrank.l402.caveats import Refusal, RequestContext, minted_caveats
 from satrank.l402.gate import ChallengeNeeded, Granted, PaywallGate
 from satrank.l402.identifier import Identifier
 from satrank.l402.mint import encode_macaroon, mint_macaroon
+from tests.l402_support import DEPLOYMENT
 
 SECRET = b"g" * 40
 NOW = 1_700_000_000
@@ -24,6 +25,7 @@ def _authorization(valid_until: int, capabilities: tuple[str, ...] = ()) -> str:
     preimage = secrets.token_bytes(32)
     ident = Identifier.new(hashlib.sha256(preimage).digest(), secrets.token_bytes(32))
     caveats = [c.encode() for c in minted_caveats(valid_until_unix=valid_until, credits=21,
+                                                  deployment=DEPLOYMENT,
                                                   capabilities=capabilities)]
     return f"L402 {encode_macaroon(mint_macaroon(ident, caveats, SECRET))}:{preimage.hex()}"
 

@@ -22,6 +22,7 @@ from satrank.l402.mint import (
     mint_macaroon,
 )
 from satrank.l402.verify import VerificationFailed, verify_credential
+from tests.l402_support import DEPLOYMENT
 
 SECRET = b"s" * 40
 OTHER_SECRET = b"o" * 40
@@ -32,7 +33,8 @@ def mint(secret: bytes = SECRET, credits: int = 21) -> tuple[str, bytes, bytes]:
     preimage = secrets.token_bytes(32)
     token_id = secrets.token_bytes(32)
     ident = Identifier.new(hashlib.sha256(preimage).digest(), token_id)
-    caveats = [c.encode() for c in minted_caveats(valid_until_unix=NOW + 100, credits=credits)]
+    caveats = [c.encode() for c in minted_caveats(valid_until_unix=NOW + 100, credits=credits,
+                                                  deployment=DEPLOYMENT)]
     return encode_macaroon(mint_macaroon(ident, caveats, secret)), preimage, token_id
 
 

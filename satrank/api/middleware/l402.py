@@ -9,20 +9,26 @@ api/ledger.py), or answered 402 with a FRESH challenge whose error code says why
     MISSING -> PAYMENT_REQUIRED, INVALID -> TOKEN_INVALID,
     EXPIRED -> TOKEN_EXPIRED,    EXHAUSTED -> TOKEN_EXHAUSTED
 
+Input first: a priced route may declare an input check (`checks`, from app.py: the id
+in the path, the JSON body's shape). It runs BEFORE the paywall, so a request the route
+would reject (invalid id, malformed JSON, wrong media type, validation error) answers
+its 4xx without asking for payment and without debiting anything. The body it read is
+replayed to the route.
+
 Charging contract: credits are debited BEFORE the route runs (debiting after success
-would let concurrent requests be served on credits they do not have). When the route
-then fails on our side — its response starts with a 5xx (e.g. /api/probe's 503
-PROBE_UNAVAILABLE or 504), or it raises before any response — the debit is undone
-(the credits go back to the process's lease) before the response leaves, so the client
-never pays for it. 4xx answers
-(bad id, unknown node) are charged: the work was done on a request the client chose.
-A client that disconnects mid-request is charged. Every granted response carries
-`X-L402-Credits-Left` (after any refund).
+would let concurrent requests be served on credits they do not have). When the client
+could not use the answer — it starts with a 4xx (unknown node, a check only the route
+can make) or a 5xx (e.g. /api/probe's 503 PROBE_UNAVAILABLE), or the route raises before
+any response — the debit is undone (the credits go back to the process's lease) before
+the response leaves, so the client never pays for it. A route whose failure still cost
+us (a probe whose HTLC left our node) sets `KEEP_CHARGE` in the request state: that
+answer stays charged. A client that disconnects mid-request is charged. Every granted
+response carries `X-L402-Credits-Left` (after any refund).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -45,6 +51,10 @@ from satrank.l402.gate import (
 from satrank.l402.headers import build_challenge
 
 LEDGER_RETRY_AFTER_S = 5
+# Set to True in `request.state` by a route whose failure answer must stay charged.
+KEEP_CHARGE = "l402_keep_charge"
+# A paid route's input check: raises ApiError for input the route would reject.
+InputCheck = Callable[[Request], Awaitable[None]]
 REFUSAL_CODES = {
     Refusal.MISSING: ("PAYMENT_REQUIRED", "payment required: pay the invoice, then send "
                       "Authorization: L402 <macaroon>:<preimage>"),
@@ -65,10 +75,12 @@ class L402Grant:
 
 class L402Middleware:
     def __init__(self, app: ASGIApp, *, paywall: Paywall,
-                 prices: Mapping[tuple[str, str], int]) -> None:
+                 prices: Mapping[tuple[str, str], int],
+                 checks: Mapping[tuple[str, str], InputCheck] | None = None) -> None:
         self.app = app
         self.paywall = paywall
         self.prices = PriceTable(prices)
+        self.checks = dict(checks or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,6 +90,12 @@ class L402Middleware:
         if route is None:
             await self.app(scope, receive, send)
             return
+        check = self.checks.get((route.method, route.template))
+        if check is not None:
+            checked = await self._check_input(scope, receive, send, route, check)
+            if checked is None:
+                return
+            receive = checked
         authorizations: list[str] = []
         operator_token: str | None = None
         for key, value in scope["headers"]:
@@ -85,7 +103,8 @@ class L402Middleware:
                 authorizations.append(value.decode("latin-1"))
             elif key == b"x-operator-token" and operator_token is None:
                 operator_token = value.decode("latin-1")
-        ctx = RequestContext(now_unix=int(self.paywall.clock()), capability=route.capability)
+        ctx = RequestContext(now_unix=int(self.paywall.clock()), capability=route.capability,
+                             deployment=self.paywall.deployment)
         try:
             decision = await self.paywall.gate.check(
                 authorizations=authorizations, operator_token=operator_token,
@@ -121,6 +140,32 @@ class L402Middleware:
         else:
             await self._challenge(scope, receive, send, route, decision)
 
+    async def _check_input(self, scope: Scope, receive: Receive, send: Send,
+                           route: PricedRoute, check: InputCheck) -> Receive | None:
+        """Run the route's input check; None once its error answer is sent, else the
+        receive channel that replays the body the check read."""
+        request = Request({**scope, "path_params": self.prices.path_params(route,
+                                                                          scope["path"])},
+                          receive)
+        body = await request.body()
+        try:
+            await check(request)
+        except ApiError as error:
+            response = error_response(request, error.status, error.code, error.message,
+                                      details=error.details, headers=error.headers)
+            await response(scope, receive, send)
+            return None
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # the disconnect, when it comes
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay
+
     async def _serve_paid(self, scope: Scope, receive: Receive, send: Send,
                           grant: Granted, cost: int) -> None:
         status = 0
@@ -139,7 +184,7 @@ class L402Middleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 left = grant.credits_left
-                if status >= 500:
+                if status >= 400 and not scope.get("state", {}).get(KEEP_CHARGE):
                     refund()
                     left += cost
                 message = {**message, "headers": [

@@ -28,13 +28,14 @@ _ERRORS = {
     "413": "Body too large (PAYLOAD_TOO_LARGE)",
     "415": "Content-Type must be application/json (UNSUPPORTED_MEDIA_TYPE)",
     "422": "Body field invalid (VALIDATION_ERROR); details.field names it",
-    "429": "Rate limited (RATE_LIMITED); Retry-After gives the seconds to wait",
+    "429": "Rate limited (RATE_LIMITED), or too many probes in flight for this token or "
+           "node (PROBE_BUSY, not charged); Retry-After gives the seconds to wait",
     "500": "Internal error (INTERNAL_ERROR)",
     "503": "Unavailable, retry after Retry-After seconds: a dependency is down "
            "(LIGHTNING_UNAVAILABLE, LEDGER_UNAVAILABLE, PROBE_UNAVAILABLE), or the L402 "
            "token's last credits are held by another api process (CREDITS_BUSY: do not pay "
            "again)",
-    "504": "Upstream timeout",
+    "504": "Upstream timeout (PROBE_TIMEOUT: charged once the probe's HTLC left our node)",
 }
 
 

@@ -151,9 +151,9 @@ PROBE_REQUEST = {
     "type": "object",
     "properties": {
         "target": NODE_ID,
-        "amount_sat": {"type": "integer", "minimum": 1, "maximum": 10_000_000},
+        "amount_sat": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
         "amounts_sat": {"type": "array", "minItems": 1, "maxItems": 3, "items": {
-            "type": "integer", "minimum": 1, "maximum": 10_000_000}},
+            "type": "integer", "minimum": 1, "maximum": 1_000_000}},
     },
     "required": ["target"],
     "additionalProperties": False,

@@ -16,6 +16,11 @@ from satrank.api.render import json_bytes
 from satrank.api.state import api_state
 
 
+async def check_input(request: Request) -> None:
+    """Run by the paywall before payment: an invalid id is a 400, never a 402."""
+    parse_node_id(request.path_params["id"])
+
+
 async def profile(request: Request) -> Response:
     kind, value = parse_node_id(request.path_params["id"])
     state = api_state(request)

@@ -38,9 +38,17 @@ def _ids(body: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
     return field, parsed
 
 
+async def _parsed_ids(request: Request) -> list[tuple[str, str]]:
+    return _ids(await json_object(request, frozenset({"ids", "hashes"})))[1]
+
+
+async def check_input(request: Request) -> None:
+    """Run by the paywall before payment: a body we would reject is never paid for."""
+    await _parsed_ids(request)
+
+
 async def verdicts(request: Request) -> Response:
-    body = await json_object(request, frozenset({"ids", "hashes"}))
-    _, parsed = _ids(body)
+    parsed = await _parsed_ids(request)
     pubkeys = [v for k, v in parsed if k == "pubkey"]
     hashes = [v for k, v in parsed if k == "agent_hash"]
     found = await fetch_nodes(api_state(request).pool, pubkeys, hashes)
