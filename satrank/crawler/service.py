@@ -62,12 +62,13 @@ async def run_once(pool: Pool, source: GraphSource, sender: ProbeSender,
     cs = settings.crawler
     sync = await _timed(s, "graph_sync", sync_phase(pool, source))
     s.details["graph"] = sync
-    await _timed(s, "scoring", score_phase(pool, cs))
+    publish = settings.nostr.publishing
+    await _timed(s, "scoring", score_phase(pool, cs, enqueue_nostr=publish))
     rng = np.random.default_rng(seed)
     probes = await _timed(s, "probe_round",
                           probe_phase(pool, sender, cs, n_probes=n_probes, rng=rng))
     s.details["probes"] = probes
-    stored = await _timed(s, "rescoring", score_phase(pool, cs))
+    stored = await _timed(s, "rescoring", score_phase(pool, cs, enqueue_nostr=publish))
     s.details["scores"] = stored
     return s
 
