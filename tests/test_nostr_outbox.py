@@ -13,7 +13,7 @@ import pytest
 from satrank.db import nostr_outbox as outbox
 from satrank.nostr.events import UnsignedEvent, sign_event, verify_event
 from satrank.nostr.keys import NostrKey
-from tests.nostr_rows import sample_rows, write_scores
+from tests.nostr_rows import ScoreRow, sample_rows, write_scores
 
 KEY = NostrKey.generate()
 RELAYS = ("ws://relay-a.invalid", "ws://relay-b.invalid")
@@ -132,6 +132,11 @@ async def test_empty_outbox_lag_and_pruning(conn: asyncpg.Connection) -> None:
     assert await outbox.prune_finished(conn, keep_delivered_s=7 * 86_400) == 2
 
 
+async def _rescore(conn: asyncpg.Connection, rows: list[ScoreRow]) -> None:
+    await write_scores(conn, rows)
+    await outbox.enqueue_changed_score_events(conn)
+
+
 async def _deliver_all(conn: asyncpg.Connection) -> None:
     await outbox.sign_pending_events(conn, _sign, now_unix=1_000, limit=100)
     due = await outbox.fetch_due_for_relay(conn, RELAYS[0], limit=100)
@@ -144,14 +149,11 @@ async def test_prune_keeps_pending_rows_and_the_newest_delivered_one(
     conn: asyncpg.Connection,
 ) -> None:
     rows = sample_rows(3)
-    await write_scores(conn, rows)
-    await outbox.enqueue_changed_score_events(conn)
+    await _rescore(conn, rows)
     await _deliver_all(conn)
-    await write_scores(conn, [rows[0].changed(rank=77), rows[1].changed(rank=78)])
-    await outbox.enqueue_changed_score_events(conn)
+    await _rescore(conn, [rows[0].changed(rank=77), rows[1].changed(rank=78)])
     await _deliver_all(conn)  # rows 0 and 1: delivered twice now
-    await write_scores(conn, [rows[0].changed(rank=79)])
-    await outbox.enqueue_changed_score_events(conn)  # row 0: a third version, pending
+    await _rescore(conn, [rows[0].changed(rank=79)])  # row 0: a third version, pending
     assert await conn.fetchval("SELECT count(*) FROM nostr_outbox") == 6
 
     # Gone: every delivered version with a newer row; kept: the pending one and each
