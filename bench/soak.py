@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -382,6 +383,7 @@ async def _timeline(args: argparse.Namespace, books: Books, api: subprocess.Pope
         await asyncio.sleep(max(0.0, start + fraction * args.load_s - time.monotonic()))
 
     def note(what: str) -> None:
+        what += f" [api workers {','.join(map(str, _api_workers(api.pid)))}]"
         events.append((time.monotonic() - t0, what))
         print(f"{time.monotonic() - start:6.1f} s  {what}", flush=True)
 
@@ -393,7 +395,6 @@ async def _timeline(args: argparse.Namespace, books: Books, api: subprocess.Pope
     os.kill(workers[0], signal.SIGKILL)
     note(f"SIGKILL api worker {workers[0]} (of {len(workers)})")
     await at(0.33)
-    note(f"api workers alive: {len(_api_workers(api.pid))}")
     books.phase = "crawler_killed"
     crawler.proc.send_signal(signal.SIGKILL)
     note("SIGKILL crawler")
@@ -415,6 +416,8 @@ async def _timeline(args: argparse.Namespace, books: Books, api: subprocess.Pope
     relay.start()
     books.phase = "relay_back"
     note(f"relay started ({pending} events pending)")
+    await at(0.85)
+    note("steady again")
     await at(1.0)
     note("load stopped")
     return 1, max_id, pending
@@ -428,16 +431,20 @@ def main() -> None:
     parser.add_argument("--paid", type=int, default=6, help="paid-route client loops")
     parser.add_argument("--time-scale", type=float, default=0.0, help="simnet churn")
     parser.add_argument("--drain-timeout-s", type=float, default=300.0)
+    parser.add_argument("--log-dir", type=Path, default=None,
+                        help="keep the api, crawler and relay logs here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="satrank-soak-") as tmp:
         path = Path(tmp)
         os.chmod(path, 0o755)  # the embedded Postgres runs as its own user
-        code = asyncio.run(soak(args, path))
-        if code:
-            for name in ("api.log", "crawler.log"):
-                log = path / name
-                if log.exists():
-                    print(f"--- tail of {name}\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            code = asyncio.run(soak(args, path))
+        finally:
+            if args.log_dir is not None:
+                args.log_dir.mkdir(parents=True, exist_ok=True)
+                for log in (path / "api.log", path / "crawler.log", path / "relay" / "relay.log"):
+                    if log.exists():
+                        shutil.copy(log, args.log_dir / log.name)
     raise SystemExit(code)
 
 
