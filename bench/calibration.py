@@ -127,15 +127,15 @@ async def bench(admin_dsn: str, sim: SimnetHandle, args: argparse.Namespace) -> 
     try:
         async with _client(sim, "readonly") as source, _client(sim, "pay") as sender:
             await sync_phase(pool, source, clock=clock)
-            await score_phase(pool, cs, clock=clock)
+            await score_phase(pool, cs, enqueue_nostr=True, clock=clock)
             for r in range(args.rounds):
                 clock.now = START + ROUND_EVERY * (r + 1)
                 rep = await probe_phase(pool, sender, cs, n_probes=args.probes, rng=rng,
                                         clock=clock)
-                await score_phase(pool, cs, clock=clock)
+                await score_phase(pool, cs, enqueue_nostr=True, clock=clock)
                 print(f"round {r + 1}: {rep.planned} probes {dict(Counter(rep.outcomes))}")
             clock.now += timedelta(hours=1)
-            await score_phase(pool, cs, clock=clock)
+            await score_phase(pool, cs, enqueue_nostr=True, clock=clock)
             async with pool.acquire() as conn:
                 active = [r["pubkey"] for r in await conn.fetch(
                     "SELECT pubkey FROM scores ORDER BY pubkey")]

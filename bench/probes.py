@@ -52,14 +52,14 @@ async def bench(admin_dsn: str, sim: SimnetHandle, n_probes: int, rounds: int) -
         async with _client(sim, "readonly") as source, _client(sim, "pay") as sender:
             t0 = time.perf_counter()
             await sync_phase(pool, source)
-            await score_phase(pool, cs)
+            await score_phase(pool, cs, enqueue_nostr=True)
             print(f"setup: sync + score {time.perf_counter() - t0:.2f} s")
             sends, rescores = [], []
             for r in range(rounds):
                 t0 = time.perf_counter()
                 report = await probe_phase(pool, sender, cs, n_probes=n_probes, rng=rng)
                 t1 = time.perf_counter()
-                await score_phase(pool, cs)
+                await score_phase(pool, cs, enqueue_nostr=True)
                 t2 = time.perf_counter()
                 sends.append(t1 - t0)
                 rescores.append(t2 - t1)

@@ -305,6 +305,7 @@ def cmd_pay(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     from satrank.crawler.main import CrawlerBusy, crawl_forever, crawl_once
+    from satrank.crawler.service import LeadershipLost
 
     with _dsn_of(settings) as dsn:
         asyncio.run(migrate_dsn(dsn))
@@ -317,7 +318,13 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
             for line in lines:
                 print(line)
         else:
-            asyncio.run(crawl_forever(settings, dsn))
+            try:
+                asyncio.run(crawl_forever(settings, dsn))
+            except LeadershipLost as exc:
+                # Not a clean stop: exit non-zero so that systemd's Restart=on-failure (or
+                # the demo) notices instead of leaving the crawler down.
+                print(f"satrank crawl: {exc}; exiting to be restarted", file=sys.stderr)
+                return 1
     return 0
 
 

@@ -182,6 +182,11 @@ class NostrSettings:
     retry_max_s: float = 3600.0
     poll_interval_s: float = 5.0
 
+    @property
+    def publishing(self) -> bool:
+        """Events are signed and sent only with a key and at least one relay."""
+        return self.private_key is not None and bool(self.relays)
+
 
 def _nostr(r: _Reader, *, production: bool) -> NostrSettings:
     d = NostrSettings

@@ -82,7 +82,8 @@ def test_verdict_etag_and_304(api: tuple[httpx.Client, list[str]]) -> None:
 def test_leaderboard_sort_axes_and_pagination(api: tuple[httpx.Client, list[str]]) -> None:
     client, pks = api
     top = client.get("/api/agents/top").json()
-    assert top["meta"] == {"total": 5, "limit": 20, "offset": 0, "sort_by": "rank"}
+    assert top["meta"] == {"total": 5, "limit": 20, "offset": 0, "sort_by": "rank",
+                           "next_cursor": None}
     assert [a["rank"] for a in top["data"]] == [90, 80, 70, 60, 50]
     page = client.get("/api/agents/top", params={"limit": 2, "offset": 2}).json()
     assert [a["publicKey"] for a in page["data"]] == pks[2:4]

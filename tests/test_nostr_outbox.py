@@ -13,7 +13,7 @@ import pytest
 from satrank.db import nostr_outbox as outbox
 from satrank.nostr.events import UnsignedEvent, sign_event, verify_event
 from satrank.nostr.keys import NostrKey
-from tests.nostr_rows import sample_rows, write_scores
+from tests.nostr_rows import ScoreRow, sample_rows, write_scores
 
 KEY = NostrKey.generate()
 RELAYS = ("ws://relay-a.invalid", "ws://relay-b.invalid")
@@ -129,4 +129,42 @@ async def test_empty_outbox_lag_and_pruning(conn: asyncpg.Connection) -> None:
     await write_scores(conn, sample_rows(2))
     await outbox.enqueue_changed_score_events(conn)
     await conn.execute("UPDATE nostr_outbox SET done_at = now() - interval '8 days'")
-    assert await outbox.prune_delivered(conn, older_than_s=7 * 86_400) == 2
+    assert await outbox.prune_finished(conn, keep_delivered_s=7 * 86_400) == 2
+
+
+async def _rescore(conn: asyncpg.Connection, rows: list[ScoreRow]) -> None:
+    await write_scores(conn, rows)
+    await outbox.enqueue_changed_score_events(conn)
+
+
+async def _deliver_all(conn: asyncpg.Connection) -> None:
+    await outbox.sign_pending_events(conn, _sign, now_unix=1_000, limit=100)
+    due = await outbox.fetch_due_for_relay(conn, RELAYS[0], limit=100)
+    await outbox.record_relay_results(
+        conn, RELAYS[0], [outbox.RelayResult(d.outbox_id, "ok") for d in due])
+    await outbox.mark_delivered(conn, None, RELAYS[:1])
+
+
+async def test_prune_keeps_pending_rows_and_the_newest_delivered_one(
+    conn: asyncpg.Connection,
+) -> None:
+    rows = sample_rows(3)
+    await _rescore(conn, rows)
+    await _deliver_all(conn)
+    await _rescore(conn, [rows[0].changed(rank=77), rows[1].changed(rank=78)])
+    await _deliver_all(conn)  # rows 0 and 1: delivered twice now
+    await _rescore(conn, [rows[0].changed(rank=79)])  # row 0: a third version, pending
+    assert await conn.fetchval("SELECT count(*) FROM nostr_outbox") == 6
+
+    # Gone: every delivered version with a newer row; kept: the pending one and each
+    # subject's newest delivered row.
+    assert await outbox.prune_finished(conn, keep_delivered_s=86_400) == 3
+    left = await conn.fetch("SELECT subject, done_at IS NULL AS pending FROM nostr_outbox")
+    assert sorted((r["subject"], r["pending"]) for r in left) == sorted(
+        [(rows[0].pubkey, True), (rows[1].pubkey, False), (rows[2].pubkey, False)])
+    assert await conn.fetchval("SELECT count(*) FROM nostr_relay_status") == 2
+    # A delivered row past the retention goes even when it is the newest of its subject.
+    await conn.execute("UPDATE nostr_outbox SET done_at = now() - interval '2 days' "
+                       "WHERE subject = $1", rows[2].pubkey)
+    assert await outbox.prune_finished(conn, keep_delivered_s=86_400) == 1
+    assert (await outbox.fetch_outbox_lag(conn)).pending == 1

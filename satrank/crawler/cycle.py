@@ -80,7 +80,7 @@ async def sync_phase(pool: Pool, source: GraphSource, *,
     return report
 
 
-async def score_phase(pool: Pool, settings: CrawlerSettings, *,
+async def score_phase(pool: Pool, settings: CrawlerSettings, *, enqueue_nostr: bool,
                       clock: Callable[[], datetime] = utc_now) -> StoredScores:
     started = time.perf_counter()
     now = clock()
@@ -90,7 +90,8 @@ async def score_phase(pool: Pool, settings: CrawlerSettings, *,
             evidence_window=timedelta(days=settings.probe_retention_days))
         result = score_nodes(inputs, now_unix=now.timestamp(),
                              params=ScoringParams(settings.probe_tiers_sat, DEFAULT_TIER_SAT))
-        stored = await store_scores(conn, result, computed_at=now)
+        stored = await store_scores(conn, result, computed_at=now,
+                                    enqueue_nostr=enqueue_nostr)
     SCORING_SECONDS.observe(time.perf_counter() - started)
     LAST_SUCCESS.labels("scoring").set(time.time())
     return stored

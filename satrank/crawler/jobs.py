@@ -37,6 +37,7 @@ from satrank.config import Settings
 from satrank.crawler.cycle import GraphSource, probe_phase, score_phase, sync_phase
 from satrank.crawler.metrics import FAILURES
 from satrank.crawler.probes import ProbeSender
+from satrank.db.nostr_outbox import prune_finished
 from satrank.db.pool import Pool, connection
 from satrank.db.reports import REPORT_RETENTION, delete_reports_before
 from satrank.lightning.errors import LightningError
@@ -45,6 +46,8 @@ from satrank.nostr.publisher import run_publisher
 _log = logging.getLogger(__name__)
 Connect = Callable[[], Awaitable[tuple[GraphSource, ProbeSender]]]
 LIGHTNING_LANE = "lightning"
+OUTBOX_PRUNE_INTERVAL_S = 600.0
+OUTBOX_KEEP_DELIVERED_S = 86_400.0  # the newest delivered event per node, for inspection
 
 
 class LightningLink:
@@ -89,14 +92,22 @@ class Job:
 async def sync_and_score(ctx: JobContext) -> object:
     source, _ = await ctx.lightning.clients()
     await sync_phase(ctx.pool, source)
-    return await score_phase(ctx.pool, ctx.settings.crawler)
+    return await score_phase(ctx.pool, ctx.settings.crawler,
+                             enqueue_nostr=ctx.settings.nostr.publishing)
 
 
 async def probe_and_score(ctx: JobContext) -> object:
     _, sender = await ctx.lightning.clients()
     cs = ctx.settings.crawler
     await probe_phase(ctx.pool, sender, cs, n_probes=cs.probes_per_round, rng=ctx.rng)
-    return await score_phase(ctx.pool, cs)
+    return await score_phase(ctx.pool, cs, enqueue_nostr=ctx.settings.nostr.publishing)
+
+
+async def prune_nostr_outbox(ctx: JobContext) -> object:
+    """Deletes finished outbox rows; runs with publishing off too, to clear what an earlier
+    configuration left."""
+    async with connection(ctx.pool) as conn:
+        return await prune_finished(conn, keep_delivered_s=OUTBOX_KEEP_DELIVERED_S)
 
 
 async def publish_to_nostr(ctx: JobContext) -> object:
@@ -124,10 +135,12 @@ def crawler_jobs(settings: Settings) -> list[Job]:
         (cs.probes_per_round > 0,
          Job("probes", cs.probe_interval_s, leader_only=True, run=probe_and_score,
              lane=LIGHTNING_LANE)),
-        (bool(settings.nostr.relays) and settings.nostr.private_key is not None,
+        (settings.nostr.publishing,
          Job("nostr_publisher", settings.nostr.poll_interval_s, leader_only=True,
              run=publish_to_nostr)),
         (True, Job("report_retention", REPORT_RETENTION_INTERVAL_S, leader_only=True,
                    run=prune_reports)),
+        (True, Job("nostr_prune", OUTBOX_PRUNE_INTERVAL_S, leader_only=True,
+                   run=prune_nostr_outbox)),
     ]
     return [job for wanted, job in table if wanted]

@@ -36,6 +36,10 @@ LOCK_CHECK_S = 1.0  # how often the leader makes sure its lock session is alive
 EXPECTED_FAILURES = (LightningError, OSError, DatabaseError, TimeoutError)
 
 
+class LeadershipLost(Exception):
+    """The leader lock's session died (Postgres restarted, or the connection was cut)."""
+
+
 @dataclass
 class CycleSummary:
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -62,12 +66,13 @@ async def run_once(pool: Pool, source: GraphSource, sender: ProbeSender,
     cs = settings.crawler
     sync = await _timed(s, "graph_sync", sync_phase(pool, source))
     s.details["graph"] = sync
-    await _timed(s, "scoring", score_phase(pool, cs))
+    publish = settings.nostr.publishing
+    await _timed(s, "scoring", score_phase(pool, cs, enqueue_nostr=publish))
     rng = np.random.default_rng(seed)
     probes = await _timed(s, "probe_round",
                           probe_phase(pool, sender, cs, n_probes=n_probes, rng=rng))
     s.details["probes"] = probes
-    stored = await _timed(s, "rescoring", score_phase(pool, cs))
+    stored = await _timed(s, "rescoring", score_phase(pool, cs, enqueue_nostr=publish))
     s.details["scores"] = stored
     return s
 
@@ -122,8 +127,10 @@ def _start_lanes(jobs: Sequence[Job], ctx: JobContext) -> list[asyncio.Task[None
 async def run_forever(dsn: str, settings: Settings, connect: Connect, *,
                       stop: asyncio.Event, jobs: Sequence[Job] | None = None) -> None:
     """Run the jobs (the table of `crawler_jobs` unless given) until `stop`: those not
-    `leader_only` at once, the others once this process holds the leader lock. Returns
-    when the lock's session dies (a standby takes over), after the running jobs end."""
+    `leader_only` at once, the others once this process holds the leader lock. Raises
+    `LeadershipLost` when the lock's session dies, after the running jobs end: the process
+    then exits non-zero, so its supervisor (systemd `Restart=on-failure`) starts it again
+    and it queues for the lock like a standby (a standby may have taken over meanwhile)."""
     table = crawler_jobs(settings) if jobs is None else list(jobs)
     lock = LeaderLock(dsn)
     halt = asyncio.Event()  # ends every lane: set on the way out, whatever the reason
@@ -147,7 +154,7 @@ async def run_forever(dsn: str, settings: Settings, connect: Connect, *,
         while not stop.is_set():
             if not await lock.is_held():
                 _log.error("lost the leader lock session: stopping this crawler")
-                return
+                raise LeadershipLost("the leader lock's Postgres session ended")
             await _sleep(stop, LOCK_CHECK_S)
     finally:
         halt.set()

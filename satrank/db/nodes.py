@@ -22,14 +22,18 @@ IdKind = Literal["pubkey", "agent_hash"]
 SortAxis = Literal["rank", "p_success", "n_obs", "ci95_width", "pagerank"]
 SORT_AXES: tuple[SortAxis, ...] = ("rank", "p_success", "n_obs", "ci95_width", "pagerank")
 
-# ORDER BY clauses matching the indexes of sql/005 (and scores_rank_idx of 001).
-_ORDER: dict[SortAxis, str] = {
-    "rank": "s.rank DESC, s.pubkey",
-    "p_success": "s.p_success DESC, s.n_eff DESC, s.pubkey",
-    "n_obs": "s.n_eff DESC, s.pubkey",
-    "ci95_width": "(s.ci95_high - s.ci95_low), s.pubkey",
-    "pagerank": "s.pagerank DESC, s.pubkey",
+# Each axis as ascending keys (SQL expression, parameter type) ending with the pubkey: the
+# indexes of sql/014 (ci95_width: sql/005). Descending axes are negated, so that "after
+# the cursor" is one row comparison an index seeks to.
+_KEYS: dict[SortAxis, tuple[tuple[str, str], ...]] = {
+    "rank": (("-s.rank", "int"),),
+    "p_success": (("-s.p_success", "float8"), ("-s.n_eff", "float8")),
+    "n_obs": (("-s.n_eff", "float8"),),
+    "ci95_width": (("(s.ci95_high - s.ci95_low)", "float8"),),
+    "pagerank": (("-s.pagerank", "float8"),),
 }
+# Values of a page's last row that the next page starts after (keys of _KEYS, then pubkey).
+SortKey = tuple[float | int | str, ...]
 
 _COLUMNS = """
     n.pubkey, n.agent_hash, n.alias, n.first_seen, n.last_seen, n.is_active,
@@ -105,26 +109,55 @@ async def fetch_nodes(
 
 
 
+@dataclass(frozen=True)
+class LeaderboardPage:
+    total: int  # scored active nodes
+    nodes: list[NodeSummary]
+    next_after: SortKey | None  # None: this is the last page
+
+
+def sort_key_types(sort: SortAxis) -> tuple[str, ...]:
+    """The Postgres type of each value of a `SortKey` of this axis: "int", "float8", then
+    "text" for the pubkey."""
+    return tuple(kind for _, kind in _KEYS[sort]) + ("text",)
+
+
+def _leaderboard_sql(sort: SortAxis, keyset: bool) -> str:
+    """$1 limit; then $2 offset, or $2.. the cursor's keys and pubkey."""
+    keys = _KEYS[sort]  # from a fixed table: never user text in SQL
+    exprs = [expr for expr, _ in keys] + ["s.pubkey"]
+    where, tail = "", "OFFSET $2"
+    if keyset:
+        params = [f"${i}::{kind}" for i, (_, kind) in enumerate(keys, start=2)]
+        params.append(f"${len(keys) + 2}::text")
+        where, tail = f"AND ({', '.join(exprs)}) > ({', '.join(params)})", ""
+    columns = ", ".join(f"{expr} AS k{i}" for i, expr in enumerate(exprs))
+    return f"""SELECT {_COLUMNS}, {columns}
+               FROM scores s JOIN nodes n USING (pubkey)
+               WHERE n.is_active {where}
+               ORDER BY {', '.join(exprs)}
+               LIMIT $1 {tail}"""
+
+
 async def fetch_leaderboard(
-    pool: asyncpg.Pool, sort: SortAxis, limit: int, offset: int
-) -> tuple[int, list[NodeSummary]]:
-    """(number of scored active nodes, one page of them in `sort` order)."""
-    order = _ORDER[sort]  # from a fixed table: never user text in SQL
-    rows = await pool.fetch(
-        f"""SELECT {_COLUMNS}, count(*) OVER () AS total
-            FROM scores s JOIN nodes n USING (pubkey)
-            WHERE n.is_active
-            ORDER BY {order}
-            LIMIT $1 OFFSET $2""",
-        limit,
-        offset,
-    )
-    if rows:
-        return int(rows[0]["total"]), [_summary(r) for r in rows]
+    pool: asyncpg.Pool, sort: SortAxis, limit: int, *, after: SortKey | None = None,
+    offset: int = 0,
+) -> LeaderboardPage:
+    """One page of scored active nodes in `sort` order: the first `limit` after the row
+    whose sort key is `after` (the previous page's `next_after`), else after skipping
+    `offset` rows. Walking `next_after` from the first page reaches every node once, as
+    long as the scores do not change in between."""
+    if after is None:
+        rows = await pool.fetch(_leaderboard_sql(sort, False), limit, offset)
+    else:
+        rows = await pool.fetch(_leaderboard_sql(sort, True), limit, *after)
     total = await pool.fetchval(
         "SELECT count(*) FROM scores s JOIN nodes n USING (pubkey) WHERE n.is_active"
     )
-    return int(total), []
+    next_after: SortKey | None = None
+    if len(rows) == limit:
+        next_after = tuple(rows[-1][f"k{i}"] for i in range(len(_KEYS[sort]) + 1))
+    return LeaderboardPage(int(total), [_summary(r) for r in rows], next_after)
 
 
 def _like_pattern(text: str) -> str:

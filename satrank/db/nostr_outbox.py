@@ -306,10 +306,22 @@ async def fetch_outbox_lag(conn: asyncpg.Connection) -> OutboxLag:
     return OutboxLag(int(row["pending"]), float(row["age"]))
 
 
-async def prune_delivered(conn: asyncpg.Connection, *, older_than_s: float) -> int:
-    """Delete rows finished longer ago than `older_than_s` (relay statuses cascade)."""
+async def prune_finished(conn: asyncpg.Connection, *, keep_delivered_s: float) -> int:
+    """Delete finished rows nothing will read again; return how many (statuses cascade).
+
+    Superseded rows go at once (a newer version replaced them), and so does a delivered row
+    once a newer row for the same subject exists (relays keep only the newest addressable
+    event); the newest delivered row of a subject stays `keep_delivered_s` for inspection.
+    Pending rows are never touched, so after a prune the outbox holds at most one row per
+    subject, however often nodes are rescored.
+    """
     result = await conn.execute(
-        "DELETE FROM nostr_outbox WHERE done_at < now() - make_interval(secs => $1)",
-        older_than_s,
+        """DELETE FROM nostr_outbox o
+           WHERE o.done_at IS NOT NULL
+             AND (o.superseded_by IS NOT NULL
+                  OR o.done_at < now() - make_interval(secs => $1)
+                  OR EXISTS (SELECT 1 FROM nostr_outbox n
+                             WHERE n.kind = o.kind AND n.subject = o.subject AND n.id > o.id))""",
+        keep_delivered_s,
     )
     return int(result.split()[-1])

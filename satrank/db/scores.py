@@ -188,11 +188,14 @@ def _posterior_rows(result: ScoreResult) -> list[tuple[object, ...]]:
 
 
 async def store_scores(conn: asyncpg.Connection, result: ScoreResult, *,
-                       computed_at: datetime) -> StoredScores:
+                       computed_at: datetime, enqueue_nostr: bool = True) -> StoredScores:
     """Replace the current scores with `result` and queue Nostr events, atomically.
 
     Runs in a transaction (nested in the caller's if there is one): readers see the old
-    or the new scores, and the outbox rows commit or roll back with them.
+    or the new scores, and the outbox rows commit or roll back with them. With
+    `enqueue_nostr` False (publishing off) nothing is queued and the publish state is left
+    alone, so turning publishing on later queues every node that differs from what was
+    last published.
     """
     async with conn.transaction():
         await conn.execute("SET LOCAL work_mem = '64MB'")  # hash joins of ~40k rows in memory
@@ -205,5 +208,5 @@ async def store_scores(conn: asyncpg.Connection, result: ScoreResult, *,
         await conn.execute(_UPDATE_POSTERIORS, computed_at)
         await conn.execute(_INSERT_POSTERIORS, computed_at)
         await conn.execute(_DROP_UNSCORED)
-        events = await enqueue_changed_score_events(conn)
+        events = await enqueue_changed_score_events(conn) if enqueue_nostr else 0
     return StoredScores(len(result.pubkeys), int(history.rsplit(" ", 1)[-1]), events)

@@ -35,7 +35,6 @@ from satrank.nostr.relay import RelayClient, RelayUnavailable
 
 _log = logging.getLogger(__name__)
 
-PRUNE_AFTER_S = 7 * 86_400
 SWEEP_EVERY_S = 3600.0
 
 
@@ -43,7 +42,7 @@ async def run_publisher(
     pool: outbox.Pool, nostr_settings: NostrSettings, *, stop: asyncio.Event
 ) -> None:
     """Publish until `stop` is set. Returns at once if no key or no relay is configured."""
-    if nostr_settings.private_key is None or not nostr_settings.relays:
+    if not nostr_settings.publishing or nostr_settings.private_key is None:
         _log.info("nostr publisher disabled: NOSTR_PRIVATE_KEY or NOSTR_RELAYS not set")
         return
     key = NostrKey.parse(nostr_settings.private_key.reveal())
@@ -126,9 +125,9 @@ async def _signer_loop(
                     await outbox.enqueue_event_if_changed(conn, KIND_PROFILE, "", [], profile)
                     profile_queued = True
                 if time.monotonic() - last_sweep > SWEEP_EVERY_S:
-                    # Rows finished by a relay list change, and old finished rows.
+                    # Rows finished by a relay list change (the crawler's nostr_prune job
+                    # deletes finished rows, publishing or not).
                     await outbox.mark_delivered(conn, None, settings.relays)
-                    await outbox.prune_delivered(conn, older_than_s=PRUNE_AFTER_S)
                     last_sweep = time.monotonic()
                 signed = await outbox.sign_pending_events(
                     conn, sign, now_unix=int(time.time()), limit=settings.publish_batch

@@ -4,8 +4,16 @@ version (cache/version.py)."""
 from __future__ import annotations
 
 from satrank.api.cache.version import DataVersion, Versioned
+from satrank.api.cursors import encode_cursor
 from satrank.api.render import dumps, leaderboard_item
-from satrank.db.nodes import IdKind, NodeSummary, SortAxis, fetch_leaderboard, fetch_node
+from satrank.db.nodes import (
+    IdKind,
+    NodeSummary,
+    SortAxis,
+    SortKey,
+    fetch_leaderboard,
+    fetch_node,
+)
 from satrank.db.pool import Pool
 
 MAX_PAGES = 512
@@ -15,21 +23,26 @@ MAX_NODES = 50_000  # more than every node on mainnet; cleared when full (bounde
 class LeaderboardCache(Versioned):
     def __init__(self, version: DataVersion) -> None:
         super().__init__(version)
-        self._pages: dict[tuple[SortAxis, int, int], bytes] = {}
+        self._pages: dict[tuple[SortAxis, int, int, SortKey | None], bytes] = {}
 
     def _clear(self) -> None:
         self._pages.clear()
 
-    async def page(self, pool: Pool, sort: SortAxis, limit: int, offset: int) -> bytes:
-        """The response body of one leaderboard page."""
+    async def page(self, pool: Pool, sort: SortAxis, limit: int, offset: int,
+                   after: SortKey | None = None) -> bytes:
+        """The response body of one leaderboard page: after the row `after` (a cursor's
+        key) if given, else after `offset` rows."""
         await self._expire(pool)
-        key = (sort, limit, offset)
+        key = (sort, limit, offset, after)
         body = self._pages.get(key)
         if body is None:
-            total, rows = await fetch_leaderboard(pool, sort, limit, offset)
+            page = await fetch_leaderboard(pool, sort, limit, after=after, offset=offset)
+            next_cursor = (None if page.next_after is None
+                           else encode_cursor(sort, page.next_after))
             body = dumps({
-                "data": [leaderboard_item(n) for n in rows],
-                "meta": {"total": total, "limit": limit, "offset": offset, "sort_by": sort},
+                "data": [leaderboard_item(n) for n in page.nodes],
+                "meta": {"total": page.total, "limit": limit, "offset": offset,
+                         "sort_by": sort, "next_cursor": next_cursor},
             })
             if len(self._pages) >= MAX_PAGES:
                 self._pages.clear()

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from satrank.api.body import query_int
+from satrank.api.cursors import decode_cursor
 from satrank.api.errors import ApiError
 from satrank.api.ids import node_not_found, parse_node_id
 from satrank.api.render import (
@@ -75,11 +76,20 @@ def _sort_axis(request: Request) -> SortAxis:
 
 
 async def leaderboard(request: Request) -> Response:
+    """A page by `cursor` (keyset: reaches every node, however deep) or by `offset`."""
     sort = _sort_axis(request)
     limit = query_int(request, "limit", 20, 1, 100)
     offset = query_int(request, "offset", 0, 0, MAX_OFFSET)
+    cursor = request.query_params.get("cursor")
+    after = None
+    if cursor is not None:
+        if offset:
+            raise ApiError(400, "INVALID_PARAMETER", "give cursor or offset, not both",
+                           details={"field": "cursor"})
+        after = decode_cursor(sort, cursor)
     state = api_state(request)
-    return json_bytes(await state.caches.leaderboard.page(state.pool, sort, limit, offset))
+    return json_bytes(await state.caches.leaderboard.page(state.pool, sort, limit, offset,
+                                                          after))
 
 
 async def node_search(request: Request) -> Response:

@@ -81,7 +81,15 @@ def _paths() -> dict[str, Any]:
                 {"name": "limit", "in": q, "schema": {"type": "integer", "minimum": 1,
                                                       "maximum": 100, "default": 20}},
                 {"name": "offset", "in": q, "schema": {"type": "integer", "minimum": 0,
-                                                       "maximum": 10000, "default": 0}}],
+                                                       "maximum": 10000, "default": 0},
+                 "description": "Rows to skip (shallow pages only; use cursor to go deeper)"},
+                {"name": "cursor", "in": q, "schema": {"type": "string", "minLength": 1,
+                                                       "maxLength": 256,
+                                                       "pattern": "^[A-Za-z0-9_-]+$"},
+                 "description": "Opaque: the meta.next_cursor of the previous page with "
+                                "the same sort_by. Following next_cursor from the first "
+                                "page until it is null reaches every node exactly once "
+                                "(while scores do not change in between). Not with offset."}],
             "responses": {"200": _ok(s.LEADERBOARD), **_err("400")}}},
         "/api/agents/search": {"get": {
             "summary": "Case-insensitive alias search (prefix matches first)",

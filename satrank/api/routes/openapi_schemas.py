@@ -67,7 +67,10 @@ LEADER_ITEM = obj({"publicKey": HEX66, "publicKeyHash": HEX64, "alias": {"type":
 
 LEADERBOARD = data({"type": "array", "items": LEADER_ITEM},
                    obj({"total": {"type": "integer"}, "limit": {"type": "integer"},
-                        "offset": {"type": "integer"}, "sort_by": {"type": "string"}}))
+                        "offset": {"type": "integer"}, "sort_by": {"type": "string"},
+                        "next_cursor": {"type": ["string", "null"],
+                                        "description": "cursor of the next page; null on "
+                                                       "the last one"}}))
 
 SEARCH = data({"type": "array", "items": LEADER_ITEM},
               obj({"count": {"type": "integer"}, "limit": {"type": "integer"}}))
