@@ -15,6 +15,7 @@ of a few units to a few tens); the regex this replaced was at 10^4 or more from 
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -90,6 +91,9 @@ CASES = (
          lambda n: ('"' + _fit("\\u0000", n - 2) + '"').encode(), DEFAULT_MAX_BODY_BYTES),
     Case("json: a long number", _json, lambda n: _fit("9", n).encode(),
          DEFAULT_MAX_BODY_BYTES),
+    # int() from decimal text is quadratic; the interpreter refuses more than 4,300 digits
+    Case("json: a number at the digit limit", _json, lambda n: _fit("9", n).encode(),
+         sys.get_int_max_str_digits()),
     Case("bolt11: ones (separator) only", _invoice, lambda n: "lnbc" + "1" * (n - 4),
          MAX_INVOICE_LEN),
     Case("bolt11: data characters", _invoice, lambda n: "lnbc1" + "q" * (n - 5),
