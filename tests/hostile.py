@@ -32,7 +32,8 @@ PRE = "0f" * 32
 # How much the work ratio may grow from 64 characters to the cap (64x larger): noise on a
 # loaded machine stays under 2.5; a quadratic parser grows by ~64, the old regex by 10^4.
 LINEAR_SLACK = 5.0
-# A path segment longer than this never reaches a route: httptools/h11 cap the request line.
+# Ids come in the path: nginx's default request-line buffer (large_client_header_buffers)
+# is 8 KiB; classify_id is linear whatever the length.
 MAX_ID_LEN = 8192
 
 
