@@ -10,6 +10,7 @@ children (an error), with the same requirement.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shlex
@@ -26,10 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
-from satrank.db.embedded import is_embedded_running, pgdata_path
+from satrank.db.embedded import embedded_postgres, is_embedded_running, pgdata_path
 from tests.cli import satrank_env
 from tests.nginx_fixture import free_port
 
@@ -294,6 +296,7 @@ def test_ctrl_c_while_postgres_starts_stops_everything(demo_dir: Path, stage: st
         started: dict[int, str] = {}
         while not any(f"bin/{stage} " in cmd for cmd in started.values()):
             assert running.process.poll() is None, running.output()
+            assert "starting simnet" not in running.output(), f"{stage} was never seen"
             assert time.monotonic() < deadline, running.output()
             time.sleep(0.02)
             started = running.descendants()
@@ -302,3 +305,15 @@ def test_ctrl_c_while_postgres_starts_stops_everything(demo_dir: Path, stage: st
         output = running.output()
         assert "nothing left running" in output and "starting simnet" not in output, output
         _assert_all_stopped(running, {**started, **running.descendants()})
+    # initdb and pg_ctl ran to their end: the data directory serves the next start
+    with embedded_postgres(running.data_dir) as dsn:
+        assert asyncio.run(_select_one(dsn)) == 1
+    assert not is_embedded_running(running.data_dir)
+
+
+async def _select_one(dsn: str) -> int:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return int(await connection.fetchval("SELECT 1"))
+    finally:
+        await connection.close()
