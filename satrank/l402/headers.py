@@ -26,7 +26,7 @@ MAX_AUTHORIZATION_LEN = 4096
 MAX_MACAROONS = 4
 MAX_MACAROON_LEN = 2048
 
-SCHEME_LEN = 4  # both schemes
+_SCHEME_LEN = 4  # both schemes
 _BASE64 = re.compile(r"\A[A-Za-z0-9+/_-]+={0,2}\Z")  # one class, then a bounded tail
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
@@ -53,7 +53,7 @@ class Credential:
 def _after_scheme(text: str) -> str | None:
     """What follows a leading `L402`/`LSAT` (any case) in `text`, whose leading whitespace
     is already stripped; None when the text does not start with a scheme as a whole word."""
-    scheme, rest = text[:SCHEME_LEN], text[SCHEME_LEN:]
+    scheme, rest = text[:_SCHEME_LEN], text[_SCHEME_LEN:]
     if not scheme.isascii() or scheme.upper() not in SCHEMES:
         return None
     if rest and not rest[0].isspace():
