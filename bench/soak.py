@@ -86,8 +86,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _token(credits: int) -> tuple[str, bytes]:
-    """A token exactly as paying its invoice yields it (minted with the server's secret)."""
+def _token(credits: int, deployment: str) -> tuple[str, bytes]:
+    """A token exactly as paying its invoice yields it (minted with the server's secret and
+    bound to its deployment, as learnt from a real purchase)."""
     from satrank.l402.caveats import minted_caveats
     from satrank.l402.identifier import Identifier
     from satrank.l402.mint import encode_macaroon, mint_macaroon
@@ -95,7 +96,8 @@ def _token(credits: int) -> tuple[str, bytes]:
     preimage = secrets.token_bytes(32)
     payment_hash = hashlib.sha256(preimage).digest()
     ident = Identifier.new(payment_hash, secrets.token_bytes(32))
-    caveats = minted_caveats(valid_until_unix=int(time.time()) + 86_400, credits=credits)
+    caveats = minted_caveats(valid_until_unix=int(time.time()) + 86_400, credits=credits,
+                             deployment=deployment)
     mac = encode_macaroon(mint_macaroon(ident, [c.encode() for c in caveats], SECRET.encode()))
     return f"L402 {mac}:{preimage.hex()}", payment_hash
 
@@ -179,8 +181,9 @@ async def _free_worker(client: httpx.AsyncClient, books: Books, pubkeys: list[st
 
 
 async def _paid_worker(client: httpx.AsyncClient, books: Books, pubkeys: list[str],
-                       stop: asyncio.Event, rng: Any, tokens: list[bytes]) -> None:
-    auth, payment_hash = _token(PAID_CREDITS)
+                       stop: asyncio.Event, rng: Any, tokens: list[bytes],
+                       deployment: str) -> None:
+    auth, payment_hash = _token(PAID_CREDITS, deployment)
     tokens.append(payment_hash)
     while not stop.is_set():
         pk = rng.choice(pubkeys)
@@ -197,7 +200,7 @@ async def _paid_worker(client: httpx.AsyncClient, books: Books, pubkeys: list[st
             if response.status_code == 200:
                 books.paid_ok += 1
             elif response.status_code == 402:  # this token is spent: buy the next one
-                auth, payment_hash = _token(PAID_CREDITS)
+                auth, payment_hash = _token(PAID_CREDITS, deployment)
                 tokens.append(payment_hash)
         except httpx.TransportError as exc:
             books.transport_errors[f"{books.phase} paid {type(exc).__name__}"] += 1
@@ -206,8 +209,24 @@ async def _paid_worker(client: httpx.AsyncClient, books: Books, pubkeys: list[st
         await asyncio.sleep(0.02)
 
 
-async def _buy_with_simnet(base: str, pk: str, simnet: Any, books: Books) -> None:
-    """One real purchase: 402 -> pay the invoice from simnet's customer node -> use it."""
+def _deployment_of(macaroon_text: str) -> str:
+    """The `satrank_node` caveat of a token the server minted: which deployment it is."""
+    from pymacaroons.serializers import BinarySerializer
+
+    from satrank.l402.caveats import COND_NODE
+    from satrank.l402.mint import decode_macaroon
+
+    macaroon = BinarySerializer().deserialize_raw(decode_macaroon(macaroon_text))
+    for caveat in macaroon.caveats:
+        condition, _, value = str(caveat.caveat_id_bytes.decode()).partition("=")
+        if condition.strip() == COND_NODE:
+            return value.strip()
+    raise SystemExit("the server minted a token without a satrank_node caveat")
+
+
+async def _buy_with_simnet(base: str, pk: str, simnet: Any, books: Books) -> str:
+    """One real purchase: 402 -> pay the invoice from simnet's customer node -> use it.
+    Returns the deployment the server binds its tokens to."""
     from tests.l402_simnet import pay_through_customer
 
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
@@ -223,6 +242,7 @@ async def _buy_with_simnet(base: str, pk: str, simnet: Any, books: Books) -> Non
             books.record("paid", "/api/profile (simnet purchase)", response)
             if response.status_code == 200:
                 books.paid_ok += 1
+    return _deployment_of(macaroon)
 
 
 async def _sql(dsn: str, query: str, *args: object) -> Any:
@@ -300,7 +320,7 @@ async def soak(args: argparse.Namespace, tmp: Path) -> int:
                 lambda: _sql(dsn, "SELECT count(*) > 0 FROM scores"), 300, "first scores")
             await _wait_for(lambda: _health_ok(base), 120, "the api")
             print(f"first scores after {warm:.0f} s; {len(pubkeys)} nodes on simnet")
-            await _buy_with_simnet(base, pubkeys[0], simnet, books)
+            deployment = await _buy_with_simnet(base, pubkeys[0], simnet, books)
             stop = asyncio.Event()
             tokens: list[bytes] = []
             rng = __import__("random").Random(7)
@@ -309,7 +329,7 @@ async def soak(args: argparse.Namespace, tmp: Path) -> int:
                 workers = [asyncio.create_task(_free_worker(client, books, pubkeys, stop, rng))
                            for _ in range(args.free)]
                 workers += [asyncio.create_task(
-                    _paid_worker(client, books, pubkeys, stop, rng, tokens))
+                    _paid_worker(client, books, pubkeys, stop, rng, tokens, deployment))
                     for _ in range(args.paid)]
                 killed_workers, relay_up_max_id, pending_at_relay_up = await _timeline(
                     args, books, api, crawler, relay, pgdata_path(tmp / "data"), dsn)

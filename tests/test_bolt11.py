@@ -3,6 +3,8 @@ package that lightning/bolt11.py covers (long route hints, uint32 fees, sub-msat
 
 from __future__ import annotations
 
+import dataclasses
+
 import coincurve
 import pytest
 
@@ -47,6 +49,30 @@ def test_route_hints_keep_every_hop_and_unsigned_values(hops: int) -> None:
         fee_base_msat=0xFFFF_FFFF - i, fee_proportional_millionths=4_294_967_295,
         cltv_expiry_delta=0xFFFF - i) for i in range(hops))
     assert bolt11.decode(bolt11.encode(_request(hint), SPEC_KEY)).route_hints == (hint,)
+
+
+def _long_request(hints: int) -> bolt11.PaymentRequest:
+    """The longest `d` field and `hints` route hints of 12 hops each (about all one `r`
+    field holds)."""
+    hint = tuple(bolt11.HopHint(node_id=SPEC_KEY.public_key.format(), chan_id=i,
+                                fee_base_msat=1, fee_proportional_millionths=1,
+                                cltv_expiry_delta=40) for i in range(12))
+    return dataclasses.replace(_request(()), description="d" * 639,
+                               route_hints=(hint,) * hints)
+
+
+def test_the_longest_real_invoices_fit_under_the_length_cap() -> None:
+    # the largest `d` field and a dozen route-hint hops: more than any wallet writes
+    text = bolt11.encode(_long_request(1), SPEC_KEY)
+    assert 2_000 < len(text) <= bolt11.MAX_INVOICE_LEN
+    assert len(bolt11.decode(text).route_hints[0]) == 12
+
+
+def test_an_invoice_over_the_length_cap_is_refused_before_decoding() -> None:
+    text = bolt11.encode(_long_request(3), SPEC_KEY)  # valid, signed, just too long
+    assert len(text) > bolt11.MAX_INVOICE_LEN
+    with pytest.raises(bolt11.InvalidPaymentRequest, match="longer than"):
+        bolt11.decode(text)
 
 
 def test_a_sub_millisatoshi_amount_is_rejected() -> None:

@@ -10,6 +10,7 @@ children (an error), with the same requirement.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shlex
@@ -21,13 +22,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
-from satrank.db.embedded import is_embedded_running, pgdata_path
+from satrank.db.embedded import embedded_postgres, is_embedded_running, pgdata_path
 from tests.cli import satrank_env
 from tests.nginx_fixture import free_port
 
@@ -121,30 +125,52 @@ def demo_dir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-@pytest.fixture
-def demo(demo_dir: Path) -> Iterator[RunningDemo]:
-    tmp_path = demo_dir
-    data_dir = tmp_path / "data"
+def _ignore_sigint() -> None:
+    # As a script's background job starts: SIGINT ignored, inherited through exec.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def launch_demo(work_dir: Path, data_dir: Path, *, sigint_ignored: bool = False,
+                out_name: str = "demo.out") -> RunningDemo:
+    """Start `satrank demo` on `data_dir` in its own session (so a test can signal its
+    process group as a terminal's Ctrl-C does); do not wait for it."""
     port = free_port()
     env = satrank_env(data_dir, CRAWLER_METRICS_PORT=str(free_port()))
-    out_path = tmp_path / "demo.out"
+    out_path = work_dir / out_name
     with open(out_path, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "satrank", "demo", "--port", str(port), "--generate", "200",
              "--time-scale", "0", "--probes", "10"],
-            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
-    running = RunningDemo(process, out_path, data_dir, tmp_path, f"http://127.0.0.1:{port}")
+            cwd=work_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True, preexec_fn=_ignore_sigint if sigint_ignored else None)
+    return RunningDemo(process, out_path, data_dir, work_dir, f"http://127.0.0.1:{port}")
+
+
+def wait_until_running(running: RunningDemo) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while "SatRank demo is running" not in running.output():
+        assert running.process.poll() is None, running.output()
+        assert time.monotonic() < deadline, running.output()
+        time.sleep(0.2)
+
+
+@contextmanager
+def demo_process(work_dir: Path, data_dir: Path, **options: Any) -> Iterator[RunningDemo]:
+    """A launched demo, killed (whole group) if a test leaves it running."""
+    running = launch_demo(work_dir, data_dir, **options)
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while "SatRank demo is running" not in running.output():
-            assert process.poll() is None, running.output()
-            assert time.monotonic() < deadline, running.output()
-            time.sleep(0.2)
         yield running
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        if running.process.poll() is None:
+            os.killpg(running.process.pid, signal.SIGKILL)
+            running.process.wait()
+
+
+@pytest.fixture
+def demo(demo_dir: Path) -> Iterator[RunningDemo]:
+    with demo_process(demo_dir, demo_dir / "data") as running:
+        wait_until_running(running)
+        yield running
 
 
 def _assert_all_stopped(demo: RunningDemo, started: dict[int, str]) -> None:
@@ -228,3 +254,66 @@ def test_a_taken_port_is_refused_before_anything_starts(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"api port {port} in use" in result.stderr
     assert not (tmp_path / "data" / "pg").exists()  # nothing was started
+
+
+def test_a_second_start_on_the_same_data_directory_comes_up(demo_dir: Path) -> None:
+    # The first start's logs (simnet's ready line with its ports above all) are still in
+    # demo-logs/ when the second one starts.
+    data_dir = demo_dir / "data"
+    with demo_process(demo_dir, data_dir) as first:
+        wait_until_running(first)
+        assert first.stop(signal.SIGINT) == 0, first.output()
+    with demo_process(demo_dir, data_dir, out_name="demo-again.out") as second:
+        wait_until_running(second)
+        with httpx.Client(timeout=30) as client:
+            health = client.get(f"{second.base_url}/api/health")
+            assert health.status_code == 200 and health.json()["status"] == "ok", health.text
+            profile_match = _PROFILE_LINE.search(second.output())
+            assert profile_match, second.output()
+            assert client.get(profile_match.group(1)).status_code == 402
+        started = second.descendants()
+        assert second.stop(signal.SIGINT) == 0, second.output()
+        _assert_all_stopped(second, started)
+    assert (data_dir / "demo-logs" / "simnet.log.1").exists()
+
+
+def test_sigint_stops_a_demo_started_with_sigint_ignored(demo_dir: Path) -> None:
+    with demo_process(demo_dir, demo_dir / "data", sigint_ignored=True) as running:
+        wait_until_running(running)
+        started = running.descendants()
+        assert _started_parts(started) == {"simnet", "crawl", "serve", "postgres"}, started
+        assert running.stop(signal.SIGINT) == 0, running.output()
+        assert "nothing left running" in running.output()
+        _assert_all_stopped(running, started)
+
+
+@pytest.mark.parametrize("stage", ["initdb", "pg_ctl"])
+def test_ctrl_c_while_postgres_starts_stops_everything(demo_dir: Path, stage: str) -> None:
+    # A terminal's Ctrl-C: SIGINT to the whole process group, Postgres' setup programs
+    # included, while `stage` runs; the demo was started with SIGINT ignored.
+    with demo_process(demo_dir, demo_dir / "data", sigint_ignored=True) as running:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        started: dict[int, str] = {}
+        while not any(f"bin/{stage} " in cmd for cmd in started.values()):
+            assert running.process.poll() is None, running.output()
+            assert "starting simnet" not in running.output(), f"{stage} was never seen"
+            assert time.monotonic() < deadline, running.output()
+            time.sleep(0.02)
+            started = running.descendants()
+        os.killpg(running.process.pid, signal.SIGINT)
+        assert running.process.wait(STOP_TIMEOUT_S) == 0, running.output()
+        output = running.output()
+        assert "nothing left running" in output and "starting simnet" not in output, output
+        _assert_all_stopped(running, {**started, **running.descendants()})
+    # initdb and pg_ctl ran to their end: the data directory serves the next start
+    with embedded_postgres(running.data_dir) as dsn:
+        assert asyncio.run(_select_one(dsn)) == 1
+    assert not is_embedded_running(running.data_dir)
+
+
+async def _select_one(dsn: str) -> int:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return int(await connection.fetchval("SELECT 1"))
+    finally:
+        await connection.close()

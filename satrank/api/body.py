@@ -3,7 +3,9 @@
 Validation errors name the field and what was expected, never the value that was sent
 (it may be a preimage or anything a client would not want in our logs or its own).
 Body fields that fail validation answer 422 VALIDATION_ERROR; a body that is not JSON
-answers 400 MALFORMED_JSON; query parameters answer 400 INVALID_PARAMETER.
+answers 400 MALFORMED_JSON, one nested deeper than the decoder can follow (about 1,000
+levels: the interpreter's recursion limit) 400 JSON_TOO_DEEP; query parameters answer 400
+INVALID_PARAMETER.
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ def is_json_media_type(content_type: str) -> bool:
         media.startswith("application/") and media.endswith("+json"))
 
 
+def loads_json(raw: bytes) -> Any:
+    """`json.loads` of a request body (linear in its size, which BodyGuard caps). Raises
+    ValueError for text that is not JSON, like `json.loads`, and ApiError 400 JSON_TOO_DEEP
+    for nesting deeper than the recursion limit: the C decoder recurses per `[`/`{`, so
+    16 KiB of `[` would otherwise escape every handler as a RecursionError (a 500)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ApiError(400, "JSON_TOO_DEEP",
+                       "request body nests arrays or objects too deeply") from None
+
+
 def invalid_field(field: str, expected: str) -> ApiError:
     return ApiError(422, "VALIDATION_ERROR", f"{field} must be {expected}",
                     details={"field": field})
@@ -36,7 +50,7 @@ async def json_object(request: Request, allowed: frozenset[str]) -> dict[str, An
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
     raw = await request.body()
     try:
-        body = json.loads(raw)
+        body = loads_json(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "MALFORMED_JSON", "request body must be valid JSON") from None
     if not isinstance(body, dict):

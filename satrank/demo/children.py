@@ -4,6 +4,10 @@
 in the terminal reaches only the demo, which then stops them in order) and, on Linux,
 a parent-death signal (so even a SIGKILLed demo leaves nothing running). On exit the
 groups are stopped in reverse start order: SIGTERM, a grace period, then SIGKILL.
+
+Each start writes a fresh `NAME.log` (the previous start's is kept as `NAME.log.1`): the
+demo reads what a child prints, simnet's ready line with its ports above all, and must
+never find an earlier run's line for a process that no longer exists.
 """
 
 from __future__ import annotations
@@ -67,9 +71,11 @@ class Children:
         self.stop_all()
 
     def start(self, name: str, argv: Sequence[str], env: Mapping[str, str]) -> Child:
-        """Start `argv` with stdout and stderr appended to LOG_DIR/NAME.log."""
+        """Start `argv` with stdout and stderr in a fresh LOG_DIR/NAME.log."""
         log_path = self.log_dir / f"{name}.log"
-        with open(log_path, "ab") as log:
+        if log_path.exists():
+            log_path.replace(log_path.with_name(f"{name}.log.1"))
+        with open(log_path, "xb") as log:
             process = subprocess.Popen(
                 list(argv), env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,

@@ -4,8 +4,10 @@ Order: embedded Postgres (under the data directory, unless DATABASE_URL is set) 
 migrations; `satrank simnet` (the mainnet snapshot beside the clone when present, else a
 generated graph); one `satrank crawl --once` cycle, so there are scores to ask about; then
 `satrank crawl` (continuing) and `satrank serve`. Each runs as its own process (group) with
-its output in DATA_DIR/demo-logs/. SIGINT and SIGTERM stop the children in reverse order,
-then the embedded Postgres; a child that dies stops the demo with its log tail.
+its output in DATA_DIR/demo-logs/ (fresh each start). SIGINT and SIGTERM stop the children
+in reverse order, then the embedded Postgres; a child that dies stops the demo with its log
+tail. SIGINT works even when the demo was started with it ignored (a background job of a
+script inherits that), and a Ctrl-C while Postgres starts takes effect once it is up.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Mapping
-from contextlib import ExitStack
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -161,6 +163,24 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is over, in this process and in the programs
+    it starts meanwhile (they inherit the mask). For the embedded Postgres: a terminal's
+    Ctrl-C reaches the whole process group, and initdb or pg_ctl killed half-way leave a
+    half-made data directory or a running postmaster nobody stops (Postgres sets its own
+    mask, so the server is not affected). A held signal is delivered, and stops the demo,
+    when the block ends."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def run_demo(options: DemoOptions, settings: Settings, out: TextIO = sys.stdout) -> int:
     """Run until SIGINT/SIGTERM (exit 0) or until a part fails (exit 1)."""
     data_dir = settings.data_dir.resolve()
@@ -171,12 +191,16 @@ def run_demo(options: DemoOptions, settings: Settings, out: TextIO = sys.stdout)
         return 2
     base_env = {k: v for k, v in os.environ.items() if k != "SATRANK_ENV"}
     base_env["SATRANK_DATA_DIR"] = str(data_dir)
+    # Set, not inherited: a script's background job starts with SIGINT ignored, and Python
+    # then installs no KeyboardInterrupt handler of its own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     stack = ExitStack()
     try:
         url = settings.database.url.reveal() if settings.database.url else None
         _say(out, f"starting Postgres ({'DATABASE_URL' if url else f'embedded, {data_dir}'})")
-        dsn = stack.enter_context(database_dsn(url, data_dir))
+        with _stop_signals_held():
+            dsn = stack.enter_context(database_dsn(url, data_dir))
         asyncio.run(migrate_dsn(dsn))
         children = stack.enter_context(Children(data_dir / LOG_DIR))
         _say(out, "starting simnet (LND-compatible network simulator)")

@@ -25,6 +25,11 @@ from satrank.l402.headers import Credential
 from satrank.l402.identifier import Identifier, IdentifierError
 from satrank.l402.mint import decode_macaroon, derive_root_key
 
+# We mint 3 or 4 caveats and clients append one or two (lnget: `preimage=`). Each costs a
+# packet to decode and an HMAC to check (~15 us), so a 2 KiB macaroon of tiny appended
+# caveats (~225) cost 3.4 ms of event loop before this cap (bench/RESULTS.md, "Parsers").
+MAX_CAVEATS = 32
+
 
 class VerificationFailed(Exception):
     def __init__(self, refusal: Refusal, message: str) -> None:
@@ -65,6 +70,8 @@ def _decode(text: str) -> Macaroon:
 
 
 def _caveat_texts(macaroon: Macaroon) -> list[str]:
+    if len(macaroon.caveats) > MAX_CAVEATS:
+        raise _invalid("too many caveats")
     texts: list[str] = []
     for caveat in macaroon.caveats:
         if caveat.verification_key_id:

@@ -38,6 +38,11 @@ _TAG_R = bech32.CHARSET.index(TagChar.route_hint.value)
 _HOP_SIZE = 51  # pubkey 33, short channel id 8, fee base 4, fee rate 4, cltv delta 2
 _SIGNATURE_GROUPS = 104  # 65 bytes
 _SUB_MSAT = re.compile(r"ln[a-z]+\d*[1-9]p")  # a pico-BTC amount not a multiple of 10
+# Decoding is linear but slow (bitstring: tens of microseconds per character on a loaded
+# machine), so a client's invoice is refused by length first. Real invoices are a few
+# hundred characters; the longest (a 639-byte description and a dozen route-hint hops)
+# come to about 2,400. bench/RESULTS.md, "Parsers of client input", has the figures.
+MAX_INVOICE_LEN = 4096
 
 
 class InvalidPaymentRequest(ValueError):
@@ -144,6 +149,8 @@ def _optional_bytes(hex_text: str | None) -> bytes | None:
 def decode(text: str) -> PaymentRequest:
     """Parse and verify a BOLT 11 string; raises InvalidPaymentRequest."""
     text = text.strip()
+    if len(text) > MAX_INVOICE_LEN:
+        raise InvalidPaymentRequest(f"longer than {MAX_INVOICE_LEN} characters")
     if _SUB_MSAT.fullmatch(text.lower().rpartition("1")[0]):
         raise InvalidPaymentRequest("sub-millisatoshi amount")
     try:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from satrank.l402.headers import (
     MAX_AUTHORIZATION_LEN,
@@ -93,3 +97,51 @@ def test_challenge_is_exactly_the_aperture_form() -> None:
 def test_credential_round_trips() -> None:
     credential = Credential((MAC,), bytes.fromhex(PRE))
     assert parse_authorization(credential.to_header()) == credential
+
+
+# Properties. Header values reach the parser as latin-1 text; whitespace, colons, commas
+# and the scheme's letters are drawn often, since that is where a parser goes wrong.
+_TRICKY = " \t\n\x0b\x0c\r\x85\xa0:,=LlSsAaTt402Ff+/_-"
+HEADER_TEXT = st.text(
+    st.one_of(st.sampled_from(_TRICKY), st.characters(max_codepoint=0xFF)), max_size=200)
+BASE64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
+MACAROON = st.builds(lambda body, pad: body + pad, st.text(BASE64_CHARS, min_size=1, max_size=60),
+                     st.sampled_from(["", "=", "=="]))
+SPACE = st.text(" \t", max_size=3)
+# The grammar as the regex this parser replaced wrote it; fine as a reference up to a few
+# dozen characters (it backtracks polynomially beyond).
+_REFERENCE = re.compile(r"\A\s*(L402|LSAT)\s+([^:]*?)\s*:\s*([^:]*?)\s*\Z", re.IGNORECASE)
+
+
+@given(HEADER_TEXT)
+def test_any_text_parses_or_raises_malformed_credential(value: str) -> None:
+    try:
+        credential = parse_authorization(value)
+    except MalformedCredential:
+        return
+    assert parse_authorization(credential.to_header()) == credential
+
+
+@given(st.lists(MACAROON, min_size=1, max_size=4), st.binary(min_size=32, max_size=32),
+       st.sampled_from(["L402", "LSAT", "l402", "lsat", "LsAt"]), SPACE, SPACE, SPACE, SPACE,
+       st.booleans())
+def test_what_clients_send_round_trips(macaroons: list[str], preimage: bytes, scheme: str,
+                                       lead: str, before: str, after: str, trail: str,
+                                       upper: bool) -> None:
+    hex_text = preimage.hex().upper() if upper else preimage.hex()
+    listed = (after + "," + before).join(macaroons)
+    value = f"{lead}{scheme} {before}{listed}{after}:{before}{hex_text}{trail}"
+    assert parse_authorization(value) == Credential(tuple(macaroons), preimage)
+
+
+@given(st.text(st.sampled_from(_TRICKY + "AB0f9"), max_size=36))
+def test_accepts_nothing_the_old_grammar_refused(tail: str) -> None:
+    for value in (tail, "L402 " + tail, "LSAT" + tail):
+        match = _REFERENCE.match(value)
+        try:
+            parse_authorization(value)
+            accepted = True
+        except MalformedCredential:
+            accepted = False
+        if match is None:
+            assert not accepted, value

@@ -21,7 +21,7 @@ from satrank.l402.mint import (
     encode_macaroon,
     mint_macaroon,
 )
-from satrank.l402.verify import VerificationFailed, verify_credential
+from satrank.l402.verify import MAX_CAVEATS, VerificationFailed, verify_credential
 from tests.l402_support import DEPLOYMENT
 
 SECRET = b"s" * 40
@@ -169,3 +169,11 @@ def test_identifier_of_another_version_is_invalid() -> None:
                  + bytes(32), key=derive_root_key(SECRET, bytes(32)), version=MACAROON_V2)
     assert verify(encode_macaroon(BinarySerializer().serialize_raw(m)), preimage) \
         is Refusal.INVALID
+
+
+def test_more_caveats_than_the_cap_are_refused_before_the_signature_chain() -> None:
+    mac, preimage, _ = mint()  # 3 minted caveats
+    for _ in range(MAX_CAVEATS - 3):
+        mac = add_caveat(mac, "x=y")  # unknown to us: ignored, but signed and counted
+    assert verify(mac, preimage) == 21
+    assert verify(add_caveat(mac, "x=y"), preimage) is Refusal.INVALID

@@ -8,7 +8,6 @@ the macaroon is worthless without the preimage only our node's invoice reveals.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from satrank.api import paywall_metrics as metrics
+from satrank.api.body import loads_json
 from satrank.api.errors import ApiError
 from satrank.api.paywall import challenge_details
 from satrank.api.state import api_state
@@ -72,7 +72,7 @@ async def _amount_of(request: Request) -> int:
         if len(body) > MAX_BODY_BYTES:
             raise ApiError(413, "PAYLOAD_TOO_LARGE", f"body must be at most {MAX_BODY_BYTES} bytes")
     try:
-        document = json.loads(body)
+        document = loads_json(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "INVALID_JSON", "body must be a JSON object") from exc
     if not isinstance(document, dict):

@@ -18,7 +18,7 @@ from satrank.api.routes import openapi_schemas as s
 
 _ERRORS = {
     "400": "Malformed request: invalid id (INVALID_ID), query parameter (INVALID_PARAMETER) "
-           "or JSON (MALFORMED_JSON)",
+           "or JSON (MALFORMED_JSON; JSON_TOO_DEEP past about 1,000 nested levels)",
     "401": "Proof required (REPORT_PROOF_REQUIRED)",
     "402": "Payment required: L402 challenge in WWW-Authenticate",
     "403": "Forbidden",
