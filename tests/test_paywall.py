@@ -107,7 +107,7 @@ def test_aperture_clients_duplicate_lsat_and_l402_headers(paid: Paid) -> None:
     mixed = [("Authorization", f"L402 junk:{'00' * 32}"),
              ("Authorization", f"L402 {other_mac}:{other_pre}")]
     response = paid.http.get(PROFILE, headers=mixed)
-    assert response.status_code == 402 and response.json()["error"]["code"] == "TOKEN_INVALID"
+    assert response.status_code == 402 and response.json()["error"]["code"] == "TOKEN_MALFORMED"
 
 
 def _flip(text: str, at: int) -> str:
@@ -133,6 +133,23 @@ SECURITY_CASES = {
     "preimage-only": lambda m, p, o: f"L402 {p}",
     "hash-as-preimage": lambda m, p, o: f"L402 {m}:{hashlib.sha256(bytes.fromhex(p)).hexdigest()}",
 }
+# Each forgery is refused with the code of the check it fails (the client can tell a typo
+# in its header from a token we never issued or a preimage of another invoice).
+FORGERY_CODES = {
+    "forged-signature": "TOKEN_UNKNOWN",
+    "tampered-caveat": "TOKEN_UNKNOWN",
+    "removed-caveat": "TOKEN_UNKNOWN",
+    "other-secret": "TOKEN_UNKNOWN",
+    "wrong-preimage": "TOKEN_WRONG_PREIMAGE",
+    "short-preimage": "TOKEN_MALFORMED",
+    "non-hex-preimage": "TOKEN_MALFORMED",
+    "other-tokens-preimage": "TOKEN_WRONG_PREIMAGE",
+    "deposit-junk": "TOKEN_MALFORMED",
+    "oversized": "TOKEN_MALFORMED",
+    "empty-macaroon": "TOKEN_MALFORMED",
+    "preimage-only": "TOKEN_MALFORMED",
+    "hash-as-preimage": "TOKEN_WRONG_PREIMAGE",
+}
 
 
 @pytest.mark.parametrize("case", list(SECURITY_CASES), ids=list(SECURITY_CASES))
@@ -142,7 +159,7 @@ def test_forgeries_are_never_served(paid: Paid, case: str) -> None:
     header = SECURITY_CASES[case](mac, preimage, other_preimage)
     response = paid.get(Authorization=header)
     assert response.status_code == 402, response.text
-    assert response.json()["error"]["code"] == "TOKEN_INVALID"
+    assert response.json()["error"]["code"] == FORGERY_CODES[case]
     assert CHALLENGE.match(response.headers.get_list("www-authenticate")[0])
     assert paid.get(Authorization=f"L402 {mac}:{preimage}").json()["creditsLeft"] == 20
 

@@ -32,6 +32,7 @@ from satrank.api.lightning import (
 )
 from satrank.api.middleware.access_log import AccessLogMiddleware
 from satrank.api.middleware.body_guard import BodyGuardMiddleware
+from satrank.api.middleware.cors import PublicCorsMiddleware
 from satrank.api.middleware.interest import InterestBuffer, InterestMiddleware
 from satrank.api.middleware.l402 import L402Middleware
 from satrank.api.middleware.metrics import MetricsMiddleware
@@ -144,6 +145,7 @@ def create_app(
         middleware=[
             Middleware(MetricsMiddleware),
             Middleware(RequestIdMiddleware),
+            Middleware(PublicCorsMiddleware),  # preflights answered before the paywall
             Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips),
             Middleware(BodyGuardMiddleware),
             Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES),

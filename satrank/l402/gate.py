@@ -9,6 +9,7 @@ Only the api middleware turns a decision into a response; every refusal here car
 from __future__ import annotations
 
 import enum
+import hashlib
 import hmac
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -29,12 +30,18 @@ from satrank.l402.verify import (
     check_caveats,
 )
 
-# Verified credentials kept so a token's next request skips parsing, decoding, HMACs and
-# caveat parsing (together most of the paywall's CPU per request). Keyed by the request's
-# exact Authorization values and the route's capability; only credentials that passed
+# Verified credentials kept so a token's next request skips decoding, HMACs and caveat
+# parsing (together most of the paywall's CPU per request). Keyed by the PARSED credential
+# (a digest of the token macaroon's text, the preimage) and the route's capability, never
+# by the raw header: junk beside a valid credential (other Authorization values, spaces,
+# discharge macaroons that grant nothing) neither adds entries nor makes one bigger, so
+# the cache is bounded by AUTH_CACHE_SIZE small entries. Only credentials that passed
 # every check (signature, preimage, caveats) get in, so forged input cannot fill it.
 # The one check that depends on time, expiry, is redone on every hit.
 AUTH_CACHE_SIZE = 4096
+
+# (sha256 of the token macaroon's text, preimage, capability)
+_CacheKey = tuple[bytes, bytes, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +148,7 @@ class PaywallGate:
         self._ledger = ledger
         self._operator_secret = operator_secret or None
         self._token_limiter = token_limiter
-        self._verified: OrderedDict[tuple[tuple[str, ...], str | None], VerifiedToken] = (
-            OrderedDict())
+        self._verified: OrderedDict[_CacheKey, VerifiedToken] = OrderedDict()
 
     def is_operator(self, operator_token: str | None) -> bool:
         """Constant-time check of X-Operator-Token; always False when bypass is disabled."""
@@ -188,7 +194,11 @@ class PaywallGate:
 
     def _verify(self, authorizations: Sequence[str], ctx: RequestContext,
                 ) -> VerifiedToken | Refusal:
-        key = (tuple(authorizations), ctx.capability)
+        credential = _single_credential(authorizations)
+        if isinstance(credential, Refusal):
+            return credential
+        key = (hashlib.sha256(credential.macaroons[0].encode("latin-1")).digest(),
+               credential.preimage, ctx.capability)
         token = self._verified.get(key)
         if token is not None:
             if ctx.now_unix >= token.terms.valid_until_unix:  # as ValidUntilSatisfier
@@ -196,9 +206,6 @@ class PaywallGate:
                 return Refusal.EXPIRED
             self._verified.move_to_end(key)
             return token
-        credential = _single_credential(authorizations)
-        if isinstance(credential, Refusal):
-            return credential
         try:
             token = check_caveats(authenticate_credential(credential, secrets=self._secrets),
                                   ctx)
@@ -240,7 +247,7 @@ def _single_credential(authorizations: Sequence[str]) -> Credential | Refusal:
         try:
             credentials.add(parse_authorization(value))
         except MalformedCredential:
-            return Refusal.INVALID
+            return Refusal.MALFORMED
     if len(credentials) != 1:
-        return Refusal.INVALID
+        return Refusal.MALFORMED
     return credentials.pop()
