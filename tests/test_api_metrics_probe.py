@@ -12,6 +12,7 @@ from satrank.api.app import create_app
 from satrank.config import Settings
 from satrank.lightning.lnd import LndClient
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
+from tests.l402_support import PreimageIssuer
 from tests.live_server import live_server
 from tests.simnet_api import (
     describe_simnet_graph,
@@ -49,6 +50,18 @@ def test_metrics_count_by_route_template(db_dsn: str) -> None:
     assert "satrank_db_pool_max_connections 10.0" in text
     assert proxied.status_code == 403 and proxied.json()["error"]["code"] == "FORBIDDEN"
     assert keyed.status_code == 200 and wrong_key.status_code == 403
+
+
+def test_answers_before_routing_are_labelled_by_route_template(db_dsn: str) -> None:
+    """The paywall's 402 and the body guard's 413 leave before the router has run."""
+    with live_server(create_app(SETTINGS, db_dsn, invoice_issuer=PreimageIssuer())) as url:
+        assert httpx.get(f"{url}/api/profile/{pubkey(1)}", timeout=10).status_code == 402
+        big = httpx.post(f"{url}/api/verdicts", content=b"[" + b" " * 20_000 + b"]",
+                         headers={"Content-Type": "application/json"}, timeout=10)
+        assert big.status_code == 413
+        text = httpx.get(f"{url}/metrics", timeout=10).text
+    assert 'method="GET",route="/api/profile/{id}",status="402"' in text
+    assert 'method="POST",route="/api/verdicts",status="413"' in text
 
 
 def test_loopback_rule_without_proxy() -> None:

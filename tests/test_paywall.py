@@ -13,10 +13,18 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
+from satrank.api.app import create_app
 from satrank.l402.caveats import minted_caveats
 from satrank.l402.identifier import Identifier
 from satrank.l402.mint import encode_macaroon, mint_macaroon
-from tests.l402_support import OPERATOR_SECRET, SECRET, PreimageIssuer, serve_paid_app
+from tests.l402_support import (
+    OPERATOR_SECRET,
+    SECRET,
+    PreimageIssuer,
+    serve_paid_app,
+    settings_for,
+)
+from tests.live_server import live_server
 
 CHALLENGE = re.compile(r'^L402 macaroon="([A-Za-z0-9+/]+=*)", invoice="([^"]+)"$')
 PROFILE = "/api/profile/02" + "ab" * 32
@@ -251,3 +259,14 @@ def test_paid_use_is_rate_limited_per_token(db_dsn: str) -> None:
         other_mac, other_pre = paid.buy()
         fresh = paid.get(Authorization=f"L402 {other_mac}:{other_pre}").status_code
     assert codes == [200, 200, 429] and fresh == 200
+
+
+def test_unconfigured_lnd_says_not_configured_rather_than_retry_later(db_dsn: str) -> None:
+    """Without LND_* settings no invoice can ever be made: a client told to retry would
+    retry for nothing."""
+    with live_server(create_app(settings_for(), db_dsn)) as base:
+        response = httpx.get(base + PROFILE, timeout=30)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "LIGHTNING_NOT_CONFIGURED"
+    assert "not configured" in response.json()["error"]["message"]
+    assert "retry-after" not in response.headers

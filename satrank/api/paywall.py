@@ -20,7 +20,8 @@ from starlette.types import Scope
 
 from satrank.api import paywall_metrics as metrics
 from satrank.api.clients import client_key
-from satrank.api.errors import retry_later
+from satrank.api.errors import ApiError, retry_later
+from satrank.api.lightning import InvoicesNotConfigured
 from satrank.api.ratelimit import RateLimiter
 from satrank.config import L402Settings
 from satrank.l402.gate import CreditLedger, PaywallGate
@@ -98,6 +99,12 @@ class Paywall:
                 lifetime_s=l402.token_lifetime_s,
                 invoice_expiry_s=l402.invoice_expiry_s,
             )
+        except InvoicesNotConfigured as exc:
+            metrics.CHALLENGES_REFUSED.labels("lnd_not_configured").inc()
+            raise ApiError(503, "LIGHTNING_NOT_CONFIGURED",
+                           "this server cannot sell tokens: its Lightning node is not "
+                           "configured (an operator must set the LND_* settings); tokens "
+                           "bought earlier still work") from exc
         except InvoiceUnavailable as exc:
             metrics.CHALLENGES_REFUSED.labels("lnd_unavailable").inc()
             raise retry_later(503, "LIGHTNING_UNAVAILABLE",
