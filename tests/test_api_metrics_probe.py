@@ -68,7 +68,7 @@ def test_loopback_rule_without_proxy() -> None:
     def loopback(peer: str, xff: str | None = None) -> bool:
         headers = [(b"x-forwarded-for", xff.encode())] if xff else []
         scope = {"type": "http", "client": (peer, 1), "headers": headers}
-        return client_is_loopback(scope, trust_proxy=False)
+        return client_is_loopback(scope, trusted_proxies=())
 
     assert loopback("127.0.0.1")
     assert loopback("::1")

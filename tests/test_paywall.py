@@ -270,3 +270,30 @@ def test_unconfigured_lnd_says_not_configured_rather_than_retry_later(db_dsn: st
     assert response.json()["error"]["code"] == "LIGHTNING_NOT_CONFIGURED"
     assert "not configured" in response.json()["error"]["message"]
     assert "retry-after" not in response.headers
+
+
+def test_minting_is_capped_for_all_clients_together(db_dsn: str) -> None:
+    """Clients rotating addresses each get a fresh per-client bucket; the global cap still
+    stops this process from asking LND for more invoices."""
+    issuer = PreimageIssuer()
+    env = {"TRUSTED_PROXIES": "127.0.0.1", "L402_MINT_GLOBAL_PER_S": "0.01",
+           "L402_MINT_GLOBAL_BURST": "3"}
+    with serve_paid_app(db_dsn, issuer, env) as base:
+        answers = [httpx.get(base + PROFILE, headers={"X-Forwarded-For": f"198.51.100.{i}"})
+                   for i in range(5)]
+    assert [a.status_code for a in answers] == [402, 402, 402, 503, 503]
+    assert answers[3].json()["error"]["code"] == "MINTING_BUSY"
+    assert int(answers[3].headers["retry-after"]) > 0
+    assert len(issuer.calls) == 3
+
+
+def test_minting_limit_keys_an_ipv6_client_by_its_64(db_dsn: str) -> None:
+    env = {"TRUSTED_PROXIES": "127.0.0.1", "L402_CHALLENGE_BURST": "2",
+           "L402_CHALLENGE_RATE_PER_MIN": "0.1"}
+    with serve_paid_app(db_dsn, PreimageIssuer(), env) as base:
+        codes = [httpx.get(base + PROFILE,
+                           headers={"X-Forwarded-For": f"2001:db8:1:2::{i:x}"}).status_code
+                 for i in range(1, 4)]
+        other_64 = httpx.get(base + PROFILE, headers={"X-Forwarded-For": "2001:db8:1:3::1"})
+    assert codes == [402, 402, 429]
+    assert other_64.status_code == 402

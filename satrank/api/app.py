@@ -82,7 +82,7 @@ def create_app(
     Invoices for 402 challenges come from `invoice_issuer`, or from LND's invoice
     macaroon when None. `report_limits` and `caches`: defaults unless a test needs others.
     """
-    paywall = Paywall(settings.l402, trust_proxy=settings.api.trust_proxy)
+    paywall = Paywall(settings.l402, trusted_proxies=settings.api.trusted_proxies)
     interest = InterestBuffer()
     resources = Resources()
     state = ApiState(
@@ -90,7 +90,8 @@ def create_app(
         resources=resources,
         paywall=paywall,
         caches=caches or ApiCaches.build(),
-        free_limits=FreeRouteLimits(settings.api.free_rate, trust_proxy=settings.api.trust_proxy),
+        free_limits=FreeRouteLimits(settings.api.free_rate,
+                                    trusted_proxies=settings.api.trusted_proxies),
         report_limits=report_limits or ReportLimits(),
         report_token_checker=report_token_checker or paywall.valid_token_id,
         probe_slots=asyncio.Semaphore(probe.PROBE_SLOTS),

@@ -21,7 +21,7 @@ async def metrics(request: Request) -> Response:
     state = api_state(request)
     settings = state.settings
     if not admin_allowed(request.scope, api_key=settings.l402.api_key,
-                         trust_proxy=settings.api.trust_proxy):
+                         trusted_proxies=settings.api.trusted_proxies):
         raise ApiError(403, "FORBIDDEN", "/metrics needs X-API-Key from non-loopback clients")
     pool = state.pool
     POOL_SIZE.set(pool.get_size())
