@@ -17,8 +17,10 @@ from starlette.middleware import Middleware
 
 from satrank.api.cache import ApiCaches
 from satrank.api.errors import (
+    DATABASE_EXCEPTIONS,
     ApiError,
     handle_api_error,
+    handle_database_error,
     handle_http_exception,
     handle_unexpected,
 )
@@ -155,6 +157,7 @@ def create_app(
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,
+            **dict.fromkeys(DATABASE_EXCEPTIONS, handle_database_error),
             Exception: handle_unexpected,
         },
         lifespan=lifespan,

@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from satrank import __version__
+from satrank.api.errors import DATABASE_RETRY_AFTER_S
 from satrank.api.state import ApiState, api_state
 from satrank.db.health import Freshness, check_database, fetch_freshness
 from satrank.db.migrations import latest_version, load_migrations
@@ -138,8 +139,10 @@ async def health(request: Request) -> JSONResponse:
     status = "down" if down else "degraded" if degraded else "ok"
     body = {"status": status, "version": __version__, "reasons": down + degraded,
             "checks": checks}
-    return JSONResponse(body, status_code=503 if down else 200,
-                        headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store"}
+    if down:
+        headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+    return JSONResponse(body, status_code=503 if down else 200, headers=headers)
 
 
 routes = [Route("/api/health", health, methods=["GET"])]
