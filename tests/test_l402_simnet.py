@@ -70,7 +70,7 @@ def test_a_paid_deposit_carries_its_tier_credits(simnet_app: SimnetApp) -> None:
     with httpx.Client(base_url=simnet_app.base, timeout=30) as http:
         deposit = http.post("/api/deposit", json={"amount": 1_000})
         assert deposit.status_code == 200
-        offer = deposit.json()
+        offer = deposit.json()["data"]
         assert bolt11.decode(offer["invoice"]).amount_msat == 1_000_000
         preimage = pay_through_customer(simnet_app.simnet, offer["invoice"])
         served = http.get(simnet_app.profile,

@@ -71,9 +71,19 @@ class DatabaseWatch:
         else:
             self._failures += 1
             if self._failures >= DB_FAILURES_TO_STOP:
-                raise DatabaseStopped(f"the database ({self._where}) stopped answering; "
-                                      "stopping the demo")
+                raise self._stopped()
         self._next = time.monotonic() + DB_CHECK_INTERVAL_S
+
+    def blame(self, failure: ChildFailed) -> ChildFailed | DatabaseStopped:
+        """What to report for a child that died: the database when it does not answer
+        (the crawler stops on losing its leader lock session), else the child."""
+        if asyncio.run(database_answers(self._dsn, timeout_s=DB_CHECK_TIMEOUT_S)):
+            return failure
+        return self._stopped()
+
+    def _stopped(self) -> DatabaseStopped:
+        return DatabaseStopped(f"the database ({self._where}) stopped answering; "
+                               "stopping the demo")
 
 
 @dataclass(frozen=True)
@@ -230,7 +240,10 @@ def run_demo(options: DemoOptions, settings: Settings, out: TextIO = sys.stdout)
                                      _pay_command(walkthrough, simnet)))
         database = DatabaseWatch(dsn, where)
         while True:
-            children.check_alive()
+            try:
+                children.check_alive()
+            except ChildFailed as failure:
+                raise database.blame(failure) from None
             database.check()
             time.sleep(0.5)
     except KeyboardInterrupt:

@@ -187,3 +187,21 @@ REPORT_REQUEST = {
 
 REPORT_CREATED = data(obj({"reportId": {"type": "string"}, "target": HEX66,
                            "verified": {"type": "boolean"}, "timestamp": {"type": "integer"}}))
+
+DEPOSIT_TIER = obj({"minSat": {"type": "integer"}, "satPerCredit": {"type": "number"},
+                    "creditsPerSat": {"type": "integer"}})
+DEPOSIT_TIERS = data(obj({"tiers": {"type": "array", "items": DEPOSIT_TIER},
+                          "minSat": {"type": "integer"}, "maxSat": {"type": "integer"}}))
+DEPOSIT_REQUEST = {
+    "type": "object",
+    "properties": {"amount": {"type": "integer", "minimum": 21, "maximum": 10_000_000,
+                              "description": "sat to pay; credits follow the tier table"}},
+    "required": ["amount"],
+    "additionalProperties": False,
+}
+DEPOSIT_OFFER = data(obj({
+    "credits": {"type": "integer"}, "amountSat": {"type": "integer"},
+    "invoice": {"type": "string"}, "macaroon": {"type": "string"},
+    "paymentHash": HEX64, "expiresAt": {"type": "string"}, "validUntil": {"type": "string"},
+    "tier": DEPOSIT_TIER, "usage": {"type": "string"},
+}))
