@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from satrank.api.cache import ApiCaches
+from satrank.api.clients import client_ip
 from satrank.api.errors import (
     DATABASE_EXCEPTIONS,
     ApiError,
@@ -149,7 +151,9 @@ def create_app(
             Middleware(MetricsMiddleware),
             Middleware(RequestIdMiddleware),
             Middleware(PublicCorsMiddleware),  # preflights answered before the paywall
-            Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips),
+            Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips,
+                       client_ip_of=functools.partial(
+                           client_ip, trusted_proxies=settings.api.trusted_proxies)),
             Middleware(BodyGuardMiddleware),
             Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES),
             Middleware(InterestMiddleware, buffer=interest),

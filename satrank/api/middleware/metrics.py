@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 
 from prometheus_client import Counter, Histogram
-from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from satrank.api.middleware.route_match import route_template
 
 REQUESTS = Counter("satrank_http_requests_total", "HTTP requests answered by the api",
                    ["method", "route", "status"])
@@ -23,25 +24,7 @@ LATENCY = Histogram("satrank_http_request_duration_seconds",
 
 
 def route_label(scope: Scope) -> str:
-    route = scope.get("route")
-    if route is None:
-        # Answered before routing (the paywall's 402, the body guard's 413, a 429): find
-        # the template the router would have chosen.
-        route = _matching_route(scope)
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
-
-
-def _matching_route(scope: Scope) -> BaseRoute | None:
-    routes: list[BaseRoute] = getattr(scope.get("app"), "routes", [])
-    partial: BaseRoute | None = None
-    for route in routes:
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return route
-        if match is Match.PARTIAL and partial is None:
-            partial = route  # the path matches, the method does not (a 405)
-    return partial
+    return route_template(scope) or "unmatched"
 
 
 class MetricsMiddleware:
