@@ -137,11 +137,12 @@ def test_probe_against_simnet_records_and_answers(db_dsn: str, simnet: SimnetHan
     assert rows[0]["failure_code"] == probes[0]["failureCode"]
 
 
-def test_probe_without_backend_is_unavailable(db_dsn: str) -> None:
+def test_probe_without_backend_says_not_configured(db_dsn: str) -> None:
     pks = asyncio.run(seed(db_dsn))
     with live_server(create_app(SETTINGS, db_dsn)) as url:
         response = httpx.post(f"{url}/api/probe", json={"target": pks[0]}, timeout=10,
                               headers=OPERATOR)
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "PROBE_UNAVAILABLE"
-    assert response.headers["retry-after"] == "3600"
+    assert response.json()["error"]["code"] == "LIGHTNING_NOT_CONFIGURED"
+    assert "not configured" in response.json()["error"]["message"]
+    assert "retry-after" not in response.headers
