@@ -46,6 +46,15 @@ def test_preflights_of_the_public_api_are_allowed(http: httpx.Client, path: str,
     assert "access-control-allow-credentials" not in response.headers
 
 
+def test_an_unusual_preflight_gets_no_plain_text_refusal(http: httpx.Client) -> None:
+    """The preflight passes; the real request then answers in the error envelope."""
+    preflight = _preflight(http, "/api/health", "DELETE", "x-custom-thing")
+    assert preflight.status_code == 200
+    real = http.delete("/api/health", headers={"Origin": ORIGIN})
+    assert real.status_code == 405 and real.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert real.headers["access-control-allow-origin"] == "*"
+
+
 def test_a_cross_origin_402_exposes_the_challenge(http: httpx.Client) -> None:
     response = http.get(PROFILE, headers={"Origin": ORIGIN})
     assert response.status_code == 402

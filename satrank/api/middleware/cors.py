@@ -7,7 +7,9 @@ without a key, so a web page in the operator's browser must never read it.
 
 Any origin, no cookies (`allow_credentials` off): payment is the authentication, the
 credential travels in `Authorization`, which the browser sends only because the page's
-script put it there.
+script put it there. Any method and request header pass the preflight: Starlette refuses
+others with a plain-text 400 outside our error envelope, while the real request gets the
+envelope anyway (405 for a method the route lacks); allowing a header grants nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 PUBLIC_PREFIXES = ("/api/", "/.well-known/")
-ALLOWED_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
-ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Request-Id")
 EXPOSED_HEADERS = ("WWW-Authenticate", "X-Request-Id", "X-L402-Credits-Left", "Retry-After")
 PREFLIGHT_MAX_AGE_S = 600
 
@@ -28,8 +28,8 @@ class PublicCorsMiddleware:
         self.cors = CORSMiddleware(
             app,
             allow_origins=["*"],
-            allow_methods=list(ALLOWED_METHODS),
-            allow_headers=list(ALLOWED_HEADERS),
+            allow_methods=["*"],
+            allow_headers=["*"],
             expose_headers=list(EXPOSED_HEADERS),
             allow_credentials=False,
             max_age=PREFLIGHT_MAX_AGE_S,
