@@ -99,12 +99,23 @@ STATS = data(obj({
     "graphSyncedAt": INT_OR_NULL, "scoredAt": INT_OR_NULL,
 }))
 
+# ok / not_synced carry our node's identity and channels; unreachable and not_configured
+# (no readonly macaroon: nothing to retry) carry a detail instead
+_HEALTH_LND = {"type": "object", "properties": {
+    "status": {"type": "string",
+               "enum": ["ok", "not_synced", "unreachable", "not_configured"]},
+    "detail": {"type": "string"}, "pubkey": HEX66, "alias": {"type": "string"},
+    "activeChannels": {"type": "integer", "minimum": 0},
+    "peers": {"type": "integer", "minimum": 0}, "blockHeight": {"type": "integer"},
+    "syncedToChain": {"type": "boolean"}, "syncedToGraph": {"type": "boolean"},
+    "version": {"type": "string"}}, "required": ["status"]}
+
 HEALTH = obj({
     "status": {"type": "string", "enum": ["ok", "degraded", "down"]},
     "version": {"type": "string"},
     "reasons": {"type": "array", "items": {"type": "string"}},
     "checks": {"type": "object", "properties": {
-        "database": {"type": "object"}, "lnd": {"type": "object"},
+        "database": {"type": "object"}, "lnd": _HEALTH_LND,
         "graph": {"type": "object"}, "scoring": {"type": "object"},
         "probes": {"type": "object"}, "nostrOutbox": {"type": "object"},
         "disk": {"type": "object"}}, "required": ["database", "lnd", "disk"]},
