@@ -63,10 +63,15 @@ NEEDS_DATABASE = [
 def test_every_route_answers_503_with_retry_after_while_postgres_is_down(
         own_postgres: tuple[Path, str]) -> None:
     data_dir, dsn = own_postgres
-    with live_server(create_app(SETTINGS, dsn, invoice_issuer=PreimageIssuer())) as base, \
+    issuer = PreimageIssuer()
+    with live_server(create_app(SETTINGS, dsn, invoice_issuer=issuer)) as base, \
             httpx.Client(base_url=base, timeout=30, headers=OPERATOR) as http:
         assert http.get("/api/health").status_code == 200
+        offer = httpx.post(f"{base}/api/deposit", json={"amount": 21}, timeout=30).json()["data"]
+        token = f"L402 {offer['macaroon']}:{issuer.pay(offer['invoice']).hex()}"
         assert stop_embedded_postgres(data_dir)
+        paid = httpx.get(f"{base}/api/profile/{pubkey(3)}", headers={"Authorization": token},
+                         timeout=30)
         answers = {}
         for method, path, body in NEEDS_DATABASE:
             json = _report() if path == "/api/report" else body
@@ -83,3 +88,6 @@ def test_every_route_answers_503_with_retry_after_while_postgres_is_down(
     assert int(health.headers["retry-after"]) > 0
     assert [r.status_code for r in free_of_db] == [200, 200]
     assert unpaid.status_code == 402  # new challenges need LND, not the database
+    # a paid token's first use needs the ledger: 503, retry, nothing charged
+    assert paid.status_code == 503 and paid.json()["error"]["code"] == "LEDGER_UNAVAILABLE"
+    assert int(paid.headers["retry-after"]) > 0
