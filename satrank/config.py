@@ -15,6 +15,7 @@ development, the demo and the tests).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -28,6 +29,9 @@ Environment = Literal["production", "development"]
 ENVIRONMENTS: tuple[Environment, ...] = ("production", "development")
 
 LOOPBACK = "127.0.0.1"  # default listen address of the api and of the crawler's metrics
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK_NETWORKS: tuple[ProxyNetwork, ...] = (ipaddress.ip_network("127.0.0.0/8"),
+                                               ipaddress.ip_network("::1/128"))
 MIN_MACAROON_SECRET_LEN = 32
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -121,9 +125,12 @@ class L402Settings:
     challenge_price_sat: int = 1
     invoice_expiry_s: int = 600
     token_lifetime_s: int = 30 * 24 * 3600
-    # each challenge mints an LND invoice: limited per client IP; paid use per token
+    # each challenge mints an LND invoice: limited per client (api/clients.client_key),
+    # and in total per api process so rotating addresses cannot flood LND; paid use per token
     challenge_rate_per_min: float = 30.0
     challenge_burst: int = 10
+    mint_global_per_s: float = 20.0
+    mint_global_burst: int = 100
     token_rate_per_s: float = 20.0
     token_burst: int = 40
     # credits an api process may reserve of one token (api/ledger.py); 1: no leasing
@@ -156,6 +163,8 @@ def _l402(r: _Reader, *, production: bool) -> L402Settings:
         challenge_rate_per_min=r.number("L402_CHALLENGE_RATE_PER_MIN",
                                         d.challenge_rate_per_min, 0.1, 1e6),
         challenge_burst=r.integer("L402_CHALLENGE_BURST", d.challenge_burst, 1, 10**6),
+        mint_global_per_s=r.number("L402_MINT_GLOBAL_PER_S", d.mint_global_per_s, 0.01, 1e6),
+        mint_global_burst=r.integer("L402_MINT_GLOBAL_BURST", d.mint_global_burst, 1, 10**6),
         token_rate_per_s=r.number("L402_TOKEN_RATE_PER_S", d.token_rate_per_s, 0.01, 1e6),
         token_burst=r.integer("L402_TOKEN_BURST", d.token_burst, 1, 10**6),
         lease_max_credits=r.integer("L402_LEASE_MAX_CREDITS", d.lease_max_credits, 1, 10_000),
@@ -247,7 +256,8 @@ class ApiSettings:
     host: str = LOOPBACK
     port: int = 3000
     workers: int = 1  # uvicorn worker processes of `satrank serve`
-    trust_proxy: bool = False  # take the client IP from X-Forwarded-For set by our own nginx
+    # peers whose X-Forwarded-For names the client (api/clients.py); empty: trust no one
+    trusted_proxies: tuple[ProxyNetwork, ...] = ()
     log_client_ips: bool = False
     free_rate: FreeRateSettings = field(default_factory=FreeRateSettings)
 
@@ -258,10 +268,27 @@ def _api(r: _Reader) -> ApiSettings:
         host=r.text("HOST", d.host),
         port=r.integer("PORT", d.port, 0, 65535),
         workers=r.integer("API_WORKERS", d.workers, 1, 64),
-        trust_proxy=r.boolean("TRUST_PROXY", d.trust_proxy),
+        trusted_proxies=_trusted_proxies(r),
         log_client_ips=r.boolean("LOG_CLIENT_IPS", d.log_client_ips),
         free_rate=_free_rate(r),
     )
+
+
+def _trusted_proxies(r: _Reader) -> tuple[ProxyNetwork, ...]:
+    """TRUSTED_PROXIES: comma-separated addresses or CIDRs of our reverse proxies (nginx
+    on this host: 127.0.0.1,::1; behind docker compose the bridge network, e.g.
+    172.16.0.0/12). TRUST_PROXY=true, the older switch, still means "loopback"."""
+    networks: list[ProxyNetwork] = []
+    for item in r.text("TRUSTED_PROXIES", "").split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            r.problem(f"TRUSTED_PROXIES: {item.strip()!r} is not an IP address or CIDR")
+    if r.boolean("TRUST_PROXY", False):
+        networks.extend(LOOPBACK_NETWORKS)
+    return tuple(dict.fromkeys(networks))
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def test_challenge_minting_keys_an_ipv6_client_by_its_64() -> None:
     settings = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40,
                                       "L402_CHALLENGE_BURST": "1",
                                       "L402_CHALLENGE_RATE_PER_MIN": "0.1"})
-    paywall = Paywall(settings.l402, trust_proxy=False)
+    paywall = Paywall(settings.l402, trusted_proxies=())
     paywall.start(NoCredits(), PreimageIssuer())
 
     def scope(address: str) -> dict[str, object]:

@@ -63,8 +63,8 @@ def test_bucket_refills_with_the_clock() -> None:
     now = [1000.0]
     settings = Settings.from_environ({**LIMITED, "RATE_LIMIT_AGENT_PER_MIN": "60",
                                       "RATE_LIMIT_AGENT_BURST": "1"})
-    limits = FreeRouteLimits(settings.api.free_rate, trust_proxy=settings.api.trust_proxy,
-                             clock=lambda: now[0])
+    limits = FreeRouteLimits(settings.api.free_rate,
+                             trusted_proxies=settings.api.trusted_proxies, clock=lambda: now[0])
     request = Request({"type": "http", "client": ("203.0.113.5", 1), "headers": []})
     limits.check(request, "node")
     with pytest.raises(ApiError) as refused:

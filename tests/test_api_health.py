@@ -28,7 +28,10 @@ def test_health_degraded_on_empty_migrated_database(db_dsn: str) -> None:
     assert body["status"] == "degraded"
     assert "graph never synced" in body["reasons"]
     assert "no scores computed yet" in body["reasons"]
-    assert body["checks"]["lnd"]["status"] == "unchecked"
+    lnd = body["checks"]["lnd"]
+    assert lnd["status"] == "not_configured" and "not configured" in lnd["detail"]
+    assert "LND_READONLY_MACAROON_PATH" in lnd["detail"]
+    assert not any("lnd" in reason for reason in body["reasons"])
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["database"]["schemaVersion"] == latest_version(load_migrations())
     assert response.headers["cache-control"] == "no-store"
@@ -109,6 +112,8 @@ def test_health_reports_lnd_and_stale_scores(db_dsn: str, simnet: SimnetHandle,
     lnd = fresh["checks"]["lnd"]
     assert lnd["status"] == "ok" and lnd["syncedToChain"] is True
     assert lnd["blockHeight"] > 0 and lnd["version"]
+    assert lnd["pubkey"] == simnet.oracle_pubkey
+    assert isinstance(lnd["activeChannels"], int) and lnd["activeChannels"] > 0
     assert down.status_code == 200  # lnd down degrades the api, never takes it down
     body = down.json()
     assert body["status"] == "degraded"

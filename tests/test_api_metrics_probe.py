@@ -12,6 +12,7 @@ from satrank.api.app import create_app
 from satrank.config import Settings
 from satrank.lightning.lnd import LndClient
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
+from tests.l402_support import PreimageIssuer
 from tests.live_server import live_server
 from tests.simnet_api import (
     describe_simnet_graph,
@@ -51,11 +52,23 @@ def test_metrics_count_by_route_template(db_dsn: str) -> None:
     assert keyed.status_code == 200 and wrong_key.status_code == 403
 
 
+def test_answers_before_routing_are_labelled_by_route_template(db_dsn: str) -> None:
+    """The paywall's 402 and the body guard's 413 leave before the router has run."""
+    with live_server(create_app(SETTINGS, db_dsn, invoice_issuer=PreimageIssuer())) as url:
+        assert httpx.get(f"{url}/api/profile/{pubkey(1)}", timeout=10).status_code == 402
+        big = httpx.post(f"{url}/api/verdicts", content=b"[" + b" " * 20_000 + b"]",
+                         headers={"Content-Type": "application/json"}, timeout=10)
+        assert big.status_code == 413
+        text = httpx.get(f"{url}/metrics", timeout=10).text
+    assert 'method="GET",route="/api/profile/{id}",status="402"' in text
+    assert 'method="POST",route="/api/verdicts",status="413"' in text
+
+
 def test_loopback_rule_without_proxy() -> None:
     def loopback(peer: str, xff: str | None = None) -> bool:
         headers = [(b"x-forwarded-for", xff.encode())] if xff else []
         scope = {"type": "http", "client": (peer, 1), "headers": headers}
-        return client_is_loopback(scope, trust_proxy=False)
+        return client_is_loopback(scope, trusted_proxies=())
 
     assert loopback("127.0.0.1")
     assert loopback("::1")
@@ -124,11 +137,12 @@ def test_probe_against_simnet_records_and_answers(db_dsn: str, simnet: SimnetHan
     assert rows[0]["failure_code"] == probes[0]["failureCode"]
 
 
-def test_probe_without_backend_is_unavailable(db_dsn: str) -> None:
+def test_probe_without_backend_says_not_configured(db_dsn: str) -> None:
     pks = asyncio.run(seed(db_dsn))
     with live_server(create_app(SETTINGS, db_dsn)) as url:
         response = httpx.post(f"{url}/api/probe", json={"target": pks[0]}, timeout=10,
                               headers=OPERATOR)
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "PROBE_UNAVAILABLE"
-    assert response.headers["retry-after"] == "3600"
+    assert response.json()["error"]["code"] == "LIGHTNING_NOT_CONFIGURED"
+    assert "not configured" in response.json()["error"]["message"]
+    assert "retry-after" not in response.headers

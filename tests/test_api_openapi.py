@@ -35,14 +35,20 @@ def test_every_operation_conforms_to_the_document(db_dsn: str, simnet: SimnetHan
     asyncio.run(seed(db_dsn))
     # probes and health go to simnet over gRPC + TLS (the seeded nodes are not in its graph:
     # a probe to them ends with no route, which the document covers like any outcome)
-    with live_server(create_app(simnet_settings(simnet, BASE), db_dsn)) as url:
+    app = create_app(simnet_settings(simnet, BASE), db_dsn)
+    with live_server(app) as url:
         schema = schemathesis.openapi.from_url(f"{url}/api/openapi.json")
         operations = [result.ok() for result in schema.get_all_operations()]
         documented = {(op.method.upper(), op.path) for op in operations}
         assert ("GET", "/api/agent/{id}") in documented
         # schemathesis skips the document's own path; every other route is exercised
         assert {("POST", "/api/report"), ("POST", "/api/verdicts"), ("POST", "/api/probe"),
-                ("GET", "/api/profile/{id}"), ("GET", "/metrics")} <= documented
+                ("GET", "/api/profile/{id}"), ("GET", "/metrics"),
+                ("GET", "/api/deposit/tiers"), ("POST", "/api/deposit")} <= documented
+        # every route the app serves is documented
+        served = {(method, route.path) for route in app.routes
+                  for method in getattr(route, "methods", None) or () if method != "HEAD"}
+        assert served <= documented | {("GET", "/api/openapi.json")}, served - documented
         for operation in operations:
             @settings(max_examples=EXAMPLES, deadline=None, database=None,
                       suppress_health_check=list(HealthCheck))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from satrank.config import (
+    LOOPBACK_NETWORKS,
     ApiSettings,
     ConfigError,
     CrawlerSettings,
@@ -35,7 +36,7 @@ def test_defaults_in_development() -> None:
     assert settings.l402.operator_bypass_secret is None
     assert settings.l402.challenge_credits == 21
     assert settings.nostr.relays == ()
-    assert settings.api.trust_proxy is False
+    assert settings.api.trusted_proxies == ()
 
 
 def test_each_slice_falls_back_on_its_dataclass_defaults() -> None:
@@ -105,7 +106,17 @@ def test_crawler_metrics_host_for_containers() -> None:
 def test_booleans(raw: str, expected: bool) -> None:
     assert parse_bool(raw) is expected
     settings = Settings.from_environ({"L402_MACAROON_SECRET": SECRET, "TRUST_PROXY": raw})
-    assert settings.api.trust_proxy is expected
+    assert settings.api.trusted_proxies == (LOOPBACK_NETWORKS if expected else ())
+
+
+def test_trusted_proxies_are_addresses_and_cidrs() -> None:
+    settings = Settings.from_environ({"L402_MACAROON_SECRET": SECRET,
+                                      "TRUSTED_PROXIES": " 172.16.0.0/12, 10.1.2.3,fd00::/8 "})
+    assert [str(n) for n in settings.api.trusted_proxies] == [
+        "172.16.0.0/12", "10.1.2.3/32", "fd00::/8"]
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES: 'docker' is not an IP"):
+        Settings.from_environ({"L402_MACAROON_SECRET": SECRET,
+                               "TRUSTED_PROXIES": "127.0.0.1,docker"})
 
 
 def test_bad_boolean_names_the_variable() -> None:

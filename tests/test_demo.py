@@ -4,8 +4,8 @@ Small generated graph, instant HTLCs, ports chosen at run time. The first test f
 the printed walkthrough to the letter: health, the 402 challenge, the printed
 `satrank pay` line against simnet's customer node, the printed paid request; then Ctrl-C
 (SIGINT), after which no process the demo started (simnet, crawler, api, the embedded
-Postgres) may be left. The others stop it with SIGTERM, and by killing one of its
-children (an error), with the same requirement.
+Postgres) may be left. The others stop it with SIGTERM, by killing one of its children
+and by stopping its Postgres (errors), with the same requirement.
 """
 
 from __future__ import annotations
@@ -31,7 +31,12 @@ import asyncpg
 import httpx
 import pytest
 
-from satrank.db.embedded import embedded_postgres, is_embedded_running, pgdata_path
+from satrank.db.embedded import (
+    embedded_postgres,
+    is_embedded_running,
+    pgdata_path,
+    stop_embedded_postgres,
+)
 from tests.cli import satrank_env
 from tests.nginx_fixture import free_port
 
@@ -239,6 +244,18 @@ def test_a_dead_child_stops_the_demo_and_everything_else(demo: RunningDemo) -> N
     assert demo.process.wait(STOP_TIMEOUT_S) == 1
     output = demo.output()
     assert "api stopped unexpectedly" in output and "api.log" in output, output
+    _assert_all_stopped(demo, started)
+
+
+def test_a_dead_database_stops_the_demo_with_a_message(demo: RunningDemo) -> None:
+    """Postgres stopped under the running demo: the api would answer 503 forever and the
+    crawler retry; the demo must say so and exit non-zero instead."""
+    started = demo.descendants()
+    assert stop_embedded_postgres(demo.data_dir)
+    assert demo.process.wait(STOP_TIMEOUT_S) == 1, demo.output()
+    output = demo.output()
+    assert "the database (embedded" in output and "stopped answering" in output, output
+    assert "Traceback" not in output
     _assert_all_stopped(demo, started)
 
 

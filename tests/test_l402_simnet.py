@@ -62,14 +62,15 @@ def test_pay_the_challenge_then_read_the_real_profile(simnet_app: SimnetApp) -> 
         other_preimage = pay_through_customer(simnet_app.simnet, other_invoice)
         forged = http.get(simnet_app.profile,
                           headers={"Authorization": f"L402 {mac}:{other_preimage}"})
-        assert forged.status_code == 402 and forged.json()["error"]["code"] == "TOKEN_INVALID"
+        assert forged.status_code == 402
+        assert forged.json()["error"]["code"] == "TOKEN_WRONG_PREIMAGE"
 
 
 def test_a_paid_deposit_carries_its_tier_credits(simnet_app: SimnetApp) -> None:
     with httpx.Client(base_url=simnet_app.base, timeout=30) as http:
         deposit = http.post("/api/deposit", json={"amount": 1_000})
         assert deposit.status_code == 200
-        offer = deposit.json()
+        offer = deposit.json()["data"]
         assert bolt11.decode(offer["invoice"]).amount_msat == 1_000_000
         preimage = pay_through_customer(simnet_app.simnet, offer["invoice"])
         served = http.get(simnet_app.profile,

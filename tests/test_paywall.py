@@ -13,6 +13,7 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
+from satrank.api.app import create_app
 from satrank.l402.caveats import minted_caveats
 from satrank.l402.identifier import Identifier
 from satrank.l402.mint import encode_macaroon, mint_macaroon
@@ -22,7 +23,9 @@ from tests.l402_support import (
     SECRET,
     PreimageIssuer,
     serve_paid_app,
+    settings_for,
 )
+from tests.live_server import live_server
 
 CHALLENGE = re.compile(r'^L402 macaroon="([A-Za-z0-9+/]+=*)", invoice="([^"]+)"$')
 PROFILE = "/api/profile/02" + "ab" * 32
@@ -117,7 +120,7 @@ def test_aperture_clients_duplicate_lsat_and_l402_headers(paid: Paid) -> None:
     mixed = [("Authorization", f"L402 junk:{'00' * 32}"),
              ("Authorization", f"L402 {other_mac}:{other_pre}")]
     response = paid.http.get(PROFILE, headers=mixed)
-    assert response.status_code == 402 and response.json()["error"]["code"] == "TOKEN_INVALID"
+    assert response.status_code == 402 and response.json()["error"]["code"] == "TOKEN_MALFORMED"
 
 
 def _flip(text: str, at: int) -> str:
@@ -143,6 +146,23 @@ SECURITY_CASES = {
     "preimage-only": lambda m, p, o: f"L402 {p}",
     "hash-as-preimage": lambda m, p, o: f"L402 {m}:{hashlib.sha256(bytes.fromhex(p)).hexdigest()}",
 }
+# Each forgery is refused with the code of the check it fails (the client can tell a typo
+# in its header from a token we never issued or a preimage of another invoice).
+FORGERY_CODES = {
+    "forged-signature": "TOKEN_UNKNOWN",
+    "tampered-caveat": "TOKEN_UNKNOWN",
+    "removed-caveat": "TOKEN_UNKNOWN",
+    "other-secret": "TOKEN_UNKNOWN",
+    "wrong-preimage": "TOKEN_WRONG_PREIMAGE",
+    "short-preimage": "TOKEN_MALFORMED",
+    "non-hex-preimage": "TOKEN_MALFORMED",
+    "other-tokens-preimage": "TOKEN_WRONG_PREIMAGE",
+    "deposit-junk": "TOKEN_MALFORMED",
+    "oversized": "TOKEN_MALFORMED",
+    "empty-macaroon": "TOKEN_MALFORMED",
+    "preimage-only": "TOKEN_MALFORMED",
+    "hash-as-preimage": "TOKEN_WRONG_PREIMAGE",
+}
 
 
 @pytest.mark.parametrize("case", list(SECURITY_CASES), ids=list(SECURITY_CASES))
@@ -152,7 +172,7 @@ def test_forgeries_are_never_served(paid: Paid, case: str) -> None:
     header = SECURITY_CASES[case](mac, preimage, other_preimage)
     response = paid.get(Authorization=header)
     assert response.status_code == 402, response.text
-    assert response.json()["error"]["code"] == "TOKEN_INVALID"
+    assert response.json()["error"]["code"] == FORGERY_CODES[case]
     assert CHALLENGE.match(response.headers.get_list("www-authenticate")[0])
     assert paid.get(Authorization=f"L402 {mac}:{preimage}").json()["creditsLeft"] == 20
 
@@ -284,3 +304,41 @@ def test_tokens_are_bound_to_the_deployment_that_minted_them(paid: Paid) -> None
         response = paid.get(Authorization=f"L402 {other_mac}:{other_preimage}")
         assert response.status_code == 402, response.text
         assert response.json()["error"]["code"] == "TOKEN_INVALID"
+
+
+def test_unconfigured_lnd_says_not_configured_rather_than_retry_later(db_dsn: str) -> None:
+    """Without LND_* settings no invoice can ever be made: a client told to retry would
+    retry for nothing."""
+    with live_server(create_app(settings_for(), db_dsn)) as base:
+        response = httpx.get(base + PROFILE, timeout=30)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "LIGHTNING_NOT_CONFIGURED"
+    assert "not configured" in response.json()["error"]["message"]
+    assert "retry-after" not in response.headers
+
+
+def test_minting_is_capped_for_all_clients_together(db_dsn: str) -> None:
+    """Clients rotating addresses each get a fresh per-client bucket; the global cap still
+    stops this process from asking LND for more invoices."""
+    issuer = PreimageIssuer()
+    env = {"TRUSTED_PROXIES": "127.0.0.1", "L402_MINT_GLOBAL_PER_S": "0.01",
+           "L402_MINT_GLOBAL_BURST": "3"}
+    with serve_paid_app(db_dsn, issuer, env) as base:
+        answers = [httpx.get(base + PROFILE, headers={"X-Forwarded-For": f"198.51.100.{i}"})
+                   for i in range(5)]
+    assert [a.status_code for a in answers] == [402, 402, 402, 503, 503]
+    assert answers[3].json()["error"]["code"] == "MINTING_BUSY"
+    assert int(answers[3].headers["retry-after"]) > 0
+    assert len(issuer.calls) == 3
+
+
+def test_minting_limit_keys_an_ipv6_client_by_its_64(db_dsn: str) -> None:
+    env = {"TRUSTED_PROXIES": "127.0.0.1", "L402_CHALLENGE_BURST": "2",
+           "L402_CHALLENGE_RATE_PER_MIN": "0.1"}
+    with serve_paid_app(db_dsn, PreimageIssuer(), env) as base:
+        codes = [httpx.get(base + PROFILE,
+                           headers={"X-Forwarded-For": f"2001:db8:1:2::{i:x}"}).status_code
+                 for i in range(1, 4)]
+        other_64 = httpx.get(base + PROFILE, headers={"X-Forwarded-For": "2001:db8:1:3::1"})
+    assert codes == [402, 402, 429]
+    assert other_64.status_code == 402

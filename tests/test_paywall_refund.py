@@ -46,10 +46,10 @@ def test_5xx_answers_and_crashes_refund_their_credits(db_dsn: str) -> None:
 
         first = http.get(PROFILE, headers=auth)
         assert first.status_code == 200 and first.headers["x-l402-credits-left"] == "20"
-        # no probe backend configured: 503 PROBE_UNAVAILABLE, 5 credits given back
+        # no probe backend configured: 503 LIGHTNING_NOT_CONFIGURED, 5 credits given back
         probe = http.post("/api/probe", json={"target": "02" + "ab" * 32}, headers=auth)
         assert probe.status_code == 503
-        assert probe.json()["error"]["code"] == "PROBE_UNAVAILABLE"
+        assert probe.json()["error"]["code"] == "LIGHTNING_NOT_CONFIGURED"
         assert probe.headers["x-l402-credits-left"] == "20"
         wait_for_credits_used(db_dsn, payment_hash, 1)
         # the route raises: 500 INTERNAL_ERROR, its credit given back

@@ -29,20 +29,26 @@ def test_key_count_is_bounded() -> None:
 
 
 @pytest.mark.parametrize(
-    ("trust", "peer", "xff", "expected"),
+    ("env", "peer", "xff", "expected"),
     [
-        ("false", "127.0.0.1", ["9.9.9.9"], "127.0.0.1"),
-        ("true", "127.0.0.1", ["1.1.1.1, 9.9.9.9"], "9.9.9.9"),
-        ("true", "127.0.0.1", ["1.1.1.1", "9.9.9.9"], "9.9.9.9"),
-        ("true", "::1", ["2001:db8::1"], "2001:db8::1"),
-        ("true", "10.0.0.5", ["9.9.9.9"], "10.0.0.5"),
-        ("true", "127.0.0.1", ["not-an-ip"], "127.0.0.1"),
-        ("true", "127.0.0.1", [], "127.0.0.1"),
+        ({"TRUST_PROXY": "false"}, "127.0.0.1", ["9.9.9.9"], "127.0.0.1"),
+        ({"TRUST_PROXY": "true"}, "127.0.0.1", ["1.1.1.1, 9.9.9.9"], "9.9.9.9"),
+        ({"TRUST_PROXY": "true"}, "127.0.0.1", ["1.1.1.1", "9.9.9.9"], "9.9.9.9"),
+        ({"TRUST_PROXY": "true"}, "::1", ["2001:db8::1"], "2001:db8::1"),
+        ({"TRUST_PROXY": "true"}, "10.0.0.5", ["9.9.9.9"], "10.0.0.5"),
+        ({"TRUST_PROXY": "true"}, "127.0.0.1", ["not-an-ip"], "127.0.0.1"),
+        ({"TRUST_PROXY": "true"}, "127.0.0.1", [], "127.0.0.1"),
+        ({"TRUSTED_PROXIES": "172.16.0.0/12"}, "172.18.0.1", ["9.9.9.9"], "9.9.9.9"),
+        ({"TRUSTED_PROXIES": "172.16.0.0/12"}, "127.0.0.1", ["9.9.9.9"], "127.0.0.1"),
+        ({"TRUSTED_PROXIES": "172.16.0.0/12,10.0.0.7"}, "172.18.0.1",
+         ["6.6.6.6, 9.9.9.9, 10.0.0.7"], "9.9.9.9"),
+        ({"TRUSTED_PROXIES": "172.18.0.1"}, "::ffff:172.18.0.1", ["9.9.9.9"], "9.9.9.9"),
     ],
     ids=["proxy-not-trusted", "last-of-list", "last-of-headers", "ipv6", "peer-not-loopback",
-         "garbage-forwarded", "no-forwarded"],
+         "garbage-forwarded", "no-forwarded", "docker-gateway", "loopback-not-listed",
+         "chain-of-trusted-proxies", "ipv4-mapped-peer"],
 )
-def test_client_ip(trust: str, peer: str, xff: list[str], expected: str) -> None:
-    settings = Settings.from_environ({**SECRET, "TRUST_PROXY": trust})
+def test_client_ip(env: dict[str, str], peer: str, xff: list[str], expected: str) -> None:
+    settings = Settings.from_environ({**SECRET, **env})
     scope = {"client": (peer, 5000), "headers": [(b"x-forwarded-for", v.encode()) for v in xff]}
-    assert client_ip(scope, trust_proxy=settings.api.trust_proxy) == expected
+    assert client_ip(scope, trusted_proxies=settings.api.trusted_proxies) == expected

@@ -39,7 +39,7 @@ from satrank.api.cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
 from satrank.api.errors import ApiError
 from satrank.api.ids import classify_id, parse_node_id
 from satrank.api.routes.nodes import _etag_matches
-from satrank.config import Secret, Settings
+from satrank.config import LOOPBACK_NETWORKS, Secret, Settings
 from satrank.db.admin import create_database, drop_database
 from satrank.db.nodes import SORT_AXES, SortAxis, sort_key_types
 from satrank.l402.caveats import CaveatFailed, RequestContext, evaluate_caveats
@@ -306,8 +306,9 @@ def test_client_address_and_api_key_headers_never_raise(
 ) -> None:
     headers = [(b"x-forwarded-for", v) for v in values] + [(b"x-api-key", api_key)]
     scope = _scope(headers, peer)
-    assert isinstance(client_ip(scope, trust_proxy=trust), str)
-    assert client_key(scope, trust_proxy=trust)
+    proxies = LOOPBACK_NETWORKS if trust else ()
+    assert isinstance(client_ip(scope, trusted_proxies=proxies), str)
+    assert client_key(scope, trusted_proxies=proxies)
     assert not has_valid_api_key(scope, Secret("k" * 33)) or api_key == b"k" * 33
 
 

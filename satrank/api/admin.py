@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Sequence
 
 from starlette.types import Scope
 
 from satrank.api.clients import client_ip
-from satrank.config import Secret
+from satrank.config import ProxyNetwork, Secret
 
 HEADER = b"x-api-key"
 
@@ -27,15 +28,17 @@ def has_valid_api_key(scope: Scope, api_key: Secret | None) -> bool:
     return hmac.compare_digest(sent.decode("latin-1").encode(), api_key.reveal().encode())
 
 
-def client_is_loopback(scope: Scope, *, trust_proxy: bool) -> bool:
+def client_is_loopback(scope: Scope, *, trusted_proxies: Sequence[ProxyNetwork]) -> bool:
     """Is the client (the TCP peer, or behind our own proxy the address it forwarded) on
     this machine?"""
     try:
-        return ipaddress.ip_address(client_ip(scope, trust_proxy=trust_proxy)).is_loopback
+        address = client_ip(scope, trusted_proxies=trusted_proxies)
+        return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
 
 
-def admin_allowed(scope: Scope, *, api_key: Secret | None, trust_proxy: bool) -> bool:
-    return client_is_loopback(scope, trust_proxy=trust_proxy) or has_valid_api_key(scope,
-                                                                                    api_key)
+def admin_allowed(scope: Scope, *, api_key: Secret | None,
+                  trusted_proxies: Sequence[ProxyNetwork]) -> bool:
+    return (client_is_loopback(scope, trusted_proxies=trusted_proxies)
+            or has_valid_api_key(scope, api_key))

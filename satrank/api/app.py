@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -16,9 +17,12 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from satrank.api.cache import ApiCaches
+from satrank.api.clients import client_ip
 from satrank.api.errors import (
+    DATABASE_EXCEPTIONS,
     ApiError,
     handle_api_error,
+    handle_database_error,
     handle_http_exception,
     handle_unexpected,
 )
@@ -32,6 +36,7 @@ from satrank.api.lightning import (
 )
 from satrank.api.middleware.access_log import AccessLogMiddleware
 from satrank.api.middleware.body_guard import BodyGuardMiddleware
+from satrank.api.middleware.cors import PublicCorsMiddleware
 from satrank.api.middleware.interest import InterestBuffer, InterestMiddleware
 from satrank.api.middleware.l402 import L402Middleware
 from satrank.api.middleware.metrics import MetricsMiddleware
@@ -91,7 +96,7 @@ def create_app(
     macaroon when None. `report_limits`, `caches` and `probe_flights`: defaults unless a
     test needs others.
     """
-    paywall = Paywall(settings.l402, trust_proxy=settings.api.trust_proxy)
+    paywall = Paywall(settings.l402, trusted_proxies=settings.api.trusted_proxies)
     interest = InterestBuffer()
     resources = Resources()
     state = ApiState(
@@ -103,7 +108,8 @@ def create_app(
         resources=resources,
         paywall=paywall,
         caches=caches or ApiCaches.build(),
-        free_limits=FreeRouteLimits(settings.api.free_rate, trust_proxy=settings.api.trust_proxy),
+        free_limits=FreeRouteLimits(settings.api.free_rate,
+                                    trusted_proxies=settings.api.trusted_proxies),
         report_limits=report_limits or ReportLimits(),
         report_token_checker=report_token_checker or paywall.valid_token_id,
         probe_flights=probe_flights or ProbeFlights(budget_s=probe.REQUEST_BUDGET_S),
@@ -159,7 +165,10 @@ def create_app(
         middleware=[
             Middleware(MetricsMiddleware),
             Middleware(RequestIdMiddleware),
-            Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips),
+            Middleware(PublicCorsMiddleware),  # preflights answered before the paywall
+            Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips,
+                       client_ip_of=functools.partial(
+                           client_ip, trusted_proxies=settings.api.trusted_proxies)),
             Middleware(BodyGuardMiddleware),
             Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES,
                        checks=INPUT_CHECKS),
@@ -168,6 +177,7 @@ def create_app(
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,
+            **dict.fromkeys(DATABASE_EXCEPTIONS, handle_database_error),
             Exception: handle_unexpected,
         },
         lifespan=lifespan,

@@ -1,9 +1,11 @@
 """Who the client is: `client_ip` for checks on the address itself, `client_key` for
-every per-client limit (free routes, challenge minting).
+every per-client limit (free routes, challenge minting, reports).
 
-With TRUST_PROXY on and the TCP peer on loopback (our nginx), the client is the LAST
-address of X-Forwarded-For: nginx appends the address it saw, and anything before it was
-written by the client. Otherwise the TCP peer. Never logged (STYLE: no IPs in logs).
+When the TCP peer is one of TRUSTED_PROXIES (our nginx on loopback, the Docker bridge
+behind compose), the client is found in X-Forwarded-For, read from the right: each
+trusted proxy appends the address it saw, so the first address from the right that is
+not itself a trusted proxy is the client; anything to its left was written by the client
+and is ignored. Otherwise the client is the TCP peer. Never logged (STYLE: no IPs in logs).
 
 A limit keys an IPv6 client by its /64, since one host usually holds a whole /64 and
 could otherwise rotate addresses past the limit (an IPv4-mapped address is its IPv4).
@@ -12,36 +14,48 @@ could otherwise rotate addresses past the limit (an IPv4-mapped address is its I
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 from starlette.types import Scope
 
+from satrank.config import ProxyNetwork
+
 UNKNOWN = "unknown"
+# Proxies we would believe in one chain; a longer header is the client's own writing.
+MAX_FORWARDED_HOPS = 8
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def _is_loopback(host: str) -> bool:
+def _address(text: str) -> Address | None:
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _last_forwarded(scope: Scope) -> str | None:
-    values = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
-    if not values:
-        return None
-    last = ",".join(values).split(",")[-1].strip()
-    try:
-        return str(ipaddress.ip_address(last))
+        ip = ipaddress.ip_address(text.strip())
     except ValueError:
         return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
 
 
-def client_ip(scope: Scope, *, trust_proxy: bool) -> str:
+def _is_trusted(ip: Address | None, proxies: Sequence[ProxyNetwork]) -> bool:
+    return ip is not None and any(ip in network for network in proxies)
+
+
+def client_ip(scope: Scope, *, trusted_proxies: Sequence[ProxyNetwork]) -> str:
     client = scope.get("client")
     peer = str(client[0]) if client else UNKNOWN
-    if trust_proxy and _is_loopback(peer):
-        return _last_forwarded(scope) or peer
-    return peer
+    if not trusted_proxies or not _is_trusted(_address(peer), trusted_proxies):
+        return peer
+    values = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
+    found = peer
+    for hop in reversed(",".join(values).rsplit(",", MAX_FORWARDED_HOPS)[-MAX_FORWARDED_HOPS:]):
+        ip = _address(hop)
+        if ip is None:
+            break  # garbage: the proxy after it is the last address we can vouch for
+        found = str(ip)
+        if not _is_trusted(ip, trusted_proxies):
+            break
+    return found
 
 
 def address_key(address: str) -> str:
@@ -57,6 +71,6 @@ def address_key(address: str) -> str:
     return str(ip)
 
 
-def client_key(scope: Scope, *, trust_proxy: bool) -> str:
+def client_key(scope: Scope, *, trusted_proxies: Sequence[ProxyNetwork]) -> str:
     """The key every per-client limit counts this request's client under."""
-    return address_key(client_ip(scope, trust_proxy=trust_proxy))
+    return address_key(client_ip(scope, trusted_proxies=trusted_proxies))

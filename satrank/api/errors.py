@@ -2,8 +2,11 @@
 
     {"error": {"code": "UPPER_SNAKE", "message": "...", "details"?: {...}}, "requestId": "..."}
 
-Routes raise `ApiError` (or a subclass); the handlers here render it. Anything unexpected
-becomes INTERNAL_ERROR with the request id and no stack trace in the body.
+Routes raise `ApiError` (or a subclass); the handlers here render it. The database being
+unreachable (a driver error or `db.errors.DatabaseUnavailable`, wherever a route meets
+it) is 503 DATABASE_UNAVAILABLE with Retry-After: the client should come back, nothing is
+wrong with its request. Anything else unexpected becomes INTERNAL_ERROR with the request
+id and no stack trace in the body.
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope, Send
 
+from satrank.db.errors import DRIVER_ERRORS, DatabaseError, DatabaseUnavailable, translate
+
 _log = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER_S = 5
+# Handled inside the app (ExceptionMiddleware) rather than by the catch-all, which Starlette
+# re-raises to the server after answering (a traceback per request while Postgres is down).
+DATABASE_EXCEPTIONS: tuple[type[BaseException], ...] = (DatabaseError, *DRIVER_ERRORS)
 
 _HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -95,6 +105,16 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").lower()
     return error_response(request, exc.status_code, code, message, headers=exc.headers)
+
+
+async def handle_database_error(request: Request, exc: Exception) -> Response:
+    if isinstance(translate(exc), DatabaseUnavailable):
+        _log.warning("database unavailable (request %s): %s", request_id_of(request),
+                     type(exc).__name__)
+        return error_response(request, 503, "DATABASE_UNAVAILABLE",
+                              "the database is unavailable; retry later",
+                              headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
+    return await handle_unexpected(request, exc)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from starlette.requests import Request
@@ -22,7 +22,7 @@ from starlette.requests import Request
 from satrank.api.clients import client_key
 from satrank.api.errors import ApiError
 from satrank.api.ratelimit import RateLimiter
-from satrank.config import FreeRateSettings
+from satrank.config import FreeRateSettings, ProxyNetwork
 
 Group = Literal["node", "search"]
 # The group's name in the refusal's details: public, so it keeps the earlier wording.
@@ -30,9 +30,9 @@ _PUBLIC_NAMES: dict[Group, str] = {"node": "agent", "search": "search"}
 
 
 class FreeRouteLimits:
-    def __init__(self, rates: FreeRateSettings, *, trust_proxy: bool,
+    def __init__(self, rates: FreeRateSettings, *, trusted_proxies: Sequence[ProxyNetwork],
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._trust_proxy = trust_proxy
+        self._trusted_proxies = tuple(trusted_proxies)
         self._clock = clock
         self._limiters: dict[Group, RateLimiter] = {
             "node": RateLimiter(rate_per_s=rates.agent_per_min / 60.0, burst=rates.agent_burst),
@@ -42,7 +42,7 @@ class FreeRouteLimits:
 
     def check(self, request: Request, group: Group) -> None:
         """Take one unit of the client's `group` bucket, or raise 429 with Retry-After."""
-        key = client_key(request.scope, trust_proxy=self._trust_proxy)
+        key = client_key(request.scope, trusted_proxies=self._trusted_proxies)
         wait_s = self._limiters[group].acquire(key, self._clock())
         if wait_s > 0:
             raise ApiError(429, "RATE_LIMITED", "too many requests from this client; retry later",

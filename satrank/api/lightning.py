@@ -4,7 +4,7 @@ knows which backends the LND settings configure.
 - invoices (invoice macaroon, LND_INVOICE_MACAROON_PATH): the paywall's `InvoiceIssuer`
   for 402 challenges and deposits (`open_invoice_issuer`).
 - `ApiLightning.info`: readonly macaroon (LND_READONLY_MACAROON_PATH). Used only by
-  /api/health for GetInfo. Without it the health check reports lnd as "unchecked"
+  /api/health for GetInfo. Without it the health check reports lnd as "not_configured"
   instead of guessing.
 - `ApiLightning.probe`: pay macaroon (LND_PAY_MACAROON_PATH). Used by POST /api/probe,
   which runs in the api process (see routes/probe.py). Without it /api/probe answers 503.
@@ -58,12 +58,17 @@ class LightningInvoiceIssuer:
         await self._backend.close()
 
 
+class InvoicesNotConfigured(InvoiceUnavailable):
+    """No invoice can ever be made until the operator configures LND: retrying is useless,
+    so the paywall says "not configured" instead of "retry later"."""
+
+
 class UnconfiguredInvoiceIssuer:
     """No LND invoice macaroon/certificate configured: paid routes cannot sell tokens
-    (503), though tokens minted earlier still work."""
+    (503 LIGHTNING_NOT_CONFIGURED), though tokens minted earlier still work."""
 
     async def create_invoice(self, amount_sat: int, memo: str, expiry_s: int) -> IssuedInvoice:
-        raise InvoiceUnavailable("LND is not configured (LND_INVOICE_MACAROON_PATH)")
+        raise InvoicesNotConfigured("LND is not configured (LND_INVOICE_MACAROON_PATH)")
 
     async def close(self) -> None:
         return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -20,9 +20,10 @@ from starlette.types import Scope
 
 from satrank.api import paywall_metrics as metrics
 from satrank.api.clients import client_key
-from satrank.api.errors import retry_later
+from satrank.api.errors import ApiError, retry_later
+from satrank.api.lightning import InvoicesNotConfigured
 from satrank.api.ratelimit import RateLimiter
-from satrank.config import L402Settings
+from satrank.config import L402Settings, ProxyNetwork
 from satrank.l402.gate import CreditLedger, PaywallGate
 from satrank.l402.identifier import TOKEN_ID_SIZE
 from satrank.l402.mint import Challenge, InvoiceIssuer, InvoiceUnavailable, mint_challenge
@@ -38,13 +39,17 @@ class Paywall:
     """What the middleware and the deposit routes share. `start` runs in the lifespan,
     once the ledger (database pool) and the invoice issuer exist."""
 
-    def __init__(self, l402: L402Settings, *, trust_proxy: bool,
+    def __init__(self, l402: L402Settings, *, trusted_proxies: Sequence[ProxyNetwork],
                  clock: Callable[[], float] = time.time) -> None:
         self.l402 = l402
-        self.trust_proxy = trust_proxy
+        self.trusted_proxies = tuple(trusted_proxies)
         self.clock = clock
         self.mint_limiter = RateLimiter(rate_per_s=l402.challenge_rate_per_min / 60.0,
                                         burst=l402.challenge_burst)
+        # One bucket for every client together: clients rotating addresses (each a fresh
+        # per-client bucket) still cannot make this process ask LND for more invoices.
+        self.global_mint_limiter = RateLimiter(rate_per_s=l402.mint_global_per_s,
+                                               burst=l402.mint_global_burst, max_keys=1)
         self.token_limiter = RateLimiter(rate_per_s=l402.token_rate_per_s, burst=l402.token_burst)
         self._gate: PaywallGate | None = None
         self._issuer: InvoiceIssuer | None = None
@@ -80,15 +85,23 @@ class Paywall:
         return self._gate
 
     async def mint(self, scope: Scope, *, credits: int, amount_sat: int, memo: str) -> Challenge:
-        """A new token + invoice, or ApiError 429 (per-IP limit) / 503 (node unavailable)."""
+        """A new token + invoice, or ApiError 429 (per-client limit) / 503 (the limit of all
+        clients together, or the node is unavailable or not configured)."""
         if self._issuer is None:
             raise RuntimeError("paywall used before the lifespan started it")
-        wait_s = self.mint_limiter.acquire(client_key(scope, trust_proxy=self.trust_proxy),
-                                           self.clock())
+        now = self.clock()
+        wait_s = self.mint_limiter.acquire(
+            client_key(scope, trusted_proxies=self.trusted_proxies), now)
         if wait_s > 0:
             metrics.CHALLENGES_REFUSED.labels("rate_limited").inc()
             raise retry_later(429, "RATE_LIMITED",
                               "too many new invoices from this client; retry later", wait_s)
+        wait_s = self.global_mint_limiter.acquire(None, now)
+        if wait_s > 0:
+            metrics.CHALLENGES_REFUSED.labels("global_limit").inc()
+            raise retry_later(503, "MINTING_BUSY",
+                              "too many new invoices are being requested right now; retry "
+                              "later", wait_s)
         l402 = self.l402
         try:
             challenge = await mint_challenge(
@@ -102,6 +115,12 @@ class Paywall:
                 lifetime_s=l402.token_lifetime_s,
                 invoice_expiry_s=l402.invoice_expiry_s,
             )
+        except InvoicesNotConfigured as exc:
+            metrics.CHALLENGES_REFUSED.labels("lnd_not_configured").inc()
+            raise ApiError(503, "LIGHTNING_NOT_CONFIGURED",
+                           "this server cannot sell tokens: its Lightning node is not "
+                           "configured (an operator must set the LND_* settings); tokens "
+                           "bought earlier still work") from exc
         except InvoiceUnavailable as exc:
             metrics.CHALLENGES_REFUSED.labels("lnd_unavailable").inc()
             raise retry_later(503, "LIGHTNING_UNAVAILABLE",

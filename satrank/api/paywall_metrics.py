@@ -9,7 +9,8 @@ CHALLENGES = Counter(
 )
 CHALLENGES_REFUSED = Counter(
     "satrank_l402_challenges_refused_total",
-    "challenges not minted, by cause (rate_limited, lnd_unavailable)", ["cause"],
+    "challenges not minted, by cause (rate_limited, global_limit, lnd_unavailable, "
+    "lnd_not_configured)", ["cause"],
 )
 PAID_REQUESTS = Counter("satrank_l402_paid_requests_total", "requests served on an L402 token")
 CREDITS_DEBITED = Counter("satrank_l402_credits_debited_total", "credits debited from tokens")

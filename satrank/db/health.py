@@ -29,6 +29,20 @@ async def check_database(pool: asyncpg.Pool, *, timeout_s: float = 2.0) -> Datab
     return DatabaseHealth(True, version)
 
 
+async def database_answers(dsn: str, *, timeout_s: float = 5.0) -> bool:
+    """Whether a new connection to `dsn` can be made and answers within `timeout_s`
+    (for a supervisor without a pool, such as `satrank demo`)."""
+    try:
+        conn = await asyncpg.connect(dsn, timeout=timeout_s)
+        try:
+            await conn.fetchval("SELECT 1", timeout=timeout_s)
+        finally:
+            await conn.close(timeout=timeout_s)
+    except DRIVER_ERRORS:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Freshness:
     """How recent the crawler's work is, as seen from the database."""

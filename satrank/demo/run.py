@@ -6,8 +6,10 @@ generated graph); one `satrank crawl --once` cycle, so there are scores to ask a
 `satrank crawl` (continuing) and `satrank serve`. Each runs as its own process (group) with
 its output in DATA_DIR/demo-logs/ (fresh each start). SIGINT and SIGTERM stop the children
 in reverse order, then the embedded Postgres; a child that dies stops the demo with its log
-tail. SIGINT works even when the demo was started with it ignored (a background job of a
-script inherits that), and a Ctrl-C while Postgres starts takes effect once it is up.
+tail, and so does the database when it stops answering (the api would only answer 503 and
+the crawler retry forever). SIGINT works even when the demo was started with it ignored (a
+background job of a script inherits that), and a Ctrl-C while Postgres starts takes effect
+once it is up.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import TextIO
 
 from satrank.config import Settings
 from satrank.db.embedded import database_dsn
+from satrank.db.health import database_answers
 from satrank.db.migrations import migrate_dsn
 from satrank.demo.children import Child, ChildFailed, Children
 from satrank.demo.snapshot import mainnet_snapshot_path
@@ -43,6 +46,46 @@ from satrank.demo.walkthrough import (
 DEFAULT_GENERATE = 2000
 SIMNET_READY_TIMEOUT_S = 300.0  # the mainnet snapshot takes a while on a busy machine
 LOG_DIR = "demo-logs"
+DB_CHECK_INTERVAL_S = 2.0
+DB_CHECK_TIMEOUT_S = 5.0
+DB_FAILURES_TO_STOP = 2  # one slow answer on a loaded machine is not a dead database
+
+
+class DatabaseStopped(RuntimeError):
+    """The demo's database stopped answering while the demo ran."""
+
+
+class DatabaseWatch:
+    """Asks the database for an answer every DB_CHECK_INTERVAL_S; `check` raises
+    DatabaseStopped after DB_FAILURES_TO_STOP failures in a row."""
+
+    def __init__(self, dsn: str, where: str) -> None:
+        self._dsn = dsn
+        self._where = where
+        self._failures = 0
+        self._next = time.monotonic() + DB_CHECK_INTERVAL_S
+
+    def check(self) -> None:
+        if time.monotonic() < self._next:
+            return
+        if asyncio.run(database_answers(self._dsn, timeout_s=DB_CHECK_TIMEOUT_S)):
+            self._failures = 0
+        else:
+            self._failures += 1
+            if self._failures >= DB_FAILURES_TO_STOP:
+                raise self._stopped()
+        self._next = time.monotonic() + DB_CHECK_INTERVAL_S
+
+    def blame(self, failure: ChildFailed) -> ChildFailed | DatabaseStopped:
+        """What to report for a child that died: the database when it does not answer
+        (the crawler stops on losing its leader lock session), else the child."""
+        if asyncio.run(database_answers(self._dsn, timeout_s=DB_CHECK_TIMEOUT_S)):
+            return failure
+        return self._stopped()
+
+    def _stopped(self) -> DatabaseStopped:
+        return DatabaseStopped(f"the database ({self._where}) stopped answering; "
+                               "stopping the demo")
 
 
 @dataclass(frozen=True)
@@ -198,7 +241,8 @@ def run_demo(options: DemoOptions, settings: Settings, out: TextIO = sys.stdout)
     stack = ExitStack()
     try:
         url = settings.database.url.reveal() if settings.database.url else None
-        _say(out, f"starting Postgres ({'DATABASE_URL' if url else f'embedded, {data_dir}'})")
+        where = "DATABASE_URL" if url else f"embedded, {data_dir}"
+        _say(out, f"starting Postgres ({where})")
         with _stop_signals_held():
             dsn = stack.enter_context(database_dsn(url, data_dir))
         asyncio.run(migrate_dsn(dsn))
@@ -218,13 +262,18 @@ def run_demo(options: DemoOptions, settings: Settings, out: TextIO = sys.stdout)
         walkthrough = prepare_walkthrough(base_url)
         _say(out, format_walkthrough(walkthrough, _summary(simnet, settings, data_dir),
                                      _pay_command(walkthrough, simnet)))
+        database = DatabaseWatch(dsn, where)
         while True:
-            children.check_alive()
+            try:
+                children.check_alive()
+            except ChildFailed as failure:
+                raise database.blame(failure) from None
+            database.check()
             time.sleep(0.5)
     except KeyboardInterrupt:
         _say(out, "stopping api, crawler, simnet and Postgres ...")
         return _stop(stack, out, 0)
-    except (ChildFailed, DemoApiError) as exc:
+    except (ChildFailed, DemoApiError, DatabaseStopped) as exc:
         _say(sys.stderr, f"satrank demo: {exc}")
         return _stop(stack, out, 1)
     except BaseException:

@@ -36,7 +36,10 @@ class Refusal(enum.Enum):
     """Why a credential does not grant the request (the middleware maps each to a code)."""
 
     MISSING = "MISSING"
-    INVALID = "INVALID"
+    MALFORMED = "MALFORMED"  # not a readable L402 credential (or several different ones)
+    UNKNOWN = "UNKNOWN"  # a macaroon we did not mint, or tampered with (signature fails)
+    WRONG_PREIMAGE = "WRONG_PREIMAGE"  # sha256(preimage) is not the token's payment hash
+    INVALID = "INVALID"  # a caveat refuses it (other service, capability, widened terms)
     EXPIRED = "EXPIRED"
     EXHAUSTED = "EXHAUSTED"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import hmac
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -22,20 +21,13 @@ from satrank.l402.headers import (
     is_l402_authorization,
     parse_authorization,
 )
+from satrank.l402.verified_cache import VerifiedCache, credential_key
 from satrank.l402.verify import (
     VerificationFailed,
     VerifiedToken,
     authenticate_credential,
     check_caveats,
 )
-
-# Verified credentials kept so a token's next request skips parsing, decoding, HMACs and
-# caveat parsing (together most of the paywall's CPU per request). Keyed by the request's
-# exact Authorization values, the route's capability and the deployment; only credentials
-# that passed every check (signature, preimage, caveats) get in, so forged input cannot
-# fill it.
-# The one check that depends on time, expiry, is redone on every hit.
-AUTH_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +136,7 @@ class PaywallGate:
         self._ledger = ledger
         self._operator_secret = operator_secret or None
         self._token_limiter = token_limiter
-        self._verified: OrderedDict[tuple[tuple[str, ...], str | None, str | None],
-                                    VerifiedToken] = OrderedDict()
+        self._verified = VerifiedCache()  # verified_cache.py: bounded whatever clients send
 
     def is_operator(self, operator_token: str | None) -> bool:
         """Constant-time check of X-Operator-Token; always False when bypass is disabled."""
@@ -193,25 +184,27 @@ class PaywallGate:
 
     def _verify(self, authorizations: Sequence[str], ctx: RequestContext,
                 ) -> VerifiedToken | Refusal:
-        key = (tuple(authorizations), ctx.capability, ctx.deployment)
-        token = self._verified.get(key)
-        if token is not None:
-            if ctx.now_unix >= token.terms.valid_until_unix:  # as ValidUntilSatisfier
-                del self._verified[key]
-                return Refusal.EXPIRED
-            self._verified.move_to_end(key)
-            return token
+        raw = tuple(authorizations)
+        key = self._verified.key_of_headers(raw)
+        if key is not None:
+            cached = self._verified.get(key, (ctx.capability, ctx.deployment), ctx.now_unix)
+            if cached is not None:
+                return cached
         credential = _single_credential(authorizations)
         if isinstance(credential, Refusal):
             return credential
+        key = credential_key(credential)
+        cached = self._verified.get(key, (ctx.capability, ctx.deployment), ctx.now_unix)
+        if cached is not None:
+            if not isinstance(cached, Refusal):
+                self._verified.remember_headers(raw, key)
+            return cached
         try:
             token = check_caveats(authenticate_credential(credential, secrets=self._secrets),
                                   ctx)
         except VerificationFailed as exc:
             return exc.refusal
-        self._verified[key] = token
-        if len(self._verified) > AUTH_CACHE_SIZE:
-            self._verified.popitem(last=False)
+        self._verified.put(raw, key, (ctx.capability, ctx.deployment), token)
         return token
 
     async def _debit(self, token: VerifiedToken, cost: int) -> Decision:
@@ -246,7 +239,7 @@ def _single_credential(authorizations: Sequence[str]) -> Credential | Refusal:
         try:
             credentials.add(parse_authorization(value))
         except MalformedCredential:
-            return Refusal.INVALID
+            return Refusal.MALFORMED
     if len(credentials) != 1:
-        return Refusal.INVALID
+        return Refusal.MALFORMED
     return credentials.pop()

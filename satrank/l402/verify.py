@@ -53,8 +53,8 @@ class VerifiedToken:
     terms: TokenTerms
 
 
-def _invalid(message: str) -> VerificationFailed:
-    return VerificationFailed(Refusal.INVALID, message)
+def _malformed(message: str) -> VerificationFailed:
+    return VerificationFailed(Refusal.MALFORMED, message)
 
 
 def _decode(text: str) -> Macaroon:
@@ -63,23 +63,23 @@ def _decode(text: str) -> Macaroon:
         macaroon = BinarySerializer().deserialize_raw(raw)
         identifier = macaroon.identifier_bytes
     except Exception as exc:  # pymacaroons raises IndexError, struct.error, bare Exception...
-        raise _invalid("macaroon cannot be decoded") from exc
+        raise _malformed("macaroon cannot be decoded") from exc
     if not isinstance(identifier, bytes):
-        raise _invalid("macaroon has no identifier")
+        raise _malformed("macaroon has no identifier")
     return macaroon
 
 
 def _caveat_texts(macaroon: Macaroon) -> list[str]:
     if len(macaroon.caveats) > MAX_CAVEATS:
-        raise _invalid("too many caveats")
+        raise _malformed("too many caveats")
     texts: list[str] = []
     for caveat in macaroon.caveats:
         if caveat.verification_key_id:
-            raise _invalid("third-party caveats are not accepted")
+            raise VerificationFailed(Refusal.INVALID, "third-party caveats are not accepted")
         try:
             texts.append(caveat.caveat_id_bytes.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise _invalid("caveat is not text") from exc
+            raise _malformed("caveat is not text") from exc
     return texts
 
 
@@ -108,14 +108,15 @@ def authenticate_credential(credential: Credential, *, secrets: Sequence[bytes])
     try:
         identifier = Identifier.decode(macaroon.identifier_bytes)
     except IdentifierError as exc:
-        raise _invalid("identifier is not L402 version 0") from exc
+        raise _malformed("identifier is not L402 version 0") from exc
     if not hmac.compare_digest(hashlib.sha256(credential.preimage).digest(),
                                identifier.payment_hash):
-        raise _invalid("preimage does not match the payment hash")
+        raise VerificationFailed(Refusal.WRONG_PREIMAGE,
+                                 "preimage does not match the payment hash")
     texts = _caveat_texts(macaroon)
     if not any(_has_valid_signature(macaroon, derive_root_key(s, identifier.token_id))
                for s in secrets):
-        raise _invalid("signature does not match")
+        raise VerificationFailed(Refusal.UNKNOWN, "signature does not match")
     return AuthenticToken(identifier.token_id, identifier.payment_hash, tuple(texts))
 
 
@@ -130,5 +131,5 @@ def check_caveats(token: AuthenticToken, ctx: RequestContext) -> VerifiedToken:
 def verify_credential(
     credential: Credential, *, secrets: Sequence[bytes], ctx: RequestContext
 ) -> VerifiedToken:
-    """The verified token of `credential`, or VerificationFailed(INVALID | EXPIRED)."""
+    """The verified token of `credential`, or VerificationFailed saying which check failed."""
     return check_caveats(authenticate_credential(credential, secrets=secrets), ctx)

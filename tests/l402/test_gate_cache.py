@@ -53,3 +53,32 @@ def test_cached_credentials_still_expire_and_keep_their_capabilities(db_dsn: str
     assert other_route == ChallengeNeeded(Refusal.INVALID)
     assert expired == ChallengeNeeded(Refusal.EXPIRED)
     assert as_proof is None
+
+
+def test_junk_beside_a_valid_credential_does_not_grow_the_cache(db_dsn: str) -> None:
+    """The cache is keyed by the parsed credential: 2,000 requests that each carry the same
+    valid token beside a different 4 KB junk Authorization value (and differently spaced)
+    keep one small entry, where keying by the raw header kept 2,000 × 4 KB."""
+    import tracemalloc
+
+    async def run() -> int:
+        pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
+        gate = PaywallGate(secrets=[SECRET], ledger=CreditLeases(TokenStore(pool)))
+        valid = _authorization(NOW + 100)
+        scheme, rest = valid.split(" ", 1)
+        try:
+            assert gate.valid_token_id(authorizations=[valid], now_unix=NOW) is not None
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            for i in range(2000):
+                junk = f"Basic {i:08d}{secrets.token_hex(1996)}"
+                spaced = f"{scheme}{' ' * (1 + i % 7)}{rest}"
+                assert gate.valid_token_id(authorizations=[junk, spaced],
+                                           now_unix=NOW) is not None
+            grown = tracemalloc.get_traced_memory()[0] - before
+            tracemalloc.stop()
+            return grown
+        finally:
+            await pool.close()
+
+    assert asyncio.run(run()) < 1_000_000

@@ -13,25 +13,14 @@ import logging
 import time
 from collections.abc import Callable
 
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from satrank.api.middleware.route_match import route_template
 
 _log = logging.getLogger("satrank.access")
 UNMATCHED_ROUTE = "-"
 
 
-def route_template(scope: Scope) -> str:
-    """The path template of the route that matched `scope` (after routing ran)."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    if isinstance(path, str):
-        return path
-    router = scope.get("router")
-    for candidate in getattr(router, "routes", ()):
-        match, _ = candidate.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(candidate, "path", UNMATCHED_ROUTE))
-    return UNMATCHED_ROUTE
 
 
 class AccessLogMiddleware:
@@ -68,7 +57,8 @@ class AccessLogMiddleware:
         request_id = scope.get("state", {}).get("request_id", "-")
         line = "request method=%s route=%s status=%d duration_ms=%.1f request_id=%s"
         args: tuple[object, ...] = (
-            scope["method"], route_template(scope), status, elapsed_s * 1000, request_id,
+            scope["method"], route_template(scope) or UNMATCHED_ROUTE, status,
+            elapsed_s * 1000, request_id,
         )
         if self.log_client_ips:
             line += " client=%s"

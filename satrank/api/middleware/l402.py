@@ -6,8 +6,10 @@ bypassed by the operator (`request.state.operator`), throttled (429), told to re
 api/ledger.py), or answered 402 with a FRESH challenge whose error code says why
 (clients re-pay only on 402):
 
-    MISSING -> PAYMENT_REQUIRED, INVALID -> TOKEN_INVALID,
-    EXPIRED -> TOKEN_EXPIRED,    EXHAUSTED -> TOKEN_EXHAUSTED
+    MISSING -> PAYMENT_REQUIRED,           MALFORMED -> TOKEN_MALFORMED,
+    UNKNOWN -> TOKEN_UNKNOWN,              WRONG_PREIMAGE -> TOKEN_WRONG_PREIMAGE,
+    INVALID -> TOKEN_INVALID (a caveat),   EXPIRED -> TOKEN_EXPIRED,
+    EXHAUSTED -> TOKEN_EXHAUSTED
 
 Input first: a priced route may declare an input check (`checks`, from app.py: the id
 in the path, the JSON body's shape). It runs BEFORE the paywall, so a request the route
@@ -58,7 +60,15 @@ InputCheck = Callable[[Request], Awaitable[None]]
 REFUSAL_CODES = {
     Refusal.MISSING: ("PAYMENT_REQUIRED", "payment required: pay the invoice, then send "
                       "Authorization: L402 <macaroon>:<preimage>"),
-    Refusal.INVALID: ("TOKEN_INVALID", "the L402 credential is not valid; a new one is offered"),
+    Refusal.MALFORMED: ("TOKEN_MALFORMED", "the Authorization header is not one readable "
+                        "L402 credential (L402 <macaroon>:<64 hex preimage>); a new one is "
+                        "offered"),
+    Refusal.UNKNOWN: ("TOKEN_UNKNOWN", "the macaroon was not issued by this service or was "
+                      "altered; a new one is offered"),
+    Refusal.WRONG_PREIMAGE: ("TOKEN_WRONG_PREIMAGE", "the preimage does not match the "
+                             "macaroon's payment hash; a new one is offered"),
+    Refusal.INVALID: ("TOKEN_INVALID", "the L402 token's caveats do not allow this request "
+                      "(service, capability or terms); a new one is offered"),
     Refusal.EXPIRED: ("TOKEN_EXPIRED", "the L402 token has expired; a new one is offered"),
     Refusal.EXHAUSTED: ("TOKEN_EXHAUSTED", "the L402 token has too few credits left; "
                         "a new one is offered"),

@@ -13,6 +13,8 @@ import time
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from satrank.api.middleware.route_match import route_template
+
 REQUESTS = Counter("satrank_http_requests_total", "HTTP requests answered by the api",
                    ["method", "route", "status"])
 LATENCY = Histogram("satrank_http_request_duration_seconds",
@@ -22,9 +24,7 @@ LATENCY = Histogram("satrank_http_request_duration_seconds",
 
 
 def route_label(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    return route_template(scope) or "unmatched"
 
 
 class MetricsMiddleware:

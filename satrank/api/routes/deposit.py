@@ -4,6 +4,9 @@
 invoice and a macaroon bound to it; after paying, the client sends
 `Authorization: L402 <macaroon>:<preimage>` like after any 402. Nothing is granted here:
 the macaroon is worthless without the preimage only our node's invoice reveals.
+
+Both answer in the `data` envelope, and the body follows the house convention
+(api/body.py): not JSON 400 MALFORMED_JSON, a bad field 422 VALIDATION_ERROR naming it.
 """
 
 from __future__ import annotations
@@ -16,12 +19,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from satrank.api import paywall_metrics as metrics
-from satrank.api.body import loads_json
-from satrank.api.errors import ApiError
+from satrank.api.body import int_in, invalid_field, json_object
 from satrank.api.paywall import challenge_details
 from satrank.api.state import api_state
 
-MAX_BODY_BYTES = 4096
 MAX_DEPOSIT_SAT = 10_000_000
 
 
@@ -58,32 +59,20 @@ def _tier_json(tier: DepositTier) -> dict[str, Any]:
 
 
 async def deposit_tiers(request: Request) -> JSONResponse:
-    return JSONResponse({
+    return JSONResponse({"data": {
         "tiers": [_tier_json(t) for t in TIERS],
         "minSat": MIN_DEPOSIT_SAT,
         "maxSat": MAX_DEPOSIT_SAT,
-    })
+    }})
 
 
 async def _amount_of(request: Request) -> int:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, "PAYLOAD_TOO_LARGE", f"body must be at most {MAX_BODY_BYTES} bytes")
-    try:
-        document = loads_json(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "INVALID_JSON", "body must be a JSON object") from exc
-    if not isinstance(document, dict):
-        raise ApiError(400, "INVALID_JSON", "body must be a JSON object")
-    amount = document.get("amount")
-    # bool is an int subclass: `true` must not buy 1 sat of credits
-    if not isinstance(amount, int) or isinstance(amount, bool) \
-            or not MIN_DEPOSIT_SAT <= amount <= MAX_DEPOSIT_SAT:
-        raise ApiError(400, "INVALID_FIELD",
-                       f"amount must be a whole number of sat between {MIN_DEPOSIT_SAT} "
-                       f"and {MAX_DEPOSIT_SAT}", details={"field": "amount"})
+    body = await json_object(request, frozenset({"amount"}))
+    # int_in refuses booleans: `true` must not buy 1 sat of credits
+    amount = int_in(body, "amount", MIN_DEPOSIT_SAT, MAX_DEPOSIT_SAT)
+    if amount is None:
+        raise invalid_field("amount", f"an integer between {MIN_DEPOSIT_SAT} and "
+                                      f"{MAX_DEPOSIT_SAT}")
     return amount
 
 
@@ -96,8 +85,9 @@ async def create_deposit(request: Request) -> JSONResponse:
         memo=f"SatRank deposit: {credits} API credits")
     metrics.DEPOSITS.inc()
     return JSONResponse(
-        {**challenge_details(challenge), "tier": _tier_json(tier),
-         "usage": "pay the invoice, then send Authorization: L402 <macaroon>:<preimage hex>"},
+        {"data": {**challenge_details(challenge), "tier": _tier_json(tier),
+                  "usage": "pay the invoice, then send Authorization: L402 "
+                           "<macaroon>:<preimage hex>"}},
         headers={"Cache-Control": "no-store"},
     )
 

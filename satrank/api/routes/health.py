@@ -10,9 +10,10 @@ status:
 - "ok" (200): none of the above.
 
 LND: the api checks GetInfo only when a readonly macaroon is configured
-(`ApiLightning.info`); otherwise lnd is reported "unchecked" and does not affect status.
-The GetInfo answer is cached for LND_CHECK_TTL_S (api/cache) so health polling cannot
-load lnd.
+(`ApiLightning.info`) and then reports our node's pubkey and its active channel count;
+otherwise lnd is reported "not_configured" (nothing to retry: the operator must set
+LND_READONLY_MACAROON_PATH) and does not affect status. The GetInfo answer is cached for
+LND_CHECK_TTL_S (api/cache) so health polling cannot load lnd.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from satrank import __version__
+from satrank.api.errors import DATABASE_RETRY_AFTER_S
 from satrank.api.state import ApiState, api_state
 from satrank.db.health import Freshness, check_database, fetch_freshness
 from satrank.db.migrations import latest_version, load_migrations
@@ -39,6 +41,7 @@ OUTBOX_LAG_S = 15 * 60
 DISK_MIN_FREE_BYTES = 1 << 30
 DISK_MIN_FREE_FRACTION = 0.05
 LND_TIMEOUT_S = 3.0
+NOT_CONFIGURED = "not_configured"
 
 
 def _age_s(moment: datetime | None, now: datetime) -> int | None:
@@ -48,8 +51,9 @@ def _age_s(moment: datetime | None, now: datetime) -> int | None:
 async def _lnd_status(state: ApiState) -> dict[str, Any]:
     lightning = state.lightning
     if lightning.info is None:
-        return {"status": "unchecked",
-                "detail": "no readonly macaroon configured (LND_READONLY_MACAROON_PATH)"}
+        return {"status": NOT_CONFIGURED,
+                "detail": "not configured: set LND_TLS_CERT_PATH and "
+                          "LND_READONLY_MACAROON_PATH to check our node"}
     cached = state.caches.lnd_check.get()
     if cached is not None:
         return cached
@@ -59,6 +63,8 @@ async def _lnd_status(state: ApiState) -> dict[str, Any]:
         result: dict[str, Any] = {"status": "unreachable", "detail": type(exc).__name__}
     else:
         result = {"status": "ok" if info.synced_to_chain else "not_synced",
+                  "pubkey": info.identity_pubkey, "alias": info.alias,
+                  "activeChannels": info.num_active_channels, "peers": info.num_peers,
                   "blockHeight": info.block_height, "syncedToChain": info.synced_to_chain,
                   "syncedToGraph": info.synced_to_graph, "version": info.version}
     return state.caches.lnd_check.put(result)
@@ -124,7 +130,7 @@ async def health(request: Request) -> JSONResponse:
             checks.update(more)
     lnd = await _lnd_status(state)
     checks["lnd"] = lnd
-    if lnd["status"] not in ("ok", "unchecked"):
+    if lnd["status"] not in ("ok", NOT_CONFIGURED):
         degraded.append(f"lnd {lnd['status']}")
     checks["disk"] = _disk(state.data_dir)
     if checks["disk"]["low"]:
@@ -132,8 +138,10 @@ async def health(request: Request) -> JSONResponse:
     status = "down" if down else "degraded" if degraded else "ok"
     body = {"status": status, "version": __version__, "reasons": down + degraded,
             "checks": checks}
-    return JSONResponse(body, status_code=503 if down else 200,
-                        headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store"}
+    if down:
+        headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+    return JSONResponse(body, status_code=503 if down else 200, headers=headers)
 
 
 routes = [Route("/api/health", health, methods=["GET"])]

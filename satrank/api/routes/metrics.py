@@ -20,7 +20,7 @@ POOL_MAX = Gauge("satrank_db_pool_max_connections", "Configured maximum pool siz
 async def metrics(request: Request) -> Response:
     state = api_state(request)
     if not admin_allowed(request.scope, api_key=state.api_key,
-                         trust_proxy=state.api.trust_proxy):
+                         trusted_proxies=state.api.trusted_proxies):
         raise ApiError(403, "FORBIDDEN", "/metrics needs X-API-Key from non-loopback clients")
     pool = state.pool
     POOL_SIZE.set(pool.get_size())

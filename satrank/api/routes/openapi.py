@@ -2,6 +2,12 @@
 
 Kept next to the routes it describes; a schemathesis test (tests/test_api_openapi.py)
 checks that the server never answers outside it. Schemas live in openapi_schemas.py.
+
+One convention for every route: success answers in `{"data": ...}` (health, this
+document, nostr.json and /metrics keep their own formats); a request body that is not
+JSON is 400 MALFORMED_JSON, a JSON body that is not the documented object or has a bad
+field is 422 VALIDATION_ERROR with `details.field`, a bad path id or query parameter is
+400 (INVALID_ID, INVALID_PARAMETER), a body sent as anything but JSON is 415.
 """
 
 from __future__ import annotations
@@ -20,7 +26,11 @@ _ERRORS = {
     "400": "Malformed request: invalid id (INVALID_ID), query parameter (INVALID_PARAMETER) "
            "or JSON (MALFORMED_JSON; JSON_TOO_DEEP past about 1,000 nested levels)",
     "401": "Proof required (REPORT_PROOF_REQUIRED)",
-    "402": "Payment required: L402 challenge in WWW-Authenticate",
+    "402": "Payment required: a fresh L402 challenge in WWW-Authenticate; the code says "
+           "why: PAYMENT_REQUIRED (no credential), TOKEN_MALFORMED (not one readable "
+           "credential), TOKEN_UNKNOWN (not a macaroon we issued, or altered), "
+           "TOKEN_WRONG_PREIMAGE (preimage of another invoice), TOKEN_INVALID (its caveats "
+           "refuse this request), TOKEN_EXPIRED, TOKEN_EXHAUSTED",
     "403": "Forbidden",
     "404": "Unknown node or route (NOT_FOUND)",
     "405": "Method not allowed (METHOD_NOT_ALLOWED)",
@@ -32,15 +42,19 @@ _ERRORS = {
            "node (PROBE_BUSY, not charged); Retry-After gives the seconds to wait",
     "500": "Internal error (INTERNAL_ERROR)",
     "503": "Unavailable, retry after Retry-After seconds: a dependency is down "
-           "(LIGHTNING_UNAVAILABLE, LEDGER_UNAVAILABLE, PROBE_UNAVAILABLE), or the L402 "
-           "token's last credits are held by another api process (CREDITS_BUSY: do not pay "
-           "again)",
+           "(DATABASE_UNAVAILABLE, LIGHTNING_UNAVAILABLE, LEDGER_UNAVAILABLE, "
+           "PROBE_UNAVAILABLE), too many new invoices are being requested (MINTING_BUSY), or "
+           "the L402 token's last credits are held by another api process (CREDITS_BUSY: do "
+           "not pay again). LIGHTNING_NOT_CONFIGURED (no Retry-After): this server sells no "
+           "tokens until its operator configures LND",
     "504": "Upstream timeout (PROBE_TIMEOUT: charged once the probe's HTLC left our node)",
 }
 
 
 def _err(*codes: str) -> dict[str, Any]:
-    return {c: {"$ref": f"#/components/responses/E{c}"} for c in ("405", "500", *codes)}
+    # 503: any route may meet an unreachable database (DATABASE_UNAVAILABLE)
+    return {c: {"$ref": f"#/components/responses/E{c}"}
+            for c in ("405", "500", "503", *codes)}
 
 
 def _ok(schema: dict[str, Any], description: str = "OK",
@@ -135,6 +149,15 @@ def _paths() -> dict[str, Any]:
             "operationId": "report", "requestBody": _json_body(s.REPORT_REQUEST),
             "responses": {"201": _ok(s.REPORT_CREATED, "Created"),
                           **_err("400", "401", "404", "409", "413", "415", "422", "429")}}},
+        "/api/deposit/tiers": {"get": {
+            "summary": "Credit bundles: price per credit by amount", "operationId": "depositTiers",
+            "responses": {"200": _ok(s.DEPOSIT_TIERS), **_err()}}},
+        "/api/deposit": {"post": {
+            "summary": "Buy credits at the tier price: an invoice and its macaroon; after "
+                       "paying, use them as any L402 token",
+            "operationId": "deposit", "requestBody": _json_body(s.DEPOSIT_REQUEST),
+            "responses": {"200": _ok(s.DEPOSIT_OFFER),
+                          **_err("400", "413", "415", "422", "429")}}},
         "/api/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                       "responses": {"200": _ok({"type": "object"}), **_err()}}},
         "/api/docs": {"get": {"summary": "Human-readable docs (no CDN)", "operationId": "docs",

@@ -103,12 +103,23 @@ STATS = data(obj({
     "graphSyncedAt": INT_OR_NULL, "scoredAt": INT_OR_NULL,
 }))
 
+# ok / not_synced carry our node's identity and channels; unreachable and not_configured
+# (no readonly macaroon: nothing to retry) carry a detail instead
+_HEALTH_LND = {"type": "object", "properties": {
+    "status": {"type": "string",
+               "enum": ["ok", "not_synced", "unreachable", "not_configured"]},
+    "detail": {"type": "string"}, "pubkey": HEX66, "alias": {"type": "string"},
+    "activeChannels": {"type": "integer", "minimum": 0},
+    "peers": {"type": "integer", "minimum": 0}, "blockHeight": {"type": "integer"},
+    "syncedToChain": {"type": "boolean"}, "syncedToGraph": {"type": "boolean"},
+    "version": {"type": "string"}}, "required": ["status"]}
+
 HEALTH = obj({
     "status": {"type": "string", "enum": ["ok", "degraded", "down"]},
     "version": {"type": "string"},
     "reasons": {"type": "array", "items": {"type": "string"}},
     "checks": {"type": "object", "properties": {
-        "database": {"type": "object"}, "lnd": {"type": "object"},
+        "database": {"type": "object"}, "lnd": _HEALTH_LND,
         "graph": {"type": "object"}, "scoring": {"type": "object"},
         "probes": {"type": "object"}, "nostrOutbox": {"type": "object"},
         "disk": {"type": "object"}}, "required": ["database", "lnd", "disk"]},
@@ -199,3 +210,21 @@ REPORT_CREATED = data(obj({
     "verified": {"type": "boolean",
                  "description": "true only with the target-signed invoice and its preimage"},
     "timestamp": {"type": "integer"}}))
+
+DEPOSIT_TIER = obj({"minSat": {"type": "integer"}, "satPerCredit": {"type": "number"},
+                    "creditsPerSat": {"type": "integer"}})
+DEPOSIT_TIERS = data(obj({"tiers": {"type": "array", "items": DEPOSIT_TIER},
+                          "minSat": {"type": "integer"}, "maxSat": {"type": "integer"}}))
+DEPOSIT_REQUEST = {
+    "type": "object",
+    "properties": {"amount": {"type": "integer", "minimum": 21, "maximum": 10_000_000,
+                              "description": "sat to pay; credits follow the tier table"}},
+    "required": ["amount"],
+    "additionalProperties": False,
+}
+DEPOSIT_OFFER = data(obj({
+    "credits": {"type": "integer"}, "amountSat": {"type": "integer"},
+    "invoice": {"type": "string"}, "macaroon": {"type": "string"},
+    "paymentHash": HEX64, "expiresAt": {"type": "string"}, "validUntil": {"type": "string"},
+    "tier": DEPOSIT_TIER, "usage": {"type": "string"},
+}))

@@ -107,8 +107,9 @@ async def probe(request: Request) -> Response:
     state = api_state(request)
     lightning = state.lightning
     if lightning.probe is None:
-        raise ApiError(503, "PROBE_UNAVAILABLE", "probing is not configured on this server",
-                       headers={"Retry-After": "3600"})
+        # no Retry-After: nothing changes until an operator configures it
+        raise ApiError(503, "LIGHTNING_NOT_CONFIGURED", "probing is not configured on this "
+                       "server (its operator has not set LND_PAY_MACAROON_PATH)")
     pool = state.pool
     node = await fetch_node(pool, *parsed)
     if node is None:

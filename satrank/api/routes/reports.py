@@ -77,7 +77,7 @@ async def report(request: Request) -> Response:
     # The same client key as the paywall's minting limit; the deployment's secret keys
     # the pseudonym.
     paywall = state.paywall
-    client = client_pseudonym(client_key(request.scope, trust_proxy=paywall.trust_proxy),
+    client = client_pseudonym(client_key(request.scope, trusted_proxies=paywall.trusted_proxies),
                               paywall.l402.macaroon_secret.reveal())
     written = await insert_report(state.pool, NewReport(
         target_pubkey=node.pubkey, outcome=outcome,
