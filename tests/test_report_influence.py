@@ -76,7 +76,7 @@ def _score(dsn: str) -> dict[str, tuple[float, list[str]]]:
     async def run() -> dict[str, tuple[float, list[str]]]:
         pool = await create_pool(dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
         try:
-            await score_phase(pool, SETTINGS.crawler)
+            await score_phase(pool, SETTINGS.crawler, enqueue_nostr=False)
             rows = await pool.fetch("SELECT pubkey, p_success, reasons::text FROM scores")
         finally:
             await pool.close()
