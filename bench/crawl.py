@@ -30,17 +30,23 @@ def phases(stdout: str) -> str:
                      if line.endswith(" s"))
 
 
+def spy(folder: Path | None, run: int, cycle: str) -> Path | None:
+    return None if folder is None else folder / f"crawl-{cycle}-{run + 1}.txt"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--py-spy", type=Path, default=None, metavar="DIR",
+                        help="record both cycles of each run under py-spy into DIR")
     args = parser.parse_args()
     rows: dict[str, list[tuple[float, float]]] = {}
     for run in range(args.runs):
         with deployment(f"bench_crawl_{run}") as dep:
             run_satrank(dep.env, "migrate")
             anchor = run_satrank(dep.env, "migrate")
-            first = run_satrank(dep.env, *CRAWL)
-            again = run_satrank(dep.env, *CRAWL)
+            first = run_satrank(dep.env, *CRAWL, profile=spy(args.py_spy, run, "first"))
+            again = run_satrank(dep.env, *CRAWL, profile=spy(args.py_spy, run, "unchanged"))
         for name, r in (("anchor: satrank migrate (nothing to apply)", anchor),
                         ("first cycle (target <= 5 s)", first),
                         ("unchanged cycle (target <= 2 s)", again)):

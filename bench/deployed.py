@@ -66,11 +66,21 @@ def deployment(name: str) -> Iterator[Deployment]:
             yield Deployment(dsn, sim, tmp, production_env(dsn, sim, tmp / "data"))
 
 
-def run_satrank(env: dict[str, str], *args: str) -> ProcessRun:
-    """Run `satrank ARGS` to completion: wall time, its own peak RSS (wait4), stdout."""
+def py_spy(out: Path | None) -> list[str]:
+    """The argv prefix recording a process under py-spy into `out` (collapsed stacks)."""
+    if out is None:
+        return []
+    return [str(Path(sys.executable).parent / "py-spy"), "record", "--rate", "250",
+            "--format", "raw", "--nonblocking", "--output", str(out), "--"]
+
+
+def run_satrank(env: dict[str, str], *args: str, profile: Path | None = None) -> ProcessRun:
+    """Run `satrank ARGS` to completion: wall time, its own peak RSS (wait4), stdout.
+    With `profile`, under py-spy (then the RSS is py-spy's, not the command's)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "satrank", *args], env=env, cwd=ROOT,
+        proc = subprocess.Popen([*py_spy(profile), sys.executable, "-m", "satrank", *args],
+                                env=env, cwd=ROOT,
                                 stdout=out, stderr=err, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
