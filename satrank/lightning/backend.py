@@ -68,6 +68,9 @@ class GraphEdge:
 class ChannelGraph:
     nodes: tuple[GraphNode, ...]
     edges: tuple[GraphEdge, ...]
+    # the source's digest of the graph as it sent it: equal digests, equal graphs (a
+    # graph sync then has nothing to merge); None when the source gives none
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,17 @@ async def test_crawl_once_without_probes_scores_once(simnet: SimnetHandle, db_ds
     assert f"scores: StoredScores(scores={nodes}," in done.stdout
     state = await _db_state(db_dsn)
     assert state["scores"] == nodes and state["posteriors"] == 3 * nodes
+
+    # the same graph again: lnd's response has the same digest, the sync merges nothing
+    again = run_satrank("crawl", "--once", "--probes", "0",
+                        env=_crawler_env(tmp_path, db_dsn, simnet), timeout=WAIT_S)
+    assert again.returncode == 0, again.stderr[-3000:]
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        syncs = await conn.fetch("SELECT nodes, fingerprint FROM graph_syncs ORDER BY id")
+    finally:
+        await conn.close()
+    assert len(syncs) == 2 and syncs[0]["fingerprint"] is not None
+    assert syncs[0]["fingerprint"] == syncs[1]["fingerprint"]
+    assert syncs[1]["nodes"] == nodes
+    assert "nodes_added=0" in again.stdout and "rescoring:" not in again.stdout
