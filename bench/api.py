@@ -1,6 +1,7 @@
 """Benchmark `satrank serve` as deployed against a trivial Starlette endpoint, same run.
 
-    .venv/bin/python bench/api.py [--duration 10] [--connections 50] [--probe-writes-per-s N]
+    .venv/bin/python bench/api.py [--duration 10] [--rounds 1] [--tree DIR ...]
+                                  [--probe-writes-per-s N] [--connections 50]
 
 What operators run (bench/deployed.py): Postgres reached by DATABASE_URL, simnet on the
 mainnet snapshot as LND, `satrank crawl --once --probes 0` scoring the mainnet graph, then
@@ -10,7 +11,8 @@ limits are lifted by their settings (wrk is one client). The anchor is the trivi
 (`bench/apps.py:trivial`) on uvicorn with the same loop, parser and worker count. wrk
 (Debian package `wrk`) -t2 -c50 on loopback, Lua scripts rotating over 1,000 scored node
 ids. Prints req/s, p99, the ratio to the anchor, the api's peak RSS and checks that the
-access log has one line per request.
+access log has one line per request. `--tree DIR` (repeatable) loads the code of other
+checkouts in the same run, each on its own database, after the same anchor run.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ LIFTED_FREE_LIMITS = {"RATE_LIMIT_AGENT_PER_MIN": "1e9", "RATE_LIMIT_AGENT_BURST
 def start_server(argv: list[str], env: dict[str, str], port: int,
                  log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as sink:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=sink, stderr=sink,
+        proc = subprocess.Popen(argv, cwd=env.get("PYTHONPATH", ROOT), env=env, stdout=sink,
+                                stderr=sink,
                                 start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -84,8 +87,8 @@ def trivial_server(port: int, log: Path) -> subprocess.Popen[bytes]:
         {**os.environ, "PYTHONPATH": str(ROOT)}, port, log)
 
 
-def satrank_server(dep: Deployment, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**dep.env, **LIFTED_FREE_LIMITS, "HOST": "127.0.0.1", "PORT": str(port),
+def satrank_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**env, **LIFTED_FREE_LIMITS, "HOST": "127.0.0.1", "PORT": str(port),
            "API_WORKERS": "1"}
     return start_server([sys.executable, "-m", "satrank", "serve"], env, port, log)
 
@@ -178,64 +181,87 @@ def access_lines(log: Path) -> int:
                if " satrank.access request " in line)
 
 
-def bench(dep: Deployment, args: argparse.Namespace) -> None:
-    run_satrank(dep.env, "migrate")
-    crawl = run_satrank(dep.env, "crawl", "--once", "--probes", "0")
-    pubkeys = asyncio.run(scored_ids(dep.dsn))
-    print(f"scored {len(pubkeys)} nodes with satrank crawl --once in {crawl.seconds:.1f} s",
-          flush=True)
-    ids = random.Random(7).sample(pubkeys, 1000)
-    quoted = ",".join(f'"{i}"' for i in ids)
-    agent_lua, profile_lua = dep.tmp / "agent.lua", dep.tmp / "profile.lua"
-    agent_lua.write_text(LUA_ROTATE % (quoted, "/api/agent/", OPERATOR_TOKEN))
-    profile_lua.write_text(LUA_ROTATE % (quoted, "/api/profile/", OPERATOR_TOKEN))
-    print(f"wrk -t2 -c{args.connections} -d{args.duration}s --latency; one worker, "
-          f"uvloop/httptools; cores={os.cpu_count()}")
-    results: dict[str, tuple[float, float]] = {}
-    port = free_port()
-    proc = trivial_server(port, dep.tmp / "trivial.log")
-    try:
-        results["trivial (anchor)"] = run_wrk(f"http://127.0.0.1:{port}/trivial", None,
-                                              args.duration, args.connections)
-    finally:
-        stop_server(proc)
+def load_satrank(env: dict[str, str], dsn: str, ids: list[str], lua: dict[str, Path],
+                 args: argparse.Namespace, log: Path) -> tuple[dict[str, tuple[float, float]],
+                                                               float, int]:
+    """wrk over the routes of one `satrank serve`: results, its peak RSS, and how many
+    requests the access log lacks (0: one line per request)."""
     wrk_requests[0] = 0
     port = free_port()
-    log = dep.tmp / "serve.log"
-    proc = satrank_server(dep, port, log)
+    proc = satrank_server(env, port, log)
     base = f"http://127.0.0.1:{port}"
+    results: dict[str, tuple[float, float]] = {}
     try:
-        results["GET /api/agent/{id}"] = run_wrk(base, agent_lua, args.duration,
+        results["GET /api/agent/{id}"] = run_wrk(base, lua["agent"], args.duration,
                                                  args.connections)
         results["GET /api/agents/top"] = run_wrk(f"{base}/api/agents/top", None,
                                                  args.duration, args.connections)
-        results["GET /api/profile/{id} bypass"] = run_wrk(base, profile_lua, args.duration,
+        results["GET /api/profile/{id} bypass"] = run_wrk(base, lua["profile"], args.duration,
                                                           args.connections)
         if args.probe_writes_per_s:
-            with probe_writer(dep.dsn, ids, args.probe_writes_per_s) as written:
+            with probe_writer(dsn, ids, args.probe_writes_per_s) as written:
                 results[f"profile +{args.probe_writes_per_s:g} probes/s"] = run_wrk(
-                    base, profile_lua, args.duration, args.connections)
+                    base, lua["profile"], args.duration, args.connections)
             print(f"(writer inserted {written[0]} probes)", flush=True)
         rss = peak_rss_mb(proc.pid)
     finally:
         stop_server(proc)
-    trivial_rps = results["trivial (anchor)"][0]
-    print(f"{'endpoint':<30} {'req/s':>9} {'p99 ms':>8} {'ratio':>7}")
-    for name, (rps, p99) in results.items():
-        print(f"{name:<30} {rps:>9.0f} {p99:>8.2f} {rps / trivial_rps:>7.1%}", flush=True)
-    print(f"api peak RSS {rss:.0f} MB (target <= 150 MB per worker); "
-          f"access log: {access_lines(log)} lines for {wrk_requests[0]} requests sent by wrk")
+    return results, rss, wrk_requests[0] - access_lines(log)
+
+
+def bench(dep: Deployment, args: argparse.Namespace) -> None:
+    trees: list[Path] = args.tree or [ROOT]
+    envs = []
+    for t, tree in enumerate(trees):
+        dsn, env = dep.database(f"bench_api_{t}", tree)
+        run_satrank(env, "migrate")
+        crawl = run_satrank(env, "crawl", "--once", "--probes", "0")
+        envs.append((tree.name if len(trees) > 1 else "satrank", dsn, env))
+        print(f"{tree}: scored the mainnet graph with satrank crawl --once in "
+              f"{crawl.seconds:.1f} s", flush=True)
+    pubkeys = asyncio.run(scored_ids(envs[0][1]))
+    ids = random.Random(7).sample(pubkeys, 1000)
+    quoted = ",".join(f'"{i}"' for i in ids)
+    lua = {"agent": dep.tmp / "agent.lua", "profile": dep.tmp / "profile.lua"}
+    lua["agent"].write_text(LUA_ROTATE % (quoted, "/api/agent/", OPERATOR_TOKEN))
+    lua["profile"].write_text(LUA_ROTATE % (quoted, "/api/profile/", OPERATOR_TOKEN))
+    print(f"wrk -t2 -c{args.connections} -d{args.duration}s --latency; one worker, "
+          f"uvloop/httptools; cores={os.cpu_count()}")
+    print(f"{'round':>5} {'server':<10} {'endpoint':<30} {'req/s':>9} {'p99 ms':>8} "
+          f"{'ratio':>7}")
+    for rnd in range(1, args.rounds + 1):
+        port = free_port()
+        proc = trivial_server(port, dep.tmp / "trivial.log")
+        try:
+            trivial = run_wrk(f"http://127.0.0.1:{port}/trivial", None, args.duration,
+                              args.connections)
+        finally:
+            stop_server(proc)
+        print(f"{rnd:>5} {'trivial':<10} {'GET /trivial (anchor)':<30} {trivial[0]:>9.0f} "
+              f"{trivial[1]:>8.2f} {1:>7.1%}", flush=True)
+        for label, dsn, env in envs:
+            results, rss, missing = load_satrank(env, dsn, ids, lua, args,
+                                                 dep.tmp / f"serve-{label}.log")
+            for name, (rps, p99) in results.items():
+                print(f"{rnd:>5} {label:<10} {name:<30} {rps:>9.0f} {p99:>8.2f} "
+                      f"{rps / trivial[0]:>7.1%}", flush=True)
+            print(f"{rnd:>5} {label:<10} peak RSS {rss:.0f} MB (target <= 150 MB); "
+                  f"requests without an access line: {missing}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--probe-writes-per-s", type=float, default=0.0)
+    parser.add_argument("--tree", type=Path, action="append", default=None, metavar="DIR",
+                        help="a checkout whose `satrank serve` to load (repeat to compare "
+                             "commits in one run); default: this one")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install wrk")
-    with deployment(f"satrank_bench_{os.getpid()}") as dep:
+    with deployment() as dep:
         bench(dep, args)
 
 

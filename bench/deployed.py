@@ -33,10 +33,15 @@ OPERATOR_TOKEN = "bench-operator-token-0123456789"
 
 @dataclass(frozen=True)
 class Deployment:
-    dsn: str
+    admin_dsn: str
     simnet: SimnetHandle
     tmp: Path
-    env: dict[str, str]
+
+    def database(self, name: str, tree: Path = ROOT) -> tuple[str, dict[str, str]]:
+        """A fresh database `name` and the production environment of the SatRank code
+        in `tree` (a checkout: compare another commit in the same run) on it."""
+        dsn = asyncio.run(create_database(self.admin_dsn, name))
+        return dsn, production_env(dsn, self.simnet, self.tmp / "data", tree)
 
 
 @dataclass(frozen=True)
@@ -46,24 +51,24 @@ class ProcessRun:
     stdout: str
 
 
-def production_env(dsn: str, simnet: SimnetHandle, data_dir: Path) -> dict[str, str]:
+def production_env(dsn: str, simnet: SimnetHandle, data_dir: Path,
+                   tree: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SATRANK_", "LND_"))}
     env.update(simnet.oracle_lnd_env())
     env.update(SATRANK_ENV="production", SATRANK_DATA_DIR=str(data_dir), DATABASE_URL=dsn,
                L402_MACAROON_SECRET="b" * 40, OPERATOR_BYPASS_SECRET=OPERATOR_TOKEN,
-               LOG_LEVEL="INFO", PYTHONPATH=str(ROOT))
+               LOG_LEVEL="INFO", PYTHONPATH=str(tree.resolve()))
     return env
 
 
 @contextmanager
-def deployment(name: str) -> Iterator[Deployment]:
-    """Postgres + simnet (mainnet snapshot, time scale 0) + a fresh database `name`."""
+def deployment() -> Iterator[Deployment]:
+    """Postgres + simnet (mainnet snapshot, time scale 0)."""
     with tempfile.TemporaryDirectory(prefix="satrank-bench-") as tmp_name:
         tmp = Path(tmp_name)
         with embedded_postgres(tmp / "pg") as admin_dsn, \
                 start_simnet(tmp / "simnet", graph=MAINNET, time_scale=0) as sim:
-            dsn = asyncio.run(create_database(admin_dsn, name))
-            yield Deployment(dsn, sim, tmp, production_env(dsn, sim, tmp / "data"))
+            yield Deployment(admin_dsn, sim, tmp)
 
 
 def py_spy(out: Path | None) -> list[str]:
@@ -75,12 +80,13 @@ def py_spy(out: Path | None) -> list[str]:
 
 
 def run_satrank(env: dict[str, str], *args: str, profile: Path | None = None) -> ProcessRun:
-    """Run `satrank ARGS` to completion: wall time, its own peak RSS (wait4), stdout.
-    With `profile`, under py-spy (then the RSS is py-spy's, not the command's)."""
+    """Run `satrank ARGS` (the code of the tree on env's PYTHONPATH) to completion: wall
+    time, its own peak RSS (wait4), stdout. With `profile`, under py-spy (then the RSS is
+    py-spy's, not the command's)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen([*py_spy(profile), sys.executable, "-m", "satrank", *args],
-                                env=env, cwd=ROOT,
+                                env=env, cwd=env["PYTHONPATH"],
                                 stdout=out, stderr=err, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
