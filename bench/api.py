@@ -110,22 +110,29 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+WARM_REQUESTS = 3000  # 3x the rotation of 1,000 ids
+WARM_TRIES = 10
 # requests wrk sent (warm-ups included) since the last reset: the access log must match
 wrk_requests = [0]
 
 
 def run_wrk(url: str, script: Path | None, duration: int, connections: int) -> tuple[float, float]:
-    """(req/s, p99 ms) of a measured run, after a 2 s unrecorded warm-up (steady state)."""
+    """(req/s, p99 ms) of a measured run, after unrecorded 2 s warm-ups until at least
+    WARM_REQUESTS were served (every rotating id seen: steady state, not first lookups)."""
     warm = ["wrk", "-t2", f"-c{connections}", "-d2s", url]
     if script is not None:
         warm[1:1] = ["-s", str(script)]
-    warm_out = subprocess.run(warm, capture_output=True, text=True, check=True).stdout
+    served = 0
+    for _ in range(WARM_TRIES):
+        out = subprocess.run(warm, capture_output=True, text=True, check=True).stdout
+        served += int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+        if served >= WARM_REQUESTS:
+            break
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url]
     if script is not None:
         cmd[1:1] = ["-s", str(script)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    for text in (warm_out, out):
-        wrk_requests[0] += int(re.search(r"(\d+) requests in", text).group(1))  # type: ignore[union-attr]
+    wrk_requests[0] += served + int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -181,23 +188,48 @@ def access_lines(log: Path) -> int:
                if " satrank.access request " in line)
 
 
+@contextmanager
+def recorded(pid: int, out: Path | None) -> Iterator[None]:
+    """py-spy records process `pid` into `out` (collapsed stacks) while the block runs."""
+    if out is None:
+        yield
+        return
+    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                            str(pid), "--rate", "250", "--format", "raw", "--nonblocking",
+                            "--output", str(out)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        spy.wait(timeout=60)
+
+
 def load_satrank(env: dict[str, str], dsn: str, ids: list[str], lua: dict[str, Path],
-                 args: argparse.Namespace, log: Path) -> tuple[dict[str, tuple[float, float]],
-                                                               float, int]:
+                 args: argparse.Namespace, label: str,
+                 log: Path) -> tuple[dict[str, tuple[float, float]], float, float]:
     """wrk over the routes of one `satrank serve`: results, its peak RSS, and how many
-    requests the access log lacks (0: one line per request)."""
+    access log lines it wrote per request wrk counted (wrk leaves out the requests in
+    flight when it stops, so slightly above 1 is one line per request)."""
     wrk_requests[0] = 0
     port = free_port()
     proc = satrank_server(env, port, log)
     base = f"http://127.0.0.1:{port}"
     results: dict[str, tuple[float, float]] = {}
+
+    def spy(route: str) -> Path | None:
+        return None if args.py_spy is None else args.py_spy / f"api-{label}-{route}.txt"
+
     try:
-        results["GET /api/agent/{id}"] = run_wrk(base, lua["agent"], args.duration,
-                                                 args.connections)
-        results["GET /api/agents/top"] = run_wrk(f"{base}/api/agents/top", None,
-                                                 args.duration, args.connections)
-        results["GET /api/profile/{id} bypass"] = run_wrk(base, lua["profile"], args.duration,
-                                                          args.connections)
+        with recorded(proc.pid, spy("agent")):
+            results["GET /api/agent/{id}"] = run_wrk(base, lua["agent"], args.duration,
+                                                     args.connections)
+        with recorded(proc.pid, spy("top")):
+            results["GET /api/agents/top"] = run_wrk(f"{base}/api/agents/top", None,
+                                                     args.duration, args.connections)
+        with recorded(proc.pid, spy("profile")):
+            results["GET /api/profile/{id} bypass"] = run_wrk(base, lua["profile"],
+                                                              args.duration, args.connections)
         if args.probe_writes_per_s:
             with probe_writer(dsn, ids, args.probe_writes_per_s) as written:
                 results[f"profile +{args.probe_writes_per_s:g} probes/s"] = run_wrk(
@@ -206,7 +238,7 @@ def load_satrank(env: dict[str, str], dsn: str, ids: list[str], lua: dict[str, P
         rss = peak_rss_mb(proc.pid)
     finally:
         stop_server(proc)
-    return results, rss, wrk_requests[0] - access_lines(log)
+    return results, rss, access_lines(log) / wrk_requests[0]
 
 
 def bench(dep: Deployment, args: argparse.Namespace) -> None:
@@ -240,13 +272,13 @@ def bench(dep: Deployment, args: argparse.Namespace) -> None:
         print(f"{rnd:>5} {'trivial':<10} {'GET /trivial (anchor)':<30} {trivial[0]:>9.0f} "
               f"{trivial[1]:>8.2f} {1:>7.1%}", flush=True)
         for label, dsn, env in envs:
-            results, rss, missing = load_satrank(env, dsn, ids, lua, args,
-                                                 dep.tmp / f"serve-{label}.log")
+            results, rss, lines = load_satrank(env, dsn, ids, lua, args, label,
+                                               dep.tmp / f"serve-{label}.log")
             for name, (rps, p99) in results.items():
                 print(f"{rnd:>5} {label:<10} {name:<30} {rps:>9.0f} {p99:>8.2f} "
                       f"{rps / trivial[0]:>7.1%}", flush=True)
             print(f"{rnd:>5} {label:<10} peak RSS {rss:.0f} MB (target <= 150 MB); "
-                  f"requests without an access line: {missing}", flush=True)
+                  f"access log lines per request: {lines:.3f}", flush=True)
 
 
 def main() -> None:
@@ -255,6 +287,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--probe-writes-per-s", type=float, default=0.0)
+    parser.add_argument("--py-spy", type=Path, default=None, metavar="DIR",
+                        help="record the api under py-spy during each route's load, into DIR")
     parser.add_argument("--tree", type=Path, action="append", default=None, metavar="DIR",
                         help="a checkout whose `satrank serve` to load (repeat to compare "
                              "commits in one run); default: this one")
