@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from satrank.config import Secret, Settings
@@ -59,6 +59,12 @@ def redact(text: str, known: Iterable[str] = ()) -> str:
     return text
 
 
+# A record carrying this attribute (true) was built only from values that cannot hold a
+# secret, or already redacted (the access log: api/middleware/access_log.py); the filter
+# passes it as it is, so the per-request line costs no regex scan.
+PRE_REDACTED = "satrank_pre_redacted"
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites each record so its formatted text carries no secret; never drops a record."""
 
@@ -71,6 +77,8 @@ class RedactingFilter(logging.Filter):
         )
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, PRE_REDACTED, False) and not record.exc_info:
+            return True
         try:
             message = record.getMessage()
         except (TypeError, ValueError):  # a bad format string: keep what we can, safely
@@ -107,6 +115,12 @@ def known_secret_values(settings: Settings) -> list[str]:
     ):
         values.extend(_macaroon_forms(path))
     return values
+
+
+def redactor(settings: Settings) -> Callable[[str], str]:
+    """`redact` with this process's known secrets, for text logged as pre-redacted."""
+    known = RedactingFilter(known_secret_values(settings)).known
+    return lambda text: redact(text, known)
 
 
 def install_redaction(settings: Settings, logger: logging.Logger | None = None) -> None:

@@ -58,6 +58,7 @@ from satrank.db.pool import create_pool
 from satrank.db.reports import ReportLimits
 from satrank.db.tokens import TokenStore
 from satrank.l402.mint import InvoiceIssuer
+from satrank.logs import redactor
 
 LEDGER_POOL_SIZE = 3  # two lease batches in flight + the sweeper's returns
 
@@ -144,7 +145,8 @@ def create_app(
         middleware=[
             Middleware(MetricsMiddleware),
             Middleware(RequestIdMiddleware),
-            Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips),
+            Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips,
+                       redact=redactor(settings)),
             Middleware(BodyGuardMiddleware),
             Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES),
             Middleware(InterestMiddleware, buffer=interest),

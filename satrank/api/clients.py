@@ -11,6 +11,7 @@ could otherwise rotate addresses past the limit (an IPv4-mapped address is its I
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from starlette.types import Scope
@@ -18,6 +19,12 @@ from starlette.types import Scope
 UNKNOWN = "unknown"
 
 
+# Parsing an address with ipaddress costs a few µs on every request; a client sends many,
+# so the pure functions of the address string below remember recent answers.
+_ADDRESS_CACHE = 4096
+
+
+@functools.lru_cache(maxsize=_ADDRESS_CACHE)
 def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -44,6 +51,7 @@ def client_ip(scope: Scope, *, trust_proxy: bool) -> str:
     return peer
 
 
+@functools.lru_cache(maxsize=_ADDRESS_CACHE)
 def address_key(address: str) -> str:
     """The limit key of a client address: itself for IPv4, its /64 for IPv6."""
     try:
