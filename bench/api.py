@@ -273,7 +273,7 @@ def bench(dep: Deployment, args: argparse.Namespace) -> None:
               f"{trivial[1]:>8.2f} {1:>7.1%}", flush=True)
         for label, dsn, env in envs:
             results, rss, lines = load_satrank(env, dsn, ids, lua, args, label,
-                                               dep.tmp / f"serve-{label}.log")
+                                               dep.tmp / f"serve-{label}-{rnd}.log")
             for name, (rps, p99) in results.items():
                 print(f"{rnd:>5} {label:<10} {name:<30} {rps:>9.0f} {p99:>8.2f} "
                       f"{rps / trivial[0]:>7.1%}", flush=True)
