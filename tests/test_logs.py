@@ -319,3 +319,37 @@ def test_crawler_logs_carry_no_secret(tmp_path: Path, db_dsn: str, simnet: Simne
                  *(base64.b64encode(m).decode() for m in macaroons)]
     leaked = [value for value in forbidden if value in logs]
     assert leaked == [], logs[-5000:]
+
+
+def test_lines_logged_in_one_loop_iteration_leave_in_one_write() -> None:
+    from satrank.logs import TickBufferedStream
+
+    class Counting(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            Counting.writes += 1
+            return super().write(text)
+
+    sink = Counting()
+    logger = logging.getLogger("satrank.test_tick")
+    logger.propagate = False
+    handler = logging.StreamHandler(TickBufferedStream(sink))
+    logger.addHandler(handler)
+
+    async def serve_burst() -> tuple[str, int]:
+        for i in range(50):
+            logger.warning("line %d", i)
+        seen_inside = (sink.getvalue(), Counting.writes)
+        await asyncio.sleep(0)  # the loop iteration ends
+        return seen_inside
+
+    try:
+        inside, writes_inside = asyncio.run(serve_burst())
+        after_loop = Counting.writes
+        logger.warning("outside the loop")  # written through at once
+    finally:
+        logger.removeHandler(handler)
+    assert (inside, writes_inside) == ("", 0)
+    assert after_loop == 1
+    assert sink.getvalue().splitlines() == [f"line {i}" for i in range(50)] + ["outside the loop"]
