@@ -16,7 +16,7 @@ from satrank import __version__
 from satrank.config import ConfigError, Settings, load_settings
 from satrank.db.embedded import database_dsn, stop_embedded_postgres
 from satrank.db.migrations import MigrationError, migrate_dsn
-from satrank.logs import install_redaction
+from satrank.logs import batch_writes_per_tick, install_redaction
 from satrank.simnet import options as simnet_options
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         report = asyncio.run(migrate_dsn(dsn))
         _log.info("schema version %s", report.current_version)
         exit_on_sigterm()
+        batch_writes_per_tick()  # one write per event-loop iteration for the access lines
         # One worker: the app object, in this process. Several: uvicorn's supervisor (this
         # process, which keeps the embedded Postgres until every worker has stopped) spawns
         # workers that build their own app from the environment and this DSN.

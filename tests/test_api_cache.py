@@ -115,3 +115,39 @@ def test_challenge_minting_keys_an_ipv6_client_by_its_64() -> None:
         asyncio.run(mint("2001:db8:1:2:ffff::9"))  # same /64: same client
     assert refused.value.status == 429
     asyncio.run(mint("2001:db8:1:3::1"))  # another /64
+
+
+def test_node_bodies_are_rendered_once_per_node_and_version() -> None:
+    from datetime import UTC, datetime
+
+    from satrank.api.cache.nodes import NodeCache
+    from satrank.db.nodes import NodeSummary
+
+    mark = {"crawler": 1}
+
+    async def crawler(_pool: Pool) -> int:
+        return mark["crawler"]
+
+    node = NodeSummary(pubkey="02" + "a" * 64, agent_hash="b" * 64, alias="n",
+                       first_seen=datetime(2025, 1, 1, tzinfo=UTC),
+                       last_seen=datetime(2025, 2, 1, tzinfo=UTC),
+                       is_active=True, rank=50, verdict="SAFE", p_success=0.9,
+                       ci95_low=0.8, ci95_high=0.95, n_obs=3.0, reasons=(),
+                       computed_at=None)
+    renders: list[str] = []
+
+    def render(n: NodeSummary) -> bytes:
+        renders.append(n.pubkey)
+        return f"body {len(renders)}".encode()
+
+    async def run() -> list[bytes]:
+        cache = NodeCache(DataVersion((crawler,), check_interval_s=0))
+        await cache._expire(NO_POOL)
+        bodies = [cache.body("summary", node, render), cache.body("summary", node, render)]
+        mark["crawler"] += 1  # a new scoring pass: bodies are rendered again
+        await cache._expire(NO_POOL)
+        bodies.append(cache.body("summary", node, render))
+        return bodies
+
+    assert asyncio.run(run()) == [b"body 1", b"body 1", b"body 2"]
+    assert len(renders) == 2

@@ -8,6 +8,7 @@ strings; the captured stderr must show the request lines and none of those value
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import logging
@@ -151,6 +152,70 @@ def test_request_lines_carry_no_secret_and_no_client_ip(
     assert leaked == [], logs
 
 
+def test_request_ids_chosen_by_clients_are_redacted_in_request_lines(
+    api_with_secrets: tuple[RunningApi, Secrets],
+) -> None:
+    """The request line skips the log filter's scan (it is pre-redacted), so a client that
+    sends a secret or a credential as its request id must still not get it logged."""
+    api, known = api_with_secrets
+    shaped = "AgEHc2F0cmFuaw" + secrets.token_urlsafe(24)
+    with httpx.Client(base_url=api.base_url, timeout=10) as client:
+        for sent in (known.operator_token, known.api_key, shaped):
+            answer = client.get("/api/health", headers={"X-Request-Id": sent})
+            assert answer.headers["x-request-id"] == sent  # echoed as before
+        ours = client.get("/api/health").headers["x-request-id"]
+    logs = api.stop_and_read_logs()
+    assert re.fullmatch(r"[0-9a-f]{16}", ours)
+    assert f"request_id={ours}" in logs
+    assert logs.count(f"request_id={REDACTED}") == 3, logs
+    leaked = [v for v in (known.operator_token, known.api_key, shaped) if v in logs]
+    assert leaked == [], logs
+
+
+def test_request_lines_pass_the_filter_without_a_rescan() -> None:
+    """One access line per request, formatted once by the handler: the filter leaves the
+    pre-redacted record as it is (msg and args), while any other record is rewritten."""
+    from starlette.types import Message, Receive, Scope, Send
+
+    from satrank.api.middleware.access_log import AccessLogMiddleware
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message: Message) -> None:
+        pass
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    logger = logging.getLogger("satrank.access")
+    handler = Keep()
+    handler.addFilter(RedactingFilter(["a-known-secret-value"]))
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        scope = {"type": "http", "method": "GET", "path": "/x", "headers": [],
+                 "state": {"request_id": "0123456789abcdef"}}
+        asyncio.run(AccessLogMiddleware(app)(scope, receive, send))
+        logger.info("other %s", "a-known-secret-value")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    line, other = records
+    assert line.args is not None and line.getMessage().startswith(
+        "request method=GET route=- status=204 duration_ms=")
+    assert line.getMessage().endswith(" request_id=0123456789abcdef")
+    assert other.args is None and other.getMessage() == f"other {REDACTED}"
+
+
 def test_the_filter_redacts_known_values_and_credential_shapes() -> None:
     stream = io.StringIO()
     logger = logging.getLogger("satrank.test_logs")
@@ -254,3 +319,37 @@ def test_crawler_logs_carry_no_secret(tmp_path: Path, db_dsn: str, simnet: Simne
                  *(base64.b64encode(m).decode() for m in macaroons)]
     leaked = [value for value in forbidden if value in logs]
     assert leaked == [], logs[-5000:]
+
+
+def test_lines_logged_in_one_loop_iteration_leave_in_one_write() -> None:
+    from satrank.logs import TickBufferedStream
+
+    class Counting(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            Counting.writes += 1
+            return super().write(text)
+
+    sink = Counting()
+    logger = logging.getLogger("satrank.test_tick")
+    logger.propagate = False
+    handler = logging.StreamHandler(TickBufferedStream(sink))
+    logger.addHandler(handler)
+
+    async def serve_burst() -> tuple[str, int]:
+        for i in range(50):
+            logger.warning("line %d", i)
+        seen_inside = (sink.getvalue(), Counting.writes)
+        await asyncio.sleep(0)  # the loop iteration ends
+        return seen_inside
+
+    try:
+        inside, writes_inside = asyncio.run(serve_burst())
+        after_loop = Counting.writes
+        logger.warning("outside the loop")  # written through at once
+    finally:
+        logger.removeHandler(handler)
+    assert (inside, writes_inside) == ("", 0)
+    assert after_loop == 1
+    assert sink.getvalue().splitlines() == [f"line {i}" for i in range(50)] + ["outside the loop"]

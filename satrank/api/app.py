@@ -64,6 +64,7 @@ from satrank.db.pool import create_pool
 from satrank.db.reports import ReportLimits
 from satrank.db.tokens import TokenStore
 from satrank.l402.mint import InvoiceIssuer
+from satrank.logs import redactor
 
 # Input checks the paywall runs before asking for payment (middleware/l402.py).
 INPUT_CHECKS = {
@@ -168,7 +169,8 @@ def create_app(
             Middleware(PublicCorsMiddleware),  # preflights answered before the paywall
             Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips,
                        client_ip_of=functools.partial(
-                           client_ip, trusted_proxies=settings.api.trusted_proxies)),
+                           client_ip, trusted_proxies=settings.api.trusted_proxies),
+                       redact=redactor(settings)),
             Middleware(BodyGuardMiddleware),
             Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES,
                        checks=INPUT_CHECKS),
@@ -200,9 +202,10 @@ def app_from_environ(environ: Mapping[str, str] | None = None) -> Starlette:
         raise RuntimeError(f"{SERVE_DSN_ENV} is not set: start the api with `satrank serve`")
     settings = load_settings(env)
     if not logging.getLogger().handlers:  # a spawned worker starts with none
-        from satrank.logs import install_redaction
+        from satrank.logs import batch_writes_per_tick, install_redaction
 
         logging.basicConfig(level=settings.log_level,
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
         install_redaction(settings)
+        batch_writes_per_tick()
     return create_app(settings, dsn)

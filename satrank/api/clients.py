@@ -13,6 +13,7 @@ could otherwise rotate addresses past the limit (an IPv4-mapped address is its I
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -27,6 +28,12 @@ MAX_FORWARDED_HOPS = 8
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+# Parsing an address with ipaddress costs a few µs on every request; a client sends many,
+# so the pure functions of the address string below remember recent answers.
+_ADDRESS_CACHE = 4096
+
+
+@functools.lru_cache(maxsize=_ADDRESS_CACHE)
 def _address(text: str) -> Address | None:
     try:
         ip = ipaddress.ip_address(text.strip())
@@ -58,6 +65,7 @@ def client_ip(scope: Scope, *, trusted_proxies: Sequence[ProxyNetwork]) -> str:
     return found
 
 
+@functools.lru_cache(maxsize=_ADDRESS_CACHE)
 def address_key(address: str) -> str:
     """The limit key of a client address: itself for IPv4, its /64 for IPv6."""
     try:

@@ -13,11 +13,17 @@ import logging
 import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
 from satrank.config import Settings
-from satrank.crawler.cycle import GraphSource, probe_phase, score_phase, sync_phase
+from satrank.crawler.cycle import (
+    GraphSource,
+    probe_phase,
+    score_phase,
+    sync_phase,
+)
 from satrank.crawler.jobs import Connect, Job, JobContext, LightningLink, crawler_jobs
 from satrank.crawler.leader import wait_for_leadership
 from satrank.crawler.metrics import FAILURES, IS_LEADER, JOB_RUNS, JOB_SECONDS, LAST_SUCCESS
@@ -28,6 +34,7 @@ from satrank.db.pool import Pool, create_pool
 from satrank.lightning.errors import LightningError
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 BACKOFF_START_S = 1.0
 MIN_PAUSE_S = 0.5  # a lane never spins: at least this between two runs
 LOCK_CHECK_S = 1.0  # how often the leader makes sure its lock session is alive
@@ -51,7 +58,7 @@ class CycleSummary:
         return out
 
 
-async def _timed(summary: CycleSummary, phase: str, work: Awaitable[object]) -> object:
+async def _timed(summary: CycleSummary, phase: str, work: Awaitable[_T]) -> _T:
     started = time.perf_counter()
     result = await work
     summary.timings_s[phase] = time.perf_counter() - started
@@ -61,18 +68,20 @@ async def _timed(summary: CycleSummary, phase: str, work: Awaitable[object]) -> 
 async def run_once(pool: Pool, source: GraphSource, sender: ProbeSender,
                    settings: Settings, *, n_probes: int, seed: int | None = None
                    ) -> CycleSummary:
-    """Graph sync -> score -> one probe round of n_probes -> rescore."""
+    """Graph sync -> score -> one probe round of n_probes -> rescore if a probe was sent
+    (without new evidence a second pass would compute the same scores again)."""
     s = CycleSummary()
     cs = settings.crawler
     sync = await _timed(s, "graph_sync", sync_phase(pool, source))
     s.details["graph"] = sync
     publish = settings.nostr.publishing
-    await _timed(s, "scoring", score_phase(pool, cs, enqueue_nostr=publish))
+    stored = await _timed(s, "scoring", score_phase(pool, cs, enqueue_nostr=publish))
     rng = np.random.default_rng(seed)
     probes = await _timed(s, "probe_round",
                           probe_phase(pool, sender, cs, n_probes=n_probes, rng=rng))
     s.details["probes"] = probes
-    stored = await _timed(s, "rescoring", score_phase(pool, cs, enqueue_nostr=publish))
+    if probes.planned:
+        stored = await _timed(s, "rescoring", score_phase(pool, cs, enqueue_nostr=publish))
     s.details["scores"] = stored
     return s
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from satrank.db.scored_at import SCORED_AT
+
 EXPORT_FIELDS = ("pubkey", "alias", "rank", "pagerank", "pagerank_pct", "p_success",
                  "ci95_low", "ci95_high", "n_eff", "verdict")
 
@@ -37,6 +39,6 @@ async def iter_export_rows(conn: asyncpg.Connection) -> AsyncIterator[dict[str, 
     Must run inside a transaction."""
     async for r in conn.cursor(
             "SELECT s.pubkey, n.alias, s.rank, s.pagerank, s.pagerank_pct, s.p_success, "
-            "s.ci95_low, s.ci95_high, s.n_eff, s.verdict, s.computed_at "
+            "s.ci95_low, s.ci95_high, s.n_eff, s.verdict, " + SCORED_AT + " AS computed_at "
             "FROM scores s JOIN nodes n USING (pubkey) ORDER BY s.rank DESC, s.pubkey"):
         yield dict(r)

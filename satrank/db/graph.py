@@ -216,9 +216,21 @@ WHERE NOT EXISTS (SELECT 1 FROM channel_policies p
 
 _RECORD_SYNC = """
 INSERT INTO graph_syncs (started_at, finished_at, block_height, nodes, channels, nodes_added,
-                         nodes_gone, channels_added, channels_closed, policies_changed)
-VALUES ($1, clock_timestamp(), $2, $3, $4, $5, $6, $7, $8, $9)
+                         nodes_gone, channels_added, channels_closed, policies_changed,
+                         fingerprint, skipped_edges)
+VALUES ($1, clock_timestamp(), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING id
+"""
+
+# A sync of the graph the last sync merged (same source digest): the merges would write
+# nothing, so only the sync itself is recorded, with the sizes of the last one.
+_RECORD_UNCHANGED_SYNC = """
+INSERT INTO graph_syncs (started_at, finished_at, block_height, nodes, channels,
+                         fingerprint, skipped_edges)
+SELECT $1, clock_timestamp(), $2, nodes, channels, fingerprint, skipped_edges
+FROM (SELECT * FROM graph_syncs ORDER BY id DESC LIMIT 1) last
+WHERE last.fingerprint = $3
+RETURNING id, nodes, channels, skipped_edges
 """
 
 
@@ -234,7 +246,14 @@ async def sync_graph(conn: asyncpg.Connection, graph: ChannelGraph, *,
     `now` (timestamptz) stamps first_seen/last_seen/closed_at and the sync's start.
     Only one sync may run at a time (the crawler's leader lock guarantees it): the
     update-then-insert merges assume no concurrent writer of the graph tables.
+    A graph whose fingerprint equals the last sync's is only recorded (nothing to merge).
     """
+    if graph.fingerprint is not None:
+        same = await conn.fetchrow(_RECORD_UNCHANGED_SYNC, now, block_height,
+                                   graph.fingerprint)
+        if same is not None:
+            return GraphSyncReport(int(same["id"]), int(same["nodes"]), int(same["channels"]),
+                                   0, 0, 0, 0, 0, int(same["skipped_edges"]))
     # ~200k short-lived tuples while the big graph is alive: the cyclic GC would rescan
     # the graph many times over for nothing (none of these objects form cycles).
     was_enabled = gc.isenabled()
@@ -271,7 +290,7 @@ async def sync_graph(conn: asyncpg.Connection, graph: ChannelGraph, *,
             await conn.execute("ANALYZE nodes, channels, channel_policies")
         sync_id = await conn.fetchval(_RECORD_SYNC, now, block_height, len(nodes),
                                       len(channels), nodes_added, gone, channels_added,
-                                      closed, changed)
+                                      closed, changed, graph.fingerprint, skipped)
     return GraphSyncReport(int(sync_id), len(nodes), len(channels), nodes_added, gone,
                            channels_added, closed, changed, skipped)
 

@@ -10,6 +10,7 @@ import asyncpg
 from satrank.db.errors import DRIVER_ERRORS
 from satrank.db.migrations import current_schema_version
 from satrank.db.nostr_outbox import OutboxLag, fetch_outbox_lag
+from satrank.db.scored_at import NEWEST_SCORING
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,8 @@ async def fetch_freshness(pool: asyncpg.Pool, *, timeout_s: float = 2.0) -> Fres
     try:
         async with pool.acquire(timeout=timeout_s) as conn:
             row = await conn.fetchrow(
-            """SELECT (SELECT max(finished_at) FROM graph_syncs) AS graph_synced_at,
-                      (SELECT max(computed_at) FROM scores) AS scores_computed_at,
+            f"""SELECT (SELECT max(finished_at) FROM graph_syncs) AS graph_synced_at,
+                      {NEWEST_SCORING} AS scores_computed_at,
                       (SELECT count(*) FROM probes
                          WHERE sent_at > now() - interval '1 hour') AS probes_last_hour,
                       now() AS now""",

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import asyncpg
 
+from satrank.db.scored_at import NEWEST_SCORING, SCORED_AT
+
 IdKind = Literal["pubkey", "agent_hash"]
 SortAxis = Literal["rank", "p_success", "n_obs", "ci95_width", "pagerank"]
 SORT_AXES: tuple[SortAxis, ...] = ("rank", "p_success", "n_obs", "ci95_width", "pagerank")
@@ -35,10 +37,10 @@ _KEYS: dict[SortAxis, tuple[tuple[str, str], ...]] = {
 # Values of a page's last row that the next page starts after (keys of _KEYS, then pubkey).
 SortKey = tuple[float | int | str, ...]
 
-_COLUMNS = """
+_COLUMNS = f"""
     n.pubkey, n.agent_hash, n.alias, n.first_seen, n.last_seen, n.is_active,
     s.rank, s.verdict, s.p_success, s.ci95_low, s.ci95_high, s.n_eff, s.reasons,
-    s.computed_at
+    {SCORED_AT} AS computed_at
 """
 
 
@@ -188,7 +190,7 @@ async def search_nodes(pool: asyncpg.Pool, alias: str, limit: int) -> list[NodeS
 async def data_version(pool: asyncpg.Pool) -> tuple[datetime | None, datetime | None]:
     """(newest score computation, newest graph sync): what the node routes' data depends on."""
     row = await pool.fetchrow(
-        """SELECT (SELECT max(computed_at) FROM scores) AS scored,
+        f"""SELECT {NEWEST_SCORING} AS scored,
                   (SELECT max(finished_at) FROM graph_syncs) AS synced""")
     assert row is not None
     return row["scored"], row["synced"]

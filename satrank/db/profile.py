@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import asyncpg
 
 from satrank.db.nodes import IdKind
+from satrank.db.scored_at import POSTERIOR_UPDATED_AT, SCORED_AT
 from satrank.outcomes import ProbeOutcome
 
 RECENT_PROBES = 20
@@ -217,7 +218,7 @@ SELECT node.pubkey, node.agent_hash, node.alias, node.color,
        {_epoch('node.last_update')} AS last_announcement,
        s.pubkey IS NOT NULL AS scored, s.rank, s.verdict, s.p_success, s.ci95_low,
        s.ci95_high, s.n_eff, s.reasons::text AS reasons_json,
-       {_epoch('s.computed_at')} AS computed_at, s.pagerank, s.pagerank_pct,
+       {_epoch(SCORED_AT)} AS computed_at, s.pagerank, s.pagerank_pct,
        s.features::text AS features_json,
   (SELECT json_build_object(
       'channels', count(*), 'peers', count(DISTINCT peer),
@@ -230,7 +231,7 @@ SELECT node.pubkey, node.agent_hash, node.alias, node.color,
       'amount_sat', p.amount_sat, 'p_success', p.p_success, 'ci95_low', p.ci95_low,
       'ci95_high', p.ci95_high, 'n_eff', p.n_eff, 'alpha', p.alpha, 'beta', p.beta,
       'prior_alpha', p.prior_alpha, 'prior_beta', p.prior_beta,
-      'updated_at', {_epoch('p.updated_at')}) ORDER BY p.amount_sat)
+      'updated_at', {_epoch(POSTERIOR_UPDATED_AT)}) ORDER BY p.amount_sat)
       FROM posteriors p WHERE p.pubkey = node.pubkey), '[]'::json) AS posteriors,
   coalesce((SELECT json_agg(json_build_object(
       'amount_sat', amount_sat, 'total', total, 'reached', reached,

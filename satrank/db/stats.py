@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 
+from satrank.db.scored_at import NEWEST_SCORING
 from satrank.outcomes import ProbeOutcome
 
 _STATS_SQL = f"""
@@ -17,7 +18,7 @@ SELECT
   (SELECT count(*) FROM scores) AS nodes_scored,
   (SELECT json_object_agg(verdict, n) FROM
      (SELECT verdict, count(*) AS n FROM scores GROUP BY verdict) v)::text AS verdicts,
-  (SELECT max(computed_at) FROM scores) AS scored_at,
+  {NEWEST_SCORING} AS scored_at,
   (SELECT max(finished_at) FROM graph_syncs) AS graph_synced_at,
   (SELECT count(*) FROM probes WHERE sent_at > now() - interval '24 hours') AS probes_24h,
   (SELECT count(DISTINCT target_pubkey) FROM probes

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from satrank.outcomes import ProbeOutcome
@@ -68,6 +68,10 @@ class GraphEdge:
 class ChannelGraph:
     nodes: tuple[GraphNode, ...]
     edges: tuple[GraphEdge, ...]
+    # the source's digest of the graph as it sent it: equal digests, equal graphs (a
+    # graph sync then has nothing to merge); None when the source gives none. Not part of
+    # equality: the same graph from another source is still the same graph.
+    fingerprint: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

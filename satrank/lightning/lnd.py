@@ -234,7 +234,7 @@ class LndClient:
                              timeout_s: float = DESCRIBE_GRAPH_TIMEOUT_S) -> ChannelGraph:
         request = ln.ChannelGraphRequest(include_unannounced=include_unannounced)
         graph = await self._lightning_call("DescribeGraph", request, timeout_s=timeout_s)
-        return values.channel_graph(graph)
+        return values.channel_graph(graph, fingerprint=values.graph_fingerprint(graph))
 
     async def add_invoice(self, amount_sat: int, memo: str, expiry_s: int) -> AddedInvoice:
         request = ln.Invoice(value=amount_sat, memo=memo, expiry=expiry_s)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.stats import rankdata
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -97,5 +96,22 @@ def percentile_of(values: FloatArray) -> FloatArray:
     n = values.shape[0]
     if n <= 1:
         return np.full(n, 100.0)
-    ranks = rankdata(values, method="average")
+    ranks = average_ranks(values)
     return np.asarray((ranks - 1.0) / (n - 1.0) * 100.0, dtype=np.float64)
+
+
+def average_ranks(values: FloatArray) -> FloatArray:
+    """1-based ranks, ties sharing their average rank (scipy's rankdata "average"; done
+    here because importing scipy.stats costs every crawler process about a second)."""
+    n = values.shape[0]
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts_group = np.empty(n, dtype=bool)
+    starts_group[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts_group[1:])
+    starts = np.flatnonzero(starts_group)
+    ends = np.append(starts[1:], n)  # exclusive
+    mean_rank = (starts + ends + 1) / 2.0  # mean of the 1-based ranks starts+1 .. ends
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[order] = np.repeat(mean_rank, ends - starts)
+    return ranks

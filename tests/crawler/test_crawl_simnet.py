@@ -136,3 +136,31 @@ async def test_crawler_killed_mid_probe_round_leaves_db_consistent(
     assert after["scores"] == after["active"] and after["unscored_active"] == 0
     probes = after["probes"]
     assert isinstance(probes, list) and len(probes) == 3
+
+
+async def test_crawl_once_without_probes_scores_once(simnet: SimnetHandle, db_dsn: str,
+                                                     tmp_path: Path) -> None:
+    """No probe sent, no new evidence: one scoring pass, not a second identical one."""
+    done = run_satrank("crawl", "--once", "--probes", "0",
+                       env=_crawler_env(tmp_path, db_dsn, simnet), timeout=WAIT_S)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "scoring:" in done.stdout and "probe_round:" in done.stdout
+    assert "rescoring:" not in done.stdout
+    nodes, _edges, _tip = await _graph_size(simnet)
+    assert f"scores: StoredScores(scores={nodes}," in done.stdout
+    state = await _db_state(db_dsn)
+    assert state["scores"] == nodes and state["posteriors"] == 3 * nodes
+
+    # the same graph again: lnd's response has the same digest, the sync merges nothing
+    again = run_satrank("crawl", "--once", "--probes", "0",
+                        env=_crawler_env(tmp_path, db_dsn, simnet), timeout=WAIT_S)
+    assert again.returncode == 0, again.stderr[-3000:]
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        syncs = await conn.fetch("SELECT nodes, fingerprint FROM graph_syncs ORDER BY id")
+    finally:
+        await conn.close()
+    assert len(syncs) == 2 and syncs[0]["fingerprint"] is not None
+    assert syncs[0]["fingerprint"] == syncs[1]["fingerprint"]
+    assert syncs[1]["nodes"] == nodes
+    assert "nodes_added=0" in again.stdout and "rescoring:" not in again.stdout

@@ -120,3 +120,31 @@ async def test_reversed_edge_is_stored_oriented_with_its_policies_swapped(db_dsn
         assert await graph_integrity_problems(conn) == NO_PROBLEMS
     finally:
         await conn.close()
+
+
+async def test_same_fingerprint_records_the_sync_and_merges_nothing(db_dsn: str) -> None:
+    g = replace(small_graph(3, [(0, 1, 100_000), (1, 2, 200_000)]), fingerprint="digest-1")
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        first = await sync_graph(conn, g, block_height=800_500, now=T0)
+        before = await _row_versions(conn)
+        again = await sync_graph(conn, g, block_height=800_501, now=T0 + timedelta(hours=1))
+        assert again.sync_id != first.sync_id
+        assert (again.nodes, again.channels, again.skipped_edges) == (3, 2, 0)
+        assert (again.nodes_added, again.channels_added, again.policies_changed) == (0, 0, 0)
+        assert await _row_versions(conn) == before
+        last = await conn.fetchrow("SELECT block_height, nodes, channels, fingerprint "
+                                   "FROM graph_syncs ORDER BY id DESC LIMIT 1")
+        assert tuple(last) == (800_501, 3, 2, "digest-1")
+
+        # another digest: merged as usual (channel 1 vanishes)
+        shrunk = ChannelGraph(nodes=g.nodes[:2], edges=g.edges[:1], fingerprint="digest-2")
+        rep = await sync_graph(conn, shrunk, block_height=800_502, now=T0 + timedelta(hours=2))
+        assert (rep.nodes, rep.channels_closed, rep.nodes_gone) == (2, 1, 1)
+        # no digest from the source: always merged
+        back = await sync_graph(conn, replace(g, fingerprint=None), block_height=800_503,
+                                now=T0 + timedelta(hours=3))
+        assert back.channels_added == 0 and back.nodes == 3
+        assert await _count(conn, "SELECT count(*) FROM channels WHERE is_open") == 2
+    finally:
+        await conn.close()

@@ -9,7 +9,9 @@ import asyncpg
 import numpy as np
 import pytest
 
+from satrank.db.export import iter_export_rows
 from satrank.db.graph import sync_graph
+from satrank.db.nodes import data_version, fetch_node
 from satrank.db.probes import (
     SentProbe,
     delete_probes_before,
@@ -17,6 +19,7 @@ from satrank.db.probes import (
     load_probe_history,
     record_probes,
 )
+from satrank.db.scored_at import POSTERIOR_UPDATED_AT
 from satrank.db.scores import load_graph_arrays, load_scoring_inputs, store_scores
 from satrank.lightning.backend import ProbeResult, RouteHop
 from satrank.lightning.graph_file import load_graph_file
@@ -131,5 +134,47 @@ async def test_mainnet_round_trip_matches_the_in_memory_graph(db_dsn: str) -> No
         stored = await store_scores(conn, a, computed_at=NOW)
         assert stored.scores == 12_827
         assert await conn.fetchval("SELECT count(*) FROM posteriors") == 3 * 12_827
+    finally:
+        await conn.close()
+
+
+async def _row_versions(conn: asyncpg.Connection) -> set[tuple[str, ...]]:
+    rows = await conn.fetch("SELECT 's', pubkey, ctid::text FROM scores UNION ALL "
+                            "SELECT 'p', pubkey || amount_sat, ctid::text FROM posteriors")
+    return {tuple(r) for r in rows}
+
+
+async def test_unchanged_pass_rewrites_no_row_but_readers_see_its_time(db_dsn: str) -> None:
+    g = small_graph(4, [(0, 1, 2_000_000), (1, 2, 1_000_000), (2, 3, 500_000)])
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await sync_graph(conn, g, block_height=800_500, now=NOW)
+        inputs = await load_scoring_inputs(conn, now=NOW, half_life_s=HALF_LIFE,
+                                           evidence_window=timedelta(days=30))
+        result = score_nodes(inputs, now_unix=NOW.timestamp())
+        await store_scores(conn, result, computed_at=NOW)
+        before = await _row_versions(conn)
+        later = NOW + timedelta(minutes=10)
+        again = await store_scores(conn, result, computed_at=later)
+        assert (again.scores, again.history_rows, again.nostr_events) == (4, 0, 0)
+        assert await _row_versions(conn) == before  # no score or posterior row rewritten
+
+        # what the api and the export read is still the time of the latest pass
+        node = await fetch_node(conn, "pubkey", pubkey(1))  # type: ignore[arg-type]
+        assert node is not None and node.computed_at == later
+        scored, _synced = await data_version(conn)  # type: ignore[arg-type]
+        assert scored == later
+        profile = await conn.fetchval(
+            f"SELECT extract(epoch FROM {POSTERIOR_UPDATED_AT}) FROM posteriors p LIMIT 1")
+        assert profile == later.timestamp()
+        async with conn.transaction():
+            exported = [r async for r in iter_export_rows(conn)]
+        assert {r["computed_at"] for r in exported} == {later}
+
+        # a changed node is rewritten, and only it
+        await conn.execute("UPDATE scores SET rank = rank - 1 WHERE pubkey = $1", pubkey(2))
+        await store_scores(conn, result, computed_at=later + timedelta(minutes=10))
+        rewritten = before ^ await _row_versions(conn)
+        assert {(kind, pk) for kind, pk, _ in rewritten} == {("s", pubkey(2))}
     finally:
         await conn.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from satrank.scoring.graph import pagerank, percentile_of
+from satrank.scoring.graph import average_ranks, pagerank, percentile_of
 from tests.scoring_graphs import arrays_from_graph, small_graph
 
 
@@ -50,3 +50,13 @@ def test_percentiles_share_ties_and_span_0_to_100() -> None:
 def test_empty_graph() -> None:
     pr = pagerank(arrays_from_graph(small_graph(0, [])))
     assert pr.value.shape == (0,)
+
+
+def test_average_ranks_match_scipy_rankdata_with_ties() -> None:
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(5)
+    for size in (1, 2, 7, 1000):
+        values = rng.integers(0, max(2, size // 3), size).astype(np.float64) / 7.0
+        assert average_ranks(values).tolist() == rankdata(values, method="average").tolist()
+    assert average_ranks(np.array([], dtype=np.float64)).tolist() == []

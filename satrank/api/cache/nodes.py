@@ -3,6 +3,8 @@ version (cache/version.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from satrank.api.cache.version import DataVersion, Versioned
 from satrank.api.cursors import encode_cursor
 from satrank.api.render import dumps, leaderboard_item
@@ -51,14 +53,28 @@ class LeaderboardCache(Versioned):
 
 
 class NodeCache(Versioned):
-    """Known nodes' summaries by pubkey or pubkey hash (unknown ids are never cached)."""
+    """Known nodes' summaries by pubkey or pubkey hash (unknown ids are never cached), and
+    the response bodies rendered from them (a body is a pure function of the summary, so
+    it is rendered once per node and data version, not per request)."""
 
     def __init__(self, version: DataVersion) -> None:
         super().__init__(version)
         self._nodes: dict[str, NodeSummary] = {}
+        self._bodies: dict[tuple[str, str], bytes] = {}
 
     def _clear(self) -> None:
         self._nodes.clear()
+        self._bodies.clear()
+
+    def body(self, view: str, node: NodeSummary, render: Callable[[NodeSummary], bytes]) -> bytes:
+        """`render(node)`, remembered under (`view`, the node) until the version moves."""
+        key = (view, node.pubkey)
+        cached = self._bodies.get(key)
+        if cached is None:
+            if len(self._bodies) >= MAX_NODES:
+                self._bodies.clear()
+            cached = self._bodies[key] = render(node)
+        return cached
 
     async def get(self, pool: Pool, kind: IdKind, value: str) -> NodeSummary | None:
         await self._expire(pool)

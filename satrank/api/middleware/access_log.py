@@ -5,6 +5,11 @@
 The route is the template, never the concrete path, so node ids and query strings (which
 may carry anything a client typed) stay out of the log. No header is logged. The client
 address is added only when the operator sets LOG_CLIENT_IPS=true.
+
+The line is cheap: it is built from values that cannot carry a secret (method, route
+template, status, duration, our own request ids) and only a client-chosen request id is
+redacted, so the record is marked pre-redacted and the log filter does not scan it again
+(satrank/logs.py); the record is made directly (no caller lookup: the logger is fixed).
 """
 
 from __future__ import annotations
@@ -15,12 +20,18 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from satrank.api.middleware.request_id import CLIENT_SENT_ID
 from satrank.api.middleware.route_match import route_template
+from satrank.logs import PRE_REDACTED, redact
 
 _log = logging.getLogger("satrank.access")
 UNMATCHED_ROUTE = "-"
+_PRE_REDACTED = {PRE_REDACTED: True}
 
 
+def redact_shapes(text: str) -> str:
+    """Credential-shaped substrings only (the app passes one that knows its secrets)."""
+    return redact(text)
 
 
 class AccessLogMiddleware:
@@ -30,10 +41,12 @@ class AccessLogMiddleware:
         *,
         log_client_ips: bool = False,
         client_ip_of: Callable[[Scope], str] | None = None,
+        redact: Callable[[str], str] = redact_shapes,
     ) -> None:
         self.app = app
         self.log_client_ips = log_client_ips
         self.client_ip_of = client_ip_of or _peer_address
+        self.redact = redact
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +67,12 @@ class AccessLogMiddleware:
             self._log_request(scope, status, time.perf_counter() - started)
 
     def _log_request(self, scope: Scope, status: int, elapsed_s: float) -> None:
-        request_id = scope.get("state", {}).get("request_id", "-")
+        if not _log.isEnabledFor(logging.INFO):
+            return
+        state = scope.get("state", {})
+        request_id = state.get("request_id", "-")
+        if state.get(CLIENT_SENT_ID):
+            request_id = self.redact(request_id)
         line = "request method=%s route=%s status=%d duration_ms=%.1f request_id=%s"
         args: tuple[object, ...] = (
             scope["method"], route_template(scope) or UNMATCHED_ROUTE, status,
@@ -63,7 +81,9 @@ class AccessLogMiddleware:
         if self.log_client_ips:
             line += " client=%s"
             args += (self.client_ip_of(scope),)
-        _log.info(line, *args)
+        record = _log.makeRecord(_log.name, logging.INFO, __file__, 0, line, args, None,
+                                 extra=_PRE_REDACTED)
+        _log.handle(record)
 
 
 def _peer_address(scope: Scope) -> str:

@@ -41,11 +41,15 @@ async def _node_or_404(request: Request) -> NodeSummary:
     return node
 
 
+def _summary_body(n: NodeSummary) -> bytes:
+    return dumps({"data": {
+        "agent": node_block(n), "rank": n.rank, "bayesian": bayesian_block(n),
+    }})
+
+
 async def node_summary(request: Request) -> Response:
     n = await _node_or_404(request)
-    return json_bytes(dumps({"data": {
-        "agent": node_block(n), "rank": n.rank, "bayesian": bayesian_block(n),
-    }}))
+    return json_bytes(api_state(request).caches.nodes.body("summary", n, _summary_body))
 
 
 def _etag_matches(header: str, etag: str) -> bool:
