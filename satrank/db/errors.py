@@ -35,12 +35,16 @@ class DatabaseRejected(DatabaseError):
 
 # What the driver raises when the database cannot do its part; db/ modules that must
 # survive a hiccup themselves (health, the leader lock) catch exactly this.
+# asyncpg raises InternalClientError ("cannot switch to state ...; another operation is in
+# progress") when a connection whose server went away mid-statement is used again: seen
+# as 500s in bench/soak.py while Postgres restarted, so it counts as unavailable.
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
 )
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
+    OSError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
 )
 
 

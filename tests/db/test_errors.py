@@ -57,6 +57,10 @@ def test_the_tree_and_what_is_left_alone() -> None:
     assert issubclass(DatabaseUnavailable, DatabaseError)
     assert issubclass(DatabaseRejected, DatabaseError)
     assert translate(ValueError("not ours")) is None
+    # a connection broken mid-statement, used again while Postgres restarts
+    broken = asyncpg.InternalClientError("cannot switch to state 12; another operation "
+                                         "(2) is in progress")
+    assert isinstance(translate(broken), DatabaseUnavailable)
     already = DatabaseRejected("x")
     assert translate(already) is already
     with pytest.raises(ValueError), database_errors():
