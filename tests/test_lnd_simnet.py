@@ -81,6 +81,9 @@ async def test_get_info_describe_graph_and_network_info(simnet: SimnetHandle,
     assert stats.num_nodes == len(graph.nodes)
     assert stats.num_channels == len(graph.edges)
     assert stats.total_capacity_sat == sum(e.capacity_sat for e in graph.edges)
+    deferred = await readonly.describe_graph_deferred()
+    assert deferred.fingerprint == graph.fingerprint is not None
+    assert deferred.graph() == graph and deferred.graph() is deferred.graph()
 
 
 async def test_node_channel_and_route_lookups_match_the_graph(readonly: LndClient,

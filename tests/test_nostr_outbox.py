@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from satrank.db import nostr_outbox as outbox
+from satrank.nostr.assertions import KIND_ASSERTION
 from satrank.nostr.events import UnsignedEvent, sign_event, verify_event
 from satrank.nostr.keys import NostrKey
 from tests.nostr_rows import ScoreRow, sample_rows, write_scores
@@ -168,3 +169,50 @@ async def test_prune_keeps_pending_rows_and_the_newest_delivered_one(
                        "WHERE subject = $1", rows[2].pubkey)
     assert await outbox.prune_finished(conn, keep_delivered_s=86_400) == 1
     assert (await outbox.fetch_outbox_lag(conn)).pending == 1
+
+
+def _rows_of_cte(plan: Any, name: str) -> int | None:
+    if plan.get("Subplan Name") == f"CTE {name}":
+        return int(plan["Actual Rows"])
+    for child in plan.get("Plans", ()):
+        found = _rows_of_cte(child, name)
+        if found is not None:
+            return found
+    return None
+
+
+async def _tag_sets_rendered(conn: asyncpg.Connection) -> int | None:
+    """How many tag sets the enqueue statement renders (its executed plan, rolled back)."""
+    tr = conn.transaction()
+    await tr.start()
+    try:
+        plan = await conn.fetchval("EXPLAIN (ANALYZE, FORMAT JSON) "
+                                   + outbox._ENQUEUE_ASSERTIONS, KIND_ASSERTION)
+    finally:
+        await tr.rollback()
+    return _rows_of_cte(json.loads(plan)[0]["Plan"], "fingerprinted")
+
+
+async def test_only_rewritten_rows_are_rendered_and_compared(conn: asyncpg.Connection) -> None:
+    rows = sample_rows(20)
+    await write_scores(conn, rows)
+    assert await outbox.enqueue_changed_score_events(conn) == 20
+    assert await _tag_sets_rendered(conn) == 0  # an unchanged pass renders nothing
+
+    await conn.execute("UPDATE scores SET p_success = 0.4242 WHERE pubkey = $1", rows[0].pubkey)
+    await conn.execute("UPDATE scores SET pagerank = 0.5 WHERE pubkey = $1", rows[1].pubkey)
+    await conn.execute("UPDATE nodes SET alias = 'renamed' WHERE pubkey = $1", rows[2].pubkey)
+    assert await _tag_sets_rendered(conn) == 3
+    last_id = await conn.fetchval("SELECT max(id) FROM nostr_outbox")
+    # pagerank is in no tag: only the p_success and alias changes are queued
+    assert await outbox.enqueue_changed_score_events(conn) == 2
+    queued = await conn.fetch("SELECT subject FROM nostr_outbox WHERE id > $1", last_id)
+    assert {r["subject"] for r in queued} == {rows[0].pubkey, rows[2].pubkey}
+    assert await _tag_sets_rendered(conn) == 0
+
+    # versions unknown (as right after the migration, or rows restored from a backup):
+    # every subject is compared once, and nothing that was queued is queued again
+    await conn.execute("UPDATE nostr_publish_state SET scores_xmin = NULL, nodes_xmin = NULL")
+    assert await _tag_sets_rendered(conn) == 20
+    assert await outbox.enqueue_changed_score_events(conn) == 0
+    assert await _tag_sets_rendered(conn) == 0

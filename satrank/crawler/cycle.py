@@ -38,7 +38,7 @@ from satrank.db.probes import (
     record_probes,
 )
 from satrank.db.scores import StoredScores, load_scoring_inputs, store_scores
-from satrank.lightning.backend import ChannelGraph, NodeStatus
+from satrank.lightning.backend import DeferredGraph, NodeStatus
 from satrank.scoring.engine import ScoringParams, score_nodes
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
@@ -48,11 +48,12 @@ _log = logging.getLogger(__name__)
 
 
 class GraphSource(Protocol):
-    """The slice of `LightningBackend` a graph sync needs (readonly macaroon)."""
+    """What a graph sync needs from LND (readonly macaroon). The graph comes deferred: an
+    unchanged one (same digest as the last sync) is never converted into values."""
 
     async def get_info(self) -> NodeStatus: ...
 
-    async def describe_graph(self) -> ChannelGraph: ...
+    async def describe_graph_deferred(self) -> DeferredGraph: ...
 
 
 def utc_now() -> datetime:
@@ -70,7 +71,7 @@ async def sync_phase(pool: Pool, source: GraphSource, *,
                      clock: Callable[[], datetime] = utc_now) -> GraphSyncReport:
     started = time.perf_counter()
     info = await source.get_info()
-    graph = await source.describe_graph()
+    graph = await source.describe_graph_deferred()
     async with connection(pool) as conn:
         report = await sync_graph(conn, graph, block_height=info.block_height, now=clock())
     SYNC_SECONDS.observe(time.perf_counter() - started)

@@ -41,7 +41,6 @@ from satrank.db.nostr_outbox import prune_finished
 from satrank.db.pool import Pool, connection
 from satrank.db.reports import REPORT_RETENTION, delete_reports_before
 from satrank.lightning.errors import LightningError
-from satrank.nostr.publisher import run_publisher
 
 _log = logging.getLogger(__name__)
 Connect = Callable[[], Awaitable[tuple[GraphSource, ProbeSender]]]
@@ -113,6 +112,10 @@ async def prune_nostr_outbox(ctx: JobContext) -> object:
 async def publish_to_nostr(ctx: JobContext) -> object:
     """Drains the outbox `store_scores` fills until `ctx.stop`: only the leader publishes,
     and a slow relay never delays a sync or a probe round (its own lane)."""
+    # imported here: pynostr and its requests/cryptography stack cost every crawler
+    # process ~0.15 s at start, and `crawl --once` never publishes
+    from satrank.nostr.publisher import run_publisher
+
     await run_publisher(ctx.pool, ctx.settings.nostr, stop=ctx.stop)
     return None
 

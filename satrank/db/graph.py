@@ -26,7 +26,7 @@ from operator import attrgetter
 
 import asyncpg
 
-from satrank.lightning.backend import ChannelGraph, GraphEdge, RoutingPolicy
+from satrank.lightning.backend import ChannelGraph, DeferredGraph, GraphEdge, RoutingPolicy
 
 _PUBKEY = re.compile(r"^0[23][0-9a-f]{64}$")
 _MAX_SCID = (1 << 63) - 1  # bigint column; scids fit until block 8.3M
@@ -239,21 +239,23 @@ def _count(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def sync_graph(conn: asyncpg.Connection, graph: ChannelGraph, *,
+async def sync_graph(conn: asyncpg.Connection, described: ChannelGraph | DeferredGraph, *,
                      block_height: int | None, now: datetime) -> GraphSyncReport:
     """Merge `graph` as the complete current graph; one transaction, set-based statements.
 
     `now` (timestamptz) stamps first_seen/last_seen/closed_at and the sync's start.
     Only one sync may run at a time (the crawler's leader lock guarantees it): the
     update-then-insert merges assume no concurrent writer of the graph tables.
-    A graph whose fingerprint equals the last sync's is only recorded (nothing to merge).
+    A graph whose fingerprint equals the last sync's is only recorded (nothing to merge);
+    a `DeferredGraph` is then never converted.
     """
-    if graph.fingerprint is not None:
+    if described.fingerprint is not None:
         same = await conn.fetchrow(_RECORD_UNCHANGED_SYNC, now, block_height,
-                                   graph.fingerprint)
+                                   described.fingerprint)
         if same is not None:
             return GraphSyncReport(int(same["id"]), int(same["nodes"]), int(same["channels"]),
                                    0, 0, 0, 0, 0, int(same["skipped_edges"]))
+    graph = described.graph() if isinstance(described, DeferredGraph) else described
     # ~200k short-lived tuples while the big graph is alive: the cyclic GC would rescan
     # the graph many times over for nothing (none of these objects form cycles).
     was_enabled = gc.isenabled()

@@ -64,21 +64,27 @@ _ASSERTION_TAGS_SQL = "jsonb_build_array(" + ", ".join(
 
 _ENQUEUE_ASSERTIONS = f"""
 WITH current AS (
-    SELECT s.pubkey AS subject, {_ASSERTION_TAGS_SQL} AS tags
+    SELECT s.pubkey AS subject, s.xmin AS scores_xmin, n.xmin AS nodes_xmin,
+           {_ASSERTION_TAGS_SQL} AS tags, st.fingerprint AS published
     FROM scores s JOIN nodes n ON n.pubkey = s.pubkey
+    LEFT JOIN nostr_publish_state st ON st.kind = $1 AND st.subject = s.pubkey
+    WHERE st.subject IS NULL OR st.scores_xmin IS DISTINCT FROM s.xmin
+       OR st.nodes_xmin IS DISTINCT FROM n.xmin
 ), fingerprinted AS (
-    SELECT subject, tags,
+    SELECT subject, scores_xmin, nodes_xmin, tags, published,
            encode(sha256(convert_to(tags::text, 'UTF8')), 'hex') AS fingerprint
     FROM current
 ), changed AS (
-    SELECT f.* FROM fingerprinted f
-    LEFT JOIN nostr_publish_state st ON st.kind = $1 AND st.subject = f.subject
-    WHERE st.fingerprint IS DISTINCT FROM f.fingerprint
+    SELECT * FROM fingerprinted WHERE published IS DISTINCT FROM fingerprint
 ), state AS (
-    INSERT INTO nostr_publish_state (kind, subject, fingerprint, updated_at)
-    SELECT $1, subject, fingerprint, now() FROM changed
+    INSERT INTO nostr_publish_state AS st (kind, subject, fingerprint, scores_xmin,
+                                           nodes_xmin, updated_at)
+    SELECT $1, subject, fingerprint, scores_xmin, nodes_xmin, now() FROM fingerprinted
     ON CONFLICT (kind, subject)
-    DO UPDATE SET fingerprint = EXCLUDED.fingerprint, updated_at = now()
+    DO UPDATE SET fingerprint = EXCLUDED.fingerprint, scores_xmin = EXCLUDED.scores_xmin,
+                  nodes_xmin = EXCLUDED.nodes_xmin,
+                  updated_at = CASE WHEN st.fingerprint IS DISTINCT FROM EXCLUDED.fingerprint
+                                    THEN now() ELSE st.updated_at END
 ), inserted AS (
     INSERT INTO nostr_outbox (kind, subject, fingerprint, content)
     SELECT $1, subject, fingerprint, jsonb_build_object('tags', tags, 'content', '')
@@ -97,11 +103,15 @@ SELECT count(*) FROM inserted
 async def enqueue_changed_score_events(conn: asyncpg.Connection) -> int:
     """Queue a kind 30382 event for every scored node whose tag set changed; return how many.
 
-    One statement over all of `scores` JOIN `nodes`: tags and their sha256 fingerprint are
+    One statement over `scores` JOIN `nodes`: tags and their sha256 fingerprint are
     computed in SQL, compared with `nostr_publish_state`, and only differences produce an
-    outbox row (and an upserted state). Older unpublished rows for the same node are
-    superseded. Run it inside the transaction that wrote the scores, so an outbox row exists
-    exactly when the score change committed. Nodes without a `scores` row are not touched.
+    outbox row (and an upserted state). Only subjects whose `scores` or `nodes` row was
+    rewritten since their state was last recorded (another xmin) are rendered at all: an
+    unchanged pass renders nothing. Older unpublished rows for the same node are
+    superseded. Run it inside the transaction that wrote the scores, after the writes (a
+    row rewritten later by the same (sub)transaction keeps its xmin), so an outbox row
+    exists exactly when the score change committed. Nodes without a `scores` row are not
+    touched.
     """
     return int(await conn.fetchval(_ENQUEUE_ASSERTIONS, KIND_ASSERTION))
 

@@ -31,6 +31,7 @@ from satrank.lightning.backend import (
     ChannelBackupSnapshot,
     ChannelGraph,
     DecodedPayReq,
+    DeferredGraph,
     GraphEdge,
     InvoiceStatus,
     LocalChannel,
@@ -232,9 +233,17 @@ class LndClient:
 
     async def describe_graph(self, *, include_unannounced: bool = False,
                              timeout_s: float = DESCRIBE_GRAPH_TIMEOUT_S) -> ChannelGraph:
+        return (await self.describe_graph_deferred(include_unannounced=include_unannounced,
+                                                   timeout_s=timeout_s)).graph()
+
+    async def describe_graph_deferred(
+            self, *, include_unannounced: bool = False,
+            timeout_s: float = DESCRIBE_GRAPH_TIMEOUT_S) -> DeferredGraph:
         request = ln.ChannelGraphRequest(include_unannounced=include_unannounced)
         graph = await self._lightning_call("DescribeGraph", request, timeout_s=timeout_s)
-        return values.channel_graph(graph, fingerprint=values.graph_fingerprint(graph))
+        fingerprint = values.graph_fingerprint(graph)
+        return DeferredGraph(fingerprint,
+                             lambda: values.channel_graph(graph, fingerprint=fingerprint))
 
     async def add_invoice(self, amount_sat: int, memo: str, expiry_s: int) -> AddedInvoice:
         request = ln.Invoice(value=amount_sat, memo=memo, expiry=expiry_s)

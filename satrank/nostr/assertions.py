@@ -13,9 +13,11 @@ import enum
 import json
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from satrank.nostr.events import Tags
+if TYPE_CHECKING:  # events imports pynostr (~0.1 s): the crawler needs only the tag table
+    from satrank.nostr.events import Tags
 
 KIND_PROFILE = 0
 KIND_TRUSTED_PROVIDERS = 10040

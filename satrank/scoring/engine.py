@@ -87,9 +87,12 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
     d = params.tiers_sat.index(params.default_tier_sat)
     default = posteriors[d]
     codes = verdict_codes(default, feats.active_channels)
-    probes_only = verdict_codes(
-        beta_posterior(model.prior_mean(designs[d]), model.kappa, ps[d], pf[d]),
-        feats.active_channels)
+    if np.array_equal(s[d], ps[d]) and np.array_equal(f[d], pf[d]):
+        probes_only = codes  # no report counted: the very same posterior (saves 25k betaincinv)
+    else:
+        probes_only = verdict_codes(
+            beta_posterior(model.prior_mean(designs[d]), model.kappa, ps[d], pf[d]),
+            feats.active_channels)
     reasons = verdict_reasons(default, feats.active_channels, codes, params.default_tier_sat)
     for i, lines in report_reasons(rs[d] + rf[d], codes, probes_only).items():
         reasons[i].extend(lines)

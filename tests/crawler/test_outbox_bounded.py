@@ -13,7 +13,7 @@ from satrank.crawler.jobs import Job, JobContext, LightningLink, crawler_jobs
 from satrank.crawler.probes import ProbeSender
 from satrank.db.nostr_outbox import enqueue_changed_score_events
 from satrank.db.pool import create_pool
-from satrank.lightning.backend import ChannelGraph, NodeStatus
+from satrank.lightning.backend import DeferredGraph, NodeStatus
 from tests.nostr_rows import sample_rows, write_scores
 from tests.scoring_graphs import small_graph
 
@@ -29,8 +29,8 @@ class StaticGraph:
         return NodeStatus("02" + "11" * 32, "oracle", 800_000, "00" * 32, True, True, 1, 1,
                           "test")
 
-    async def describe_graph(self) -> ChannelGraph:
-        return GRAPH
+    async def describe_graph_deferred(self) -> DeferredGraph:
+        return DeferredGraph.of(GRAPH)
 
 
 async def _static_lnd() -> tuple[GraphSource, ProbeSender]:

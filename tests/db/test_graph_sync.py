@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from satrank.db.graph import graph_integrity_problems, sync_graph
-from satrank.lightning.backend import ChannelGraph, GraphEdge
+from satrank.lightning.backend import ChannelGraph, DeferredGraph, GraphEdge
 from satrank.lightning.graph_file import load_graph_file
 from tests.data import MAINNET
 from tests.scoring_graphs import policy, pubkey, small_graph
@@ -146,5 +146,32 @@ async def test_same_fingerprint_records_the_sync_and_merges_nothing(db_dsn: str)
                                 now=T0 + timedelta(hours=3))
         assert back.channels_added == 0 and back.nodes == 3
         assert await _count(conn, "SELECT count(*) FROM channels WHERE is_open") == 2
+    finally:
+        await conn.close()
+
+
+async def test_a_deferred_graph_is_converted_only_when_its_digest_changed(
+        db_dsn: str) -> None:
+    g = replace(small_graph(3, [(0, 1, 100_000), (1, 2, 200_000)]), fingerprint="digest-1")
+    conversions: list[str | None] = []
+
+    def deferred(graph: ChannelGraph) -> DeferredGraph:
+        def convert() -> ChannelGraph:
+            conversions.append(graph.fingerprint)
+            return graph
+        return DeferredGraph(graph.fingerprint, convert)
+
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        first = await sync_graph(conn, deferred(g), block_height=800_500, now=T0)
+        assert (first.nodes, first.channels, first.nodes_added) == (3, 2, 3)
+        again = await sync_graph(conn, deferred(g), block_height=800_501,
+                                 now=T0 + timedelta(hours=1))
+        assert (again.nodes, again.channels, again.nodes_added) == (3, 2, 0)
+        shrunk = ChannelGraph(nodes=g.nodes[:2], edges=g.edges[:1], fingerprint="digest-2")
+        rep = await sync_graph(conn, deferred(shrunk), block_height=800_502,
+                               now=T0 + timedelta(hours=2))
+        assert (rep.nodes, rep.channels_closed) == (2, 1)
+        assert conversions == ["digest-1", "digest-2"]  # the unchanged one never converted
     finally:
         await conn.close()
