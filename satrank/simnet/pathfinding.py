@@ -97,26 +97,33 @@ class _Tree:
     _children: tuple[np.ndarray, np.ndarray] | None = None
 
     def children(self, node: int) -> np.ndarray:
-        if self._children is None:  # nodes sorted by predecessor, and where each run starts
-            order = np.argsort(self.pred, kind="stable")
-            self._children = (order, self.pred[order])
-        order, parents = self._children
-        lo, hi = np.searchsorted(parents, [node, node + 1])
-        return order[lo:hi]
+        if self._children is None:  # nodes grouped by predecessor, and where each group starts
+            nodes = np.flatnonzero(self.pred >= 0)
+            order = nodes[np.argsort(self.pred[nodes], kind="stable")]
+            starts = np.zeros(len(self.pred) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.pred[nodes], minlength=len(self.pred)), out=starts[1:])
+            self._children = (order, starts)
+        order, starts = self._children
+        return order[starts[node]:starts[node + 1]]
 
-    def cut_off(self, pruned: set[tuple[int, int]], cap: int) -> set[int] | None:
-        """Nodes whose tree path uses a pruned pair, or None if more than `cap`."""
-        out: set[int] = set()
-        stack = [b for a, b in pruned if 0 <= b < len(self.pred) and self.pred[b] == a]
-        while stack:
-            v = stack.pop()
-            if v in out:
-                continue
-            out.add(v)
-            if len(out) > cap:
-                return None
-            stack.extend(int(c) for c in self.children(v))
-        return out
+    def cut_off(self, node: int, pruned: set[tuple[int, int]], seen: dict[int, bool]) -> bool:
+        """Whether `node`'s tree path uses a pruned pair (`seen` memoises the answers)."""
+        walked = []
+        cut = False
+        while node >= 0:
+            known = seen.get(node)
+            if known is not None:
+                cut = known
+                break
+            walked.append(node)
+            parent = int(self.pred[node])
+            if (parent, node) in pruned:
+                cut = True
+                break
+            node = parent
+        for v in walked:
+            seen[v] = cut
+        return cut
 
 
 def _fee_msat(net: Network, edge: int, amount_msat: int) -> int:
@@ -226,11 +233,9 @@ class RouteFinder:
         tree = self._tree(graph, amount_msat, fee_only, sources)
         graph_pruned = {p for p in pruned if not self._virtual[p[0]]}
         if graph_pruned:
-            cut = tree.cut_off(graph_pruned, _REPAIR_MAX_NODES)
-            if cut is None:
-                return self._full_search(graph, sources, dest, graph_pruned)
-            if dest in cut:
-                return self._repaired_path(graph, tree, dest, graph_pruned, cut)
+            seen: dict[int, bool] = {}
+            if tree.cut_off(dest, graph_pruned, seen):
+                return self._repaired_path(graph, tree, sources, dest, graph_pruned, seen)
         return self._tree_path(tree, dest, {})
 
     def _tree(self, graph: _AmountGraph, amount_msat: int, fee_only: bool,
@@ -258,19 +263,48 @@ class RouteFinder:
                                    return_predecessors=True, min_only=True)
         return self._tree_path(_Tree(dist=dist, pred=pred, src=src), dest, {})
 
-    def _repaired_path(self, graph: _AmountGraph, tree: _Tree, dest: int,
-                       pruned: set[tuple[int, int]], cut: set[int]) -> list[int] | None:
-        """Dijkstra over the `cut` nodes only: every other node keeps its tree distance
-        (pruning only lengthens paths, and theirs use no pruned pair), so each cut node
-        starts from its best pair out of the rest of the tree."""
+    def _repaired_path(self, graph: _AmountGraph, tree: _Tree, sources: tuple[int, ...],
+                       dest: int, pruned: set[tuple[int, int]],
+                       seen: dict[int, bool]) -> list[int] | None:
+        """The cheapest path to `dest`, whose tree path uses a pruned pair.
+
+        Pruning only lengthens paths, so a node whose tree path avoids every pruned pair
+        keeps its distance; the others ("cut off": the subtrees below pruned tree pairs)
+        need a search. `bound`, the best entry into `dest` straight from the unchanged
+        part, caps it: a cut-off node whose old distance is already >= bound cannot lie on
+        a cheaper path. So a Dijkstra over the few cut-off nodes below the bound, each
+        entered from the unchanged part, gives the same distance as a full search."""
+        inc = graph.incoming
+        lo, hi = inc.indptr[dest], inc.indptr[dest + 1]
+        bound = np.inf
+        open_in = False
+        for u, w in zip(inc.indices[lo:hi].tolist(), inc.data[lo:hi].tolist(), strict=True):
+            if (u, dest) in pruned:
+                continue
+            open_in = True
+            if not tree.cut_off(u, pruned, seen):
+                bound = min(bound, float(tree.dist[u]) + w)
+        if not open_in:
+            return None  # every pair into dest is pruned: no path at all
+        heads = [b for a, b in pruned if 0 <= b < len(tree.pred) and tree.pred[b] == a]
+        region: set[int] = {dest}
+        stack = [v for v in heads if tree.dist[v] < bound]
+        while stack:
+            v = stack.pop()
+            if v in region and v != dest:
+                continue
+            region.add(v)
+            if len(region) > _REPAIR_MAX_NODES:
+                return self._full_search(graph, sources, dest, pruned)
+            kids = tree.children(v)
+            stack.extend(int(c) for c in kids[tree.dist[kids] < bound])
         dist: dict[int, float] = {}
         pred: dict[int, int] = {}
-        inc = graph.incoming
-        for v in cut:
+        for v in region:
             lo, hi = inc.indptr[v], inc.indptr[v + 1]
             for u, w in zip(inc.indices[lo:hi].tolist(), inc.data[lo:hi].tolist(),
                             strict=True):
-                if u in cut or (u, v) in pruned:
+                if u in region or (u, v) in pruned or tree.cut_off(u, pruned, seen):
                     continue
                 d = float(tree.dist[u]) + w
                 if d < dist.get(v, np.inf):
@@ -288,7 +322,7 @@ class RouteFinder:
                 break
             lo, hi = out.indptr[u], out.indptr[u + 1]
             for v, w in zip(out.indices[lo:hi].tolist(), out.data[lo:hi].tolist(), strict=True):
-                if v in cut and v not in done and (u, v) not in pruned and d + w < dist.get(
+                if v in region and v not in done and (u, v) not in pruned and d + w < dist.get(
                         v, np.inf):
                     dist[v], pred[v] = d + w, u
                     heapq.heappush(heap, (d + w, v))
