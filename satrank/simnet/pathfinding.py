@@ -94,36 +94,22 @@ class _Tree:
     dist: np.ndarray
     pred: np.ndarray
     src: np.ndarray
-    _children: tuple[np.ndarray, np.ndarray] | None = None
 
-    def children(self, node: int) -> np.ndarray:
-        if self._children is None:  # nodes grouped by predecessor, and where each group starts
-            nodes = np.flatnonzero(self.pred >= 0)
-            order = nodes[np.argsort(self.pred[nodes], kind="stable")]
-            starts = np.zeros(len(self.pred) + 1, dtype=np.int64)
-            np.cumsum(np.bincount(self.pred[nodes], minlength=len(self.pred)), out=starts[1:])
-            self._children = (order, starts)
-        order, starts = self._children
-        return order[starts[node]:starts[node + 1]]
-
-    def cut_off(self, node: int, pruned: set[tuple[int, int]], seen: dict[int, bool]) -> bool:
-        """Whether `node`'s tree path uses a pruned pair (`seen` memoises the answers)."""
-        walked = []
-        cut = False
-        while node >= 0:
-            known = seen.get(node)
-            if known is not None:
-                cut = known
-                break
-            walked.append(node)
-            parent = int(self.pred[node])
-            if (parent, node) in pruned:
-                cut = True
-                break
-            node = parent
-        for v in walked:
-            seen[v] = cut
-        return cut
+    def cut_off(self, pruned: set[tuple[int, int]]) -> np.ndarray:
+        """Mask of the nodes whose tree path uses a pruned pair: the subtrees below the
+        pruned pairs that are tree pairs, spread down one level per pass."""
+        mask = np.zeros(len(self.pred), dtype=bool)
+        heads = [b for a, b in pruned if 0 <= b < len(self.pred) and self.pred[b] == a]
+        if not heads:
+            return mask
+        mask[heads] = True
+        has_parent = self.pred >= 0
+        parent = np.where(has_parent, self.pred, 0)
+        while True:
+            spread = mask | (mask[parent] & has_parent)
+            if np.array_equal(spread, mask):
+                return mask
+            mask = spread
 
 
 def _fee_msat(net: Network, edge: int, amount_msat: int) -> int:
@@ -233,9 +219,9 @@ class RouteFinder:
         tree = self._tree(graph, amount_msat, fee_only, sources)
         graph_pruned = {p for p in pruned if not self._virtual[p[0]]}
         if graph_pruned:
-            seen: dict[int, bool] = {}
-            if tree.cut_off(dest, graph_pruned, seen):
-                return self._repaired_path(graph, tree, sources, dest, graph_pruned, seen)
+            cut = tree.cut_off(graph_pruned)
+            if cut[dest]:
+                return self._repaired_path(graph, tree, sources, dest, graph_pruned, cut)
         return self._tree_path(tree, dest, {})
 
     def _tree(self, graph: _AmountGraph, amount_msat: int, fee_only: bool,
@@ -265,46 +251,35 @@ class RouteFinder:
 
     def _repaired_path(self, graph: _AmountGraph, tree: _Tree, sources: tuple[int, ...],
                        dest: int, pruned: set[tuple[int, int]],
-                       seen: dict[int, bool]) -> list[int] | None:
+                       cut: np.ndarray) -> list[int] | None:
         """The cheapest path to `dest`, whose tree path uses a pruned pair.
 
         Pruning only lengthens paths, so a node whose tree path avoids every pruned pair
-        keeps its distance; the others ("cut off": the subtrees below pruned tree pairs)
-        need a search. `bound`, the best entry into `dest` straight from the unchanged
-        part, caps it: a cut-off node whose old distance is already >= bound cannot lie on
-        a cheaper path. So a Dijkstra over the few cut-off nodes below the bound, each
-        entered from the unchanged part, gives the same distance as a full search."""
+        keeps its distance; the others (`cut`: the subtrees below pruned tree pairs) need a
+        search. `bound`, the best entry into `dest` straight from the unchanged part, caps
+        it: a cut-off node whose old distance is already >= bound cannot lie on a cheaper
+        path. So a Dijkstra over the cut-off nodes below the bound, each entered from the
+        unchanged part, gives the same distance as a full search; above
+        _REPAIR_MAX_NODES such nodes the full search is cheaper."""
         inc = graph.incoming
         lo, hi = inc.indptr[dest], inc.indptr[dest + 1]
-        bound = np.inf
-        open_in = False
-        for u, w in zip(inc.indices[lo:hi].tolist(), inc.data[lo:hi].tolist(), strict=True):
-            if (u, dest) in pruned:
-                continue
-            open_in = True
-            if not tree.cut_off(u, pruned, seen):
-                bound = min(bound, float(tree.dist[u]) + w)
-        if not open_in:
+        into = [(u, w) for u, w in zip(inc.indices[lo:hi].tolist(), inc.data[lo:hi].tolist(),
+                                       strict=True) if (u, dest) not in pruned]
+        if not into:
             return None  # every pair into dest is pruned: no path at all
-        heads = [b for a, b in pruned if 0 <= b < len(tree.pred) and tree.pred[b] == a]
-        region: set[int] = {dest}
-        stack = [v for v in heads if tree.dist[v] < bound]
-        while stack:
-            v = stack.pop()
-            if v in region and v != dest:
-                continue
-            region.add(v)
-            if len(region) > _REPAIR_MAX_NODES:
-                return self._full_search(graph, sources, dest, pruned)
-            kids = tree.children(v)
-            stack.extend(int(c) for c in kids[tree.dist[kids] < bound])
+        bound = min((float(tree.dist[u]) + w for u, w in into if not cut[u]), default=np.inf)
+        below = cut & (tree.dist < bound)
+        below[dest] = True
+        if np.count_nonzero(below) > _REPAIR_MAX_NODES:
+            return self._full_search(graph, sources, dest, pruned)
+        region = set(np.flatnonzero(below).tolist())
         dist: dict[int, float] = {}
         pred: dict[int, int] = {}
         for v in region:
             lo, hi = inc.indptr[v], inc.indptr[v + 1]
             for u, w in zip(inc.indices[lo:hi].tolist(), inc.data[lo:hi].tolist(),
                             strict=True):
-                if u in region or (u, v) in pruned or tree.cut_off(u, pruned, seen):
+                if cut[u] or (u, v) in pruned:
                     continue
                 d = float(tree.dist[u]) + w
                 if d < dist.get(v, np.inf):
