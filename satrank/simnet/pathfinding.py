@@ -94,22 +94,31 @@ class _Tree:
     dist: np.ndarray
     pred: np.ndarray
     src: np.ndarray
+    _jumps: list[np.ndarray] | None = None
+
+    def jumps(self) -> list[np.ndarray]:
+        """Each node's 1st, 2nd, 4th, ... ancestor (index n: above the roots), up to the
+        tree's depth; built on the first repair."""
+        if self._jumps is None:
+            n = len(self.pred)
+            up = np.append(np.where(self.pred >= 0, self.pred, n), n)
+            self._jumps = [up]
+            while not np.all(up == n):
+                up = up[up]
+                self._jumps.append(up)
+        return self._jumps
 
     def cut_off(self, pruned: set[tuple[int, int]]) -> np.ndarray:
         """Mask of the nodes whose tree path uses a pruned pair: the subtrees below the
-        pruned pairs that are tree pairs, spread down one level per pass."""
-        mask = np.zeros(len(self.pred), dtype=bool)
-        heads = [b for a, b in pruned if 0 <= b < len(self.pred) and self.pred[b] == a]
-        if not heads:
-            return mask
-        mask[heads] = True
-        has_parent = self.pred >= 0
-        parent = np.where(has_parent, self.pred, 0)
-        while True:
-            spread = mask | (mask[parent] & has_parent)
-            if np.array_equal(spread, mask):
-                return mask
-            mask = spread
+        pruned pairs that are tree pairs (pass i reaches 2**i levels further down)."""
+        n = len(self.pred)
+        heads = [b for a, b in pruned if 0 <= b < n and self.pred[b] == a]
+        mask = np.zeros(n + 1, dtype=bool)
+        if heads:
+            mask[heads] = True
+            for up in self.jumps():
+                mask |= mask[up]
+        return mask[:n]
 
 
 def _fee_msat(net: Network, edge: int, amount_msat: int) -> int:
