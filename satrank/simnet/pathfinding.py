@@ -23,11 +23,12 @@ view changes (world.py bumps `Network.gossip_version`).
 Dijkstra is scipy's (C, binary heap) over a CSR matrix built once per amount and cached;
 the shortest-path tree from the sender's usable channels is cached too, so a probe's first
 attempt costs a tree lookup. A retry after pruned pairs repairs that tree instead of
-searching the whole graph again when it can: pruning a pair changes the distances of only
-the nodes below it in the tree, so when those are few (the usual case: a probe's target and
-the few nodes reached through it) a small Dijkstra over them, entered from the unchanged
-rest of the tree, gives the same shortest distances as a full search; otherwise the full
-search runs over a copy of the matrix with the pruned pairs priced out.
+searching the whole graph again: pruning a pair lengthens only the paths of the nodes below
+it in the tree, and of those only the ones whose old distance is under the best unchanged
+entry into the target can be on a cheaper path, so a small Dijkstra over them, entered from
+the unchanged rest of the tree, gives the same distance as a full search (ties may resolve
+to another path of the same cost). Above _REPAIR_MAX_NODES such nodes the full search runs
+over a copy of the matrix with the pruned pairs priced out.
 """
 
 from __future__ import annotations
