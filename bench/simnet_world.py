@@ -53,22 +53,44 @@ def simulated_day() -> None:
           f"(target <= 60 s wall); load average {os.getloadavg()[0]:.1f}; {sim.world.stats}")
 
 
-def _children_hwm_kib() -> int:
-    """Peak RSS of our child processes (the simnet), from /proc."""
-    peak = 0
+def _children() -> list[Path]:
+    """/proc entries of our child processes (the simnet)."""
+    out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(stat[1]) != os.getpid():
-                continue
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                out.append(entry)
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def _children_hwm_kib() -> int:
+    """Peak RSS of our child processes, from /proc."""
+    peak = 0
+    for entry in _children():
+        try:
             for line in (entry / "status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     peak = max(peak, int(line.split()[1]))
         except (OSError, ValueError, IndexError):
             continue
     return peak
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) our child processes used so far: unlike probes per
+    second, this barely moves with what other processes on the box are doing."""
+    ticks = 0
+    for entry in _children():
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(stat[11]) + int(stat[12])  # utime, stime
+        except (OSError, ValueError, IndexError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def over_grpc(sim: SimnetHandle, n_probes: int, concurrency: int) -> None:
@@ -107,11 +129,15 @@ async def over_grpc(sim: SimnetHandle, n_probes: int, concurrency: int) -> None:
                 outcomes[ln.PaymentFailureReason.Name(final.failure_reason)
                          if final is not None else "none"] += 1
 
-        t0 = time.perf_counter()
+        t0, cpu0, own0 = time.perf_counter(), _children_cpu_s(), time.process_time()
         await asyncio.gather(*(probe(d) for d in targets))
         wall = time.perf_counter() - t0
+        cpu, own = _children_cpu_s() - cpu0, time.process_time() - own0
         print(f"probes: {n_probes} in {wall:.1f} s = {n_probes / wall:.0f}/s "
               f"(target >= 300/s; concurrency {concurrency}); {dict(outcomes)}")
+        print(f"  CPU per probe: simnet {cpu / n_probes * 1000:.2f} ms (so at most "
+              f"{n_probes / cpu:.0f} probes/s on one core), this client "
+              f"{own / n_probes * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f}")
     print(f"simnet peak RSS: {_children_hwm_kib() / 1024:.0f} MiB (target <= 1024 MiB)")
 
 

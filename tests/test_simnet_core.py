@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import heapq
 import os
 
 import bolt11 as third_party_bolt11
@@ -12,6 +13,7 @@ import pytest
 
 from satrank.lightning import bolt11
 from satrank.lightning.backend import ChannelGraph, GraphEdge, GraphNode, RoutingPolicy
+from satrank.simnet import pathfinding
 from satrank.simnet.forwarding import send_htlc
 from satrank.simnet.generator import generate_graph
 from satrank.simnet.keys import node_key, pubkey_hex
@@ -215,3 +217,61 @@ def test_bolt11_rejects_a_tampered_invoice() -> None:
     flipped = text[:-10] + ("q" if text[-10] != "q" else "p") + text[-9:]
     with pytest.raises(bolt11.InvalidPaymentRequest):
         bolt11.decode(flipped)
+
+
+def _reference_cost(adj: dict[int, list[tuple[int, float]]], sources: list[int], dest: int,
+                    pruned: set[tuple[int, int]]) -> float | None:
+    """Textbook Dijkstra over the same pair costs, pruned pairs removed."""
+    dist = {s: 0.0 for s in sources}
+    heap = [(0.0, s) for s in sources]
+    while heap:
+        d, u = heapq.heappop(heap)
+        if u == dest:
+            return d
+        if d > dist[u]:
+            continue
+        for v, w in adj.get(u, []):
+            if (u, v) not in pruned and d + w < dist.get(v, float("inf")):
+                dist[v] = d + w
+                heapq.heappush(heap, (d + w, v))
+    return None
+
+
+@pytest.mark.parametrize("repair_max_nodes", [None, 0])
+def test_retries_after_pruned_pairs_find_the_cheapest_remaining_route(
+        repair_max_nodes: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a probe retries: prune a pair of each route found (near the target or near us)
+    and check every new route avoids the pruned pairs and costs what a search from scratch
+    finds; once with the cached tree repaired, once with every retry a full search."""
+    if repair_max_nodes is not None:
+        monkeypatch.setattr(pathfinding, "_REPAIR_MAX_NODES", repair_max_nodes)
+    net = Network(generate_graph(1500, seed=4), seed=2)
+    _calm(net)
+    sim = Simulator(net, time_scale=0, seed=1)
+    finder, amount, n = sim.finder, 50_000_000, net.n_nodes
+    graph = finder._amount_graph(amount)
+    adj: dict[int, list[tuple[int, float]]] = {}
+    for key, w in zip(graph.keys.tolist(), graph.weights.tolist(), strict=True):
+        adj.setdefault(key // n, []).append((key % n, w))
+    rng = np.random.default_rng(5)
+    checked = 0
+    for dest in rng.choice(net.n_graph_nodes, size=60, replace=False).tolist():
+        pruned: set[tuple[int, int]] = set()
+        for _ in range(6):
+            route = finder.find_route(net.oracle, int(dest), amount, 18, pruned)
+            first = finder._first_hops(net.oracle, amount, pruned)
+            want = _reference_cost(adj, list(first), int(dest), pruned)
+            if route is None:
+                assert want is None
+                break
+            nodes = [net.oracle.index] + [h.node for h in route.hops]
+            pairs = list(zip(nodes, nodes[1:], strict=False))
+            assert not set(pairs) & pruned
+            assert want is not None
+            got = sum(w for a, b in pairs[1:] for v, w in adj[a] if v == b)
+            assert got == pytest.approx(want, rel=1e-12, abs=1e-6)
+            checked += 1
+            if len(pairs) < 2:
+                break
+            pruned.add(pairs[-1] if rng.random() < 0.6 else pairs[1])
+    assert checked > 150

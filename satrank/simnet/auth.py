@@ -19,6 +19,7 @@ from pymacaroons.serializers import BinarySerializer
 
 MACAROON_LOCATION = "lnd"
 _ID_VERSION = 3
+_VERIFIED_MAX = 1024  # distinct verified macaroons remembered per server
 
 # lnd v0.20.3 MainRPCServerPermissions / routerrpc / invoicesrpc macPermissions
 RPC_PERMISSIONS: dict[str, str] = {
@@ -147,12 +148,29 @@ class AuthError(Exception):
 
 
 def check_macaroon(metadata: tuple[tuple[str, str | bytes], ...], root_key: bytes,
-                   permission: str) -> None:
-    """Raise AuthError with lnd's message unless the one `macaroon` grants `permission`."""
+                   permission: str, verified: dict[str | bytes, set[str]] | None = None,
+                   ) -> None:
+    """Raise AuthError with lnd's message unless the one `macaroon` grants `permission`.
+
+    `verified` remembers the permissions of macaroons that verified: with no caveat
+    satisfiable, verification depends only on the macaroon and the root key, so a client
+    sending the same macaroon on every call pays the HMAC chain and decoding once."""
     values = [v for k, v in metadata if k == "macaroon"]
     if len(values) != 1:
         raise AuthError(f"expected 1 macaroon, got {len(values)}")
     value = values[0]
+    perms = verified.get(value) if verified is not None else None
+    if perms is None:
+        perms = _verified_permissions(value, root_key)
+        if verified is not None:
+            if len(verified) >= _VERIFIED_MAX:
+                verified.pop(next(iter(verified)))  # oldest first: dicts keep insertion order
+            verified[value] = perms
+    if permission not in perms:
+        raise AuthError("permission denied")
+
+
+def _verified_permissions(value: str | bytes, root_key: bytes) -> set[str]:
     try:
         raw = bytes.fromhex(value.decode() if isinstance(value, bytes) else value)
         mac = BinarySerializer().deserialize_raw(raw)
@@ -162,12 +180,10 @@ def check_macaroon(metadata: tuple[tuple[str, str | bytes], ...], root_key: byte
     verifier.satisfy_general(lambda caveat: False)  # lnd's custom caveats are not served
     try:
         verifier.verify(mac, root_key)
-        perms = decode_permissions(mac.identifier_bytes)
+        return decode_permissions(mac.identifier_bytes)
     except Exception:
         raise AuthError("verification failed: signature mismatch after caveat verification"
                         ) from None
-    if permission not in perms:
-        raise AuthError("permission denied")
 
 
 class MacaroonInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
@@ -175,6 +191,7 @@ class MacaroonInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def __init__(self, root_key: bytes) -> None:
         self._root_key = root_key
+        self._verified: dict[str | bytes, set[str]] = {}
 
     async def intercept_service(
         self, continuation: Callable[[Any], Awaitable[Any]], details: Any,
@@ -184,7 +201,8 @@ class MacaroonInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if handler is None or permission is None:
             return handler
         try:
-            check_macaroon(tuple(details.invocation_metadata or ()), self._root_key, permission)
+            check_macaroon(tuple(details.invocation_metadata or ()), self._root_key, permission,
+                           self._verified)
         except AuthError as exc:
             return _rejecting(handler, str(exc))
         return handler

@@ -22,11 +22,18 @@ view changes (world.py bumps `Network.gossip_version`).
 
 Dijkstra is scipy's (C, binary heap) over a CSR matrix built once per amount and cached;
 the shortest-path tree from the sender's usable channels is cached too, so a probe's first
-attempt costs a tree lookup, and only retries after a pruned pair run a fresh search.
+attempt costs a tree lookup. A retry after pruned pairs repairs that tree instead of
+searching the whole graph again: pruning a pair lengthens only the paths of the nodes below
+it in the tree, and of those only the ones whose old distance is under the best unchanged
+entry into the target can be on a cheaper path, so a small Dijkstra over them, entered from
+the unchanged rest of the tree, gives the same distance as a full search (ties may resolve
+to another path of the same cost). Above _REPAIR_MAX_NODES such nodes the full search runs
+over a copy of the matrix with the pruned pairs priced out.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -45,6 +52,8 @@ MAX_CLTV_DELTA = 2016  # lnd's default max total time lock
 BLOCK_PADDING = 3  # lnd pads the final CLTV by 3 blocks
 _CACHE_SIZE = 32
 _PRUNED_WEIGHT = 1e30  # far above any real path cost: a path using it counts as none
+_REPAIR_MAX_NODES = 256  # above this many cut-off nodes a full search is cheaper
+_NO_PRED = -9999  # scipy's predecessor of a root or an unreachable node
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,47 @@ class _AmountGraph:
     edges: np.ndarray  # cheapest directed edge for each key
     weights: np.ndarray
     matrix: csr_matrix
+    _incoming: csr_matrix | None = None
+
+    @property
+    def incoming(self) -> csr_matrix:
+        """Row v lists the pairs into v (the transpose), built on the first repair."""
+        if self._incoming is None:
+            self._incoming = self.matrix.transpose().tocsr()
+        return self._incoming
+
+
+@dataclass
+class _Tree:
+    """Shortest-path tree from a set of sources (scipy's min_only arrays)."""
+    dist: np.ndarray
+    pred: np.ndarray
+    src: np.ndarray
+    _jumps: list[np.ndarray] | None = None
+
+    def jumps(self) -> list[np.ndarray]:
+        """Each node's 1st, 2nd, 4th, ... ancestor (index n: above the roots), up to the
+        tree's depth; built on the first repair."""
+        if self._jumps is None:
+            n = len(self.pred)
+            up = np.append(np.where(self.pred >= 0, self.pred, n), n)
+            self._jumps = [up]
+            while not np.all(up == n):
+                up = up[up]
+                self._jumps.append(up)
+        return self._jumps
+
+    def cut_off(self, pruned: set[tuple[int, int]]) -> np.ndarray:
+        """Mask of the nodes whose tree path uses a pruned pair: the subtrees below the
+        pruned pairs that are tree pairs (pass i reaches 2**i levels further down)."""
+        n = len(self.pred)
+        heads = [b for a, b in pruned if 0 <= b < n and self.pred[b] == a]
+        mask = np.zeros(n + 1, dtype=bool)
+        if heads:
+            mask[heads] = True
+            for up in self.jumps():
+                mask |= mask[up]
+        return mask[:n]
 
 
 def _fee_msat(net: Network, edge: int, amount_msat: int) -> int:
@@ -80,8 +130,7 @@ class RouteFinder:
     def __init__(self, net: Network) -> None:
         self.net = net
         self._graphs: OrderedDict[tuple[int, bool], _AmountGraph] = OrderedDict()
-        self._trees: OrderedDict[tuple[int, bool, tuple[int, ...]], tuple[np.ndarray, ...]] = (
-            OrderedDict())
+        self._trees: OrderedDict[tuple[int, bool, tuple[int, ...]], _Tree] = OrderedDict()
         self._virtual = np.zeros(net.n_nodes, dtype=bool)
         self._virtual[[v.index for v in net.virtual]] = True
         self._version = net.gossip_version
@@ -177,35 +226,109 @@ class RouteFinder:
             return [dest]
         graph = self._amount_graph(amount_msat, fee_only)
         sources = tuple(sorted(first))
-        tree_key = (amount_msat, fee_only, sources)
-        graph_pruned = [p for p in pruned if not self._virtual[p[0]]]
+        tree = self._tree(graph, amount_msat, fee_only, sources)
+        graph_pruned = {p for p in pruned if not self._virtual[p[0]]}
         if graph_pruned:
-            n = self.net.n_nodes
-            wanted = np.array([a * n + b for a, b in graph_pruned], dtype=np.int64)
-            pos = np.searchsorted(graph.keys, wanted)
-            pos = pos[(pos < len(graph.keys)) & (graph.keys[np.minimum(pos, len(graph.keys) - 1)]
-                                                 == wanted)]
-            matrix = graph.matrix.copy()
-            matrix.data[pos] = _PRUNED_WEIGHT  # keys and CSR entries share one order
-            dist, pred, src = dijkstra(matrix, directed=True, indices=list(sources),
+            cut = tree.cut_off(graph_pruned)
+            if cut[dest]:
+                return self._repaired_path(graph, tree, sources, dest, graph_pruned, cut)
+        return self._tree_path(tree, dest, {})
+
+    def _tree(self, graph: _AmountGraph, amount_msat: int, fee_only: bool,
+              sources: tuple[int, ...]) -> _Tree:
+        key = (amount_msat, fee_only, sources)
+        cached = self._trees.get(key)
+        if cached is None:
+            dist, pred, src = dijkstra(graph.matrix, directed=True, indices=list(sources),
                                        return_predecessors=True, min_only=True)
-        else:
-            cached = self._trees.get(tree_key)
-            if cached is None:
-                cached = dijkstra(graph.matrix, directed=True, indices=list(sources),
-                                  return_predecessors=True, min_only=True)
-                self._trees[tree_key] = cached
-                if len(self._trees) > _CACHE_SIZE:
-                    self._trees.popitem(last=False)
-            dist, pred, src = cached
-        if not dist[dest] < _PRUNED_WEIGHT:
+            cached = self._trees[key] = _Tree(dist=dist, pred=pred, src=src)
+            if len(self._trees) > _CACHE_SIZE:
+                self._trees.popitem(last=False)
+        return cached
+
+    def _full_search(self, graph: _AmountGraph, sources: tuple[int, ...], dest: int,
+                     pruned: set[tuple[int, int]]) -> list[int] | None:
+        n = self.net.n_nodes
+        wanted = np.array([a * n + b for a, b in pruned], dtype=np.int64)
+        pos = np.searchsorted(graph.keys, wanted)
+        pos = pos[(pos < len(graph.keys)) & (graph.keys[np.minimum(pos, len(graph.keys) - 1)]
+                                             == wanted)]
+        matrix = graph.matrix.copy()
+        matrix.data[pos] = _PRUNED_WEIGHT  # keys and CSR entries share one order
+        dist, pred, src = dijkstra(matrix, directed=True, indices=list(sources),
+                                   return_predecessors=True, min_only=True)
+        return self._tree_path(_Tree(dist=dist, pred=pred, src=src), dest, {})
+
+    def _repaired_path(self, graph: _AmountGraph, tree: _Tree, sources: tuple[int, ...],
+                       dest: int, pruned: set[tuple[int, int]],
+                       cut: np.ndarray) -> list[int] | None:
+        """The cheapest path to `dest`, whose tree path uses a pruned pair.
+
+        Pruning only lengthens paths, so a node whose tree path avoids every pruned pair
+        keeps its distance; the others (`cut`: the subtrees below pruned tree pairs) need a
+        search. `bound`, the best entry into `dest` straight from the unchanged part, caps
+        it: a cut-off node whose old distance is already >= bound cannot lie on a cheaper
+        path. So a Dijkstra over the cut-off nodes below the bound, each entered from the
+        unchanged part, gives the same distance as a full search; above
+        _REPAIR_MAX_NODES such nodes the full search is cheaper."""
+        inc = graph.incoming
+        lo, hi = inc.indptr[dest], inc.indptr[dest + 1]
+        into = [(u, w) for u, w in zip(inc.indices[lo:hi].tolist(), inc.data[lo:hi].tolist(),
+                                       strict=True) if (u, dest) not in pruned]
+        if not into:
+            return None  # every pair into dest is pruned: no path at all
+        bound = min((float(tree.dist[u]) + w for u, w in into if not cut[u]), default=np.inf)
+        below = cut & (tree.dist < bound)
+        below[dest] = True
+        if np.count_nonzero(below) > _REPAIR_MAX_NODES:
+            return self._full_search(graph, sources, dest, pruned)
+        region = set(np.flatnonzero(below).tolist())
+        dist: dict[int, float] = {}
+        pred: dict[int, int] = {}
+        for v in region:
+            lo, hi = inc.indptr[v], inc.indptr[v + 1]
+            for u, w in zip(inc.indices[lo:hi].tolist(), inc.data[lo:hi].tolist(),
+                            strict=True):
+                if cut[u] or (u, v) in pruned:
+                    continue
+                d = float(tree.dist[u]) + w
+                if d < dist.get(v, np.inf):
+                    dist[v], pred[v] = d, u
+        heap = [(d, v) for v, d in dist.items()]
+        heapq.heapify(heap)
+        done: set[int] = set()
+        out = graph.matrix
+        while heap:
+            d, u = heapq.heappop(heap)
+            if u in done:
+                continue
+            done.add(u)
+            if u == dest:
+                break
+            lo, hi = out.indptr[u], out.indptr[u + 1]
+            for v, w in zip(out.indices[lo:hi].tolist(), out.data[lo:hi].tolist(), strict=True):
+                if v in region and v not in done and (u, v) not in pruned and d + w < dist.get(
+                        v, np.inf):
+                    dist[v], pred[v] = d + w, u
+                    heapq.heappush(heap, (d + w, v))
+        if dest not in done:
+            return None
+        return self._tree_path(tree, dest, pred)
+
+    def _tree_path(self, tree: _Tree, dest: int, repaired: dict[int, int]) -> list[int] | None:
+        """Walk predecessors back to a source (`repaired` overrides the tree's)."""
+        if dest not in repaired and not tree.dist[dest] < _PRUNED_WEIGHT:
             return None
         path = [dest]
-        while path[-1] != src[dest]:
-            path.append(int(pred[path[-1]]))
+        while True:
+            prev = repaired.get(path[-1])
+            if prev is None:
+                prev = int(tree.pred[path[-1]])
+            if prev == _NO_PRED:
+                return path[::-1]
+            path.append(prev)
             if len(path) > MAX_HOPS:
                 return None
-        return path[::-1]
 
     def _edge(self, a: int, b: int, amount_msat: int, fee_only: bool) -> int:
         graph = self._amount_graph(amount_msat, fee_only)
