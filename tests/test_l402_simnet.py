@@ -9,14 +9,16 @@ deposit bought the same way carries its tier's credits.
 from __future__ import annotations
 
 import hashlib
+import time
 
 import bolt11
 import httpx
 
+from satrank.l402.caveats import deployment_of
 from tests.api_seed import agent_hash
 from tests.l402_simnet import SimnetApp, pay_through_customer
 from tests.l402_support import ledger_usage, wait_for_credits_used
-from tests.test_paywall import CHALLENGE
+from tests.test_paywall import CHALLENGE, _mint_direct
 
 
 def test_pay_the_challenge_then_read_the_real_profile(simnet_app: SimnetApp) -> None:
@@ -78,3 +80,22 @@ def test_a_paid_deposit_carries_its_tier_credits(simnet_app: SimnetApp) -> None:
     assert served.status_code == 200
     assert served.headers["x-l402-credits-left"] == str(offer["credits"] - 1)
     assert offer["credits"] == 2_000  # 1,000 sat at 0.5 sat per credit
+
+
+def test_token_bindings_are_checked_from_the_first_request(simnet_app: SimnetApp) -> None:
+    """With a readonly macaroon the api learns its node from GetInfo at start: before it
+    has minted any invoice, a token bound to another node is already refused and one bound
+    to ours is served (without GetInfo the binding waited for the first 402)."""
+    ours = deployment_of("bc", simnet_app.simnet.oracle_pubkey)  # simnet serves mainnet
+    until = int(time.time()) + 600
+    with httpx.Client(base_url=simnet_app.base, timeout=30) as http:
+        staging_mac, staging_pre = _mint_direct(valid_until=until,
+                                                deployment="tbs:03" + "77" * 32)
+        refused = http.get(simnet_app.profile,
+                           headers={"Authorization": f"L402 {staging_mac}:{staging_pre}"})
+        our_mac, our_pre = _mint_direct(valid_until=until, deployment=ours)
+        served = http.get(simnet_app.profile,
+                          headers={"Authorization": f"L402 {our_mac}:{our_pre}"})
+    assert refused.status_code == 402, refused.text
+    assert refused.json()["error"]["code"] == "TOKEN_INVALID"
+    assert served.status_code == 200, served.text

@@ -31,6 +31,7 @@ from satrank.api.ledger import CreditLeases
 from satrank.api.lightning import (
     ApiLightning,
     UnconfiguredInvoiceIssuer,
+    node_deployment,
     open_api_lightning,
     open_invoice_issuer,
 )
@@ -74,6 +75,9 @@ INPUT_CHECKS = {
 }
 
 LEDGER_POOL_SIZE = 3  # two lease batches in flight + the sweeper's returns
+# How long a start waits for GetInfo to learn which node's tokens it accepts (else it
+# learns it from its first minted invoice, as without a readonly macaroon).
+GET_INFO_AT_START_S = 5.0
 
 
 def create_app(
@@ -132,6 +136,9 @@ def create_app(
         paywall.start(ledger, issuer)
         own_lightning = open_api_lightning(settings.lnd) if lightning is None else None
         resources.open(pool, lightning or own_lightning or ApiLightning())
+        info = resources.lightning.info
+        if info is not None and paywall.deployment is None:
+            paywall.deployment = await node_deployment(info, timeout_s=GET_INFO_AT_START_S)
         interest_task = asyncio.create_task(interest.run(pool))
         try:
             yield

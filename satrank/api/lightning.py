@@ -15,6 +15,7 @@ must live) unless the caller passed its own.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -32,6 +33,21 @@ def invoice_deployment(payment_request: str) -> str:
     network prefix and the payee recovered from its signature."""
     decoded = bolt11.decode(payment_request)
     return deployment_of(decoded.network, decoded.payee.hex())
+
+
+async def node_deployment(info: LightningBackend, *, timeout_s: float) -> str | None:
+    """Our node's `satrank_node` value from GetInfo (readonly macaroon), so the paywall
+    checks token bindings from its first request rather than from its first minted
+    invoice; None when LND does not answer in time or names no known chain."""
+    try:
+        status = await asyncio.wait_for(info.get_info(), timeout_s)
+    except (LightningError, TimeoutError) as exc:
+        _log.warning("GetInfo failed at start (%s): token bindings are checked from the "
+                     "first minted invoice", type(exc).__name__)
+        return None
+    if status.network is None:
+        return None
+    return deployment_of(status.network, status.identity_pubkey)
 
 
 class LightningInvoiceIssuer:

@@ -28,6 +28,9 @@ class NodeStatus:
     num_active_channels: int
     num_peers: int
     version: str
+    # The BOLT 11 prefix of the node's chain ("bc", "tb", "tbs", "bcrt", "sb"), None when
+    # GetInfo names no chain we know.
+    network: str | None = None
 
 
 @dataclass(frozen=True)

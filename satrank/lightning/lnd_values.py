@@ -36,6 +36,9 @@ from satrank.lightning.backend import (
 _INVOICE_STATE = {int(v): InvoiceState(ln.Invoice.InvoiceState.Name(v))
                   for v in ln.Invoice.InvoiceState.values()}
 _ZERO_PREIMAGE_HEX = "0" * 64
+# GetInfo's chains[].network -> the human-readable prefix of that network's invoices
+_BOLT11_PREFIX = {"mainnet": "bc", "testnet": "tb", "testnet4": "tb", "signet": "tbs",
+                  "regtest": "bcrt", "simnet": "sb"}
 
 
 def node_status(r: ln.GetInfoResponse) -> NodeStatus:
@@ -44,6 +47,8 @@ def node_status(r: ln.GetInfoResponse) -> NodeStatus:
         block_hash=r.block_hash, synced_to_chain=r.synced_to_chain,
         synced_to_graph=r.synced_to_graph, num_active_channels=r.num_active_channels,
         num_peers=r.num_peers, version=r.version,
+        network=next((_BOLT11_PREFIX.get(c.network) for c in r.chains if c.chain == "bitcoin"),
+                     None),
     )
 
 
