@@ -28,6 +28,7 @@ from satrank.lightning.errors import LightningError
 
 _log = logging.getLogger(__name__)
 
+
 def invoice_deployment(payment_request: str) -> str:
     """The `satrank_node` caveat value of the node that issued `payment_request`: its
     network prefix and the payee recovered from its signature."""

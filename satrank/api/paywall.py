@@ -53,9 +53,10 @@ class Paywall:
         self.token_limiter = RateLimiter(rate_per_s=l402.token_rate_per_s, burst=l402.token_burst)
         self._gate: PaywallGate | None = None
         self._issuer: InvoiceIssuer | None = None
-        # This deployment's `satrank_node` caveat value, learned from the invoices our node
-        # issues (the first challenge or deposit of the process); until then a token's
-        # binding is not checked (DEPLOY.md, "Tokens are bound to one node").
+        # This deployment's `satrank_node` caveat value: from GetInfo at start (app.py's
+        # lifespan, with a readonly macaroon), else from the invoices our node issues (the
+        # first challenge or deposit of the process); until then a token's binding is not
+        # checked (DEPLOY.md, "Tokens are bound to one node").
         self.deployment: str | None = None
 
     def start(self, ledger: CreditLedger, issuer: InvoiceIssuer) -> None:

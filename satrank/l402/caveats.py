@@ -71,8 +71,8 @@ class Caveat:
 class RequestContext:
     now_unix: int
     capability: str | None = None  # the route's capability group, None when ungrouped
-    # This deployment's `satrank_node` value (learned from the invoices its node issues);
-    # None while unknown: the binding is then not checked.
+    # This deployment's `satrank_node` value (from its node's GetInfo or the invoices it
+    # issues); None while unknown: the binding is then not checked.
     deployment: str | None = None
 
 
