@@ -83,7 +83,7 @@ def _paths() -> dict[str, Any]:
     return {
         "/api/health": {"get": {"summary": "Service health", "operationId": "health",
                                 "responses": {"200": _ok(s.HEALTH, "ok or degraded"),
-                                              "503": _ok(s.HEALTH, "down"), **_err()}}},
+                                              **_err(), "503": _ok(s.HEALTH, "down")}}},
         "/api/stats": {"get": {"summary": "Network and oracle counters", "operationId": "stats",
                                "responses": {"200": _ok(s.STATS), **_err()}}},
         "/api/agents/top": {"get": {
