@@ -220,7 +220,7 @@ class LndClient:
                 last = payment
                 if on_update is not None:
                     on_update(payment)
-                if payment.status in (ln.Payment.SUCCEEDED, ln.Payment.FAILED):
+                if payment.status in _FINAL:
                     break
         if last is None:
             raise LightningRejected(f"{method}: the stream ended without a payment update")
@@ -309,10 +309,7 @@ class LndClient:
             timeout_seconds=max(1, math.ceil(timeout_s)), max_parts=PROBE_MAX_PARTS,
             no_inflight_updates=False,
         )
-        seen: list[Any] = []
-
         def on_update(update: Any) -> None:
-            seen[:] = [update]
             if on_htlc is not None and update.htlcs:
                 on_htlc()
 
@@ -332,7 +329,7 @@ class LndClient:
             try:
                 payment = await self._final_payment("TrackPaymentV2", track, on_update)
             except LightningTimeout:
-                payment = seen[0] if seen else None
+                payment = None  # still in flight: ask again
             finally:
                 track.cancel()
         duration_ms = round((time.monotonic() - started) * 1000)
