@@ -94,7 +94,6 @@ class _Tree:
     """Shortest-path tree from a set of sources (scipy's min_only arrays)."""
     dist: np.ndarray
     pred: np.ndarray
-    src: np.ndarray
     _jumps: list[np.ndarray] | None = None
 
     def jumps(self) -> list[np.ndarray]:
@@ -124,6 +123,13 @@ class _Tree:
 
 def _fee_msat(net: Network, edge: int, amount_msat: int) -> int:
     return int(net.fee_base[edge]) + amount_msat * int(net.fee_rate[edge]) // 1_000_000
+
+
+def _search(matrix: csr_matrix, sources: tuple[int, ...]) -> _Tree:
+    """scipy's Dijkstra from every source at once (min_only: one tree, nearest source)."""
+    dist, pred, _ = dijkstra(matrix, directed=True, indices=list(sources),
+                             return_predecessors=True, min_only=True)
+    return _Tree(dist=dist, pred=pred)
 
 
 class RouteFinder:
@@ -239,9 +245,7 @@ class RouteFinder:
         key = (amount_msat, fee_only, sources)
         cached = self._trees.get(key)
         if cached is None:
-            dist, pred, src = dijkstra(graph.matrix, directed=True, indices=list(sources),
-                                       return_predecessors=True, min_only=True)
-            cached = self._trees[key] = _Tree(dist=dist, pred=pred, src=src)
+            cached = self._trees[key] = _search(graph.matrix, sources)
             if len(self._trees) > _CACHE_SIZE:
                 self._trees.popitem(last=False)
         return cached
@@ -255,9 +259,7 @@ class RouteFinder:
                                              == wanted)]
         matrix = graph.matrix.copy()
         matrix.data[pos] = _PRUNED_WEIGHT  # keys and CSR entries share one order
-        dist, pred, src = dijkstra(matrix, directed=True, indices=list(sources),
-                                   return_predecessors=True, min_only=True)
-        return self._tree_path(_Tree(dist=dist, pred=pred, src=src), dest, {})
+        return self._tree_path(_search(matrix, sources), dest, {})
 
     def _repaired_path(self, graph: _AmountGraph, tree: _Tree, sources: tuple[int, ...],
                        dest: int, pruned: set[tuple[int, int]],
