@@ -22,10 +22,7 @@ from typing import Any
 
 from satrank.api.body import hex32, invalid_field
 from satrank.db.reports import REPORT_RETENTION
-from satrank.lightning.bolt11 import InvalidPaymentRequest, decode
-
-# Longer than any invoice lnd writes (route hints included); bounds the decoder's work.
-MAX_INVOICE_CHARS = 4096
+from satrank.lightning.bolt11 import MAX_INVOICE_LEN, InvalidPaymentRequest, decode
 
 
 @dataclass(frozen=True)
@@ -41,8 +38,8 @@ def _invoice_text(body: dict[str, Any]) -> str | None:
     value = body.get("invoice")
     if value is None:
         return None
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_INVOICE_CHARS:
-        raise invalid_field("invoice", f"a BOLT 11 invoice of at most {MAX_INVOICE_CHARS} "
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_INVOICE_LEN:
+        raise invalid_field("invoice", f"a BOLT 11 invoice of at most {MAX_INVOICE_LEN} "
                                        "characters")
     return value
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from satrank.api.report_proof import MAX_INVOICE_CHARS
+from satrank.lightning.bolt11 import MAX_INVOICE_LEN
 from satrank.outcomes import ProbeOutcome
 
 Schema = dict[str, Any]
@@ -192,7 +192,7 @@ REPORT_REQUEST = {
         "target": NODE_ID,
         "outcome": {"type": "string", "enum": ["success", "failure", "timeout"]},
         "amount_sat": {"type": "integer", "minimum": 1},
-        "invoice": {"type": "string", "minLength": 1, "maxLength": MAX_INVOICE_CHARS,
+        "invoice": {"type": "string", "minLength": 1, "maxLength": MAX_INVOICE_LEN,
                     "description": "BOLT 11 invoice of the payment, signed by the target "
                                    "node; with its preimage the report is verified"},
         "payment_hash": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$",
