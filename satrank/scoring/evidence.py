@@ -131,15 +131,13 @@ def cap_report_share(rs: FloatArray, rf: FloatArray, *, probe_weight: FloatArray
                      ) -> tuple[FloatArray, FloatArray]:
     """Scale report S and F down together so that reports hold at most `share` of
     prior strength + probe weight + report weight (keeps the reports' ratio)."""
-    limit = share / (1.0 - share) * (prior_strength + probe_weight)
-    total = rs + rf
-    scale = np.where(total > limit, limit / np.maximum(total, 1e-300), 1.0)
-    return rs * scale, rf * scale
+    return cap_evidence(rs, rf, cap=share / (1.0 - share) * (prior_strength + probe_weight))
 
 
-def cap_evidence(s: FloatArray, f: FloatArray, cap: float = N_EFF_CAP
+def cap_evidence(s: FloatArray, f: FloatArray, cap: float | FloatArray = N_EFF_CAP
                  ) -> tuple[FloatArray, FloatArray]:
-    """Scale S and F down together so that S + F <= cap (keeps the observed ratio)."""
+    """Scale S and F down together so that S + F <= cap, a cap for all or one per row
+    (keeps the observed ratio)."""
     total = s + f
     scale = np.where(total > cap, cap / np.maximum(total, 1e-300), 1.0)
     return s * scale, f * scale
