@@ -166,14 +166,15 @@ class TickBufferedStream:
 
     def write(self, text: str) -> int:
         with self._lock:
-            if _running_loop() is None:
+            loop = _running_loop()
+            if loop is None:
                 self._drain()
                 self.stream.write(text)
                 return len(text)
             self._pending.append(text)
             if not self._scheduled:
                 self._scheduled = True
-                asyncio.get_running_loop().call_soon(self._end_of_tick)
+                loop.call_soon(self._end_of_tick)
         return len(text)
 
     def flush(self) -> None:
