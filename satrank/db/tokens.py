@@ -45,7 +45,7 @@ _GRANT = "LEAST(r.want, GREATEST(LEAST(l.credits_total, r.cap) - l.credits_used,
 _LEASE_BATCH = f"""
 WITH req AS (
     SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int[], $4::timestamptz[], $5::int[],
-                         $7::int[])
+                         $6::int[])
              AS t(token_id, payment_hash, cap, valid_until, want, minted)
      WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
 ), locked AS (
@@ -58,7 +58,7 @@ WITH req AS (
            credits_used = l.credits_used + {_GRANT},
            credits_leased = CASE WHEN l.leased_until > now() THEN l.credits_leased ELSE 0 END
                             + {_GRANT},
-           leased_until = CASE WHEN {_GRANT} > 0 THEN now() + make_interval(secs => $6)
+           leased_until = CASE WHEN {_GRANT} > 0 THEN now() + make_interval(secs => $7)
                                ELSE l.leased_until END,
            last_used_at = CASE WHEN {_GRANT} > 0 THEN now() ELSE l.last_used_at END
       FROM req r JOIN locked USING (token_id)
@@ -70,7 +70,7 @@ WITH req AS (
     INSERT INTO l402_tokens (token_id, payment_hash, credits_total, valid_until, credits_used,
                              credits_leased, last_grant, leased_until, last_used_at)
     SELECT token_id, payment_hash, minted, valid_until, LEAST(want, cap), LEAST(want, cap),
-           LEAST(want, cap), now() + make_interval(secs => $6), now()
+           LEAST(want, cap), now() + make_interval(secs => $7), now()
       FROM req
      WHERE NOT EXISTS (SELECT 1 FROM locked WHERE locked.token_id = req.token_id)
     ON CONFLICT DO NOTHING
@@ -206,7 +206,7 @@ async def lease_credits(pool: asyncpg.Pool, requests: Sequence[LeaseRequest], *,
             if not todo:
                 break
             args = _lease_args([requests[i] for i in todo])
-            rows = await conn.fetch(_LEASE_BATCH, *args[:5], ttl_s, args[5])
+            rows = await conn.fetch(_LEASE_BATCH, *args, ttl_s)
             found = {r["token_id"]: LeaseGrant(r["granted"], r["remaining"], r["leased"])
                      for r in rows}
             retry = []
