@@ -26,6 +26,7 @@ from operator import attrgetter
 
 import asyncpg
 
+from satrank.db.pool import affected_rows
 from satrank.lightning.backend import ChannelGraph, DeferredGraph, GraphEdge, RoutingPolicy
 
 _PUBKEY = re.compile(r"^0[23][0-9a-f]{64}$")
@@ -234,11 +235,6 @@ RETURNING id, nodes, channels, skipped_edges
 """
 
 
-def _count(status: str) -> int:
-    """Row count from an asyncpg command status such as 'UPDATE 12' or 'INSERT 0 12'."""
-    return int(status.rsplit(" ", 1)[-1])
-
-
 async def sync_graph(conn: asyncpg.Connection, described: ChannelGraph | DeferredGraph, *,
                      block_height: int | None, now: datetime) -> GraphSyncReport:
     """Merge `graph` as the complete current graph; one transaction, set-based statements.
@@ -274,14 +270,14 @@ async def sync_graph(conn: asyncpg.Connection, described: ChannelGraph | Deferre
         await conn.copy_records_to_table("stage_channels", records=channels)
         await conn.copy_records_to_table("stage_policies", records=policies)
         await conn.execute(_UPDATE_NODES, now)
-        nodes_added = _count(await conn.execute(_INSERT_NODES, now))
-        gone = _count(await conn.execute(_GONE_NODES))
+        nodes_added = affected_rows(await conn.execute(_INSERT_NODES, now))
+        gone = affected_rows(await conn.execute(_GONE_NODES))
         await conn.execute(_UPDATE_CHANNELS, now)
-        channels_added = _count(await conn.execute(_INSERT_CHANNELS, now))
-        closed = _count(await conn.execute(_CLOSE_CHANNELS, now))
+        channels_added = affected_rows(await conn.execute(_INSERT_CHANNELS, now))
+        closed = affected_rows(await conn.execute(_CLOSE_CHANNELS, now))
         await conn.execute(_POLICY_DIFF)
         await conn.execute("ANALYZE policy_diff")  # empty or small: plan by its true size
-        changed = _count(await conn.execute(_POLICY_HISTORY))
+        changed = affected_rows(await conn.execute(_POLICY_HISTORY))
         await conn.execute(_DROP_VANISHED_POLICIES)
         await conn.execute(_UPDATE_POLICIES, now)
         await conn.execute(_INSERT_POLICIES, now)

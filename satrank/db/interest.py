@@ -7,6 +7,8 @@ from datetime import datetime
 
 import asyncpg
 
+from satrank.db.pool import affected_rows
+
 
 async def record_interest(conn: asyncpg.Connection | asyncpg.Pool, ids: Collection[str], *,
                           now: datetime) -> int:
@@ -25,7 +27,7 @@ async def record_interest(conn: asyncpg.Connection | asyncpg.Pool, ids: Collecti
                   asks = probe_requests.asks + 1""",
         list(ids), now,
     )
-    return int(status.split()[-1])
+    return affected_rows(status)
 
 
 async def recently_requested(conn: asyncpg.Connection, *, since: datetime,
@@ -39,4 +41,4 @@ async def recently_requested(conn: asyncpg.Connection, *, since: datetime,
 
 async def forget_requests_before(conn: asyncpg.Connection, cutoff: datetime) -> int:
     status = await conn.execute("DELETE FROM probe_requests WHERE requested_at < $1", cutoff)
-    return int(status.split()[-1])
+    return affected_rows(status)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import asyncpg
 
+from satrank.db.pool import affected_rows
 from satrank.nostr.assertions import (
     ALIAS_FALLBACK_CHARS,
     ASSERTION_TAGS,
@@ -295,7 +296,7 @@ async def mark_delivered(
                     AND r.status IN ('ok', 'rejected')) = cardinality($2::text[])""",
         None if outbox_ids is None else list(outbox_ids), list(relays),
     )
-    return int(result.split()[-1])
+    return affected_rows(result)
 
 
 @dataclass(frozen=True)
@@ -334,4 +335,4 @@ async def prune_finished(conn: asyncpg.Connection, *, keep_delivered_s: float) -
                              WHERE n.kind = o.kind AND n.subject = o.subject AND n.id > o.id))""",
         keep_delivered_s,
     )
-    return int(result.split()[-1])
+    return affected_rows(result)

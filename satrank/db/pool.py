@@ -43,3 +43,8 @@ async def connection(pool: asyncpg.Pool, *,
             return
         async with conn.transaction():
             yield conn
+
+
+def affected_rows(status: str) -> int:
+    """Row count from an asyncpg command status such as 'UPDATE 12' or 'INSERT 0 12'."""
+    return int(status.rsplit(" ", 1)[-1])

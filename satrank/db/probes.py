@@ -15,6 +15,7 @@ from datetime import datetime
 import asyncpg
 import numpy as np
 
+from satrank.db.pool import affected_rows
 from satrank.lightning.backend import ProbeResult
 from satrank.outcomes import ProbeOutcome
 from satrank.scoring.evidence import DECAY_BASE, ProbeEvidence, ReportEvidence
@@ -110,7 +111,7 @@ async def load_report_evidence(conn: asyncpg.Connection, *, now: datetime, half_
 async def delete_probes_before(conn: asyncpg.Connection, cutoff: datetime) -> int:
     """Retention: one DELETE of every probe sent before `cutoff`."""
     status = await conn.execute("DELETE FROM probes WHERE sent_at < $1", cutoff)
-    return int(status.rsplit(" ", 1)[-1])
+    return affected_rows(status)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from satrank.db.pool import affected_rows
+
 # Reports are kept this long (the profile shows 30 days, scoring reads its evidence window).
 REPORT_RETENTION = timedelta(days=90)
 
@@ -128,4 +130,4 @@ async def insert_report(pool: asyncpg.Pool, report: NewReport, limits: ReportLim
 async def delete_reports_before(conn: asyncpg.Connection, cutoff: datetime) -> int:
     """Retention: one DELETE of every report made before `cutoff`."""
     status = await conn.execute("DELETE FROM reports WHERE created_at < $1", cutoff)
-    return int(status.rsplit(" ", 1)[-1])
+    return affected_rows(status)

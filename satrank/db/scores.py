@@ -17,6 +17,7 @@ import numpy as np
 
 from satrank.db.arrays import fetch_float8_matrix
 from satrank.db.nostr_outbox import enqueue_changed_score_events
+from satrank.db.pool import affected_rows
 from satrank.db.probes import load_probe_evidence, load_report_evidence
 from satrank.scoring.engine import ScoreResult, ScoringInputs
 from satrank.scoring.features import FEATURE_NAMES
@@ -235,4 +236,4 @@ async def store_scores(conn: asyncpg.Connection, result: ScoreResult, *,
         await conn.execute(_DROP_UNSCORED)
         await conn.execute(_RECORD_PASS, computed_at)
         events = await enqueue_changed_score_events(conn) if enqueue_nostr else 0
-    return StoredScores(len(result.pubkeys), int(history.rsplit(" ", 1)[-1]), events)
+    return StoredScores(len(result.pubkeys), affected_rows(history), events)
