@@ -36,6 +36,7 @@ def arrays_from_graph(graph: ChannelGraph) -> GraphArrays:
         fee_rate_ppm=pol[:, :, 2],
         max_htlc_msat=pol[:, :, 3],
         policy_last_update_unix=pol[:, :, 4],
+        channel_id=np.array([x.channel_id for x in edges], dtype=np.int64),
     )
 
 

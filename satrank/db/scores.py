@@ -53,7 +53,8 @@ def _pol(alias: str) -> str:
 _GRAPH_EDGES = f"""
 WITH n AS (SELECT pubkey, (row_number() OVER (ORDER BY pubkey) - 1)::float8 AS idx
            FROM nodes WHERE is_active)
-SELECT a.idx, b.idx, c.capacity_sat::float8, c.block_height::float8, {_pol("p0")}, {_pol("p1")}
+SELECT a.idx, b.idx, c.capacity_sat::float8, c.block_height::float8, {_pol("p0")}, {_pol("p1")},
+       (c.channel_id >> 32)::float8, (c.channel_id & 4294967295)::float8
 FROM channels c
 JOIN n a ON a.pubkey = c.node1_pub
 JOIN n b ON b.pubkey = c.node2_pub
@@ -68,7 +69,7 @@ async def load_graph_arrays(conn: asyncpg.Connection) -> GraphArrays:
     """The active graph as arrays (one consistent snapshot: run inside a transaction)."""
     head = await conn.fetchrow(_GRAPH_NODES)
     pubkeys = tuple(head["pubkeys"] or ())
-    m = await fetch_float8_matrix(conn, _GRAPH_EDGES, 4 + 2 * len(_p))
+    m = await fetch_float8_matrix(conn, _GRAPH_EDGES, 6 + 2 * len(_p))
 
     def pair(k: int) -> np.ndarray:
         return np.vstack([m[:, 4 + k], m[:, 4 + len(_p) + k]])
@@ -82,6 +83,8 @@ async def load_graph_arrays(conn: asyncpg.Connection) -> GraphArrays:
         has_policy=pair(0).astype(bool), disabled=pair(1).astype(bool),
         fee_base_msat=pair(2), fee_rate_ppm=pair(3), max_htlc_msat=pair(4),
         policy_last_update_unix=pair(5),
+        # a short channel id exceeds float8's 53 exact bits: it travels as two 32-bit halves
+        channel_id=(m[:, -2].astype(np.int64) << 32) | m[:, -1].astype(np.int64),
     )
 
 

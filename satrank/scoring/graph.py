@@ -6,7 +6,7 @@ per-direction policy columns (row 0 = node1's policy, node1 -> node2; row 1 = no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +38,8 @@ class GraphArrays:
     fee_rate_ppm: FloatArray
     max_htlc_msat: FloatArray
     policy_last_update_unix: FloatArray
+    # (E,) short channel ids: what probe routes and channel knowledge name channels by
+    channel_id: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_nodes(self) -> int:

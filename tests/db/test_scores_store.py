@@ -122,6 +122,8 @@ async def test_mainnet_round_trip_matches_the_in_memory_graph(db_dsn: str) -> No
         loaded = await load_graph_arrays(conn)
         direct = arrays_from_graph(g)
         assert loaded.pubkeys == tuple(sorted(direct.pubkeys))
+        # full 64-bit short channel ids, in the edges' order (channel id)
+        assert loaded.channel_id.tolist() == sorted(direct.channel_id.tolist())
         a = score_nodes(await load_scoring_inputs(conn, now=NOW, half_life_s=HALF_LIFE,
                                                   evidence_window=timedelta(days=30)),
                         now_unix=NOW.timestamp())
