@@ -95,3 +95,51 @@ def build_challenge(macaroon_b64: str, invoice: str, scheme: str = "L402") -> st
     if not _BASE64.match(macaroon_b64) or '"' in invoice or not invoice.isascii():
         raise ValueError("challenge values must be quotable ASCII")
     return f'{scheme} macaroon="{macaroon_b64}", invoice="{invoice}"'
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """One `WWW-Authenticate: L402 macaroon="...", invoice="..."` offer, as a client reads it."""
+
+    scheme: str
+    macaroon: str
+    invoice: str
+
+
+MAX_CHALLENGE_LEN = 8192  # a macaroon of MAX_MACAROON_LEN plus an invoice of 4,096
+
+
+def _challenge_params(text: str) -> dict[str, str]:
+    """`key="value"` pairs separated by commas, read left to right in one pass (values are
+    quoted strings without escapes, as Aperture and we write them)."""
+    params: dict[str, str] = {}
+    rest = text
+    while rest.strip():
+        key, eq, rest = rest.partition("=")
+        rest = rest.lstrip()
+        if not eq or not rest.startswith('"'):
+            raise MalformedCredential("challenge parameters must be key=\"value\"")
+        value, quote, rest = rest[1:].partition('"')
+        if not quote:
+            raise MalformedCredential("unterminated quoted value in challenge")
+        params[key.strip().lower()] = value
+        rest = rest.lstrip()
+        if rest and not rest.startswith(","):
+            raise MalformedCredential("challenge parameters must be separated by commas")
+        rest = rest[1:]
+    return params
+
+
+def parse_challenge(value: str) -> Challenge:
+    """The L402/LSAT offer in one WWW-Authenticate value; MalformedCredential otherwise."""
+    if len(value) > MAX_CHALLENGE_LEN:
+        raise MalformedCredential("challenge too long")
+    text = value.strip()
+    rest = _after_scheme(text)
+    if not rest:
+        raise MalformedCredential("not an L402 challenge")
+    params = _challenge_params(rest)
+    macaroon, invoice = params.get("macaroon", ""), params.get("invoice", "")
+    if not _BASE64.match(macaroon) or not invoice:
+        raise MalformedCredential("challenge without macaroon and invoice")
+    return Challenge(text[:_SCHEME_LEN].upper(), macaroon, invoice)
