@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +116,41 @@ def test_refuses_to_start_without_a_cap(tmp_path: Path) -> None:
     assert done.returncode == 2 and done.stdout == ""
     assert "refusing to start without a spending cap" in done.stderr
     assert "cd" * 32 not in done.stderr
+
+
+async def test_the_tools_over_streamable_http(simnet_app: SimnetApp, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**_server(simnet_app, tmp_path).env, "SATRANK_MAX_SAT_PER_REQUEST": "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "satrank", "mcp", "--transport", "http",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_listening(port, proc)
+        async with Client(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=60) as client:
+            assert {t.name for t in (await client.list_tools()).tools} == TOOLS
+            free = _answer(await client.call_tool("check_node", {"node": simnet_app.pubkey}))
+            assert free["verdict"]["verdict"] == "SAFE"
+            capped = await client.call_tool("check_node", {"node": simnet_app.pubkey,
+                                                           "detailed": True})
+            assert capped.is_error and "SPENDING_CAP" in capped.content[0].text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert not (tmp_path / "spent.jsonl").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "satrank mcp exited"
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError("satrank mcp did not listen")
