@@ -41,7 +41,9 @@ Json = dict[str, Any]
 DEFAULT_TIMEOUT_S = 30.0  # above /api/probe's 20 s budget
 BUSY_RETRIES = 3
 MAX_RETRY_AFTER_S = 10.0  # a longer Retry-After is the caller's decision, not a silent wait
-PAYMENTS_PER_CALL = 2  # a token refused right after purchase gets one more; then an error
+# One purchase per call: a cached token the server refuses is replaced once, but a token
+# refused right after it was bought is an error (paying again would likely pay in vain).
+PAYMENTS_PER_CALL = 1
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -9,7 +9,7 @@ code for the model to read; no secret, macaroon or preimage is ever in a tool an
 or a log line.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal
 
@@ -41,6 +41,14 @@ def _tool_error(exc: SatRankError) -> ToolError:
     return ToolError(f"{type(exc).__name__}: {exc}")
 
 
+async def _answered(call: Awaitable[Json]) -> Json:
+    """The tool's answer, or the ToolError a model can read."""
+    try:
+        return await call
+    except SatRankError as exc:
+        raise _tool_error(exc) from None
+
+
 def build_server(client: AsyncSatRankClient, *, wallet_kind: str = "none") -> MCPServer:
     """The MCP server over `client` (which it closes when the server stops)."""
 
@@ -66,14 +74,14 @@ def build_server(client: AsyncSatRankClient, *, wallet_kind: str = "none") -> MC
         detailed: Annotated[bool, Field(description="also return the full evidence "
                                         "(paid: 1 credit)")] = False,
     ) -> Json:
-        try:
+        async def look_up() -> Json:
             answer: Json = {"summary": await client.agent(node),
                             "verdict": await client.verdict(node)}
             if detailed:
                 answer["profile"] = await client.profile(node)
-        except SatRankError as exc:
-            raise _tool_error(exc) from None
-        return answer
+            return answer
+
+        return await _answered(look_up())
 
     @server.tool(description=(
         "Decide whether to make a specific Lightning payment, before paying. Give the "
@@ -94,11 +102,8 @@ def build_server(client: AsyncSatRankClient, *, wallet_kind: str = "none") -> MC
         fresh: Annotated[bool, Field(description="probe the target now before answering "
                                      "(5 credits instead of 2)")] = False,
     ) -> Json:
-        try:
-            return await client.intent(target, caller=caller, amount_sat=amount_sat,
-                                       max_fee_sat=max_fee_sat, fresh=fresh)
-        except SatRankError as exc:
-            raise _tool_error(exc) from None
+        return await _answered(client.intent(target, caller=caller, amount_sat=amount_sat,
+                                             max_fee_sat=max_fee_sat, fresh=fresh))
 
     @server.tool(description=(
         "Find paid HTTP APIs (L402 services) in SatRank's registry, by text and category, "
@@ -112,11 +117,8 @@ def build_server(client: AsyncSatRankClient, *, wallet_kind: str = "none") -> MC
                                                    "in sat", ge=0)] = None,
         limit: Annotated[int, Field(description="how many results", ge=1, le=50)] = 10,
     ) -> Json:
-        try:
-            return await client.services(q=query, category=category,
-                                         max_price_sat=max_price_sat, limit=limit)
-        except SatRankError as exc:
-            raise _tool_error(exc) from None
+        return await _answered(client.services(q=query, category=category,
+                                               max_price_sat=max_price_sat, limit=limit))
 
     @server.tool(description=(
         "Tell SatRank how a Lightning payment went, after you made it: success, failure or "
@@ -133,11 +135,8 @@ def build_server(client: AsyncSatRankClient, *, wallet_kind: str = "none") -> MC
         preimage: Annotated[str | None, Field(description="64-hex preimage you got when "
                                               "the payment succeeded")] = None,
     ) -> Json:
-        try:
-            return await client.report(target, outcome, amount_sat=amount_sat,
-                                       invoice=invoice, preimage=preimage)
-        except SatRankError as exc:
-            raise _tool_error(exc) from None
+        return await _answered(client.report(target, outcome, amount_sat=amount_sat,
+                                             invoice=invoice, preimage=preimage))
 
     return server
 
