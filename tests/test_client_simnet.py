@@ -8,14 +8,18 @@ server's code.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from satrank.api.app import create_app
 from satrank.client import (
     InvalidRequest,
     NotFound,
@@ -25,10 +29,12 @@ from satrank.client import (
     SpendingCaps,
 )
 from satrank.lightning.bolt11 import decode
-from tests.api_seed import agent_hash
+from tests.api_seed import agent_hash, seed
 from tests.client_support import RecordingWallet, customer_wallet
-from tests.l402_simnet import SimnetApp
-from tests.l402_support import wait_for_credits_used
+from tests.l402_simnet import SimnetApp, simnet_settings_env
+from tests.l402_support import settings_for, wait_for_credits_used
+from tests.live_server import live_server
+from tests.simnet_fixture import SimnetHandle
 
 HEAVY = ("starlette", "asyncpg", "numpy", "scipy", "grpc", "mcp", "nostr_sdk", "uvicorn")
 
@@ -143,3 +149,35 @@ def test_errors_carry_the_server_code(simnet_app: SimnetApp) -> None:
 def test_a_wallet_without_caps_is_refused(simnet_app: SimnetApp) -> None:
     with pytest.raises(ValueError, match="cap"):
         SatRankClient(simnet_app.base, wallet=customer_wallet(simnet_app.simnet))
+
+
+@pytest.fixture
+def two_credit_app(simnet: SimnetHandle, db_dsn: str) -> Iterator[SimnetApp]:
+    """The api on simnet selling 2 credits per challenge: tokens run out quickly."""
+    pks = asyncio.run(seed(db_dsn))
+    settings = settings_for(**simnet_settings_env(simnet), L402_CHALLENGE_CREDITS="2")
+    with live_server(create_app(settings, db_dsn)) as base:
+        yield SimnetApp(base, f"/api/profile/{pks[1]}", pks[1], simnet, db_dsn)
+
+
+def test_an_exhausted_token_is_replaced_by_one_new_payment(two_credit_app: SimnetApp) -> None:
+    app = two_credit_app
+    wallet = RecordingWallet(customer_wallet(app.simnet))
+    with _client(app, wallet, SpendingCaps(per_request_sat=50)) as client:
+        for _ in range(3):  # 2 credits, then TOKEN_EXHAUSTED: buy again
+            assert client.profile(app.pubkey)["agent"]["publicKey"] == app.pubkey
+        assert len(wallet.paid) == 2
+    hashes = [decode(invoice).payment_hash for invoice in wallet.paid]
+    assert wait_for_credits_used(app.dsn, hashes[0], 2).credits_total == 2
+    assert wait_for_credits_used(app.dsn, hashes[1], 1).credits_total == 2
+
+
+def test_concurrent_calls_share_one_purchase(simnet_app: SimnetApp) -> None:
+    wallet = RecordingWallet(customer_wallet(simnet_app.simnet))
+    with _client(simnet_app, wallet, SpendingCaps(per_request_sat=50)) as client, \
+            ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: client.profile(simnet_app.pubkey), range(6)))
+    assert all(a["agent"]["publicKey"] == simnet_app.pubkey for a in answers)
+    assert len(wallet.paid) == 1
+    payment_hash = decode(wallet.paid[0]).payment_hash
+    assert wait_for_credits_used(simnet_app.dsn, payment_hash, 6).credits_total == 21
