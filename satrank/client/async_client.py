@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from satrank.client.answers import (
+    AgentSummary,
+    BatchVerdict,
+    DepositTiers,
+    Json,
+    ProbeAnswer,
+    ReportReceipt,
+    Verdict,
+)
 from satrank.client.caps import SpendingCaps
 from satrank.client.errors import (
     ApiError,
@@ -35,8 +44,6 @@ from satrank.client.payer import (
 )
 from satrank.client.tokens import Token, TokenCache
 from satrank.client.wallets import Wallet
-
-Json = dict[str, Any]
 
 DEFAULT_TIMEOUT_S = 30.0  # above /api/probe's 20 s budget
 BUSY_RETRIES = 3
@@ -176,14 +183,15 @@ class AsyncSatRankClient:
     async def stats(self) -> Json:
         return await self._data("GET", "/api/stats")
 
-    async def agent(self, node_id: str) -> Json:
+    async def agent(self, node_id: str) -> AgentSummary:
         """Summary of a node (66-hex pubkey or 64-hex agent hash): alias, rank, verdict,
         p_success with its 95 % interval."""
-        return await self._data("GET", f"/api/agent/{quote(node_id, safe='')}")
+        return cast(AgentSummary, await self._data("GET", f"/api/agent/{quote(node_id, safe='')}"))
 
-    async def verdict(self, node_id: str) -> Json:
+    async def verdict(self, node_id: str) -> Verdict:
         """The verdict block (SAFE / RISKY / UNKNOWN / INSUFFICIENT) with reasons and flags."""
-        return await self._data("GET", f"/api/agent/{quote(node_id, safe='')}/verdict")
+        return cast(Verdict, await self._data(
+            "GET", f"/api/agent/{quote(node_id, safe='')}/verdict"))
 
     async def leaderboard(self, *, sort_by: str = "rank", limit: int = 20,
                           cursor: str | None = None) -> Json:
@@ -211,12 +219,12 @@ class AsyncSatRankClient:
         body = await self._call("GET", "/api/services", params=params)
         return body if isinstance(body, dict) else {}
 
-    async def deposit_tiers(self) -> Json:
-        return await self._data("GET", "/api/deposit/tiers")
+    async def deposit_tiers(self) -> DepositTiers:
+        return cast(DepositTiers, await self._data("GET", "/api/deposit/tiers"))
 
     async def report(self, target: str, outcome: str, *, amount_sat: int | None = None,
                      invoice: str | None = None, payment_hash: str | None = None,
-                     preimage: str | None = None) -> Json:
+                     preimage: str | None = None) -> ReportReceipt:
         """Report how a payment to `target` went (success, failure, timeout). Verified only
         with the target's invoice and its preimage; otherwise this client's SatRank token
         (never debited) is its standing."""
@@ -225,7 +233,8 @@ class AsyncSatRankClient:
                            ("payment_hash", payment_hash), ("preimage", preimage)):
             if value is not None:
                 body[key] = value
-        return await self._data("POST", "/api/report", json=body, send_token=True)
+        return cast(ReportReceipt, await self._data("POST", "/api/report", json=body,
+                                                    send_token=True))
 
     # ------------------------------------------------------------------ paid routes
 
@@ -233,18 +242,18 @@ class AsyncSatRankClient:
         """Full evidence behind a node's score (1 credit)."""
         return await self._data("GET", f"/api/profile/{quote(node_id, safe='')}", paid=True)
 
-    async def verdicts(self, node_ids: list[str]) -> list[Json]:
+    async def verdicts(self, node_ids: list[str]) -> list[BatchVerdict]:
         """Verdicts of up to 100 nodes, in order (1 credit)."""
         data = await self._data("POST", "/api/verdicts", json={"ids": node_ids}, paid=True)
-        items: list[Json] = data["items"]
-        return items
+        return cast(list[BatchVerdict], data["items"])
 
-    async def probe(self, target: str, *, amounts_sat: list[int] | None = None) -> Json:
+    async def probe(self, target: str, *,
+                    amounts_sat: list[int] | None = None) -> ProbeAnswer:
         """Fresh probe payments from SatRank's node to `target` (5 credits)."""
         body: Json = {"target": target}
         if amounts_sat is not None:
             body["amounts_sat"] = amounts_sat
-        return await self._data("POST", "/api/probe", json=body, paid=True)
+        return cast(ProbeAnswer, await self._data("POST", "/api/probe", json=body, paid=True))
 
     async def intent(self, target: str, *, caller: str | None = None,
                      amount_sat: int | None = None, max_fee_sat: int | None = None,

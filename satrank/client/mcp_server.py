@@ -9,16 +9,17 @@ code for the model to read; no secret, macaroon or preimage is ever in a tool an
 or a log line.
 """
 
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from satrank import __version__
-from satrank.client.async_client import AsyncSatRankClient, Json
+from satrank.client.answers import Json
+from satrank.client.async_client import AsyncSatRankClient
 from satrank.client.errors import ApiError, SatRankError, SpendingCapExceeded
 from satrank.client.mcp_env import McpEnv
 
@@ -41,10 +42,10 @@ def _tool_error(exc: SatRankError) -> ToolError:
     return ToolError(f"{type(exc).__name__}: {exc}")
 
 
-async def _answered(call: Awaitable[Json]) -> Json:
+async def _answered(call: Awaitable[Mapping[str, Any]]) -> Json:
     """The tool's answer, or the ToolError a model can read."""
     try:
-        return await call
+        return dict(await call)
     except SatRankError as exc:
         raise _tool_error(exc) from None
 

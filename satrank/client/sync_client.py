@@ -12,7 +12,16 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from satrank.client.async_client import AsyncSatRankClient, Json
+from satrank.client.answers import (
+    AgentSummary,
+    BatchVerdict,
+    DepositTiers,
+    Json,
+    ProbeAnswer,
+    ReportReceipt,
+    Verdict,
+)
+from satrank.client.async_client import AsyncSatRankClient
 from satrank.client.tokens import Token
 
 T = TypeVar("T")
@@ -64,10 +73,10 @@ class SatRankClient:
     def stats(self) -> Json:
         return self._run(self.aio.stats())
 
-    def agent(self, node_id: str) -> Json:
+    def agent(self, node_id: str) -> AgentSummary:
         return self._run(self.aio.agent(node_id))
 
-    def verdict(self, node_id: str) -> Json:
+    def verdict(self, node_id: str) -> Verdict:
         return self._run(self.aio.verdict(node_id))
 
     def leaderboard(self, **options: Any) -> Json:
@@ -79,19 +88,19 @@ class SatRankClient:
     def services(self, **filters: Any) -> Json:
         return self._run(self.aio.services(**filters))
 
-    def deposit_tiers(self) -> Json:
+    def deposit_tiers(self) -> DepositTiers:
         return self._run(self.aio.deposit_tiers())
 
-    def report(self, target: str, outcome: str, **proof: Any) -> Json:
+    def report(self, target: str, outcome: str, **proof: Any) -> ReportReceipt:
         return self._run(self.aio.report(target, outcome, **proof))
 
     def profile(self, node_id: str) -> Json:
         return self._run(self.aio.profile(node_id))
 
-    def verdicts(self, node_ids: list[str]) -> list[Json]:
+    def verdicts(self, node_ids: list[str]) -> list[BatchVerdict]:
         return self._run(self.aio.verdicts(node_ids))
 
-    def probe(self, target: str, **options: Any) -> Json:
+    def probe(self, target: str, **options: Any) -> ProbeAnswer:
         return self._run(self.aio.probe(target, **options))
 
     def intent(self, target: str, **options: Any) -> Json:
