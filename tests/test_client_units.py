@@ -13,7 +13,13 @@ from starlette.routing import Route
 
 from satrank.client import SatRankClient, SpendingCapExceeded, SpendingCaps
 from satrank.client.payer import Tier, deposit_amount
-from satrank.l402.headers import MalformedCredential, build_challenge, parse_challenge
+from satrank.l402.headers import (
+    MAX_CHALLENGE_LEN,
+    MalformedCredential,
+    build_challenge,
+    parse_challenge,
+)
+from tests.hostile import LINEAR_SLACK, Case, superlinear_growth
 from tests.live_server import live_server
 
 TIERS = [Tier(21, 1.0), Tier(1_000, 0.5), Tier(10_000, 0.2), Tier(100_000, 0.1)]
@@ -123,3 +129,25 @@ def test_credits_busy_is_waited_out_not_paid() -> None:
     with live_server(app) as base, SatRankClient(base) as client:
         assert client.profile("02" + "11" * 32) == {"ok": True}
     assert calls == [None, None]
+
+
+def _challenge(value: str) -> object:
+    try:
+        return parse_challenge(value)
+    except MalformedCredential:
+        return None
+
+
+@pytest.mark.parametrize("case", [
+    Case("challenge: many tiny parameters", _challenge,
+         lambda n: "L402 " + 'a="",' * ((n - 5) // 5), MAX_CHALLENGE_LEN),
+    Case("challenge: spaces and commas", _challenge,
+         lambda n: "L402 " + ' ,' * ((n - 5) // 2), MAX_CHALLENGE_LEN),
+    Case("challenge: an unterminated value", _challenge,
+         lambda n: 'L402 macaroon="' + "A" * (n - 15), MAX_CHALLENGE_LEN),
+], ids=lambda c: c.name)
+def test_the_challenge_reader_is_linear_up_to_its_cap(case: Case) -> None:
+    """A server's header is input too: a hostile or broken server must not stall the
+    client's event loop (same measure as tests/test_parsers_linear.py)."""
+    size, growth = superlinear_growth(case)
+    assert growth <= LINEAR_SLACK, f"{case.name}: {growth:.1f}x at {size} characters"

@@ -109,24 +109,31 @@ class Challenge:
 MAX_CHALLENGE_LEN = 8192  # a macaroon of MAX_MACAROON_LEN plus an invoice of 4,096
 
 
+def _skip_spaces(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
+
+
 def _challenge_params(text: str) -> dict[str, str]:
-    """`key="value"` pairs separated by commas, read left to right in one pass (values are
-    quoted strings without escapes, as Aperture and we write them)."""
+    """`key="value"` pairs separated by commas, read left to right in one pass by index
+    (values are quoted strings without escapes, as Aperture and we write them)."""
     params: dict[str, str] = {}
-    rest = text
-    while rest.strip():
-        key, eq, rest = rest.partition("=")
-        rest = rest.lstrip()
-        if not eq or not rest.startswith('"'):
-            raise MalformedCredential("challenge parameters must be key=\"value\"")
-        value, quote, rest = rest[1:].partition('"')
-        if not quote:
+    pos = _skip_spaces(text, 0)
+    while pos < len(text):
+        eq = text.find("=", pos)
+        quote = _skip_spaces(text, eq + 1) if eq >= 0 else len(text)
+        if quote >= len(text) or text[quote] != '"':
+            raise MalformedCredential('challenge parameters must be key="value"')
+        end = text.find('"', quote + 1)
+        if end < 0:
             raise MalformedCredential("unterminated quoted value in challenge")
-        params[key.strip().lower()] = value
-        rest = rest.lstrip()
-        if rest and not rest.startswith(","):
-            raise MalformedCredential("challenge parameters must be separated by commas")
-        rest = rest[1:]
+        params[text[pos:eq].strip().lower()] = text[quote + 1:end]
+        pos = _skip_spaces(text, end + 1)
+        if pos < len(text):
+            if text[pos] != ",":
+                raise MalformedCredential("challenge parameters must be separated by commas")
+            pos = _skip_spaces(text, pos + 1)
     return params
 
 
