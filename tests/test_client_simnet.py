@@ -181,3 +181,17 @@ def test_concurrent_calls_share_one_purchase(simnet_app: SimnetApp) -> None:
     assert len(wallet.paid) == 1
     payment_hash = decode(wallet.paid[0]).payment_hash
     assert wait_for_credits_used(simnet_app.dsn, payment_hash, 6).credits_total == 21
+
+
+def test_the_free_routes(simnet_app: SimnetApp) -> None:
+    with SatRankClient(simnet_app.base) as client:
+        assert client.health()["status"] in ("ok", "degraded", "down")
+        assert client.stats()["nodes"]["all"] == 6
+        page = client.leaderboard(limit=2)
+        assert [n["rank"] for n in page["data"]] == [90, 80]
+        rest = client.leaderboard(limit=2, cursor=page["meta"]["next_cursor"])
+        assert [n["rank"] for n in rest["data"]] == [70, 60]
+        found = client.search("acinq")
+        assert {n["alias"] for n in found["data"]} == {"ACINQ", "acinq-backup"}
+        tiers = client.deposit_tiers()
+        assert tiers["tiers"][0] == {"minSat": 21, "satPerCredit": 1.0, "creditsPerSat": 1}
