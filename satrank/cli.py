@@ -304,6 +304,25 @@ def cmd_pay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    """The MCP server for agents; configured by SATRANK_* variables (client/mcp_env.py),
+    not by the server's settings, so it needs none of them."""
+    from satrank.client.mcp_env import McpConfigError, load_mcp_env
+
+    try:
+        env = load_mcp_env()
+    except McpConfigError as exc:
+        print(f"satrank mcp: {exc}", file=sys.stderr)
+        return 2
+    try:
+        from satrank.client.mcp_server import run
+    except ImportError:
+        print("satrank mcp: needs the MCP SDK: pip install 'satrank[mcp]'", file=sys.stderr)
+        return 2
+    run(env, transport=args.transport, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     from satrank.crawler.main import CrawlerBusy, crawl_forever, crawl_once
     from satrank.crawler.service import LeadershipLost
@@ -441,6 +460,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     pay.add_argument("--lnd-host", required=True, help="lnd gRPC HOST:PORT")
     pay.add_argument("--fee-limit-sat", type=int, default=1000)
     pay.add_argument("--timeout", type=float, default=60.0, help="seconds")
+    mcp = add("mcp", cmd_mcp, "MCP server for LLM agents (tools check_node, decide_payment, "
+              "find_service, report_outcome); pays within SATRANK_MAX_SAT_PER_* caps")
+    mcp.add_argument("--transport", choices=["stdio", "http"], default="stdio",
+                     help="stdio (default; for desktop MCP hosts) or streamable HTTP")
+    mcp.add_argument("--host", default="127.0.0.1", help="http: address to listen on")
+    mcp.add_argument("--port", type=int, default=8000, help="http: port to listen on")
     crawl = add("crawl", cmd_crawl, "run the crawler: graph sync, probes, scoring (leader-elected)")
     crawl.add_argument("--once", action="store_true",
                        help="one cycle: sync, score, one probe round, rescore; then exit")
@@ -469,6 +494,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "keygen":  # needs no configuration: it makes one
         return cmd_keygen(args)
+    if args.command == "mcp":  # an agent's tool, configured by its own SATRANK_* variables
+        return cmd_mcp(args)
     try:
         settings = load_settings()
     except ConfigError as exc:

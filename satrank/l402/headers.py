@@ -95,3 +95,58 @@ def build_challenge(macaroon_b64: str, invoice: str, scheme: str = "L402") -> st
     if not _BASE64.match(macaroon_b64) or '"' in invoice or not invoice.isascii():
         raise ValueError("challenge values must be quotable ASCII")
     return f'{scheme} macaroon="{macaroon_b64}", invoice="{invoice}"'
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """One `WWW-Authenticate: L402 macaroon="...", invoice="..."` offer, as a client reads it."""
+
+    scheme: str
+    macaroon: str
+    invoice: str
+
+
+MAX_CHALLENGE_LEN = 8192  # a macaroon of MAX_MACAROON_LEN plus an invoice of 4,096
+
+
+def _skip_spaces(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _challenge_params(text: str) -> dict[str, str]:
+    """`key="value"` pairs separated by commas, read left to right in one pass by index
+    (values are quoted strings without escapes, as Aperture and we write them)."""
+    params: dict[str, str] = {}
+    pos = _skip_spaces(text, 0)
+    while pos < len(text):
+        eq = text.find("=", pos)
+        quote = _skip_spaces(text, eq + 1) if eq >= 0 else len(text)
+        if quote >= len(text) or text[quote] != '"':
+            raise MalformedCredential('challenge parameters must be key="value"')
+        end = text.find('"', quote + 1)
+        if end < 0:
+            raise MalformedCredential("unterminated quoted value in challenge")
+        params[text[pos:eq].strip().lower()] = text[quote + 1:end]
+        pos = _skip_spaces(text, end + 1)
+        if pos < len(text):
+            if text[pos] != ",":
+                raise MalformedCredential("challenge parameters must be separated by commas")
+            pos = _skip_spaces(text, pos + 1)
+    return params
+
+
+def parse_challenge(value: str) -> Challenge:
+    """The L402/LSAT offer in one WWW-Authenticate value; MalformedCredential otherwise."""
+    if len(value) > MAX_CHALLENGE_LEN:
+        raise MalformedCredential("challenge too long")
+    text = value.strip()
+    rest = _after_scheme(text)
+    if not rest:
+        raise MalformedCredential("not an L402 challenge")
+    params = _challenge_params(rest)
+    macaroon, invoice = params.get("macaroon", ""), params.get("invoice", "")
+    if not _BASE64.match(macaroon) or not invoice:
+        raise MalformedCredential("challenge without macaroon and invoice")
+    return Challenge(text[:_SCHEME_LEN].upper(), macaroon, invoice)

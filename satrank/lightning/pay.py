@@ -34,11 +34,19 @@ def read_lnd_dir(lnd_dir: Path) -> tuple[bytes, bytes]:
 async def pay_from_lnd_dir(payment_request: str, *, lnd_dir: Path, host: str,
                            fee_limit_sat: int = PAY_FEE_LIMIT_SAT,
                            timeout_s: float = PAY_TIMEOUT_S) -> PaymentResult:
-    """Pay and wait for the end; raises `PaymentFailed` unless it SUCCEEDED."""
+    """Pay from the node of `lnd_dir` (its admin macaroon); see `pay_through`."""
     tls_cert, macaroon = read_lnd_dir(lnd_dir)
     async with LndClient.connect(host, tls_cert, macaroon) as client:
-        result = await client.pay_invoice(payment_request, fee_limit_sat=fee_limit_sat,
-                                          timeout_s=timeout_s)
+        return await pay_through(client, payment_request, fee_limit_sat=fee_limit_sat,
+                                 timeout_s=timeout_s)
+
+
+async def pay_through(client: LndClient, payment_request: str, *, fee_limit_sat: int,
+                      timeout_s: float = PAY_TIMEOUT_S) -> PaymentResult:
+    """Pay through an open client (SendPaymentV2: a pay macaroon is enough) and wait for
+    the end; raises `PaymentFailed` unless it SUCCEEDED with a preimage."""
+    result = await client.pay_invoice(payment_request, fee_limit_sat=fee_limit_sat,
+                                      timeout_s=timeout_s)
     if result.status is PaymentStatus.SUCCEEDED and result.preimage is not None:
         return result
     if result.status is PaymentStatus.FAILED:
