@@ -195,3 +195,14 @@ def test_the_free_routes(simnet_app: SimnetApp) -> None:
         assert {n["alias"] for n in found["data"]} == {"ACINQ", "acinq-backup"}
         tiers = client.deposit_tiers()
         assert tiers["tiers"][0] == {"minSat": 21, "satPerCredit": 1.0, "creditsPerSat": 1}
+
+
+def test_concurrent_calls_on_small_tokens_buy_only_what_they_use(
+        two_credit_app: SimnetApp) -> None:
+    app = two_credit_app
+    wallet = RecordingWallet(customer_wallet(app.simnet))
+    with _client(app, wallet, SpendingCaps(per_request_sat=50)) as client, \
+            ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: client.profile(app.pubkey), range(6)))
+    assert all(a["agent"]["publicKey"] == app.pubkey for a in answers)
+    assert len(wallet.paid) == 3  # six credits used, two per token: none bought in vain
