@@ -139,11 +139,11 @@ class AsyncSatRankClient:
                 busy += 1
                 await asyncio.sleep(min(_retry_after(response) or 1.0, MAX_RETRY_AFTER_S))
                 continue
-            if status >= 400:
-                raise api_error(status, body, retry_after_s=_retry_after(response))
-            left = response.headers.get("x-l402-credits-left", "")
+            left = response.headers.get("x-l402-credits-left", "")  # refunds included
             if token is not None and left.isdigit():
                 token.credits_left = int(left)
+            if status >= 400:
+                raise api_error(status, body, retry_after_s=_retry_after(response))
             return body
 
     async def _data(self, method: str, path: str, **kwargs: Any) -> Json:
