@@ -29,11 +29,13 @@ from satrank.client import (
     SpendingCaps,
 )
 from satrank.lightning.bolt11 import decode
+from satrank.lightning.lnd import LndClient
 from tests.api_seed import agent_hash, seed
 from tests.client_support import RecordingWallet, customer_wallet
 from tests.l402_simnet import SimnetApp, simnet_settings_env
 from tests.l402_support import settings_for, wait_for_credits_used
 from tests.live_server import live_server
+from tests.simnet_api import describe_simnet_graph, insert_graph_nodes
 from tests.simnet_fixture import SimnetHandle
 
 HEAVY = ("starlette", "asyncpg", "numpy", "scipy", "grpc", "mcp", "nostr_sdk", "uvicorn")
@@ -195,3 +197,39 @@ def test_the_free_routes(simnet_app: SimnetApp) -> None:
         assert {n["alias"] for n in found["data"]} == {"ACINQ", "acinq-backup"}
         tiers = client.deposit_tiers()
         assert tiers["tiers"][0] == {"minSat": 21, "satPerCredit": 1.0, "creditsPerSat": 1}
+
+
+def test_concurrent_calls_on_small_tokens_buy_only_what_they_use(
+        two_credit_app: SimnetApp) -> None:
+    app = two_credit_app
+    wallet = RecordingWallet(customer_wallet(app.simnet))
+    with _client(app, wallet, SpendingCaps(per_request_sat=50)) as client, \
+            ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: client.profile(app.pubkey), range(6)))
+    assert all(a["agent"]["publicKey"] == app.pubkey for a in answers)
+    assert len(wallet.paid) == 3  # six credits used, two per token: none bought in vain
+
+
+async def _oracle_peer(simnet: SimnetHandle) -> str:
+    lnd_dir = simnet.oracle_dir
+    async with LndClient.connect(simnet.oracle_host, (lnd_dir / "tls.cert").read_bytes(),
+                                 (lnd_dir / "readonly.macaroon").read_bytes()) as node:
+        return (await node.list_channels(active_only=True))[0].remote_pubkey
+
+
+def test_a_paid_probe_and_a_refunded_unknown_target(simnet_app: SimnetApp) -> None:
+    asyncio.run(insert_graph_nodes(simnet_app.dsn,
+                                   asyncio.run(describe_simnet_graph(simnet_app.simnet))))
+    peer = asyncio.run(_oracle_peer(simnet_app.simnet))
+    wallet = RecordingWallet(customer_wallet(simnet_app.simnet))
+    with _client(simnet_app, wallet, SpendingCaps(per_request_sat=50)) as client:
+        answer = client.probe(peer, amounts_sat=[1000])
+        assert answer["target"]["publicKey"] == peer
+        assert answer["probes"][0]["reachable"] is True
+        with pytest.raises(NotFound):  # the route's 404 gives the 5 credits back
+            client.probe("02" + "77" * 32)
+        token = client.aio.tokens.get(client.aio.origin)
+        assert token is not None and token.credits_left == 21 - 5  # the 404 was refunded
+        client.profile(simnet_app.pubkey)
+        assert token.credits_left == 21 - 5 - 1
+    assert len(wallet.paid) == 1

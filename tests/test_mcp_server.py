@@ -91,13 +91,14 @@ async def test_the_tools_over_stdio_with_a_paid_call(simnet_app: SimnetApp,
         routes = _routes(simnet_app)
         intent = await client.call_tool("decide_payment", {"target": pubkey,
                                                            "amount_sat": 1000})
-        if "/api/intent" in routes:
-            assert _answer(intent)["decision"] in ("proceed", "caution", "avoid")
+        if "/api/intent" in routes:  # served: an answer, or the server's own refusal
+            assert (not intent.is_error and _answer(intent)["decision"] in (
+                "proceed", "caution", "avoid")) or "SatRank answered" in intent.content[0].text
         else:  # not served by this api: the model reads the server's own code
             assert intent.is_error and "404 NOT_FOUND" in intent.content[0].text
         services = await client.call_tool("find_service", {"query": "weather"})
         if "/api/services" in routes:
-            assert not services.is_error
+            assert not services.is_error or "SatRank answered" in services.content[0].text
         else:
             assert services.is_error and "404 NOT_FOUND" in services.content[0].text
 

@@ -48,9 +48,12 @@ from satrank.client.wallets import Wallet
 DEFAULT_TIMEOUT_S = 30.0  # above /api/probe's 20 s budget
 BUSY_RETRIES = 3
 MAX_RETRY_AFTER_S = 10.0  # a longer Retry-After is the caller's decision, not a silent wait
-# One purchase per call: a cached token the server refuses is replaced once, but a token
-# refused right after it was bought is an error (paying again would likely pay in vain).
-PAYMENTS_PER_CALL = 1
+# A token refused as run out is replaced (concurrent calls may have spent a fresh one
+# first); a token this call just bought and the server refuses for any other reason
+# (invalid, unknown, wrong preimage) is an error: paying again would pay in vain.
+RUN_OUT = frozenset({"TOKEN_EXHAUSTED", "TOKEN_EXPIRED"})
+PAYMENTS_PER_CALL = 3
+MAX_ROUNDS = 8  # requests per call, purchases by other calls included
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -114,32 +117,33 @@ class AsyncSatRankClient:
                     params: Mapping[str, Any] | None = None, paid: bool = False,
                     send_token: bool = False) -> Any:
         """The parsed body of a successful answer; pays 402s on `paid` routes."""
-        payments = busy = 0
+        payments = busy = rounds = 0
         while True:
+            rounds += 1
             token = self.tokens.get(self.origin) if paid or send_token else None
             response = await self._send(method, path, json=json, params=params, token=token)
             body = _body(response)
             status = response.status_code
+            error = body.get("error") if isinstance(body, dict) else None
+            code = error.get("code") if isinstance(error, dict) else None
             if status == 402 and paid:
                 if token is not None:
                     self.tokens.drop(self.origin, token)
-                if self.payer is None or payments >= PAYMENTS_PER_CALL:
+                if (self.payer is None or payments >= PAYMENTS_PER_CALL or rounds > MAX_ROUNDS
+                        or (payments and code not in RUN_OUT)):
                     raise api_error(402, body)
                 offer = offer_from_402(response.headers.get_list("www-authenticate"), body)
-                await self._buy(offer, stale=token)
-                payments += 1
+                payments += await self._buy(offer, stale=token)
                 continue
-            error = body.get("error") if isinstance(body, dict) else None
-            code = error.get("code") if isinstance(error, dict) else None
             if status == 503 and code == "CREDITS_BUSY" and busy < BUSY_RETRIES:
                 busy += 1
                 await asyncio.sleep(min(_retry_after(response) or 1.0, MAX_RETRY_AFTER_S))
                 continue
-            if status >= 400:
-                raise api_error(status, body, retry_after_s=_retry_after(response))
-            left = response.headers.get("x-l402-credits-left", "")
+            left = response.headers.get("x-l402-credits-left", "")  # refunds included
             if token is not None and left.isdigit():
                 token.credits_left = int(left)
+            if status >= 400:
+                raise api_error(status, body, retry_after_s=_retry_after(response))
             return body
 
     async def _data(self, method: str, path: str, **kwargs: Any) -> Json:
@@ -149,15 +153,17 @@ class AsyncSatRankClient:
         data: Json = body["data"] if isinstance(body["data"], dict) else {"items": body["data"]}
         return data
 
-    async def _buy(self, offer: Offer, *, stale: Token | None) -> None:
+    async def _buy(self, offer: Offer, *, stale: Token | None) -> bool:
+        """Buy a token unless another request did while this one waited; whether it paid."""
         assert self.payer is not None
         async with self.tokens.purchase_lock(self.origin):
             current = self.tokens.get(self.origin)
             if current is not None and current is not stale:
-                return  # another request bought one while this one waited
+                return False
             tiers = await self.deposit_tier_list() if self.payer.deposits else []
             token = await self.payer.buy(offer, tiers, self._open_deposit)
             self.tokens.put(self.origin, token)
+            return True
 
     async def _open_deposit(self, amount_sat: int) -> Json:
         return await self._data("POST", "/api/deposit", json={"amount": amount_sat})

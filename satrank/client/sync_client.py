@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 
 class SatRankClient:
-    """Same arguments and methods as `AsyncSatRankClient`, blocking."""
+    """Same arguments and methods as `AsyncSatRankClient`, blocking (their docstrings there)."""
 
     def __init__(self, base_url: str, **options: Any) -> None:
         self._loop = asyncio.new_event_loop()
@@ -79,20 +79,29 @@ class SatRankClient:
     def verdict(self, node_id: str) -> Verdict:
         return self._run(self.aio.verdict(node_id))
 
-    def leaderboard(self, **options: Any) -> Json:
-        return self._run(self.aio.leaderboard(**options))
+    def leaderboard(self, *, sort_by: str = "rank", limit: int = 20,
+                    cursor: str | None = None) -> Json:
+        return self._run(self.aio.leaderboard(sort_by=sort_by, limit=limit, cursor=cursor))
 
-    def search(self, alias: str, **options: Any) -> Json:
-        return self._run(self.aio.search(alias, **options))
+    def search(self, alias: str, *, limit: int = 20) -> Json:
+        return self._run(self.aio.search(alias, limit=limit))
 
-    def services(self, **filters: Any) -> Json:
-        return self._run(self.aio.services(**filters))
+    def services(self, *, q: str | None = None, category: str | None = None,
+                 max_price_sat: int | None = None, sort: str | None = None,
+                 limit: int | None = None, cursor: str | None = None,
+                 **filters: str | int) -> Json:
+        return self._run(self.aio.services(q=q, category=category, max_price_sat=max_price_sat,
+                                           sort=sort, limit=limit, cursor=cursor, **filters))
 
     def deposit_tiers(self) -> DepositTiers:
         return self._run(self.aio.deposit_tiers())
 
-    def report(self, target: str, outcome: str, **proof: Any) -> ReportReceipt:
-        return self._run(self.aio.report(target, outcome, **proof))
+    def report(self, target: str, outcome: str, *, amount_sat: int | None = None,
+               invoice: str | None = None, payment_hash: str | None = None,
+               preimage: str | None = None) -> ReportReceipt:
+        return self._run(self.aio.report(target, outcome, amount_sat=amount_sat,
+                                         invoice=invoice, payment_hash=payment_hash,
+                                         preimage=preimage))
 
     def profile(self, node_id: str) -> Json:
         return self._run(self.aio.profile(node_id))
@@ -100,11 +109,14 @@ class SatRankClient:
     def verdicts(self, node_ids: list[str]) -> list[BatchVerdict]:
         return self._run(self.aio.verdicts(node_ids))
 
-    def probe(self, target: str, **options: Any) -> ProbeAnswer:
-        return self._run(self.aio.probe(target, **options))
+    def probe(self, target: str, *, amounts_sat: list[int] | None = None) -> ProbeAnswer:
+        return self._run(self.aio.probe(target, amounts_sat=amounts_sat))
 
-    def intent(self, target: str, **options: Any) -> Json:
-        return self._run(self.aio.intent(target, **options))
+    def intent(self, target: str, *, caller: str | None = None,
+               amount_sat: int | None = None, max_fee_sat: int | None = None,
+               fresh: bool = False) -> Json:
+        return self._run(self.aio.intent(target, caller=caller, amount_sat=amount_sat,
+                                         max_fee_sat=max_fee_sat, fresh=fresh))
 
     def deposit(self, amount_sat: int) -> Token:
         return self._run(self.aio.deposit(amount_sat))
