@@ -75,7 +75,7 @@ def _knowledge(known: dict[tuple[int, str], Known], g: GraphArrays) -> ChannelKn
             continue
         direction = 0 if g.pubkeys[g.node2[e]] == to else 1
         rows.append((cid, direction, k.carried, k.carried_t, k.failed, k.failed_t))
-    m = np.array([r[1:] for r in rows], dtype=np.float64)
+    m = np.array([r[1:] for r in rows], dtype=np.float64).reshape(-1, 5)
     return ChannelKnowledge(np.array([r[0] for r in rows], np.int64), m[:, 0].astype(np.int64),
                             m[:, 1], np.nan_to_num(m[:, 2], neginf=0.0), m[:, 3],
                             np.nan_to_num(m[:, 4], neginf=0.0))
