@@ -3,7 +3,8 @@ real phases over gRPC + TLS (readonly macaroon for the graph, pay macaroon for p
 
     .venv/bin/python bench/probes.py [--probes 1000] [--rounds 3]
 
-Per round: `probe_phase` (plan, send with bounded concurrency, record with one COPY) and
+Per round: `probe_phase` (plan, send with bounded concurrency, record with one COPY, merge
+every HTLC attempt into channel knowledge with one upsert) and
 the set-based rescore (`score_phase`: evidence aggregated in SQL, posteriors for every
 node and tier stored by COPY + two merges). Target: a round of 1,000 probes <= 10 s.
 """
@@ -28,8 +29,9 @@ from satrank.config import CrawlerSettings, DatabaseSettings  # noqa: E402
 from satrank.crawler.cycle import probe_phase, score_phase, sync_phase  # noqa: E402
 from satrank.db.admin import create_database  # noqa: E402
 from satrank.db.embedded import embedded_postgres  # noqa: E402
+from satrank.db.knowledge import load_channel_knowledge  # noqa: E402
 from satrank.db.migrations import migrate_dsn  # noqa: E402
-from satrank.db.pool import create_pool  # noqa: E402
+from satrank.db.pool import connection, create_pool  # noqa: E402
 from satrank.lightning.lnd import LndClient  # noqa: E402
 from tests.data import MAINNET  # noqa: E402
 from tests.simnet_fixture import SimnetHandle, start_simnet  # noqa: E402
@@ -70,6 +72,11 @@ async def bench(admin_dsn: str, sim: SimnetHandle, n_probes: int, rounds: int) -
                   f"rescore {statistics.median(rescores):.2f} s, round + rescore "
                   f"{statistics.median(a + b for a, b in zip(sends, rescores, strict=True)):.2f}"
                   f" s (target <= 10 s; concurrency {cs.probe_concurrency})")
+            async with connection(pool) as conn:
+                t0 = time.perf_counter()
+                knowledge = await load_channel_knowledge(conn)
+                print(f"channel knowledge: {len(knowledge)} directions, loaded in "
+                      f"{(time.perf_counter() - t0) * 1000:.0f} ms")
     finally:
         await pool.close()
 

@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from satrank.lightning import lightning_pb2 as ln
-from satrank.lightning.backend import RouteHop
+from satrank.lightning.backend import HtlcAttempt, ProbeResult, RouteHop
 from satrank.lightning.errors import (
     LightningError,
     LightningNotFound,
@@ -16,7 +16,13 @@ from satrank.lightning.errors import (
     LightningUnavailable,
 )
 from satrank.lightning.lnd import error_for_status, probe_result
-from satrank.lightning.probes import classify_probe, failing_channel
+from satrank.lightning.probes import (
+    ChannelObservation,
+    channel_observations,
+    classify_probe,
+    failing_channel,
+    htlc_attempts,
+)
 from satrank.outcomes import ProbeOutcome
 
 R = ProbeOutcome
@@ -121,6 +127,10 @@ def test_probe_result_reads_the_last_attempt() -> None:
     assert result.failing_channel_id == 9
     assert [h.channel_id for h in result.hops] == [7, 8, 9]
     assert (result.attempts, result.fee_msat, result.duration_ms) == (2, 2000, 12)
+    # every attempt is kept, not only the last one
+    assert [(a.status, a.failure_code, a.failure_source_index, [h.channel_id for h in a.hops])
+            for a in result.htlcs] == [
+        ("FAILED", TEMP, 1, [1, 2, 3]), ("FAILED", "UNKNOWN_NEXT_PEER", 2, [7, 8, 9])]
 
 
 def test_probe_result_reached_has_no_failing_channel() -> None:
@@ -139,3 +149,58 @@ def test_probe_result_without_a_final_payment_is_a_timeout() -> None:
     result = probe_result(f"{3:066x}", 500, None, 30_000)
     assert result.outcome is ProbeOutcome.TIMEOUT
     assert (result.hops, result.attempts) == ((), 0)
+
+
+def _paid_hops(*channels: int) -> tuple[RouteHop, ...]:
+    """A route paying 100k sat, each earlier hop keeping a 1 sat fee: hop i's channel
+    carries 100_000 + (n - 1 - i) sat."""
+    n = len(channels)
+    return tuple(RouteHop(c, f"{i + 2:066x}", 100_000_000 + (n - 2 - i) * 1000 if i < n - 1
+                          else 100_000_000, 1000 if i < n - 1 else 0, 800)
+                 for i, c in enumerate(channels))
+
+
+def _seen(attempt: HtlcAttempt) -> list[tuple[int, int, bool]]:
+    return [(o.channel_id, o.amount_sat, o.carried) for o in channel_observations(attempt)]
+
+
+# (status, code, source index) of an attempt over channels 11, 22, 33 -> what it showed
+OBSERVATION_CASES = [
+    ("SUCCEEDED", None, None, [(11, 100_002, True), (22, 100_001, True), (33, 100_000, True)]),
+    ("FAILED", UNKNOWN_DETAILS, 3, [(11, 100_002, True), (22, 100_001, True),
+                                    (33, 100_000, True)]),  # the target's last hop carried
+    ("FAILED", TEMP, 2, [(11, 100_002, True), (22, 100_001, True), (33, 100_000, False)]),
+    ("FAILED", TEMP, 1, [(11, 100_002, True), (22, 100_001, False)]),
+    ("FAILED", TEMP, 0, [(11, 100_002, False)]),  # our own channel
+    ("FAILED", "CHANNEL_DISABLED", 1, [(11, 100_002, True)]),  # not a liquidity bound
+    ("FAILED", "UNKNOWN_NEXT_PEER", 2, [(11, 100_002, True), (22, 100_001, True)]),
+    ("FAILED", "UNREADABLE_FAILURE", 1, []),
+    ("FAILED", None, None, []),
+    ("IN_FLIGHT", None, None, []),
+]
+
+
+@pytest.mark.parametrize(("status", "code", "index", "expected"), OBSERVATION_CASES,
+                         ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in OBSERVATION_CASES])
+def test_channel_observations_of_an_attempt(status: str, code: str | None, index: int | None,
+                                            expected: list[tuple[int, int, bool]]) -> None:
+    assert _seen(HtlcAttempt(_paid_hops(11, 22, 33), status, code, index)) == expected
+
+
+def test_observations_name_the_node_each_htlc_went_to() -> None:
+    seen = channel_observations(HtlcAttempt(_paid_hops(11, 22), "FAILED", TEMP, 1))
+    assert seen == [ChannelObservation(11, f"{2:066x}", 100_001, True),
+                    ChannelObservation(22, f"{3:066x}", 100_000, False)]
+
+
+def test_a_result_without_attempts_stands_for_its_last_one() -> None:
+    hops = _paid_hops(11, 22)
+    result = ProbeResult(destination=f"{3:066x}", amount_sat=100_000,
+                         outcome=ProbeOutcome.FAILED_AT_TARGET, failure_code=TEMP,
+                         failure_source_index=1, failing_channel_id=22, hops=hops, fee_msat=0,
+                         duration_ms=1, attempts=1)
+    assert htlc_attempts(result) == (HtlcAttempt(hops, "FAILED", TEMP, 1),)
+    assert htlc_attempts(ProbeResult(
+        destination=f"{3:066x}", amount_sat=1, outcome=ProbeOutcome.NO_ROUTE, failure_code=None,
+        failure_source_index=None, failing_channel_id=None, hops=(), fee_msat=0, duration_ms=1,
+        attempts=0)) == ()

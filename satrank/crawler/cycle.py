@@ -29,6 +29,7 @@ from satrank.crawler.probes import ProbeSender, run_probe_round
 from satrank.crawler.scheduler import ProbeBudget, plan_probes
 from satrank.db.graph import GraphSyncReport, sync_graph
 from satrank.db.interest import forget_requests_before, recently_requested
+from satrank.db.knowledge import delete_knowledge_before, record_probe_knowledge
 from satrank.db.pool import Pool, connection
 from satrank.db.probes import (
     count_crawler_probes_since,
@@ -124,8 +125,10 @@ async def probe_phase(pool: Pool, sender: ProbeSender, settings: CrawlerSettings
                                  timeout_s=settings.probe_timeout_s, clock=clock)
     async with connection(pool, transaction=True) as conn:
         await record_probes(conn, sent)
-        deleted = await delete_probes_before(
-            conn, clock() - timedelta(days=settings.probe_retention_days))
+        await record_probe_knowledge(conn, [p.result for p in sent], clock())
+        cutoff = clock() - timedelta(days=settings.probe_retention_days)
+        deleted = await delete_probes_before(conn, cutoff)
+        await delete_knowledge_before(conn, cutoff)
         await forget_requests_before(conn, clock() - timedelta(seconds=REQUEST_WINDOW_S))
     outcomes: dict[str, int] = {}
     for p in sent:

@@ -146,6 +146,16 @@ class RouteHop:
 
 
 @dataclass(frozen=True)
+class HtlcAttempt:
+    """One HTLC attempt of a payment: its route and how it ended (lnd's HTLCAttempt)."""
+
+    hops: tuple[RouteHop, ...]
+    status: str  # lnd's HTLCAttempt.HTLCStatus name: SUCCEEDED, FAILED, IN_FLIGHT
+    failure_code: str | None  # lnd's Failure.FailureCode name; None without a failure
+    failure_source_index: int | None  # 0 = the sender, len(hops) = the destination
+
+
+@dataclass(frozen=True)
 class ProbeResult:
     destination: str
     amount_sat: int
@@ -157,6 +167,9 @@ class ProbeResult:
     fee_msat: int
     duration_ms: int
     attempts: int
+    # every HTLC attempt in lnd's order, the last one included; () when the backend gives
+    # none (then `hops`, `failure_code` and `failure_source_index` describe the only one)
+    htlcs: tuple[HtlcAttempt, ...] = ()
 
 
 class PaymentStatus(enum.Enum):

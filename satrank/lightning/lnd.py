@@ -33,6 +33,7 @@ from satrank.lightning.backend import (
     DecodedPayReq,
     DeferredGraph,
     GraphEdge,
+    HtlcAttempt,
     InvoiceStatus,
     LocalChannel,
     NetworkStats,
@@ -399,19 +400,17 @@ class LndClient:
 def probe_result(destination: str, amount_sat: int, payment: Any,
                  duration_ms: int) -> ProbeResult:
     """Turn the final Payment of a probe (None: our deadline passed) into a ProbeResult."""
+    htlcs: tuple[HtlcAttempt, ...] = ()
     if payment is None:
-        status, reason, attempts, last = "IN_FLIGHT", "FAILURE_REASON_NONE", 0, None
+        status, reason = "IN_FLIGHT", "FAILURE_REASON_NONE"
     else:
         status = ln.Payment.PaymentStatus.Name(payment.status)
         reason = ln.PaymentFailureReason.Name(payment.failure_reason)
-        attempts = len(payment.htlcs)
-        last = payment.htlcs[-1] if payment.htlcs else None
-    hops = values.route_hops(last.route) if last is not None else ()
-    code: str | None = None
-    index: int | None = None
-    if last is not None and last.HasField("failure"):
-        code = ln.Failure.FailureCode.Name(last.failure.code)
-        index = last.failure.failure_source_index
+        htlcs = tuple(map(values.htlc_attempt, payment.htlcs))
+    last = payment.htlcs[-1] if htlcs else None
+    hops = htlcs[-1].hops if htlcs else ()
+    code = htlcs[-1].failure_code if htlcs else None
+    index = htlcs[-1].failure_source_index if htlcs else None
     outcome = classify_probe(status, reason, code, index, len(hops))
     return ProbeResult(
         destination=destination.lower(), amount_sat=amount_sat, outcome=outcome,
@@ -419,5 +418,5 @@ def probe_result(destination: str, amount_sat: int, payment: Any,
         failing_channel_id=None if code is None or outcome is ProbeOutcome.REACHED
         else failing_channel(index, hops),
         hops=hops, fee_msat=last.route.total_fees_msat if last is not None else 0,
-        duration_ms=duration_ms, attempts=attempts,
+        duration_ms=duration_ms, attempts=len(htlcs), htlcs=htlcs,
     )

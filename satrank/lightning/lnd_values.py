@@ -20,6 +20,7 @@ from satrank.lightning.backend import (
     DecodedPayReq,
     GraphEdge,
     GraphNode,
+    HtlcAttempt,
     InvoiceState,
     InvoiceStatus,
     LocalChannel,
@@ -113,6 +114,14 @@ def route_hops(route: ln.Route) -> tuple[RouteHop, ...]:
     return tuple(RouteHop(channel_id=h.chan_id, pubkey=h.pub_key.lower(),
                           amt_to_forward_msat=h.amt_to_forward_msat, fee_msat=h.fee_msat,
                           expiry=h.expiry) for h in route.hops)
+
+
+def htlc_attempt(a: ln.HTLCAttempt) -> HtlcAttempt:
+    failed = a.HasField("failure")
+    return HtlcAttempt(
+        hops=route_hops(a.route), status=ln.HTLCAttempt.HTLCStatus.Name(a.status),
+        failure_code=ln.Failure.FailureCode.Name(a.failure.code) if failed else None,
+        failure_source_index=a.failure.failure_source_index if failed else None)
 
 
 def queried_route(r: ln.QueryRoutesResponse) -> QueriedRoute | None:

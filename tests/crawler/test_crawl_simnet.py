@@ -94,6 +94,15 @@ async def test_crawl_once_against_simnet(simnet: SimnetHandle, db_dsn: str,
         assert await conn.fetchval(
             "SELECT count(*) FROM posteriors p WHERE NOT EXISTS "
             "(SELECT 1 FROM probes r WHERE r.target_pubkey = p.pubkey) AND p.n_eff > 0") == 0
+        # the round became channel knowledge: each reached target's last channel carried
+        # an HTLC towards it (a later failure in the round may have lowered the bound)
+        assert await conn.fetchval(
+            "SELECT count(*) FROM probes r "
+            "JOIN channels c ON c.channel_id = (r.route->-1->>'channel_id')::bigint "
+            "WHERE r.outcome = 'reached' AND NOT EXISTS (SELECT 1 FROM channel_knowledge k "
+            "WHERE k.channel_id = c.channel_id AND k.carried_count > 0 AND k.direction = "
+            "CASE WHEN c.node2_pub = r.target_pubkey THEN 0 ELSE 1 END)") == 0
+        assert await conn.fetchval("SELECT count(*) FROM channel_knowledge") >= len(reached)
     finally:
         await conn.close()
 
