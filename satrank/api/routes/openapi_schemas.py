@@ -174,10 +174,16 @@ PROFILE = data(obj({
                   "active": {"type": "boolean"}, "firstSeen": {"type": "integer"},
                   "lastSeen": {"type": "integer"}, "lastAnnouncement": INT_OR_NULL}),
     "score": nullable(obj({
-        "rank": {"type": "integer"}, "verdict": VERDICT, "p_success": {"type": "number"},
-        "ci95_low": {"type": "number"}, "ci95_high": {"type": "number"},
-        "n_obs": {"type": "number"}, "reasons": {"type": "array"},
-        "computedAt": {"type": "integer"}})),
+        "rank": {"type": "integer"}, "verdict": VERDICT, "p_success": P_SUCCESS,
+        "ci95_low": CI_LOW, "ci95_high": CI_HIGH,
+        "n_obs": N_OBS, "reasons": {"type": "array"},
+        "computedAt": {"type": "integer"}, "basis": BASIS,
+        "grid": nullable(obj({
+            "amountsSat": {"type": "array", "items": {"type": "integer"}},
+            "budgets": {"type": "array", "items": {"type": "string"}},
+            "p": {"type": "array", "items": {"type": "number"},
+                  "description": "p_success per (budget, amount), budget-major; "
+                                 + P_SUCCESS_DEFINITION}}))})),
     "centrality": nullable(obj({"pagerank": {"type": "number"},
                                 "pagerankPercentile": {"type": "number"}})),
     "features": {"type": ["object", "null"]},
@@ -185,10 +191,10 @@ PROFILE = data(obj({
                   "capacitySat": {"type": "integer"}, "medianChannelSat": INT_OR_NULL,
                   "largestChannelSat": INT_OR_NULL, "oldestChannelBlock": INT_OR_NULL,
                   "newestChannelBlock": INT_OR_NULL}),
-    "posteriors": {"type": "array", "items": {"type": "object", "properties": {
-        "amountSat": {"type": "integer"}, "p_success": {"type": "number"},
-        "ci95_low": {"type": "number"}, "ci95_high": {"type": "number"},
-        "n_obs": {"type": "number"}}}},
+    "posteriors": {"type": "array", "description": "per probed amount tier, with the "
+                   "normal fee budget", "items": {"type": "object", "properties": {
+        "amountSat": {"type": "integer"}, "p_success": P_SUCCESS,
+        "ci95_low": CI_LOW, "ci95_high": CI_HIGH, "n_obs": N_OBS}}},
     "probes": obj({"byAmount": {"type": "array"}, "recent": {"type": "array"}}),
     "reports": obj({"windowDays": {"type": "integer"}, "total": {"type": "integer"},
                     "successes": {"type": "integer"}, "failures": {"type": "integer"},
