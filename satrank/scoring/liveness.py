@@ -28,7 +28,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from satrank.scoring.graph import FloatArray
-from satrank.scoring.prior import KAPPA_MIN_OBS, KAPPA_MIN_ROWS, best_kappa
+from satrank.scoring.prior import (
+    KAPPA_GRID_V2,
+    KAPPA_MAX_V2,
+    KAPPA_MIN_OBS,
+    KAPPA_MIN_ROWS,
+    KAPPA_MIN_V2,
+    best_kappa,
+)
 
 EM_ITERATIONS = 4
 COLD_MU, COLD_KAPPA = 0.9, 2.0  # until enough repeated observations exist
@@ -71,7 +78,8 @@ def fit_liveness(reached: FloatArray, failed_node: np.ndarray, failed_weight: Fl
         repeated = total >= KAPPA_MIN_OBS
         if repeated.sum() >= KAPPA_MIN_ROWS:
             kappa = best_kappa(np.full(int(repeated.sum()), mu), reached[repeated],
-                               down[repeated])
+                               down[repeated], grid=KAPPA_GRID_V2, low=KAPPA_MIN_V2,
+                               high=KAPPA_MAX_V2)
             fitted = True
         lam = (kappa * mu + reached) / (kappa + total)
     return Liveness(mu, kappa, reached, down, fitted)

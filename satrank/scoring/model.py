@@ -49,10 +49,20 @@ from satrank.scoring.posterior import (
     PRIOR_MEAN_MIN,
     Posterior,
 )
-from satrank.scoring.prior import KAPPA_MIN_OBS, KAPPA_MIN_ROWS, best_kappa
+from satrank.scoring.prior import (
+    KAPPA_GRID_V2,
+    KAPPA_MAX_V2,
+    KAPPA_MIN_OBS,
+    KAPPA_MIN_ROWS,
+    KAPPA_MIN_V2,
+    best_kappa,
+)
 from satrank.scoring.reach import PayerView
 
 COLD_KAPPA = MIN_PRIOR_STRENGTH  # a graph prior worth two probes until kappa is identified
+# Both prior Beta parameters stay >= this, where the equal-tailed 95 % interval always
+# contains the mean: the prior mean is clipped to [MIN/kappa, 1 - MIN/kappa] as well.
+MIN_PRIOR_PARAM = 0.02
 
 
 @dataclass(frozen=True)
@@ -158,7 +168,8 @@ def fit_kappa(prior_mean: FloatArray, s: FloatArray, f: FloatArray) -> tuple[flo
     repeated = (s + f) >= KAPPA_MIN_OBS
     if repeated.sum() < KAPPA_MIN_ROWS:
         return COLD_KAPPA, False
-    return best_kappa(prior_mean[repeated], s[repeated], f[repeated]), True
+    return best_kappa(prior_mean[repeated], s[repeated], f[repeated], grid=KAPPA_GRID_V2,
+                      low=KAPPA_MIN_V2, high=KAPPA_MAX_V2), True
 
 
 def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
@@ -168,10 +179,12 @@ def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
     ps, pf = cap_evidence(ev.probe_s, ev.probe_f)
     # a probe that reached the node at >= a proves a route for a, whatever the graph says
     reachable = view.reachable | (ps > 0)[None]
-    prior_mean = np.clip(view.p_graph, PRIOR_MEAN_MIN, PRIOR_MEAN_MAX)
+    graph_mean = np.clip(view.p_graph, PRIOR_MEAN_MIN, PRIOR_MEAN_MAX)
     fit_cells = reachable[probe_budget]
-    kappa, fitted = fit_kappa(prior_mean[probe_budget][fit_cells], ps[fit_cells],
+    kappa, fitted = fit_kappa(graph_mean[probe_budget][fit_cells], ps[fit_cells],
                               pf[fit_cells])
+    edge = min(MIN_PRIOR_PARAM / kappa, 0.5)
+    prior_mean = np.clip(graph_mean, edge, 1.0 - edge)
     rs, rf = cap_report_share(ev.report_s, ev.report_f, probe_weight=ps + pf,
                               prior_strength=kappa)
     s, f = cap_evidence(ps + rs, pf + rf)
