@@ -60,30 +60,56 @@ class _Pairs:
     p: FloatArray  # P(some parallel channel carries the amount)
 
 
-def _pairs(graph: GraphArrays, amount_sat: float, lower: FloatArray, upper: FloatArray
-           ) -> _Pairs:
+@dataclass(frozen=True)
+class _Directions:
+    """Every channel direction with what does not depend on the amount, sorted by
+    (src, dst) once for all amounts."""
+
+    src: IntArray
+    dst: IntArray
+    starts: IntArray  # first direction of each (src, dst) pair
+    enabled: BoolArray  # a policy, not disabled, not a loop
+    capacity: FloatArray
+    max_htlc_msat: FloatArray
+    fee_base_sat: FloatArray
+    fee_rate_ppm: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+
+
+def _directions(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> _Directions:
     e = graph.n_edges
-    row = np.repeat(np.array([0, 1]), e)
-    edge = np.tile(np.arange(e), 2)
     src = np.concatenate([graph.node1, graph.node2])
     dst = np.concatenate([graph.node2, graph.node1])
-    cap = graph.capacity_sat[edge]
-    max_htlc = graph.max_htlc_msat.ravel()
-    usable = graph.has_policy.ravel() & ~graph.disabled.ravel() & (cap >= amount_sat) & \
-        ((max_htlc <= 0) | (max_htlc >= amount_sat * 1000.0)) & (src != dst)
-    fee = graph.fee_base_msat.ravel() / 1000.0 + graph.fee_rate_ppm.ravel() * amount_sat / 1e6
-    p = bimodal_success(amount_sat, cap[usable], lower.ravel()[usable], upper.ravel()[usable])
-    src, dst, fee = src[usable], dst[usable], fee[usable]
-    del row
-    key = src * max(graph.n_nodes, 1) + dst
-    order = np.lexsort((fee, key))
-    key, src, dst, fee, p = key[order], src[order], dst[order], fee[order], p[order]
-    first = np.ones(key.shape[0], dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    starts = np.flatnonzero(first)
-    log_fail = np.add.reduceat(np.log1p(-np.minimum(p, 1.0 - 1e-12)), starts) \
-        if starts.size else np.zeros(0)
-    return _Pairs(src[starts], dst[starts], fee[starts], -np.expm1(log_fail))
+    order = np.argsort(src * max(graph.n_nodes, 1) + dst, kind="stable")
+    src, dst = src[order], dst[order]
+    first = np.ones(src.shape[0], dtype=bool)
+    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+    row, edge = (order >= e).astype(np.int64), order % max(e, 1)
+    return _Directions(
+        src, dst, np.flatnonzero(first),
+        graph.has_policy[row, edge] & ~graph.disabled[row, edge] & (src != dst),
+        graph.capacity_sat[edge], graph.max_htlc_msat[row, edge],
+        graph.fee_base_msat[row, edge] / 1000.0, graph.fee_rate_ppm[row, edge],
+        lower[row, edge], upper[row, edge])
+
+
+def _pairs(dirs: _Directions, amount_sat: float) -> _Pairs:
+    if dirs.starts.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Pairs(empty, empty, np.zeros(0), np.zeros(0))
+    usable = dirs.enabled & (dirs.capacity >= amount_sat) & \
+        ((dirs.max_htlc_msat <= 0) | (dirs.max_htlc_msat >= amount_sat * 1000.0))
+    fee = np.where(usable, dirs.fee_base_sat + dirs.fee_rate_ppm * (amount_sat / 1e6), np.inf)
+    log_fail = np.zeros(usable.shape[0])
+    p = bimodal_success(amount_sat, dirs.capacity[usable], dirs.lower[usable],
+                        dirs.upper[usable])
+    log_fail[usable] = np.log1p(-np.minimum(p, 1.0 - 1e-12))
+    pair_fee = np.minimum.reduceat(fee, dirs.starts)
+    pair_log_fail = np.add.reduceat(log_fail, dirs.starts)
+    ok = np.isfinite(pair_fee)
+    head = dirs.starts[ok]
+    return _Pairs(dirs.src[head], dirs.dst[head], pair_fee[ok], -np.expm1(pair_log_fail[ok]))
 
 
 def _path_log_p(pred: IntArray, hop_log_p: FloatArray) -> FloatArray:
@@ -102,13 +128,18 @@ def _path_log_p(pred: IntArray, hop_log_p: FloatArray) -> FloatArray:
 
 
 def _best_alternatives(dst: IntArray, score: FloatArray, k: int) -> BoolArray:
-    """Mask of the k highest scores per destination."""
-    order = np.lexsort((-score, dst))
+    """Mask of the k highest scores per destination (only destinations with more than k
+    candidates are sorted)."""
+    keep = np.ones(dst.shape[0], dtype=bool)
+    crowded = np.flatnonzero(np.bincount(dst, minlength=int(dst.max(initial=-1)) + 1)[dst] > k)
+    if crowded.size == 0:
+        return keep
+    order = crowded[np.argsort(dst[crowded] * 2.0 + (1.0 - np.clip(score[crowded], 0.0, 1.0)),
+                               kind="stable")]
     d = dst[order]
     first = np.ones(d.shape[0], dtype=bool)
     first[1:] = d[1:] != d[:-1]
     group_start = np.maximum.accumulate(np.where(first, np.arange(d.shape[0]), 0))
-    keep = np.zeros(d.shape[0], dtype=bool)
     keep[order] = (np.arange(d.shape[0]) - group_start) < k
     return keep
 
@@ -129,8 +160,9 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
     is_source = np.zeros(n, dtype=bool)
     is_source[sources] = True
     max_limit = max((b.limit_sat(max(amounts_sat)) for b in budgets), default=0.0)
+    dirs = _directions(graph, lower, upper)
     for j, amount in enumerate(amounts_sat):
-        pr = _pairs(graph, float(amount), lower, upper)
+        pr = _pairs(dirs, float(amount))
         charged = pr.fee_sat * ~(free_sources & is_source[pr.src])
         if n == 0 or sources.size == 0:
             continue

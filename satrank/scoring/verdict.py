@@ -11,7 +11,7 @@ reference payer), decided on the credible interval (first matching rule wins).
 3. INSUFFICIENT  n_eff < MIN_EVIDENCE: too little evidence to say more than the graph does.
 4. UNKNOWN       otherwise (evidence, but the interval straddles the thresholds).
 With the cold-start prior strength (2) a node that answered its last 5 probes reaches SAFE
-from any graph prior mean >= 0.3.
+from any graph prior mean >= 0.5; with a fitted strength below 1, 4 answered probes do.
 """
 
 from __future__ import annotations
