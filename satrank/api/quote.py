@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import betaincinv
 
 from satrank.api.errors import ApiError
 from satrank.db.nodes import ScoreGrid
@@ -27,7 +26,6 @@ from satrank.scoring.budgets import (
     FeeBudget,
 )
 from satrank.scoring.grid import interpolate
-from satrank.scoring.posterior import CI_LEVEL
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 MAX_FEE_BUDGET_SAT = 1_000_000
@@ -88,6 +86,11 @@ def _cell(grid: ScoreGrid, budget_row: int, amount_sat: int) -> tuple[float, flo
                                  np.arange(3)).tolist()
     theta = alpha / (alpha + beta) if alpha + beta > 0 else 0.0
     route = p / theta if theta > 0 else 0.0  # the share of the cell with a route
+    # scipy.special costs the api ~0.25 s of start-up: loaded on the first such request
+    from scipy.special import betaincinv  # noqa: PLC0415
+
+    from satrank.scoring.posterior import CI_LEVEL  # noqa: PLC0415
+
     tail = (1.0 - CI_LEVEL) / 2.0
     low, high = betaincinv(alpha, beta, [tail, 1.0 - tail]).tolist()
     return p, route * low, route * high

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
-from satrank.scoring.graph import FloatArray, IntArray
+# not scoring.graph's aliases: that module loads scipy.sparse, and the api reads the grid
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 def log_amount_weights(grid_sat: Sequence[float], amount_sat: FloatArray | float
