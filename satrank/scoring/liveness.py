@@ -28,14 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from satrank.scoring.graph import FloatArray
-from satrank.scoring.prior import (
-    KAPPA_GRID_V2,
-    KAPPA_MAX_V2,
-    KAPPA_MIN_OBS,
-    KAPPA_MIN_ROWS,
-    KAPPA_MIN_V2,
-    best_kappa,
-)
+from satrank.scoring.prior import fit_strength
 
 EM_ITERATIONS = 4
 COLD_MU, COLD_KAPPA = 0.9, 2.0  # until enough repeated observations exist
@@ -75,11 +68,8 @@ def fit_liveness(reached: FloatArray, failed_node: np.ndarray, failed_weight: Fl
         total = reached + down
         if total.sum() > 0:
             mu = float(np.clip(reached.sum() / total.sum(), MU_MIN, MU_MAX))
-        repeated = total >= KAPPA_MIN_OBS
-        if repeated.sum() >= KAPPA_MIN_ROWS:
-            kappa = best_kappa(np.full(int(repeated.sum()), mu), reached[repeated],
-                               down[repeated], grid=KAPPA_GRID_V2, low=KAPPA_MIN_V2,
-                               high=KAPPA_MAX_V2)
-            fitted = True
+        fit = fit_strength(np.full(n, mu), reached, down)
+        if fit is not None:
+            kappa, fitted = fit, True
         lam = (kappa * mu + reached) / (kappa + total)
     return Liveness(mu, kappa, reached, down, fitted)

@@ -49,14 +49,7 @@ from satrank.scoring.posterior import (
     PRIOR_MEAN_MIN,
     Posterior,
 )
-from satrank.scoring.prior import (
-    KAPPA_GRID_V2,
-    KAPPA_MAX_V2,
-    KAPPA_MIN_OBS,
-    KAPPA_MIN_ROWS,
-    KAPPA_MIN_V2,
-    best_kappa,
-)
+from satrank.scoring.prior import fit_strength
 from satrank.scoring.reach import PayerView
 
 COLD_KAPPA = MIN_PRIOR_STRENGTH  # a graph prior worth two probes until kappa is identified
@@ -164,12 +157,10 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
 
 def fit_kappa(prior_mean: FloatArray, s: FloatArray, f: FloatArray) -> tuple[float, bool]:
     """Prior strength by marginal likelihood on cells with >= 2 observations (a single
-    observation per cell leaves the likelihood flat in kappa)."""
-    repeated = (s + f) >= KAPPA_MIN_OBS
-    if repeated.sum() < KAPPA_MIN_ROWS:
-        return COLD_KAPPA, False
-    return best_kappa(prior_mean[repeated], s[repeated], f[repeated], grid=KAPPA_GRID_V2,
-                      low=KAPPA_MIN_V2, high=KAPPA_MAX_V2), True
+    observation per cell leaves the likelihood flat in kappa); cold-start value until
+    enough such cells exist."""
+    kappa = fit_strength(prior_mean, s, f)
+    return (COLD_KAPPA, False) if kappa is None else (kappa, True)
 
 
 def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],

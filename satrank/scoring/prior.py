@@ -127,3 +127,14 @@ def fit_prior_model(raw: FloatArray, successes: FloatArray, failures: FloatArray
     kappa = best_kappa(model.prior_mean(raw[repeated]), successes[repeated],
                        failures[repeated])
     return PriorModel(coef, mean, scale, kappa, True, int(probed.sum()))
+
+
+def fit_strength(m: FloatArray, s: FloatArray, f: FloatArray) -> float | None:
+    """Model v2's prior strength: `best_kappa` on the rows with >= KAPPA_MIN_OBS
+    observations over KAPPA_GRID_V2; None while fewer than KAPPA_MIN_ROWS such rows exist
+    (the likelihood is flat in kappa on single observations)."""
+    repeated = (s + f) >= KAPPA_MIN_OBS
+    if repeated.sum() < KAPPA_MIN_ROWS:
+        return None
+    return best_kappa(m[repeated], s[repeated], f[repeated], grid=KAPPA_GRID_V2,
+                      low=KAPPA_MIN_V2, high=KAPPA_MAX_V2)
