@@ -100,6 +100,11 @@ async def _vary(conn: asyncpg.Connection, pks: list[str]) -> None:
              p_success = 0.1 + 0.2, features = '{"zeta": 0.30000000000000004, "a": [1, 2.5],
              "channels": 2, "capacity": 1e20}'::jsonb, reasons = '["x", "y\\"z"]'::jsonb
            WHERE pubkey = $1""", pks[0])
+    await conn.execute("UPDATE scores SET p_grid = ARRAY[0.1 + 0.2, 0, 1e-7, 1] WHERE pubkey = $1",
+                       pks[0])
+    await conn.execute(
+        """INSERT INTO scoring_state (computed_at, grid_amounts_sat, grid_budgets, payer)
+           VALUES ('2000-01-01', ARRAY[1000, 100000], ARRAY['tight', 'normal'], 'vantage:02ab')""")
     outcomes = [o.value for o in ProbeOutcome]
     await conn.executemany(
         """INSERT INTO probes (target_pubkey, amount_sat, sent_at, duration_ms, outcome,

@@ -11,6 +11,8 @@ import pytest
 
 from satrank.db.nostr_outbox import enqueue_changed_score_events
 from satrank.nostr.assertions import (
+    ASSERTION_AMOUNT_SAT,
+    ASSERTION_FEE_BUDGET,
     ASSERTION_TAG_KEYS,
     Profile,
     ScoredNode,
@@ -20,6 +22,8 @@ from satrank.nostr.assertions import (
     trusted_provider_tags,
     whole_number,
 )
+from satrank.scoring.budgets import DEFAULT_BUDGET
+from satrank.scoring.tiers import DEFAULT_TIER_SAT
 from tests.nostr_rows import ScoreRow, random_node_pubkey, write_scores
 
 LN_KEY = "02" + "ab" * 32
@@ -48,9 +52,15 @@ def test_tag_set_order_and_values() -> None:
     assert assertion_tags(node) == [
         ["d", LN_KEY], ["n", "lightning"], ["rank", "87"], ["alias", "ACINQ"],
         ["verdict", "SAFE"], ["p_success", "0.9123"], ["ci95_low", "0.8000"],
-        ["ci95_high", "0.9500"], ["n_obs", "42"],
+        ["ci95_high", "0.9500"], ["n_obs", "42"], ["amount_sat", "100000"],
+        ["fee_budget", "normal"],
     ]
     assert tuple(t[0] for t in assertion_tags(node)) == ASSERTION_TAG_KEYS
+
+
+def test_the_basis_tags_name_what_scoring_publishes() -> None:
+    assert int(ASSERTION_AMOUNT_SAT) == DEFAULT_TIER_SAT
+    assert ASSERTION_FEE_BUDGET == DEFAULT_BUDGET.name
 
 
 def test_no_lightning_key_in_a_p_tag_and_alias_fallback() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from satrank.api.quote import DEFAULT_BASIS, Basis, quote
 from satrank.db.nodes import NodeSummary
 
 NOT_SCORED_REASON = "not scored yet: the node is in the graph but no score was computed"
@@ -32,16 +33,27 @@ def node_block(a: NodeSummary) -> dict[str, Any]:
     }
 
 
-def bayesian_block(a: NodeSummary) -> dict[str, Any] | None:
+def basis_block(a: NodeSummary, basis: Basis = DEFAULT_BASIS) -> dict[str, Any]:
+    """The payment the figures are about: amount, fee budget, payer, timeout."""
+    return basis.block(a.grid.payer if a.grid else None)
+
+
+def bayesian_block(a: NodeSummary, basis: Basis | None = None) -> dict[str, Any] | None:
+    """The default figures (100k sat, normal budget: what verdict and rank stand on), or
+    with `basis` the figures for that amount and budget from the node's grid."""
     if a.verdict is None:
         return None
+    p, low, high = a.p_success, a.ci95_low, a.ci95_high
+    if basis is not None and a.grid is not None:
+        p, low, high = quote(a.grid, basis)
     return {
         "verdict": a.verdict,
-        "p_success": a.p_success,
-        "ci95_low": a.ci95_low,
-        "ci95_high": a.ci95_high,
+        "p_success": p,
+        "ci95_low": low,
+        "ci95_high": high,
         "n_obs": a.n_obs,
         "last_update": unix(a.computed_at),
+        "basis": basis_block(a, basis or DEFAULT_BASIS),
     }
 
 
@@ -71,6 +83,7 @@ def verdict_block(a: NodeSummary) -> dict[str, Any]:
         "reason": (a.reasons[0] if a.reasons else "") if scored else NOT_SCORED_REASON,
         "reasons": list(a.reasons) if scored else [NOT_SCORED_REASON],
         "last_update": unix(a.computed_at),
+        "basis": basis_block(a),
     }
 
 

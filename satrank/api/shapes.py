@@ -139,7 +139,8 @@ _AGENT = record_shape(
 _SCORE = record_shape(
     ("rank", "rank"), ("verdict", "verdict"), ("p_success", "p_success"),
     ("ci95_low", "ci95_low"), ("ci95_high", "ci95_high"), ("n_obs", "n_eff"),
-    ("reasons", "reasons_json"), ("computedAt", "computed_at"))
+    ("reasons", "reasons_json"), ("computedAt", "computed_at"), ("basis", "basis_json"),
+    ("grid", "grid_json"))
 _CENTRALITY = record_shape(("pagerank", "pagerank"), ("pagerankPercentile", "pagerank_pct"))
 _GRAPH = record_shape(
     ("channels", "channels"), ("peers", "peers"), ("capacitySat", "capacity_sat"),

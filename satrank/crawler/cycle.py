@@ -27,7 +27,7 @@ from satrank.crawler.metrics import (
 )
 from satrank.crawler.probes import ProbeSender, run_probe_round
 from satrank.crawler.scheduler import ProbeBudget, plan_probes
-from satrank.db.graph import GraphSyncReport, sync_graph
+from satrank.db.graph import GraphSyncReport, record_sync_payer, sync_graph
 from satrank.db.interest import forget_requests_before, recently_requested
 from satrank.db.knowledge import delete_knowledge_before, record_probe_knowledge
 from satrank.db.pool import Pool, connection
@@ -75,6 +75,7 @@ async def sync_phase(pool: Pool, source: GraphSource, *,
     graph = await source.describe_graph_deferred()
     async with connection(pool) as conn:
         report = await sync_graph(conn, graph, block_height=info.block_height, now=clock())
+        await record_sync_payer(conn, report.sync_id, info.identity_pubkey)
     SYNC_SECONDS.observe(time.perf_counter() - started)
     GRAPH_NODES.set(report.nodes)
     GRAPH_CHANNELS.set(report.channels)

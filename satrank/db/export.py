@@ -1,4 +1,8 @@
-"""`satrank export scores`: every scored node as one JSON line (default 100,000 sat tier)."""
+"""`satrank export scores`: every scored node as one JSON line.
+
+The headline figures are for the default payment (100,000 sat, normal fee budget, our
+reference payer: `amount_sat`, `fee_budget`, `payer` say so); `p_grid` holds p_success for
+every (fee budget, amount) of `grid_budgets` x `grid_amounts_sat`, budget-major."""
 
 from __future__ import annotations
 
@@ -10,9 +14,12 @@ from typing import Any
 import asyncpg
 
 from satrank.db.scored_at import SCORED_AT
+from satrank.scoring.budgets import DEFAULT_BUDGET
+from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 EXPORT_FIELDS = ("pubkey", "alias", "rank", "pagerank", "pagerank_pct", "p_success",
-                 "ci95_low", "ci95_high", "n_eff", "verdict")
+                 "ci95_low", "ci95_high", "n_eff", "verdict", "amount_sat", "fee_budget",
+                 "payer", "grid_budgets", "grid_amounts_sat", "p_grid")
 
 
 async def export_scores(dsn: str, out: Path) -> int:
@@ -39,6 +46,8 @@ async def iter_export_rows(conn: asyncpg.Connection) -> AsyncIterator[dict[str, 
     Must run inside a transaction."""
     async for r in conn.cursor(
             "SELECT s.pubkey, n.alias, s.rank, s.pagerank, s.pagerank_pct, s.p_success, "
-            "s.ci95_low, s.ci95_high, s.n_eff, s.verdict, " + SCORED_AT + " AS computed_at "
-            "FROM scores s JOIN nodes n USING (pubkey) ORDER BY s.rank DESC, s.pubkey"):
-        yield dict(r)
+            "s.ci95_low, s.ci95_high, s.n_eff, s.verdict, s.p_grid, st.payer, "
+            "st.grid_budgets, st.grid_amounts_sat, " + SCORED_AT + " AS computed_at "
+            "FROM scores s JOIN nodes n USING (pubkey) LEFT JOIN scoring_state st ON true "
+            "ORDER BY s.rank DESC, s.pubkey"):
+        yield {**dict(r), "amount_sat": DEFAULT_TIER_SAT, "fee_budget": DEFAULT_BUDGET.name}

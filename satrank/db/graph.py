@@ -310,3 +310,9 @@ async def graph_integrity_problems(conn: asyncpg.Connection) -> dict[str, int]:
     """Counts of broken references in the graph tables; all zero when the sync did its job."""
     row = await conn.fetchrow(_INTEGRITY)
     return {k: int(v) for k, v in row.items()}
+
+
+async def record_sync_payer(conn: asyncpg.Connection, sync_id: int, payer_pubkey: str) -> None:
+    """Our node's pubkey at sync `sync_id`: the reference payer scoring computes routes from."""
+    await conn.execute("UPDATE graph_syncs SET payer_pubkey = $2 WHERE id = $1", sync_id,
+                       payer_pubkey)

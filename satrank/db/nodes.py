@@ -40,8 +40,33 @@ SortKey = tuple[float | int | str, ...]
 _COLUMNS = f"""
     n.pubkey, n.agent_hash, n.alias, n.first_seen, n.last_seen, n.is_active,
     s.rank, s.verdict, s.p_success, s.ci95_low, s.ci95_high, s.n_eff, s.reasons,
+    s.p_grid, s.alpha_grid, s.beta_grid,
+    (SELECT grid_amounts_sat FROM scoring_state) AS grid_amounts_sat,
+    (SELECT grid_budgets FROM scoring_state) AS grid_budgets,
+    (SELECT payer FROM scoring_state) AS payer,
     {SCORED_AT} AS computed_at
 """
+
+
+@dataclass(frozen=True)
+class ScoreGrid:
+    """A node's p_success grid (budget-major, `budgets` x `amounts_sat`) with the Beta
+    parameters of every cell, and the reference payer it is about."""
+
+    amounts_sat: tuple[int, ...]
+    budgets: tuple[str, ...]
+    p: tuple[float, ...]
+    alpha: tuple[float, ...]
+    beta: tuple[float, ...]
+    payer: str | None
+
+
+def _grid(row: asyncpg.Record) -> ScoreGrid | None:
+    if row["p_grid"] is None or row["grid_amounts_sat"] is None:
+        return None  # scored before the grid existed
+    return ScoreGrid(tuple(row["grid_amounts_sat"]), tuple(row["grid_budgets"]),
+                     tuple(row["p_grid"]), tuple(row["alpha_grid"]), tuple(row["beta_grid"]),
+                     row["payer"])
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,7 @@ class NodeSummary:
     n_obs: float | None
     reasons: tuple[str, ...]
     computed_at: datetime | None
+    grid: ScoreGrid | None = None
 
 
 def _summary(row: asyncpg.Record) -> NodeSummary:
@@ -81,6 +107,7 @@ def _summary(row: asyncpg.Record) -> NodeSummary:
         n_obs=row["n_eff"],
         reasons=tuple(str(r) for r in reasons or ()),
         computed_at=row["computed_at"],
+        grid=_grid(row),
     )
 
 

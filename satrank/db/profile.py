@@ -21,10 +21,18 @@ import asyncpg
 from satrank.db.nodes import IdKind
 from satrank.db.scored_at import POSTERIOR_UPDATED_AT, SCORED_AT
 from satrank.outcomes import ProbeOutcome
+from satrank.scoring.budgets import DEFAULT_BUDGET, LND_PAYMENT_TIMEOUT_S
+from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 RECENT_PROBES = 20
 HISTORY_POINTS = 30
 PROBE_WINDOW_DAYS = 30
+# The default payment the headline p_success is about (api/quote.py's basis block).
+BASIS_SQL = (f"json_build_object('amountSat', {DEFAULT_TIER_SAT}, "
+             f"'feeBudget', '{DEFAULT_BUDGET.name}', "
+             f"'feeLimitSat', {DEFAULT_BUDGET.limit_sat(DEFAULT_TIER_SAT):g}, "
+             "'payer', coalesce((SELECT payer FROM scoring_state), 'reference'), "
+             f"'timeoutS', {LND_PAYMENT_TIMEOUT_S})")
 REPORT_WINDOW_DAYS = 90
 
 
@@ -58,6 +66,8 @@ class ProfileScore:
     pagerank: float
     pagerank_pct: float
     features_json: JsonText
+    basis_json: JsonText  # the payment p_success is about (api/quote.py's basis block)
+    grid_json: JsonText | None  # p_success per fee budget x amount; None before v2 scores
 
 
 @dataclass(frozen=True)
@@ -219,7 +229,10 @@ SELECT node.pubkey, node.agent_hash, node.alias, node.color,
        s.pubkey IS NOT NULL AS scored, s.rank, s.verdict, s.p_success, s.ci95_low,
        s.ci95_high, s.n_eff, s.reasons::text AS reasons_json,
        {_epoch(SCORED_AT)} AS computed_at, s.pagerank, s.pagerank_pct,
-       s.features::text AS features_json,
+       s.features::text AS features_json, {BASIS_SQL}::text AS basis_json,
+       (SELECT json_build_object('amountsSat', st.grid_amounts_sat,
+                                 'budgets', st.grid_budgets, 'p', s.p_grid)
+        FROM scoring_state st WHERE s.p_grid IS NOT NULL)::text AS grid_json,
   (SELECT json_build_object(
       'channels', count(*), 'peers', count(DISTINCT peer),
       'capacity_sat', coalesce(sum(capacity_sat), 0),
@@ -273,7 +286,8 @@ FROM node LEFT JOIN scores s ON s.pubkey = node.pubkey
 _BY_PUBKEY = _PROFILE_SQL.replace("{where}", "pubkey = $1")
 _BY_HASH = _PROFILE_SQL.replace("{where}", "agent_hash = $1")
 _SCORE_FIELDS = ("rank", "verdict", "p_success", "ci95_low", "ci95_high", "n_eff",
-                 "reasons_json", "computed_at", "pagerank", "pagerank_pct", "features_json")
+                 "reasons_json", "computed_at", "pagerank", "pagerank_pct", "features_json",
+                 "basis_json", "grid_json")
 _NODE_FIELDS = ("pubkey", "agent_hash", "alias", "color", "addresses_json", "is_active",
                 "first_seen", "last_seen", "last_announcement")
 # Float fields of the JSON parts: a float8 with an integral value arrives as a JSON integer.

@@ -98,13 +98,16 @@ async def load_scoring_inputs(conn: asyncpg.Connection, *, now: datetime, half_l
         # half the time (measured on mainnet, bench/RESULTS.md).
         await conn.execute("SET LOCAL enable_mergejoin = off")
         graph = await load_graph_arrays(conn)
-        tip = await conn.fetchval(
-            "SELECT block_height FROM graph_syncs ORDER BY id DESC LIMIT 1")
+        last_sync = await conn.fetchrow(
+            "SELECT block_height, payer_pubkey FROM graph_syncs ORDER BY id DESC LIMIT 1")
         since = now - evidence_window
         probes = await load_probe_evidence(conn, now=now, half_life_s=half_life_s, since=since)
         reports = await load_report_evidence(conn, now=now, half_life_s=half_life_s,
                                              since=since)
-    return ScoringInputs(graph=graph, block_height=tip, probes=probes, reports=reports)
+    tip = last_sync["block_height"] if last_sync else None
+    payer = (last_sync["payer_pubkey"],) if last_sync and last_sync["payer_pubkey"] else ()
+    return ScoringInputs(graph=graph, block_height=tip, probes=probes, reports=reports,
+                         payer_pubkeys=payer)
 
 
 _feature_cols = ", ".join(f"{name} float8" for name in FEATURE_NAMES)
@@ -113,7 +116,8 @@ _feature_json = ", ".join(f"'{name}', NULLIF({name}, 'NaN'::float8)" for name in
 _STAGE = f"""
 CREATE TEMP TABLE stage_scores (pubkey text, rank smallint, verdict text, p_success float8,
     ci95_low float8, ci95_high float8, n_eff float8, pagerank float8, pagerank_pct float8,
-    reasons jsonb, {_feature_cols}) ON COMMIT DROP;
+    reasons jsonb, p_grid float8[], alpha_grid float8[], beta_grid float8[], {_feature_cols})
+    ON COMMIT DROP;
 CREATE TEMP TABLE stage_posteriors (pubkey text, amount_sat bigint, prior_alpha float8,
     prior_beta float8, alpha float8, beta float8, n_eff float8, p_success float8,
     ci95_low float8, ci95_high float8) ON COMMIT DROP;
@@ -129,7 +133,7 @@ WHERE c.pubkey IS NULL OR c.rank <> s.rank OR c.verdict <> s.verdict
 """
 
 _SCORE_COLS = ("rank", "verdict", "p_success", "ci95_low", "ci95_high", "n_eff", "pagerank",
-               "pagerank_pct", "reasons")
+               "pagerank_pct", "reasons", "p_grid", "alpha_grid", "beta_grid")
 _POSTERIOR_COLS = ("prior_alpha", "prior_beta", "alpha", "beta", "n_eff", "p_success",
                    "ci95_low", "ci95_high")
 
@@ -169,8 +173,11 @@ WHERE NOT EXISTS (SELECT 1 FROM posteriors p
 """
 
 _RECORD_PASS = """
-INSERT INTO scoring_state (singleton, computed_at) VALUES (true, $1)
-ON CONFLICT (singleton) DO UPDATE SET computed_at = EXCLUDED.computed_at
+INSERT INTO scoring_state (singleton, computed_at, grid_amounts_sat, grid_budgets, payer)
+VALUES (true, $1, $2, $3, $4)
+ON CONFLICT (singleton) DO UPDATE SET computed_at = EXCLUDED.computed_at,
+    grid_amounts_sat = EXCLUDED.grid_amounts_sat, grid_budgets = EXCLUDED.grid_budgets,
+    payer = EXCLUDED.payer
 """
 
 # Nodes that left the graph leave the leaderboard (no stale scores, W9); history stays.
@@ -188,14 +195,21 @@ class StoredScores:
     nostr_events: int
 
 
+def _grid_rows(cube: np.ndarray) -> list[list[float]]:
+    """(B, A, n) -> one budget-major list of B * A values per node."""
+    return list(cube.reshape(-1, cube.shape[2]).T.tolist())
+
+
 def _score_rows(result: ScoreResult) -> list[tuple[object, ...]]:
     d = result.default
     feats = np.vstack([getattr(result.features, n) for n in FEATURE_NAMES]).T.tolist()
     names = result.verdict_names()
+    model = result.model
     cols = zip(result.pubkeys, result.rank.tolist(), names, d.p_success.tolist(),
                d.ci95_low.tolist(), d.ci95_high.tolist(), d.n_eff.tolist(),
                result.pagerank.value.tolist(), result.pagerank.percentile.tolist(),
-               (json.dumps(r) for r in result.reasons), feats, strict=True)
+               (json.dumps(r) for r in result.reasons), _grid_rows(model.p_success()),
+               _grid_rows(model.alpha()), _grid_rows(model.beta()), feats, strict=True)
     return [(*head, *f) for *head, f in cols]
 
 
@@ -237,6 +251,7 @@ async def store_scores(conn: asyncpg.Connection, result: ScoreResult, *,
         await conn.execute(_INSERT_POSTERIORS, computed_at)
         await conn.execute("SET LOCAL enable_nestloop = on")  # the outbox enqueue wants it
         await conn.execute(_DROP_UNSCORED)
-        await conn.execute(_RECORD_PASS, computed_at)
+        await conn.execute(_RECORD_PASS, computed_at, list(result.model.amounts_sat),
+                           [b.name for b in result.model.budgets], result.payer)
         events = await enqueue_changed_score_events(conn) if enqueue_nostr else 0
     return StoredScores(len(result.pubkeys), affected_rows(history), events)

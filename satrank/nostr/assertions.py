@@ -45,8 +45,14 @@ class TagSpec:
     format: TagFormat
 
 
-# The earlier SatRank's set plus NIP-85's `rank`, in this order. The LN key only ever
-# appears in `d`: a `p` tag must hold a 32-byte Nostr key.
+# What the figures are about (scoring/budgets.py, scoring/tiers.py; nostr/ may not import
+# scoring, a test keeps these equal): p_success for 100,000 sat with the normal fee budget
+# (0.5 % + 5 sat) from our reference payer, within lnd's 60 s payment timeout.
+ASSERTION_AMOUNT_SAT = "100000"
+ASSERTION_FEE_BUDGET = "normal"
+
+# The earlier SatRank's set plus NIP-85's `rank`, then the basis of p_success, in this
+# order. The LN key only ever appears in `d`: a `p` tag must hold a 32-byte Nostr key.
 ASSERTION_TAGS: tuple[TagSpec, ...] = (
     TagSpec("d", "pubkey", TagFormat.TEXT),
     TagSpec("n", "lightning", TagFormat.CONSTANT),
@@ -57,6 +63,8 @@ ASSERTION_TAGS: tuple[TagSpec, ...] = (
     TagSpec("ci95_low", "ci95_low", TagFormat.FIXED),
     TagSpec("ci95_high", "ci95_high", TagFormat.FIXED),
     TagSpec("n_obs", "n_eff", TagFormat.WHOLE),
+    TagSpec("amount_sat", ASSERTION_AMOUNT_SAT, TagFormat.CONSTANT),
+    TagSpec("fee_budget", ASSERTION_FEE_BUDGET, TagFormat.CONSTANT),
 )
 ASSERTION_TAG_KEYS = tuple(spec.key for spec in ASSERTION_TAGS)
 

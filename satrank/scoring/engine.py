@@ -1,4 +1,5 @@
-"""One scoring pass over every node: PageRank, features, prior, posteriors, verdict, rank."""
+"""One scoring pass over every node: PageRank, features, the payer's view of the graph,
+the node model on the amount x budget grid, verdict, rank."""
 
 from __future__ import annotations
 
@@ -7,19 +8,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from satrank.scoring.evidence import (
-    ProbeEvidence,
-    ReportEvidence,
-    cap_evidence,
-    cap_report_share,
-    empty_report_evidence,
-    probe_tier_evidence,
-    report_tier_evidence,
-)
+from satrank.scoring.budgets import AMOUNT_GRID_SAT, BUDGETS, DEFAULT_BUDGET, TIGHT, FeeBudget
+from satrank.scoring.evidence import ProbeEvidence, ReportEvidence, empty_report_evidence
 from satrank.scoring.features import NodeFeatures, node_features
-from satrank.scoring.graph import GraphArrays, IntArray, PageRank, pagerank
-from satrank.scoring.posterior import Posterior, beta_posterior
-from satrank.scoring.prior import PriorModel, fit_prior_model, prior_design
+from satrank.scoring.graph import FloatArray, GraphArrays, IntArray, PageRank, pagerank
+from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds, empty_channel_knowledge
+from satrank.scoring.model import NodeModel, grid_evidence, node_model
+from satrank.scoring.posterior import Posterior
+from satrank.scoring.reach import payer_view
 from satrank.scoring.tiers import DEFAULT_TIER_SAT, DEFAULT_TIERS_SAT
 from satrank.scoring.verdict import (
     VERDICTS,
@@ -29,15 +25,27 @@ from satrank.scoring.verdict import (
     verdict_reasons,
 )
 
+# Without a vantage node in the public graph (a node with private channels only, as in
+# simnet), the reference payer is one with channels to this many most central nodes.
+REFERENCE_HUBS = 8
+
 
 @dataclass(frozen=True)
 class ScoringParams:
-    tiers_sat: tuple[int, ...] = DEFAULT_TIERS_SAT
+    tiers_sat: tuple[int, ...] = DEFAULT_TIERS_SAT  # rows of the posteriors table
     default_tier_sat: int = DEFAULT_TIER_SAT
+    amounts_sat: tuple[int, ...] = AMOUNT_GRID_SAT
+    budgets: tuple[FeeBudget, ...] = BUDGETS
+    default_budget: FeeBudget = DEFAULT_BUDGET
+    probe_budget: FeeBudget = TIGHT  # the fee limit the evidence's probes were sent with
 
     def __post_init__(self) -> None:
         if self.default_tier_sat not in self.tiers_sat:
             raise ValueError("default_tier_sat must be one of tiers_sat")
+        if not set(self.tiers_sat) <= set(self.amounts_sat):
+            raise ValueError("every tier must be on the amount grid")
+        if self.default_budget not in self.budgets or self.probe_budget not in self.budgets:
+            raise ValueError("default_budget and probe_budget must be among budgets")
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,9 @@ class ScoringInputs:
     block_height: int | None
     probes: ProbeEvidence
     reports: ReportEvidence = field(default_factory=empty_report_evidence)
+    knowledge: ChannelKnowledge = field(default_factory=empty_channel_knowledge)
+    # the reference payer: our vantage node(s); those not in the graph are ignored
+    payer_pubkeys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,15 +65,32 @@ class ScoreResult:
     tiers_sat: tuple[int, ...]
     pagerank: PageRank
     features: NodeFeatures
-    posteriors: Sequence[Posterior]  # one per tier, arrays of length n
+    posteriors: Sequence[Posterior]  # one per tier at the default budget, arrays of length n
     default: Posterior
-    prior: PriorModel
+    model: NodeModel
+    payer: str  # which reference payer the numbers are about
     verdict: IntArray  # index into VERDICTS
     rank: IntArray
     reasons: list[list[str]]
 
     def verdict_names(self) -> list[str]:
         return [VERDICTS[c] for c in self.verdict.tolist()]
+
+    def grid(self) -> FloatArray:
+        """(n, len(budgets) * len(amounts)): p_success per node, budget-major."""
+        p = self.model.p_success()
+        return np.asarray(p.reshape(-1, p.shape[2]).T, dtype=np.float64)
+
+
+def reference_payer(graph: GraphArrays, pr: PageRank, payer_pubkeys: Sequence[str]
+                    ) -> tuple[IntArray, bool, str]:
+    """(source node indices, whether they are the payer itself, description)."""
+    index = {p: i for i, p in enumerate(graph.pubkeys)}
+    own = np.array(sorted(index[p] for p in payer_pubkeys if p in index), dtype=np.int64)
+    if own.size:
+        return own, True, "vantage:" + ",".join(graph.pubkeys[i] for i in own.tolist())
+    hubs = np.argsort(-pr.value, kind="stable")[:REFERENCE_HUBS].astype(np.int64)
+    return hubs, False, f"hubs:{REFERENCE_HUBS}"
 
 
 def score_nodes(inputs: ScoringInputs, *, now_unix: float,
@@ -73,31 +101,32 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
     index = {p: i for i, p in enumerate(graph.pubkeys)}
     pr = pagerank(graph)
     feats = node_features(graph, now_unix=now_unix, block_height=inputs.block_height)
-    ps, pf = cap_evidence(*probe_tier_evidence(inputs.probes, index, params.tiers_sat))
-    designs = [prior_design(feats, pr.percentile, float(t)) for t in params.tiers_sat]
-    # The prior learns from our own probes only: reports must not shape it for every node.
-    model = fit_prior_model(np.vstack(designs), ps.ravel(), pf.ravel())
-    rs, rf = cap_report_share(
-        *report_tier_evidence(inputs.reports, index, params.tiers_sat,
-                              params.default_tier_sat),
-        probe_weight=ps + pf, prior_strength=model.kappa)
-    s, f = cap_evidence(ps + rs, pf + rf)
-    posteriors = [beta_posterior(model.prior_mean(designs[t]), model.kappa, s[t], f[t])
-                  for t in range(len(params.tiers_sat))]
-    d = params.tiers_sat.index(params.default_tier_sat)
-    default = posteriors[d]
-    codes = verdict_codes(default, feats.active_channels)
-    if np.array_equal(s[d], ps[d]) and np.array_equal(f[d], pf[d]):
-        probes_only = codes  # no report counted: the very same posterior (saves 25k betaincinv)
+    sources, own, payer = reference_payer(graph, pr, inputs.payer_pubkeys)
+    lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
+    view = payer_view(graph, sources, free_sources=own, amounts_sat=params.amounts_sat,
+                      budgets=params.budgets, lower=lower, upper=upper)
+    ev = grid_evidence(inputs.probes, inputs.reports, index, params.amounts_sat,
+                       view.last_hop, default_amount_sat=params.default_tier_sat)
+    model = node_model(view, ev, amounts_sat=params.amounts_sat, budgets=params.budgets,
+                       probe_budget=params.budgets.index(params.probe_budget))
+    b = params.budgets.index(params.default_budget)
+    posteriors = [model.posterior(b, params.amounts_sat.index(t)) for t in params.tiers_sat]
+    d = params.amounts_sat.index(params.default_tier_sat)
+    default = posteriors[params.tiers_sat.index(params.default_tier_sat)]
+    reachable = model.reachable[b, d]
+    codes = verdict_codes(default, reachable)
+    report_w = model.report_weight[d]
+    if not report_w.any():
+        probes_only = codes  # no report counted: the very same posterior
     else:
         probes_only = verdict_codes(
-            beta_posterior(model.prior_mean(designs[d]), model.kappa, ps[d], pf[d]),
-            feats.active_channels)
-    reasons = verdict_reasons(default, feats.active_channels, codes, params.default_tier_sat)
-    for i, lines in report_reasons(rs[d] + rf[d], codes, probes_only).items():
+            model.posterior_without_reports(b, d), reachable)
+    reasons = verdict_reasons(default, reachable, codes, params.default_tier_sat,
+                              params.default_budget, model.liveness)
+    for i, lines in report_reasons(report_w, codes, probes_only).items():
         reasons[i].extend(lines)
     return ScoreResult(
         pubkeys=graph.pubkeys, tiers_sat=params.tiers_sat, pagerank=pr, features=feats,
-        posteriors=posteriors, default=default, prior=model, verdict=codes,
+        posteriors=posteriors, default=default, model=model, payer=payer, verdict=codes,
         rank=rank_of(default, pr.percentile), reasons=reasons,
     )

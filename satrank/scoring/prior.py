@@ -37,6 +37,12 @@ KAPPA_MIN, KAPPA_MAX = 2.0, 50.0
 # (bench/calibration.py): fitting on single-probe rows pinned kappa at 50 and made the
 # posterior ignore a node's own probes, which repeat with ~99 % agreement.
 KAPPA_MIN_OBS = 2.0
+# Model v2 (scoring/model.py, liveness.py): nodes mostly work or mostly fail whatever their
+# graph looks like, so the marginal likelihood wants a weak graph prior (simnet: kappa
+# 0.35-0.5, below v1's clip at 2); this grid reaches well below one observation, so the
+# fit lands inside it.
+KAPPA_GRID_V2 = np.geomspace(0.05, 200.0, 120)
+KAPPA_MIN_V2, KAPPA_MAX_V2 = 0.05, 50.0
 KAPPA_MIN_ROWS = 30
 IRLS_MAX_ITERATIONS = 50
 IRLS_TOLERANCE = 1e-8
@@ -90,12 +96,14 @@ def _irls(z: FloatArray, y: FloatArray, w: FloatArray) -> FloatArray:
     return coef
 
 
-def best_kappa(m: FloatArray, s: FloatArray, f: FloatArray) -> float:
+def best_kappa(m: FloatArray, s: FloatArray, f: FloatArray, *,
+               grid: FloatArray = KAPPA_GRID, low: float = KAPPA_MIN,
+               high: float = KAPPA_MAX) -> float:
     """argmax_k sum log[B(k m + S, k(1-m) + F) / B(k m, k(1-m))] on a log grid, clipped."""
     m = np.clip(m, 1e-4, 1 - 1e-4)[None, :]
-    k = KAPPA_GRID[:, None]
+    k = grid[:, None]
     ll = (betaln(k * m + s[None, :], k * (1 - m) + f[None, :]) - betaln(k * m, k * (1 - m)))
-    return float(np.clip(KAPPA_GRID[int(np.argmax(ll.sum(axis=1)))], KAPPA_MIN, KAPPA_MAX))
+    return float(np.clip(grid[int(np.argmax(ll.sum(axis=1)))], low, high))
 
 
 def fit_prior_model(raw: FloatArray, successes: FloatArray, failures: FloatArray
@@ -119,3 +127,14 @@ def fit_prior_model(raw: FloatArray, successes: FloatArray, failures: FloatArray
     kappa = best_kappa(model.prior_mean(raw[repeated]), successes[repeated],
                        failures[repeated])
     return PriorModel(coef, mean, scale, kappa, True, int(probed.sum()))
+
+
+def fit_strength(m: FloatArray, s: FloatArray, f: FloatArray) -> float | None:
+    """Model v2's prior strength: `best_kappa` on the rows with >= KAPPA_MIN_OBS
+    observations over KAPPA_GRID_V2; None while fewer than KAPPA_MIN_ROWS such rows exist
+    (the likelihood is flat in kappa on single observations)."""
+    repeated = (s + f) >= KAPPA_MIN_OBS
+    if repeated.sum() < KAPPA_MIN_ROWS:
+        return None
+    return best_kappa(m[repeated], s[repeated], f[repeated], grid=KAPPA_GRID_V2,
+                      low=KAPPA_MIN_V2, high=KAPPA_MAX_V2)

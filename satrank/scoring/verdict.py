@@ -1,39 +1,44 @@
-"""Verdicts and the 0-100 rank from the default-tier posterior (first matching rule wins).
+"""Verdicts and the 0-100 rank from the default cell (default amount, default budget, the
+reference payer), decided on the credible interval (first matching rule wins).
 
-1. RISKY         the node has no enabled channel into it (no payment can reach it), or
-                 it has evidence (n_eff >= MIN_EVIDENCE) and p_success < RISKY_P.
-2. INSUFFICIENT  n_eff < MIN_EVIDENCE: the answer would rest on the prior alone.
-3. SAFE          n_eff >= SAFE_MIN_EVIDENCE, p_success >= SAFE_P and ci95_low >= SAFE_CI_LOW.
-4. UNKNOWN       otherwise (evidence, but the interval is too wide or straddles).
-A node that answered its last 10 probes (in a half-life) under an average prior
-(mean 0.6, strength 5) reaches SAFE: p = 0.867, ci95_low = 0.661.
+1. RISKY         the graph holds no route within the budget (no usable channel into the
+                 node, or every one too expensive to reach) and no probe reached it; or the
+                 interval lies below RISKY_P (ci95_high < RISKY_P); or, with evidence
+                 (n_eff >= MIN_EVIDENCE), p_success < RISKY_P.
+2. SAFE          n_eff >= SAFE_MIN_EVIDENCE, p_success >= SAFE_P and ci95_low >= SAFE_CI_LOW:
+                 97.5 % sure the payment is more likely to work than not, and expected to
+                 work at least 4 times in 5.
+3. INSUFFICIENT  n_eff < MIN_EVIDENCE: too little evidence to say more than the graph does.
+4. UNKNOWN       otherwise (evidence, but the interval straddles the thresholds).
+With the cold-start prior strength (2) a node that answered its last 5 probes reaches SAFE
+from any graph prior mean >= 0.5; with a fitted strength below 1, 4 answered probes do.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from satrank.scoring.graph import FloatArray, IntArray
+from satrank.scoring.budgets import FeeBudget
+from satrank.scoring.graph import BoolArray, FloatArray, IntArray
+from satrank.scoring.liveness import Liveness
 from satrank.scoring.posterior import Posterior
 
 MIN_EVIDENCE = 2.0
-SAFE_MIN_EVIDENCE = 5.0
+SAFE_MIN_EVIDENCE = 4.0
 SAFE_P = 0.80
-SAFE_CI_LOW = 0.65
+SAFE_CI_LOW = 0.50
 RISKY_P = 0.50
 VERDICTS = ("SAFE", "RISKY", "UNKNOWN", "INSUFFICIENT")
 # rank = round(100 * (W_P * p_success + W_LOW * ci95_low + W_PR * pagerank_pct / 100))
 RANK_W_P, RANK_W_LOW, RANK_W_PR = 0.5, 0.2, 0.3
 
 
-def verdict_codes(post: Posterior, active_channels: FloatArray) -> IntArray:
+def verdict_codes(post: Posterior, reachable: BoolArray) -> IntArray:
     """Index into VERDICTS for every node."""
-    n_eff, p, low = post.n_eff, post.p_success, post.ci95_low
-    unreachable = active_channels <= 0
-    risky = unreachable | ((n_eff >= MIN_EVIDENCE) & (p < RISKY_P))
-    insufficient = ~risky & (n_eff < MIN_EVIDENCE)
-    safe = ~risky & ~insufficient & (n_eff >= SAFE_MIN_EVIDENCE) & (p >= SAFE_P) & \
-        (low >= SAFE_CI_LOW)
+    n_eff, p, low, high = post.n_eff, post.p_success, post.ci95_low, post.ci95_high
+    risky = ~reachable | (high < RISKY_P) | ((n_eff >= MIN_EVIDENCE) & (p < RISKY_P))
+    safe = ~risky & (n_eff >= SAFE_MIN_EVIDENCE) & (p >= SAFE_P) & (low >= SAFE_CI_LOW)
+    insufficient = ~risky & ~safe & (n_eff < MIN_EVIDENCE)
     codes = np.full(p.shape[0], VERDICTS.index("UNKNOWN"), dtype=np.int64)
     codes[safe] = VERDICTS.index("SAFE")
     codes[insufficient] = VERDICTS.index("INSUFFICIENT")
@@ -41,21 +46,33 @@ def verdict_codes(post: Posterior, active_channels: FloatArray) -> IntArray:
     return codes
 
 
-def verdict_reasons(post: Posterior, active_channels: FloatArray, codes: IntArray,
-                    amount_sat: int) -> list[list[str]]:
-    """Human-readable evidence lines, one list per node, stable wording for clients."""
+def verdict_reasons(post: Posterior, reachable: BoolArray, codes: IntArray, amount_sat: int,
+                    budget: FeeBudget, liveness: Liveness) -> list[list[str]]:
+    """Human-readable evidence lines, one list per node, naming what decided: the graph,
+    probes (and reports, added by `report_reasons`)."""
     reasons: list[list[str]] = []
-    for p, low, high, n, act, code in zip(
+    live = liveness.mean
+    for p, low, high, n, ok, code, lam, up, down in zip(
             post.p_success.tolist(), post.ci95_low.tolist(), post.ci95_high.tolist(),
-            post.n_eff.tolist(), active_channels.tolist(), codes.tolist(), strict=True):
-        lines = [f"p_success {p:.3f} at {amount_sat} sat, 95% CI {low:.3f}-{high:.3f}",
+            post.n_eff.tolist(), reachable.tolist(), codes.tolist(), live.tolist(),
+            liveness.up.tolist(), liveness.down.tolist(), strict=True):
+        lines = [f"p_success {p:.3f} at {amount_sat} sat with a {budget.name} fee budget "
+                 f"({budget.describe()}), 95% CI {low:.3f}-{high:.3f}",
                  f"{n:.1f} effective observations"]
-        if act <= 0:
-            lines.append("no enabled channel into the node")
+        verdict = VERDICTS[code]
+        if not ok:
+            lines.append("graph: no route within the fee budget from the reference payer")
         elif n < MIN_EVIDENCE:
-            lines.append("too few recent probes: estimate from graph features only")
-        elif VERDICTS[code] == "UNKNOWN":
-            lines.append("credible interval too wide or below the SAFE threshold")
+            lines.append("too few recent probes: estimate from the graph only")
+        elif verdict == "UNKNOWN":
+            lines.append("credible interval straddles the SAFE and RISKY thresholds")
+        elif verdict == "SAFE":
+            lines.append("probes: the credible interval clears the SAFE threshold")
+        else:
+            lines.append("probes: mostly failed at the node")
+        if up + down > 0:
+            lines.append(f"liveness {lam:.3f}: {up:.1f} reaches, {down:.1f} failures at the "
+                         "node blamed on it being down")
         reasons.append(lines)
     return reasons
 

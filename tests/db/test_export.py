@@ -34,3 +34,11 @@ async def test_export_scores_json_lines(db_dsn: str, tmp_path: Path) -> None:
     assert len(lines) == 3 and set(EXPORT_FIELDS) <= set(lines[0])
     assert lines[0]["rank"] >= lines[-1]["rank"]
     assert all(0 <= x["ci95_low"] <= x["p_success"] <= x["ci95_high"] <= 1 for x in lines)
+    first = lines[0]
+    assert (first["amount_sat"], first["fee_budget"]) == (100_000, "normal")
+    assert first["payer"].startswith("hubs:")  # no vantage node recorded by this sync
+    grid = first["p_grid"]
+    assert len(grid) == len(first["grid_budgets"]) * len(first["grid_amounts_sat"])
+    at = first["grid_budgets"].index("normal") * len(first["grid_amounts_sat"]) + \
+        first["grid_amounts_sat"].index(100_000)
+    assert grid[at] == first["p_success"]

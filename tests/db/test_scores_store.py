@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from satrank.db.export import iter_export_rows
-from satrank.db.graph import sync_graph
+from satrank.db.graph import record_sync_payer, sync_graph
 from satrank.db.nodes import data_version, fetch_node
 from satrank.db.probes import (
     SentProbe,
@@ -24,6 +24,7 @@ from satrank.db.scores import load_graph_arrays, load_scoring_inputs, store_scor
 from satrank.lightning.backend import ProbeResult, RouteHop
 from satrank.lightning.graph_file import load_graph_file
 from satrank.outcomes import ProbeOutcome
+from satrank.scoring.budgets import AMOUNT_GRID_SAT
 from satrank.scoring.engine import ScoringInputs, score_nodes
 from satrank.scoring.evidence import empty_probe_evidence
 from tests.data import MAINNET
@@ -77,12 +78,14 @@ async def test_score_store_and_read_back(db_dsn: str) -> None:
     g = small_graph(4, [(0, 1, 2_000_000), (1, 2, 1_000_000), (2, 3, 500_000)])
     conn = await asyncpg.connect(db_dsn)
     try:
-        await sync_graph(conn, g, block_height=800_500, now=NOW)
+        sync = await sync_graph(conn, g, block_height=800_500, now=NOW)
+        await record_sync_payer(conn, sync.sync_id, pubkey(0))
         await record_probes(conn, [SentProbe(_probe(pubkey(1), ProbeOutcome.REACHED),
                                              NOW - timedelta(hours=h)) for h in range(12)])
         inputs = await load_scoring_inputs(conn, now=NOW, half_life_s=HALF_LIFE,
                                            evidence_window=timedelta(days=30))
         assert inputs.block_height == 800_500
+        assert inputs.payer_pubkeys == (pubkey(0),)
         result = score_nodes(inputs, now_unix=NOW.timestamp())
         stored = await store_scores(conn, result, computed_at=NOW)
         assert (stored.scores, stored.history_rows) == (4, 4)
@@ -97,6 +100,14 @@ async def test_score_store_and_read_back(db_dsn: str) -> None:
         tiers = await conn.fetch("SELECT amount_sat FROM posteriors WHERE pubkey = $1 "
                                  "ORDER BY amount_sat", pubkey(1))
         assert [r["amount_sat"] for r in tiers] == [10_000, 100_000, 1_000_000]
+        # the whole grid, budget-major, with the axes and the payer it is about
+        state = await conn.fetchrow("SELECT * FROM scoring_state")
+        assert state["grid_budgets"] == ["tight", "normal"]
+        assert state["grid_amounts_sat"] == list(AMOUNT_GRID_SAT)
+        assert state["payer"] == f"vantage:{pubkey(0)}"
+        grid = np.array(best["p_grid"]).reshape(2, len(AMOUNT_GRID_SAT))
+        assert grid[1, AMOUNT_GRID_SAT.index(100_000)] == pytest.approx(best["p_success"])
+        assert len(best["alpha_grid"]) == len(best["beta_grid"]) == grid.size
         assert await _history_rows(conn, pubkey(1)) == 1
 
         # node 3 leaves the graph: its score goes, its history stays

@@ -38,7 +38,7 @@ def _evidence(g: GraphArrays, rng: np.random.Generator, truth: np.ndarray, k: in
 def test_scoring_mainnet_is_sane_and_deterministic(mainnet: GraphArrays) -> None:
     cold = score_nodes(ScoringInputs(mainnet, TIP, empty_probe_evidence()), now_unix=NOW)
     assert cold.pagerank.l1_change < 1e-9
-    assert not cold.prior.is_fitted
+    assert not cold.model.kappa_fitted
     assert set(cold.verdict_names()) <= {"INSUFFICIENT", "RISKY"}  # no evidence yet
     rng = np.random.default_rng(3)
     truth = np.clip(cold.default.p_success, 0.05, 0.95)
@@ -46,7 +46,7 @@ def test_scoring_mainnet_is_sane_and_deterministic(mainnet: GraphArrays) -> None
     a = score_nodes(inputs, now_unix=NOW)
     b = score_nodes(inputs, now_unix=NOW)
     assert a.rank.tolist() == b.rank.tolist()
-    assert a.prior.is_fitted
+    assert a.model.kappa_fitted
     for post in a.posteriors:
         assert np.all((post.p_success >= 0) & (post.p_success <= 1))
         assert np.all((post.ci95_low <= post.p_success) & (post.p_success <= post.ci95_high))

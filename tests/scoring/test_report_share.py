@@ -30,10 +30,10 @@ def test_reports_hold_at_most_their_share_of_the_evidence() -> None:
 def _inputs(reports: ReportEvidence) -> ScoringInputs:
     graph = arrays_from_graph(small_graph(4, [(0, 1, 5_000_000), (1, 2, 5_000_000),
                                               (2, 3, 5_000_000), (3, 0, 5_000_000)]))
-    # Node 0: 3 successes, 2 failures (UNKNOWN on probes alone); node 1: 3 successes.
+    # Node 0: 3 successes, 3 failures (UNKNOWN on probes alone); node 1: 3 successes.
     probes = ProbeEvidence([pubkey(0), pubkey(0), pubkey(1)], np.full(3, 100_000.0),
                            [ProbeOutcome.REACHED, ProbeOutcome.FAILED_AT_TARGET,
-                            ProbeOutcome.REACHED], np.array([3.0, 2.0, 3.0]))
+                            ProbeOutcome.REACHED], np.array([3.0, 3.0, 3.0]))
     return ScoringInputs(graph, 800_100, probes, reports)
 
 
@@ -46,13 +46,14 @@ def _flood(pubkeys: list[str], success: bool) -> ReportEvidence:
 def test_a_report_flood_is_capped_and_named_in_reasons() -> None:
     none = score_nodes(_inputs(_flood([], False)), now_unix=NOW)
     flood = score_nodes(_inputs(_flood([pubkey(0), pubkey(2)], False)), now_unix=NOW)
-    # The prior never learns from reports (node 2 has no probe: it stays unfitted on).
-    assert (none.prior.fit_rows, none.prior.kappa) == (flood.prior.fit_rows, flood.prior.kappa)
-    np.testing.assert_array_equal(none.prior.coef, flood.prior.coef)
-    kappa = none.prior.kappa
+    # The prior never learns from reports: same strength, same graph prior means.
+    assert (none.model.kappa, none.model.kappa_fitted) == \
+        (flood.model.kappa, flood.model.kappa_fitted)
+    np.testing.assert_array_equal(none.model.prior_mean, flood.model.prior_mean)
+    kappa = none.model.kappa
     n_reports = flood.default.n_eff[0] - none.default.n_eff[0]
     np.testing.assert_allclose(n_reports, REPORT_SHARE_MAX / (1 - REPORT_SHARE_MAX)
-                               * (kappa + 5.0))
+                               * (kappa + 6.0))
     assert (none.verdict_names()[0], flood.verdict_names()[0]) == ("UNKNOWN", "RISKY")
     assert flood.reasons[0][-2:] == [
         f"user reports weigh {n_reports:.1f} observations",

@@ -7,27 +7,34 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from satrank.scoring.budgets import NORMAL
+from satrank.scoring.liveness import Liveness
 from satrank.scoring.posterior import beta_posterior
 from satrank.scoring.verdict import VERDICTS, rank_of, verdict_codes, verdict_reasons
 
 
-@pytest.mark.parametrize(("prior_mean", "kappa", "s", "f", "active", "expected"), [
-    (0.6, 5.0, 10.0, 0.0, 3, "SAFE"),  # healthy, well probed: reachable
-    (0.8, 10.0, 20.0, 1.0, 10, "SAFE"),
-    (0.6, 5.0, 10.0, 0.0, 0, "RISKY"),  # no enabled channel into the node
-    (0.6, 5.0, 1.0, 6.0, 3, "RISKY"),
-    (0.9, 5.0, 0.0, 0.0, 3, "INSUFFICIENT"),  # prior only
-    (0.9, 5.0, 1.5, 0.0, 3, "INSUFFICIENT"),
-    (0.6, 5.0, 3.0, 1.0, 3, "UNKNOWN"),
-    (0.6, 5.0, 6.0, 2.0, 3, "UNKNOWN"),
+@pytest.mark.parametrize(("prior_mean", "kappa", "s", "f", "reachable", "expected"), [
+    (0.6, 2.0, 5.0, 0.0, True, "SAFE"),  # healthy, 5 probes answered: decisive
+    (0.8, 10.0, 20.0, 1.0, True, "SAFE"),
+    (0.6, 2.0, 10.0, 0.0, False, "RISKY"),  # the graph holds no route within the budget
+    (0.6, 5.0, 1.0, 6.0, True, "RISKY"),
+    (0.05, 20.0, 0.0, 0.0, True, "RISKY"),  # the interval lies below 0.5 on the graph alone
+    (0.9, 5.0, 0.0, 0.0, True, "INSUFFICIENT"),  # prior only
+    (0.9, 5.0, 1.5, 0.0, True, "INSUFFICIENT"),
+    (0.6, 5.0, 3.0, 1.0, True, "UNKNOWN"),
+    (0.6, 5.0, 6.0, 2.0, True, "UNKNOWN"),
 ], ids=lambda v: str(v))
-def test_verdict_table(prior_mean: float, kappa: float, s: float, f: float, active: int,
+def test_verdict_table(prior_mean: float, kappa: float, s: float, f: float, reachable: bool,
                        expected: str) -> None:
     post = beta_posterior(np.array([prior_mean]), kappa, np.array([s]), np.array([f]))
-    code = verdict_codes(post, np.array([float(active)]))
+    code = verdict_codes(post, np.array([reachable]))
     assert VERDICTS[int(code[0])] == expected
-    reasons = verdict_reasons(post, np.array([float(active)]), code, 100_000)
+    live = Liveness(0.9, 2.0, np.array([s]), np.array([0.0]), False)
+    reasons = verdict_reasons(post, np.array([reachable]), code, 100_000, NORMAL, live)
     assert reasons[0][0].startswith("p_success ")
+    assert "normal fee budget (0.5 % + 5 sat)" in reasons[0][0]
+    if not reachable:
+        assert "graph: no route within the fee budget from the reference payer" in reasons[0]
 
 
 @settings(max_examples=100, deadline=None)

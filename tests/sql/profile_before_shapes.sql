@@ -29,7 +29,14 @@ SELECT json_build_object(
   'score', (SELECT json_build_object(
       'rank', s.rank, 'verdict', s.verdict, 'p_success', s.p_success,
       'ci95_low', s.ci95_low, 'ci95_high', s.ci95_high, 'n_obs', s.n_eff,
-      'reasons', s.reasons, 'computedAt', extract(epoch FROM s.computed_at)::bigint)
+      'reasons', s.reasons, 'computedAt', extract(epoch FROM s.computed_at)::bigint,
+      'basis', json_build_object('amountSat', 100000, 'feeBudget', 'normal',
+                                 'feeLimitSat', 505,
+                                 'payer', coalesce((SELECT payer FROM scoring_state), 'reference'),
+                                 'timeoutS', 60),
+      'grid', (SELECT json_build_object('amountsSat', st.grid_amounts_sat,
+                                        'budgets', st.grid_budgets, 'p', s.p_grid)
+               FROM scoring_state st WHERE s.p_grid IS NOT NULL))
       FROM scores s WHERE s.pubkey = node.pubkey),
   'centrality', (SELECT json_build_object(
       'pagerank', s.pagerank, 'pagerankPercentile', s.pagerank_pct)

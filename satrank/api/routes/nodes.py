@@ -15,6 +15,7 @@ from satrank.api.body import query_int
 from satrank.api.cursors import decode_cursor
 from satrank.api.errors import ApiError
 from satrank.api.ids import node_not_found, parse_node_id
+from satrank.api.quote import Basis, parse_basis
 from satrank.api.render import (
     bayesian_block,
     dumps,
@@ -41,14 +42,19 @@ async def _node_or_404(request: Request) -> NodeSummary:
     return node
 
 
-def _summary_body(n: NodeSummary) -> bytes:
+def _summary_body(n: NodeSummary, basis: Basis | None = None) -> bytes:
     return dumps({"data": {
-        "agent": node_block(n), "rank": n.rank, "bayesian": bayesian_block(n),
+        "agent": node_block(n), "rank": n.rank, "bayesian": bayesian_block(n, basis),
     }})
 
 
 async def node_summary(request: Request) -> Response:
+    """`amount_sat` and `fee_budget` (tight, normal or sat) ask for the figures of another
+    payment than the default one; they are validated before the lookup."""
+    basis = parse_basis(request.query_params)
     n = await _node_or_404(request)
+    if basis is not None:
+        return json_bytes(_summary_body(n, basis))
     return json_bytes(api_state(request).caches.nodes.body("summary", n, _summary_body))
 
 

@@ -115,7 +115,8 @@ def _paths() -> dict[str, Any]:
                                                       "maximum": 50, "default": 20}}],
             "responses": {"200": _ok(s.SEARCH), **_err("400", "429")}}},
         "/api/agent/{id}": {"get": {
-            "summary": "Node summary", "operationId": "agent", "parameters": [_ID_PARAM],
+            "summary": "Node summary", "operationId": "agent",
+            "parameters": [_ID_PARAM, *s.BASIS_PARAMS],
             "responses": {"200": _ok(s.data(s.AGENT_SUMMARY)), **_err("400", "404", "429")}}},
         "/api/agent/{id}/verdict": {"get": {
             "summary": "Verdict with reasons (ETag, Cache-Control)", "operationId": "verdict",

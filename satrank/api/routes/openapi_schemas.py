@@ -47,18 +47,55 @@ AGENT = obj({"publicKey": HEX66, "publicKeyHash": HEX64, "alias": {"type": "stri
              "firstSeen": {"type": "integer"}, "lastSeen": {"type": "integer"},
              "active": {"type": "boolean"}})
 
-BAYESIAN = obj({"verdict": VERDICT, "p_success": {"type": "number"},
-                "ci95_low": {"type": "number"}, "ci95_high": {"type": "number"},
-                "n_obs": {"type": "number"}, "last_update": {"type": "integer"}})
+# The one definition of the published quantity (docs/methodology.md §0, scoring/budgets.py).
+P_SUCCESS_DEFINITION = (
+    "p_success(node, amount, fee_budget, payer): probability that a payment of `amount` "
+    "with at most `fee_budget` in routing fees, sent by `payer` (our reference payer, the "
+    "vantage node(s), unless said otherwise), reaches the node within lnd's default payment "
+    "timeout (60 s) with lnd's retries. `basis` says which amount, budget and payer.")
+P_SUCCESS: Schema = {"type": "number", "minimum": 0, "maximum": 1,
+                     "description": P_SUCCESS_DEFINITION}
+P_SUCCESS_OR_NULL: Schema = {"type": ["number", "null"], "description": P_SUCCESS_DEFINITION}
+CI_LOW: Schema = {"type": "number", "description": "lower end of the 95 % credible interval "
+                  "of p_success (same basis)"}
+CI_HIGH: Schema = {"type": "number", "description": "upper end of the 95 % credible "
+                   "interval of p_success (same basis)"}
+N_OBS: Schema = {"type": "number", "description": "effective observations behind the "
+                 "estimate (decayed, weighted probes and capped reports; 0 = graph only)"}
+BASIS = obj({
+    "amountSat": {"type": "integer", "description": "payment amount the figures are for"},
+    "feeBudget": {"type": "string", "enum": ["tight", "normal", "custom"],
+                  "description": "tight = 10 sat; normal = 0.5 % of the amount + 5 sat; "
+                                 "custom = the fee_budget in sat the client asked for"},
+    "feeLimitSat": {"type": "number", "description": "the fee limit in sat at this amount"},
+    "payer": {"type": "string", "description": "the reference payer: 'vantage:<pubkeys>' "
+              "(our nodes), or 'hubs:N' (a payer with channels to the N most central "
+              "nodes, when our node is not in the public graph)"},
+    "timeoutS": {"type": "integer", "description": "lnd's default payment timeout"},
+})
+BASIS_PARAMS: list[Schema] = [
+    {"name": "amount_sat", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                     "maximum": 5_000_000},
+     "description": "amount of the payment to estimate (default 100000); interpolated "
+                    "in log-amount between the stored grid's amounts"},
+    {"name": "fee_budget", "in": "query", "schema": {"type": "string",
+                                                     "pattern": "^(tight|normal|[0-9]{1,7})$"},
+     "description": "tight (10 sat), normal (0.5 % + 5 sat, the default) or a limit in sat"},
+]
+
+BAYESIAN = obj({"verdict": VERDICT, "p_success": P_SUCCESS,
+                "ci95_low": CI_LOW, "ci95_high": CI_HIGH,
+                "n_obs": N_OBS, "last_update": {"type": "integer"}, "basis": BASIS})
 
 AGENT_SUMMARY = obj({"agent": AGENT, "rank": INT_OR_NULL, "bayesian": nullable(BAYESIAN)})
 
 VERDICT_BLOCK_PROPS: dict[str, Schema] = {
     "publicKey": HEX66, "publicKeyHash": HEX64, "alias": {"type": "string"},
-    "verdict": VERDICT, "rank": INT_OR_NULL, "p_success": NUM_OR_NULL,
-    "ci95_low": NUM_OR_NULL, "ci95_high": NUM_OR_NULL, "n_obs": {"type": "number"},
+    "verdict": VERDICT, "rank": INT_OR_NULL, "p_success": P_SUCCESS_OR_NULL,
+    "ci95_low": {**CI_LOW, "type": ["number", "null"]},
+    "ci95_high": {**CI_HIGH, "type": ["number", "null"]}, "n_obs": N_OBS,
     "reason": {"type": "string"}, "reasons": {"type": "array", "items": {"type": "string"}},
-    "last_update": INT_OR_NULL,
+    "last_update": INT_OR_NULL, "basis": BASIS,
 }
 VERDICT_BLOCK = obj(VERDICT_BLOCK_PROPS)
 
@@ -137,10 +174,16 @@ PROFILE = data(obj({
                   "active": {"type": "boolean"}, "firstSeen": {"type": "integer"},
                   "lastSeen": {"type": "integer"}, "lastAnnouncement": INT_OR_NULL}),
     "score": nullable(obj({
-        "rank": {"type": "integer"}, "verdict": VERDICT, "p_success": {"type": "number"},
-        "ci95_low": {"type": "number"}, "ci95_high": {"type": "number"},
-        "n_obs": {"type": "number"}, "reasons": {"type": "array"},
-        "computedAt": {"type": "integer"}})),
+        "rank": {"type": "integer"}, "verdict": VERDICT, "p_success": P_SUCCESS,
+        "ci95_low": CI_LOW, "ci95_high": CI_HIGH,
+        "n_obs": N_OBS, "reasons": {"type": "array"},
+        "computedAt": {"type": "integer"}, "basis": BASIS,
+        "grid": nullable(obj({
+            "amountsSat": {"type": "array", "items": {"type": "integer"}},
+            "budgets": {"type": "array", "items": {"type": "string"}},
+            "p": {"type": "array", "items": {"type": "number"},
+                  "description": "p_success per (budget, amount), budget-major; "
+                                 + P_SUCCESS_DEFINITION}}))})),
     "centrality": nullable(obj({"pagerank": {"type": "number"},
                                 "pagerankPercentile": {"type": "number"}})),
     "features": {"type": ["object", "null"]},
@@ -148,10 +191,10 @@ PROFILE = data(obj({
                   "capacitySat": {"type": "integer"}, "medianChannelSat": INT_OR_NULL,
                   "largestChannelSat": INT_OR_NULL, "oldestChannelBlock": INT_OR_NULL,
                   "newestChannelBlock": INT_OR_NULL}),
-    "posteriors": {"type": "array", "items": {"type": "object", "properties": {
-        "amountSat": {"type": "integer"}, "p_success": {"type": "number"},
-        "ci95_low": {"type": "number"}, "ci95_high": {"type": "number"},
-        "n_obs": {"type": "number"}}}},
+    "posteriors": {"type": "array", "description": "per probed amount tier, with the "
+                   "normal fee budget", "items": {"type": "object", "properties": {
+        "amountSat": {"type": "integer"}, "p_success": P_SUCCESS,
+        "ci95_low": CI_LOW, "ci95_high": CI_HIGH, "n_obs": N_OBS}}},
     "probes": obj({"byAmount": {"type": "array"}, "recent": {"type": "array"}}),
     "reports": obj({"windowDays": {"type": "integer"}, "total": {"type": "integer"},
                     "successes": {"type": "integer"}, "failures": {"type": "integer"},

@@ -1,0 +1,75 @@
+"""Liveness: is the node up and settling HTLCs? A Beta posterior per node whose evidence
+weights come from the outcome likelihood, not from a table.
+
+Given that the HTLC reached a peer of the target (the failure or success is located at the
+last hop), with the node up with probability lam and the last hop carrying the amount with
+probability l (from the graph, `reach.PayerView.last_hop`):
+
+    P(reached)          = lam * l
+    P(failed at target) = (1 - lam) + lam * (1 - l)
+
+A reach is a whole observation of "up". A failure at the target is "down" with posterior
+responsibility r = (1 - lam) / (1 - lam * l) and "the last hop was short" otherwise, so it
+counts r against liveness (EM's expected count; a node with one drained channel is not
+called dead for a failure its liquidity explains). Failures inside the route, no-route and
+errors are about other nodes or our own: they carry no weight here. A timeout is left to
+the payment model (`scoring.model`): a dead target is answered quickly by its peer
+(UNKNOWN_NEXT_PEER), so a timeout speaks about the route.
+
+The prior Beta(k mu, k (1 - mu)) is one population model: mu is the pooled rate of "up"
+and k maximises the beta-binomial marginal likelihood over nodes with >= 2 observations
+(`scoring.prior.best_kappa`), so both parameters are identified by repeated probes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from satrank.scoring.graph import FloatArray
+from satrank.scoring.prior import fit_strength
+
+EM_ITERATIONS = 4
+COLD_MU, COLD_KAPPA = 0.9, 2.0  # until enough repeated observations exist
+MU_MIN, MU_MAX = 0.5, 0.995
+
+
+@dataclass(frozen=True)
+class Liveness:
+    mu: float
+    kappa: float
+    up: FloatArray  # (n,) weighted reaches
+    down: FloatArray  # (n,) expected failures from being down
+    fitted: bool
+
+    @property
+    def mean(self) -> FloatArray:
+        return np.asarray((self.kappa * self.mu + self.up)
+                          / (self.kappa + self.up + self.down), dtype=np.float64)
+
+
+def down_responsibility(lam: FloatArray, last_hop: FloatArray) -> FloatArray:
+    """P(node down | failed at target) = (1 - lam) / (1 - lam * l)."""
+    return np.asarray(np.clip((1.0 - lam) / np.maximum(1.0 - lam * last_hop, 1e-12), 0.0, 1.0),
+                      dtype=np.float64)
+
+
+def fit_liveness(reached: FloatArray, failed_node: np.ndarray, failed_weight: FloatArray,
+                 failed_last_hop: FloatArray, n: int) -> Liveness:
+    """`reached` (n,) weighted reaches per node; failures at the target as rows (node index,
+    weight, last-hop probability at the probed amount)."""
+    mu, kappa, fitted = COLD_MU, COLD_KAPPA, False
+    lam = np.full(n, mu)
+    down = np.zeros(n)
+    for _ in range(EM_ITERATIONS):
+        r = down_responsibility(lam[failed_node], failed_last_hop)
+        down = np.bincount(failed_node, weights=failed_weight * r, minlength=n).astype(np.float64)
+        total = reached + down
+        if total.sum() > 0:
+            mu = float(np.clip(reached.sum() / total.sum(), MU_MIN, MU_MAX))
+        fit = fit_strength(np.full(n, mu), reached, down)
+        if fit is not None:
+            kappa, fitted = fit, True
+        lam = (kappa * mu + reached) / (kappa + total)
+    return Liveness(mu, kappa, reached, down, fitted)

@@ -1,0 +1,183 @@
+"""The node model: p_success(node, amount, fee_budget) for the reference payer, on the
+amount grid x fee budgets (definition in `scoring.budgets`, maths in methodology.md §5).
+
+    p = R(v, a, b) * theta(v, a, b)
+
+R is route existence within the budget on the synced graph (`scoring.reach`); theta is the
+probability the payment reaches v given such a route exists, a Beta posterior per cell:
+
+    prior mean  m = P_graph(v, a, b): upstream x retries over the usable last hops, from
+                    lnd's bimodal liquidity on what probes showed (channel knowledge)
+    strength    kappa, fitted by beta-binomial marginal likelihood against these m on the
+                    (node, amount) cells with >= 2 probe observations
+    evidence    S(a) = reaches at amounts >= a (liquidity is monotone in the amount);
+                F(a) = failures at the target: the share r blamed on the node being down
+                    (`scoring.liveness`) counts at every amount, the rest (the last hop was
+                    short) at amounts >= the probed one; timeouts at amounts >= the probed
+                    one; failures inside the route and no-route count nothing (they are
+                    about other nodes, and route existence is the graph's);
+                reports as before, capped to a share of the evidence.
+
+The evidence does not depend on the budget (a probe that reached the target's peers says
+nothing about fees); the prior mean and R do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import betaincinv
+
+from satrank.outcomes import ProbeOutcome
+from satrank.scoring.budgets import FeeBudget
+from satrank.scoring.evidence import (
+    ProbeEvidence,
+    ReportEvidence,
+    cap_evidence,
+    cap_report_share,
+    report_tier_evidence,
+)
+from satrank.scoring.graph import BoolArray, FloatArray, IntArray
+from satrank.scoring.grid import interpolate
+from satrank.scoring.liveness import Liveness, down_responsibility, fit_liveness
+from satrank.scoring.posterior import (
+    CI_LEVEL,
+    MIN_PRIOR_STRENGTH,
+    PRIOR_MEAN_MAX,
+    PRIOR_MEAN_MIN,
+    Posterior,
+)
+from satrank.scoring.prior import fit_strength
+from satrank.scoring.reach import PayerView
+
+COLD_KAPPA = MIN_PRIOR_STRENGTH  # a graph prior worth two probes until kappa is identified
+# Both prior Beta parameters stay >= this, where the equal-tailed 95 % interval always
+# contains the mean: the prior mean is clipped to [MIN/kappa, 1 - MIN/kappa] as well.
+MIN_PRIOR_PARAM = 0.02
+
+
+@dataclass(frozen=True)
+class GridEvidence:
+    """Weighted evidence per (amount, node), shape (len(amounts), n)."""
+
+    probe_s: FloatArray
+    probe_f: FloatArray
+    report_s: FloatArray
+    report_f: FloatArray
+    liveness: Liveness
+
+
+@dataclass(frozen=True)
+class NodeModel:
+    amounts_sat: tuple[int, ...]
+    budgets: tuple[FeeBudget, ...]
+    reachable: BoolArray  # (B, A, n)
+    prior_mean: FloatArray  # (B, A, n)
+    kappa: float
+    kappa_fitted: bool
+    successes: FloatArray  # (A, n) after caps, reports included
+    failures: FloatArray
+    report_weight: FloatArray  # (A, n)
+    probe_successes: FloatArray  # (A, n) probes alone, after the autocorrelation cap
+    probe_failures: FloatArray
+    liveness: Liveness
+
+    def alpha(self) -> FloatArray:
+        return np.asarray(self.kappa * self.prior_mean + self.successes[None], np.float64)
+
+    def beta(self) -> FloatArray:
+        return np.asarray(self.kappa * (1.0 - self.prior_mean) + self.failures[None],
+                          np.float64)
+
+    def p_success(self) -> FloatArray:
+        """(B, A, n): R * E[theta]."""
+        a, b = self.alpha(), self.beta()
+        return np.asarray(self.reachable * a / (a + b), dtype=np.float64)
+
+    def posterior(self, budget: int, amount: int) -> Posterior:
+        """One cell as a Posterior with its exact 95 % interval (0 where no route)."""
+        m = self.prior_mean[budget, amount]
+        s, f = self.successes[amount], self.failures[amount]
+        return cell_posterior(m, self.kappa, s, f, self.reachable[budget, amount])
+
+    def posterior_without_reports(self, budget: int, amount: int) -> Posterior:
+        return cell_posterior(self.prior_mean[budget, amount], self.kappa,
+                              self.probe_successes[amount], self.probe_failures[amount],
+                              self.reachable[budget, amount])
+
+
+def cell_posterior(m: FloatArray, kappa: float, s: FloatArray, f: FloatArray,
+                   reachable: BoolArray) -> Posterior:
+    a0, b0 = kappa * m, kappa * (1.0 - m)
+    a, b = a0 + s, b0 + f
+    tail = (1.0 - CI_LEVEL) / 2.0
+    r = reachable.astype(np.float64)
+    return Posterior(prior_alpha=a0, prior_beta=b0, alpha=a, beta=b, n_eff=s + f,
+                     p_success=r * a / (a + b),
+                     ci95_low=r * np.asarray(betaincinv(a, b, tail), dtype=np.float64),
+                     ci95_high=r * np.asarray(betaincinv(a, b, 1.0 - tail), dtype=np.float64))
+
+
+def _node_index(pubkeys: Sequence[str], index: dict[str, int]) -> IntArray:
+    return np.fromiter((index.get(p, -1) for p in pubkeys), dtype=np.int64, count=len(pubkeys))
+
+
+def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[str, int],
+                  amounts_sat: Sequence[int], last_hop: FloatArray, *,
+                  default_amount_sat: int) -> GridEvidence:
+    """Probe and report evidence spread over the amount grid (see the module docstring)."""
+    n, grid = len(index), np.asarray(amounts_sat, dtype=np.float64)
+    node = _node_index(probes.pubkeys, index)
+    outcome = np.array([o.value for o in probes.outcomes], dtype=object)
+    keep = node >= 0
+    node, amount, w, outcome = node[keep], probes.amount_sat[keep], \
+        probes.decayed_count[keep], outcome[keep]
+    reached = outcome == ProbeOutcome.REACHED.value
+    at_target = outcome == ProbeOutcome.FAILED_AT_TARGET.value
+    timeout = outcome == ProbeOutcome.TIMEOUT.value
+    hop = interpolate(amounts_sat, last_hop, amount[at_target], node[at_target]) \
+        if at_target.any() else np.zeros(0)
+    live = fit_liveness(np.bincount(node[reached], w[reached], minlength=n).astype(np.float64),
+                        node[at_target], w[at_target], hop, n)
+    down = down_responsibility(live.mean[node[at_target]], hop)
+    at_or_above = amount[:, None] <= grid[None, :]  # (rows, A): the probed amount <= a
+    s = np.zeros((len(grid), n))
+    f = np.zeros((len(grid), n))
+    for j in range(len(grid)):
+        s[j] = np.bincount(node[reached], w[reached] * (amount[reached] >= grid[j]),
+                           minlength=n)
+        short = w[at_target] * ((1.0 - down) * at_or_above[at_target, j] + down)
+        f[j] = np.bincount(node[at_target], short, minlength=n) + np.bincount(
+            node[timeout], w[timeout] * at_or_above[timeout, j], minlength=n)
+    rs, rf = report_tier_evidence(reports, index, amounts_sat, default_amount_sat)
+    return GridEvidence(s, f, rs, rf, live)
+
+
+def fit_kappa(prior_mean: FloatArray, s: FloatArray, f: FloatArray) -> tuple[float, bool]:
+    """Prior strength by marginal likelihood on cells with >= 2 observations (a single
+    observation per cell leaves the likelihood flat in kappa); cold-start value until
+    enough such cells exist."""
+    kappa = fit_strength(prior_mean, s, f)
+    return (COLD_KAPPA, False) if kappa is None else (kappa, True)
+
+
+def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
+               budgets: Sequence[FeeBudget], probe_budget: int) -> NodeModel:
+    """Combine the payer's view and the evidence; `probe_budget` is the index of the budget
+    the probes were sent with (kappa is fitted against the prior at that budget)."""
+    ps, pf = cap_evidence(ev.probe_s, ev.probe_f)
+    # a probe that reached the node at >= a proves a route for a, whatever the graph says
+    reachable = view.reachable | (ps > 0)[None]
+    graph_mean = np.clip(view.p_graph, PRIOR_MEAN_MIN, PRIOR_MEAN_MAX)
+    fit_cells = reachable[probe_budget]
+    kappa, fitted = fit_kappa(graph_mean[probe_budget][fit_cells], ps[fit_cells],
+                              pf[fit_cells])
+    edge = min(MIN_PRIOR_PARAM / kappa, 0.5)
+    prior_mean = np.clip(graph_mean, edge, 1.0 - edge)
+    rs, rf = cap_report_share(ev.report_s, ev.report_f, probe_weight=ps + pf,
+                              prior_strength=kappa)
+    s, f = cap_evidence(ps + rs, pf + rf)
+    return NodeModel(tuple(amounts_sat), tuple(budgets), reachable, prior_mean, kappa, fitted,
+                     s, f, rs + rf, ps, pf, ev.liveness)

@@ -1,0 +1,199 @@
+"""The reference payer's view of the graph: which nodes a payment of amount `a` within a
+fee budget can reach, and with what probability the channels carry it.
+
+Per amount, one single-source search (scipy's Dijkstra over the channel pairs, weight = the
+fee the forwarding node charges for `a`) gives the cheapest fee to every node and the
+cheapest path tree. Then, for every node v:
+
+- route existence: some usable channel (u -> v) with fee(payer -> u) + fee(u -> v) within
+  the budget (usable = enabled policy, capacity and max_htlc >= a);
+- upstream: q(u), the product of the channel-pair success probabilities along the cheapest
+  path to u (parallel channels of a pair count as one hop that works if any of them does:
+  lnd forwards non-strictly);
+- retries over alternatives: lnd tries routes until one works or the timeout passes, so the
+  payment reaches v unless every alternative fails: 1 - prod_u (1 - q(u) p(u -> v)) over the
+  MAX_ALTERNATIVES best last hops within the budget (treated as independent, which
+  overstates retries that share upstream hops; the cheapest-path q(u) ignores retries
+  upstream, which understates them).
+
+Channel-pair probabilities come from lnd's bimodal estimator on the decayed bounds of what
+probes showed (`scoring.knowledge.edge_bounds`; (0, capacity) where nothing is known).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from satrank.scoring.budgets import FeeBudget
+from satrank.scoring.graph import BoolArray, FloatArray, GraphArrays, IntArray
+from satrank.scoring.liquidity import bimodal_success
+
+# lnd retries until its timeout; with a few seconds per attempt about this many distinct
+# last hops get a chance in 60 s (and lnd's mission control rarely retries a failed pair).
+MAX_ALTERNATIVES = 8
+# Added to every hop's fee so that zero-fee hops are edges to scipy and fewer hops win ties.
+HOP_EPSILON_SAT = 1e-6
+
+
+@dataclass(frozen=True)
+class PayerView:
+    """Arrays of shape (len(budgets), len(amounts), n) unless said otherwise."""
+
+    reachable: BoolArray  # a route within the budget exists
+    p_graph: FloatArray  # P(the payment reaches the node | the node is up)
+    last_hop: FloatArray  # (len(amounts), n): P(some usable inbound channel carries a)
+    cheapest_fee_sat: FloatArray  # (len(amounts), n): inf where no route at all
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """Usable directed channel pairs (u -> v) for one amount, parallel channels merged."""
+
+    src: IntArray
+    dst: IntArray
+    fee_sat: FloatArray  # cheapest fee the forwarding node u charges
+    p: FloatArray  # P(some parallel channel carries the amount)
+
+
+@dataclass(frozen=True)
+class _Directions:
+    """Every channel direction with what does not depend on the amount, sorted by
+    (src, dst) once for all amounts."""
+
+    src: IntArray
+    dst: IntArray
+    starts: IntArray  # first direction of each (src, dst) pair
+    enabled: BoolArray  # a policy, not disabled, not a loop
+    capacity: FloatArray
+    max_htlc_msat: FloatArray
+    fee_base_sat: FloatArray
+    fee_rate_ppm: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+
+
+def _directions(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> _Directions:
+    e = graph.n_edges
+    src = np.concatenate([graph.node1, graph.node2])
+    dst = np.concatenate([graph.node2, graph.node1])
+    order = np.argsort(src * max(graph.n_nodes, 1) + dst, kind="stable")
+    src, dst = src[order], dst[order]
+    first = np.ones(src.shape[0], dtype=bool)
+    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+    row, edge = (order >= e).astype(np.int64), order % max(e, 1)
+    return _Directions(
+        src, dst, np.flatnonzero(first),
+        graph.has_policy[row, edge] & ~graph.disabled[row, edge] & (src != dst),
+        graph.capacity_sat[edge], graph.max_htlc_msat[row, edge],
+        graph.fee_base_msat[row, edge] / 1000.0, graph.fee_rate_ppm[row, edge],
+        lower[row, edge], upper[row, edge])
+
+
+def _pairs(dirs: _Directions, amount_sat: float) -> _Pairs:
+    if dirs.starts.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Pairs(empty, empty, np.zeros(0), np.zeros(0))
+    usable = dirs.enabled & (dirs.capacity >= amount_sat) & \
+        ((dirs.max_htlc_msat <= 0) | (dirs.max_htlc_msat >= amount_sat * 1000.0))
+    fee = np.where(usable, dirs.fee_base_sat + dirs.fee_rate_ppm * (amount_sat / 1e6), np.inf)
+    log_fail = np.zeros(usable.shape[0])
+    p = bimodal_success(amount_sat, dirs.capacity[usable], dirs.lower[usable],
+                        dirs.upper[usable])
+    log_fail[usable] = np.log1p(-np.minimum(p, 1.0 - 1e-12))
+    pair_fee = np.minimum.reduceat(fee, dirs.starts)
+    pair_log_fail = np.add.reduceat(log_fail, dirs.starts)
+    ok = np.isfinite(pair_fee)
+    head = dirs.starts[ok]
+    return _Pairs(dirs.src[head], dirs.dst[head], pair_fee[ok], -np.expm1(pair_log_fail[ok]))
+
+
+def _path_log_p(pred: IntArray, hop_log_p: FloatArray) -> FloatArray:
+    """Sum of hop_log_p along the predecessor chain of every node, by pointer doubling."""
+    acc = hop_log_p.copy()
+    anc = pred.copy()
+    while True:
+        has = anc >= 0
+        if not has.any():
+            return acc
+        nxt_acc = acc.copy()
+        nxt_acc[has] += acc[anc[has]]
+        nxt_anc = np.full_like(anc, -1)
+        nxt_anc[has] = anc[anc[has]]
+        acc, anc = nxt_acc, nxt_anc
+
+
+def _best_alternatives(dst: IntArray, score: FloatArray, k: int) -> BoolArray:
+    """Mask of the k highest scores per destination (only destinations with more than k
+    candidates are sorted)."""
+    keep = np.ones(dst.shape[0], dtype=bool)
+    crowded = np.flatnonzero(np.bincount(dst, minlength=int(dst.max(initial=-1)) + 1)[dst] > k)
+    if crowded.size == 0:
+        return keep
+    order = crowded[np.argsort(dst[crowded] * 2.0 + (1.0 - np.clip(score[crowded], 0.0, 1.0)),
+                               kind="stable")]
+    d = dst[order]
+    first = np.ones(d.shape[0], dtype=bool)
+    first[1:] = d[1:] != d[:-1]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(d.shape[0]), 0))
+    keep[order] = (np.arange(d.shape[0]) - group_start) < k
+    return keep
+
+
+def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
+               amounts_sat: Sequence[float], budgets: Sequence[FeeBudget],
+               lower: FloatArray, upper: FloatArray,
+               max_alternatives: int = MAX_ALTERNATIVES) -> PayerView:
+    """The payer's view for every amount and budget. `sources` are the node indices the
+    payer's payments enter the graph at: the payer itself (`free_sources`: it charges
+    itself no fee), or the peers it has channels to (they charge theirs)."""
+    n = graph.n_nodes
+    shape = (len(budgets), len(amounts_sat), n)
+    reachable = np.zeros(shape, dtype=bool)
+    p_graph = np.zeros(shape)
+    last_hop = np.zeros((len(amounts_sat), n))
+    cheapest = np.full((len(amounts_sat), n), np.inf)
+    is_source = np.zeros(n, dtype=bool)
+    is_source[sources] = True
+    max_limit = max((b.limit_sat(max(amounts_sat)) for b in budgets), default=0.0)
+    dirs = _directions(graph, lower, upper)
+    for j, amount in enumerate(amounts_sat):
+        pr = _pairs(dirs, float(amount))
+        charged = pr.fee_sat * ~(free_sources & is_source[pr.src])
+        if n == 0 or sources.size == 0:
+            continue
+        weights = csr_matrix((charged + HOP_EPSILON_SAT, (pr.src, pr.dst)), shape=(n, n))
+        dist, pred, _ = dijkstra(weights, directed=True, indices=sources, min_only=True,
+                                 return_predecessors=True, limit=max_limit + 1.0)
+        pred = np.asarray(pred, dtype=np.int64)
+        pred[is_source] = -1
+        # log p of the hop (pred(v) -> v): pairs are unique per (src, dst) and sorted by key
+        key = pr.src * n + pr.dst
+        hop = np.zeros(n)
+        on_tree = pred >= 0
+        pos = np.searchsorted(key, pred[on_tree] * n + np.flatnonzero(on_tree))
+        hop[on_tree] = np.log(np.maximum(pr.p[pos], 1e-300))
+        q = np.exp(_path_log_p(pred, hop))
+        q[~np.isfinite(dist)] = 0.0
+        cheapest[j] = dist
+        via = np.isfinite(dist[pr.src])
+        log_fail_in = np.bincount(pr.dst[via], np.log1p(-np.minimum(pr.p[via], 1 - 1e-12)),
+                                  minlength=n)
+        last_hop[j] = -np.expm1(log_fail_in)
+        for b, budget in enumerate(budgets):
+            within = via & (dist[pr.src] + charged <= budget.limit_sat(float(amount)))
+            score = q[pr.src[within]] * pr.p[within]
+            keep = _best_alternatives(pr.dst[within], score, max_alternatives)
+            d = pr.dst[within][keep]
+            log_miss = np.bincount(d, np.log1p(-np.minimum(score[keep], 1 - 1e-12)),
+                                   minlength=n)
+            reachable[b, j] = np.bincount(d, minlength=n) > 0
+            p_graph[b, j] = -np.expm1(log_miss)
+            if not free_sources:  # the payer's own channel to a source: its balance is known
+                reachable[b, j, is_source] = True
+                p_graph[b, j, is_source] = 1.0
+    return PayerView(reachable, p_graph, last_hop, cheapest)

@@ -1,0 +1,92 @@
+"""Unit: the node model v2 on hand-built graphs: route existence within a fee budget from
+the reference payer, retries over last hops, liveness attribution, evidence on the grid."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from satrank.outcomes import ProbeOutcome
+from satrank.scoring.budgets import AMOUNT_GRID_SAT, NORMAL, TIGHT
+from satrank.scoring.engine import ScoringInputs, score_nodes
+from satrank.scoring.evidence import ProbeEvidence, empty_probe_evidence, empty_report_evidence
+from satrank.scoring.liveness import down_responsibility
+from satrank.scoring.model import grid_evidence
+from tests.scoring_graphs import arrays_from_graph, pubkey, small_graph
+
+NOW = 1_761_364_800.0
+BIG = 5_000_000
+
+
+def _chain() -> ScoringInputs:
+    # payer 0 -> 1 -> 2 -> 3, and 1 -> 4 over a 50k channel; every hop charges 1 sat + 100 ppm
+    graph = arrays_from_graph(small_graph(5, [(0, 1, BIG), (1, 2, BIG), (2, 3, BIG),
+                                              (1, 4, 50_000)]))
+    return ScoringInputs(graph, 800_100, empty_probe_evidence(), payer_pubkeys=(pubkey(0),))
+
+
+def _p(result: object, budget: object, amount: int) -> np.ndarray:
+    model = result.model  # type: ignore[attr-defined]
+    b, a = model.budgets.index(budget), model.amounts_sat.index(amount)
+    return np.asarray(model.p_success()[b, a])
+
+
+def test_route_existence_follows_fee_budget_capacity_and_payer() -> None:
+    res = score_nodes(_chain(), now_unix=NOW)
+    assert res.payer == f"vantage:{pubkey(0)}"
+    reach = res.model.reachable
+    b_tight, b_normal = res.model.budgets.index(TIGHT), res.model.budgets.index(NORMAL)
+    a100k, a10k = AMOUNT_GRID_SAT.index(100_000), AMOUNT_GRID_SAT.index(10_000)
+    # 100k sat: node 1 is the payer's own peer (no fee); node 2 costs node 1's 11 sat fee,
+    # over the tight 10 sat budget and within the normal one; node 4's channel is too small
+    assert reach[b_tight, a100k, 1:].tolist() == [True, False, False, False]
+    assert reach[b_normal, a100k, 1:].tolist() == [True, True, True, False]
+    # 10k sat: node 1 charges 2 sat, so node 4 is reachable within the tight budget
+    assert reach[b_tight, a10k, 4]
+    assert res.verdict_names()[4] == "RISKY"
+    assert "graph: no route within the fee budget from the reference payer" in res.reasons[4]
+    p_normal, p_tight = _p(res, NORMAL, 100_000), _p(res, TIGHT, 100_000)
+    assert np.all(p_normal >= p_tight)
+    assert 0 < p_normal[3] < p_normal[2] < p_normal[1] <= 1  # each hop costs probability
+    assert res.grid().shape == (5, len(res.model.budgets) * len(AMOUNT_GRID_SAT))
+
+
+def test_more_usable_inbound_channels_are_more_retries() -> None:
+    one = arrays_from_graph(small_graph(3, [(0, 1, BIG), (1, 2, 400_000)]))
+    three = arrays_from_graph(small_graph(3, [(0, 1, BIG), (1, 2, 400_000), (1, 2, 400_000),
+                                              (0, 2, 400_000)]))
+    p = [_p(score_nodes(ScoringInputs(g, 800_100, empty_probe_evidence(),
+                                      payer_pubkeys=(pubkey(0),)), now_unix=NOW),
+            NORMAL, 300_000)[2] for g in (one, three)]
+    assert 0 < p[0] < p[1]
+
+
+def test_a_failure_at_the_target_is_blamed_on_what_explains_it() -> None:
+    lam = np.array([0.9, 0.9])
+    r = down_responsibility(lam, np.array([1.0, 0.1]))
+    np.testing.assert_allclose(r, [1.0, 0.1 / 0.91])  # liquidity explains the second
+    # node 0's last hop rarely carries anything (a failure there is liquidity), node 1's
+    # always does (a failure there means the node is down: it counts at every amount)
+    # (node 2 is a healthy population; node 0 answered two small probes)
+    index = {pubkey(0): 0, pubkey(1): 1, pubkey(2): 2}
+    last_hop = np.tile(np.array([[0.02, 0.999, 0.9]]), (len(AMOUNT_GRID_SAT), 1))
+    probes = ProbeEvidence([pubkey(0), pubkey(1), pubkey(0), pubkey(2), pubkey(0)],
+                           np.array([1e6, 1e6, 1e6, 1e5, 1e4]),
+                           [ProbeOutcome.FAILED_AT_TARGET] * 2 + [ProbeOutcome.FAILED_IN_ROUTE]
+                           + [ProbeOutcome.REACHED] * 2, np.array([1.0, 1.0, 5.0, 20.0, 2.0]))
+    ev = grid_evidence(probes, empty_report_evidence(), index, AMOUNT_GRID_SAT, last_hop,
+                       default_amount_sat=100_000)
+    small, big = AMOUNT_GRID_SAT.index(10_000), AMOUNT_GRID_SAT.index(1_000_000)
+    assert ev.probe_f[big, :2].tolist() == [1.0, 1.0]  # the 5 failures in route count nothing
+    assert ev.probe_f[small, 0] < 0.2 < 0.9 < ev.probe_f[small, 1]
+    assert ev.liveness.down[0] < ev.liveness.down[1]
+
+
+def test_probes_reaching_a_node_make_it_safe_and_say_so() -> None:
+    inputs = _chain()
+    probes = ProbeEvidence([pubkey(3)], np.array([100_000.0]), [ProbeOutcome.REACHED],
+                           np.array([6.0]))
+    res = score_nodes(ScoringInputs(inputs.graph, 800_100, probes,
+                                    payer_pubkeys=inputs.payer_pubkeys), now_unix=NOW)
+    assert res.verdict_names()[3] == "SAFE"
+    assert res.reasons[3][2] == "probes: the credible interval clears the SAFE threshold"
+    assert res.verdict_names()[2] == "INSUFFICIENT"
