@@ -16,6 +16,7 @@ import asyncpg
 import numpy as np
 
 from satrank.db.arrays import fetch_float8_matrix
+from satrank.db.knowledge import load_channel_knowledge
 from satrank.db.nostr_outbox import enqueue_changed_score_events
 from satrank.db.pool import affected_rows
 from satrank.db.probes import load_probe_evidence, load_report_evidence
@@ -90,7 +91,8 @@ async def load_graph_arrays(conn: asyncpg.Connection) -> GraphArrays:
 
 async def load_scoring_inputs(conn: asyncpg.Connection, *, now: datetime, half_life_s: float,
                               evidence_window: timedelta) -> ScoringInputs:
-    """Graph, chain tip of the last sync, decayed probe and report evidence, in one snapshot."""
+    """Graph, chain tip and payer of the last sync, decayed probe and report evidence and
+    channel knowledge, in one snapshot."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         await conn.execute("SET LOCAL work_mem = '64MB'")  # hash joins of the graph, in memory
         # The node index is a CTE without statistics, so the planner sorts ~50k channels
@@ -104,10 +106,11 @@ async def load_scoring_inputs(conn: asyncpg.Connection, *, now: datetime, half_l
         probes = await load_probe_evidence(conn, now=now, half_life_s=half_life_s, since=since)
         reports = await load_report_evidence(conn, now=now, half_life_s=half_life_s,
                                              since=since)
+        knowledge = await load_channel_knowledge(conn)
     tip = last_sync["block_height"] if last_sync else None
     payer = (last_sync["payer_pubkey"],) if last_sync and last_sync["payer_pubkey"] else ()
     return ScoringInputs(graph=graph, block_height=tip, probes=probes, reports=reports,
-                         payer_pubkeys=payer)
+                         payer_pubkeys=payer, knowledge=knowledge)
 
 
 _feature_cols = ", ".join(f"{name} float8" for name in FEATURE_NAMES)

@@ -151,3 +151,16 @@ async def test_retention_drops_rows_whose_every_observation_is_old(
     await record_probe_knowledge(conn, [_result(_attempt([1, 2], 50_000))], NOW)
     assert await delete_knowledge_before(conn, NOW - timedelta(days=30)) == 1
     assert await _rows(conn) == {(CH[1], 0): (50_000, 100_000)}
+
+
+async def test_scoring_reads_the_knowledge_probes_wrote(conn: asyncpg.Connection) -> None:
+    from satrank.db.scores import load_scoring_inputs
+
+    await record_probe_knowledge(conn, [_result(_attempt([0, 1, 2, 3], 300_000, fail_at=2))],
+                                 NOW)
+    inputs = await load_scoring_inputs(conn, now=NOW, half_life_s=7 * 86_400.0,
+                                       evidence_window=timedelta(days=30))
+    assert len(inputs.knowledge) == 3
+    lower, upper = edge_bounds(inputs.graph, inputs.knowledge, now_unix=NOW.timestamp())
+    e = list(inputs.graph.channel_id).index(CH[2])
+    assert upper[0, e] == 300_000.0
