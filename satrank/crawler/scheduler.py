@@ -26,6 +26,8 @@ class PlannedProbe:
     pubkey: str
     amount_sat: int
     reason: str  # requested | never | stale | random
+    fee_limit_sat: int | None = None  # None: the round's default
+    priority: float = 0.0  # queue order: higher is sent first
 
 
 @dataclass(frozen=True)
