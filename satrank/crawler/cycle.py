@@ -27,16 +27,21 @@ from satrank.crawler.metrics import (
     SYNC_SECONDS,
 )
 from satrank.crawler.probes import ProbeSender
-from satrank.crawler.scheduler import PlannedProbe, ProbeBudget, plan_probes
+from satrank.crawler.scheduler import PlannedProbe, ProbeBudget, ProbeCandidates, plan_probes
 from satrank.crawler.worker import Vantage, drain_queue, worker_id
 from satrank.db.graph import GraphSyncReport, sync_graph
-from satrank.db.interest import forget_requests_before, recently_requested
+from satrank.db.interest import forget_requests_before
 from satrank.db.pool import Pool, connection
-from satrank.db.probe_queue import QueuedProbe, enqueue_probes, open_targets, prune_queue
+from satrank.db.probe_queue import (
+    QueuedProbe,
+    enqueue_probes,
+    load_planning_inputs,
+    open_targets,
+    prune_queue,
+)
 from satrank.db.probes import (
     count_crawler_probes_since,
     delete_probes_before,
-    load_probe_candidates,
     load_probe_history,
 )
 from satrank.db.scores import StoredScores, load_scoring_inputs, store_scores
@@ -111,21 +116,24 @@ async def plan_phase(pool: Pool, settings: CrawlerSettings, *, n_probes: int,
     now = clock()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     async with connection(pool) as conn:
-        rows = await load_probe_candidates(conn)
+        inputs = await load_planning_inputs(
+            conn, tiers_sat=settings.probe_tiers_sat,
+            requested_since=now - timedelta(seconds=REQUEST_WINDOW_S))
         window = timedelta(days=settings.probe_retention_days)
         history = await load_probe_history(conn, day_start=day_start, since=now - window)
         today = await count_crawler_probes_since(conn, day_start)
-        requested = await recently_requested(
-            conn, since=now - timedelta(seconds=REQUEST_WINDOW_S), limit=n_probes)
         queued = await open_targets(conn)
     budget = ProbeBudget(settings.probe_cooldown_s, settings.probe_stale_s,
                          settings.node_daily_probe_cap,
                          max(0, settings.daily_probe_cap - int(today) - len(queued)))
-    candidates = [r for r in rows if r["pubkey"] not in queued]
-    plan = plan_probes([r["pubkey"] for r in candidates], [r["pagerank"] for r in candidates],
-                       n=n_probes, now=now, last_probed=history.last_probed,
+    keep = np.array([p not in queued for p in inputs.pubkeys], dtype=bool)
+    candidates = ProbeCandidates([p for p, k in zip(inputs.pubkeys, keep, strict=True) if k],
+                                 inputs.pagerank[keep], inputs.alpha[keep],
+                                 inputs.beta[keep], inputs.asks[keep])
+    plan = plan_probes(candidates, n=n_probes, now=now, last_probed=history.last_probed,
                        probes_today=history.probes_since_day_start, budget=budget,
-                       tiers_sat=settings.probe_tiers_sat, rng=rng, requested=requested)
+                       tiers_sat=settings.probe_tiers_sat, rng=rng,
+                       tight_fee_sat=settings.probe_fee_limit_sat)
     async with connection(pool, transaction=True) as conn:
         await enqueue_probes(conn, [
             QueuedProbe(p.pubkey, p.amount_sat,

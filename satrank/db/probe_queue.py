@@ -13,9 +13,44 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+import numpy as np
 
 from satrank.db.pool import affected_rows
 from satrank.db.probes import SentProbe, record_probes
+
+
+@dataclass(frozen=True)
+class PlanningInputs:
+    """What the planner ranks active scored nodes by, in pubkey order."""
+
+    pubkeys: list[str]
+    pagerank: np.ndarray  # (n,)
+    alpha: np.ndarray  # (n, tiers): posterior at each tier; Beta(1, 1) where none is stored
+    beta: np.ndarray  # (n, tiers)
+    asks: np.ndarray  # (n,): asks through the API since `requested_since`
+
+
+async def load_planning_inputs(conn: asyncpg.Connection, *, tiers_sat: Sequence[int],
+                               requested_since: datetime) -> PlanningInputs:
+    rows = await conn.fetch(
+        "SELECT s.pubkey, s.pagerank, coalesce(r.asks, 0) AS asks "
+        "FROM scores s JOIN nodes n USING (pubkey) "
+        "LEFT JOIN probe_requests r ON r.pubkey = s.pubkey AND r.requested_at >= $1 "
+        "WHERE n.is_active ORDER BY s.pubkey", requested_since)
+    index = {r["pubkey"]: i for i, r in enumerate(rows)}
+    tiers = {int(t): j for j, t in enumerate(tiers_sat)}
+    alpha = np.ones((len(rows), len(tiers)))
+    beta = np.ones((len(rows), len(tiers)))
+    for p in await conn.fetch(
+            "SELECT pubkey, amount_sat, alpha, beta FROM posteriors "
+            "WHERE amount_sat = ANY($1::bigint[])", list(tiers)):
+        i = index.get(p["pubkey"])
+        if i is not None:
+            alpha[i, tiers[p["amount_sat"]]] = p["alpha"]
+            beta[i, tiers[p["amount_sat"]]] = p["beta"]
+    return PlanningInputs([r["pubkey"] for r in rows],
+                          np.array([r["pagerank"] for r in rows], dtype=np.float64),
+                          alpha, beta, np.array([r["asks"] for r in rows], dtype=np.float64))
 
 
 @dataclass(frozen=True)

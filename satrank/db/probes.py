@@ -133,13 +133,6 @@ async def load_probe_history(conn: asyncpg.Connection, *, day_start: datetime,
                         {r["target_pubkey"]: int(r["n"]) for r in rows})
 
 
-async def load_probe_candidates(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    """Active scored nodes with their PageRank (the scheduler's importance), by pubkey."""
-    return list(await conn.fetch(
-        "SELECT s.pubkey, s.pagerank FROM scores s JOIN nodes n USING (pubkey) "
-        "WHERE n.is_active ORDER BY s.pubkey"))
-
-
 async def count_crawler_probes_since(conn: asyncpg.Connection, since: datetime) -> int:
     """Crawler probes sent since `since` (for the global daily cap)."""
     return int(await conn.fetchval(
