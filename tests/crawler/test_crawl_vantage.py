@@ -92,3 +92,26 @@ async def test_a_probe_worker_runs_alone_against_the_shared_postgres(
         await conn.close()
     assert sorted(p["target_pubkey"] for p in probes) == sorted(targets)
     assert {(p["vantage"], p["fee_limit_sat"]) for p in probes} == {(v1, 55)}
+
+
+async def test_the_running_crawler_plans_and_both_workers_send(
+        two: SimnetHandle, db_dsn: str, tmp_path: Path) -> None:
+    """`satrank crawl` as deployed: the planner job fills the queue each interval and the
+    probe worker jobs of both vantages drain it."""
+    env = _env(tmp_path, db_dsn, two, CRAWL_PROBE_INTERVAL_S="1", CRAWL_PROBES_PER_ROUND="10")
+    crawler = start_satrank("crawl", env=env)
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        deadline = time.monotonic() + WAIT_S
+        senders: set[str] = set()
+        while len(senders) < 2:
+            assert crawler.poll() is None, crawler.stderr.read() if crawler.stderr else ""
+            assert time.monotonic() < deadline, f"only {senders} sent probes"
+            await asyncio.sleep(0.5)
+            senders = {r["vantage"] for r in await conn.fetch(
+                "SELECT DISTINCT vantage FROM probes")}
+    finally:
+        crawler.send_signal(signal.SIGTERM)
+        crawler.wait(timeout=30)
+        await conn.close()
+    assert senders == {two.oracle_pubkey, two.vantages[1][3]}

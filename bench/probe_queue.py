@@ -1,0 +1,138 @@
+"""Probe rounds of 1,000 through the Postgres probe queue, against the direct path.
+
+    .venv/bin/python bench/probe_queue.py [--probes 1000] [--rounds 3]
+
+simnet `--vantage 2` on the mainnet snapshot at --time-scale 0, the crawler's real phases
+over gRPC + TLS. Per round, interleaved in one run (other sessions load the machine:
+compare the ratios):
+- direct: the plan sent straight by `run_probe_round` and stored with one COPY (the
+  path before the queue);
+- queue, oracle: `plan_phase` (rank, COPY into probe_queue) then the oracle's worker
+  (`drain_queue`: claim with SKIP LOCKED, send, store + mark done);
+- queue, 2 vantages: the same with the oracle and vantage-1 draining side by side;
+and the rescore after each (`score_phase`). Target (issue 15): a round of 1,000 with
+knowledge updates <= 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from satrank.config import CrawlerSettings, DatabaseSettings  # noqa: E402
+from satrank.crawler.cycle import plan_phase, score_phase, sync_phase  # noqa: E402
+from satrank.crawler.cycle import utc_now as _now  # noqa: E402
+from satrank.crawler.probes import run_probe_round  # noqa: E402
+from satrank.crawler.worker import Vantage, drain_queue, worker_id  # noqa: E402
+from satrank.db.admin import create_database  # noqa: E402
+from satrank.db.embedded import embedded_postgres  # noqa: E402
+from satrank.db.migrations import migrate_dsn  # noqa: E402
+from satrank.db.pool import Pool, connection, create_pool  # noqa: E402
+from satrank.db.probes import record_probes  # noqa: E402
+from satrank.lightning.lnd import LndClient  # noqa: E402
+from tests.data import MAINNET  # noqa: E402
+from tests.simnet_fixture import SimnetHandle, start_simnet  # noqa: E402
+
+
+def _client(host: str, directory: Path, macaroon: str) -> LndClient:
+    return LndClient.connect(host, (directory / "tls.cert").read_bytes(),
+                             (directory / f"{macaroon}.macaroon").read_bytes(),
+                             rpc_timeout_s=120)
+
+
+async def _direct(pool: Pool, sender: LndClient, cs: CrawlerSettings, n: int,
+                  rng: np.random.Generator) -> tuple[float, float]:
+    """(plan s, send + store s) of the path without the queue, for the same plan size."""
+    t0 = time.perf_counter()
+    plan = await plan_phase(pool, cs, n_probes=n, rng=rng)
+    async with connection(pool) as conn:  # leave no open rows: this round skips the queue
+        await conn.execute("DELETE FROM probe_queue WHERE done_at IS NULL")
+    t1 = time.perf_counter()
+    sent = await run_probe_round(sender, plan, concurrency=cs.probe_concurrency,
+                                 fee_limit_sat=cs.probe_fee_limit_sat,
+                                 timeout_s=cs.probe_timeout_s, clock=_now)
+    async with connection(pool) as conn:
+        await record_probes(conn, sent)
+    return t1 - t0, time.perf_counter() - t1
+
+
+async def _queued(pool: Pool, vantages: list[Vantage], cs: CrawlerSettings, n: int,
+                  rng: np.random.Generator) -> tuple[float, float, dict[str, int]]:
+    t0 = time.perf_counter()
+    await plan_phase(pool, cs, n_probes=n, rng=rng)
+    t1 = time.perf_counter()
+    share = -(-n // len(vantages))
+    reports = await asyncio.gather(*(
+        drain_queue(pool, v, cs, batch=share, worker=worker_id(v.name), clock=_now)
+        for v in vantages))
+    return t1 - t0, time.perf_counter() - t1, {r.vantage: r.sent for r in reports}
+
+
+async def bench(admin_dsn: str, sim: SimnetHandle, n: int, rounds: int) -> None:
+    dsn = await create_database(admin_dsn, "bench_probe_queue")
+    await migrate_dsn(dsn)
+    pool = await create_pool(dsn, DatabaseSettings(url=None))
+    # production fee budgets (tight 10 sat, normal 0.5 % + 5 sat); no cooldown or daily
+    # cap so that every round plans n probes on the same graph
+    cs = CrawlerSettings(probe_cooldown_s=0, node_daily_probe_cap=10_000,
+                         daily_probe_cap=10_000_000)
+    rng = np.random.default_rng(1)
+    _, v1_host, v1_dir, v1_pubkey = sim.vantages[1]
+    rows: dict[str, list[tuple[float, float, float]]] = {}
+    try:
+        async with _client(sim.oracle_host, sim.oracle_dir, "readonly") as source, \
+                _client(sim.oracle_host, sim.oracle_dir, "pay") as oracle, \
+                _client(v1_host, v1_dir, "pay") as v1:
+            await sync_phase(pool, source)
+            await score_phase(pool, cs, enqueue_nostr=False)
+            both = [Vantage("oracle", sim.oracle_pubkey, oracle), Vantage("v1", v1_pubkey, v1)]
+            for r in range(rounds):
+                for name in ("direct", "queue, oracle", "queue, 2 vantages"):
+                    if name == "direct":
+                        plan_s, send_s = await _direct(pool, oracle, cs, n, rng)
+                        by = {"oracle": n}
+                    else:
+                        plan_s, send_s, by = await _queued(
+                            pool, both if "2" in name else both[:1], cs, n, rng)
+                    t = time.perf_counter()
+                    await score_phase(pool, cs, enqueue_nostr=False)
+                    score_s = time.perf_counter() - t
+                    rows.setdefault(name, []).append((plan_s, send_s, score_s))
+                    print(f"round {r + 1} {name}: plan {plan_s:.2f} s, send+store "
+                          f"{send_s:.2f} s, rescore {score_s:.2f} s, sent by {by}")
+        print(f"\nmedians of {rounds} (n = {n}, concurrency {cs.probe_concurrency} per vantage)")
+        print("| path | plan | send + store | rescore | round + rescore |")
+        print("|---|---|---|---|---|")
+        for name, values in rows.items():
+            med = [statistics.median(v[i] for v in values) for i in range(3)]
+            total = statistics.median(sum(v) for v in values)
+            print(f"| {name} | {med[0]:.2f} s | {med[1]:.2f} s | {med[2]:.2f} s | "
+                  f"{total:.2f} s |")
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--probes", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="satrank-bench-") as tmp:
+        root = Path(tmp)
+        with start_simnet(root / "sim", graph=MAINNET, time_scale=0, vantage=2) as sim, \
+                embedded_postgres(root / "pg") as admin_dsn:
+            asyncio.run(bench(admin_dsn, sim, args.probes, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
