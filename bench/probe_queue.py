@@ -10,6 +10,7 @@ compare the ratios):
 - queue, oracle: `plan_phase` (rank, COPY into probe_queue) then the oracle's worker
   (`drain_queue`: claim with SKIP LOCKED, send, store + mark done);
 - queue, 2 vantages: the same with the oracle and vantage-1 draining side by side;
+- queue only: the same with senders that answer at once (the queue's own cost);
 and the rescore after each (`score_phase`). Target (issue 15): a round of 1,000 with
 knowledge updates <= 10 s.
 """
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from bench.lightning import _client  # noqa: E402
 from satrank.config import CrawlerSettings, DatabaseSettings  # noqa: E402
 from satrank.crawler.cycle import plan_phase, score_phase, sync_phase  # noqa: E402
 from satrank.crawler.cycle import utc_now as _now  # noqa: E402
@@ -39,15 +41,11 @@ from satrank.db.embedded import embedded_postgres  # noqa: E402
 from satrank.db.migrations import migrate_dsn  # noqa: E402
 from satrank.db.pool import Pool, connection, create_pool  # noqa: E402
 from satrank.db.probes import record_probes  # noqa: E402
+from satrank.lightning.backend import ProbeResult  # noqa: E402
 from satrank.lightning.lnd import LndClient  # noqa: E402
+from satrank.outcomes import ProbeOutcome  # noqa: E402
 from tests.data import MAINNET  # noqa: E402
 from tests.simnet_fixture import SimnetHandle, start_simnet  # noqa: E402
-
-
-def _client(host: str, directory: Path, macaroon: str) -> LndClient:
-    return LndClient.connect(host, (directory / "tls.cert").read_bytes(),
-                             (directory / f"{macaroon}.macaroon").read_bytes(),
-                             rpc_timeout_s=120)
 
 
 async def _direct(pool: Pool, sender: LndClient, cs: CrawlerSettings, n: int,
@@ -78,6 +76,17 @@ async def _queued(pool: Pool, vantages: list[Vantage], cs: CrawlerSettings, n: i
     return t1 - t0, time.perf_counter() - t1, {r.vantage: r.sent for r in reports}
 
 
+class _Instant:
+    """A sender that answers at once (no_route): what is left is the queue's own cost."""
+
+    async def send_probe(self, destination: str, amount_sat: int, *, fee_limit_sat: int,
+                         timeout_s: float) -> ProbeResult:
+        return ProbeResult(destination=destination, amount_sat=amount_sat,
+                           outcome=ProbeOutcome.NO_ROUTE, failure_code=None,
+                           failure_source_index=None, failing_channel_id=None, hops=(),
+                           fee_msat=0, duration_ms=0, attempts=0)
+
+
 async def bench(admin_dsn: str, sim: SimnetHandle, n: int, rounds: int) -> None:
     dsn = await create_database(admin_dsn, "bench_probe_queue")
     await migrate_dsn(dsn)
@@ -96,9 +105,14 @@ async def bench(admin_dsn: str, sim: SimnetHandle, n: int, rounds: int) -> None:
             await sync_phase(pool, source)
             await score_phase(pool, cs, enqueue_nostr=False)
             both = [Vantage("oracle", sim.oracle_pubkey, oracle), Vantage("v1", v1_pubkey, v1)]
+            instant = [Vantage("oracle", sim.oracle_pubkey, _Instant()),
+                       Vantage("v1", v1_pubkey, _Instant())]
             for r in range(rounds):
-                for name in ("direct", "queue, oracle", "queue, 2 vantages"):
-                    if name == "direct":
+                for name in ("direct", "queue, oracle", "queue, 2 vantages",
+                             "queue only, 2 instant senders"):
+                    if name.startswith("queue only"):
+                        plan_s, send_s, by = await _queued(pool, instant, cs, n, rng)
+                    elif name == "direct":
                         plan_s, send_s = await _direct(pool, oracle, cs, n, rng)
                         by = {"oracle": n}
                     else:

@@ -144,6 +144,16 @@ async def test_crawler_killed_mid_probe_round_leaves_db_consistent(
     assert isinstance(probes, list) and len(probes) == 3
     assert after["queue"] == {"claimed": 60, "done": 3}
 
+    # once the dead worker's claims are older than the claim TTL, they are sent again
+    env["CRAWL_PROBE_CLAIM_TTL_S"] = "1"
+    retaken = run_satrank("crawl", "--once", "--probes", "0", env=env, timeout=WAIT_S)
+    assert retaken.returncode == 0, retaken.stderr[-3000:]
+    final = await _db_state(db_dsn)
+    assert final["queue"] == {"done": 63}
+    probes = final["probes"]
+    assert isinstance(probes, list) and len(probes) == 63
+    assert len({p["target_pubkey"] for p in probes}) == 63
+
 
 async def test_crawl_once_without_probes_scores_once(simnet: SimnetHandle, db_dsn: str,
                                                      tmp_path: Path) -> None:
