@@ -3,16 +3,17 @@
     .venv/bin/python bench/probe_queue.py [--probes 1000] [--rounds 3]
 
 simnet `--vantage 2` on the mainnet snapshot at --time-scale 0, the crawler's real phases
-over gRPC + TLS. Per round, interleaved in one run (other sessions load the machine:
-compare the ratios):
-- direct: the plan sent straight by `run_probe_round` and stored with one COPY (the
-  path before the queue);
-- queue, oracle: `plan_phase` (rank, COPY into probe_queue) then the oracle's worker
-  (`drain_queue`: claim with SKIP LOCKED, send, store + mark done);
-- queue, 2 vantages: the same with the oracle and vantage-1 draining side by side;
-- queue only: the same with senders that answer at once (the queue's own cost);
-and the rescore after each (`score_phase`). Target (issue 15): a round of 1,000 with
-knowledge updates <= 10 s.
+over gRPC + TLS. Each round plans 1,000 probes once (`plan_phase`: rank, COPY into the
+queue), then sends that same plan on every path, in rotated order (other sessions load
+the machine: compare within a run):
+- direct: `run_probe_round` straight from the plan, stored with one COPY (the path before
+  the queue);
+- queue, oracle: the rows put back in the queue, drained by the oracle's worker
+  (`drain_queue`: claim with SKIP LOCKED, send, store + mark done in one transaction);
+- queue, 2 vantages: the same, the oracle and vantage-1 draining side by side;
+- queue only: the same with two senders that answer at once: the queue's own cost;
+then one rescore (`score_phase`). Target (issue 15): a round of 1,000 with knowledge
+updates <= 10 s.
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ from satrank.config import CrawlerSettings, DatabaseSettings  # noqa: E402
 from satrank.crawler.cycle import plan_phase, score_phase, sync_phase  # noqa: E402
 from satrank.crawler.cycle import utc_now as _now  # noqa: E402
 from satrank.crawler.probes import run_probe_round  # noqa: E402
+from satrank.crawler.scheduler import PlannedProbe  # noqa: E402
 from satrank.crawler.worker import Vantage, drain_queue, worker_id  # noqa: E402
 from satrank.db.admin import create_database  # noqa: E402
 from satrank.db.embedded import embedded_postgres  # noqa: E402
 from satrank.db.migrations import migrate_dsn  # noqa: E402
 from satrank.db.pool import Pool, connection, create_pool  # noqa: E402
+from satrank.db.probe_queue import QueuedProbe, enqueue_probes  # noqa: E402
 from satrank.db.probes import record_probes  # noqa: E402
 from satrank.lightning.backend import ProbeResult  # noqa: E402
 from satrank.lightning.lnd import LndClient  # noqa: E402
@@ -48,32 +51,36 @@ from tests.data import MAINNET  # noqa: E402
 from tests.simnet_fixture import SimnetHandle, start_simnet  # noqa: E402
 
 
-async def _direct(pool: Pool, sender: LndClient, cs: CrawlerSettings, n: int,
-                  rng: np.random.Generator) -> tuple[float, float]:
-    """(plan s, send + store s) of the path without the queue, for the same plan size."""
-    t0 = time.perf_counter()
-    plan = await plan_phase(pool, cs, n_probes=n, rng=rng)
-    async with connection(pool) as conn:  # leave no open rows: this round skips the queue
-        await conn.execute("DELETE FROM probe_queue WHERE done_at IS NULL")
-    t1 = time.perf_counter()
+async def _reset(pool: Pool, plan: list[PlannedProbe]) -> None:
+    """The queue holds exactly `plan`, open (each path sends the same probes)."""
+    async with connection(pool, transaction=True) as conn:
+        await conn.execute("DELETE FROM probe_queue")
+        await enqueue_probes(conn, [QueuedProbe(p.pubkey, p.amount_sat, p.fee_limit_sat or 0,
+                                                p.reason, p.priority) for p in plan],
+                             planned_at=_now())
+
+
+async def _direct(pool: Pool, sender: LndClient, cs: CrawlerSettings,
+                  plan: list[PlannedProbe]) -> dict[str, int]:
+    """The path before the queue: send the plan, store it with one COPY."""
+    async with connection(pool) as conn:
+        await conn.execute("DELETE FROM probe_queue")
     sent = await run_probe_round(sender, plan, concurrency=cs.probe_concurrency,
                                  fee_limit_sat=cs.probe_fee_limit_sat,
                                  timeout_s=cs.probe_timeout_s, clock=_now)
     async with connection(pool) as conn:
         await record_probes(conn, sent)
-    return t1 - t0, time.perf_counter() - t1
+    return {"oracle": len(sent)}
 
 
-async def _queued(pool: Pool, vantages: list[Vantage], cs: CrawlerSettings, n: int,
-                  rng: np.random.Generator) -> tuple[float, float, dict[str, int]]:
-    t0 = time.perf_counter()
-    await plan_phase(pool, cs, n_probes=n, rng=rng)
-    t1 = time.perf_counter()
-    share = -(-n // len(vantages))
+async def _queued(pool: Pool, vantages: list[Vantage], cs: CrawlerSettings,
+                  plan: list[PlannedProbe]) -> dict[str, int]:
+    await _reset(pool, plan)
+    share = -(-len(plan) // len(vantages))
     reports = await asyncio.gather(*(
         drain_queue(pool, v, cs, batch=share, worker=worker_id(v.name), clock=_now)
         for v in vantages))
-    return t1 - t0, time.perf_counter() - t1, {r.vantage: r.sent for r in reports}
+    return {r.vantage: r.sent for r in reports}
 
 
 class _Instant:
@@ -97,7 +104,9 @@ async def bench(admin_dsn: str, sim: SimnetHandle, n: int, rounds: int) -> None:
                          daily_probe_cap=10_000_000)
     rng = np.random.default_rng(1)
     _, v1_host, v1_dir, v1_pubkey = sim.vantages[1]
-    rows: dict[str, list[tuple[float, float, float]]] = {}
+    rows: dict[str, list[float]] = {}
+    plans: list[float] = []
+    scores: list[float] = []
     try:
         async with _client(sim.oracle_host, sim.oracle_dir, "readonly") as source, \
                 _client(sim.oracle_host, sim.oracle_dir, "pay") as oracle, \
@@ -105,35 +114,45 @@ async def bench(admin_dsn: str, sim: SimnetHandle, n: int, rounds: int) -> None:
             await sync_phase(pool, source)
             await score_phase(pool, cs, enqueue_nostr=False)
             both = [Vantage("oracle", sim.oracle_pubkey, oracle), Vantage("v1", v1_pubkey, v1)]
-            instant = [Vantage("oracle", sim.oracle_pubkey, _Instant()),
-                       Vantage("v1", v1_pubkey, _Instant())]
+            instant = [Vantage("instant-a", "instant-a", _Instant()),
+                       Vantage("instant-b", "instant-b", _Instant())]
+            paths = ["direct", "queue, oracle", "queue, 2 vantages"]
             for r in range(rounds):
-                for name in ("direct", "queue, oracle", "queue, 2 vantages",
-                             "queue only, 2 instant senders"):
-                    if name.startswith("queue only"):
-                        plan_s, send_s, by = await _queued(pool, instant, cs, n, rng)
-                    elif name == "direct":
-                        plan_s, send_s = await _direct(pool, oracle, cs, n, rng)
-                        by = {"oracle": n}
-                    else:
-                        plan_s, send_s, by = await _queued(
-                            pool, both if "2" in name else both[:1], cs, n, rng)
+                t = time.perf_counter()
+                plan = await plan_phase(pool, cs, n_probes=n, rng=rng)
+                plans.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                await _queued(pool, instant, cs, plan)
+                rows.setdefault("queue only, 2 instant senders", []).append(
+                    time.perf_counter() - t)
+                async with connection(pool) as conn:  # their made-up outcomes are no evidence
+                    await conn.execute("DELETE FROM probes WHERE vantage LIKE 'instant-%'")
+                for name in paths[r % 3:] + paths[:r % 3]:  # rotated: no path always first
                     t = time.perf_counter()
-                    await score_phase(pool, cs, enqueue_nostr=False)
-                    score_s = time.perf_counter() - t
-                    rows.setdefault(name, []).append((plan_s, send_s, score_s))
-                    print(f"round {r + 1} {name}: plan {plan_s:.2f} s, send+store "
-                          f"{send_s:.2f} s, rescore {score_s:.2f} s, sent by {by}")
-        print(f"\nmedians of {rounds} (n = {n}, concurrency {cs.probe_concurrency} per vantage)")
-        print("| path | plan | send + store | rescore | round + rescore |")
-        print("|---|---|---|---|---|")
+                    if name == "direct":
+                        by = await _direct(pool, oracle, cs, plan)
+                    else:
+                        by = await _queued(pool, both if "2" in name else both[:1], cs, plan)
+                    rows.setdefault(name, []).append(time.perf_counter() - t)
+                    print(f"round {r + 1} {name}: send+store {rows[name][-1]:.2f} s, "
+                          f"sent by {by}")
+                t = time.perf_counter()
+                await score_phase(pool, cs, enqueue_nostr=False)
+                scores.append(time.perf_counter() - t)
+                print(f"round {r + 1}: plan {plans[-1]:.2f} s, rescore {scores[-1]:.2f} s")
+        print(f"\nmedians (range) of {rounds}, n = {n}, concurrency "
+              f"{cs.probe_concurrency} per vantage, the same plan on every path")
+        print(f"plan (rank + COPY into the queue): {_fmt(plans)}; rescore {_fmt(scores)}")
+        print("| path | send + store |")
+        print("|---|---|")
         for name, values in rows.items():
-            med = [statistics.median(v[i] for v in values) for i in range(3)]
-            total = statistics.median(sum(v) for v in values)
-            print(f"| {name} | {med[0]:.2f} s | {med[1]:.2f} s | {med[2]:.2f} s | "
-                  f"{total:.2f} s |")
+            print(f"| {name} | {_fmt(values)} |")
     finally:
         await pool.close()
+
+
+def _fmt(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} s ({min(values):.2f}-{max(values):.2f})"
 
 
 def main() -> None:
