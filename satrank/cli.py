@@ -324,12 +324,24 @@ def cmd_mcp(args: argparse.Namespace, settings: Settings | None = None) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
-    from satrank.crawler.main import CrawlerBusy, crawl_forever, crawl_once
+    from satrank.crawler.jobs import vantage_names
+    from satrank.crawler.main import (
+        CrawlerBusy,
+        crawl_forever,
+        crawl_once,
+        probe_worker_forever,
+    )
     from satrank.crawler.service import LeadershipLost
 
+    if args.probe_worker is not None and args.probe_worker not in vantage_names(settings):
+        print(f"satrank crawl --probe-worker: no vantage {args.probe_worker!r} (configured: "
+              f"{', '.join(vantage_names(settings))})", file=sys.stderr)
+        return 2
     with _dsn_of(settings) as dsn:
         asyncio.run(migrate_dsn(dsn))
-        if args.once:
+        if args.probe_worker is not None:
+            asyncio.run(probe_worker_forever(settings, dsn, args.probe_worker))
+        elif args.once:
             try:
                 lines = asyncio.run(crawl_once(settings, dsn, n_probes=args.probes))
             except CrawlerBusy as exc:
@@ -470,6 +482,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     crawl.add_argument("--once", action="store_true",
                        help="one cycle: sync, score, one probe round, rescore; then exit")
     crawl.add_argument("--probes", type=int, default=100, help="probes in the --once round")
+    crawl.add_argument("--probe-worker", metavar="VANTAGE",
+                       help="run only the probe worker of VANTAGE (oracle, or the lower-case "
+                            "<NAME> of LND_VANTAGE_<NAME>_*) against the shared Postgres")
     export = add("export", cmd_export, "export data as JSON lines")
     export.add_argument("what", choices=["scores"])
     export.add_argument("--out", required=True, help="output file (JSON lines)")

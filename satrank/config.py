@@ -93,6 +93,22 @@ def _database(r: _Reader, *, production: bool) -> DatabaseSettings:
     return settings
 
 
+ORACLE_VANTAGE = "oracle"  # the vantage point of the LND_* node itself
+_VANTAGE_PREFIX = "LND_VANTAGE_"  # LND_VANTAGE_<NAME>_HOST / _TLS_CERT / _MACAROON
+_VANTAGE_VAR = re.compile(r"^LND_VANTAGE_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_(HOST|TLS_CERT|MACAROON)$")
+
+
+@dataclass(frozen=True)
+class VantageNode:
+    """Another LND the crawler probes from (LND_VANTAGE_<NAME>_HOST / _TLS_CERT /
+    _MACAROON, the macaroon being that node's pay macaroon)."""
+
+    name: str  # <NAME> in lower case
+    grpc_host: str
+    tls_cert_path: Path
+    pay_macaroon_path: Path
+
+
 @dataclass(frozen=True)
 class LndSettings:
     grpc_host: str = "localhost:10009"
@@ -101,6 +117,7 @@ class LndSettings:
     readonly_macaroon_path: Path | None = None
     pay_macaroon_path: Path | None = None
     rpc_timeout_s: float = 10.0
+    vantages: tuple[VantageNode, ...] = ()  # besides the oracle (this node), by name
 
 
 def _lnd(r: _Reader) -> LndSettings:
@@ -112,7 +129,26 @@ def _lnd(r: _Reader) -> LndSettings:
         readonly_macaroon_path=r.path("LND_READONLY_MACAROON_PATH"),
         pay_macaroon_path=r.path("LND_PAY_MACAROON_PATH"),
         rpc_timeout_s=r.number("LND_RPC_TIMEOUT_S", d.rpc_timeout_s, 0.1, 600),
+        vantages=_vantages(r),
     )
+
+
+def _vantages(r: _Reader) -> tuple[VantageNode, ...]:
+    """Every LND_VANTAGE_<NAME>_* group, complete or reported; sorted by name."""
+    names = sorted({m.group(1) for m in map(_VANTAGE_VAR.match, r.names(_VANTAGE_PREFIX))
+                    if m is not None})
+    nodes = []
+    for name in names:
+        prefix = f"{_VANTAGE_PREFIX}{name}_"
+        host, cert, macaroon = (r.text(prefix + "HOST", ""), r.path(prefix + "TLS_CERT"),
+                                r.path(prefix + "MACAROON"))
+        if name.lower() == ORACLE_VANTAGE:
+            r.problem(f"{prefix}*: the name {ORACLE_VANTAGE} is the LND_* node itself")
+        elif not host or cert is None or macaroon is None:
+            r.problem(f"{prefix}HOST, {prefix}TLS_CERT and {prefix}MACAROON must all be set")
+        else:
+            nodes.append(VantageNode(name.lower(), host, cert, macaroon))
+    return tuple(nodes)
 
 
 @dataclass(frozen=True)
@@ -303,8 +339,10 @@ class CrawlerSettings:
     probe_stale_s: float = 86_400.0  # older than this: "stale", probed before random ones
     node_daily_probe_cap: int = 12
     daily_probe_cap: int = 50_000
-    probe_fee_limit_sat: int = 10
+    probe_fee_limit_sat: int = 10  # the tight fee budget; the normal one is 0.5 % + 5 sat
     probe_timeout_s: float = 30.0
+    # a queue row claimed longer ago than this is taken again (its worker died)
+    probe_claim_ttl_s: float = 900.0
     probe_tiers_sat: tuple[int, ...] = DEFAULT_TIERS_SAT
     probe_retention_days: int = 30
     half_life_days: float = 7.0
@@ -328,6 +366,7 @@ def _crawler(r: _Reader) -> CrawlerSettings:
         daily_probe_cap=r.integer("CRAWL_DAILY_PROBE_CAP", d.daily_probe_cap, 0, 10_000_000),
         probe_fee_limit_sat=r.integer("PROBE_FEE_LIMIT_SAT", d.probe_fee_limit_sat, 0, 100_000),
         probe_timeout_s=r.number("PROBE_TIMEOUT_S", d.probe_timeout_s, 1, 600),
+        probe_claim_ttl_s=r.number("CRAWL_PROBE_CLAIM_TTL_S", d.probe_claim_ttl_s, 1, 86_400),
         probe_tiers_sat=_probe_tiers(r) or d.probe_tiers_sat,
         probe_retention_days=r.integer("PROBE_RETENTION_DAYS", d.probe_retention_days, 1, 3650),
         half_life_days=r.number("SCORE_HALF_LIFE_DAYS", d.half_life_days, 0.01, 365),
@@ -423,6 +462,11 @@ class _Reader:
 
     def has(self, name: str) -> bool:
         return self._raw(name) is not None
+
+    def names(self, prefix: str) -> list[str]:
+        """The variables set (non-empty) whose name starts with `prefix`."""
+        return [name for name in self._environ
+                if name.startswith(prefix) and self._raw(name) is not None]
 
     def text(self, name: str, default: str) -> str:
         return self._raw(name) or default

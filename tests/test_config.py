@@ -17,6 +17,7 @@ from satrank.config import (
     LndSettings,
     NostrSettings,
     Settings,
+    VantageNode,
     load_settings,
     parse_bool,
 )
@@ -62,6 +63,28 @@ def test_each_slice_reads_its_own_variables() -> None:
     assert settings.crawler.probe_tiers_sat == (1000, 100_000)
     assert settings.database.pool_max == 4 and settings.lnd.rpc_timeout_s == 2.5
     assert settings.l402.lease_max_credits == 1
+
+
+def test_vantage_nodes_come_from_their_variable_groups() -> None:
+    settings = Settings.from_environ({
+        "L402_MACAROON_SECRET": SECRET,
+        "LND_VANTAGE_WEST_2_HOST": "10.0.0.2:10009", "LND_VANTAGE_WEST_2_TLS_CERT": "/w/tls",
+        "LND_VANTAGE_WEST_2_MACAROON": "/w/pay.macaroon",
+        "LND_VANTAGE_EAST_HOST": "east:10009", "LND_VANTAGE_EAST_TLS_CERT": "/e/tls",
+        "LND_VANTAGE_EAST_MACAROON": "/e/pay.macaroon"})
+    assert settings.lnd.vantages == (
+        VantageNode("east", "east:10009", Path("/e/tls"), Path("/e/pay.macaroon")),
+        VantageNode("west_2", "10.0.0.2:10009", Path("/w/tls"), Path("/w/pay.macaroon")))
+    with pytest.raises(ConfigError) as bad:
+        Settings.from_environ({"L402_MACAROON_SECRET": SECRET,
+                               "LND_VANTAGE_EAST_HOST": "east:10009",
+                               "LND_VANTAGE_ORACLE_HOST": "x:1",
+                               "LND_VANTAGE_ORACLE_TLS_CERT": "/t",
+                               "LND_VANTAGE_ORACLE_MACAROON": "/m"})
+    assert bad.value.problems == [
+        "LND_VANTAGE_EAST_HOST, LND_VANTAGE_EAST_TLS_CERT and LND_VANTAGE_EAST_MACAROON "
+        "must all be set",
+        "LND_VANTAGE_ORACLE_*: the name oracle is the LND_* node itself"]
 
 
 def test_probe_tiers_must_contain_the_default_tier() -> None:

@@ -8,16 +8,17 @@ phase boundary (graph sync and score store are atomic) and the next cycle just r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import numpy as np
 
-from satrank.config import CrawlerSettings
+from satrank.config import ORACLE_VANTAGE, CrawlerSettings
 from satrank.crawler.metrics import (
     GRAPH_CHANNELS,
     GRAPH_NODES,
@@ -25,18 +26,24 @@ from satrank.crawler.metrics import (
     SCORING_SECONDS,
     SYNC_SECONDS,
 )
-from satrank.crawler.probes import ProbeSender, run_probe_round
-from satrank.crawler.scheduler import ProbeBudget, plan_probes
+from satrank.crawler.probes import ProbeSender
+from satrank.crawler.scheduler import PlannedProbe, ProbeBudget, ProbeCandidates, plan_probes
+from satrank.crawler.worker import Vantage, drain_queue, worker_id
 from satrank.db.graph import GraphSyncReport, record_sync_payer, sync_graph
-from satrank.db.interest import forget_requests_before, recently_requested
-from satrank.db.knowledge import delete_knowledge_before, record_probe_knowledge
+from satrank.db.interest import forget_requests_before
+from satrank.db.knowledge import delete_knowledge_before
 from satrank.db.pool import Pool, connection
+from satrank.db.probe_queue import (
+    QueuedProbe,
+    enqueue_probes,
+    load_planning_inputs,
+    open_targets,
+    prune_queue,
+)
 from satrank.db.probes import (
     count_crawler_probes_since,
     delete_probes_before,
-    load_probe_candidates,
     load_probe_history,
-    record_probes,
 )
 from satrank.db.scores import StoredScores, load_scoring_inputs, store_scores
 from satrank.lightning.backend import DeferredGraph, NodeStatus
@@ -45,6 +52,8 @@ from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 # Nodes asked about through the API within this window are probed first.
 REQUEST_WINDOW_S = 3600
+QUEUE_KEEP_DONE = timedelta(days=1)  # finished queue rows kept for inspection
+QUEUE_MAX_OPEN = timedelta(days=1)  # a row nobody finished in this time is dropped
 _log = logging.getLogger(__name__)
 
 
@@ -66,6 +75,7 @@ class ProbeRoundReport:
     planned: int
     outcomes: dict[str, int]
     deleted_old: int
+    sent_by: dict[str, int] = field(default_factory=dict)  # vantage name -> probes sent
 
 
 async def sync_phase(pool: Pool, source: GraphSource, *,
@@ -100,39 +110,76 @@ async def score_phase(pool: Pool, settings: CrawlerSettings, *, enqueue_nostr: b
     return stored
 
 
-async def probe_phase(pool: Pool, sender: ProbeSender, settings: CrawlerSettings, *,
-                      n_probes: int, rng: np.random.Generator,
-                      clock: Callable[[], datetime] = utc_now) -> ProbeRoundReport:
+async def plan_phase(pool: Pool, settings: CrawlerSettings, *, n_probes: int,
+                     rng: np.random.Generator,
+                     clock: Callable[[], datetime] = utc_now) -> list[PlannedProbe]:
+    """The leader's part of a probe round: plan up to `n_probes` probes of nodes with no
+    open queue row and put them in the probe queue; prune old queue rows."""
     now = clock()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     async with connection(pool) as conn:
-        rows = await load_probe_candidates(conn)
+        inputs = await load_planning_inputs(
+            conn, tiers_sat=settings.probe_tiers_sat,
+            requested_since=now - timedelta(seconds=REQUEST_WINDOW_S))
         window = timedelta(days=settings.probe_retention_days)
         history = await load_probe_history(conn, day_start=day_start, since=now - window)
         today = await count_crawler_probes_since(conn, day_start)
-        requested = await recently_requested(
-            conn, since=now - timedelta(seconds=REQUEST_WINDOW_S), limit=n_probes)
+        queued = await open_targets(conn)
     budget = ProbeBudget(settings.probe_cooldown_s, settings.probe_stale_s,
                          settings.node_daily_probe_cap,
-                         max(0, settings.daily_probe_cap - int(today)))
-    plan = plan_probes([r["pubkey"] for r in rows], [r["pagerank"] for r in rows],
-                       n=n_probes, now=now, last_probed=history.last_probed,
+                         max(0, settings.daily_probe_cap - int(today) - len(queued)))
+    keep = np.array([p not in queued for p in inputs.pubkeys], dtype=bool)
+    candidates = ProbeCandidates([p for p, k in zip(inputs.pubkeys, keep, strict=True) if k],
+                                 inputs.pagerank[keep], inputs.alpha[keep],
+                                 inputs.beta[keep], inputs.asks[keep])
+    plan = plan_probes(candidates, n=n_probes, now=now, last_probed=history.last_probed,
                        probes_today=history.probes_since_day_start, budget=budget,
-                       tiers_sat=settings.probe_tiers_sat, rng=rng, requested=requested)
+                       tiers_sat=settings.probe_tiers_sat, rng=rng,
+                       tight_fee_sat=settings.probe_fee_limit_sat)
+    async with connection(pool, transaction=True) as conn:
+        await enqueue_probes(conn, [
+            QueuedProbe(p.pubkey, p.amount_sat,
+                        settings.probe_fee_limit_sat if p.fee_limit_sat is None
+                        else p.fee_limit_sat, p.reason, p.priority) for p in plan],
+            planned_at=now)
+        await prune_queue(conn, done_before=now - QUEUE_KEEP_DONE,
+                          planned_before=now - QUEUE_MAX_OPEN)
     _log.info("probe round: %d probes planned (%d asked about through the API)",
               len(plan), sum(p.reason == "requested" for p in plan))
-    sent = await run_probe_round(sender, plan, concurrency=settings.probe_concurrency,
-                                 fee_limit_sat=settings.probe_fee_limit_sat,
-                                 timeout_s=settings.probe_timeout_s, clock=clock)
+    return plan
+
+
+async def forget_old_probes(pool: Pool, settings: CrawlerSettings, *,
+                            clock: Callable[[], datetime] = utc_now) -> int:
+    """Retention: probes and channel knowledge older than PROBE_RETENTION_DAYS, API requests
+    older than the request window. Returns the probes deleted."""
     async with connection(pool, transaction=True) as conn:
-        await record_probes(conn, sent)
-        await record_probe_knowledge(conn, [p.result for p in sent], clock())
         cutoff = clock() - timedelta(days=settings.probe_retention_days)
         deleted = await delete_probes_before(conn, cutoff)
         await delete_knowledge_before(conn, cutoff)
         await forget_requests_before(conn, clock() - timedelta(seconds=REQUEST_WINDOW_S))
+    return deleted
+
+
+async def probe_phase(pool: Pool, sender: ProbeSender, settings: CrawlerSettings, *,
+                      n_probes: int, rng: np.random.Generator,
+                      clock: Callable[[], datetime] = utc_now, oracle_pubkey: str | None = None,
+                      vantages: Sequence[Vantage] = (), batch: int | None = None
+                      ) -> ProbeRoundReport:
+    """One whole round in this process: plan into the queue, then drain it with the
+    oracle (`sender`) and every other vantage in `vantages` side by side (each claims
+    `batch` rows at a time: by default a share of the round per vantage)."""
+    plan = await plan_phase(pool, settings, n_probes=n_probes, rng=rng, clock=clock)
+    workers = [Vantage(ORACLE_VANTAGE, oracle_pubkey, sender), *vantages]
+    share = batch or max(1, -(-n_probes // len(workers)))
+    reports = await asyncio.gather(*(
+        drain_queue(pool, v, settings, batch=share, worker=worker_id(v.name), clock=clock)
+        for v in workers))
+    deleted = await forget_old_probes(pool, settings, clock=clock)
     outcomes: dict[str, int] = {}
-    for p in sent:
-        outcomes[p.result.outcome.value] = outcomes.get(p.result.outcome.value, 0) + 1
+    for report in reports:
+        for outcome, count in report.outcomes.items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
     LAST_SUCCESS.labels("probes").set(time.time())
-    return ProbeRoundReport(len(plan), outcomes, deleted)
+    return ProbeRoundReport(len(plan), outcomes, deleted,
+                            {r.vantage: r.sent for r in reports})

@@ -33,10 +33,18 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from satrank.config import Settings
-from satrank.crawler.cycle import GraphSource, probe_phase, score_phase, sync_phase
+from satrank.config import ORACLE_VANTAGE, Settings
+from satrank.crawler.cycle import (
+    GraphSource,
+    forget_old_probes,
+    plan_phase,
+    score_phase,
+    sync_phase,
+    utc_now,
+)
 from satrank.crawler.metrics import FAILURES
 from satrank.crawler.probes import ProbeSender
+from satrank.crawler.worker import Vantage, batch_size, drain_queue, worker_id
 from satrank.db.nostr_outbox import prune_finished
 from satrank.db.pool import Pool, connection
 from satrank.db.reports import REPORT_RETENTION, delete_reports_before
@@ -44,18 +52,44 @@ from satrank.lightning.errors import LightningError
 
 _log = logging.getLogger(__name__)
 Connect = Callable[[], Awaitable[tuple[GraphSource, ProbeSender]]]
+ConnectVantage = Callable[[str], Awaitable[tuple[str, ProbeSender]]]
 LIGHTNING_LANE = "lightning"
+WORKER_POLL_S = 5.0  # how often an idle probe worker looks at the queue again
 OUTBOX_PRUNE_INTERVAL_S = 600.0
 OUTBOX_KEEP_DELIVERED_S = 86_400.0  # the newest delivered event per node, for inspection
 
 
+async def _no_vantages(name: str) -> tuple[str, ProbeSender]:
+    raise LightningError(f"no LND configured for the vantage {name}")
+
+
 class LightningLink:
     """The LND clients, opened on first use and kept: only jobs that need LND wait for it,
-    and a job run fails (and backs off) while LND cannot be opened."""
+    and a job run fails (and backs off) while LND cannot be opened. `connect_vantage`
+    opens another vantage node by name: its pubkey and a probe sender."""
 
-    def __init__(self, connect: Connect) -> None:
+    def __init__(self, connect: Connect, connect_vantage: ConnectVantage = _no_vantages
+                 ) -> None:
         self._connect = connect
+        self._connect_vantage = connect_vantage
         self._clients: tuple[GraphSource, ProbeSender] | None = None
+        self._vantages: dict[str, Vantage] = {}
+
+    async def vantage(self, name: str) -> Vantage:
+        """The vantage `name` ("oracle": the LND_* node, its pubkey from GetInfo)."""
+        if name not in self._vantages:
+            try:
+                if name == ORACLE_VANTAGE:
+                    source, sender = await self.clients()
+                    pubkey = (await source.get_info()).identity_pubkey
+                else:
+                    pubkey, sender = await self._connect_vantage(name)
+            except (LightningError, OSError) as exc:
+                FAILURES.labels("lnd_connect").inc()
+                _log.warning("cannot open the vantage %s: %s", name, exc)
+                raise
+            self._vantages[name] = Vantage(name, pubkey, sender)
+        return self._vantages[name]
 
     async def clients(self) -> tuple[GraphSource, ProbeSender]:
         if self._clients is None:
@@ -77,6 +111,7 @@ class JobContext:
     lightning: LightningLink
     stop: asyncio.Event  # set when jobs must end (shutdown, or leadership lost)
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
+    worker_ids: dict[str, str] = field(default_factory=dict)  # vantage -> claim holder
 
 
 @dataclass(frozen=True)
@@ -95,11 +130,35 @@ async def sync_and_score(ctx: JobContext) -> object:
                              enqueue_nostr=ctx.settings.nostr.publishing)
 
 
-async def probe_and_score(ctx: JobContext) -> object:
-    _, sender = await ctx.lightning.clients()
+async def plan_and_score(ctx: JobContext) -> object:
+    """The leader plans the next probes into the queue (the workers send them) and
+    rescores with what the workers stored since the last pass."""
     cs = ctx.settings.crawler
-    await probe_phase(ctx.pool, sender, cs, n_probes=cs.probes_per_round, rng=ctx.rng)
+    await plan_phase(ctx.pool, cs, n_probes=cs.probes_per_round, rng=ctx.rng)
+    await forget_old_probes(ctx.pool, cs)
     return await score_phase(ctx.pool, cs, enqueue_nostr=ctx.settings.nostr.publishing)
+
+
+def probe_worker(name: str) -> Callable[[JobContext], Awaitable[object]]:
+    """The job of the vantage `name`: send what the queue holds for it, until empty."""
+
+    async def run(ctx: JobContext) -> object:
+        vantage = await ctx.lightning.vantage(name)
+        return await drain_queue(ctx.pool, vantage, ctx.settings.crawler,
+                                 batch=batch_size(ctx.settings.crawler, ctx.settings.lnd),
+                                 worker=ctx.worker_ids.setdefault(name, worker_id(name)),
+                                 clock=utc_now)
+
+    return run
+
+
+def probe_worker_job(name: str, *, leader_only: bool) -> Job:
+    return Job(f"probe_worker_{name}", WORKER_POLL_S, leader_only=leader_only,
+               run=probe_worker(name), lane=f"vantage:{name}")
+
+
+def vantage_names(settings: Settings) -> list[str]:
+    return [ORACLE_VANTAGE, *(v.name for v in settings.lnd.vantages)]
 
 
 async def prune_nostr_outbox(ctx: JobContext) -> object:
@@ -136,8 +195,10 @@ def crawler_jobs(settings: Settings) -> list[Job]:
         (True, Job("graph_sync", cs.graph_interval_s, leader_only=True, run=sync_and_score,
                    lane=LIGHTNING_LANE)),
         (cs.probes_per_round > 0,
-         Job("probes", cs.probe_interval_s, leader_only=True, run=probe_and_score,
+         Job("probes", cs.probe_interval_s, leader_only=True, run=plan_and_score,
              lane=LIGHTNING_LANE)),
+        *((cs.probes_per_round > 0, probe_worker_job(name, leader_only=True))
+          for name in vantage_names(settings)),
         (settings.nostr.publishing,
          Job("nostr_publisher", settings.nostr.poll_interval_s, leader_only=True,
              run=publish_to_nostr)),

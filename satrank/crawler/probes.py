@@ -37,23 +37,25 @@ def _error_result(probe: PlannedProbe, code: str) -> ProbeResult:
 
 async def run_probe_round(sender: ProbeSender, plan: Sequence[PlannedProbe], *,
                           concurrency: int, fee_limit_sat: int, timeout_s: float,
-                          clock: Callable[[], datetime]) -> list[SentProbe]:
-    """Every planned probe yields one SentProbe; a Lightning error becomes outcome `error`
-    (no evidence) rather than aborting the round."""
+                          clock: Callable[[], datetime],
+                          vantage: str | None = None) -> list[SentProbe]:
+    """Every planned probe yields one SentProbe, stamped with its fee limit (the probe's
+    own, else `fee_limit_sat`) and `vantage` (the sender's pubkey); a Lightning error
+    becomes outcome `error` (no evidence) rather than aborting the round."""
     gate = asyncio.Semaphore(concurrency)
 
     async def one(probe: PlannedProbe) -> SentProbe:
+        limit = fee_limit_sat if probe.fee_limit_sat is None else probe.fee_limit_sat
         async with gate:
             sent_at = clock()
             try:
                 result = await sender.send_probe(probe.pubkey, probe.amount_sat,
-                                                 fee_limit_sat=fee_limit_sat,
-                                                 timeout_s=timeout_s)
+                                                 fee_limit_sat=limit, timeout_s=timeout_s)
             except LightningError as exc:
                 _log.warning("probe failed before a result: %s", type(exc).__name__)
                 result = _error_result(probe, type(exc).__name__)
             PROBES.labels(result.outcome.value, str(probe.amount_sat)).inc()
             PROBE_SECONDS.observe(result.duration_ms / 1000.0)
-            return SentProbe(result, sent_at)
+            return SentProbe(result, sent_at, limit, vantage)
 
     return list(await asyncio.gather(*(one(p) for p in plan)))

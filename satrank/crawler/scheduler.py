@@ -1,31 +1,57 @@
-"""Which nodes to probe next, at which amount: a pure priority queue (time and randomness
+"""Which nodes to probe next, at which amount and fee budget: pure (time and randomness
 are arguments).
 
-Priority classes, in order: (0) recently asked about through the API (`requested`: the
-`probe_requests` table the api fills from node lookups, see api/middleware/interest.py), (1) never
-probed, (2) stale (last probe older than `stale_s`, oldest first), (3) a random sample of
-the rest. Within a class, higher PageRank first for classes 0-1 (more payers care), so
-the order is deterministic for a given rng. Nodes probed within `cooldown_s`, or at their
-per-node daily cap, are skipped; the round is cut to what remains of the global daily cap.
+Probes go where they inform most (issue 15 item 5). A node's value for the next probe is
+
+    value = gain x demand x staleness
+
+- gain: the expected information gain of one probe about the node's p at an amount
+  (`scoring.information.beta_information_gain` of its Beta posterior at that amount);
+  each node is probed at the tier where the gain is largest.
+- demand: how many payers the answer serves: PageRank relative to the mean node, plus,
+  per ask through the API in the request window (`probe_requests`, api/middleware/
+  interest.py), as much as the most central node.
+- staleness: 1 + (1 - 2^(-age / stale_s)): from 1 right after a probe to 2 for a node
+  never probed, so old evidence is renewed before recent evidence.
+
+Nodes probed within `cooldown_s`, or at their per-node daily cap, are skipped; the round
+is cut to what remains of the global daily cap. Nodes asked about through the API come
+first whatever their gain (an agent waits for that answer; a graph-only prior near 0 or
+1 would otherwise keep them last), most valuable first; then every other node by value.
+On a fresh deployment every posterior is its prior, gains differ by a small factor and
+demand decides: the most requested, then the highest-ranked nodes are probed first.
+
+Each probe carries its fee limit: the fee budgets being estimated, tight (a fixed
+`tight_fee_sat`, 10 sat by default) and normal (0.5 % + 5 sat of the amount), in turn.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 
-# Share of probes per tier (smallest to largest); the default tier gets most.
-DEFAULT_TIER_WEIGHTS = (0.25, 0.5, 0.25)
+from satrank.scoring.graph import FloatArray
+from satrank.scoring.information import beta_information_gain
+
+FEE_BUDGETS = ("tight", "normal")
+NORMAL_BUDGET_RATE = 0.005  # the normal budget: 0.5 % of the amount ...
+NORMAL_BUDGET_BASE_SAT = 5  # ... plus 5 sat
+# Added to the queue priority of a requested node: the queue sends it before any row
+# nobody asked about, this round's or an older one's (values stay far below it).
+REQUESTED_PRIORITY = 1e12
 
 
 @dataclass(frozen=True)
 class PlannedProbe:
     pubkey: str
     amount_sat: int
-    reason: str  # requested | never | stale | random
+    reason: str  # requested | never | stale | gain
+    fee_limit_sat: int | None = None  # None: the round's default
+    priority: float = 0.0  # queue order: higher is sent first
 
 
 @dataclass(frozen=True)
@@ -36,49 +62,64 @@ class ProbeBudget:
     daily_cap_left: int
 
 
-def tier_weights(n_tiers: int) -> np.ndarray:
-    if n_tiers == len(DEFAULT_TIER_WEIGHTS):
-        return np.array(DEFAULT_TIER_WEIGHTS)
-    return np.full(n_tiers, 1.0 / n_tiers)
+@dataclass(frozen=True)
+class ProbeCandidates:
+    """The nodes that may be probed, with what the value of a probe depends on."""
+
+    pubkeys: Sequence[str]
+    pagerank: FloatArray  # (n,)
+    alpha: FloatArray  # (n, tiers): Beta posterior of p at each tier
+    beta: FloatArray  # (n, tiers)
+    asks: FloatArray  # (n,): asks through the API in the request window
 
 
-def plan_probes(candidates: Sequence[str], importance: Sequence[float], *, n: int,
-                now: datetime, last_probed: Mapping[str, datetime],
-                probes_today: Mapping[str, int], budget: ProbeBudget,
-                tiers_sat: Sequence[int], rng: np.random.Generator,
-                requested: Sequence[str] = ()) -> list[PlannedProbe]:
-    """Up to min(n, budget.daily_cap_left) probes, one per node, best-first."""
+def fee_limit_sat(budget: str, amount_sat: int, *, tight_fee_sat: int) -> int:
+    """The fee limit of a probe at `budget` ("tight" or "normal") for `amount_sat`."""
+    if budget == "tight":
+        return tight_fee_sat
+    return math.ceil(amount_sat * NORMAL_BUDGET_RATE) + NORMAL_BUDGET_BASE_SAT
+
+
+def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float
+                 ) -> tuple[FloatArray, np.ndarray]:
+    """(value of probing each node, index of the tier where it informs most)."""
+    gain = beta_information_gain(c.alpha, c.beta)
+    tier = np.argmax(gain, axis=1) if gain.size else np.zeros(len(c.pubkeys), dtype=np.int64)
+    best = gain[np.arange(len(c.pubkeys)), tier] if gain.size else np.zeros(0)
+    pagerank = np.maximum(np.asarray(c.pagerank, dtype=np.float64), 0.0)
+    mean = float(pagerank.mean()) if pagerank.size and pagerank.mean() > 0 else 1.0
+    centrality = pagerank / mean
+    ask_weight = max(1.0, float(centrality.max(initial=0.0)))
+    demand = centrality + ask_weight * np.asarray(c.asks, dtype=np.float64)
+    staleness = 2.0 - np.exp2(-np.asarray(age_s, dtype=np.float64) / stale_s)
+    return np.asarray(best * demand * staleness, dtype=np.float64), tier
+
+
+def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
+                last_probed: Mapping[str, datetime], probes_today: Mapping[str, int],
+                budget: ProbeBudget, tiers_sat: Sequence[int], rng: np.random.Generator,
+                tight_fee_sat: int) -> list[PlannedProbe]:
+    """Up to min(n, budget.daily_cap_left) probes, one per node, most valuable first."""
     n = max(0, min(n, budget.daily_cap_left))
-    if n == 0 or not candidates:
+    if n == 0 or not c.pubkeys:
         return []
-    weight = dict(zip(candidates, importance, strict=True))
     cooldown = now - timedelta(seconds=budget.cooldown_s)
-    stale = now - timedelta(seconds=budget.stale_s)
-
-    def eligible(p: str) -> bool:
-        last = last_probed.get(p)
-        return (last is None or last <= cooldown) and \
-            probes_today.get(p, 0) < budget.node_daily_cap
-
-    chosen: list[tuple[str, str]] = []
-    seen: set[str] = set()
-
-    def take(pubkeys: Sequence[str], reason: str) -> None:
-        for p in pubkeys:
-            if len(chosen) >= n:
-                return
-            if p not in seen and p in weight and eligible(p):
-                seen.add(p)
-                chosen.append((p, reason))
-
-    take(list(requested), "requested")
-    never = [p for p in candidates if p not in last_probed]
-    take(sorted(never, key=lambda p: (-weight[p], p)), "never")
-    old = [p for p in candidates if p in last_probed and last_probed[p] <= stale]
-    take(sorted(old, key=lambda p: (last_probed[p], p)), "stale")
-    if len(chosen) < n:
-        rest = [p for p in candidates if p not in seen]
-        take([rest[i] for i in rng.permutation(len(rest))], "random")
-    tiers = rng.choice(np.array(tiers_sat), size=len(chosen), p=tier_weights(len(tiers_sat)))
-    return [PlannedProbe(p, int(t), reason)
-            for (p, reason), t in zip(chosen, tiers.tolist(), strict=True)]
+    age_s = np.array([math.inf if p not in last_probed else
+                      max(0.0, (now - last_probed[p]).total_seconds()) for p in c.pubkeys])
+    eligible = np.array([(p not in last_probed or last_probed[p] <= cooldown)
+                         and probes_today.get(p, 0) < budget.node_daily_cap
+                         for p in c.pubkeys], dtype=bool)
+    value, tier = probe_values(c, age_s=age_s, stale_s=budget.stale_s)
+    asked = np.asarray(c.asks, dtype=np.float64) > 0
+    order = [i for i in np.lexsort((np.array(c.pubkeys), -value, ~asked)) if eligible[i]][:n]
+    budgets = rng.permutation(np.resize(np.array(FEE_BUDGETS), len(order)))
+    plan = []
+    for i, fee_budget in zip(order, budgets.tolist(), strict=True):
+        amount = int(tiers_sat[int(tier[i])])
+        reason = ("requested" if c.asks[i] > 0 else "never" if np.isinf(age_s[i])
+                  else "stale" if age_s[i] >= budget.stale_s else "gain")
+        plan.append(PlannedProbe(c.pubkeys[i], amount, reason,
+                                 fee_limit_sat(str(fee_budget), amount,
+                                               tight_fee_sat=tight_fee_sat),
+                                 float(value[i]) + REQUESTED_PRIORITY * bool(asked[i])))
+    return plan

@@ -24,10 +24,18 @@ from satrank.crawler.cycle import (
     score_phase,
     sync_phase,
 )
-from satrank.crawler.jobs import Connect, Job, JobContext, LightningLink, crawler_jobs
+from satrank.crawler.jobs import (
+    Connect,
+    ConnectVantage,
+    Job,
+    JobContext,
+    LightningLink,
+    crawler_jobs,
+)
 from satrank.crawler.leader import wait_for_leadership
 from satrank.crawler.metrics import FAILURES, IS_LEADER, JOB_RUNS, JOB_SECONDS, LAST_SUCCESS
 from satrank.crawler.probes import ProbeSender
+from satrank.crawler.worker import Vantage
 from satrank.db.errors import DatabaseError
 from satrank.db.locks import LeaderLock
 from satrank.db.pool import Pool, create_pool
@@ -66,10 +74,11 @@ async def _timed(summary: CycleSummary, phase: str, work: Awaitable[_T]) -> _T:
 
 
 async def run_once(pool: Pool, source: GraphSource, sender: ProbeSender,
-                   settings: Settings, *, n_probes: int, seed: int | None = None
-                   ) -> CycleSummary:
-    """Graph sync -> score -> one probe round of n_probes -> rescore if a probe was sent
-    (without new evidence a second pass would compute the same scores again)."""
+                   settings: Settings, *, n_probes: int, seed: int | None = None,
+                   vantages: Sequence[Vantage] = ()) -> CycleSummary:
+    """Graph sync -> score -> one probe round of n_probes through the queue, sent by the
+    oracle and every vantage in `vantages` -> rescore if a probe was planned (without new
+    evidence a second pass would compute the same scores again)."""
     s = CycleSummary()
     cs = settings.crawler
     sync = await _timed(s, "graph_sync", sync_phase(pool, source))
@@ -77,8 +86,10 @@ async def run_once(pool: Pool, source: GraphSource, sender: ProbeSender,
     publish = settings.nostr.publishing
     stored = await _timed(s, "scoring", score_phase(pool, cs, enqueue_nostr=publish))
     rng = np.random.default_rng(seed)
+    oracle = (await source.get_info()).identity_pubkey
     probes = await _timed(s, "probe_round",
-                          probe_phase(pool, sender, cs, n_probes=n_probes, rng=rng))
+                          probe_phase(pool, sender, cs, n_probes=n_probes, rng=rng,
+                                      oracle_pubkey=oracle, vantages=vantages))
     s.details["probes"] = probes
     if probes.planned:
         stored = await _timed(s, "rescoring", score_phase(pool, cs, enqueue_nostr=publish))
@@ -134,7 +145,8 @@ def _start_lanes(jobs: Sequence[Job], ctx: JobContext) -> list[asyncio.Task[None
 
 
 async def run_forever(dsn: str, settings: Settings, connect: Connect, *,
-                      stop: asyncio.Event, jobs: Sequence[Job] | None = None) -> None:
+                      stop: asyncio.Event, jobs: Sequence[Job] | None = None,
+                      connect_vantage: ConnectVantage | None = None) -> None:
     """Run the jobs (the table of `crawler_jobs` unless given) until `stop`: those not
     `leader_only` at once, the others once this process holds the leader lock. Raises
     `LeadershipLost` when the lock's session dies, after the running jobs end: the process
@@ -150,7 +162,9 @@ async def run_forever(dsn: str, settings: Settings, connect: Connect, *,
         nonlocal ctx
         if ctx is None:
             pool = await create_pool(dsn, settings.database)
-            ctx = JobContext(pool, settings, LightningLink(connect), halt)
+            link = LightningLink(connect) if connect_vantage is None else \
+                LightningLink(connect, connect_vantage)
+            ctx = JobContext(pool, settings, link, halt)
         return ctx
 
     try:
@@ -174,6 +188,17 @@ async def run_forever(dsn: str, settings: Settings, connect: Connect, *,
             await ctx.pool.close()
         IS_LEADER.set(0)
         await lock.release()
+
+
+async def run_without_leadership(dsn: str, settings: Settings, link: LightningLink,
+                                 jobs: Sequence[Job], *, stop: asyncio.Event) -> None:
+    """Run `jobs` until `stop` without ever taking the leader lock: a probe worker on a
+    vantage machine (`satrank crawl --probe-worker`) beside the leading crawler."""
+    pool = await create_pool(dsn, settings.database)
+    try:
+        await asyncio.gather(*_start_lanes(jobs, JobContext(pool, settings, link, stop)))
+    finally:
+        await pool.close()
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -25,6 +25,8 @@ from satrank.scoring.evidence import DECAY_BASE, ProbeEvidence, ReportEvidence
 class SentProbe:
     result: ProbeResult
     sent_at: datetime
+    fee_limit_sat: int | None = None
+    vantage: str | None = None  # pubkey of the sending node; None = the oracle
 
 
 def _route(result: ProbeResult) -> str:
@@ -39,14 +41,13 @@ async def record_probes(conn: asyncpg.Connection, probes: Sequence[SentProbe], *
     rows = [(p.result.destination, p.result.amount_sat, p.sent_at, p.result.duration_ms,
              p.result.outcome.value, p.result.failure_code, p.result.failure_source_index,
              p.result.failing_channel_id, len(p.result.hops), _route(p.result),
-             p.result.fee_msat, source) for p in probes]
+             p.result.fee_msat, source, p.vantage, p.fee_limit_sat) for p in probes]
     await conn.copy_records_to_table(
         "probes", records=rows,
         columns=["target_pubkey", "amount_sat", "sent_at", "duration_ms", "outcome",
                  "failure_code", "failing_hop_index", "failing_channel_id", "hop_count",
-                 "route", "fee_msat", "source"])
+                 "route", "fee_msat", "source", "vantage", "fee_limit_sat"])
     return len(rows)
-
 
 
 def decay_sql(time_column: str) -> str:
@@ -130,13 +131,6 @@ async def load_probe_history(conn: asyncpg.Connection, *, day_start: datetime,
         day_start, since)
     return ProbeHistory({r["target_pubkey"]: r["last"] for r in rows},
                         {r["target_pubkey"]: int(r["n"]) for r in rows})
-
-
-async def load_probe_candidates(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    """Active scored nodes with their PageRank (the scheduler's importance), by pubkey."""
-    return list(await conn.fetch(
-        "SELECT s.pubkey, s.pagerank FROM scores s JOIN nodes n USING (pubkey) "
-        "WHERE n.is_active ORDER BY s.pubkey"))
 
 
 async def count_crawler_probes_since(conn: asyncpg.Connection, since: datetime) -> int:

@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 
 import grpc
 
-from satrank.config import LndSettings
+from satrank.config import LndSettings, VantageNode
 from satrank.lightning import invoices_pb2 as inv
 from satrank.lightning import invoices_pb2_grpc, lightning_pb2_grpc, router_pb2_grpc
 from satrank.lightning import lightning_pb2 as ln
@@ -140,6 +140,14 @@ def open_lnd(settings: LndSettings, role: Role) -> LndClient:
         _read_file(macaroon_path, variable),
         rpc_timeout_s=settings.rpc_timeout_s,
     )
+
+
+def open_vantage(node: VantageNode, *, rpc_timeout_s: float) -> LndClient:
+    """A client for the vantage node `node` with its pay macaroon (no I/O until used)."""
+    variable = f"LND_VANTAGE_{node.name.upper()}_"
+    return LndClient.connect(
+        node.grpc_host, _read_file(node.tls_cert_path, variable + "TLS_CERT"),
+        _read_file(node.pay_macaroon_path, variable + "MACAROON"), rpc_timeout_s=rpc_timeout_s)
 
 
 class LndClient:

@@ -57,6 +57,10 @@ async def _db_state(dsn: str) -> dict[str, object]:
             "probes": await conn.fetch("SELECT target_pubkey, amount_sat, outcome, hop_count, "
                                        "route, source FROM probes"),
             "integrity": await graph_integrity_problems(conn),
+            "queue": {r["state"]: r["n"] for r in await conn.fetch(
+                "SELECT CASE WHEN done_at IS NOT NULL THEN 'done' WHEN claimed_at IS NOT NULL "
+                "THEN 'claimed' ELSE 'open' END AS state, count(*) AS n FROM probe_queue "
+                "GROUP BY 1")},
         }
     finally:
         await conn.close()
@@ -121,7 +125,7 @@ async def test_crawler_killed_mid_probe_round_leaves_db_consistent(
     victim = start_satrank("crawl", "--once", "--probes", "60", env=env)
     try:
         lines = stderr_lines(victim)
-        while "probe round: 60 probes planned" not in lines.get(timeout=WAIT_S):
+        while "probe worker oracle: claimed 60 probes" not in lines.get(timeout=WAIT_S):
             pass  # queue.Empty (a failure) if the round never starts
         victim.send_signal(signal.SIGKILL)
         assert victim.wait(timeout=WAIT_S) == -signal.SIGKILL
@@ -131,12 +135,14 @@ async def test_crawler_killed_mid_probe_round_leaves_db_consistent(
             victim.wait()
 
     # the killed cycle stopped at a phase boundary: graph and first scores are whole, the
-    # interrupted round recorded nothing half-way
+    # interrupted round recorded nothing half-way; its queue rows stay claimed by the dead
+    # worker (until the claim TTL: tests/db/test_probe_queue.py)
     state = await _db_state(db_dsn)
     assert state["syncs"] == 1 and state["integrity"] == NO_PROBLEMS
     assert state["scores"] == state["active"] and state["unscored_active"] == 0
     assert state["posteriors"] == 3 * int(str(state["active"]))
     assert state["probes"] == []
+    assert state["queue"] == {"claimed": 60}
 
     nxt = run_satrank("crawl", "--once", "--probes", "3", env=env, timeout=WAIT_S)
     assert nxt.returncode == 0, nxt.stderr[-3000:]
@@ -145,6 +151,17 @@ async def test_crawler_killed_mid_probe_round_leaves_db_consistent(
     assert after["scores"] == after["active"] and after["unscored_active"] == 0
     probes = after["probes"]
     assert isinstance(probes, list) and len(probes) == 3
+    assert after["queue"] == {"claimed": 60, "done": 3}
+
+    # once the dead worker's claims are older than the claim TTL, they are sent again
+    env["CRAWL_PROBE_CLAIM_TTL_S"] = "1"
+    retaken = run_satrank("crawl", "--once", "--probes", "0", env=env, timeout=WAIT_S)
+    assert retaken.returncode == 0, retaken.stderr[-3000:]
+    final = await _db_state(db_dsn)
+    assert final["queue"] == {"done": 63}
+    probes = final["probes"]
+    assert isinstance(probes, list) and len(probes) == 63
+    assert len({p["target_pubkey"] for p in probes}) == 63
 
 
 async def test_crawl_once_without_probes_scores_once(simnet: SimnetHandle, db_dsn: str,

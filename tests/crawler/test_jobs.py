@@ -57,8 +57,14 @@ def test_the_table_keeps_todays_jobs_in_todays_order() -> None:
     jobs = crawler_jobs(SETTINGS)
     assert [(j.name, j.interval_s, j.leader_only, j.lane) for j in jobs] == [
         ("graph_sync", 600.0, True, LIGHTNING_LANE), ("probes", 60.0, True, LIGHTNING_LANE),
+        ("probe_worker_oracle", 5.0, True, "vantage:oracle"),
         ("report_retention", 3600.0, True, None),
         ("nostr_prune", 600.0, True, None)]
+    # one probe worker per vantage node, each in its own lane: they probe side by side
+    two = Settings.from_environ({**BASE, **{f"LND_VANTAGE_EAST_{k}": "/x" for k in (
+        "HOST", "TLS_CERT", "MACAROON")}})
+    assert [(j.name, j.lane) for j in crawler_jobs(two) if "worker" in j.name] == [
+        ("probe_worker_oracle", "vantage:oracle"), ("probe_worker_east", "vantage:east")]
     quiet = Settings.from_environ({**BASE, "CRAWL_PROBES_PER_ROUND": "0",
                                    "NOSTR_RELAYS": "wss://relay.example",
                                    "NOSTR_PRIVATE_KEY": "ab" * 32})

@@ -1,4 +1,5 @@
-"""Unit: the probe priority queue."""
+"""Unit: the probe planner (pure): value = information gain x demand x staleness, the
+requested first, cooldown and caps, fee budgets, the tier where a probe informs most."""
 
 from __future__ import annotations
 
@@ -6,41 +7,102 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from satrank.crawler.scheduler import ProbeBudget, plan_probes
+from satrank.crawler.scheduler import (
+    ProbeBudget,
+    ProbeCandidates,
+    fee_limit_sat,
+    plan_probes,
+)
+from satrank.scoring.information import beta_information_gain
 
 NOW = datetime(2025, 10, 25, 12, tzinfo=UTC)
 BUDGET = ProbeBudget(cooldown_s=3600, stale_s=86_400, node_daily_cap=3, daily_cap_left=100)
 TIERS = (10_000, 100_000, 1_000_000)
+NODES = ["a", "b", "c", "d", "e"]
 
 
-def _plan(n: int, last: dict[str, datetime], today: dict[str, int] | None = None,
-          budget: ProbeBudget = BUDGET, requested: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    nodes = ["a", "b", "c", "d", "e"]
-    plan = plan_probes(nodes, [5.0, 4.0, 3.0, 2.0, 1.0], n=n, now=NOW, last_probed=last,
+def _candidates(pagerank: list[float] | None = None, asks: list[float] | None = None,
+                alpha: list[float] | None = None, beta: list[float] | None = None
+                ) -> ProbeCandidates:
+    n = len(NODES)
+    a = np.tile(np.array(alpha or [1.0] * n)[:, None], (1, len(TIERS)))
+    b = np.tile(np.array(beta or [1.0] * n)[:, None], (1, len(TIERS)))
+    return ProbeCandidates(NODES, np.array(pagerank or [5.0, 4.0, 3.0, 2.0, 1.0]), a, b,
+                           np.array(asks or [0.0] * n))
+
+
+def _plan(n: int, c: ProbeCandidates | None = None, last: dict[str, datetime] | None = None,
+          today: dict[str, int] | None = None, budget: ProbeBudget = BUDGET,
+          seed: int = 1) -> list[tuple[str, str]]:
+    plan = plan_probes(c or _candidates(), n=n, now=NOW, last_probed=last or {},
                        probes_today=today or {}, budget=budget, tiers_sat=TIERS,
-                       rng=np.random.default_rng(1), requested=requested)
+                       rng=np.random.default_rng(seed), tight_fee_sat=10)
     assert all(p.amount_sat in TIERS for p in plan)
+    assert [p.priority for p in plan] == sorted((p.priority for p in plan), reverse=True)
     return [(p.pubkey, p.reason) for p in plan]
 
 
-def test_priority_order_requested_never_stale_random() -> None:
+def test_information_gain_falls_with_evidence_and_certainty() -> None:
+    gain = beta_information_gain(np.array([1.0, 5.0, 50.0, 10.0, 1.0, 0.02]),
+                                 np.array([1.0, 5.0, 50.0, 1.0, 10.0, 1.98]))
+    assert 0.19 < gain[0] < np.log(2)  # Beta(1, 1): I = ln 2 - 1/2
+    assert gain[0] > gain[1] > gain[2] > 0  # more evidence, less to learn
+    assert abs(gain[3] - gain[4]) < 1e-12  # symmetric in p <-> 1 - p
+    assert gain[5] < gain[3] < gain[1]  # a p near 0 or 1 teaches less than one near 1/2
+
+
+def test_higher_rank_and_more_uncertainty_come_first() -> None:
+    assert [p for p, _ in _plan(5)] == ["a", "b", "c", "d", "e"]  # equal posteriors: rank
+    # at equal rank, the node we know least about first
+    known = _candidates(pagerank=[1.0] * 5, alpha=[40, 1, 20, 5, 2], beta=[40, 1, 20, 5, 2])
+    assert [p for p, _ in _plan(5, known)] == ["b", "e", "d", "c", "a"]
+
+
+def test_requested_first_most_asked_first_then_by_value() -> None:
+    # "e" is the least central node and its prior says p ~ 0.01: little to learn, yet an
+    # agent asked about it; "d" was asked about more often
+    asked = _candidates(asks=[0, 0, 0, 2, 1], alpha=[1, 1, 1, 1, 0.02],
+                        beta=[1, 1, 1, 1, 1.98])
+    assert _plan(5, asked)[:2] == [("d", "requested"), ("e", "requested")]
+    assert [p for p, _ in _plan(5, asked)[2:]] == ["a", "b", "c"]
+
+
+def test_stale_evidence_before_recent_and_never_probed_before_both() -> None:
+    flat = _candidates(pagerank=[1.0] * 5)
     last = {"a": NOW - timedelta(hours=2), "b": NOW - timedelta(days=3),
-            "c": NOW - timedelta(days=2)}
-    got = _plan(5, last, requested=("a",))
-    assert got[:4] == [("a", "requested"), ("d", "never"), ("e", "never"), ("b", "stale")]
-    assert got[4] == ("c", "stale")
+            "c": NOW - timedelta(days=1, hours=1)}
+    assert _plan(5, flat, last) == [("d", "never"), ("e", "never"), ("b", "stale"),
+                                    ("c", "stale"), ("a", "gain")]
 
 
 def test_cooldown_and_caps() -> None:
     last = {"a": NOW - timedelta(minutes=10), "b": NOW - timedelta(days=2)}
-    got = _plan(5, last, today={"b": 3})
+    got = _plan(5, last=last, today={"b": 3})
     assert {p for p, _ in got} == {"c", "d", "e"}  # a cooling down, b at its daily cap
     capped = ProbeBudget(3600, 86_400, 3, daily_cap_left=2)
-    assert len(_plan(5, {}, budget=capped)) == 2
-    assert _plan(0, {}) == []
+    assert len(_plan(5, budget=capped)) == 2
+    assert _plan(0) == []
 
 
-def test_random_fill_is_reproducible_for_a_seed() -> None:
-    last = {p: NOW - timedelta(hours=5) for p in "abcde"}
-    assert _plan(3, last) == _plan(3, last)
-    assert all(reason == "random" for _, reason in _plan(3, last))
+def test_probes_carry_the_fee_budgets_being_estimated() -> None:
+    assert fee_limit_sat("tight", 1_000_000, tight_fee_sat=10) == 10
+    assert fee_limit_sat("normal", 100_000, tight_fee_sat=10) == 505  # 0.5 % + 5 sat
+    assert fee_limit_sat("normal", 10_001, tight_fee_sat=10) == 56  # rounded up
+    nodes = [f"n{i:02d}" for i in range(40)]
+    c = ProbeCandidates(nodes, np.ones(40), np.ones((40, 3)), np.ones((40, 3)), np.zeros(40))
+    plan = plan_probes(c, n=40, now=NOW, last_probed={}, probes_today={}, budget=BUDGET,
+                       tiers_sat=TIERS, rng=np.random.default_rng(3), tight_fee_sat=10)
+    tight = [p for p in plan if p.fee_limit_sat == 10]
+    normal = [p for p in plan if p.fee_limit_sat == fee_limit_sat("normal", p.amount_sat,
+                                                                  tight_fee_sat=10)]
+    assert len(tight) == len(normal) == 20  # both budgets, half each: no hidden 10-sat limit
+
+
+def test_each_node_is_probed_at_the_tier_where_it_informs_most() -> None:
+    c = _candidates()
+    # "a" is well known at the small tiers and unknown at the large one; "b" the reverse
+    alpha = np.array([[30.0, 30.0, 1.0], [1.0, 30.0, 30.0], [1, 1, 1], [1, 1, 1], [1, 1, 1]])
+    plan = plan_probes(ProbeCandidates(c.pubkeys, c.pagerank, alpha, alpha.copy(), c.asks),
+                       n=2, now=NOW, last_probed={}, probes_today={}, budget=BUDGET,
+                       tiers_sat=TIERS, rng=np.random.default_rng(1), tight_fee_sat=10)
+    assert {p.pubkey: p.amount_sat for p in plan} == {"a": 1_000_000, "b": 10_000}

@@ -125,7 +125,7 @@ async def probe(request: Request) -> Response:
                                           timeout_s=PROBE_TIMEOUT_S, on_htlc=flight.mark_htlc,
                                           until_final=True)
         async with connection(pool) as conn:  # the crawler's writer: one code path
-            await record_probes(conn, [SentProbe(result, sent_at)], source="api")
+            await record_probes(conn, [SentProbe(result, sent_at, fee_limit)], source="api")
         return probe_block(result)
 
     async def run(flight: Flight) -> list[dict[str, Any]]:

@@ -1,0 +1,117 @@
+"""End to end on simnet `--vantage 2`: the real `satrank crawl --once` plans one round into
+the probe queue and both vantage nodes (the oracle, LND_* ; vantage-1, LND_VANTAGE_V1_*)
+send part of it through their own LND; and `satrank crawl --probe-worker v1`, alone
+against the same Postgres, sends the rows planned for its node."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from satrank.db.probe_queue import QueuedProbe, enqueue_probes
+from tests.cli import run_satrank, satrank_env, start_satrank
+from tests.simnet_fixture import SimnetHandle, start_simnet
+
+WAIT_S = 120.0
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimnetHandle]:
+    with start_simnet(tmp_path_factory.mktemp("simnet-v2"), vantage=2) as handle:
+        yield handle
+
+
+def _env(tmp: Path, dsn: str, net: SimnetHandle, **extra: str) -> dict[str, str]:
+    _, v1_host, v1_dir, _ = net.vantages[1]
+    return satrank_env(
+        tmp, DATABASE_URL=dsn, CRAWLER_METRICS_PORT="0", **net.oracle_lnd_env(),
+        LND_VANTAGE_V1_HOST=v1_host, LND_VANTAGE_V1_TLS_CERT=str(v1_dir / "tls.cert"),
+        LND_VANTAGE_V1_MACAROON=str(v1_dir / "pay.macaroon"), **extra)
+
+
+async def test_both_vantage_nodes_probe_one_round(two: SimnetHandle, db_dsn: str,
+                                                  tmp_path: Path) -> None:
+    done = run_satrank("crawl", "--once", "--probes", "40", env=_env(tmp_path, db_dsn, two),
+                       timeout=WAIT_S)
+    assert done.returncode == 0, done.stderr[-3000:]
+    oracle, v1 = two.oracle_pubkey, two.vantages[1][3]
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        probes = await conn.fetch("SELECT target_pubkey, vantage, fee_limit_sat FROM probes")
+        queue = await conn.fetch("SELECT target, claimed_by, done_at FROM probe_queue")
+        registered = await conn.fetch("SELECT name, pubkey FROM vantages ORDER BY name")
+    finally:
+        await conn.close()
+    assert len(probes) == 40 and len(queue) == 40
+    by_vantage = {v: sum(p["vantage"] == v for p in probes) for v in (oracle, v1)}
+    assert by_vantage[oracle] > 0 and by_vantage[v1] > 0
+    assert sum(by_vantage.values()) == 40  # every probe names the node that sent it
+    assert all(p["fee_limit_sat"] is not None for p in probes)
+    # every row done once, by the worker of one vantage or the other
+    assert all(r["done_at"] is not None for r in queue)
+    assert {r["claimed_by"].split("/")[0] for r in queue} == {"oracle", "v1"}
+    assert sorted(r["target"] for r in queue) == sorted(p["target_pubkey"] for p in probes)
+    assert [(r["name"], r["pubkey"]) for r in registered] == [("oracle", oracle), ("v1", v1)]
+
+
+async def test_a_probe_worker_runs_alone_against_the_shared_postgres(
+        two: SimnetHandle, db_dsn: str, tmp_path: Path) -> None:
+    env = _env(tmp_path, db_dsn, two)
+    synced = run_satrank("crawl", "--once", "--probes", "0", env=env, timeout=WAIT_S)
+    assert synced.returncode == 0, synced.stderr[-3000:]
+    v1 = two.vantages[1][3]
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        targets = [r["pubkey"] for r in await conn.fetch(
+            "SELECT pubkey FROM scores ORDER BY rank DESC, pubkey LIMIT 12")]
+        await enqueue_probes(conn, [QueuedProbe(t, 10_000, 55, "test", 1.0, v1)
+                                    for t in targets], planned_at=datetime.now(UTC))
+        worker = start_satrank("crawl", "--probe-worker", "v1", env=env)
+        try:
+            deadline = time.monotonic() + WAIT_S
+            while await conn.fetchval(
+                    "SELECT count(*) FROM probe_queue WHERE done_at IS NULL") > 0:
+                assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+                assert time.monotonic() < deadline, "the worker never finished its rows"
+                await asyncio.sleep(0.2)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=30) == 0
+        probes = await conn.fetch("SELECT target_pubkey, vantage, fee_limit_sat FROM probes")
+        # it never became the leader: a crawler beside it still takes the lock
+        assert await conn.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                                   ) == 0
+    finally:
+        await conn.close()
+    assert sorted(p["target_pubkey"] for p in probes) == sorted(targets)
+    assert {(p["vantage"], p["fee_limit_sat"]) for p in probes} == {(v1, 55)}
+
+
+async def test_the_running_crawler_plans_and_both_workers_send(
+        two: SimnetHandle, db_dsn: str, tmp_path: Path) -> None:
+    """`satrank crawl` as deployed: the planner job fills the queue each interval and the
+    probe worker jobs of both vantages drain it."""
+    env = _env(tmp_path, db_dsn, two, CRAWL_PROBE_INTERVAL_S="1", CRAWL_PROBES_PER_ROUND="10")
+    crawler = start_satrank("crawl", env=env)
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        deadline = time.monotonic() + WAIT_S
+        senders: set[str] = set()
+        while len(senders) < 2:
+            assert crawler.poll() is None, crawler.stderr.read() if crawler.stderr else ""
+            assert time.monotonic() < deadline, f"only {senders} sent probes"
+            await asyncio.sleep(0.5)
+            senders = {r["vantage"] for r in await conn.fetch(
+                "SELECT DISTINCT vantage FROM probes")}
+    finally:
+        crawler.send_signal(signal.SIGTERM)
+        crawler.wait(timeout=30)
+        await conn.close()
+    assert senders == {two.oracle_pubkey, two.vantages[1][3]}

@@ -1,0 +1,71 @@
+"""Integration: on a fresh deployment (graph synced and scored, nothing probed yet) the
+first planned batch is the most requested nodes, then the highest-ranked ones; every
+queued probe carries the fee budget it tests (real crawler against simnet, real
+Postgres, the planner in-process)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import numpy as np
+
+from satrank.config import DatabaseSettings, Settings
+from satrank.crawler.cycle import plan_phase
+from satrank.crawler.scheduler import fee_limit_sat
+from satrank.db.interest import record_interest
+from satrank.db.pool import create_pool
+from tests.cli import run_satrank
+from tests.crawler.test_crawl_simnet import WAIT_S, _crawler_env
+from tests.simnet_fixture import SimnetHandle
+
+BATCH = 20
+
+
+async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
+        simnet: SimnetHandle, db_dsn: str, tmp_path: Path) -> None:
+    fresh = run_satrank("crawl", "--once", "--probes", "0",
+                        env=_crawler_env(tmp_path, db_dsn, simnet), timeout=WAIT_S)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        by_rank = [r["pubkey"] for r in await conn.fetch(
+            "SELECT pubkey FROM scores ORDER BY pagerank DESC, pubkey")]
+        # two of the least central nodes are asked about, the last one twice
+        low, lower = by_rank[-2], by_rank[-1]
+        now = datetime.now(UTC)
+        await record_interest(conn, [low, lower], now=now)
+        await record_interest(conn, [lower], now=now)
+    finally:
+        await conn.close()
+
+    settings = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40})
+    pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
+    try:
+        plan = await plan_phase(pool, settings.crawler, n_probes=BATCH,
+                                rng=np.random.default_rng(5))
+    finally:
+        await pool.close()
+
+    assert [(p.pubkey, p.reason) for p in plan[:2]] == [(lower, "requested"),
+                                                         (low, "requested")]
+    rest = [p.pubkey for p in plan[2:]]
+    assert len(rest) == BATCH - 2 and all(p.reason == "never" for p in plan[2:])
+    top = by_rank[:len(by_rank) // 10]
+    assert set(rest) <= set(top)  # all from the top 10 % by PageRank ...
+    assert set(by_rank[:5]) <= set(rest)  # ... the five most central among them
+    tight = settings.crawler.probe_fee_limit_sat
+    assert {p.fee_limit_sat == tight for p in plan} == {True, False}
+    assert all(p.fee_limit_sat in {tight, fee_limit_sat("normal", p.amount_sat,
+                                                          tight_fee_sat=tight)} for p in plan)
+
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        queued = await conn.fetch("SELECT target, amount_sat, fee_limit_sat, reason "
+                                  "FROM probe_queue ORDER BY priority DESC, id")
+    finally:
+        await conn.close()
+    # the queue sends them in the planned order
+    assert [(r["target"], r["amount_sat"], r["fee_limit_sat"]) for r in queued] == [
+        (p.pubkey, p.amount_sat, p.fee_limit_sat) for p in plan]
