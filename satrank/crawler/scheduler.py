@@ -86,6 +86,11 @@ def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float
     gain = beta_information_gain(c.alpha, c.beta)
     tier = np.argmax(gain, axis=1) if gain.size else np.zeros(len(c.pubkeys), dtype=np.int64)
     best = gain[np.arange(len(c.pubkeys)), tier] if gain.size else np.zeros(0)
+    # A never-probed node's posterior is the graph prior alone, however narrow the fitted
+    # prior makes it: its first probe checks the prior itself, so it counts as informative
+    # as the most uncertain node and demand (rank, asks) orders a fresh deployment.
+    never = np.isinf(np.asarray(age_s, dtype=np.float64))
+    best = np.where(never, best.max(initial=0.0), best)
     pagerank = np.maximum(np.asarray(c.pagerank, dtype=np.float64), 0.0)
     mean = float(pagerank.mean()) if pagerank.size and pagerank.mean() > 0 else 1.0
     centrality = pagerank / mean
@@ -110,8 +115,10 @@ def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
                          and probes_today.get(p, 0) < budget.node_daily_cap
                          for p in c.pubkeys], dtype=bool)
     value, tier = probe_values(c, age_s=age_s, stale_s=budget.stale_s)
-    asked = np.asarray(c.asks, dtype=np.float64) > 0
-    order = [i for i in np.lexsort((np.array(c.pubkeys), -value, ~asked)) if eligible[i]][:n]
+    asks = np.asarray(c.asks, dtype=np.float64)
+    asked = asks > 0
+    # the most requested first whatever their gain (a payer is waiting on them), then value
+    order = [i for i in np.lexsort((np.array(c.pubkeys), -value, -asks)) if eligible[i]][:n]
     budgets = rng.permutation(np.resize(np.array(FEE_BUDGETS), len(order)))
     plan = []
     for i, fee_budget in zip(order, budgets.tolist(), strict=True):

@@ -53,9 +53,13 @@ def test_information_gain_falls_with_evidence_and_certainty() -> None:
 
 def test_higher_rank_and_more_uncertainty_come_first() -> None:
     assert [p for p, _ in _plan(5)] == ["a", "b", "c", "d", "e"]  # equal posteriors: rank
-    # at equal rank, the node we know least about first
+    # at equal rank and equally old evidence, the node we know least about first
     known = _candidates(pagerank=[1.0] * 5, alpha=[40, 1, 20, 5, 2], beta=[40, 1, 20, 5, 2])
-    assert [p for p, _ in _plan(5, known)] == ["b", "e", "d", "c", "a"]
+    probed = {p: NOW - timedelta(days=2) for p in "abcde"}
+    assert [p for p, _ in _plan(5, known, probed)] == ["b", "e", "d", "c", "a"]
+    # never probed, a narrow posterior is the graph prior alone: rank decides
+    assert [p for p, _ in _plan(5, _candidates(alpha=[40, 1, 20, 5, 2],
+                                               beta=[40, 1, 20, 5, 2]))] == list("abcde")
 
 
 def test_requested_first_most_asked_first_then_by_value() -> None:
