@@ -173,6 +173,9 @@ async def test_probes_to_offline_nodes_fail_at_the_target(readonly: LndClient,
     assert not [r for r in results if r.outcome is ProbeOutcome.REACHED]
     at_target = [r for r in results if r.outcome is ProbeOutcome.FAILED_AT_TARGET]
     assert at_target, results
+    for r in at_target:  # every HTLC attempt is kept, the last one as the result's route
+        assert len(r.htlcs) == r.attempts >= 1 and r.htlcs[-1].hops == r.hops
+        assert all(a.status == "FAILED" and a.failure_code for a in r.htlcs)
     for r in at_target:
         assert r.failure_code == "UNKNOWN_NEXT_PEER"  # the last hop cannot find the target
         assert r.failure_source_index == len(r.hops) - 1

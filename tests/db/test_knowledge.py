@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -164,3 +165,26 @@ async def test_scoring_reads_the_knowledge_probes_wrote(conn: asyncpg.Connection
     lower, upper = edge_bounds(inputs.graph, inputs.knowledge, now_unix=NOW.timestamp())
     e = list(inputs.graph.channel_id).index(CH[2])
     assert upper[0, e] == 300_000.0
+
+
+async def test_concurrent_rounds_from_two_vantage_points_both_count(db_dsn: str,
+                                                                    conn: asyncpg.Connection
+                                                                    ) -> None:
+    # two writers merging overlapping rounds at once (opposite walk orders): no deadlock,
+    # no lost update
+    forward = [_result(_attempt([0, 1, 2, 3], 100_000 + i)) for i in range(50)]
+    backward = [_result(_attempt([3, 2, 1, 0], 100_000 + i)) for i in range(50)]
+    others = [await asyncpg.connect(db_dsn) for _ in range(2)]
+    try:
+        async def merge(c: asyncpg.Connection, results: list[ProbeResult]) -> int:
+            async with c.transaction():
+                return await record_probe_knowledge(c, results + forward, NOW)
+
+        written = await asyncio.gather(merge(others[0], backward), merge(others[1], forward))
+    finally:
+        for c in others:
+            await c.close()
+    assert written == [6, 3]
+    counts = dict(((r["channel_id"], r["direction"]), r["carried_count"]) for r in await conn.fetch(
+        "SELECT channel_id, direction, carried_count FROM channel_knowledge"))
+    assert counts == {(CH[k], 0): 150 for k in range(3)} | {(CH[k], 1): 50 for k in range(3)}
