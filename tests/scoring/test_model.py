@@ -9,6 +9,7 @@ from satrank.outcomes import ProbeOutcome
 from satrank.scoring.budgets import AMOUNT_GRID_SAT, NORMAL, TIGHT
 from satrank.scoring.engine import ScoringInputs, score_nodes
 from satrank.scoring.evidence import ProbeEvidence, empty_probe_evidence, empty_report_evidence
+from satrank.scoring.knowledge import ChannelKnowledge, empty_channel_knowledge
 from satrank.scoring.liveness import down_responsibility
 from satrank.scoring.model import grid_evidence
 from tests.scoring_graphs import arrays_from_graph, pubkey, small_graph
@@ -90,3 +91,20 @@ def test_probes_reaching_a_node_make_it_safe_and_say_so() -> None:
     assert res.verdict_names()[3] == "SAFE"
     assert res.reasons[3][2] == "probes: the credible interval clears the SAFE threshold"
     assert res.verdict_names()[2] == "INSUFFICIENT"
+
+
+def test_channel_knowledge_moves_the_graph_prior() -> None:
+    inputs = _chain()
+    g = inputs.graph
+    into_3 = int(np.flatnonzero((g.node1 == 2) & (g.node2 == 3))[0])  # 2 -> 3 is direction 0
+    failed = ChannelKnowledge(np.array([g.channel_id[into_3]]), np.array([0]), np.zeros(1),
+                              np.zeros(1), np.array([200_000.0]), np.array([NOW - 60.0]))
+    carried = ChannelKnowledge(np.array([g.channel_id[into_3]]), np.array([0]),
+                               np.array([400_000.0]), np.array([NOW - 60.0]),
+                               np.full(1, np.inf), np.zeros(1))
+    p = {name: _p(score_nodes(ScoringInputs(g, 800_100, empty_probe_evidence(),
+                                            knowledge=k, payer_pubkeys=(pubkey(0),)),
+                              now_unix=NOW), NORMAL, 300_000)[3]
+         for name, k in (("none", empty_channel_knowledge()), ("failed", failed),
+                         ("carried", carried))}
+    assert p["failed"] <= 0.01 < p["none"] < p["carried"]  # 0.01: the prior mean's floor
