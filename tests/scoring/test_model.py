@@ -7,7 +7,7 @@ import numpy as np
 
 from satrank.outcomes import ProbeOutcome
 from satrank.scoring.budgets import AMOUNT_GRID_SAT, NORMAL, TIGHT
-from satrank.scoring.engine import ScoringInputs, score_nodes
+from satrank.scoring.engine import ScoringInputs, ScoringParams, score_nodes
 from satrank.scoring.evidence import ProbeEvidence, empty_probe_evidence, empty_report_evidence
 from satrank.scoring.knowledge import ChannelKnowledge, empty_channel_knowledge
 from satrank.scoring.liveness import down_responsibility
@@ -108,3 +108,11 @@ def test_channel_knowledge_moves_the_graph_prior() -> None:
          for name, k in (("none", empty_channel_knowledge()), ("failed", failed),
                          ("carried", carried))}
     assert p["failed"] <= 0.01 < p["none"] < p["carried"]  # 0.01: the prior mean's floor
+
+
+def test_the_bimodal_scale_is_a_parameter_of_the_pass() -> None:
+    g = arrays_from_graph(small_graph(3, [(0, 1, BIG), (1, 2, 400_000)]))
+    inputs = ScoringInputs(g, 800_100, empty_probe_evidence(), payer_pubkeys=(pubkey(0),))
+    p = [_p(score_nodes(inputs, now_unix=NOW, params=ScoringParams(bimodal_scale_sat=s)),
+            NORMAL, 100_000)[2] for s in (300_000.0, 66_000.0)]
+    assert 0 < p[1] < p[0] < 1  # drained-or-full channels: a mid amount fits less often
