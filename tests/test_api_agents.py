@@ -147,3 +147,14 @@ def test_stats(api: tuple[httpx.Client, list[str]]) -> None:
     assert data["verdicts"] == {"SAFE": 2, "RISKY": 1, "UNKNOWN": 1, "INSUFFICIENT": 1}
     assert data["probes"]["last24h"] == 5 and data["probes"]["reachableRate7d"] == 1.0
     assert isinstance(data["scoredAt"], int)
+
+
+def test_a_node_scored_without_a_grid_says_its_figures_are_the_default_ones(
+        api: tuple[httpx.Client, list[str]]) -> None:
+    client, pks = api
+    asked = client.get(f"/api/agent/{pks[0]}", params={"amount_sat": "10000",
+                                                        "fee_budget": "tight"})
+    assert asked.status_code == 200
+    bayes = asked.json()["data"]["bayesian"]
+    assert bayes["p_success"] == pytest.approx(0.95)
+    assert (bayes["basis"]["amountSat"], bayes["basis"]["feeBudget"]) == (100_000, "normal")

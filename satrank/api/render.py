@@ -46,6 +46,8 @@ def bayesian_block(a: NodeSummary, basis: Basis | None = None) -> dict[str, Any]
     p, low, high = a.p_success, a.ci95_low, a.ci95_high
     if basis is not None and a.grid is not None:
         p, low, high = quote(a.grid, basis)
+    else:
+        basis = None  # scored before the grid existed: the default figures, labelled so
     return {
         "verdict": a.verdict,
         "p_success": p,

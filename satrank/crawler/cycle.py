@@ -47,6 +47,7 @@ from satrank.db.probes import (
 )
 from satrank.db.scores import StoredScores, load_scoring_inputs, store_scores
 from satrank.lightning.backend import DeferredGraph, NodeStatus
+from satrank.scoring.budgets import budget_of_limit
 from satrank.scoring.engine import ScoringParams, score_nodes
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
@@ -101,8 +102,9 @@ async def score_phase(pool: Pool, settings: CrawlerSettings, *, enqueue_nostr: b
         inputs = await load_scoring_inputs(
             conn, now=now, half_life_s=settings.half_life_days * 86_400.0,
             evidence_window=timedelta(days=settings.probe_retention_days))
-        result = score_nodes(inputs, now_unix=now.timestamp(),
-                             params=ScoringParams(settings.probe_tiers_sat, DEFAULT_TIER_SAT))
+        result = score_nodes(inputs, now_unix=now.timestamp(), params=ScoringParams(
+            settings.probe_tiers_sat, DEFAULT_TIER_SAT,
+            probe_budget=budget_of_limit(settings.probe_fee_limit_sat, DEFAULT_TIER_SAT)))
         stored = await store_scores(conn, result, computed_at=now,
                                     enqueue_nostr=enqueue_nostr)
     SCORING_SECONDS.observe(time.perf_counter() - started)

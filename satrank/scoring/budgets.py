@@ -40,6 +40,14 @@ BUDGETS = (TIGHT, NORMAL)
 DEFAULT_BUDGET = NORMAL
 BUDGETS_BY_NAME = {b.name: b for b in BUDGETS}
 
+
+def budget_of_limit(limit_sat: float, amount_sat: float) -> FeeBudget:
+    """The loosest named budget a fixed fee limit (the crawler's probe limit) covers at
+    `amount_sat`; the tightest when it covers none."""
+    covered = [b for b in BUDGETS if b.limit_sat(amount_sat) <= limit_sat]
+    return max(covered, key=lambda b: b.limit_sat(amount_sat)) if covered else \
+        min(BUDGETS, key=lambda b: b.limit_sat(amount_sat))
+
 # Every node's p_success is stored on this grid (budgets x amounts) and interpolated in
 # log-amount at read time; it holds the probed tiers (10k, 100k, 1M) exactly.
 AMOUNT_GRID_SAT = (1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000, 5_000_000)

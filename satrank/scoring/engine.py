@@ -13,6 +13,7 @@ from satrank.scoring.evidence import ProbeEvidence, ReportEvidence, empty_report
 from satrank.scoring.features import NodeFeatures, node_features
 from satrank.scoring.graph import FloatArray, GraphArrays, IntArray, PageRank, pagerank
 from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds, empty_channel_knowledge
+from satrank.scoring.liquidity import LND_BIMODAL_SCALE_SAT
 from satrank.scoring.model import NodeModel, grid_evidence, node_model
 from satrank.scoring.posterior import Posterior
 from satrank.scoring.reach import payer_view
@@ -38,6 +39,8 @@ class ScoringParams:
     budgets: tuple[FeeBudget, ...] = BUDGETS
     default_budget: FeeBudget = DEFAULT_BUDGET
     probe_budget: FeeBudget = TIGHT  # the fee limit the evidence's probes were sent with
+    # the bimodal liquidity prior's scale (lnd's default until one fitted on our probes)
+    bimodal_scale_sat: float = LND_BIMODAL_SCALE_SAT
 
     def __post_init__(self) -> None:
         if self.default_tier_sat not in self.tiers_sat:
@@ -104,7 +107,8 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
     sources, own, payer = reference_payer(graph, pr, inputs.payer_pubkeys)
     lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
     view = payer_view(graph, sources, free_sources=own, amounts_sat=params.amounts_sat,
-                      budgets=params.budgets, lower=lower, upper=upper)
+                      budgets=params.budgets, lower=lower, upper=upper,
+                      bimodal_scale_sat=params.bimodal_scale_sat)
     ev = grid_evidence(inputs.probes, inputs.reports, index, params.amounts_sat,
                        view.last_hop, default_amount_sat=params.default_tier_sat)
     model = node_model(view, ev, amounts_sat=params.amounts_sat, budgets=params.budgets,

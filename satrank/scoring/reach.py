@@ -31,7 +31,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from satrank.scoring.budgets import FeeBudget
 from satrank.scoring.graph import BoolArray, FloatArray, GraphArrays, IntArray
-from satrank.scoring.liquidity import bimodal_success
+from satrank.scoring.liquidity import LND_BIMODAL_SCALE_SAT, bimodal_success
 
 # lnd retries until its timeout; with a few seconds per attempt about this many distinct
 # last hops get a chance in 60 s (and lnd's mission control rarely retries a failed pair).
@@ -94,7 +94,7 @@ def _directions(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> _Di
         lower[row, edge], upper[row, edge])
 
 
-def _pairs(dirs: _Directions, amount_sat: float) -> _Pairs:
+def _pairs(dirs: _Directions, amount_sat: float, scale_sat: float) -> _Pairs:
     if dirs.starts.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return _Pairs(empty, empty, np.zeros(0), np.zeros(0))
@@ -103,7 +103,7 @@ def _pairs(dirs: _Directions, amount_sat: float) -> _Pairs:
     fee = np.where(usable, dirs.fee_base_sat + dirs.fee_rate_ppm * (amount_sat / 1e6), np.inf)
     log_fail = np.zeros(usable.shape[0])
     p = bimodal_success(amount_sat, dirs.capacity[usable], dirs.lower[usable],
-                        dirs.upper[usable])
+                        dirs.upper[usable], scale_sat=scale_sat)
     log_fail[usable] = np.log1p(-np.minimum(p, 1.0 - 1e-12))
     pair_fee = np.minimum.reduceat(fee, dirs.starts)
     pair_log_fail = np.add.reduceat(log_fail, dirs.starts)
@@ -147,7 +147,8 @@ def _best_alternatives(dst: IntArray, score: FloatArray, k: int) -> BoolArray:
 def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
                amounts_sat: Sequence[float], budgets: Sequence[FeeBudget],
                lower: FloatArray, upper: FloatArray,
-               max_alternatives: int = MAX_ALTERNATIVES) -> PayerView:
+               max_alternatives: int = MAX_ALTERNATIVES,
+               bimodal_scale_sat: float = LND_BIMODAL_SCALE_SAT) -> PayerView:
     """The payer's view for every amount and budget. `sources` are the node indices the
     payer's payments enter the graph at: the payer itself (`free_sources`: it charges
     itself no fee), or the peers it has channels to (they charge theirs)."""
@@ -162,7 +163,7 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
     max_limit = max((b.limit_sat(max(amounts_sat)) for b in budgets), default=0.0)
     dirs = _directions(graph, lower, upper)
     for j, amount in enumerate(amounts_sat):
-        pr = _pairs(dirs, float(amount))
+        pr = _pairs(dirs, float(amount), bimodal_scale_sat)
         charged = pr.fee_sat * ~(free_sources & is_source[pr.src])
         if n == 0 or sources.size == 0:
             continue

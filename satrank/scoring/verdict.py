@@ -62,6 +62,9 @@ def verdict_reasons(post: Posterior, reachable: BoolArray, codes: IntArray, amou
         verdict = VERDICTS[code]
         if not ok:
             lines.append("graph: no route within the fee budget from the reference payer")
+        elif verdict == "RISKY" and n < MIN_EVIDENCE:
+            lines.append("graph: the whole credible interval lies below 0.5 (the usable "
+                         "channels into the node rarely carry this amount)")
         elif n < MIN_EVIDENCE:
             lines.append("too few recent probes: estimate from the graph only")
         elif verdict == "UNKNOWN":

@@ -7,8 +7,9 @@ import numpy as np
 
 from satrank.outcomes import ProbeOutcome
 from satrank.scoring.budgets import AMOUNT_GRID_SAT, NORMAL, TIGHT
-from satrank.scoring.engine import ScoringInputs, score_nodes
+from satrank.scoring.engine import ScoringInputs, ScoringParams, score_nodes
 from satrank.scoring.evidence import ProbeEvidence, empty_probe_evidence, empty_report_evidence
+from satrank.scoring.knowledge import ChannelKnowledge, empty_channel_knowledge
 from satrank.scoring.liveness import down_responsibility
 from satrank.scoring.model import grid_evidence
 from tests.scoring_graphs import arrays_from_graph, pubkey, small_graph
@@ -90,3 +91,28 @@ def test_probes_reaching_a_node_make_it_safe_and_say_so() -> None:
     assert res.verdict_names()[3] == "SAFE"
     assert res.reasons[3][2] == "probes: the credible interval clears the SAFE threshold"
     assert res.verdict_names()[2] == "INSUFFICIENT"
+
+
+def test_channel_knowledge_moves_the_graph_prior() -> None:
+    inputs = _chain()
+    g = inputs.graph
+    into_3 = int(np.flatnonzero((g.node1 == 2) & (g.node2 == 3))[0])  # 2 -> 3 is direction 0
+    failed = ChannelKnowledge(np.array([g.channel_id[into_3]]), np.array([0]), np.zeros(1),
+                              np.zeros(1), np.array([200_000.0]), np.array([NOW - 60.0]))
+    carried = ChannelKnowledge(np.array([g.channel_id[into_3]]), np.array([0]),
+                               np.array([400_000.0]), np.array([NOW - 60.0]),
+                               np.full(1, np.inf), np.zeros(1))
+    p = {name: _p(score_nodes(ScoringInputs(g, 800_100, empty_probe_evidence(),
+                                            knowledge=k, payer_pubkeys=(pubkey(0),)),
+                              now_unix=NOW), NORMAL, 300_000)[3]
+         for name, k in (("none", empty_channel_knowledge()), ("failed", failed),
+                         ("carried", carried))}
+    assert p["failed"] <= 0.01 < p["none"] < p["carried"]  # 0.01: the prior mean's floor
+
+
+def test_the_bimodal_scale_is_a_parameter_of_the_pass() -> None:
+    g = arrays_from_graph(small_graph(3, [(0, 1, BIG), (1, 2, 400_000)]))
+    inputs = ScoringInputs(g, 800_100, empty_probe_evidence(), payer_pubkeys=(pubkey(0),))
+    p = [_p(score_nodes(inputs, now_unix=NOW, params=ScoringParams(bimodal_scale_sat=s)),
+            NORMAL, 100_000)[2] for s in (300_000.0, 66_000.0)]
+    assert 0 < p[1] < p[0] < 1  # drained-or-full channels: a mid amount fits less often

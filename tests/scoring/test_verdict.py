@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from satrank.scoring.budgets import NORMAL
+from satrank.scoring.budgets import NORMAL, TIGHT, budget_of_limit
 from satrank.scoring.liveness import Liveness
 from satrank.scoring.posterior import beta_posterior
 from satrank.scoring.verdict import VERDICTS, rank_of, verdict_codes, verdict_reasons
@@ -35,6 +35,15 @@ def test_verdict_table(prior_mean: float, kappa: float, s: float, f: float, reac
     assert "normal fee budget (0.5 % + 5 sat)" in reasons[0][0]
     if not reachable:
         assert "graph: no route within the fee budget from the reference payer" in reasons[0]
+    if expected == "RISKY" and reachable and s + f < 2:
+        assert reasons[0][2].startswith("graph: the whole credible interval lies below 0.5")
+
+
+def test_the_probe_fee_limit_names_its_budget() -> None:
+    assert budget_of_limit(10, 100_000) == TIGHT
+    assert budget_of_limit(5_000, 100_000) == NORMAL
+    assert budget_of_limit(100, 100_000) == TIGHT  # covers 10 sat, not 505
+    assert budget_of_limit(1, 100_000) == TIGHT
 
 
 @settings(max_examples=100, deadline=None)
