@@ -1,7 +1,7 @@
 """Calibration v2 (issue 15 item 8): the model as deployed, against held-out real payments
 in a living simnet, next to graph-only baselines.
 
-    .venv/bin/python bench/calibration_v2.py [--rounds 8] [--probes 1000] [--holdout-nodes 300]
+    .venv/bin/python bench/calibration_v2.py [--rounds 8] [--probes 1000] [--holdout-nodes 150]
         [--generate N] (a generated graph instead of the mainnet snapshot; see --help)
 
 1. World: `satrank simnet` on the mainnet snapshot, time scale 0 (the clock moves with
@@ -13,10 +13,10 @@ in a living simnet, next to graph-only baselines.
    between them.
 3. The world moves on `--gap-hours` (>= 24) with nobody probing.
 4. Held out: real payments (SendPaymentV2 with lnd's 60 s timeout, random hash: reaching
-   the destination is success; no settling) from B and, for the vantage-transfer check,
-   the same rows from A, to `--holdout-nodes` random scored nodes, at every amount of
-   AMOUNTS_SAT (tiers and off-tier 50k, 500k) and fee budget of BUDGETS, spread over
-   `--window-hours` in `--slices` slices. Plus `--repeat-nodes` nodes paid `--repeats` times
+   the destination is success; no settling) from B to `--holdout-nodes` random scored
+   nodes at every amount of AMOUNTS_SAT (tiers and off-tier 50k, 500k) and fee budget of
+   BUDGETS, the same rows from A to `--transfer-nodes` of them (vantage transfer), spread
+   over `--window-hours` in `--slices` slices. Plus `--repeat-nodes` nodes paid `--repeats` times
    from B at the default tier and the normal budget (95 % interval coverage).
 5. Predictions: the model through `model_p` only (the one function to swap for model v2);
    baselines from B's graph at payment time through bench/baselines.py.
@@ -57,6 +57,7 @@ from satrank.db.embedded import embedded_postgres  # noqa: E402
 from satrank.db.migrations import migrate_dsn  # noqa: E402
 from satrank.db.pool import create_pool  # noqa: E402
 from satrank.db.scores import load_graph_arrays  # noqa: E402
+from satrank.lightning.errors import LightningError  # noqa: E402
 from satrank.lightning.lnd import LndClient  # noqa: E402
 from satrank.scoring.graph import GraphArrays  # noqa: E402
 from satrank.scoring.tiers import DEFAULT_TIER_SAT, DEFAULT_TIERS_SAT  # noqa: E402
@@ -192,13 +193,15 @@ class Row:
 
 def plan_rows(nodes: Sequence[str], repeat_nodes: Sequence[str], payers: tuple[Payer, Payer],
               args: argparse.Namespace, rng: np.random.Generator) -> list[Row]:
+    """Every node x amount x budget from B; the same rows from A for the first
+    `--transfer-nodes` nodes (vantage transfer); the coverage payments from B."""
     rows = []
-    for node in nodes:
+    for k, node in enumerate(nodes):
         for amount in AMOUNTS_SAT:
             for kind in BUDGETS:
                 s = int(rng.integers(args.slices))
                 rows += [Row(p.label, node, amount, kind, budget_sat(kind, amount), s, False)
-                         for p in payers]
+                         for p in payers if p is payers[1] or k < args.transfer_nodes]
     b = payers[1]
     for node in repeat_nodes:
         rows += [Row(b.label, node, DEFAULT_TIER_SAT, "normal",
@@ -217,8 +220,13 @@ async def pay_rows(rows: list[Row], clients: dict[str, LndClient], truth: Truth,
     async def pay(i: int) -> None:
         r = rows[i]
         async with gate:
-            result = await clients[r.payer].send_probe(
-                r.pubkey, r.amount_sat, fee_limit_sat=r.budget_sat, timeout_s=PAYMENT_TIMEOUT_S)
+            try:
+                result = await clients[r.payer].send_probe(
+                    r.pubkey, r.amount_sat, fee_limit_sat=r.budget_sat,
+                    timeout_s=PAYMENT_TIMEOUT_S)
+            except LightningError as exc:  # the payer's node failed us: not a label
+                outcome[i] = f"error ({type(exc).__name__})"
+                return
         outcome[i] = result.outcome.value
 
     first = float(truth.state()["unix_time"])
@@ -296,6 +304,12 @@ def _score_table(title: str, preds: dict[str, FloatArray], y: FloatArray,
     return out
 
 
+def _skill(briers: dict[str, float]) -> tuple[str, float]:
+    """The baseline with the lowest Brier and the model's skill over it, 1 - B_model / B."""
+    best = min(BASELINES, key=lambda n: briers.get(n, math.inf))
+    return best, 1.0 - briers.get("model", math.nan) / briers.get(best, math.nan)
+
+
 def coverage(repeat: np.ndarray, pubkeys: Sequence[str], y: FloatArray, lo: FloatArray,
              hi: FloatArray) -> tuple[int, float]:
     """Nodes with >= MIN_REPEATS repeated payments: how many, and the share whose observed
@@ -319,7 +333,7 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
            routable: np.ndarray, base: dict[str, FloatArray], probed: set[str],
            payers: tuple[Payer, Payer]) -> None:
     a, b = payers
-    keep = np.array([o != "error" for o in outcome])
+    keep = np.array([not o.startswith("error") for o in outcome])
     y = np.array([o == "reached" for o in outcome], dtype=float)
     payer = np.array([r.payer for r in rows])
     repeat = np.array([r.repeat for r in rows])
@@ -333,10 +347,10 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
     print(f"\n== payer B ({b.label}), main rows: {int(main_b.sum())}; decided by the graph (no "
           f"route within the budget): {int(graph_decided.sum())}, of them reached: "
           f"{int(y[graph_decided].sum())}")
-    _score_table("ALL rows", preds, y, main_b)
-    routable_briers = _score_table("ROUTABLE rows", preds, y, main_b & routable)
-    best = min(BASELINES, key=lambda n: routable_briers.get(n, math.inf))
-    skill = 1.0 - routable_briers.get("model", math.nan) / routable_briers.get(best, math.nan)
+    all_briers = _score_table("ALL rows", preds, y, main_b)
+    best_all, skill_all = _skill(all_briers)
+    print(f"best baseline on all rows: {best_all}; model's Brier skill over it {skill_all:+.3f}")
+    best, skill = _skill(_score_table("ROUTABLE rows", preds, y, main_b & routable))
     print(f"best baseline on routable rows: {best}; model's Brier skill over it {skill:+.3f}")
 
     unprobed = main_b & np.array([r.pubkey not in probed for r in rows])
@@ -371,13 +385,19 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
           f"for {covered:.1%}")
 
     main_a = keep & ~repeat & (payer == a.label)
+    paired = {(r.pubkey, r.amount_sat, r.budget) for r, m in zip(rows, main_a.tolist(),
+                                                                   strict=True) if m}
+    main_b_paired = main_b & np.array([(r.pubkey, r.amount_sat, r.budget) in paired
+                                       for r in rows])
     transfer = {}
     for label, extra in (("ALL", np.ones(len(rows), dtype=bool)), ("ROUTABLE", routable)):
-        ba, bbr = brier(p[main_a & extra], y[main_a & extra]), brier(p[main_b & extra],
-                                                                     y[main_b & extra])
+        ba = brier(p[main_a & extra], y[main_a & extra])
+        bbr = brier(p[main_b_paired & extra], y[main_b_paired & extra])
         transfer[label] = bbr / ba - 1.0
-        print(f"vantage transfer, {label} rows: model Brier from A (trained) {ba:.4f}, from B "
-              f"{bbr:.4f}: {transfer[label]:+.1%} (routable per the row's own payer)")
+        print(f"vantage transfer, {label} rows ({int((main_a & extra).sum())} from A, "
+              f"{int((main_b_paired & extra).sum())} from B, same nodes, amounts and budgets; "
+              f"routable per the row's own payer): model Brier from A (trained) {ba:.4f}, "
+              f"from B {bbr:.4f}: {transfer[label]:+.1%}")
 
     e_all, e_rt = ece(p[main_b], y[main_b]), ece(p[main_b & routable], y[main_b & routable])
     print("\n| target (issue 15 item 8) | measured | |\n|---|---|---|")
@@ -464,9 +484,13 @@ def main() -> None:
     parser.add_argument("--gap-hours", type=float, default=24.0)
     parser.add_argument("--window-hours", type=float, default=12.0)
     parser.add_argument("--slices", type=int, default=12)
-    parser.add_argument("--holdout-nodes", type=int, default=300)
-    parser.add_argument("--repeat-nodes", type=int, default=40)
-    parser.add_argument("--repeats", type=int, default=24)
+    parser.add_argument("--holdout-nodes", type=int, default=150,
+                        help="random scored nodes B pays at every amount and budget")
+    parser.add_argument("--transfer-nodes", type=int, default=75,
+                        help="of those, how many A (the trained vantage) pays the same way")
+    parser.add_argument("--repeat-nodes", type=int, default=30,
+                        help="of those, how many B pays --repeats times (interval coverage)")
+    parser.add_argument("--repeats", type=int, default=22)
     parser.add_argument("--samples", type=int, default=32, help="bimodal Monte Carlo samples")
     parser.add_argument("--concurrency", type=int, default=32, help="held-out payments in flight")
     parser.add_argument("--seed", type=int, default=5)
