@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from satrank.scoring.graph import GraphArrays
 from satrank.scoring.liquidity import (
+    LND_BIMODAL_SCALE_SAT,
     any_inbound_success,
     apriori_hop,
     bimodal_success,
@@ -45,7 +46,6 @@ BASELINES = ("apriori", "bimodal", "bimodal_mc", "uniform", "any_inbound")
 # are common) the shorter path wins and no edge weighs 0 (sparse graphs drop zeros).
 HOP_EPS_SAT = 1e-6
 _BUDGET_SLACK_SAT = 1e-3  # covers the hop epsilons of any path (< 1,000 hops)
-_SAMPLE_BISECTIONS = 32
 
 
 @dataclass(frozen=True)
@@ -126,14 +126,13 @@ def _fee_sat(d: _Directed, amount_sat: float) -> FloatArray:
                       dtype=np.float64)
 
 
-def _cheapest(n: int, d: _Directed, keep: BoolArray, weight: FloatArray, source: int,
-              limit: float, *, routes: bool = True
+def _cheapest(n: int, d: _Directed, by_pair: IntArray, keep: BoolArray, weight: FloatArray,
+              source: int, limit: float, *, routes: bool = True
               ) -> tuple[FloatArray, IntArray, dict[int, int]]:
-    """Dijkstra from `source` over the kept directions: distances and, with `routes`,
-    predecessors and, per (u, v) key u * n + v, the direction the search used (the
-    cheapest of parallel ones)."""
-    idx = np.flatnonzero(keep)
-    order = idx[np.lexsort((weight[idx], d.dst[idx], d.src[idx]))]
+    """Dijkstra from `source` over the kept directions (`by_pair`: every direction sorted
+    by source, destination, weight): distances and, with `routes`, predecessors and, per
+    (u, v) key u * n + v, the direction the search used (the cheapest of parallel ones)."""
+    order = by_pair[keep[by_pair]]
     s, t = d.src[order], d.dst[order]
     first = np.ones(order.shape[0], dtype=bool)
     first[1:] = (s[1:] != s[:-1]) | (t[1:] != t[:-1])
@@ -161,20 +160,22 @@ def _route(pred: IntArray, pair: dict[int, int], n: int, source: int, target: in
     return hops[::-1]
 
 
-def sample_liquidity(capacity_sat: FloatArray, samples: int, rng: np.random.Generator
-                     ) -> FloatArray:
-    """(samples, E) draws of node1's side of each channel from lnd's bimodal prior, by
-    inverting `bimodal_success` (P(X >= x)) with bisection."""
-    c = np.broadcast_to(np.asarray(capacity_sat, dtype=np.float64),
+def sample_liquidity(capacity_sat: FloatArray, samples: int, rng: np.random.Generator, *,
+                    scale_sat: float = LND_BIMODAL_SCALE_SAT) -> FloatArray:
+    """(samples, E) draws of node1's side of each channel from lnd's bimodal prior (the
+    density `bimodal_success` integrates): exp(-x/s) and exp((x-c)/s), each of mass
+    s (1 - e^(-c/s)), and the uniform 1/c of mass 1, drawn as that mixture (exact; inverting
+    `bimodal_success` by bisection took a minute on the mainnet graph).
+    tests/test_bench_baselines.py checks the draws against `bimodal_success`."""
+    c = np.broadcast_to(np.maximum(np.asarray(capacity_sat, dtype=np.float64), 1.0),
                         (samples, capacity_sat.shape[0]))
+    edge_mass = scale_sat * -np.expm1(-c / scale_sat)  # of each exponential, on [0, c]
+    pick = rng.random(c.shape) * (2.0 * edge_mass + 1.0)
     u = rng.random(c.shape)
-    lo, hi = np.zeros(c.shape), c.copy()
-    for _ in range(_SAMPLE_BISECTIONS):
-        mid = (lo + hi) / 2.0
-        above = bimodal_success(mid, c) > u
-        lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-    return np.asarray((lo + hi) / 2.0, dtype=np.float64)
+    near_zero = -scale_sat * np.log1p(-u * -np.expm1(-c / scale_sat))  # truncated exponential
+    draw = np.where(pick < edge_mass, near_zero,
+                    np.where(pick < 2.0 * edge_mass, c - near_zero, u * c))
+    return np.asarray(np.clip(draw, 0.0, c), dtype=np.float64)
 
 
 def baselines(view: PayerView, targets: IntArray, amount_sat: float, budget_sat: FloatArray,
@@ -187,7 +188,8 @@ def baselines(view: PayerView, targets: IntArray, amount_sat: float, budget_sat:
     usable = _usable(d, amount_sat)
     weight = np.where(d.public, _fee_sat(d, amount_sat), 0.0) + HOP_EPS_SAT
     limit = float(np.max(budget_sat, initial=0.0)) + _BUDGET_SLACK_SAT
-    dist, pred, pair = _cheapest(n, d, usable, weight, view.payer, limit)
+    by_pair = np.lexsort((weight, d.dst, d.src)).astype(np.int64)
+    dist, pred, pair = _cheapest(n, d, by_pair, usable, weight, view.payer, limit)
     present = targets >= 0
     fee = np.full(targets.shape[0], np.inf)
     fee[present] = dist[targets[present]]
@@ -212,7 +214,8 @@ def baselines(view: PayerView, targets: IntArray, amount_sat: float, budget_sat:
         side = np.where(d.direction == 0, forward[np.maximum(d.channel, 0)],
                         d.capacity_sat - forward[np.maximum(d.channel, 0)])
         fits = usable & np.where(d.public, side >= amount_sat, True)
-        sample_dist, _, _ = _cheapest(n, d, fits, weight, view.payer, limit, routes=False)
+        sample_dist, _, _ = _cheapest(n, d, by_pair, fits, weight, view.payer, limit,
+                                      routes=False)
         reached = np.full(targets.shape[0], np.inf)
         reached[present] = sample_dist[targets[present]]
         carried += reached <= budget_sat + _BUDGET_SLACK_SAT
