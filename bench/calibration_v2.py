@@ -114,10 +114,16 @@ async def model_p(conn: asyncpg.Connection, pubkeys: Sequence[str], amount_sat: 
     out = np.zeros((3, len(pubkeys)))
     for i, (node, amount) in enumerate(zip(pubkeys, amount_sat.tolist(), strict=True)):
         r = by_node[node]
-        x = np.log(np.asarray(r["tiers"], dtype=np.float64))
         for k, col in enumerate(("p", "lo", "hi")):
-            out[k, i] = np.interp(math.log(amount), x, np.asarray(r[col], dtype=np.float64))
+            out[k, i] = interpolate_tiers(r["tiers"], r[col], amount)
     return out[0], out[1], out[2]
+
+
+def interpolate_tiers(tiers_sat: Sequence[float], values: Sequence[float], amount_sat: float
+                      ) -> float:
+    """A per-tier value at any amount: linear in log amount between tiers, flat beyond."""
+    return float(np.interp(math.log(amount_sat), np.log(np.asarray(tiers_sat, dtype=float)),
+                           np.asarray(values, dtype=float)))
 
 
 # ---------------------------------------------------------------- the world
