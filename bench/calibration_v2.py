@@ -9,17 +9,16 @@ in a living simnet, next to graph-only baselines.
    gossip lag) with `--vantage 2`: the oracle (A, the crawler's node) and vantage-1 (B).
 2. Training: `satrank crawl --once --probes N` as a process, SATRANK_ENV=production against
    Postgres (bench/deployed.py's environment: production fee limit, tiers, cool-downs and
-   scoring, nothing overridden), `--rounds` times, the world moved `--train-hours` / rounds
-   between them.
+   scoring, nothing overridden), `--rounds` times over `--train-hours` of the world.
 3. The world moves on `--gap-hours` (>= 24) with nobody probing.
 4. Held out: real payments (SendPaymentV2 with lnd's 60 s timeout, random hash: reaching
    the destination is success; no settling) from B to `--holdout-nodes` random scored
    nodes at every amount of AMOUNTS_SAT (tiers and off-tier 50k, 500k) and fee budget of
    BUDGETS, the same rows from A to `--transfer-nodes` of them (vantage transfer), spread
-   over `--window-hours` in `--slices` slices. Plus `--repeat-nodes` nodes paid `--repeats` times
-   from B at the default tier and the normal budget (95 % interval coverage).
+   over `--window-hours` in `--slices` slices; `--repeat-nodes` of the nodes are paid
+   `--repeats` times from B at the default tier and the normal budget (interval coverage).
 5. Predictions: the model through `model_p` only (the one function to swap for model v2);
-   baselines from B's graph at payment time through bench/baselines.py.
+   baselines from B's graph at the start of the held-out window (bench/baselines.py).
 The crawler cannot exclude nodes from its probes: held-out nodes it probed during training
 are counted and both subsets reported. Its probe cool-down and decay run on the wall clock
 (the process's own), not on the simulated one: a node is probed at most once in training.
