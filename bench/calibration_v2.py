@@ -1,0 +1,522 @@
+"""Calibration v2 (issue 15 item 8): the model as deployed, against held-out real payments
+in a living simnet, next to graph-only baselines.
+
+    .venv/bin/python bench/calibration_v2.py [--rounds 8] [--probes 1000] [--holdout-nodes 150]
+        [--generate N] (a generated graph instead of the mainnet snapshot; see --help)
+
+1. World: `satrank simnet` on the mainnet snapshot, time scale 0 (the clock moves with
+   activity and with /advance), living (traffic, node and channel churn, policy changes,
+   gossip lag) with `--vantage 2`: the oracle (A, the crawler's node) and vantage-1 (B).
+2. Training: `satrank crawl --once --probes N` as a process, SATRANK_ENV=production against
+   Postgres (bench/deployed.py's environment: production fee limit, tiers, cool-downs and
+   scoring, nothing overridden), `--rounds` times over `--train-hours` of the world.
+3. The world moves on `--gap-hours` (>= 24) with nobody probing.
+4. Held out: real payments (SendPaymentV2 with lnd's 60 s timeout, random hash: reaching
+   the destination is success; no settling) from B to `--holdout-nodes` random scored
+   nodes at every amount of AMOUNTS_SAT (tiers and off-tier 50k, 500k) and fee budget of
+   BUDGETS, the same rows from A to `--transfer-nodes` of them (vantage transfer), spread
+   over `--window-hours` in `--slices` slices; `--repeat-nodes` of the nodes are paid
+   `--repeats` times from B at the default tier and the normal budget (interval coverage).
+5. Predictions: the model through `model_p` only (the one function to swap for model v2);
+   baselines from B's graph at the start of the held-out window (bench/baselines.py).
+The crawler cannot exclude nodes from its probes: held-out nodes it probed during training
+are counted and both subsets reported. Its probe cool-down and decay run on the wall clock
+(the process's own), not on the simulated one: a node is probed at most once in training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
+
+from bench.baselines import BASELINES, PayerView, baselines, sample_liquidity  # noqa: E402
+from bench.calibration import brier, ece, reliability  # noqa: E402
+from bench.deployed import production_env, run_satrank  # noqa: E402
+from satrank.config import DatabaseSettings  # noqa: E402
+from satrank.crawler.cycle import sync_phase  # noqa: E402
+from satrank.db.admin import create_database  # noqa: E402
+from satrank.db.embedded import embedded_postgres  # noqa: E402
+from satrank.db.migrations import migrate_dsn  # noqa: E402
+from satrank.db.pool import create_pool  # noqa: E402
+from satrank.db.scores import load_graph_arrays  # noqa: E402
+from satrank.lightning.errors import LightningError  # noqa: E402
+from satrank.lightning.lnd import LndClient  # noqa: E402
+from satrank.scoring.graph import GraphArrays  # noqa: E402
+from satrank.scoring.tiers import DEFAULT_TIER_SAT, DEFAULT_TIERS_SAT  # noqa: E402
+from tests.data import MAINNET  # noqa: E402
+from tests.simnet_fixture import SimnetHandle, start_simnet  # noqa: E402
+
+FloatArray = npt.NDArray[np.float64]
+
+AMOUNTS_SAT = (*DEFAULT_TIERS_SAT, 50_000, 500_000)
+OFF_TIER = frozenset(a for a in AMOUNTS_SAT if a not in DEFAULT_TIERS_SAT)
+PAYMENT_TIMEOUT_S = 60.0  # lnd's default payment timeout
+HOUR_S = 3600.0
+MIN_REPEATS = 20
+
+
+def budget_sat(kind: str, amount_sat: int) -> int:
+    """The payer's fee limit: tight (10 sat), normal (0.5 % + 5 sat) or 1 %."""
+    if kind == "tight":
+        return 10
+    if kind == "normal":
+        return math.ceil(amount_sat * 0.005 + 5)
+    return math.ceil(amount_sat * 0.01)
+
+
+BUDGETS = ("tight", "normal", "1pct")
+
+# Targets of issue 15 item 8.
+TARGET_ECE = 0.05
+TARGET_SKILL = 0.15
+TARGET_COVERAGE = (0.90, 0.97)
+TARGET_TRANSFER = 0.10
+
+
+# ---------------------------------------------------------------- the model under test
+
+async def model_p(conn: asyncpg.Connection, pubkeys: Sequence[str], amount_sat: FloatArray,
+                  fee_budget_sat: FloatArray, payer: str
+                  ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """THE MODEL UNDER TEST: (p, ci95 low, ci95 high) that a payment of `amount_sat` with
+    fee budget `fee_budget_sat` from `payer` to each node succeeds, as the deployment
+    serves it. Swap this function (only) for model v2.
+
+    Today (main): the stored per-tier posteriors, interpolated linearly in log amount
+    between tiers and flat beyond them; the budget and the payer are ignored (the stored
+    p is measured from the oracle at the crawler's 10-sat fee limit)."""
+    del fee_budget_sat, payer
+    rows = await conn.fetch(
+        "SELECT pubkey, array_agg(amount_sat ORDER BY amount_sat) AS tiers, "
+        "array_agg(p_success ORDER BY amount_sat) AS p, "
+        "array_agg(ci95_low ORDER BY amount_sat) AS lo, "
+        "array_agg(ci95_high ORDER BY amount_sat) AS hi "
+        "FROM posteriors WHERE pubkey = ANY($1::text[]) GROUP BY pubkey", sorted(set(pubkeys)))
+    by_node = {r["pubkey"]: r for r in rows}
+    out = np.zeros((3, len(pubkeys)))
+    for i, (node, amount) in enumerate(zip(pubkeys, amount_sat.tolist(), strict=True)):
+        r = by_node[node]
+        for k, col in enumerate(("p", "lo", "hi")):
+            out[k, i] = interpolate_tiers(r["tiers"], r[col], amount)
+    return out[0], out[1], out[2]
+
+
+def interpolate_tiers(tiers_sat: Sequence[float], values: Sequence[float], amount_sat: float
+                      ) -> float:
+    """A per-tier value at any amount: linear in log amount between tiers, flat beyond."""
+    return float(np.interp(math.log(amount_sat), np.log(np.asarray(tiers_sat, dtype=float)),
+                           np.asarray(values, dtype=float)))
+
+
+# ---------------------------------------------------------------- the world
+
+class Truth:
+    """simnet's truth port: the world's clock and counters, moving it on (time scale 0)."""
+
+    def __init__(self, host: str) -> None:
+        self.base = f"http://{host}"
+
+    def _call(self, path: str, method: str = "GET") -> dict[str, float]:
+        request = urllib.request.Request(self.base + path, method=method)
+        with urllib.request.urlopen(request, timeout=1800) as response:
+            parsed: dict[str, float] = json.loads(response.read())
+            return parsed
+
+    def state(self) -> dict[str, float]:
+        return self._call("/state")
+
+    def advance(self, seconds: float) -> dict[str, float]:
+        return self._call(f"/advance?seconds={seconds:.0f}", "POST")
+
+
+def _client(host: str, folder: Path, macaroon: str) -> LndClient:
+    return LndClient.connect(host, (folder / "tls.cert").read_bytes(),
+                             (folder / f"{macaroon}.macaroon").read_bytes(), rpc_timeout_s=120)
+
+
+@dataclass(frozen=True)
+class Payer:
+    label: str
+    host: str
+    folder: Path
+    pubkey: str
+
+
+def _payers(sim: SimnetHandle) -> tuple[Payer, Payer]:
+    named = {name: Payer(name, host, folder, pub) for name, host, folder, pub in sim.vantages}
+    return named["oracle"], named["vantage-1"]
+
+
+# ---------------------------------------------------------------- training
+
+def train(env: dict[str, str], truth: Truth, args: argparse.Namespace) -> float:
+    """`satrank crawl --once` rounds as deployed, the world moving between them; returns
+    the simulated time training ended at."""
+    run_satrank(env, "migrate")
+    step = args.train_hours * HOUR_S / max(1, args.rounds - 1)
+    for r in range(args.rounds):
+        if r:
+            truth.advance(step)
+        started = time.perf_counter()
+        run = run_satrank(env, "crawl", "--once", "--probes", str(args.probes))
+        phases = ", ".join(line for line in run.stdout.splitlines() if line.endswith(" s"))
+        took = time.perf_counter() - started
+        print(f"training round {r + 1}/{args.rounds}: crawl --once {took:.1f} s "
+              f"({phases}); sim clock {truth.state()['unix_time']:.0f}", flush=True)
+    return float(truth.state()["unix_time"])
+
+
+# ---------------------------------------------------------------- held-out payments
+
+@dataclass(frozen=True)
+class Row:
+    payer: str  # Payer.label
+    pubkey: str
+    amount_sat: int
+    budget: str
+    budget_sat: int
+    slice: int
+    repeat: bool  # a coverage payment (repeated node), not a main row
+
+
+def plan_rows(nodes: Sequence[str], repeat_nodes: Sequence[str], payers: tuple[Payer, Payer],
+              args: argparse.Namespace, rng: np.random.Generator) -> list[Row]:
+    """Every node x amount x budget from B; the same rows from A for the first
+    `--transfer-nodes` nodes (vantage transfer); the coverage payments from B."""
+    rows = []
+    for k, node in enumerate(nodes):
+        for amount in AMOUNTS_SAT:
+            for kind in BUDGETS:
+                s = int(rng.integers(args.slices))
+                rows += [Row(p.label, node, amount, kind, budget_sat(kind, amount), s, False)
+                         for p in payers if p is payers[1] or k < args.transfer_nodes]
+    b = payers[1]
+    for node in repeat_nodes:
+        rows += [Row(b.label, node, DEFAULT_TIER_SAT, "normal",
+                     budget_sat("normal", DEFAULT_TIER_SAT), j % args.slices, True)
+                 for j in range(args.repeats)]
+    return rows
+
+
+async def pay_rows(rows: list[Row], clients: dict[str, LndClient], truth: Truth,
+                   args: argparse.Namespace) -> tuple[list[str], float, float]:
+    """Send every row's payment, slice by slice with the world moved between slices;
+    outcomes and the simulated window they were sent in."""
+    outcome = [""] * len(rows)
+    gate = asyncio.Semaphore(args.concurrency)
+
+    async def pay(i: int) -> None:
+        r = rows[i]
+        async with gate:
+            try:
+                result = await clients[r.payer].send_probe(
+                    r.pubkey, r.amount_sat, fee_limit_sat=r.budget_sat,
+                    timeout_s=PAYMENT_TIMEOUT_S)
+            except LightningError as exc:  # the payer's node failed us: not a label
+                outcome[i] = f"error ({type(exc).__name__})"
+                return
+        outcome[i] = result.outcome.value
+
+    first = float(truth.state()["unix_time"])
+    for s in range(args.slices):
+        if s:
+            await asyncio.to_thread(truth.advance, args.window_hours * HOUR_S / args.slices)
+        started = time.perf_counter()
+        todo = [i for i, r in enumerate(rows) if r.slice == s]
+        await asyncio.gather(*(pay(i) for i in todo))
+        print(f"held-out slice {s + 1}/{args.slices}: {len(todo)} payments in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
+    return outcome, first, float(truth.state()["unix_time"])
+
+
+async def payer_graph(dsn: str, source: LndClient) -> GraphArrays:
+    """The payers' graph now: synced into its own database and loaded as the scorer
+    loads it (both vantage nodes see the same gossip)."""
+    await migrate_dsn(dsn)
+    pool = await create_pool(dsn, DatabaseSettings(url=None))
+    try:
+        await sync_phase(pool, source)
+        async with pool.acquire() as conn, conn.transaction(readonly=True):
+            return await load_graph_arrays(conn)
+    finally:
+        await pool.close()
+
+
+async def payer_view(graph: GraphArrays, client: LndClient) -> PayerView:
+    """The graph plus the payer's own channels (private: not in the graph)."""
+    index = {p: i for i, p in enumerate(graph.pubkeys)}
+    own = await client.list_channels()
+    return PayerView(graph, own_peer=np.array([index.get(c.remote_pubkey, -1) for c in own],
+                                              dtype=np.int64),
+                     own_local_sat=np.array([float(c.local_balance_sat) for c in own]),
+                     own_active=np.array([c.active for c in own], dtype=bool))
+
+
+def graph_baselines(views: dict[str, PayerView], rows: list[Row], samples: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, dict[str, FloatArray]]:
+    """Routable flag and every baseline per row, from the row's payer's view."""
+    routable = np.zeros(len(rows), dtype=bool)
+    p = {name: np.zeros(len(rows)) for name in BASELINES}
+    graph = next(iter(views.values())).graph  # one graph, so one set of liquidity samples
+    liquidity = sample_liquidity(graph.capacity_sat, samples, rng)
+    index = {pk: i for i, pk in enumerate(graph.pubkeys)}
+    for label, view in views.items():
+        for amount in AMOUNTS_SAT:
+            sel = [i for i, r in enumerate(rows) if r.payer == label and r.amount_sat == amount]
+            if not sel:
+                continue
+            targets = np.array([index.get(rows[i].pubkey, -1) for i in sel], dtype=np.int64)
+            budgets = np.array([float(rows[i].budget_sat) for i in sel])
+            got = baselines(view, targets, float(amount), budgets, liquidity=liquidity)
+            routable[sel] = got.routable
+            for name in BASELINES:
+                p[name][sel] = got.p[name]
+    return routable, p
+
+
+# ---------------------------------------------------------------- metrics
+
+def _line(label: str, p: FloatArray, y: FloatArray) -> str:
+    return f"{label:<14} Brier {brier(p, y):.4f}  ECE {ece(p, y):.4f}"
+
+
+def _score_table(title: str, preds: dict[str, FloatArray], y: FloatArray,
+                 sel: np.ndarray) -> dict[str, float]:
+    seen = y[sel].mean() if sel.any() else 0.0
+    print(f"{title} (n={int(sel.sum())}, observed success {seen:.3f}):")
+    out = {}
+    for name, p in preds.items():
+        if sel.any():
+            print("  " + _line(name, p[sel], y[sel]))
+            out[name] = brier(p[sel], y[sel])
+    return out
+
+
+def _skill(briers: dict[str, float]) -> tuple[str, float]:
+    """The baseline with the lowest Brier and the model's skill over it, 1 - B_model / B."""
+    best = min(BASELINES, key=lambda n: briers.get(n, math.inf))
+    return best, 1.0 - briers.get("model", math.nan) / briers.get(best, math.nan)
+
+
+def coverage(repeat: np.ndarray, pubkeys: Sequence[str], y: FloatArray, lo: FloatArray,
+             hi: FloatArray) -> tuple[int, float]:
+    """Nodes with >= MIN_REPEATS repeated payments: how many, and the share whose observed
+    success rate lies inside the model's 95 % interval."""
+    by_node: dict[str, list[int]] = {}
+    for i in np.flatnonzero(repeat).tolist():
+        by_node.setdefault(pubkeys[i], []).append(i)
+    inside = []
+    for idx in by_node.values():
+        if len(idx) >= MIN_REPEATS:
+            rate = float(y[idx].mean())
+            inside.append(lo[idx[0]] - 1e-9 <= rate <= hi[idx[0]] + 1e-9)
+    return len(inside), float(np.mean(inside)) if inside else float("nan")
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatArray, FloatArray],
+           routable: np.ndarray, base: dict[str, FloatArray], probed: set[str],
+           payers: tuple[Payer, Payer]) -> None:
+    a, b = payers
+    keep = np.array([not o.startswith("error") for o in outcome])
+    y = np.array([o == "reached" for o in outcome], dtype=float)
+    payer = np.array([r.payer for r in rows])
+    repeat = np.array([r.repeat for r in rows])
+    p, lo, hi = model
+    preds = {"model": p, **base}
+    print(f"held-out outcomes: {dict(Counter(outcome))} ({int((~keep).sum())} 'error' rows "
+          "dropped: our own fault, not the target's)")
+
+    main_b = keep & ~repeat & (payer == b.label)
+    graph_decided = main_b & ~routable
+    print(f"\n== payer B ({b.label}), main rows: {int(main_b.sum())}; decided by the graph (no "
+          f"route within the budget): {int(graph_decided.sum())}, of them reached: "
+          f"{int(y[graph_decided].sum())}")
+    all_briers = _score_table("ALL rows", preds, y, main_b)
+    best_all, skill_all = _skill(all_briers)
+    print(f"best baseline on all rows: {best_all}; model's Brier skill over it {skill_all:+.3f}")
+    best, skill = _skill(_score_table("ROUTABLE rows", preds, y, main_b & routable))
+    print(f"best baseline on routable rows: {best}; model's Brier skill over it {skill:+.3f}")
+
+    unprobed = main_b & np.array([r.pubkey not in probed for r in rows])
+    nodes_b = {r.pubkey for r, m in zip(rows, main_b.tolist(), strict=True) if m}
+    print(f"\nnode overlap: {len(nodes_b & probed)} of {len(nodes_b)} held-out nodes were "
+          "probed in training (the crawler cannot exclude nodes); rows to never-probed nodes:")
+    _score_table("  never-probed nodes, ALL", preds, y, unprobed)
+    _score_table("  never-probed nodes, ROUTABLE", preds, y, unprobed & routable)
+
+    print("\nper budget x amount (payer B, all rows): n, routable, observed, model Brier, "
+          "best baseline Brier")
+    for kind in BUDGETS:
+        for amount in AMOUNTS_SAT:
+            sel = main_b & np.array([r.budget == kind and r.amount_sat == amount for r in rows])
+            if not sel.any():
+                continue
+            bb = min(BASELINES, key=lambda n: brier(base[n][sel], y[sel]))
+            tag = "off-tier" if amount in OFF_TIER else "tier"
+            print(f"  {kind:>6} {amount:>9,} ({tag:>8}): n={int(sel.sum()):4d} routable="
+                  f"{int((sel & routable).sum()):4d} observed={y[sel].mean():.3f} model "
+                  f"{brier(p[sel], y[sel]):.4f} ({p[sel].mean():.3f}) | {bb} "
+                  f"{brier(base[bb][sel], y[sel]):.4f}")
+
+    print("\nreliability of the model, payer B, ALL rows:")
+    print("\n".join(reliability(p[main_b], y[main_b])))
+    print("reliability of the model, payer B, ROUTABLE rows:")
+    print("\n".join(reliability(p[main_b & routable], y[main_b & routable])))
+
+    n_cov, covered = coverage(repeat & keep, [r.pubkey for r in rows], y, lo, hi)
+    print(f"\n95 % interval coverage (payer B, {DEFAULT_TIER_SAT:,} sat, normal budget): "
+          f"{n_cov} nodes with >= {MIN_REPEATS} payments, observed rate inside the interval "
+          f"for {covered:.1%}")
+
+    main_a = keep & ~repeat & (payer == a.label)
+    paired = {(r.pubkey, r.amount_sat, r.budget) for r, m in zip(rows, main_a.tolist(),
+                                                                   strict=True) if m}
+    main_b_paired = main_b & np.array([(r.pubkey, r.amount_sat, r.budget) in paired
+                                       for r in rows])
+    transfer = {}
+    for label, extra in (("ALL", np.ones(len(rows), dtype=bool)), ("ROUTABLE", routable)):
+        ba = brier(p[main_a & extra], y[main_a & extra])
+        bbr = brier(p[main_b_paired & extra], y[main_b_paired & extra])
+        transfer[label] = bbr / ba - 1.0
+        print(f"vantage transfer, {label} rows ({int((main_a & extra).sum())} from A, "
+              f"{int((main_b_paired & extra).sum())} from B, same nodes, amounts and budgets; "
+              f"routable per the row's own payer): model Brier from A (trained) {ba:.4f}, "
+              f"from B {bbr:.4f}: {transfer[label]:+.1%}")
+
+    e_all, e_rt = ece(p[main_b], y[main_b]), ece(p[main_b & routable], y[main_b & routable])
+    print("\n| target (issue 15 item 8) | measured | |\n|---|---|---|")
+    print(f"| ECE <= {TARGET_ECE} on all rows | {e_all:.4f} | {verdict(e_all <= TARGET_ECE)} |")
+    print(f"| ECE <= {TARGET_ECE} on routable rows | {e_rt:.4f} | "
+          f"{verdict(e_rt <= TARGET_ECE)} |")
+    print(f"| Brier skill >= {TARGET_SKILL:.0%} over the best baseline ({best}) on routable "
+          f"rows | {skill:+.1%} | {verdict(skill >= TARGET_SKILL)} |")
+    lo_c, hi_c = TARGET_COVERAGE
+    print(f"| 95 % interval holds the observed rate for {lo_c:.0%}-{hi_c:.0%} of nodes with "
+          f">= {MIN_REPEATS} payments | {covered:.1%} of {n_cov} | "
+          f"{verdict(n_cov > 0 and lo_c <= covered <= hi_c)} |")
+    worst = max(transfer.values())
+    print(f"| train on A, test on B costs <= {TARGET_TRANSFER:.0%} Brier | {worst:+.1%} | "
+          f"{verdict(worst <= TARGET_TRANSFER)} |")
+
+
+# ---------------------------------------------------------------- the run
+
+async def plan_and_predict(conn: asyncpg.Connection, payers: tuple[Payer, Payer],
+                           args: argparse.Namespace, rng: np.random.Generator
+                           ) -> tuple[list[Row], list[FloatArray], set[str]]:
+    """What training left (printed), the held-out rows, the model's (p, lo, hi) per row as
+    it stands at the end of training, and the nodes the crawler probed."""
+    scored = [r["pubkey"] for r in await conn.fetch("SELECT pubkey FROM scores ORDER BY pubkey")]
+    probed = {r["target_pubkey"] for r in await conn.fetch(
+        "SELECT DISTINCT target_pubkey FROM probes")}
+    counts = await conn.fetch("SELECT outcome, count(*) AS n FROM probes GROUP BY outcome")
+    print(f"training: {sum(r['n'] for r in counts)} crawler probes "
+          f"{ {r['outcome']: r['n'] for r in counts} } to {len(probed)} of {len(scored)} "
+          "scored nodes")
+    picks = rng.choice(len(scored), min(args.holdout_nodes, len(scored)), replace=False)
+    nodes = [scored[i] for i in picks.tolist()]
+    rows = plan_rows(nodes, nodes[:args.repeat_nodes], payers, args, rng)
+    model = [np.zeros(len(rows)) for _ in range(3)]
+    for payer in payers:
+        sel = [i for i, r in enumerate(rows) if r.payer == payer.label]
+        got = await model_p(conn, [rows[i].pubkey for i in sel],
+                            np.array([float(rows[i].amount_sat) for i in sel]),
+                            np.array([float(rows[i].budget_sat) for i in sel]), payer.pubkey)
+        for k in range(3):
+            model[k][sel] = got[k]
+    return rows, model, probed
+
+
+async def held_out(crawler_dsn: str, admin_dsn: str, sim: SimnetHandle, truth: Truth,
+                   train_end: float, args: argparse.Namespace) -> None:
+    rng = np.random.default_rng(args.seed)
+    a, b = _payers(sim)
+    pool = await create_pool(crawler_dsn, DatabaseSettings(url=None))
+    try:
+        async with pool.acquire() as conn:
+            rows, model, probed = await plan_and_predict(conn, (a, b), args, rng)
+    finally:
+        await pool.close()
+
+    gap = await asyncio.to_thread(truth.advance, args.gap_hours * HOUR_S)
+    print(f"world moved {args.gap_hours} h past training: {gap}", flush=True)
+    graph_dsn = await create_database(admin_dsn, "bench_calibration_v2_graph")
+    clients = {p.label: _client(p.host, p.folder, "pay") for p in (a, b)}
+    source = _client(b.host, b.folder, "readonly")
+    try:
+        graph = await payer_graph(graph_dsn, source)
+        views = {p.label: await payer_view(graph, clients[p.label]) for p in (a, b)}
+        outcome, first, last = await pay_rows(rows, clients, truth, args)
+    finally:
+        for c in (*clients.values(), source):
+            await c.close()
+    print(f"held-out window: {(first - train_end) / HOUR_S:.1f} h to "
+          f"{(last - train_end) / HOUR_S:.1f} h after training ended (simulated)")
+    started = time.perf_counter()
+    routable, base = graph_baselines(views, rows, args.samples, rng)
+    print(f"baselines: {time.perf_counter() - started:.1f} s ({args.samples} Monte Carlo "
+          "samples)")
+    report(rows, outcome, (model[0], model[1], model[2]), routable, base, probed, (a, b))
+    print(f"world at the end: {truth.state()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=8, help="crawl --once rounds")
+    parser.add_argument("--probes", type=int, default=1000, help="probes per crawl round")
+    parser.add_argument("--train-hours", type=float, default=24.0)
+    parser.add_argument("--gap-hours", type=float, default=24.0)
+    parser.add_argument("--window-hours", type=float, default=12.0)
+    parser.add_argument("--slices", type=int, default=12)
+    parser.add_argument("--holdout-nodes", type=int, default=150,
+                        help="random scored nodes B pays at every amount and budget")
+    parser.add_argument("--transfer-nodes", type=int, default=75,
+                        help="of those, how many A (the trained vantage) pays the same way")
+    parser.add_argument("--repeat-nodes", type=int, default=30,
+                        help="of those, how many B pays --repeats times (interval coverage)")
+    parser.add_argument("--repeats", type=int, default=22)
+    parser.add_argument("--samples", type=int, default=32, help="bimodal Monte Carlo samples")
+    parser.add_argument("--concurrency", type=int, default=32, help="held-out payments in flight")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--generate", type=int, default=None, metavar="N",
+                        help="a generated graph of N nodes instead of the mainnet snapshot")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="satrank-bench-") as tmp:
+        root = Path(tmp)
+        graph = None if args.generate else MAINNET
+        with embedded_postgres(root / "pg") as admin_dsn, start_simnet(
+                root / "sim", graph=graph, generate=args.generate, seed=args.seed,
+                time_scale=0, vantage=2) as sim:
+            truth = Truth(sim.truth_host)
+            dsn = asyncio.run(create_database(admin_dsn, "bench_calibration_v2"))
+            env = production_env(dsn, sim, root / "data", ROOT)
+            print(f"world at start: {truth.state()}", flush=True)
+            train_end = train(env, truth, args)
+            asyncio.run(held_out(dsn, admin_dsn, sim, truth, train_end, args))
+    print(f"total {time.perf_counter() - started:.0f} s wall")
+
+
+if __name__ == "__main__":
+    main()
