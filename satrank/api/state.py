@@ -72,6 +72,8 @@ class ApiState:
     report_limits: ReportLimits
     report_token_checker: TokenChecker
     probe_flights: ProbeFlights  # probes from api requests in flight, and their caps
+    # REGISTRY_ALLOW_PRIVATE: POST /api/services accepts http and private addresses
+    registry_allow_private: bool = False
 
     @property
     def pool(self) -> Pool:
