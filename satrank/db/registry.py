@@ -238,3 +238,9 @@ async def store_summary(pool: asyncpg.Pool, service_id: int, summary: ServiceSum
         service_id, summary.price_sat, summary.payee_pubkey, summary.p_success,
         summary.uptime, summary.median_latency_ms, summary.verdict, list(summary.reasons),
         owner_pubkey)
+
+
+async def payee_p_success(pool: asyncpg.Pool, pubkey: str) -> float | None:
+    """Our payment probability to a payee node (its score), None for a node not scored."""
+    value = await pool.fetchval("SELECT p_success FROM scores WHERE pubkey = $1", pubkey)
+    return None if value is None else float(value)

@@ -95,3 +95,45 @@ def build_challenge(macaroon_b64: str, invoice: str, scheme: str = "L402") -> st
     if not _BASE64.match(macaroon_b64) or '"' in invoice or not invoice.isascii():
         raise ValueError("challenge values must be quotable ASCII")
     return f'{scheme} macaroon="{macaroon_b64}", invoice="{invoice}"'
+
+
+MAX_CHALLENGE_LEN = 8192
+
+
+class MalformedChallenge(ValueError):
+    """A WWW-Authenticate value that is not an L402/LSAT challenge we can read."""
+
+
+@dataclass(frozen=True)
+class Challenge:
+    scheme: str  # "L402" or "LSAT", upper case
+    macaroon: str  # base64 text as sent
+    invoice: str  # BOLT 11 text as sent
+
+
+def parse_challenge(value: str) -> Challenge:
+    """The challenge in one WWW-Authenticate value: the Aperture form above and the variants
+    real clients accept: scheme `LSAT` or any case, `token=` for `macaroon=` (the newer
+    spec's name), parameters in any order, names in any case, spaces around `=` and `,`,
+    unquoted values. One linear pass after a length check (a third party's header)."""
+    if len(value) > MAX_CHALLENGE_LEN:
+        raise MalformedChallenge("challenge too long")
+    text = value.strip()
+    rest = _after_scheme(text)
+    if rest is None:
+        raise MalformedChallenge("not an L402 or LSAT challenge")
+    params: dict[str, str] = {}
+    for part in rest.split(","):  # base64 and bech32 values never hold a comma or a quote
+        name, equals, raw = part.partition("=")
+        if not equals:
+            if part.strip():
+                raise MalformedChallenge("a parameter without a value")
+            continue
+        params[name.strip().lower()] = raw.strip().strip('"').strip()
+    macaroon = params.get("macaroon") or params.get("token") or ""
+    invoice = params.get("invoice", "")
+    if not macaroon or not _BASE64.match(macaroon) or len(macaroon) > MAX_MACAROON_LEN:
+        raise MalformedChallenge("macaroon missing or not base64")
+    if not invoice or not invoice.isascii() or not invoice.isalnum():
+        raise MalformedChallenge("invoice missing or not BOLT 11 text")
+    return Challenge(text[:_SCHEME_LEN].upper(), macaroon, invoice)

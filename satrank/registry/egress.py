@@ -155,7 +155,7 @@ async def fetch(
                                 started)
     except TimeoutError:
         raise EgressError("TIMEOUT", f"over {policy.deadline_s:g} s") from None
-    except httpx.TransportError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # whatever a hostile server provokes
         reason = "CONNECT_FAILED" if isinstance(exc, httpx.ConnectError) else "PROTOCOL_ERROR"
         raise EgressError(reason, type(exc).__name__) from None
 

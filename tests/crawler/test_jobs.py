@@ -58,13 +58,13 @@ def test_the_table_keeps_todays_jobs_in_todays_order() -> None:
     assert [(j.name, j.interval_s, j.leader_only, j.lane) for j in jobs] == [
         ("graph_sync", 600.0, True, LIGHTNING_LANE), ("probes", 60.0, True, LIGHTNING_LANE),
         ("report_retention", 3600.0, True, None),
-        ("nostr_prune", 600.0, True, None)]
+        ("nostr_prune", 600.0, True, None), ("registry", 600.0, True, None)]
     quiet = Settings.from_environ({**BASE, "CRAWL_PROBES_PER_ROUND": "0",
                                    "NOSTR_RELAYS": "wss://relay.example",
                                    "NOSTR_PRIVATE_KEY": "ab" * 32})
     assert [(j.name, j.lane) for j in crawler_jobs(quiet)] == [
         ("graph_sync", LIGHTNING_LANE), ("nostr_publisher", None), ("report_retention", None),
-        ("nostr_prune", None)]
+        ("nostr_prune", None), ("registry", None)]
 
 
 async def test_a_lane_runs_one_job_at_a_time_in_table_order(db_dsn: str) -> None:
