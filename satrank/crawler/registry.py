@@ -26,6 +26,7 @@ from satrank.db.registry import (
     NewService,
     Observation,
     ServiceRow,
+    advertise_prices,
     claim_due,
     due_services,
     payee_p_success,
@@ -93,16 +94,20 @@ class _Round:
 
     async def host(self, services: Sequence[ServiceRow], slots: asyncio.Semaphore) -> None:
         async with slots:
-            asked, owner = await self._manifest(services)
+            asked, manifest = await self._manifest(services)
+            owner = manifest.provider_pubkey if manifest else None
+            prices = {(r.method, r.url): r.price_sat for r in manifest.resources} if manifest \
+                else {}
             for service in services:
                 if asked:  # politeness: a gap after each request to this host
                     await asyncio.sleep(self.settings.host_gap_s)
-                await self._check(service, owner)
+                price = prices.get((service.method, service.url), service.advertised_price_sat)
+                await self._check(service, price, owner)
                 asked = True
 
-    async def _manifest(self, services: Sequence[ServiceRow]) -> tuple[bool, str | None]:
-        """(whether the host was asked, its provider key); the resources its manifest lists
-        are registered. Only a host with a registered service is asked."""
+    async def _manifest(self, services: Sequence[ServiceRow]) -> tuple[bool, Manifest | None]:
+        """(whether the host was asked, its manifest); the resources the manifest lists are
+        registered. Only a host with a registered service is asked."""
         registered = next((s for s in services if s.source == "registered"), None)
         if registered is None:
             return False, None
@@ -117,7 +122,7 @@ class _Round:
         if manifest is None:
             return True, None
         await self._enrol(manifest, registered)
-        return True, manifest.provider_pubkey
+        return True, manifest
 
     async def _enrol(self, manifest: Manifest, registered: ServiceRow) -> None:
         for resource in manifest.resources:
@@ -127,10 +132,13 @@ class _Round:
                 description=resource.description, source="manifest",
                 advertised_price_sat=resource.price_sat))
             self.summary.discovered += created
+        await advertise_prices(self.pool, registered.host, [
+            (r.method, r.url, r.price_sat) for r in manifest.resources])
 
-    async def _check(self, service: ServiceRow, owner: str | None) -> None:
+    async def _check(self, service: ServiceRow, advertised_price_sat: int | None,
+                     owner: str | None) -> None:
         results = await check_endpoint(
-            self.client, Target(service.url, service.method, service.advertised_price_sat),
+            self.client, Target(service.url, service.method, advertised_price_sat),
             policy=egress_policy(self.settings),
             payee_score=lambda pubkey: payee_p_success(self.pool, pubkey),
             now_unix=datetime.now(UTC).timestamp(), payments=self._payments(service),

@@ -116,7 +116,10 @@ async def register_service(pool: asyncpg.Pool, service: NewService) -> tuple[int
            LIMIT 1""",
         service.url, service.method, service.host, service.name, service.category,
         service.description, service.source, service.advertised_price_sat)
-    assert row is not None
+    if row is None:  # inserted by a concurrent transaction after this statement's snapshot
+        found = await find_service_id(pool, service.method, service.url)
+        assert found is not None
+        return found, False
     return int(row["id"]), bool(row["created"])
 
 
@@ -244,3 +247,13 @@ async def payee_p_success(pool: asyncpg.Pool, pubkey: str) -> float | None:
     """Our payment probability to a payee node (its score), None for a node not scored."""
     value = await pool.fetchval("SELECT p_success FROM scores WHERE pubkey = $1", pubkey)
     return None if value is None else float(value)
+
+
+async def advertise_prices(pool: asyncpg.Pool, host: str,
+                           prices: Sequence[tuple[str, str, int | None]]) -> None:
+    """(method, URL, price) the host's manifest advertises, onto its listed services."""
+    await pool.executemany(
+        """UPDATE registry_services SET advertised_price_sat = $4
+           WHERE host = $1 AND method = $2 AND url = $3
+             AND advertised_price_sat IS DISTINCT FROM $4""",
+        [(host, method, url, price) for method, url, price in prices])
