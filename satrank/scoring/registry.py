@@ -14,7 +14,7 @@ Verdicts, first matching rule wins:
 3. SAFE          delivery tested, p >= SAFE_P and every observed stage's ci95_low >= SAFE_CI_LOW;
 4. UNKNOWN       otherwise.
 Reasons: every failure reason that makes up at least REASON_SHARE of its stage's decayed
-observations, as `stage:REASON`, heaviest first; then the untested stages.
+observations, as `stage:REASON`, the largest share first; then the untested stages.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def score_endpoint(observations: Sequence[StageObservation], *,
     weights = decay_factor(np.array([o.age_s for o in observations], dtype=np.float64),
                            half_life_s) if observations else np.zeros(0)
     posteriors: list[StagePosterior] = []
-    weighted_reasons: list[tuple[float, str]] = []
+    weighted_reasons: list[tuple[float, str]] = []  # (share of its stage, reason)
     for stage in STAGES:
         picked = [(w, o) for w, o in zip(weights.tolist(), observations, strict=True)
                   if o.stage == stage]
@@ -108,7 +108,7 @@ def _reasons(stage: str, picked: list[tuple[float, StageObservation]],
     for w, o in picked:
         if not o.ok:
             by_reason[o.reason] = by_reason.get(o.reason, 0.0) + w
-    return [(w, f"{stage}:{reason}") for reason, w in by_reason.items()
+    return [(w / total, f"{stage}:{reason}") for reason, w in by_reason.items()
             if total > 0 and w / total >= REASON_SHARE]
 
 
