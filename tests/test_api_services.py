@@ -35,7 +35,9 @@ class Api:
     dsn: str
 
     def pay(self, response: httpx.Response) -> str:
-        mac, invoice = CHALLENGE.match(response.headers["www-authenticate"]).groups()
+        found = CHALLENGE.match(response.headers["www-authenticate"])
+        assert found is not None
+        mac, invoice = found.groups()
         return f"L402 {mac}:{self.issuer.pay(invoice).hex()}"
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -129,11 +130,12 @@ def check_url(url: httpx.URL, policy: EgressPolicy) -> None:
         raise EgressError("INVALID_URL", "credentials in the URL")
 
 
-def new_client() -> httpx.AsyncClient:
+def new_client(verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
     """The client `fetch` needs: no proxies or netrc from the environment, no redirects of
     its own, and no kept-alive connections (a pooled connection is keyed by IP, and a TLS
-    session verified for one name must not carry a request for another)."""
-    return httpx.AsyncClient(trust_env=False, follow_redirects=False,
+    session verified for one name must not carry a request for another). `verify`: the
+    system's CAs, or a context trusting a private CA (tests, private deployments)."""
+    return httpx.AsyncClient(trust_env=False, follow_redirects=False, verify=verify,
                              limits=httpx.Limits(max_keepalive_connections=0),
                              timeout=httpx.Timeout(None))
 

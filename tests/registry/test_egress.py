@@ -4,11 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import ipaddress
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from satrank.registry.egress import (
     EgressError,
@@ -207,3 +214,63 @@ async def test_a_closed_port_is_a_connect_failure() -> None:
 ])
 def test_address_refusals(address: str, private_ok: bool, reason: str | None) -> None:
     assert address_refusal(ipaddress.ip_address(address), allow_private=private_ok) == reason
+
+
+def _self_signed(name: str, directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+async def test_https_to_the_pinned_address_keeps_sni_and_verifies_the_name(
+        tmp_path: Path) -> None:
+    cert, key = _self_signed("service.test", tmp_path)
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    server_side.sni_callback = lambda _sock, name, _ctx: names.append(name)
+    heads: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            heads.append(await reader.readuntil(b"\r\n\r\n"))
+            await answer("200 OK", {})(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_side)
+    port = server.sockets[0].getsockname()[1]
+
+    async def to_loopback(_host: str, _port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    trusting = ssl.create_default_context(cafile=str(cert))
+    policy = EgressPolicy(allow_private=True)  # https only
+    try:
+        async with new_client(verify=trusting) as client:
+            ok = await fetch(client, "GET", f"https://service.test:{port}/x", policy=policy,
+                             resolver=to_loopback)
+            with pytest.raises(EgressError) as wrong_name:  # the cert is not for this name
+                await fetch(client, "GET", f"https://other.test:{port}/x", policy=policy,
+                            resolver=to_loopback)
+    finally:
+        server.close()
+    assert ok.status == 200
+    assert names[0] == "service.test"
+    assert f"host: service.test:{port}".encode() in heads[0].lower()
+    assert wrong_name.value.reason in ("CONNECT_FAILED", "PROTOCOL_ERROR")

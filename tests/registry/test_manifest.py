@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from satrank.registry.manifest import manifest_url, parse_manifest
+from satrank.registry.manifest import Manifest, manifest_url, parse_manifest
 
 SERVICE = "https://api.example/v1/paid?x=1"
 PUBKEY = "02" + "ab" * 32
 
 
-def parse(doc: object, *, allow_private: bool = False) -> object:
+def parse(doc: object, *, allow_private: bool = False) -> Manifest | None:
     return parse_manifest(json.dumps(doc).encode(), SERVICE, allow_private=allow_private)
 
 

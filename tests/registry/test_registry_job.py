@@ -114,7 +114,8 @@ async def test_rounds_rank_and_name_every_misbehaviour(simnet: SimnetHandle,
         row = by_name[name]
         assert reason in row.reasons, (name, row.reasons)
         assert row.verdict != "SAFE", name
-        assert row.p_success is not None and row.p_success < good.p_success
+        assert row.p_success is not None and good.p_success is not None
+        assert row.p_success < good.p_success
     assert by_name["offline"].reasons[1].startswith("payment:PAYMENT_FAILED"), \
         by_name["offline"].reasons
     for name in ("mismatch", "nodeliver", "offline", "plain", "drip", "redirect"):
