@@ -182,6 +182,9 @@ def test_summary_is_free_and_stage_detail_is_paid(api: Api) -> None:
     assert detail.status_code == 200
     stages = [o["stage"] for o in detail.json()["data"]["observations"]]
     assert sorted(stages) == ["challenge", "invoice"]
+    posteriors = {s["stage"]: s for s in detail.json()["data"]["stages"]}
+    assert list(posteriors) == ["challenge", "invoice"]
+    assert posteriors["challenge"]["nEff"] > 0.99 and 0.5 < posteriors["challenge"]["p"] < 1
 
 
 def test_unknown_or_malformed_ids_are_refused_before_payment(api: Api) -> None:

@@ -123,6 +123,7 @@ def create_app(
         report_token_checker=report_token_checker or paywall.valid_token_id,
         probe_flights=probe_flights or ProbeFlights(budget_s=probe.REQUEST_BUDGET_S),
         registry_allow_private=settings.registry.allow_private,
+        score_half_life_s=settings.crawler.half_life_days * 86_400,
     )
 
     @asynccontextmanager

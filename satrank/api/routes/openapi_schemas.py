@@ -264,7 +264,10 @@ SERVICE_CREATED = data(obj({"id": {"type": "integer"}, "url": {"type": "string"}
                             "method": {"type": "string"}}))
 SERVICE_CATEGORIES = data({"type": "array", "items": obj({
     "category": {"type": "string"}, "count": {"type": "integer"}})})
-SERVICE_STAGES = data(obj({"service": SERVICE, "observations": {"type": "array", "items": obj({
+SERVICE_STAGES = data(obj({"service": SERVICE, "stages": {"type": "array", "items": obj({
+    "stage": {"type": "string"}, "p": {"type": "number"}, "ci95Low": {"type": "number"},
+    "ci95High": {"type": "number"}, "nEff": {"type": "number"}})},
+    "observations": {"type": "array", "items": obj({
     "stage": {"type": "string", "enum": ["challenge", "invoice", "payment", "delivery"]},
     "ok": {"type": "boolean"}, "reason": {"type": "string"},
     "latencyMs": {"type": "integer"}, "priceSat": INT_OR_NULL,

@@ -8,11 +8,12 @@
   (lowest first); keyset pagination with `cursor` = the previous page's `next_cursor`;
 - `GET /api/services/categories` (free): categories with their counts;
 - `GET /api/services/{id}` (free): the summary; `GET /api/services/{id}/stages` (paid):
-  the recent stage-by-stage observations behind it.
+  each stage's posterior (scoring/registry.py) and the recent observations behind them.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -39,6 +40,7 @@ from satrank.db.registry import (
 )
 from satrank.registry import catalogue
 from satrank.registry.catalogue import InvalidEndpoint
+from satrank.registry.report import score_service
 
 STAGE_DETAIL_ROWS = 100
 MAX_PRICE_FILTER_SAT = 10**12
@@ -191,9 +193,14 @@ async def service(request: Request) -> Response:
 
 async def stages(request: Request) -> Response:
     found = await _service_or_404(request)
-    rows = await recent_observations(api_state(request).pool, found.id, STAGE_DETAIL_ROWS)
+    state = api_state(request)
+    score = await score_service(state.pool, found.id, now=datetime.now(UTC),
+                                half_life_s=state.score_half_life_s)
+    rows = await recent_observations(state.pool, found.id, STAGE_DETAIL_ROWS)
     return json_bytes(dumps({"data": {
         "service": service_block(found),
+        "stages": [{"stage": s.stage, "p": s.p, "ci95Low": s.ci95_low, "ci95High": s.ci95_high,
+                    "nEff": s.n_eff} for s in score.stages],
         "observations": [{"stage": o.stage, "ok": o.ok, "reason": o.reason,
                           "latencyMs": o.latency_ms, "priceSat": o.price_sat,
                           "payeePubkey": o.payee_pubkey, "observedAt": unix(o.observed_at)}
