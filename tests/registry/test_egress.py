@@ -61,6 +61,14 @@ def answer(status: str, headers: dict[str, str], body: bytes = b"") -> Handler:
     return handler
 
 
+async def refusal(handler: Handler, policy: EgressPolicy = LOOPBACK_OK) -> str:
+    """The reason `fetch` gives up on the server `handler` runs."""
+    async with raw_server(handler) as base, new_client() as client:
+        with pytest.raises(EgressError) as refused:
+            await fetch(client, "GET", base, policy=policy)
+    return refused.value.reason
+
+
 async def test_a_loopback_server_answers_when_private_addresses_are_allowed() -> None:
     async with raw_server(answer("200 OK", {"Content-Type": "text/plain"}, b"hi")) as base:
         async with new_client() as client:
@@ -120,22 +128,12 @@ async def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(
                                        "[fe80::1]", "224.0.0.1"])
 async def test_a_redirect_into_forbidden_space_is_refused(forbidden: str) -> None:
     location = f"http://{forbidden}/latest/meta-data/"
-    async with raw_server(answer("302 Found", {"Location": location})) as base:
-        async with new_client() as client:
-            with pytest.raises(EgressError) as refused:
-                await fetch(client, "GET", base, policy=LOOPBACK_OK)
-    assert refused.value.reason == "ADDRESS_FORBIDDEN"
+    assert await refusal(answer("302 Found", {"Location": location})) == "ADDRESS_FORBIDDEN"
 
 
 async def test_redirects_are_followed_up_to_the_bound() -> None:
-    async def hop(_r: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await answer("307 Temporary Redirect", {"Location": "/again"})(_r, writer)
-
-    async with raw_server(hop) as base:
-        async with new_client() as client:
-            with pytest.raises(EgressError) as refused:
-                await fetch(client, "GET", base, policy=LOOPBACK_OK)
-    assert refused.value.reason == "TOO_MANY_REDIRECTS"
+    hop = answer("307 Temporary Redirect", {"Location": "/again"})
+    assert await refusal(hop) == "TOO_MANY_REDIRECTS"
 
 
 async def test_a_slow_drip_server_cannot_hold_the_fetch_past_the_deadline() -> None:
@@ -147,11 +145,7 @@ async def test_a_slow_drip_server_cannot_hold_the_fetch_past_the_deadline() -> N
             await asyncio.sleep(0.05)
 
     policy = EgressPolicy(allow_private=True, allow_http=True, deadline_s=0.5)
-    async with raw_server(drip) as base:
-        async with new_client() as client:
-            with pytest.raises(EgressError) as refused:
-                await fetch(client, "GET", base, policy=policy)
-    assert refused.value.reason == "TIMEOUT"
+    assert await refusal(drip, policy) == "TIMEOUT"
 
 
 async def test_a_body_over_the_cap_is_refused_declared_or_not() -> None:
@@ -164,24 +158,14 @@ async def test_a_body_over_the_cap_is_refused_declared_or_not() -> None:
             await writer.drain()
         writer.write(b"0\r\n\r\n")
 
-    async with new_client() as client:
-        async with raw_server(answer("200 OK", {}, b"z" * 5000)) as base:
-            with pytest.raises(EgressError) as declared:
-                await fetch(client, "GET", base, policy=policy)
-        async with raw_server(chunked) as base:
-            with pytest.raises(EgressError) as streamed:
-                await fetch(client, "GET", base, policy=policy)
-    assert declared.value.reason == streamed.value.reason == "BODY_TOO_LARGE"
+    assert await refusal(answer("200 OK", {}, b"z" * 5000), policy) == "BODY_TOO_LARGE"
+    assert await refusal(chunked, policy) == "BODY_TOO_LARGE"
 
 
 async def test_headers_over_the_cap_are_refused() -> None:
     policy = EgressPolicy(allow_private=True, allow_http=True, max_header_bytes=2000)
     big = {f"X-Pad-{i}": "p" * 100 for i in range(40)}
-    async with raw_server(answer("200 OK", big)) as base:
-        async with new_client() as client:
-            with pytest.raises(EgressError) as refused:
-                await fetch(client, "GET", base, policy=policy)
-    assert refused.value.reason == "HEADERS_TOO_LARGE"
+    assert await refusal(answer("200 OK", big), policy) == "HEADERS_TOO_LARGE"
 
 
 async def test_a_closed_port_is_a_connect_failure() -> None:
