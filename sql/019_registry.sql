@@ -57,6 +57,7 @@ CREATE TABLE registry_observations (
 );
 CREATE INDEX registry_observations_service
     ON registry_observations (service_id, observed_at DESC);
+CREATE INDEX registry_observations_age ON registry_observations (observed_at);  -- the prune
 
 -- Every payment the registry makes, written BEFORE it is sent. The day's total lives in
 -- registry_spend_days and grows by one conditional upsert, so the budget holds across

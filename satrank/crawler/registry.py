@@ -4,8 +4,9 @@ registered host's /.well-known/l402.json for its provider key and other resource
 
 Bounded and polite: at most REGISTRY_CONCURRENCY hosts at once, one request at a time per
 host with REGISTRY_HOST_GAP_S between them, every fetch under the egress policy's caps.
-Due endpoints are claimed (their next check pushed ahead) before they are checked, so a
-second crawler process's round skips them. Payments happen only with a daily budget
+Due endpoints are claimed (their next check pushed ahead) in the statement that selects
+them, so a second crawler process's round skips them. Observations older than scoring
+reads are deleted at the start of each round. Payments happen only with a daily budget
 (REGISTRY_SPEND_SAT_PER_DAY), each reserved in the database before it is sent.
 """
 
@@ -16,7 +17,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -28,8 +29,8 @@ from satrank.db.registry import (
     ServiceRow,
     advertise_prices,
     claim_due,
-    due_services,
     payee_p_success,
+    prune_observations,
     record_observations,
     register_service,
     store_summary,
@@ -44,7 +45,7 @@ from satrank.registry.egress import (
     system_resolver,
 )
 from satrank.registry.manifest import Manifest, manifest_url, parse_manifest
-from satrank.registry.report import score_service, summary_of
+from satrank.registry.report import HORIZON_HALF_LIVES, score_service, summary_of
 from satrank.registry.stages import InvoicePayer, Payments, Target, check_endpoint
 
 _log = logging.getLogger(__name__)
@@ -67,11 +68,12 @@ async def run_registry_round(
     payer: InvoicePayer | None = None, resolver: Resolver = system_resolver,
 ) -> RoundSummary:
     """One round over the due endpoints; returns what it saw."""
-    due = await due_services(pool, settings.endpoints_per_round)
     summary = RoundSummary()
+    await prune_observations(pool, datetime.now(UTC) - timedelta(
+        seconds=HORIZON_HALF_LIVES * half_life_s))
+    due = await claim_due(pool, settings.endpoints_per_round, settings.recheck_s)
     if not due:
         return summary
-    await claim_due(pool, [s.id for s in due], settings.recheck_s)
     by_host: dict[str, list[ServiceRow]] = defaultdict(list)
     for service in due:
         by_host[service.host].append(service)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import asyncpg
 
 from satrank.db.nodes import like_pattern
+from satrank.db.pool import affected_rows
 
 ServiceSort = Literal["p", "latency", "price"]
 SERVICE_SORTS: tuple[ServiceSort, ...] = ("p", "latency", "price")
@@ -190,20 +191,24 @@ async def recent_observations(pool: asyncpg.Pool, service_id: int,
     return [Observation(**dict(r)) for r in rows]
 
 
-async def due_services(pool: asyncpg.Pool, limit: int) -> list[ServiceRow]:
-    """Services whose next check is due, the longest-waiting first."""
+async def claim_due(pool: asyncpg.Pool, limit: int, recheck_s: float) -> list[ServiceRow]:
+    """Up to `limit` services whose check is due, the longest-waiting first, with their
+    next check pushed `recheck_s` ahead in the same statement: a second crawler process
+    claiming at the same time skips these rows (SKIP LOCKED) instead of checking them
+    again."""
     rows = await pool.fetch(
-        f"""SELECT {_COLUMNS} FROM registry_services WHERE next_check_at <= now()
-            ORDER BY next_check_at, id LIMIT $1""", limit)
-    return [_row(r) for r in rows]
+        f"""UPDATE registry_services
+            SET next_check_at = now() + make_interval(secs => $2)
+            WHERE id IN (SELECT id FROM registry_services WHERE next_check_at <= now()
+                         ORDER BY next_check_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING {_COLUMNS}""", limit, recheck_s)
+    return sorted((_row(r) for r in rows), key=lambda s: s.id)
 
 
-async def claim_due(pool: asyncpg.Pool, service_ids: Sequence[int], recheck_s: float) -> None:
-    """Push the next check of these services `recheck_s` ahead before checking them, so
-    another crawler process's round does not check them again meanwhile."""
-    await pool.execute(
-        """UPDATE registry_services SET next_check_at = now() + make_interval(secs => $2)
-           WHERE id = ANY($1::int8[])""", list(service_ids), recheck_s)
+async def prune_observations(pool: asyncpg.Pool, older_than: datetime) -> int:
+    """Delete observations scoring no longer reads."""
+    return affected_rows(await pool.execute(
+        "DELETE FROM registry_observations WHERE observed_at < $1", older_than))
 
 
 async def record_observations(pool: asyncpg.Pool, service_id: int,
