@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from satrank.config import RegistrySettings
+from satrank.crawler.metrics import REGISTRY_SPENT_SAT, REGISTRY_STAGES
 from satrank.db.pool import Pool
 from satrank.db.registry import (
     NewService,
@@ -156,6 +157,9 @@ class _Round:
         for r in results:
             key = f"{r.stage}:{r.reason}"
             self.summary.stages[key] = self.summary.stages.get(key, 0) + 1
+            REGISTRY_STAGES.labels(r.stage, r.reason).inc()
+            if r.stage == "payment" and r.ok and r.price_sat:
+                REGISTRY_SPENT_SAT.inc(r.price_sat)
 
     def _payments(self, service: ServiceRow) -> Payments | None:
         if self.payer is None or self.settings.spend_sat_per_day <= 0:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from satrank.config import DatabaseSettings, RegistrySettings
 from satrank.crawler.registry import run_registry_round
@@ -87,9 +88,12 @@ async def test_rounds_rank_and_name_every_misbehaviour(simnet: SimnetHandle,
         for name in SERVICES[:-1]:
             await register_service(pool, NewService(url=f"{base}/svc/{name}", method="GET",
                                                     host="127.0.0.1", category="ai"))
+        not_402 = {"stage": "challenge", "reason": "NOT_402"}
+        before = REGISTRY.get_sample_value("satrank_registry_stages_total", not_402) or 0.0
         async with _lnd(simnet.customer_host, simnet.customer_dir, "admin") as payer:
             for _ in range(ROUNDS):
                 await run_registry_round(pool, SETTINGS, half_life_s=HALF_LIFE_S, payer=payer)
+        after = REGISTRY.get_sample_value("satrank_registry_stages_total", not_402)
         page = await list_services(pool, "p", 20)
         report = await endpoint_report(pool, f"{base}/svc/good", now=datetime.now(UTC),
                                        half_life_s=HALF_LIFE_S)
@@ -125,6 +129,7 @@ async def test_rounds_rank_and_name_every_misbehaviour(simnet: SimnetHandle,
     assert [s.stage for s in report.score.stages] == ["challenge", "invoice", "payment",
                                                       "delivery"]
     assert report.score.price_sat == PRICE_SAT
+    assert after == before + ROUNDS  # the plain service, once per round
     paid = await pool.fetchval("SELECT coalesce(sum(amount_sat), 0) FROM registry_payments "
                                "WHERE status = 'succeeded'")
     assert await spent_today(pool) == paid > 0  # failed payments gave their amount back
