@@ -3,9 +3,10 @@
     .venv/bin/python bench/registry.py
 
 1. GET /api/services over real HTTP (uvicorn, one worker) with 1,000 scored endpoints:
-   p50/p99 of the first page by each sort, of a filtered page and of a deep cursor page,
-   against GET /.well-known/l402.json (no database) as the trivial route of the same
-   server, same client, same run.
+   p50/p99 of the first page by each sort, of a filtered page and of a deep cursor page
+   (repeated: served from the 5 s page cache after the first), and of pages that are all
+   different (each one a query), against GET /.well-known/l402.json (no database) as the
+   trivial route of the same server, same client, same run.
 2. One registry round over 1,000 unpaid endpoints on 50 host names (all resolving to one
    loopback L402 server that answers 402 with a signed BOLT 11 invoice): wall time with
    REGISTRY_HOST_GAP_S=0, i.e. the crawler's capacity; the politeness gap then bounds a
@@ -56,10 +57,11 @@ async def seed(dsn: str) -> None:
 
 
 def timed(client: httpx.Client, path: str) -> tuple[float, float]:
+    """`{i}` in `path` makes every request another page (a cache miss)."""
     samples = []
-    for _ in range(REQUESTS):
+    for i in range(REQUESTS):
         started = time.perf_counter()
-        response = client.get(path)
+        response = client.get(path.replace("{i}", str(i)))
         samples.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.text
     samples.sort()
@@ -89,6 +91,7 @@ def bench_listing(dsn: str) -> None:
             "services category+q+max_price": "/api/services?category=ai&q=service%201"
                                               "&max_price_sat=50",
             "services cursor 600 deep": f"/api/services?sort_by=p&cursor={deep}",
+            "services, every request a miss": "/api/services?sort_by=p&q=s{i}",
         }
         results = {name: timed(client, path) for name, path in cases.items()}
     trivial_p99 = results["trivial /.well-known/l402.json"][1]

@@ -143,21 +143,26 @@ async def services(request: Request) -> Response:
                        details={"field": "category"})
     max_price = (query_int(request, "max_price_sat", 0, 0, MAX_PRICE_FILTER_SAT)
                  if "max_price_sat" in request.query_params else None)
+    text = _query_text(request, "q", 64)
     cursor = request.query_params.get("cursor")
     after = None
     if cursor is not None:
         key, service_id = decode_keyset(sort, cursor, (sort_key_kind(sort), "int8"))
         assert not isinstance(key, str)  # the kinds above are numbers
         after = (key, int(service_id))
-    page = await list_services(state.pool, sort, limit, category=category,
-                               text=_query_text(request, "q", 64), max_price_sat=max_price,
-                               after=after)
-    return json_bytes(dumps({
-        "data": [service_block(s) for s in page.rows],
-        "meta": {"count": len(page.rows), "limit": limit, "sort_by": sort,
-                 "next_cursor": (encode_cursor(sort, page.next_after)
-                                 if page.next_after is not None else None)},
-    }))
+    # every input validated above: the key holds only values we would query with
+    page_key = repr((sort, limit, category, text, max_price, after))
+    cached = state.caches.services.get(page_key)
+    if cached is None:
+        page = await list_services(state.pool, sort, limit, category=category, text=text,
+                                   max_price_sat=max_price, after=after)
+        cached = state.caches.services.put(page_key, dumps({
+            "data": [service_block(s) for s in page.rows],
+            "meta": {"count": len(page.rows), "limit": limit, "sort_by": sort,
+                     "next_cursor": (encode_cursor(sort, page.next_after)
+                                     if page.next_after is not None else None)},
+        }))
+    return json_bytes(cached)
 
 
 async def categories(request: Request) -> Response:
