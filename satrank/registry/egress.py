@@ -170,8 +170,8 @@ async def _fetch(client: httpx.AsyncClient, method: str, url: str, policy: Egres
         raise EgressError("INVALID_URL", "unparseable") from None
     for _hop in range(policy.max_redirects + 1):
         check_url(target, policy)
-        address = await checked_address(target.host, target.port or _default_port(target),
-                                        policy, resolver)
+        address = await checked_address(_ascii_host(target),
+                                        target.port or _default_port(target), policy, resolver)
         response = await _send_pinned(client, method, target, address, headers)
         try:
             _check_headers(response, policy)
@@ -192,20 +192,26 @@ async def _fetch(client: httpx.AsyncClient, method: str, url: str, policy: Egres
     raise EgressError("TOO_MANY_REDIRECTS", f"more than {policy.max_redirects}")
 
 
+def _ascii_host(url: httpx.URL) -> str:
+    """The host as sent on the wire: an IDN in its punycode form."""
+    return url.raw_host.decode("ascii")
+
+
 def _default_port(url: httpx.URL) -> int:
     return 443 if url.scheme == "https" else 80
 
 
 async def _send_pinned(client: httpx.AsyncClient, method: str, target: httpx.URL,
                        address: str, headers: dict[str, str]) -> httpx.Response:
-    name = f"[{target.host}]" if ":" in target.host else target.host  # IPv6 literal
+    host = _ascii_host(target)
+    name = f"[{host}]" if ":" in host else host  # IPv6 literal
     host_header = name if target.port is None else f"{name}:{target.port}"
     request = client.build_request(
         method, target.copy_with(host=address),
         # identity: the body cap counts what the server sends, with no inflating after it
         headers={**headers, "Host": host_header, "Connection": "close",
                  "Accept-Encoding": "identity"},
-        extensions={"sni_hostname": target.host} if target.scheme == "https" else {})
+        extensions={"sni_hostname": host} if target.scheme == "https" else {})
     return await client.send(request, stream=True, follow_redirects=False)
 
 

@@ -258,3 +258,20 @@ async def test_https_to_the_pinned_address_keeps_sni_and_verifies_the_name(
     assert names[0] == "service.test"
     assert f"host: service.test:{port}".encode() in heads[0].lower()
     assert wrong_name.value.reason in ("CONNECT_FAILED", "PROTOCOL_ERROR")
+
+
+async def test_an_international_name_is_resolved_and_sent_in_its_ascii_form() -> None:
+    asked: list[str] = []
+    heads: list[bytes] = []
+
+    async def record(host: str, _port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    async with raw_server(answer("200 OK", {}), heads) as base:
+        port = base.rsplit(":", 1)[1]
+        async with new_client() as client:
+            await fetch(client, "GET", f"http://bücher.example:{port}/", policy=LOOPBACK_OK,
+                        resolver=record)
+    assert asked == ["xn--bcher-kva.example"]
+    assert f"host: xn--bcher-kva.example:{port}".encode() in heads[0].lower()
