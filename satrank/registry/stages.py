@@ -5,9 +5,9 @@
 2. invoice: the BOLT 11 decodes and its signature recovers a payee (lightning/bolt11.py);
    its amount is set and matches the advertised price, it is not expired, and the payee is
    a node our scores know, with its payment probability;
-3. payment (only with a payer and a budget): the ledger reserves the amount first (the
-   daily budget holds in the database), then our node pays; sha256(preimage) must be the
-   invoice's payment hash;
+3. payment (only with a payer and a budget): the ledger reserves the amount plus the
+   routing fee limit first (the daily budget holds in the database), then our node pays;
+   sha256(preimage) must be the invoice's payment hash;
 4. delivery: the request again with `Authorization: L402 <macaroon>:<preimage>` answers
    2xx within the fetch caps, with a content type.
 
@@ -189,7 +189,8 @@ async def _payment(invoice: PaymentRequest, challenge: Challenge,
     price = invoice.amount_msat // 1000
     if price > payments.max_payment_sat:
         return None, None
-    if not await payments.reserve(invoice.payment_hash, price):
+    # the budget bounds what leaves our node: the amount and the most routing can cost
+    if not await payments.reserve(invoice.payment_hash, price + PAY_FEE_LIMIT_SAT):
         return None, None
 
     def failed(reason: str) -> tuple[None, StageResult]:

@@ -22,6 +22,7 @@ from satrank.db.registry_spend import spent_today
 from satrank.lightning.bolt11 import decode
 from satrank.lightning.lnd import LndClient
 from satrank.registry.report import endpoint_report
+from satrank.registry.stages import PAY_FEE_LIMIT_SAT
 from tests.live_server import live_server
 from tests.registry.l402_services import (
     PRICE_SAT,
@@ -144,7 +145,8 @@ async def test_two_concurrent_rounds_never_spend_past_the_budget(
         return hashes.setdefault(text, decode(text).payment_hash)
 
     await _seed_payee_score(pool, simnet.oracle_pubkey)
-    budget = 2 * PRICE_SAT + PRICE_SAT // 2
+    per_payment = PRICE_SAT + PAY_FEE_LIMIT_SAT  # reserved: the amount and the fee limit
+    budget = 2 * per_payment + per_payment // 2
     settings = dataclasses.replace(SETTINGS, spend_sat_per_day=budget)
     other = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=8))
     try:
@@ -161,5 +163,5 @@ async def test_two_concurrent_rounds_never_spend_past_the_budget(
         await other.close()
     spent = await spent_today(pool)
     ledger = await pool.fetchval("SELECT sum(amount_sat) FROM registry_payments")
-    assert spent == ledger == 2 * PRICE_SAT <= budget
+    assert spent == ledger == 2 * per_payment <= budget
 
