@@ -134,7 +134,8 @@ async def check_registry(ctx: JobContext) -> object:
             sender = None  # counted and logged by LightningLink
         payer = sender if isinstance(sender, InvoicePayer) else None
     return await run_registry_round(ctx.pool, rs, payer=payer,
-                                    half_life_s=ctx.settings.crawler.half_life_days * 86_400)
+                                    half_life_s=ctx.settings.crawler.half_life_days * 86_400,
+                                    publish_nostr=ctx.settings.nostr.publishing)
 
 
 REPORT_RETENTION_INTERVAL_S = 3600.0

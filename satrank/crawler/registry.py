@@ -23,7 +23,8 @@ import httpx
 
 from satrank.config import RegistrySettings
 from satrank.crawler.metrics import REGISTRY_SPENT_SAT, REGISTRY_STAGES
-from satrank.db.pool import Pool
+from satrank.db.nostr_outbox import enqueue_event_if_changed
+from satrank.db.pool import Pool, connection
 from satrank.db.registry import (
     NewService,
     Observation,
@@ -37,6 +38,11 @@ from satrank.db.registry import (
     store_summary,
 )
 from satrank.db.registry_spend import reserve_payment, settle_payment
+from satrank.nostr.service_assertions import (
+    KIND_EXTERNAL_ASSERTION,
+    ScoredService,
+    service_tags,
+)
 from satrank.registry.egress import (
     EgressError,
     EgressPolicy,
@@ -67,8 +73,10 @@ def egress_policy(settings: RegistrySettings) -> EgressPolicy:
 async def run_registry_round(
     pool: Pool, settings: RegistrySettings, *, half_life_s: float,
     payer: InvoicePayer | None = None, resolver: Resolver = system_resolver,
+    publish_nostr: bool = False,
 ) -> RoundSummary:
-    """One round over the due endpoints; returns what it saw."""
+    """One round over the due endpoints; returns what it saw. `publish_nostr`: queue a
+    kind 30385 assertion for each endpoint whose figures changed."""
     summary = RoundSummary()
     await prune_observations(pool, datetime.now(UTC) - timedelta(
         seconds=HORIZON_HALF_LIVES * half_life_s))
@@ -80,7 +88,8 @@ async def run_registry_round(
         by_host[service.host].append(service)
     slots = asyncio.Semaphore(settings.concurrency)
     async with new_client() as client:
-        round_ = _Round(pool, settings, client, half_life_s, payer, resolver, summary)
+        round_ = _Round(pool, settings, client, half_life_s, payer, resolver, summary,
+                        publish_nostr)
         await asyncio.gather(*(round_.host(services, slots) for services in by_host.values()))
     return summary
 
@@ -94,6 +103,7 @@ class _Round:
     payer: InvoicePayer | None
     resolver: Resolver
     summary: RoundSummary
+    publish_nostr: bool
 
     async def host(self, services: Sequence[ServiceRow], slots: asyncio.Semaphore) -> None:
         async with slots:
@@ -152,7 +162,15 @@ class _Round:
         score = await score_service(self.pool, service.id, now=datetime.now(UTC),
                                     half_life_s=self.half_life_s)
         payee = next((r.payee_pubkey for r in results if r.stage == "invoice"), None)
-        await store_summary(self.pool, service.id, summary_of(score, payee), owner)
+        stored = summary_of(score, payee)
+        await store_summary(self.pool, service.id, stored, owner)
+        if self.publish_nostr:
+            tags = service_tags(ScoredService(
+                service.url, service.method, stored.verdict, stored.p_success, stored.uptime,
+                stored.median_latency_ms, stored.price_sat, payee or service.payee_pubkey))
+            async with connection(self.pool) as conn:  # queued only when the tags changed
+                await enqueue_event_if_changed(conn, KIND_EXTERNAL_ASSERTION, service.url,
+                                               tags, "")
         self.summary.checked += 1
         for r in results:
             key = f"{r.stage}:{r.reason}"
