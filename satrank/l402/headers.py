@@ -97,43 +97,56 @@ def build_challenge(macaroon_b64: str, invoice: str, scheme: str = "L402") -> st
     return f'{scheme} macaroon="{macaroon_b64}", invoice="{invoice}"'
 
 
-MAX_CHALLENGE_LEN = 8192
-
-
-class MalformedChallenge(ValueError):
-    """A WWW-Authenticate value that is not an L402/LSAT challenge we can read."""
-
-
 @dataclass(frozen=True)
 class Challenge:
-    scheme: str  # "L402" or "LSAT", upper case
-    macaroon: str  # base64 text as sent
-    invoice: str  # BOLT 11 text as sent
+    """One `WWW-Authenticate: L402 macaroon="...", invoice="..."` offer, as a client reads it."""
+
+    scheme: str
+    macaroon: str
+    invoice: str
+
+
+MAX_CHALLENGE_LEN = 8192  # a macaroon of MAX_MACAROON_LEN plus an invoice of 4,096
+
+
+def _skip_spaces(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _challenge_params(text: str) -> dict[str, str]:
+    """`key="value"` pairs separated by commas, read left to right in one pass by index
+    (values are quoted strings without escapes, as Aperture and we write them)."""
+    params: dict[str, str] = {}
+    pos = _skip_spaces(text, 0)
+    while pos < len(text):
+        eq = text.find("=", pos)
+        quote = _skip_spaces(text, eq + 1) if eq >= 0 else len(text)
+        if quote >= len(text) or text[quote] != '"':
+            raise MalformedCredential('challenge parameters must be key="value"')
+        end = text.find('"', quote + 1)
+        if end < 0:
+            raise MalformedCredential("unterminated quoted value in challenge")
+        params[text[pos:eq].strip().lower()] = text[quote + 1:end]
+        pos = _skip_spaces(text, end + 1)
+        if pos < len(text):
+            if text[pos] != ",":
+                raise MalformedCredential("challenge parameters must be separated by commas")
+            pos = _skip_spaces(text, pos + 1)
+    return params
 
 
 def parse_challenge(value: str) -> Challenge:
-    """The challenge in one WWW-Authenticate value: the Aperture form above and the variants
-    real clients accept: scheme `LSAT` or any case, `token=` for `macaroon=` (the newer
-    spec's name), parameters in any order, names in any case, spaces around `=` and `,`,
-    unquoted values. One linear pass after a length check (a third party's header)."""
+    """The L402/LSAT offer in one WWW-Authenticate value; MalformedCredential otherwise."""
     if len(value) > MAX_CHALLENGE_LEN:
-        raise MalformedChallenge("challenge too long")
+        raise MalformedCredential("challenge too long")
     text = value.strip()
     rest = _after_scheme(text)
-    if rest is None:
-        raise MalformedChallenge("not an L402 or LSAT challenge")
-    params: dict[str, str] = {}
-    for part in rest.split(","):  # base64 and bech32 values never hold a comma or a quote
-        name, equals, raw = part.partition("=")
-        if not equals:
-            if part.strip():
-                raise MalformedChallenge("a parameter without a value")
-            continue
-        params[name.strip().lower()] = raw.strip().strip('"').strip()
-    macaroon = params.get("macaroon") or params.get("token") or ""
-    invoice = params.get("invoice", "")
-    if not macaroon or not _BASE64.match(macaroon) or len(macaroon) > MAX_MACAROON_LEN:
-        raise MalformedChallenge("macaroon missing or not base64")
-    if not invoice or not invoice.isascii() or not invoice.isalnum():
-        raise MalformedChallenge("invoice missing or not BOLT 11 text")
+    if not rest:
+        raise MalformedCredential("not an L402 challenge")
+    params = _challenge_params(rest)
+    macaroon, invoice = params.get("macaroon", ""), params.get("invoice", "")
+    if not _BASE64.match(macaroon) or not invoice:
+        raise MalformedCredential("challenge without macaroon and invoice")
     return Challenge(text[:_SCHEME_LEN].upper(), macaroon, invoice)

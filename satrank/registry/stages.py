@@ -1,7 +1,7 @@
 """One check of one registered endpoint, stage by stage, as an agent would go through it:
 
 1. challenge: the unpaid request answers 402 with a WWW-Authenticate that parses as L402
-   (l402/headers.parse_challenge: Aperture's form, `LSAT`, `token=`);
+   (l402/headers.parse_challenge: Aperture's form or `LSAT`, any case and order);
 2. invoice: the BOLT 11 decodes and its signature recovers a payee (lightning/bolt11.py);
    its amount is set and matches the advertised price, it is not expired, and the payee is
    a node our scores know, with its payment probability;
@@ -26,7 +26,7 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
-from satrank.l402.headers import Challenge, Credential, MalformedChallenge, parse_challenge
+from satrank.l402.headers import Challenge, Credential, MalformedCredential, parse_challenge
 from satrank.lightning.backend import PaymentResult, PaymentStatus
 from satrank.lightning.bolt11 import InvalidPaymentRequest, PaymentRequest, decode
 from satrank.lightning.errors import LightningError
@@ -150,7 +150,7 @@ async def _challenge(
     for value in values:
         try:
             return (parse_challenge(value),)
-        except MalformedChallenge:
+        except MalformedCredential:
             continue
     return failed("MALFORMED_CHALLENGE")
 

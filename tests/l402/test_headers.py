@@ -10,10 +10,7 @@ from hypothesis import strategies as st
 
 from satrank.l402.headers import (
     MAX_AUTHORIZATION_LEN,
-    MAX_CHALLENGE_LEN,
-    Challenge,
     Credential,
-    MalformedChallenge,
     MalformedCredential,
     build_challenge,
     is_l402_authorization,
@@ -151,39 +148,9 @@ def test_accepts_nothing_the_old_grammar_refused(tail: str) -> None:
             assert not accepted, value
 
 
-INVOICE = "lnbcrt210n1pjqqqqqpp5qqqq"
 
-
-@pytest.mark.parametrize(("value", "scheme"), [
-    (build_challenge(MAC, INVOICE), "L402"),
-    (build_challenge(MAC, INVOICE, "LSAT"), "LSAT"),
-    (f'l402 invoice="{INVOICE}", macaroon="{MAC}"', "L402"),  # any order, any case
-    (f'L402 token="{MAC}", invoice="{INVOICE}"', "L402"),  # the newer spec's name
-    (f"LSAT  Macaroon = {MAC} ,Invoice={INVOICE}", "LSAT"),  # unquoted, loose spacing
-])
-def test_challenges_real_servers_send_are_read(value: str, scheme: str) -> None:
-    assert parse_challenge(value) == Challenge(scheme, MAC, INVOICE)
-
-
-@pytest.mark.parametrize("value", [
-    f'Bearer macaroon="{MAC}", invoice="{INVOICE}"',
-    f'L402x macaroon="{MAC}", invoice="{INVOICE}"',
-    f'L402 macaroon="{MAC}"',
-    f'L402 invoice="{INVOICE}"',
-    f'L402 macaroon="not base64!", invoice="{INVOICE}"',
-    f'L402 macaroon="{MAC}", invoice="ln bc"',
-    f'L402 macaroon="{MAC}", stray, invoice="{INVOICE}"',
-    "L402 " + "a" * MAX_CHALLENGE_LEN,
-    "",
-])
-def test_anything_else_is_a_malformed_challenge(value: str) -> None:
-    with pytest.raises(MalformedChallenge):
-        parse_challenge(value)
-
-
-@given(st.text(max_size=300))
-def test_parse_challenge_only_ever_raises_malformed(value: str) -> None:
-    try:
-        parse_challenge("L402 " + value)
-    except MalformedChallenge:
-        pass
+@pytest.mark.parametrize("scheme", ["L402", "LSAT"])
+def test_a_challenge_reads_back_as_built(scheme: str) -> None:
+    challenge = parse_challenge(build_challenge(MAC, "lnbcrt210n1pjq", scheme))
+    assert (challenge.scheme, challenge.macaroon, challenge.invoice) == (
+        scheme, MAC, "lnbcrt210n1pjq")
