@@ -212,3 +212,17 @@ def test_well_known_manifest_lists_exactly_the_priced_routes(api: Api) -> None:
     assert listed == {route: (credits, credits * manifest["payment"]["challengePriceSat"])
                       for route, credits in ROUTE_PRICES.items()}
     assert ("POST", "/api/services") in listed
+
+
+def test_private_deployments_may_register_loopback_http_but_never_metadata(
+        db_dsn: str) -> None:
+    issuer = PreimageIssuer()
+    with serve_paid_app(db_dsn, issuer, {"REGISTRY_ALLOW_PRIVATE": "true"}) as base, \
+            httpx.Client(base_url=base, timeout=10) as http:
+        local = http.post("/api/services", json={"url": "http://127.0.0.1:8080/x",
+                                                 "category": "tools"})
+        metadata = http.post("/api/services", json={"url": "http://169.254.169.254/x",
+                                                    "category": "tools"})
+    assert local.status_code == 402  # valid: only payment is missing
+    assert metadata.status_code == 422
+    assert metadata.json()["error"]["details"]["field"] == "url"
