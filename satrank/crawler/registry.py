@@ -90,7 +90,14 @@ async def run_registry_round(
     async with new_client() as client:
         round_ = _Round(pool, settings, client, half_life_s, payer, resolver, summary,
                         publish_nostr)
-        await asyncio.gather(*(round_.host(services, slots) for services in by_host.values()))
+        # every host's checks run to their end (each fetch has its deadline) before a
+        # failure (the database, say) fails the round
+        outcomes = await asyncio.gather(
+            *(round_.host(services, slots) for services in by_host.values()),
+            return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
     return summary
 
 

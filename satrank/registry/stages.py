@@ -30,7 +30,14 @@ from satrank.l402.headers import Challenge, Credential, MalformedCredential, par
 from satrank.lightning.backend import PaymentResult, PaymentStatus
 from satrank.lightning.bolt11 import InvalidPaymentRequest, PaymentRequest, decode
 from satrank.lightning.errors import LightningError
-from satrank.registry.egress import EgressError, EgressPolicy, EgressResponse, Resolver, fetch
+from satrank.registry.egress import (
+    EgressError,
+    EgressPolicy,
+    EgressResponse,
+    Resolver,
+    fetch,
+    system_resolver,
+)
 
 OK = "OK"
 PAY_TIMEOUT_S = 60.0
@@ -93,20 +100,19 @@ class _Clock:
 async def check_endpoint(
     client: httpx.AsyncClient, target: Target, *, policy: EgressPolicy,
     payee_score: PayeeScore, now_unix: float, payments: Payments | None = None,
-    resolver: Resolver | None = None,
+    resolver: Resolver = system_resolver,
 ) -> list[StageResult]:
     """Every stage this endpoint reaches, in order."""
     clock = _Clock()
-    kwargs = {} if resolver is None else {"resolver": resolver}
 
     async def request(headers: dict[str, str]) -> EgressResponse:
         return await fetch(client, target.method, target.url, policy=policy, headers=headers,
-                           **kwargs)
+                           resolver=resolver)
 
     clock.start()
     found = await _challenge(request)
     if isinstance(found, StageResult):
-        return [found]
+        return [_timed(found, clock.ms())]
     challenge, challenge_ms = found[0], clock.ms()
     results = [StageResult("challenge", True, OK, challenge_ms)]
     clock.start()

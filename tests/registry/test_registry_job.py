@@ -17,7 +17,12 @@ from prometheus_client import REGISTRY
 from satrank.config import DatabaseSettings, RegistrySettings
 from satrank.crawler.registry import run_registry_round
 from satrank.db.pool import Pool, create_pool
-from satrank.db.registry import NewService, list_services, register_service
+from satrank.db.registry import (
+    NewService,
+    list_services,
+    recent_observations,
+    register_service,
+)
 from satrank.db.registry_spend import spent_today
 from satrank.lightning.bolt11 import decode
 from satrank.lightning.lnd import LndClient
@@ -96,6 +101,8 @@ async def test_rounds_rank_and_name_every_misbehaviour(simnet: SimnetHandle,
                 await run_registry_round(pool, SETTINGS, half_life_s=HALF_LIFE_S, payer=payer)
         after = REGISTRY.get_sample_value("satrank_registry_stages_total", not_402)
         page = await list_services(pool, "p", 20)
+        drip_id = next(r.id for r in page.rows if r.url.endswith("/drip"))
+        drips = await recent_observations(pool, drip_id, 100)
         report = await endpoint_report(pool, f"{base}/svc/good", now=datetime.now(UTC),
                                        half_life_s=HALF_LIFE_S)
     by_name = {row.url.rsplit("/", 1)[1]: row for row in page.rows}
@@ -131,6 +138,8 @@ async def test_rounds_rank_and_name_every_misbehaviour(simnet: SimnetHandle,
                                                       "delivery"]
     assert report.score.price_sat == PRICE_SAT
     assert after == before + ROUNDS  # the plain service, once per round
+    # a failed stage is recorded with the time it took: the drip held it to the deadline
+    assert drips and all(o.latency_ms >= 1000 * SETTINGS.fetch_deadline_s for o in drips)
     paid = await pool.fetchval("SELECT coalesce(sum(amount_sat), 0) FROM registry_payments "
                                "WHERE status = 'succeeded'")
     assert await spent_today(pool) == paid > 0  # failed payments gave their amount back
