@@ -390,6 +390,41 @@ def _probe_tiers(r: _Reader) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
+class RegistrySettings:
+    """The L402 service registry's crawl (REGISTRY_* variables; satrank/registry/)."""
+
+    interval_s: float = 600.0  # one registry round: every due endpoint, stage by stage
+    recheck_s: float = 3600.0  # an endpoint is checked again this long after its last check
+    endpoints_per_round: int = 200
+    concurrency: int = 8
+    host_gap_s: float = 2.0  # politeness: at least this long between two requests to a host
+    # Paying registered services is off unless given a budget: sat per UTC day, every
+    # crawler process together (db/registry.py enforces it in one statement).
+    spend_sat_per_day: int = 0
+    max_payment_sat: int = 100  # never pay a single invoice above this
+    fetch_deadline_s: float = 10.0  # one whole HTTP exchange, redirects included
+    # Loopback/private addresses and plain http: for tests and private deployments only.
+    allow_private: bool = False
+
+
+def _registry(r: _Reader) -> RegistrySettings:
+    d = RegistrySettings
+    return RegistrySettings(
+        interval_s=r.number("REGISTRY_INTERVAL_S", d.interval_s, 1, 86_400),
+        recheck_s=r.number("REGISTRY_RECHECK_S", d.recheck_s, 0, 30 * 86_400),
+        endpoints_per_round=r.integer("REGISTRY_ENDPOINTS_PER_ROUND", d.endpoints_per_round,
+                                      1, 100_000),
+        concurrency=r.integer("REGISTRY_CONCURRENCY", d.concurrency, 1, 256),
+        host_gap_s=r.number("REGISTRY_HOST_GAP_S", d.host_gap_s, 0, 3600),
+        spend_sat_per_day=r.integer("REGISTRY_SPEND_SAT_PER_DAY", d.spend_sat_per_day,
+                                    0, 10_000_000),
+        max_payment_sat=r.integer("REGISTRY_MAX_PAYMENT_SAT", d.max_payment_sat, 1, 1_000_000),
+        fetch_deadline_s=r.number("REGISTRY_FETCH_DEADLINE_S", d.fetch_deadline_s, 0.1, 120),
+        allow_private=r.boolean("REGISTRY_ALLOW_PRIVATE", d.allow_private),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings
     lnd: LndSettings
@@ -398,6 +433,7 @@ class Settings:
     env: Environment = "development"
     api: ApiSettings = field(default_factory=ApiSettings)
     crawler: CrawlerSettings = field(default_factory=CrawlerSettings)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
     data_dir: Path = Path(".satrank")
     log_level: str = "INFO"
 
@@ -422,6 +458,7 @@ class Settings:
             nostr=_nostr(r, production=production),
             api=_api(r),
             crawler=_crawler(r),
+            registry=_registry(r),
         )
         r.raise_if_problems()
         return settings

@@ -8,7 +8,7 @@ from typing import cast
 
 import pytest
 
-from satrank.api.cache.expiring import Expiring
+from satrank.api.cache.expiring import Expiring, ExpiringMap
 from satrank.api.cache.version import DataVersion, Versioned
 from satrank.api.errors import ApiError
 from satrank.api.paywall import Paywall
@@ -79,6 +79,19 @@ def test_expiring_value_lives_for_its_ttl() -> None:
     assert value.get() == "stats"
     now[0] += 0.1
     assert value.get() is None
+
+
+def test_an_expiring_map_keeps_each_entry_its_time_and_drops_the_oldest_when_full() -> None:
+    now = [100.0]
+    pages: ExpiringMap[str, bytes] = ExpiringMap(5.0, 2, clock=lambda: now[0])
+    pages.put("a", b"1")
+    now[0] += 3
+    pages.put("b", b"2")
+    now[0] += 2
+    assert (pages.get("a"), pages.get("b")) == (None, b"2")  # a is 5 s old, b 2 s
+    pages.put("a", b"3")
+    pages.put("c", b"4")  # full: b, the oldest, goes
+    assert (pages.get("a"), pages.get("b"), pages.get("c")) == (b"3", None, b"4")
 
 
 class NoCredits:

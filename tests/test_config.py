@@ -120,6 +120,22 @@ def test_crawler_metrics_host_for_containers() -> None:
     assert settings.crawler.metrics_host == "0.0.0.0"
 
 
+def test_the_registry_never_pays_or_reaches_inside_unless_told() -> None:
+    default = Settings.from_environ({"L402_MACAROON_SECRET": SECRET}).registry
+    assert (default.spend_sat_per_day, default.allow_private) == (0, False)
+    told = Settings.from_environ({"L402_MACAROON_SECRET": SECRET,
+                                  "REGISTRY_SPEND_SAT_PER_DAY": "500",
+                                  "REGISTRY_ALLOW_PRIVATE": "true",
+                                  "REGISTRY_INTERVAL_S": "30"}).registry
+    assert (told.spend_sat_per_day, told.allow_private, told.interval_s) == (500, True, 30.0)
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_environ({"L402_MACAROON_SECRET": SECRET,
+                               "REGISTRY_SPEND_SAT_PER_DAY": "-1",
+                               "REGISTRY_ALLOW_PRIVATE": "sometimes"})
+    assert "REGISTRY_SPEND_SAT_PER_DAY" in str(refused.value)
+    assert "REGISTRY_ALLOW_PRIVATE" in str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("false", False), ("FALSE", False), ("0", False), ("no", False), ("off", False),

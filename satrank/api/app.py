@@ -56,8 +56,10 @@ from satrank.api.routes import (
     probe,
     profile,
     reports,
+    services,
     stats,
     verdicts,
+    well_known_l402,
 )
 from satrank.api.state import ApiState, Resources, TokenChecker
 from satrank.config import Settings, load_settings
@@ -72,6 +74,8 @@ INPUT_CHECKS = {
     ("GET", "/api/profile/{id}"): profile.check_input,
     ("POST", "/api/verdicts"): verdicts.check_input,
     ("POST", "/api/probe"): probe.check_input,
+    ("POST", "/api/services"): services.check_registration,
+    ("GET", "/api/services/{id}/stages"): services.check_stages,
 }
 
 LEDGER_POOL_SIZE = 3  # two lease batches in flight + the sweeper's returns
@@ -118,6 +122,8 @@ def create_app(
         report_limits=report_limits or ReportLimits(),
         report_token_checker=report_token_checker or paywall.valid_token_id,
         probe_flights=probe_flights or ProbeFlights(budget_s=probe.REQUEST_BUDGET_S),
+        registry_allow_private=settings.registry.allow_private,
+        score_half_life_s=settings.crawler.half_life_days * 86_400,
     )
 
     @asynccontextmanager
@@ -169,6 +175,8 @@ def create_app(
             *metrics.routes,
             *deposit.routes,
             *nostr_json.routes,
+            *services.routes,
+            *well_known_l402.routes,
         ],
         middleware=[
             Middleware(MetricsMiddleware),

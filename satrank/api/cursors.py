@@ -21,9 +21,10 @@ from satrank.db.nodes import SortAxis, SortKey, sort_key_types
 
 MAX_CURSOR_CHARS = 256
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_INT_BOUNDS = {"int": 2**31, "int8": 2**63 - 1}
 
 
-def encode_cursor(sort: SortAxis, after: SortKey) -> str:
+def encode_cursor(sort: str, after: SortKey) -> str:
     text = json.dumps([sort, *after], separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
@@ -40,13 +41,19 @@ def _typed(value: object, kind: str) -> float | int | str | None:
         return parsed[1] if parsed is not None and parsed[0] == "pubkey" else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if kind == "int":
-        return value if isinstance(value, int) and abs(value) <= 2**31 else None
+    if kind in _INT_BOUNDS:
+        return value if isinstance(value, int) and abs(value) <= _INT_BOUNDS[kind] else None
     return float(value) if math.isfinite(value) else None
 
 
 def decode_cursor(sort: SortAxis, text: str) -> SortKey:
-    """The sort key a cursor of `sort` carries, or 400 INVALID_PARAMETER."""
+    """The sort key a leaderboard cursor of `sort` carries, or 400 INVALID_PARAMETER."""
+    return decode_keyset(sort, text, sort_key_types(sort))
+
+
+def decode_keyset(sort: str, text: str, kinds: tuple[str, ...]) -> SortKey:
+    """The key a cursor of `sort` carries, one value per kind ("int", "int8", "float8",
+    "text" for a pubkey), or 400 INVALID_PARAMETER."""
     if not _BASE64URL.fullmatch(text):
         raise _invalid()
     try:
@@ -55,7 +62,6 @@ def decode_cursor(sort: SortAxis, text: str) -> SortKey:
         value = json.loads(raw)
     except (binascii.Error, ValueError):
         raise _invalid() from None
-    kinds = sort_key_types(sort)
     if not isinstance(value, list) or len(value) != len(kinds) + 1 or value[0] != sort:
         raise _invalid()
     typed = [_typed(v, kind) for v, kind in zip(value[1:], kinds, strict=True)]

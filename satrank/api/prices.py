@@ -12,6 +12,9 @@ ROUTE_PRICES: dict[tuple[str, str], int] = {
     ("GET", "/api/profile/{id}"): 1,
     ("POST", "/api/verdicts"): 1,
     ("POST", "/api/probe"): 5,
+    # anti-spam: registering an endpoint costs about ten paid lookups
+    ("POST", "/api/services"): 10,
+    ("GET", "/api/services/{id}/stages"): 1,
 }
 
 

@@ -72,6 +72,9 @@ class ApiState:
     report_limits: ReportLimits
     report_token_checker: TokenChecker
     probe_flights: ProbeFlights  # probes from api requests in flight, and their caps
+    # REGISTRY_ALLOW_PRIVATE: POST /api/services accepts http and private addresses
+    registry_allow_private: bool = False
+    score_half_life_s: float = 7 * 86_400.0  # SCORE_HALF_LIFE_DAYS: registry stage posteriors
 
     @property
     def pool(self) -> Pool:

@@ -44,11 +44,13 @@ from satrank.crawler.cycle import (
 )
 from satrank.crawler.metrics import FAILURES
 from satrank.crawler.probes import ProbeSender
+from satrank.crawler.registry import run_registry_round
 from satrank.crawler.worker import Vantage, batch_size, drain_queue, worker_id
 from satrank.db.nostr_outbox import prune_finished
 from satrank.db.pool import Pool, connection
 from satrank.db.reports import REPORT_RETENTION, delete_reports_before
 from satrank.lightning.errors import LightningError
+from satrank.registry.stages import InvoicePayer
 
 _log = logging.getLogger(__name__)
 Connect = Callable[[], Awaitable[tuple[GraphSource, ProbeSender]]]
@@ -179,6 +181,22 @@ async def publish_to_nostr(ctx: JobContext) -> object:
     return None
 
 
+async def check_registry(ctx: JobContext) -> object:
+    """One registry round (crawler/registry.py); pays services through the pay macaroon's
+    client only with a daily budget, and checks the unpaid stages while LND is down."""
+    rs = ctx.settings.registry
+    payer: InvoicePayer | None = None
+    if rs.spend_sat_per_day > 0:
+        try:
+            _, sender = await ctx.lightning.clients()
+        except (LightningError, OSError):
+            sender = None  # counted and logged by LightningLink
+        payer = sender if isinstance(sender, InvoicePayer) else None
+    return await run_registry_round(ctx.pool, rs, payer=payer,
+                                    half_life_s=ctx.settings.crawler.half_life_days * 86_400,
+                                    publish_nostr=ctx.settings.nostr.publishing)
+
+
 REPORT_RETENTION_INTERVAL_S = 3600.0
 
 
@@ -206,5 +224,7 @@ def crawler_jobs(settings: Settings) -> list[Job]:
                    run=prune_reports)),
         (True, Job("nostr_prune", OUTBOX_PRUNE_INTERVAL_S, leader_only=True,
                    run=prune_nostr_outbox)),
+        (True, Job("registry", settings.registry.interval_s, leader_only=True,
+                   run=check_registry)),
     ]
     return [job for wanted, job in table if wanted]

@@ -19,6 +19,11 @@ LAST_SUCCESS = Gauge("satrank_crawler_last_success_timestamp_seconds",
                      "unix time of the last successful phase", ["phase"])
 # Per job of crawler/jobs.py, labelled `phase` with the job's name (as the alert rules
 # expect); FAILURES also counts `lnd_connect`, LAST_SUCCESS also the scoring phase.
+# One per stage the registry job reached; `reason` is OK or a fixed code (docs/registry.md).
+REGISTRY_STAGES = Counter("satrank_registry_stages_total", "registry stage checks",
+                          ["stage", "reason"])
+REGISTRY_SPENT_SAT = Counter("satrank_registry_paid_sat_total",
+                             "sat the registry paid services (payments that succeeded)")
 FAILURES = Counter("satrank_crawler_failures_total", "failed job runs", ["phase"])
 JOB_RUNS = Counter("satrank_crawler_job_runs_total", "job runs started", ["phase"])
 JOB_SECONDS = Histogram("satrank_crawler_job_seconds", "duration of one job run", ["phase"],

@@ -189,7 +189,7 @@ async def fetch_leaderboard(
     return LeaderboardPage(int(total), [_summary(r) for r in rows], next_after)
 
 
-def _like_pattern(text: str) -> str:
+def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -207,7 +207,7 @@ async def search_nodes(pool: asyncpg.Pool, alias: str, limit: int) -> list[NodeS
             ORDER BY starts_with(lower(n.alias), $2) DESC, s.rank DESC NULLS LAST,
                      n.alias, n.pubkey
             LIMIT $3""",
-        _like_pattern(needle),
+        like_pattern(needle),
         needle,
         limit,
     )

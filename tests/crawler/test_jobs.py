@@ -59,7 +59,7 @@ def test_the_table_keeps_todays_jobs_in_todays_order() -> None:
         ("graph_sync", 600.0, True, LIGHTNING_LANE), ("probes", 60.0, True, LIGHTNING_LANE),
         ("probe_worker_oracle", 5.0, True, "vantage:oracle"),
         ("report_retention", 3600.0, True, None),
-        ("nostr_prune", 600.0, True, None)]
+        ("nostr_prune", 600.0, True, None), ("registry", 600.0, True, None)]
     # one probe worker per vantage node, each in its own lane: they probe side by side
     two = Settings.from_environ({**BASE, **{f"LND_VANTAGE_EAST_{k}": "/x" for k in (
         "HOST", "TLS_CERT", "MACAROON")}})
@@ -70,7 +70,7 @@ def test_the_table_keeps_todays_jobs_in_todays_order() -> None:
                                    "NOSTR_PRIVATE_KEY": "ab" * 32})
     assert [(j.name, j.lane) for j in crawler_jobs(quiet)] == [
         ("graph_sync", LIGHTNING_LANE), ("nostr_publisher", None), ("report_retention", None),
-        ("nostr_prune", None)]
+        ("nostr_prune", None), ("registry", None)]
 
 
 async def test_a_lane_runs_one_job_at_a_time_in_table_order(db_dsn: str) -> None:

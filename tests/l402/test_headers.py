@@ -15,6 +15,7 @@ from satrank.l402.headers import (
     build_challenge,
     is_l402_authorization,
     parse_authorization,
+    parse_challenge,
 )
 
 MAC = "AgEHc2F0cmFuawJCAAA+/x=="
@@ -145,3 +146,11 @@ def test_accepts_nothing_the_old_grammar_refused(tail: str) -> None:
             accepted = False
         if match is None:
             assert not accepted, value
+
+
+
+@pytest.mark.parametrize("scheme", ["L402", "LSAT"])
+def test_a_challenge_reads_back_as_built(scheme: str) -> None:
+    challenge = parse_challenge(build_challenge(MAC, "lnbcrt210n1pjq", scheme))
+    assert (challenge.scheme, challenge.macaroon, challenge.invoice) == (
+        scheme, MAC, "lnbcrt210n1pjq")

@@ -11,13 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from satrank.api.cache.expiring import Expiring
+from satrank.api.cache.expiring import Expiring, ExpiringMap
 from satrank.api.cache.nodes import LeaderboardCache, NodeCache
 from satrank.api.cache.profile import ProfileCache
 from satrank.api.cache.version import DEFAULT_CHECK_INTERVAL_S, DataVersion
 
 STATS_TTL_S = 30.0
 LND_CHECK_TTL_S = 10.0  # health polling cannot load lnd
+# GET /api/services pages: the registry rescoring an endpoint or a new registration shows
+# within this long; the first pages agents poll are served from memory meanwhile.
+SERVICES_TTL_S = 5.0
+SERVICES_MAX_PAGES = 512
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class ApiCaches:
     stats: Expiring[bytes] = field(default_factory=lambda: Expiring[bytes](STATS_TTL_S))
     lnd_check: Expiring[dict[str, Any]] = field(
         default_factory=lambda: Expiring[dict[str, Any]](LND_CHECK_TTL_S))
+    services: ExpiringMap[str, bytes] = field(
+        default_factory=lambda: ExpiringMap[str, bytes](SERVICES_TTL_S, SERVICES_MAX_PAGES))
 
     @classmethod
     def build(cls, *, check_interval_s: float = DEFAULT_CHECK_INTERVAL_S) -> ApiCaches:

@@ -34,7 +34,7 @@ _ERRORS = {
     "403": "Forbidden",
     "404": "Unknown node or route (NOT_FOUND)",
     "405": "Method not allowed (METHOD_NOT_ALLOWED)",
-    "409": "Duplicate (DUPLICATE_REPORT)",
+    "409": "Duplicate (DUPLICATE_REPORT, SERVICE_EXISTS)",
     "413": "Body too large (PAYLOAD_TOO_LARGE)",
     "415": "Content-Type must be application/json (UNSUPPORTED_MEDIA_TYPE)",
     "422": "Body field invalid (VALIDATION_ERROR); details.field names it",
@@ -67,6 +67,8 @@ def _ok(schema: dict[str, Any], description: str = "OK",
 
 
 _ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": s.NODE_ID}
+_SERVICE_ID = {"name": "id", "in": "path", "required": True,
+               "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
 _PAID: list[dict[str, list[str]]] = [{"l402": []}, {"operator": []}]
 # Sent on every answer to a request paid with an L402 token (not with the operator bypass).
 _CREDITS_LEFT = {"X-L402-Credits-Left": {
@@ -159,6 +161,52 @@ def _paths() -> dict[str, Any]:
             "operationId": "deposit", "requestBody": _json_body(s.DEPOSIT_REQUEST),
             "responses": {"200": _ok(s.DEPOSIT_OFFER),
                           **_err("400", "413", "415", "422", "429")}}},
+        "/api/services": {
+            "get": {
+                "summary": "L402 services the registry checks, filtered and sorted",
+                "operationId": "services",
+                "parameters": [
+                    {"name": "sort_by", "in": q, "schema": {
+                        "type": "string", "enum": ["p", "latency", "price"], "default": "p"},
+                     "description": "p: end-to-end success, best first; latency, price: "
+                                    "lowest first; unchecked services last"},
+                    {"name": "category", "in": q, "schema": {"type": "string"}},
+                    {"name": "q", "in": q, "schema": {"type": "string", "minLength": 1,
+                                                      "maxLength": 64},
+                     "description": "text in the name, description or URL"},
+                    {"name": "max_price_sat", "in": q, "schema": {"type": "integer",
+                                                                  "minimum": 0}},
+                    {"name": "limit", "in": q, "schema": {"type": "integer", "minimum": 1,
+                                                          "maximum": 100, "default": 20}},
+                    {"name": "cursor", "in": q, "schema": {"type": "string", "minLength": 1,
+                                                           "maxLength": 256,
+                                                           "pattern": "^[A-Za-z0-9_-]+$"},
+                     "description": "Opaque: meta.next_cursor of the previous page of the "
+                                    "same sort_by"}],
+                "responses": {"200": _ok(s.SERVICES), **_err("400", "429")}},
+            "post": {
+                "summary": "Register an L402 endpoint (10 credits, anti-spam; checked "
+                           "before payment)",
+                "operationId": "registerService", "security": _PAID,
+                "requestBody": _json_body(s.SERVICE_REQUEST),
+                "responses": {"201": _ok(s.SERVICE_CREATED, "Created", headers=_CREDITS_LEFT),
+                              **_err("400", "402", "409", "413", "415", "422", "429")}}},
+        "/api/services/categories": {"get": {
+            "summary": "Service categories with their counts", "operationId": "serviceCategories",
+            "responses": {"200": _ok(s.SERVICE_CATEGORIES), **_err()}}},
+        "/api/services/{id}": {"get": {
+            "summary": "One service's summary", "operationId": "service",
+            "parameters": [_SERVICE_ID],
+            "responses": {"200": _ok(s.data(s.SERVICE)), **_err("400", "404", "429")}}},
+        "/api/services/{id}/stages": {"get": {
+            "summary": "Recent stage-by-stage observations of a service (1 credit)",
+            "operationId": "serviceStages", "security": _PAID, "parameters": [_SERVICE_ID],
+            "responses": {"200": _ok(s.SERVICE_STAGES, headers=_CREDITS_LEFT),
+                          **_err("400", "402", "404", "429")}}},
+        "/.well-known/l402.json": {"get": {
+            "summary": "This server's L402 discovery manifest (paid routes and prices)",
+            "operationId": "l402Manifest",
+            "responses": {"200": _ok(s.L402_MANIFEST), **_err()}}},
         "/api/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                       "responses": {"200": _ok({"type": "object"}), **_err()}}},
         "/api/docs": {"get": {"summary": "Human-readable docs (no CDN)", "operationId": "docs",

@@ -271,3 +271,57 @@ DEPOSIT_OFFER = data(obj({
     "paymentHash": HEX64, "expiresAt": {"type": "string"}, "validUntil": {"type": "string"},
     "tier": DEPOSIT_TIER, "usage": {"type": "string"},
 }))
+
+# --- the L402 service registry (api/routes/services.py) ----------------------------------
+SERVICE = obj({
+    "id": {"type": "integer"}, "url": {"type": "string"},
+    "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
+    "name": {"type": ["string", "null"]}, "category": {"type": "string"},
+    "description": {"type": ["string", "null"]},
+    "source": {"type": "string", "enum": ["registered", "manifest"]},
+    "ownerPubkey": {"type": ["string", "null"]}, "priceSat": INT_OR_NULL,
+    "advertisedPriceSat": INT_OR_NULL, "payeePubkey": {"type": ["string", "null"]},
+    "pSuccess": NUM_OR_NULL, "uptime": NUM_OR_NULL, "medianLatencyMs": INT_OR_NULL,
+    "verdict": {"type": ["string", "null"]},
+    "reasons": {"type": "array", "items": {"type": "string"}},
+    "registeredAt": {"type": "integer"}, "checkedAt": INT_OR_NULL,
+})
+SERVICES = data({"type": "array", "items": SERVICE}, obj({
+    "count": {"type": "integer"}, "limit": {"type": "integer"},
+    "sort_by": {"type": "string"}, "next_cursor": {"type": ["string", "null"]}}))
+SERVICE_REQUEST = {
+    "type": "object",
+    "properties": {
+        "url": {"type": "string", "minLength": 1, "maxLength": 2048,
+                "description": "absolute https URL of the paid endpoint (no credentials)"},
+        "method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+                   "default": "GET"},
+        "category": {"type": "string"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "description": {"type": "string", "minLength": 1, "maxLength": 1000},
+    },
+    "required": ["url", "category"],
+    "additionalProperties": False,
+}
+SERVICE_CREATED = data(obj({"id": {"type": "integer"}, "url": {"type": "string"},
+                            "method": {"type": "string"}}))
+SERVICE_CATEGORIES = data({"type": "array", "items": obj({
+    "category": {"type": "string"}, "count": {"type": "integer"}})})
+SERVICE_STAGES = data(obj({"service": SERVICE, "stages": {"type": "array", "items": obj({
+    "stage": {"type": "string"}, "p": {"type": "number"}, "ci95Low": {"type": "number"},
+    "ci95High": {"type": "number"}, "nEff": {"type": "number"}})},
+    "observations": {"type": "array", "items": obj({
+    "stage": {"type": "string", "enum": ["challenge", "invoice", "payment", "delivery"]},
+    "ok": {"type": "boolean"}, "reason": {"type": "string"},
+    "latencyMs": {"type": "integer"}, "priceSat": INT_OR_NULL,
+    "payeePubkey": {"type": ["string", "null"]}, "observedAt": {"type": "integer"}})}}))
+L402_MANIFEST = obj({
+    "version": {"type": "integer"},
+    "provider": obj({"name": {"type": "string"}, "url": {"type": "string"},
+                     "node": {"type": ["string", "null"]}}),
+    "payment": obj({"scheme": {"type": "string"}, "challengeCredits": {"type": "integer"},
+                    "challengePriceSat": {"type": "integer"}}),
+    "resources": {"type": "array", "items": obj({
+        "method": {"type": "string"}, "path": {"type": "string"}, "url": {"type": "string"},
+        "credits": {"type": "integer"}, "priceSat": {"type": "integer"}})},
+})

@@ -1,0 +1,1 @@
+"""The L402 service registry: egress policy, stage checks of third-party endpoints."""
