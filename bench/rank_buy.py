@@ -9,7 +9,7 @@ two channels, of `budget / 2` each, to the two nodes with the most capacity.
 
 Rank points are the leaderboard's 0-100 rank with reliability held fixed (the new channels
 come with no evidence): today 0.3 x the capacity PageRank percentile (scoring.verdict), ours
-`scoring.centrality.blended_rank_percentile` with 0.3 x the payment centrality percentile.
+`scoring.verdict.rank_of` with 0.3 x the payment centrality percentile.
 The buyer's new channels get what probing it would show: probes to it cross them inwards at
 up to 1M sat, now; in a second case it also forwards one 1M-sat HTLC each way between the
 two hubs through itself (a little real traffic).
@@ -30,12 +30,11 @@ import numpy as np  # noqa: E402
 from bench.bimodal_scale import Known, add_collect_arguments, collected, replay  # noqa: E402
 from satrank.lightning.graph_file import load_graph_file  # noqa: E402
 from satrank.scoring.centrality import (  # noqa: E402
-    blended_rank_percentile,
     payment_centrality_percentile,
 )
 from satrank.scoring.graph import GraphArrays, pagerank  # noqa: E402
 from satrank.scoring.knowledge import ChannelKnowledge  # noqa: E402
-from satrank.scoring.verdict import RANK_W_PR  # noqa: E402
+from satrank.scoring.verdict import RANK_W_CENTRALITY  # noqa: E402
 from tests.data import MAINNET  # noqa: E402
 from tests.scoring_graphs import arrays_from_graph  # noqa: E402
 
@@ -119,10 +118,9 @@ def main() -> None:
     c0 = payment_centrality_percentile(g, k, now_unix=now)
     print(f"{g.n_nodes} nodes, {g.n_edges} channels; knowledge: {len(k)} directions, "
           f"{int((c0 > 0).sum())} nodes seen forwarding")
-    p, low = np.array([0.5]), np.array([0.2])  # the buyer's reliability, held fixed
-
     def ours(c: np.ndarray) -> float:
-        return float(blended_rank_percentile(p, low, c[[buyer]])[0])
+        # the buyer's reliability is held fixed: only the centrality term moves
+        return float(RANK_W_CENTRALITY * c[buyer])
 
     print(f"buyer: PageRank percentile {pr[buyer]:.1f}, payment centrality percentile "
           f"{c0[buyer]:.2f}; hubs: {', '.join(g.aliases[h] or g.pubkeys[h][:12] for h in hubs)}")
@@ -132,7 +130,7 @@ def main() -> None:
     for btc in BUDGETS_BTC:
         g2, ids = _with_channels(g, buyer, hubs, btc * SAT_PER_BTC / 2)
         pr2 = pagerank(g2).percentile
-        today = RANK_W_PR * (pr2[buyer] - pr[buyer]) / btc
+        today = RANK_W_CENTRALITY * (pr2[buyer] - pr[buyer]) / btc
         # probes to the buyer cross its new channels inwards (hub -> buyer)
         inward = [(cid, 0 if g2.node2[len(g.channel_id) + i] == buyer else 1, PROBE_MAX_SAT)
                   for i, cid in enumerate(ids)]

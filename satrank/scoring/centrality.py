@@ -1,4 +1,4 @@
-"""A centrality that follows what payments cross, and a leaderboard rank blended from it.
+"""A centrality that follows what payments cross (the leaderboard rank blends it in).
 
 Capacity PageRank rewards whoever opens big channels to big nodes: two 0.5 BTC channels to
 the two largest hubs take a median node from the 14.5th to the 87.5th percentile (issue 15).
@@ -26,11 +26,6 @@ import numpy as np
 from satrank.scoring.graph import FloatArray, GraphArrays
 from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds
 from satrank.scoring.liquidity import LND_BIMODAL_DECAY_S
-
-# The leaderboard's blend: demonstrated reliability (posterior mean and its 95 % lower
-# bound, which only evidence raises) and payment centrality; the same shares as today's
-# rank (scoring.verdict), with the capacity PageRank percentile replaced.
-RANK_W_P, RANK_W_LOW, RANK_W_CENTRALITY = 0.5, 0.2, 0.3
 
 
 def forwarded_volume(graph: GraphArrays, knowledge: ChannelKnowledge, *, now_unix: float,
@@ -68,12 +63,3 @@ def payment_centrality_percentile(graph: GraphArrays, knowledge: ChannelKnowledg
     return volume_percentile(forwarded_volume(graph, knowledge, now_unix=now_unix,
                                               decay_s=decay_s))
 
-
-def blended_rank_percentile(p_success: FloatArray, ci95_low: FloatArray,
-                            centrality_pct: FloatArray) -> FloatArray:
-    """The 0-100 leaderboard rank (unrounded): 100 x (0.5 p + 0.2 ci95_low + 0.3 c / 100),
-    c the payment centrality percentile; today's `verdict.rank_of` with c in place of the
-    capacity PageRank percentile."""
-    raw = RANK_W_P * p_success + RANK_W_LOW * ci95_low + RANK_W_CENTRALITY * centrality_pct \
-        / 100.0
-    return np.asarray(np.clip(raw, 0.0, 1.0) * 100.0, dtype=np.float64)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from satrank.scoring.budgets import AMOUNT_GRID_SAT, BUDGETS, DEFAULT_BUDGET, TIGHT, FeeBudget
+from satrank.scoring.centrality import payment_centrality_percentile
 from satrank.scoring.evidence import ProbeEvidence, ReportEvidence, empty_report_evidence
 from satrank.scoring.features import NodeFeatures, node_features
 from satrank.scoring.graph import FloatArray, GraphArrays, IntArray, PageRank, pagerank
@@ -132,5 +133,7 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
     return ScoreResult(
         pubkeys=graph.pubkeys, tiers_sat=params.tiers_sat, pagerank=pr, features=feats,
         posteriors=posteriors, default=default, model=model, payer=payer, verdict=codes,
-        rank=rank_of(default, pr.percentile), reasons=reasons,
+        rank=rank_of(default, payment_centrality_percentile(graph, inputs.knowledge,
+                                                             now_unix=now_unix)),
+        reasons=reasons,
     )

@@ -30,7 +30,7 @@ SAFE_CI_LOW = 0.50
 RISKY_P = 0.50
 VERDICTS = ("SAFE", "RISKY", "UNKNOWN", "INSUFFICIENT")
 # rank = round(100 * (W_P * p_success + W_LOW * ci95_low + W_PR * pagerank_pct / 100))
-RANK_W_P, RANK_W_LOW, RANK_W_PR = 0.5, 0.2, 0.3
+RANK_W_P, RANK_W_LOW, RANK_W_CENTRALITY = 0.5, 0.2, 0.3
 
 
 def verdict_codes(post: Posterior, reachable: BoolArray) -> IntArray:
@@ -94,8 +94,11 @@ def report_reasons(report_weight: FloatArray, codes: IntArray, probe_codes: IntA
     return extra
 
 
-def rank_of(post: Posterior, pagerank_pct: FloatArray) -> IntArray:
-    """Deterministic 0-100 leaderboard rank (round half to even)."""
+def rank_of(post: Posterior, centrality_pct: FloatArray) -> IntArray:
+    """Deterministic 0-100 leaderboard rank (round half to even): demonstrated reliability
+    (p and its 95 % lower bound, which only evidence raises) and the payment centrality
+    percentile (`scoring.centrality`: what payments were seen to cross, which channels
+    alone cannot buy; capacity PageRank could be bought at ~20 points per BTC)."""
     raw = RANK_W_P * post.p_success + RANK_W_LOW * post.ci95_low + \
-        RANK_W_PR * pagerank_pct / 100.0
+        RANK_W_CENTRALITY * centrality_pct / 100.0
     return np.rint(np.clip(raw, 0.0, 1.0) * 100.0).astype(np.int64)

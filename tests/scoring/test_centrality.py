@@ -1,5 +1,5 @@
 """Unit: payment centrality (forwarded volume from channel knowledge), its volume-weighted
-percentile, and the blended leaderboard rank."""
+percentile, and the leaderboard rank that blends it in."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from satrank.scoring.centrality import (
-    blended_rank_percentile,
     forwarded_volume,
     payment_centrality_percentile,
     volume_percentile,
@@ -68,7 +67,20 @@ def test_capacity_to_hubs_buys_pagerank_but_not_payment_centrality() -> None:
     assert c_after.tolist() == pytest.approx(c_before.tolist())
 
 
-def test_blended_rank_is_todays_blend_with_payment_centrality() -> None:
-    got = blended_rank_percentile(np.array([1.0, 0.5, 0.0]), np.array([0.9, 0.2, 0.0]),
-                                  np.array([100.0, 50.0, 0.0]))
-    assert got.tolist() == pytest.approx([98.0, 44.0, 0.0])
+def test_score_nodes_ranks_by_what_was_forwarded_not_by_capacity() -> None:
+    from satrank.scoring.engine import ScoringInputs, score_nodes
+    from satrank.scoring.evidence import empty_probe_evidence
+
+    # nodes 1 and 3 look alike to the payer; 3 holds ten times 1's capacity, 1 forwarded
+    links = [(0, 1, 2_000_000), (0, 3, 20_000_000), (1, 2, 2_000_000), (3, 2, 20_000_000)]
+    g = arrays_from_graph(small_graph(4, links))
+    by_id = {int(c): i for i, c in enumerate(g.channel_id)}
+    ch12 = next(c for c, i in by_id.items() if {int(g.node1[i]), int(g.node2[i])} == {1, 2})
+    direction = 0 if int(g.node1[by_id[ch12]]) == 1 else 1  # leaving node 1
+    k = _knowledge([(ch12, direction, 500_000, 0)])
+    plain = score_nodes(ScoringInputs(g, 800_000, empty_probe_evidence()), now_unix=NOW)
+    seen = score_nodes(ScoringInputs(g, 800_000, empty_probe_evidence(), knowledge=k),
+                       now_unix=NOW)
+    assert plain.pagerank.percentile[3] > plain.pagerank.percentile[1]
+    assert seen.rank[1] > plain.rank[1]  # forwarding raised node 1's rank ...
+    assert seen.rank[1] - seen.rank[3] > plain.rank[1] - plain.rank[3]  # ... capacity did not
