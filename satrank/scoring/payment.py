@@ -1,0 +1,318 @@
+"""One payment from one payer: the routes it would try and the probability that one works.
+
+The model behind POST /api/intent (docs/intent.md), conditioned on the payer:
+
+- Search. lnd picks a route by a cost that adds fees and a penalty for unlikely hops
+  (`attempt cost / p`). Here each directed edge costs `fee + attempt_cost * -ln p`, so the
+  cost of a route is additive and Dijkstra (scipy, C) finds it; -ln p is lnd's
+  `1/p - 1` to first order for likely hops and punishes unlikely ones harder. Searches run
+  on a few fixed amounts (`SEARCH_AMOUNTS_SAT`): a payment is searched at the smallest one
+  at or above its amount (a conservative graph: fewer usable channels), and the routes found
+  are then priced and scored at the exact amount.
+- Hops. p of a hop is lnd's bimodal estimate (`liquidity.bimodal_success`) at the amount
+  the hop carries (the payment plus the fees of the hops after it), within the decayed
+  bounds of what probes showed (`knowledge.edge_bounds`; none known: (0, capacity)). A
+  route-hint hop of an invoice (a private channel, capacity unknown) gets lnd's apriori
+  hop probability.
+- Retries. A payer whose first route fails tries others. Candidates are the cheapest route
+  through each of the target's usable inbound channels (and each route hint), in cost
+  order, within the fee budget; up to `MAX_ATTEMPTS` of them are tried. Their hop
+  probabilities are taken as independent except for hops the tried routes share (usually
+  the payer's own channel): p = prod(shared) * (1 - prod_k (1 - prod(route k's own hops))).
+- Fees. The payer's own first hop costs nothing; every later hop charges its forwarding
+  node's policy on what it forwards. A route whose fee exceeds the budget is not a candidate.
+
+What is left out, stated: CLTV limits, route length limits, the payer's own balances
+(unless probes showed them), and correlation between routes beyond shared hops.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from satrank.scoring.graph import BoolArray, FloatArray, GraphArrays, IntArray
+from satrank.scoring.liquidity import LND_APRIORI_HOP_P, bimodal_success
+
+# A normal payer's fee budget (lnd's default fee limit for payments is 5 % with a floor;
+# wallets commonly offer 0.5 %): 0.5 % of the amount plus 5 sat, rounded up.
+NORMAL_FEE_PPM = 5_000
+NORMAL_FEE_BASE_SAT = 5
+# lnd's defaults for the cost of a failed attempt: 100 sat + 1,000 ppm of the amount.
+ATTEMPT_COST_SAT = 100.0
+ATTEMPT_COST_PPM = 1_000.0
+MAX_ATTEMPTS = 3  # routes a payer tries before giving up (lnd keeps trying within 60 s)
+MAX_CANDIDATES = 24  # last hops looked at, cheapest first, to find MAX_ATTEMPTS in budget
+SEARCH_AMOUNTS_SAT = (1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000,
+                      3_000_000, 10_000_000)
+_MIN_EDGE_COST = 1e-6  # Dijkstra needs positive weights
+_LN_FLOOR = 1e-9  # -ln p of a hop that cannot carry the amount: finite, very costly
+
+
+def normal_fee_budget_sat(amount_sat: int) -> int:
+    """The default fee budget: 0.5 % of the amount + 5 sat, rounded up to a whole sat."""
+    return NORMAL_FEE_BASE_SAT + -(-amount_sat * NORMAL_FEE_PPM // 1_000_000)
+
+
+def attempt_cost_sat(amount_sat: float) -> float:
+    return ATTEMPT_COST_SAT + amount_sat * ATTEMPT_COST_PPM / 1e6
+
+
+@dataclass(frozen=True)
+class DirectedEdges:
+    """Both directions of every channel: edge i < E is node1 -> node2 of channel i (policy
+    row 0), edge E + i is node2 -> node1 (row 1). Policy and bounds follow the direction."""
+
+    src: IntArray
+    dst: IntArray
+    capacity_sat: FloatArray
+    fee_base_msat: FloatArray
+    fee_rate_ppm: FloatArray
+    max_htlc_msat: FloatArray  # 0 = not announced
+    usable: BoolArray  # has a policy and is not disabled
+    lower_sat: FloatArray
+    upper_sat: FloatArray
+    channel_id: IntArray
+
+    def fee_sat(self, edge: int, amount_sat: float) -> float:
+        return float(self.fee_base_msat[edge] / 1000.0
+                     + amount_sat * self.fee_rate_ppm[edge] / 1e6)
+
+    def carries(self, amount_sat: float) -> BoolArray:
+        """Edges whose announcement allows `amount_sat` at all."""
+        limit = np.where(self.max_htlc_msat > 0, self.max_htlc_msat / 1000.0, np.inf)
+        return np.asarray(self.usable & (self.capacity_sat >= amount_sat)
+                          & (limit >= amount_sat), dtype=np.bool_)
+
+
+def directed_edges(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> DirectedEdges:
+    """`lower`/`upper`: `knowledge.edge_bounds(graph, ...)`, shape (2, E)."""
+    return DirectedEdges(
+        src=np.concatenate([graph.node1, graph.node2]),
+        dst=np.concatenate([graph.node2, graph.node1]),
+        capacity_sat=np.concatenate([graph.capacity_sat, graph.capacity_sat]),
+        fee_base_msat=graph.fee_base_msat.reshape(-1).astype(np.float64),
+        fee_rate_ppm=graph.fee_rate_ppm.reshape(-1).astype(np.float64),
+        max_htlc_msat=graph.max_htlc_msat.reshape(-1).astype(np.float64),
+        usable=(graph.has_policy & ~graph.disabled).reshape(-1),
+        lower_sat=np.asarray(lower, dtype=np.float64).reshape(-1),
+        upper_sat=np.asarray(upper, dtype=np.float64).reshape(-1),
+        channel_id=np.concatenate([graph.channel_id, graph.channel_id]),
+    )
+
+
+@dataclass(frozen=True)
+class SearchGraph:
+    """The usable edges at one search amount as a CSR matrix of costs; `entry_edge[k]` is
+    the directed edge of the matrix's k-th stored entry."""
+
+    amount_sat: int
+    matrix: sp.csr_matrix
+    entry_edge: IntArray
+    entry_cost: FloatArray
+
+
+def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int) -> SearchGraph:
+    keep = np.flatnonzero(edges.carries(amount_sat))
+    src, dst = edges.src[keep], edges.dst[keep]
+    p = bimodal_success(float(amount_sat), edges.capacity_sat[keep], edges.lower_sat[keep],
+                        edges.upper_sat[keep])
+    cost = (edges.fee_base_msat[keep] / 1000.0 + amount_sat * edges.fee_rate_ppm[keep] / 1e6
+            - attempt_cost_sat(amount_sat) * np.log(np.maximum(p, _LN_FLOOR)))
+    cost = np.maximum(cost, _MIN_EDGE_COST)
+    order = np.lexsort((dst, src))
+    indptr = np.searchsorted(src[order], np.arange(n_nodes + 1)).astype(np.int32)
+    matrix = sp.csr_matrix((cost[order], dst[order].astype(np.int32), indptr),
+                           shape=(n_nodes, n_nodes))
+    return SearchGraph(amount_sat, matrix, keep[order].astype(np.int64), cost[order])
+
+
+def search_amount(amount_sat: int) -> int:
+    """The search graph a payment of `amount_sat` uses: the smallest at or above it."""
+    for bucket in SEARCH_AMOUNTS_SAT:
+        if bucket >= amount_sat:
+            return bucket
+    return SEARCH_AMOUNTS_SAT[-1]
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Cheapest costs and predecessors from one payer on one search graph."""
+
+    source: int
+    dist: FloatArray
+    pred: IntArray
+
+
+def shortest_tree(search: SearchGraph, source: int) -> Tree:
+    dist, pred = dijkstra(search.matrix, directed=True, indices=source,
+                          return_predecessors=True)
+    return Tree(source, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class HintHop:
+    """One hop of an invoice's route hint: from `source` (graph index, or -1 when the node
+    is not in the public graph) over a private channel."""
+
+    source: int
+    channel_id: int
+    fee_base_msat: int
+    fee_rate_ppm: int
+
+
+@dataclass(frozen=True)
+class Route:
+    """Graph edges then hint hops, payer to target; priced at the payment's amount."""
+
+    edges: tuple[int, ...]
+    hints: tuple[HintHop, ...]
+    fee_sat: float
+    hop_p: tuple[float, ...]  # per hop, in order
+    cost: float
+
+    @property
+    def hops(self) -> int:
+        return len(self.edges) + len(self.hints)
+
+    @property
+    def p(self) -> float:
+        return math.prod(self.hop_p)
+
+    def keys(self) -> tuple[tuple[str, int], ...]:
+        """Hop identities for finding the hops routes share."""
+        return (*(("edge", e) for e in self.edges), *(("hint", h.channel_id)
+                                                       for h in self.hints))
+
+
+def _cheapest_edge(search: SearchGraph, u: int, v: int) -> int:
+    lo, hi = search.matrix.indptr[u], search.matrix.indptr[u + 1]
+    row = search.matrix.indices[lo:hi]
+    hit = np.flatnonzero(row == v)
+    k = lo + hit[np.argmin(search.entry_cost[lo + hit])]
+    return int(search.entry_edge[k])
+
+
+def _path_edges(search: SearchGraph, tree: Tree, to: int) -> tuple[int, ...] | None:
+    if to == tree.source:
+        return ()
+    if not np.isfinite(tree.dist[to]):
+        return None
+    nodes = [to]
+    while nodes[-1] != tree.source:
+        nodes.append(int(tree.pred[nodes[-1]]))
+        if nodes[-1] < 0 or len(nodes) > len(tree.pred):
+            return None
+    nodes.reverse()
+    return tuple(_cheapest_edge(search, a, b) for a, b in zip(nodes, nodes[1:], strict=False))
+
+
+def price_route(edges: DirectedEdges, path: tuple[int, ...], hints: tuple[HintHop, ...],
+                amount_sat: float, cost: float) -> Route:
+    """Fees and hop probabilities at the exact amount, from the last hop backwards: each
+    hop carries the amount plus the fees of the hops after it; the first hop is free."""
+    n = len(path) + len(hints)
+    carried = [0.0] * n
+    fee = 0.0
+    amount = float(amount_sat)
+    for i in range(n - 1, -1, -1):
+        carried[i] = amount
+        if i == 0:
+            break
+        if i < len(path):
+            hop_fee = edges.fee_sat(path[i], amount)
+        else:
+            hint = hints[i - len(path)]
+            hop_fee = hint.fee_base_msat / 1000.0 + amount * hint.fee_rate_ppm / 1e6
+        fee += hop_fee
+        amount += hop_fee
+    if path:
+        idx = np.asarray(path, dtype=np.int64)
+        p_graph = bimodal_success(np.asarray(carried[:len(path)]), edges.capacity_sat[idx],
+                                  edges.lower_sat[idx], edges.upper_sat[idx])
+        hop_p = tuple(float(x) for x in p_graph)
+    else:
+        hop_p = ()
+    hop_p += (LND_APRIORI_HOP_P,) * len(hints)
+    return Route(path, hints, fee, hop_p, cost)
+
+
+def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, target: int,
+                     hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
+                     max_fee_sat: float) -> list[Route]:
+    """Cheapest route through each usable last hop (and each hint), cost order, in budget.
+    `target` is the payee's graph index or -1 (only reachable through hints)."""
+    found: list[tuple[float, tuple[int, ...], tuple[HintHop, ...]]] = []
+    if target >= 0:
+        cols = search.matrix.indptr
+        into = np.flatnonzero(search.matrix.indices == target)  # entries u -> target
+        if into.size:
+            u = np.searchsorted(cols, into, side="right") - 1
+            total = tree.dist[u] + search.entry_cost[into]
+            for k in np.argsort(total, kind="stable")[:MAX_CANDIDATES]:
+                if not np.isfinite(total[k]):
+                    break
+                prefix = _path_edges(search, tree, int(u[k]))
+                if prefix is not None and target not in _nodes(edges, prefix, tree.source):
+                    found.append((float(total[k]), (*prefix, int(search.entry_edge[into[k]])),
+                                  ()))
+        if tree.source == target:
+            return []
+    for hint in hints:
+        entry = hint[0].source
+        if entry < 0:
+            continue
+        prefix = _path_edges(search, tree, entry)
+        if prefix is None:
+            continue
+        extra = sum(h.fee_base_msat / 1000.0 + amount_sat * h.fee_rate_ppm / 1e6
+                    for h in hint[1:])
+        hint_cost = extra - len(hint) * attempt_cost_sat(amount_sat) * math.log(
+            LND_APRIORI_HOP_P)
+        found.append((float(tree.dist[entry]) + hint_cost, prefix, hint))
+    found.sort(key=lambda f: f[0])
+    routes = []
+    for cost, path, hint_hops in found:
+        route = price_route(edges, path, hint_hops, amount_sat, cost)
+        if route.fee_sat <= max_fee_sat:
+            routes.append(route)
+    return routes
+
+
+def _nodes(edges: DirectedEdges, path: tuple[int, ...], source: int) -> set[int]:
+    return {source, *(int(edges.dst[e]) for e in path)}
+
+
+def retries_success(routes: list[Route]) -> float:
+    """p that one of the first MAX_ATTEMPTS routes works: shared hops once, the rest of each
+    route independent (module docstring)."""
+    tried = routes[:MAX_ATTEMPTS]
+    if not tried:
+        return 0.0
+    hop_p = [dict(zip(r.keys(), r.hop_p, strict=True)) for r in tried]
+    shared = set(hop_p[0]).intersection(*hop_p[1:])
+    p_shared = math.prod(hop_p[0][k] for k in shared)
+    p_none = math.prod(1.0 - math.prod(p for k, p in hops.items() if k not in shared)
+                       for hops in hop_p)
+    return p_shared * (1.0 - p_none)
+
+
+@dataclass(frozen=True)
+class PaymentEstimate:
+    p_model: float  # route model alone: retries over the candidate routes
+    routes: tuple[Route, ...]  # the candidates in cost order (the first is the likeliest)
+
+    @property
+    def likeliest(self) -> Route | None:
+        return max(self.routes, key=lambda r: r.p) if self.routes else None
+
+
+def estimate_payment(edges: DirectedEdges, search: SearchGraph, tree: Tree, target: int,
+                     hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
+                     max_fee_sat: float) -> PaymentEstimate:
+    routes = candidate_routes(edges, search, tree, target, hints, amount_sat, max_fee_sat)
+    return PaymentEstimate(retries_success(routes), tuple(routes[:MAX_ATTEMPTS]))
