@@ -27,6 +27,7 @@ from satrank.api.errors import (
     handle_unexpected,
 )
 from satrank.api.free_limits import FreeRouteLimits
+from satrank.api.intent_input import our_pubkey
 from satrank.api.ledger import CreditLeases
 from satrank.api.lightning import (
     ApiLightning,
@@ -49,6 +50,7 @@ from satrank.api.routes import (
     deposit,
     docs,
     health,
+    intent,
     metrics,
     nodes,
     nostr_json,
@@ -72,6 +74,7 @@ INPUT_CHECKS = {
     ("GET", "/api/profile/{id}"): profile.check_input,
     ("POST", "/api/verdicts"): verdicts.check_input,
     ("POST", "/api/probe"): probe.check_input,
+    ("POST", "/api/intent"): intent.check_input,
 }
 
 LEDGER_POOL_SIZE = 3  # two lease batches in flight + the sweeper's returns
@@ -140,12 +143,15 @@ def create_app(
         if info is not None and paywall.deployment is None:
             paywall.deployment = await node_deployment(info, timeout_s=GET_INFO_AT_START_S)
         interest_task = asyncio.create_task(interest.run(pool))
+        snapshot_task = asyncio.create_task(state.caches.intent.run(
+            pool, lambda: our_pubkey(paywall.deployment)))
         try:
             yield
         finally:
-            interest_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await interest_task
+            for task in (interest_task, snapshot_task):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await state.probe_flights.close()  # before the backends they use close
             if own_lightning is not None:
                 await own_lightning.close()
@@ -163,6 +169,7 @@ def create_app(
             *profile.routes,
             *verdicts.routes,
             *probe.routes,
+            *intent.routes,
             *reports.routes,
             *openapi.routes,
             *docs.routes,

@@ -12,6 +12,7 @@ ROUTE_PRICES: dict[tuple[str, str], int] = {
     ("GET", "/api/profile/{id}"): 1,
     ("POST", "/api/verdicts"): 1,
     ("POST", "/api/probe"): 5,
+    ("POST", "/api/intent"): 2,
 }
 
 

@@ -232,8 +232,11 @@ def price_route(edges: DirectedEdges, path: tuple[int, ...], hints: tuple[HintHo
         amount += hop_fee
     if path:
         idx = np.asarray(path, dtype=np.int64)
-        p_graph = bimodal_success(np.asarray(carried[:len(path)]), edges.capacity_sat[idx],
-                                  edges.lower_sat[idx], edges.upper_sat[idx])
+        cap = edges.capacity_sat[idx]
+        # past the capacity p is 0 anyway; clamped so the bimodal terms cannot overflow
+        # (a uint32-max fee rate upstream makes the carried amount astronomic)
+        p_graph = bimodal_success(np.minimum(np.asarray(carried[:len(path)]), cap + 1.0),
+                                  cap, edges.lower_sat[idx], edges.upper_sat[idx])
         hop_p = tuple(float(x) for x in p_graph)
     else:
         hop_p = ()

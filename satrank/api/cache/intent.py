@@ -1,0 +1,201 @@
+"""The intent snapshot: what POST /api/intent answers from, in each api worker's memory.
+
+A snapshot holds the graph as directed edges with their channel-knowledge bounds, one
+search graph (CSR costs) per search amount, the reference payer's shortest-path trees on
+each, and every node's score fields. It is built off the request path (a background task
+of the worker: the database read is async, the numpy work runs in a thread) whenever the
+data version moves or the reference payer becomes known, and published by rebinding one
+attribute: a request takes `snapshots.current` once and uses that object throughout, so
+it never sees half of one. The old snapshot is dropped when its last request ends.
+
+Trees of other payers are computed on first use (one Dijkstra, a few ms on mainnet) and
+kept per snapshot in a small LRU: an agent asks about many payments from its own node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from satrank.api.cache.version import DataVersion
+from satrank.db.intent import IntentInputs, KnowledgeLoader, load_intent_inputs, no_knowledge
+from satrank.db.pool import Pool, connection
+from satrank.scoring.knowledge import edge_bounds
+from satrank.scoring.payment import (
+    SEARCH_AMOUNTS_SAT,
+    DirectedEdges,
+    HintHop,
+    PaymentEstimate,
+    SearchGraph,
+    Tree,
+    directed_edges,
+    estimate_payment,
+    normal_fee_budget_sat,
+    search_amount,
+    search_graph,
+    shortest_tree,
+)
+from satrank.scoring.tiers import DEFAULT_TIER_SAT
+
+_log = logging.getLogger(__name__)
+
+PAYER_TREES = 64  # payers' trees kept per snapshot (~13k nodes x 16 bytes each)
+RETRY_BUILD_S = 10.0
+
+PayerBasis = Literal["caller", "reference_unknown_caller", "reference_private_caller",
+                     "reference_no_caller"]
+
+
+@dataclass(frozen=True)
+class IntentEstimate:
+    payer: int
+    payer_basis: PayerBasis
+    payment: PaymentEstimate
+    reference_tier: PaymentEstimate  # the reference payer at the tier: what scores measure
+    model_moved: bool  # payer or amount differ from what the node score measured
+
+
+@dataclass(frozen=True)
+class IntentSnapshot:
+    version: Hashable
+    built_unix: float
+    pubkeys: tuple[str, ...]
+    aliases: tuple[str, ...]
+    index: dict[str, int]
+    by_hash: dict[str, int]
+    inputs: IntentInputs
+    edges: DirectedEdges
+    searches: dict[int, SearchGraph]
+    reference: int  # graph index of the reference payer; -1 when the graph is empty
+    reference_is_ours: bool  # our own node, else the largest node by capacity
+    reference_trees: dict[int, Tree]
+    _trees: OrderedDict[tuple[int, int], Tree] = field(default_factory=OrderedDict,
+                                                       repr=False)
+
+    def lookup(self, kind: str, value: str) -> int | None:
+        return (self.index if kind == "pubkey" else self.by_hash).get(value)
+
+    def tree(self, payer: int, amount: int) -> Tree:
+        if payer == self.reference:
+            return self.reference_trees[amount]
+        key = (payer, amount)
+        found = self._trees.get(key)
+        if found is None:
+            found = shortest_tree(self.searches[amount], payer)
+            self._trees[key] = found
+            if len(self._trees) > PAYER_TREES:
+                self._trees.popitem(last=False)
+        else:
+            self._trees.move_to_end(key)
+        return found
+
+    def can_pay(self, node: int, amount: int) -> bool:
+        """The node has a usable public channel out at this search amount."""
+        indptr = self.searches[amount].matrix.indptr
+        return bool(indptr[node + 1] > indptr[node])
+
+    def estimate(self, caller: int | None, caller_given: bool, target: int,
+                 hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
+                 max_fee_sat: float) -> IntentEstimate:
+        bucket = search_amount(amount_sat)
+        payer = self.reference
+        basis: PayerBasis = "caller"
+        if caller is None:
+            basis = "reference_unknown_caller" if caller_given else "reference_no_caller"
+        elif not self.can_pay(caller, bucket):
+            basis = "reference_private_caller"
+        else:
+            payer = caller
+        search = self.searches[bucket]
+        payment = estimate_payment(self.edges, search, self.tree(payer, bucket), target,
+                                   hints, amount_sat, max_fee_sat)
+        tier = search_amount(DEFAULT_TIER_SAT)
+        reference_tier = estimate_payment(
+            self.edges, self.searches[tier], self.reference_trees[tier], target, hints,
+            DEFAULT_TIER_SAT, normal_fee_budget_sat(DEFAULT_TIER_SAT))
+        moved = payer != self.reference or amount_sat != DEFAULT_TIER_SAT
+        return IntentEstimate(payer, basis, payment, reference_tier, moved)
+
+
+def build_snapshot(inputs: IntentInputs, *, version: Hashable, our_pubkey: str | None,
+                   now_unix: float) -> IntentSnapshot:
+    """CPU only (run it in a thread): every search graph and the reference payer's trees."""
+    graph = inputs.graph
+    lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
+    edges = directed_edges(graph, lower, upper)
+    searches = {a: search_graph(edges, graph.n_nodes, a) for a in SEARCH_AMOUNTS_SAT}
+    index = {pk: i for i, pk in enumerate(graph.pubkeys)}
+    reference = index.get(our_pubkey or "", -1)
+    ours = reference >= 0
+    if not ours and graph.n_nodes:
+        capacity = np.bincount(np.concatenate([graph.node1, graph.node2]),
+                               weights=np.concatenate([graph.capacity_sat] * 2),
+                               minlength=graph.n_nodes)
+        reference = int(np.argmax(capacity))
+    trees = ({a: shortest_tree(s, reference) for a, s in searches.items()}
+             if reference >= 0 else {})
+    return IntentSnapshot(
+        version=version, built_unix=now_unix, pubkeys=graph.pubkeys, aliases=graph.aliases,
+        index=index, by_hash={h: i for i, h in enumerate(inputs.scores.agent_hash)},
+        inputs=inputs, edges=edges, searches=searches, reference=reference,
+        reference_is_ours=ours, reference_trees=trees)
+
+
+class IntentSnapshots:
+    """The worker's current snapshot and the task that replaces it."""
+
+    def __init__(self, version: DataVersion, knowledge: KnowledgeLoader = no_knowledge
+                 ) -> None:
+        self._version = version
+        self._knowledge = knowledge
+        self.current: IntentSnapshot | None = None
+        self.last_build_s: float | None = None
+        self._built_for: tuple[Hashable, str | None] | None = None
+        self._ready = asyncio.Event()
+
+    async def wait_ready(self, timeout_s: float) -> IntentSnapshot | None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), timeout_s)
+        return self.current
+
+    async def refresh(self, pool: Pool, our_pubkey: str | None) -> bool:
+        """Build and publish a new snapshot if the data version or the reference payer
+        moved; True when one was published."""
+        version = await self._version.current(pool)
+        wanted = (version, our_pubkey)
+        if wanted == self._built_for:
+            return False
+        started = time.perf_counter()
+        async with connection(pool) as conn:
+            inputs = await load_intent_inputs(conn, self._knowledge)
+        snapshot = await asyncio.to_thread(build_snapshot, inputs, version=version,
+                                           our_pubkey=our_pubkey, now_unix=time.time())
+        self.current = snapshot  # the one publication: a rebinding
+        self._built_for = wanted
+        self.last_build_s = time.perf_counter() - started
+        self._ready.set()
+        _log.info("intent snapshot built in %.2f s (%d nodes, %d channels)",
+                  self.last_build_s, len(snapshot.pubkeys), snapshot.edges.src.size // 2)
+        return True
+
+    async def run(self, pool: Pool, our_pubkey: Callable[[], str | None]) -> None:
+        """Keep the snapshot current until cancelled; a failed build keeps the old one."""
+        while True:
+            try:
+                await self.refresh(pool, our_pubkey())
+                delay = self._version.check_interval_s
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be down: keep serving, retry
+                _log.warning("intent snapshot build failed (%s); retrying",
+                             type(exc).__name__)
+                delay = RETRY_BUILD_S
+            await asyncio.sleep(delay)
