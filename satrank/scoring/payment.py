@@ -29,6 +29,7 @@ What is left out, stated: CLTV limits, route length limits, the payer's own bala
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,10 +212,10 @@ def _path_edges(search: SearchGraph, tree: Tree, to: int) -> tuple[int, ...] | N
     return tuple(_cheapest_edge(search, a, b) for a, b in zip(nodes, nodes[1:], strict=False))
 
 
-def price_route(edges: DirectedEdges, path: tuple[int, ...], hints: tuple[HintHop, ...],
-                amount_sat: float, cost: float) -> Route:
-    """Fees and hop probabilities at the exact amount, from the last hop backwards: each
-    hop carries the amount plus the fees of the hops after it; the first hop is free."""
+def _carried(edges: DirectedEdges, path: tuple[int, ...], hints: tuple[HintHop, ...],
+             amount_sat: float) -> tuple[list[float], float]:
+    """What each hop carries and the route's fee, from the last hop backwards: each hop
+    carries the amount plus the fees of the hops after it; the payer's first hop is free."""
     n = len(path) + len(hints)
     carried = [0.0] * n
     fee = 0.0
@@ -230,60 +231,75 @@ def price_route(edges: DirectedEdges, path: tuple[int, ...], hints: tuple[HintHo
             hop_fee = hint.fee_base_msat / 1000.0 + amount * hint.fee_rate_ppm / 1e6
         fee += hop_fee
         amount += hop_fee
-    if path:
-        idx = np.asarray(path, dtype=np.int64)
-        cap = edges.capacity_sat[idx]
-        # past the capacity p is 0 anyway; clamped so the bimodal terms cannot overflow
-        # (a uint32-max fee rate upstream makes the carried amount astronomic)
-        p_graph = bimodal_success(np.minimum(np.asarray(carried[:len(path)]), cap + 1.0),
-                                  cap, edges.lower_sat[idx], edges.upper_sat[idx])
-        hop_p = tuple(float(x) for x in p_graph)
-    else:
-        hop_p = ()
-    hop_p += (LND_APRIORI_HOP_P,) * len(hints)
-    return Route(path, hints, fee, hop_p, cost)
+    return carried, fee
+
+
+def price_routes(edges: DirectedEdges, found: Iterable[tuple[float, tuple[int, ...],
+                                                             tuple[HintHop, ...]]],
+                 amount_sat: float, max_fee_sat: float, limit: int) -> list[Route]:
+    """The first `limit` routes of `found` (cost order) whose fee fits the budget, with
+    hop probabilities at the exact amounts (one vectorised call for all their hops)."""
+    kept: list[tuple[float, tuple[int, ...], tuple[HintHop, ...], list[float], float]] = []
+    for cost, path, hints in found:
+        carried, fee = _carried(edges, path, hints, amount_sat)
+        if fee <= max_fee_sat:
+            kept.append((cost, path, hints, carried, fee))
+            if len(kept) == limit:
+                break
+    all_edges = np.asarray([e for k in kept for e in k[1]], dtype=np.int64)
+    amounts = np.asarray([a for k in kept for a in k[3][:len(k[1])]], dtype=np.float64)
+    cap = edges.capacity_sat[all_edges]
+    # past the capacity p is 0 anyway; clamped so the bimodal terms cannot overflow
+    # (a uint32-max fee rate upstream makes the carried amount astronomic)
+    p_all = bimodal_success(np.minimum(amounts, cap + 1.0), cap, edges.lower_sat[all_edges],
+                            edges.upper_sat[all_edges]).tolist() if all_edges.size else []
+    routes, at = [], 0
+    for cost, path, hints, _carried_sat, fee in kept:
+        hop_p = (*p_all[at:at + len(path)], *(LND_APRIORI_HOP_P,) * len(hints))
+        at += len(path)
+        routes.append(Route(path, hints, fee, tuple(float(p) for p in hop_p), cost))
+    return routes
 
 
 def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, target: int,
                      hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
-                     max_fee_sat: float) -> list[Route]:
-    """Cheapest route through each usable last hop (and each hint), cost order, in budget.
-    `target` is the payee's graph index or -1 (only reachable through hints)."""
-    found: list[tuple[float, tuple[int, ...], tuple[HintHop, ...]]] = []
+                     max_fee_sat: float, limit: int = MAX_ATTEMPTS) -> list[Route]:
+    """Cheapest route through each usable last hop (and each hint), cost order, the first
+    `limit` within the budget. `target` is the payee's graph index or -1 (only reachable
+    through hints)."""
+    if target == tree.source:
+        return []
+    ends: list[tuple[float, int, int]] = []  # (cost, entry node, last edge or -1)
     if target >= 0:
-        cols = search.matrix.indptr
         into = np.flatnonzero(search.matrix.indices == target)  # entries u -> target
         if into.size:
-            u = np.searchsorted(cols, into, side="right") - 1
+            u = np.searchsorted(search.matrix.indptr, into, side="right") - 1
             total = tree.dist[u] + search.entry_cost[into]
             for k in np.argsort(total, kind="stable")[:MAX_CANDIDATES]:
                 if not np.isfinite(total[k]):
                     break
-                prefix = _path_edges(search, tree, int(u[k]))
-                if prefix is not None and target not in _nodes(edges, prefix, tree.source):
-                    found.append((float(total[k]), (*prefix, int(search.entry_edge[into[k]])),
-                                  ()))
-        if tree.source == target:
-            return []
-    for hint in hints:
+                ends.append((float(total[k]), int(u[k]), int(search.entry_edge[into[k]])))
+    hinted: dict[int, tuple[HintHop, ...]] = {}
+    for h, hint in enumerate(hints):
         entry = hint[0].source
-        if entry < 0:
+        if entry < 0 or not np.isfinite(tree.dist[entry]):
             continue
-        prefix = _path_edges(search, tree, entry)
-        if prefix is None:
-            continue
-        extra = sum(h.fee_base_msat / 1000.0 + amount_sat * h.fee_rate_ppm / 1e6
-                    for h in hint[1:])
+        extra = sum(x.fee_base_msat / 1000.0 + amount_sat * x.fee_rate_ppm / 1e6
+                    for x in hint[1:])
         hint_cost = extra - len(hint) * attempt_cost_sat(amount_sat) * math.log(
             LND_APRIORI_HOP_P)
-        found.append((float(tree.dist[entry]) + hint_cost, prefix, hint))
-    found.sort(key=lambda f: f[0])
-    routes = []
-    for cost, path, hint_hops in found:
-        route = price_route(edges, path, hint_hops, amount_sat, cost)
-        if route.fee_sat <= max_fee_sat:
-            routes.append(route)
-    return routes
+        ends.append((float(tree.dist[entry]) + hint_cost, entry, -2 - h))
+        hinted[-2 - h] = hint
+    ends.sort(key=lambda x: x[0])
+
+    def found() -> Iterator[tuple[float, tuple[int, ...], tuple[HintHop, ...]]]:
+        for cost, entry, last in ends:  # paths are walked only as far as pricing asks
+            prefix = _path_edges(search, tree, entry)
+            if prefix is None or (last >= 0 and target in _nodes(edges, prefix, tree.source)):
+                continue
+            yield (cost, (*prefix, last), ()) if last >= 0 else (cost, prefix, hinted[last])
+
+    return price_routes(edges, found(), amount_sat, max_fee_sat, limit)
 
 
 def _nodes(edges: DirectedEdges, path: tuple[int, ...], source: int) -> set[int]:
@@ -318,4 +334,4 @@ def estimate_payment(edges: DirectedEdges, search: SearchGraph, tree: Tree, targ
                      hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
                      max_fee_sat: float) -> PaymentEstimate:
     routes = candidate_routes(edges, search, tree, target, hints, amount_sat, max_fee_sat)
-    return PaymentEstimate(retries_success(routes), tuple(routes[:MAX_ATTEMPTS]))
+    return PaymentEstimate(retries_success(routes), tuple(routes))
