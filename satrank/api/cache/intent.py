@@ -79,6 +79,7 @@ class IntentSnapshot:
     reference_trees: dict[int, Tree]
     _trees: OrderedDict[tuple[int, int], Tree] = field(default_factory=OrderedDict,
                                                        repr=False)
+    _tier_estimates: dict[int, PaymentEstimate] = field(default_factory=dict, repr=False)
 
     def lookup(self, kind: str, value: str) -> int | None:
         return (self.index if kind == "pubkey" else self.by_hash).get(value)
@@ -97,6 +98,20 @@ class IntentSnapshot:
             self._trees.move_to_end(key)
         return found
 
+    def _reference_tier(self, target: int, hints: tuple[tuple[HintHop, ...], ...]
+                        ) -> PaymentEstimate:
+        """The reference payer at the tier amount and normal budget: what the target's score
+        measured; the same for every payer, so kept per target (invoices with hints aside)."""
+        found = self._tier_estimates.get(target) if not hints else None
+        if found is None:
+            tier = search_amount(DEFAULT_TIER_SAT)
+            found = estimate_payment(
+                self.edges, self.searches[tier], self.reference_trees[tier], target, hints,
+                DEFAULT_TIER_SAT, normal_fee_budget_sat(DEFAULT_TIER_SAT))
+            if not hints:
+                self._tier_estimates[target] = found
+        return found
+
     def can_pay(self, node: int, amount: int) -> bool:
         """The node has a usable public channel out at this search amount."""
         indptr = self.searches[amount].matrix.indptr
@@ -105,6 +120,9 @@ class IntentSnapshot:
     def estimate(self, caller: int | None, caller_given: bool, target: int,
                  hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
                  max_fee_sat: float) -> IntentEstimate:
+        if self.reference < 0:  # an empty graph: nobody pays anybody
+            none = PaymentEstimate(0.0, ())
+            return IntentEstimate(-1, "reference_no_caller", none, none, True)
         bucket = search_amount(amount_sat)
         payer = self.reference
         basis: PayerBasis = "caller"
@@ -117,10 +135,7 @@ class IntentSnapshot:
         search = self.searches[bucket]
         payment = estimate_payment(self.edges, search, self.tree(payer, bucket), target,
                                    hints, amount_sat, max_fee_sat)
-        tier = search_amount(DEFAULT_TIER_SAT)
-        reference_tier = estimate_payment(
-            self.edges, self.searches[tier], self.reference_trees[tier], target, hints,
-            DEFAULT_TIER_SAT, normal_fee_budget_sat(DEFAULT_TIER_SAT))
+        reference_tier = self._reference_tier(target, hints)
         moved = payer != self.reference or amount_sat != DEFAULT_TIER_SAT
         return IntentEstimate(payer, basis, payment, reference_tier, moved)
 
