@@ -46,6 +46,7 @@ from satrank.api.middleware.request_id import RequestIdMiddleware
 from satrank.api.paywall import Paywall
 from satrank.api.prices import ROUTE_PRICES
 from satrank.api.probe_flights import ProbeFlights
+from satrank.api.probing import REQUEST_BUDGET_S
 from satrank.api.routes import (
     deposit,
     docs,
@@ -120,7 +121,7 @@ def create_app(
                                     trusted_proxies=settings.api.trusted_proxies),
         report_limits=report_limits or ReportLimits(),
         report_token_checker=report_token_checker or paywall.valid_token_id,
-        probe_flights=probe_flights or ProbeFlights(budget_s=probe.REQUEST_BUDGET_S),
+        probe_flights=probe_flights or ProbeFlights(budget_s=REQUEST_BUDGET_S),
     )
 
     @asynccontextmanager

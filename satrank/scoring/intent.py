@@ -26,6 +26,10 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
+from satrank.scoring.posterior import MIN_PRIOR_STRENGTH, beta_posterior
+
 Decision = Literal["proceed", "caution", "avoid"]
 
 PROCEED_P = 0.80  # proceed: p at least this ...
@@ -119,3 +123,19 @@ def decide(result: IntentP, verdict: str | None, *, expired: bool) -> tuple[Deci
         return "caution", reasons
     return "proceed", [f"pSuccess {result.p:.2f} with 95 % interval "
                        f"[{result.ci95_low:.2f}, {result.ci95_high:.2f}]"]
+
+
+def with_fresh_probe(node: NodeScore, n_obs: float, p_model: float, reached: bool | None
+                     ) -> NodeScore:
+    """The target's score after one fresh probe from our node (`reached`: True, False for a
+    failure that names the target or finds no route, None when it says nothing of the
+    target): the score as a Beta of strength n_obs + 2 around its p (the route model's p for
+    an unscored node), updated by the outcome, with its exact 95 % interval."""
+    if reached is None:
+        return node
+    mean = node.p_success if node.p_success is not None else p_model
+    strength = max(MIN_PRIOR_STRENGTH, n_obs + MIN_PRIOR_STRENGTH)
+    post = beta_posterior(np.array([mean]), strength, np.array([1.0 if reached else 0.0]),
+                          np.array([0.0 if reached else 1.0]))
+    return NodeScore(node.verdict, float(post.p_success[0]), float(post.ci95_low[0]),
+                     float(post.ci95_high[0]))

@@ -6,9 +6,10 @@ The model behind POST /api/intent (docs/intent.md), conditioned on the payer:
   (`attempt cost / p`). Here each directed edge costs `fee + attempt_cost * -ln p`, so the
   cost of a route is additive and Dijkstra (scipy, C) finds it; -ln p is lnd's
   `1/p - 1` to first order for likely hops and punishes unlikely ones harder. Searches run
-  on a few fixed amounts (`SEARCH_AMOUNTS_SAT`): a payment is searched at the smallest one
-  at or above its amount (a conservative graph: fewer usable channels), and the routes found
-  are then priced and scored at the exact amount.
+  on a few fixed amounts (`SEARCH_AMOUNTS_SAT`): a payment is searched at the largest one
+  at or below its amount (every channel that could carry it is in that graph); the routes
+  found are then priced and scored at the exact amount, dropping any with a channel too
+  small for it.
 - Hops. p of a hop is lnd's bimodal estimate (`liquidity.bimodal_success`) at the amount
   the hop carries (the payment plus the fees of the hops after it), within the decayed
   bounds of what probes showed (`knowledge.edge_bounds`; none known: (0, capacity)). A
@@ -33,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
@@ -48,8 +50,7 @@ ATTEMPT_COST_SAT = 100.0
 ATTEMPT_COST_PPM = 1_000.0
 MAX_ATTEMPTS = 3  # routes a payer tries before giving up (lnd keeps trying within 60 s)
 MAX_CANDIDATES = 24  # last hops looked at, cheapest first, to find MAX_ATTEMPTS in budget
-SEARCH_AMOUNTS_SAT = (1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000,
-                      3_000_000, 10_000_000)
+SEARCH_AMOUNTS_SAT = (1_000, 4_000, 20_000, 100_000, 400_000, 2_000_000, 10_000_000)
 _MIN_EDGE_COST = 1e-6  # Dijkstra needs positive weights
 _LN_FLOOR = 1e-9  # -ln p of a hop that cannot carry the amount: finite, very costly
 
@@ -82,6 +83,11 @@ class DirectedEdges:
     def fee_sat(self, edge: int, amount_sat: float) -> float:
         return float(self.fee_base_msat[edge] / 1000.0
                      + amount_sat * self.fee_rate_ppm[edge] / 1e6)
+
+    def can_carry(self, edge: int, amount_sat: float) -> bool:
+        limit = self.max_htlc_msat[edge]
+        return bool(self.capacity_sat[edge] >= amount_sat
+                    and (limit <= 0 or limit / 1000.0 >= amount_sat))
 
     def carries(self, amount_sat: float) -> BoolArray:
         """Edges whose announcement allows `amount_sat` at all."""
@@ -117,27 +123,35 @@ class SearchGraph:
     entry_cost: FloatArray
 
 
-def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int) -> SearchGraph:
-    keep = np.flatnonzero(edges.carries(amount_sat))
+def edge_order(edges: DirectedEdges) -> IntArray:
+    """Directed edges sorted by (source, destination): the CSR order of every search graph
+    (sorted once per snapshot, not once per search amount)."""
+    return np.asarray(np.lexsort((edges.dst, edges.src)), dtype=np.int64)
+
+
+def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int,
+                 order: IntArray | None = None) -> SearchGraph:
+    """`order`: `edge_order(edges)`, when several search graphs are built."""
+    if order is None:
+        order = edge_order(edges)
+    keep = order[edges.carries(amount_sat)[order]]
     src, dst = edges.src[keep], edges.dst[keep]
     p = bimodal_success(float(amount_sat), edges.capacity_sat[keep], edges.lower_sat[keep],
                         edges.upper_sat[keep])
     cost = (edges.fee_base_msat[keep] / 1000.0 + amount_sat * edges.fee_rate_ppm[keep] / 1e6
             - attempt_cost_sat(amount_sat) * np.log(np.maximum(p, _LN_FLOOR)))
     cost = np.maximum(cost, _MIN_EDGE_COST)
-    order = np.lexsort((dst, src))
-    indptr = np.searchsorted(src[order], np.arange(n_nodes + 1)).astype(np.int32)
-    matrix = sp.csr_matrix((cost[order], dst[order].astype(np.int32), indptr),
-                           shape=(n_nodes, n_nodes))
-    return SearchGraph(amount_sat, matrix, keep[order].astype(np.int64), cost[order])
+    indptr = np.searchsorted(src, np.arange(n_nodes + 1)).astype(np.int32)
+    matrix = sp.csr_matrix((cost, dst.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
+    return SearchGraph(amount_sat, matrix, keep, cost)
 
 
 def search_amount(amount_sat: int) -> int:
-    """The search graph a payment of `amount_sat` uses: the smallest at or above it."""
-    for bucket in SEARCH_AMOUNTS_SAT:
-        if bucket >= amount_sat:
-            return bucket
-    return SEARCH_AMOUNTS_SAT[-1]
+    """The search graph a payment of `amount_sat` uses: the largest search amount at or
+    below it (no channel that could carry the payment is left out; routes over a channel
+    too small for the exact amount are dropped when priced)."""
+    below = [a for a in SEARCH_AMOUNTS_SAT if a <= amount_sat]
+    return below[-1] if below else SEARCH_AMOUNTS_SAT[0]
 
 
 @dataclass(frozen=True)
@@ -146,13 +160,13 @@ class Tree:
 
     source: int
     dist: FloatArray
-    pred: IntArray
+    pred: npt.NDArray[np.int32]  # -9999: none (scipy's marker)
 
 
 def shortest_tree(search: SearchGraph, source: int) -> Tree:
     dist, pred = dijkstra(search.matrix, directed=True, indices=source,
                           return_predecessors=True)
-    return Tree(source, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int64))
+    return Tree(source, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32))
 
 
 @dataclass(frozen=True)
@@ -242,7 +256,8 @@ def price_routes(edges: DirectedEdges, found: Iterable[tuple[float, tuple[int, .
     kept: list[tuple[float, tuple[int, ...], tuple[HintHop, ...], list[float], float]] = []
     for cost, path, hints in found:
         carried, fee = _carried(edges, path, hints, amount_sat)
-        if fee <= max_fee_sat:
+        if fee <= max_fee_sat and all(edges.can_carry(e, a) for e, a in zip(path, carried,
+                                                                                strict=False)):
             kept.append((cost, path, hints, carried, fee))
             if len(kept) == limit:
                 break

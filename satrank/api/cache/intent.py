@@ -37,6 +37,7 @@ from satrank.scoring.payment import (
     SearchGraph,
     Tree,
     directed_edges,
+    edge_order,
     estimate_payment,
     normal_fee_budget_sat,
     search_amount,
@@ -47,7 +48,7 @@ from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 _log = logging.getLogger(__name__)
 
-PAYER_TREES = 64  # payers' trees kept per snapshot (~13k nodes x 16 bytes each)
+PAYER_TREES = 256  # (payer, search amount) trees kept per snapshot: 12 bytes a node each
 RETRY_BUILD_S = 10.0
 
 PayerBasis = Literal["caller", "reference_unknown_caller", "reference_private_caller",
@@ -146,7 +147,8 @@ def build_snapshot(inputs: IntentInputs, *, version: Hashable, our_pubkey: str |
     graph = inputs.graph
     lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
     edges = directed_edges(graph, lower, upper)
-    searches = {a: search_graph(edges, graph.n_nodes, a) for a in SEARCH_AMOUNTS_SAT}
+    order = edge_order(edges)
+    searches = {a: search_graph(edges, graph.n_nodes, a, order) for a in SEARCH_AMOUNTS_SAT}
     index = {pk: i for i, pk in enumerate(graph.pubkeys)}
     reference = index.get(our_pubkey or "", -1)
     ours = reference >= 0
