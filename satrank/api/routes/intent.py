@@ -25,21 +25,34 @@ from satrank.api.cache.intent import IntentEstimate, IntentSnapshot
 from satrank.api.errors import ApiError, retry_later
 from satrank.api.ids import node_not_found
 from satrank.api.intent_input import IntentRequest, read_intent
+from satrank.api.prices import ROUTE_PRICES
+from satrank.api.probing import probe_backend, probe_now
 from satrank.api.render import dumps, json_bytes
+from satrank.api.routes.probe import MAX_AMOUNT_SAT as PROBE_MAX_AMOUNT_SAT
+from satrank.api.routes.probe import probe_block
 from satrank.api.state import api_state
+from satrank.lightning.backend import ProbeResult
 from satrank.lightning.bolt11 import PaymentRequest
-from satrank.scoring.intent import THRESHOLDS, NodeScore, condition, decide
+from satrank.outcomes import ProbeOutcome
+from satrank.scoring.intent import THRESHOLDS, NodeScore, condition, decide, with_fresh_probe
 from satrank.scoring.payment import MAX_ATTEMPTS, HintHop
 from satrank.scoring.payment import Route as PaymentRoute
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
+FRESH_PRICE = ROUTE_PRICES[("POST", "/api/probe")]
+# A fresh probe's outcome, as evidence about the target (a failure before the target's
+# last hop says nothing of it).
+FRESH_EVIDENCE = {ProbeOutcome.REACHED: True, ProbeOutcome.FAILED_AT_TARGET: False,
+                  ProbeOutcome.NO_ROUTE: False}
 SNAPSHOT_WAIT_S = 10.0  # a worker's first snapshot: the request waits for it this long
 SNAPSHOT_RETRY_AFTER_S = 5
 
 
-async def check_input(request: Request) -> None:
-    """Run by the paywall before payment: a body we would reject is never paid for."""
-    await read_intent(request)
+async def check_input(request: Request) -> int | None:
+    """Run by the paywall before payment: a body we would reject is never paid for; with
+    `fresh: true` the request costs what a probe costs."""
+    parsed = await read_intent(request)
+    return FRESH_PRICE if parsed.fresh else None
 
 
 def _hints(snapshot: IntentSnapshot, invoice: PaymentRequest | None
@@ -124,11 +137,18 @@ def _invoice_block(invoice: PaymentRequest | None, estimate: IntentEstimate, now
     }
 
 
-def answer(snapshot: IntentSnapshot, parsed: IntentRequest, now: float) -> dict[str, Any]:
+def resolve(snapshot: IntentSnapshot, parsed: IntentRequest) -> tuple[int, int | None]:
+    """(target, caller) graph indices (module docstring for what is refused)."""
     target = _target(snapshot, parsed)
     caller = snapshot.lookup(*parsed.caller) if parsed.caller is not None else None
     if caller is not None and caller == target:
         raise invalid_field("caller", "a node other than the target")
+    return target, caller
+
+
+def answer(snapshot: IntentSnapshot, parsed: IntentRequest, now: float,
+           fresh: ProbeResult | None = None) -> dict[str, Any]:
+    target, caller = resolve(snapshot, parsed)
     estimate = snapshot.estimate(caller, parsed.caller is not None, target,
                                  _hints(snapshot, parsed.invoice), parsed.amount_sat,
                                  parsed.max_fee_sat)
@@ -136,6 +156,10 @@ def answer(snapshot: IntentSnapshot, parsed: IntentRequest, now: float) -> dict[
     node = (NodeScore(None, None, None, None) if target < 0 or scores.verdict[target] is None
             else NodeScore(scores.verdict[target], float(scores.p_success[target]),
                            float(scores.ci95_low[target]), float(scores.ci95_high[target])))
+    if fresh is not None:
+        node = with_fresh_probe(node, float(scores.n_eff[target]) if node.verdict else 0.0,
+                                estimate.reference_tier.p_model,
+                                FRESH_EVIDENCE.get(fresh.outcome))
     result = condition(estimate.payment.p_model, estimate.reference_tier.p_model, node,
                        model_moved=estimate.model_moved)
     expired = parsed.invoice is not None and (
@@ -172,6 +196,7 @@ def answer(snapshot: IntentSnapshot, parsed: IntentRequest, now: float) -> dict[
         },
         "target": (_node_block(snapshot, target, now) if target >= 0 else None),
         "invoice": _invoice_block(parsed.invoice, estimate, now),
+        "fresh": None if fresh is None else probe_block(fresh),
         "snapshotAt": int(snapshot.built_unix),
     }
 
@@ -184,10 +209,22 @@ async def intent(request: Request) -> Response:
     if snapshot is None:
         raise retry_later(503, "SNAPSHOT_LOADING", "the routing snapshot is still loading; "
                           "retry shortly, nothing was charged", SNAPSHOT_RETRY_AFTER_S)
-    if parsed.fresh:
-        raise ApiError(422, "VALIDATION_ERROR", "fresh is not available yet",
-                       details={"field": "fresh"})
-    return json_bytes(dumps({"data": answer(snapshot, parsed, time.time())}))
+    fresh = await _probe_fresh(request, snapshot, parsed) if parsed.fresh else None
+    return json_bytes(dumps({"data": answer(snapshot, parsed, time.time(), fresh)}))
+
+
+async def _probe_fresh(request: Request, snapshot: IntentSnapshot, parsed: IntentRequest
+                       ) -> ProbeResult:
+    """One probe from our node to the target at the intent's amount (capped like
+    /api/probe's) and fee budget, through api/probing.py (its caps and charging rule)."""
+    probe_backend(request)
+    target, _caller = resolve(snapshot, parsed)
+    if target < 0:
+        raise ApiError(422, "FRESH_UNAVAILABLE", "a fresh probe needs a payee in the public "
+                       "graph; ask again without fresh", details={"field": "fresh"})
+    amount = min(parsed.amount_sat, PROBE_MAX_AMOUNT_SAT)
+    results = await probe_now(request, snapshot.pubkeys[target], [amount], parsed.max_fee_sat)
+    return results[0]
 
 
 routes = [Route("/api/intent", intent, methods=["POST"])]
