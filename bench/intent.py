@@ -1,6 +1,17 @@
-"""POST /api/intent as deployed: speed on the mainnet graph (issue 16 item 6).
+"""POST /api/intent: speed on the mainnet graph as deployed (issue 16 item 6), and its
+p_success against real outcomes on simnet v2 (item 7).
 
     .venv/bin/python bench/intent.py [--duration 10] [--connections 20]
+    .venv/bin/python bench/intent.py --calibration [--generate 1000] [--rounds 8]
+                                     [--probes 300] [--holdout 1500]
+
+Calibration (bench/intent_calibration.py): a living simnet v2 world; the crawler's own
+phases with production settings train the scores; the world then runs 6 simulated hours
+on; held-out (payer, target, amount) rows with a normal fee budget, payers drawn from the
+graph's nodes and simnet's customer (private channels only: the reference payer answers
+for it), each labelled by the outcome a real payment from that payer would have
+(simnet's truth endpoint runs the payment without settling it). The intent's p_success is
+compared with the target's caller-agnostic node p_success on the same rows (ECE, Brier).
 
 As bench/api.py: Postgres by DATABASE_URL, simnet on the mainnet snapshot as LND (so the
 reference payer is our node), `satrank crawl --once --probes 0` scoring the graph, then
@@ -177,7 +188,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--calibration", action="store_true")
+    parser.add_argument("--generate", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--probes", type=int, default=300)
+    parser.add_argument("--holdout", type=int, default=1500)
+    parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
+    if args.calibration:
+        from bench.intent_calibration import run_calibration
+
+        run_calibration(args)
+        return
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install wrk")
     with deployment() as dep:
