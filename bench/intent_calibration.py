@@ -25,6 +25,7 @@ from satrank.db.embedded import embedded_postgres
 from satrank.db.intent import load_intent_inputs
 from satrank.db.migrations import migrate_dsn
 from satrank.db.pool import create_pool
+from satrank.scoring.intent import MODEL_SHIFT_WEIGHT
 from satrank.scoring.payment import normal_fee_budget_sat
 from tests.simnet_fixture import SimnetHandle, start_simnet
 
@@ -73,6 +74,10 @@ def _truth(truth: httpx.Client, payer: str, target: str, amount: int, budget: in
                                            "fee_limit_msat": budget * 1000})
     response.raise_for_status()
     return str(response.json()["outcome"])
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.asarray(np.log(p / (1 - p)))
 
 
 def _report(name: str, p: np.ndarray, q: np.ndarray, y: np.ndarray) -> None:
@@ -125,6 +130,13 @@ async def _bench(admin_dsn: str, sim: SimnetHandle, args: argparse.Namespace) ->
     reference = np.array([r[7] for r in rows])
     print(f"route model alone: ECE {ece(routes, y):.4f} Brier {brier(routes, y):.4f}; "
           f"reference at tier: mean {reference.mean():.3f}")
+    print("sensitivity to the model's weight in the log-odds shift (scoring/intent.py "
+          f"MODEL_SHIFT_WEIGHT = {MODEL_SHIFT_WEIGHT}):")
+    node_p = np.clip(q, 1e-4, 1 - 1e-4)
+    shift = _logit(np.clip(routes, 0.01, 0.99)) - _logit(np.clip(reference, 0.01, 0.99))
+    for w in (0.0, 0.25, 0.5, 0.75, 1.0):
+        pw = np.where(routes > 0, 1 / (1 + np.exp(-(_logit(node_p) + w * shift))), 0.0)
+        print(f"  weight {w:.2f}: ECE {ece(pw, y):.4f} Brier {brier(pw, y):.4f}")
     print("reliability of the route model alone (all rows):")
     print("\n".join(reliability(routes, y)))
     print("reliability of the intent's p_success (all rows):")

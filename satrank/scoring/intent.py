@@ -7,11 +7,12 @@ graph and channel knowledge, p for this payer at this amount and p for the refer
 payer at the tier. The answer moves the measured rate by the model's difference, in
 log-odds:
 
-    logit p = logit p_node + logit p_model(payer, amount) - logit p_model(reference, tier)
+    logit p = logit p_node + w * (logit p_model(payer, amount) - logit p_model(reference, tier))
 
-so a payer as well placed as our node, paying the tier amount, gets the node's own rate
-(its liveness and last-hop liquidity, as measured), and a payer or amount the graph says
-is harder gets less. A node without a score gets the route model alone.
+(w = MODEL_SHIFT_WEIGHT), so a payer as well placed as our node, paying the tier amount,
+gets the node's own rate (its liveness and last-hop liquidity, as measured), and a payer
+or amount the graph says is harder gets less. A node without a score gets the route
+model alone.
 
 Interval. The node's 95 % credible interval moved the same way, widened by
 `MODEL_LOGIT_HALF_WIDTH` in log-odds on each side for the model's own error whenever the
@@ -35,6 +36,10 @@ Decision = Literal["proceed", "caution", "avoid"]
 PROCEED_P = 0.80  # proceed: p at least this ...
 PROCEED_CI_LOW = 0.50  # ... and the interval's low end at least this
 AVOID_P = 0.40  # avoid: p below this
+# How much of the route model's log-odds difference moves the measured score: the model's
+# hop probabilities (lnd's bimodal prior, unfitted) are sharper than the outcomes; chosen
+# on one simnet world and checked on another (bench/intent.py --calibration).
+MODEL_SHIFT_WEIGHT = 0.5
 MODEL_LOGIT_HALF_WIDTH = 0.5
 UNSCORED_LOGIT_HALF_WIDTH = 1.5
 _MODEL_CLIP = 0.01  # route-model p is used within [0.01, 0.99] for the shift
@@ -89,8 +94,9 @@ def condition(p_payer: float, p_reference_tier: float, node: NodeScore,
         x = logit(_clip(p_payer, _NODE_CLIP))
         return IntentP(p_payer, expit(x - UNSCORED_LOGIT_HALF_WIDTH),
                        expit(x + UNSCORED_LOGIT_HALF_WIDTH), "route_model_only")
-    shift = (logit(_clip(p_payer, _MODEL_CLIP)) - logit(_clip(p_reference_tier, _MODEL_CLIP))
-             if model_moved else 0.0)
+    shift = MODEL_SHIFT_WEIGHT * (logit(_clip(p_payer, _MODEL_CLIP))
+                                  - logit(_clip(p_reference_tier, _MODEL_CLIP))
+                                  ) if model_moved else 0.0
     width = MODEL_LOGIT_HALF_WIDTH if model_moved else 0.0
     p = expit(logit(_clip(node.p_success, _NODE_CLIP)) + shift)
     low = expit(logit(_clip(node.ci95_low, _NODE_CLIP)) + shift - width)
