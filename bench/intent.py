@@ -3,7 +3,7 @@ p_success against real outcomes on simnet v2 (item 7).
 
     .venv/bin/python bench/intent.py [--duration 10] [--connections 20]
     .venv/bin/python bench/intent.py --calibration [--generate 1000] [--rounds 8]
-                                     [--probes 300] [--holdout 1500]
+                                     [--probes 300] [--holdout 1500] [--world-seed 7]
 
 Calibration (bench/intent_calibration.py): a living simnet v2 world; the crawler's own
 phases with production settings train the scores; the world then runs 6 simulated hours
@@ -194,6 +194,7 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=300)
     parser.add_argument("--holdout", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--world-seed", type=int, default=7)
     args = parser.parse_args()
     if args.calibration:
         from bench.intent_calibration import run_calibration

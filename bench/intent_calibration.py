@@ -146,6 +146,7 @@ async def _bench(admin_dsn: str, sim: SimnetHandle, args: argparse.Namespace) ->
 def run_calibration(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="satrank-bench-") as tmp:
         root = Path(tmp)
-        with start_simnet(root / "sim", generate=args.generate, time_scale=0) as sim, \
+        with start_simnet(root / "sim", generate=args.generate, seed=args.world_seed,
+                          time_scale=0) as sim, \
                 embedded_postgres(root / "pg") as admin_dsn:
             asyncio.run(_bench(admin_dsn, sim, args))

@@ -39,7 +39,7 @@ AVOID_P = 0.40  # avoid: p below this
 # How much of the route model's log-odds difference moves the measured score: the model's
 # hop probabilities (lnd's bimodal prior, unfitted) are sharper than the outcomes; chosen
 # on one simnet world and checked on another (bench/intent.py --calibration).
-MODEL_SHIFT_WEIGHT = 0.5
+MODEL_SHIFT_WEIGHT = 0.25
 MODEL_LOGIT_HALF_WIDTH = 0.5
 UNSCORED_LOGIT_HALF_WIDTH = 1.5
 _MODEL_CLIP = 0.01  # route-model p is used within [0.01, 0.99] for the shift
