@@ -5,7 +5,6 @@ an unknown node's credits given back."""
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Iterator
 
@@ -16,10 +15,9 @@ import pytest
 from satrank.api.app import create_app
 from satrank.lightning.bolt11 import HopHint, PaymentRequest, encode
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
-from tests.l402_support import PreimageIssuer, settings_for
+from tests.l402_support import CHALLENGE, PreimageIssuer, paid_authorization, settings_for
 from tests.live_server import live_server
 
-CHALLENGE = re.compile(r'^L402 macaroon="([A-Za-z0-9+/]+=*)", invoice="([^"]+)"$')
 PAYEE_KEY = coincurve.PrivateKey(b"\x11" * 32)  # a private node: not in the graph
 
 
@@ -33,10 +31,7 @@ class Api:
     def token(self) -> dict[str, str]:
         challenge = self.http.post("/api/intent", json={"target": self.pks[1],
                                                         "amount_sat": 1000})
-        assert challenge.status_code == 402
-        mac, invoice = CHALLENGE.match(
-            challenge.headers.get_list("www-authenticate")[0]).groups()
-        return {"Authorization": f"L402 {mac}:{self.issuer.pay(invoice).hex()}"}
+        return paid_authorization(challenge, self.issuer)
 
 
 @pytest.fixture

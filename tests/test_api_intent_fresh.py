@@ -5,7 +5,6 @@ the probe is recorded like /api/probe's, and its outcome moves the answer."""
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterator
 
 import asyncpg
@@ -14,13 +13,11 @@ import pytest
 
 from satrank.api.app import create_app
 from tests.api_seed import pubkey
-from tests.l402_support import PreimageIssuer
+from tests.l402_support import PreimageIssuer, paid_authorization
 from tests.live_server import live_server
 from tests.simnet_api import describe_simnet_graph, insert_graph_nodes, simnet_settings
 from tests.simnet_fixture import SimnetHandle
 from tests.test_api_probe_flights import _oracle_peers
-
-CHALLENGE = re.compile(r'^L402 macaroon="([A-Za-z0-9+/]+=*)", invoice="([^"]+)"$')
 
 
 class Fresh:
@@ -33,9 +30,7 @@ class Fresh:
         return response
 
     def token(self, body: dict[str, object]) -> dict[str, str]:
-        mac, invoice = CHALLENGE.match(
-            self.challenge(body).headers.get_list("www-authenticate")[0]).groups()
-        return {"Authorization": f"L402 {mac}:{self.issuer.pay(invoice).hex()}"}
+        return paid_authorization(self.challenge(body), self.issuer)
 
 
 @pytest.fixture
