@@ -97,3 +97,45 @@ def test_a_rebuild_replaces_the_snapshot_whole(db_dsn: str) -> None:
             await pool.close()
 
     asyncio.run(run())
+
+
+def test_a_scoring_pass_without_a_graph_change_reuses_the_routing_arrays(db_dsn: str) -> None:
+    pks = asyncio.run(seed(db_dsn))
+
+    async def execute(sql: str, *args: object) -> None:
+        conn = await asyncpg.connect(db_dsn)
+        try:
+            await conn.execute(sql, *args)
+        finally:
+            await conn.close()
+
+    async def run() -> None:
+        await execute("UPDATE graph_syncs SET fingerprint = 'graph-1'")
+        pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
+        try:
+            snapshots = IntentSnapshots(DataVersion(check_interval_s=0.0))
+            assert await snapshots.refresh(pool, None)
+            old = snapshots.current
+            assert old is not None
+            # a scoring pass: new scores, same graph (a sync of it repeats its fingerprint)
+            await execute("UPDATE scores SET p_success = 0.5, computed_at = now() + "
+                          "interval '1 minute' WHERE pubkey = $1", pks[0])
+            assert await snapshots.refresh(pool, None)
+            new = snapshots.current
+            assert new is not None and new is not old
+            assert new.inputs.graph is old.inputs.graph and new.edges is old.edges
+            assert new.searches is old.searches
+            assert new.inputs.scores.p_success[new.index[pks[0]]] == 0.5
+            assert old.inputs.scores.p_success[old.index[pks[0]]] != 0.5
+            # a sync that merged another graph: read and built again
+            await add_node_and_sync(db_dsn, pks[0])
+            await execute("UPDATE graph_syncs SET fingerprint = 'graph-2' WHERE id = "
+                          "(SELECT max(id) FROM graph_syncs)")
+            assert await snapshots.refresh(pool, None)
+            newest = snapshots.current
+            assert newest is not None and newest.edges is not new.edges
+            assert NEW in newest.index
+        finally:
+            await pool.close()
+
+    asyncio.run(run())

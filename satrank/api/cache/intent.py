@@ -28,7 +28,8 @@ import numpy as np
 from satrank.api.cache.version import DataVersion
 from satrank.db.intent import IntentInputs, KnowledgeLoader, load_intent_inputs, no_knowledge
 from satrank.db.pool import Pool, connection
-from satrank.scoring.knowledge import edge_bounds
+from satrank.scoring.graph import GraphArrays
+from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds
 from satrank.scoring.payment import (
     SEARCH_AMOUNTS_SAT,
     DirectedEdges,
@@ -141,29 +142,57 @@ class IntentSnapshot:
         return IntentEstimate(payer, basis, payment, reference_tier, moved)
 
 
-def build_snapshot(inputs: IntentInputs, *, version: Hashable, our_pubkey: str | None,
-                   now_unix: float) -> IntentSnapshot:
-    """CPU only (run it in a thread): every search graph and the reference payer's trees."""
-    graph = inputs.graph
-    lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
-    edges = directed_edges(graph, lower, upper)
-    order = edge_order(edges)
-    searches = {a: search_graph(edges, graph.n_nodes, a, order) for a in SEARCH_AMOUNTS_SAT}
-    index = {pk: i for i, pk in enumerate(graph.pubkeys)}
+def _same_knowledge(a: ChannelKnowledge, b: ChannelKnowledge) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(
+        (a.channel_id, a.direction, a.carried_sat, a.carried_unix, a.failed_sat,
+         a.failed_unix),
+        (b.channel_id, b.direction, b.carried_sat, b.carried_unix, b.failed_sat,
+         b.failed_unix), strict=True))
+
+
+def _reference(graph: GraphArrays, index: dict[str, int], our_pubkey: str | None
+               ) -> tuple[int, bool]:
+    """Our node when it is in the graph, else the node with the most capacity."""
     reference = index.get(our_pubkey or "", -1)
-    ours = reference >= 0
-    if not ours and graph.n_nodes:
-        capacity = np.bincount(np.concatenate([graph.node1, graph.node2]),
-                               weights=np.concatenate([graph.capacity_sat] * 2),
-                               minlength=graph.n_nodes)
-        reference = int(np.argmax(capacity))
-    trees = ({a: shortest_tree(s, reference) for a, s in searches.items()}
-             if reference >= 0 else {})
+    if reference >= 0 or not graph.n_nodes:
+        return reference, reference >= 0
+    capacity = np.bincount(np.concatenate([graph.node1, graph.node2]),
+                           weights=np.concatenate([graph.capacity_sat] * 2),
+                           minlength=graph.n_nodes)
+    return int(np.argmax(capacity)), False
+
+
+def build_snapshot(inputs: IntentInputs, *, version: Hashable, our_pubkey: str | None,
+                   now_unix: float, previous: IntentSnapshot | None = None
+                   ) -> IntentSnapshot:
+    """CPU only (run it in a thread): every search graph and the reference payer's trees,
+    or those of `previous` when its graph, knowledge and reference payer are the same (a
+    scoring pass without a graph change: only the node scores are new)."""
+    graph = inputs.graph
+    index = {pk: i for i, pk in enumerate(graph.pubkeys)}
+    reference, ours = _reference(graph, index, our_pubkey)
+    if (previous is not None and previous.inputs.graph is graph
+            and previous.reference == reference
+            and _same_knowledge(previous.inputs.knowledge, inputs.knowledge)):
+        edges, searches = previous.edges, previous.searches
+        trees = previous.reference_trees
+        # routes do not depend on scores: the payers' trees and tier estimates carry over
+        payer_trees, tier_estimates = previous._trees, previous._tier_estimates
+    else:
+        payer_trees, tier_estimates = OrderedDict(), {}
+        lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
+        edges = directed_edges(graph, lower, upper)
+        order = edge_order(edges)
+        searches = {a: search_graph(edges, graph.n_nodes, a, order)
+                    for a in SEARCH_AMOUNTS_SAT}
+        trees = ({a: shortest_tree(s, reference) for a, s in searches.items()}
+                 if reference >= 0 else {})
     return IntentSnapshot(
         version=version, built_unix=now_unix, pubkeys=graph.pubkeys, aliases=graph.aliases,
         index=index, by_hash={h: i for i, h in enumerate(inputs.scores.agent_hash)},
         inputs=inputs, edges=edges, searches=searches, reference=reference,
-        reference_is_ours=ours, reference_trees=trees)
+        reference_is_ours=ours, reference_trees=trees, _trees=payer_trees,
+        _tier_estimates=tier_estimates)
 
 
 class IntentSnapshots:
@@ -191,10 +220,13 @@ class IntentSnapshots:
         if wanted == self._built_for:
             return False
         started = time.perf_counter()
+        previous = self.current
         async with connection(pool) as conn:
-            inputs = await load_intent_inputs(conn, self._knowledge)
+            inputs = await load_intent_inputs(
+                conn, self._knowledge, previous=previous.inputs if previous else None)
         snapshot = await asyncio.to_thread(build_snapshot, inputs, version=version,
-                                           our_pubkey=our_pubkey, now_unix=time.time())
+                                           our_pubkey=our_pubkey, now_unix=time.time(),
+                                           previous=previous)
         self.current = snapshot  # the one publication: a rebinding
         self._built_for = wanted
         self.last_build_s = time.perf_counter() - started
