@@ -20,7 +20,12 @@ from satrank.api.errors import ApiError
 from satrank.api.ids import ID_DESCRIPTION, classify_id
 from satrank.api.state import api_state
 from satrank.db.nodes import IdKind
-from satrank.lightning.bolt11 import InvalidPaymentRequest, PaymentRequest, decode
+from satrank.lightning.bolt11 import (
+    MAX_INVOICE_LEN,
+    InvalidPaymentRequest,
+    PaymentRequest,
+    decode,
+)
 from satrank.scoring.payment import normal_fee_budget_sat
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
@@ -46,6 +51,9 @@ _decoded: OrderedDict[str, PaymentRequest | str] = OrderedDict()
 
 def _decode_cached(text: str) -> PaymentRequest:
     """`decode`, remembering the last few results (errors too) by text."""
+    if len(text) > MAX_INVOICE_LEN:  # refused at once, and never kept
+        raise ApiError(422, "INVALID_INVOICE", f"target is longer than an invoice can be "
+                       f"({MAX_INVOICE_LEN} characters)", details={"field": "target"})
     found = _decoded.get(text)
     if found is None:
         try:
