@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 
@@ -34,10 +35,31 @@ from satrank.db.pool import connection
 from satrank.db.probes import SentProbe, record_probes
 from satrank.lightning.backend import LightningBackend, ProbeResult
 from satrank.lightning.errors import LightningError
+from satrank.outcomes import ProbeOutcome
 
+# The crawler's largest tier: a larger probe tells a score nothing and locks more liquidity.
+MAX_AMOUNT_SAT = 1_000_000
 MAX_AMOUNTS = 3
 PROBE_TIMEOUT_S = 6.0  # lnd's timeout per probe: MAX_AMOUNTS of them fit in the budget
 REQUEST_BUDGET_S = 20.0
+
+
+def probe_block(result: ProbeResult) -> dict[str, Any]:
+    return {
+        "amountSat": result.amount_sat,
+        "outcome": result.outcome.value,
+        "reachable": result.outcome is ProbeOutcome.REACHED,
+        "failureCode": result.failure_code,
+        "failingHopIndex": result.failure_source_index,
+        "failingChannelId": str(result.failing_channel_id)
+        if result.failing_channel_id is not None else None,
+        "hopCount": len(result.hops),
+        "hops": [{"channelId": str(h.channel_id), "pubkey": h.pubkey, "feeMsat": h.fee_msat}
+                 for h in result.hops],
+        "feeMsat": result.fee_msat,
+        "durationMs": result.duration_ms,
+        "attempts": result.attempts,
+    }
 
 
 def probe_backend(request: Request) -> LightningBackend:

@@ -26,10 +26,9 @@ from satrank.api.errors import ApiError, retry_later
 from satrank.api.ids import node_not_found
 from satrank.api.intent_input import IntentRequest, read_intent
 from satrank.api.prices import ROUTE_PRICES
-from satrank.api.probing import probe_backend, probe_now
+from satrank.api.probing import MAX_AMOUNT_SAT as PROBE_MAX_AMOUNT_SAT
+from satrank.api.probing import probe_backend, probe_block, probe_now
 from satrank.api.render import dumps, json_bytes
-from satrank.api.routes.probe import MAX_AMOUNT_SAT as PROBE_MAX_AMOUNT_SAT
-from satrank.api.routes.probe import probe_block
 from satrank.api.state import api_state
 from satrank.lightning.backend import ProbeResult
 from satrank.lightning.bolt11 import PaymentRequest

@@ -15,17 +15,13 @@ from starlette.routing import Route
 
 from satrank.api.body import int_in, invalid_field, json_object
 from satrank.api.ids import ID_DESCRIPTION, classify_id, node_not_found
-from satrank.api.probing import MAX_AMOUNTS, probe_backend, probe_now
+from satrank.api.probing import MAX_AMOUNT_SAT, MAX_AMOUNTS, probe_backend, probe_block, probe_now
 from satrank.api.render import dumps, json_bytes
 from satrank.api.state import api_state
 from satrank.db.nodes import IdKind, fetch_node
-from satrank.lightning.backend import ProbeResult
-from satrank.outcomes import ProbeOutcome
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 DEFAULT_AMOUNT_SAT = DEFAULT_TIER_SAT  # an on-demand probe feeds the tier every score uses
-# The crawler's largest tier: a larger probe tells a score nothing and locks more liquidity.
-MAX_AMOUNT_SAT = 1_000_000
 
 
 def _is_amount(value: Any) -> bool:
@@ -45,24 +41,6 @@ def _amounts(body: dict[str, Any]) -> list[int]:
         return sorted(set(raw))
     single = int_in(body, "amount_sat", 1, MAX_AMOUNT_SAT)
     return [single if single is not None else DEFAULT_AMOUNT_SAT]
-
-
-def probe_block(result: ProbeResult) -> dict[str, Any]:
-    return {
-        "amountSat": result.amount_sat,
-        "outcome": result.outcome.value,
-        "reachable": result.outcome is ProbeOutcome.REACHED,
-        "failureCode": result.failure_code,
-        "failingHopIndex": result.failure_source_index,
-        "failingChannelId": str(result.failing_channel_id)
-        if result.failing_channel_id is not None else None,
-        "hopCount": len(result.hops),
-        "hops": [{"channelId": str(h.channel_id), "pubkey": h.pubkey, "feeMsat": h.fee_msat}
-                 for h in result.hops],
-        "feeMsat": result.fee_msat,
-        "durationMs": result.duration_ms,
-        "attempts": result.attempts,
-    }
 
 
 async def _parsed(request: Request) -> tuple[tuple[IdKind, str], list[int]]:
