@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from satrank.scoring.intent import NodeScore, condition, decide
+from satrank.scoring.intent import NodeScore, condition, decide, with_fresh_probe
 from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds, empty_channel_knowledge
 from satrank.scoring.liquidity import LND_APRIORI_HOP_P, bimodal_success
 from satrank.scoring.payment import (
@@ -138,3 +138,22 @@ def test_decisions() -> None:
     unscored = condition(0.95, 0.5, NodeScore(None, None, None, None), model_moved=True)
     assert unscored.basis == "route_model_only"
     assert decide(unscored, None, expired=False)[0] == "caution"
+
+
+def test_search_amount_is_the_largest_at_or_below_the_payment() -> None:
+    assert search_amount(50_000) == 20_000
+    assert search_amount(100_000) == 100_000
+    assert search_amount(10) == 1_000  # below the smallest: the smallest
+    assert search_amount(10**9) == 10_000_000
+
+
+def test_a_fresh_probe_is_one_more_observation() -> None:
+    reached = with_fresh_probe(SCORED, 20.0, 0.5, True)
+    failed = with_fresh_probe(SCORED, 20.0, 0.5, False)
+    assert failed.p_success is not None and reached.p_success is not None
+    assert failed.p_success < 0.9 < reached.p_success
+    assert reached.p_success == pytest.approx((0.9 * 22 + 1) / 23)
+    assert with_fresh_probe(SCORED, 20.0, 0.5, None) == SCORED  # says nothing of the target
+    unscored = with_fresh_probe(NodeScore(None, None, None, None), 0.0, 0.7, True)
+    assert unscored.p_success == pytest.approx((0.7 * 2 + 1) / 3)
+    assert unscored.ci95_low is not None and unscored.ci95_low < unscored.p_success
