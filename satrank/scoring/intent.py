@@ -91,9 +91,9 @@ def condition(p_payer: float, p_reference_tier: float, node: NodeScore,
     if p_payer <= 0.0:
         return IntentP(0.0, 0.0, 0.0, "no_route")
     if node.p_success is None or node.ci95_low is None or node.ci95_high is None:
-        x = logit(_clip(p_payer, _NODE_CLIP))
-        return IntentP(p_payer, expit(x - UNSCORED_LOGIT_HALF_WIDTH),
-                       expit(x + UNSCORED_LOGIT_HALF_WIDTH), "route_model_only")
+        x = logit(_clip(p_payer, _NODE_CLIP))  # clipped: p itself may lie past the ends
+        return IntentP(p_payer, min(expit(x - UNSCORED_LOGIT_HALF_WIDTH), p_payer),
+                       max(expit(x + UNSCORED_LOGIT_HALF_WIDTH), p_payer), "route_model_only")
     shift = MODEL_SHIFT_WEIGHT * (logit(_clip(p_payer, _MODEL_CLIP))
                                   - logit(_clip(p_reference_tier, _MODEL_CLIP))
                                   ) if model_moved else 0.0

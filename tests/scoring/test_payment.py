@@ -157,3 +157,8 @@ def test_a_fresh_probe_is_one_more_observation() -> None:
     unscored = with_fresh_probe(NodeScore(None, None, None, None), 0.0, 0.7, True)
     assert unscored.p_success == pytest.approx((0.7 * 2 + 1) / 3)
     assert unscored.ci95_low is not None and unscored.ci95_low < unscored.p_success
+
+
+def test_an_unscored_interval_contains_p_even_near_one() -> None:
+    answer = condition(0.999_999, 0.6, NodeScore(None, None, None, None), model_moved=True)
+    assert answer.ci95_low <= answer.p <= answer.ci95_high <= 1.0
