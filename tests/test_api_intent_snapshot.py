@@ -14,11 +14,15 @@ import pytest
 from satrank.api.app import create_app
 from satrank.api.cache import ApiCaches
 from satrank.api.cache.intent import IntentSnapshots
+from satrank.api.cache.nodes import LeaderboardCache, NodeCache
+from satrank.api.cache.profile import ProfileCache
 from satrank.api.cache.version import DataVersion
+from satrank.api.routes import intent as intent_route
 from satrank.config import DatabaseSettings
 from satrank.db.pool import create_pool
+from satrank.scoring.knowledge import ChannelKnowledge
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
-from tests.l402_support import settings_for
+from tests.l402_support import PreimageIssuer, paid_authorization, settings_for
 from tests.live_server import live_server
 
 NEW = pubkey(40)
@@ -139,3 +143,29 @@ def test_a_scoring_pass_without_a_graph_change_reuses_the_routing_arrays(db_dsn:
             await pool.close()
 
     asyncio.run(run())
+
+
+def test_no_snapshot_yet_is_a_503_to_retry_and_not_charged(
+        db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    pks = asyncio.run(seed(db_dsn))
+    monkeypatch.setattr(intent_route, "SNAPSHOT_WAIT_S", 0.2)
+
+    async def never(conn: asyncpg.Connection) -> ChannelKnowledge:
+        await asyncio.Event().wait()  # a first build that does not finish
+        raise AssertionError
+
+    version = DataVersion(check_interval_s=0.05)
+    caches = ApiCaches(version, LeaderboardCache(version), NodeCache(version),
+                       ProfileCache(version, check_interval_s=0.05),
+                       IntentSnapshots(version, knowledge=never))
+    issuer = PreimageIssuer()
+    app = create_app(settings_for(OPERATOR_BYPASS_SECRET=OPERATOR_SECRET), db_dsn,
+                     caches=caches, invoice_issuer=issuer)
+    body = {"target": pks[1], "amount_sat": 1000}
+    with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+        auth = paid_authorization(http.post("/api/intent", json=body), issuer)
+        response = http.post("/api/intent", json=body, headers=auth)
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "SNAPSHOT_LOADING"
+        assert int(response.headers["retry-after"]) > 0
+        assert response.headers["x-l402-credits-left"] == "21"
