@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -70,6 +72,18 @@ class PreimageIssuer:
     def pay(self, invoice: str) -> bytes:
         """The preimage a payer learns by paying `invoice`."""
         return self._preimages[invoice]
+
+
+CHALLENGE = re.compile(r'^L402 macaroon="([A-Za-z0-9+/]+=*)", invoice="([^"]+)"$')
+
+
+def paid_authorization(challenge: httpx.Response, issuer: PreimageIssuer) -> dict[str, str]:
+    """The Authorization header of a client that paid the invoice of this 402 answer."""
+    assert challenge.status_code == 402, challenge.text
+    found = CHALLENGE.match(challenge.headers.get_list("www-authenticate")[0])
+    assert found is not None
+    mac, invoice = found.groups()
+    return {"Authorization": f"L402 {mac}:{issuer.pay(invoice).hex()}"}
 
 
 def settings_for(**overrides: str) -> Settings:

@@ -19,7 +19,7 @@ from tests.live_server import live_server
 SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40,
                                   "OPERATOR_BYPASS_SECRET": OPERATOR_SECRET})
 # Every route that parses a JSON body (the paid ones through the operator bypass).
-BODY_ROUTES = ["/api/verdicts", "/api/probe", "/api/report", "/api/deposit"]
+BODY_ROUTES = ["/api/verdicts", "/api/probe", "/api/intent", "/api/report", "/api/deposit"]
 # All under the deposit route's 4 KiB body cap, so each reaches the JSON decoder.
 DEEP_BODIES = {
     "arrays": b"[" * 4000,

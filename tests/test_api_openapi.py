@@ -43,6 +43,7 @@ def test_every_operation_conforms_to_the_document(db_dsn: str, simnet: SimnetHan
         assert ("GET", "/api/agent/{id}") in documented
         # schemathesis skips the document's own path; every other route is exercised
         assert {("POST", "/api/report"), ("POST", "/api/verdicts"), ("POST", "/api/probe"),
+                ("POST", "/api/intent"),
                 ("GET", "/api/profile/{id}"), ("GET", "/metrics"),
                 ("GET", "/api/deposit/tiers"), ("POST", "/api/deposit")} <= documented
         # every route the app serves is documented
@@ -78,6 +79,25 @@ def test_paid_answers_document_the_credits_left_header() -> None:
 
     paths = build_document()["paths"]
     for path, method in (("/api/profile/{id}", "get"), ("/api/verdicts", "post"),
-                         ("/api/probe", "post")):
+                         ("/api/probe", "post"), ("/api/intent", "post")):
         headers = paths[path][method]["responses"]["200"]["headers"]
         assert headers["X-L402-Credits-Left"]["schema"]["type"] == "integer"
+
+
+def test_every_field_of_the_intent_is_described() -> None:
+    from satrank.api.routes.openapi import build_document
+
+    post = build_document()["paths"]["/api/intent"]["post"]
+    undescribed: list[str] = []
+
+    def walk(schema: dict[str, object], where: str) -> None:
+        for name, sub in (schema.get("properties") or {}).items():  # type: ignore[attr-defined]
+            inner = sub.get("oneOf", [sub])[0]
+            if "description" not in sub and where.count(".") > 1:
+                undescribed.append(f"{where}.{name}")
+            walk(inner, f"{where}.{name}")
+            walk(inner.get("items") or {}, f"{where}.{name}[]")
+
+    walk(post["requestBody"]["content"]["application/json"]["schema"], "request.body")
+    walk(post["responses"]["200"]["content"]["application/json"]["schema"], "response.body")
+    assert undescribed == []

@@ -45,6 +45,8 @@ STOP_TIMEOUT_S = 120.0
 _PAY_LINE = re.compile(r"^\s*PREIMAGE=\$\((.+)\)\s*$", re.M)
 _PAID_LINE = re.compile(r'Authorization: L402 ([A-Za-z0-9+/=_-]+):\$PREIMAGE" (\S+)')
 _PROFILE_LINE = re.compile(r"^\s*curl -i (\S+/api/profile/\S+)\s*$", re.M)
+_INTENT_LINES = re.compile(r"curl -s -X POST (\S+/api/intent) .*\n.*\n\s*-d '(\{.*\})'$",
+                           re.M)
 
 
 @dataclass
@@ -222,6 +224,14 @@ def test_demo_walkthrough_pays_over_l402_and_ctrl_c_stops_everything(
         answer = client.get(url, headers={"Authorization": f"L402 {macaroon}:{preimage}"})
         assert answer.status_code == 200, answer.text
         assert answer.json()["data"]["agent"]["publicKey"] == url.rsplit("/", 1)[1]
+
+        intent_match = _INTENT_LINES.search(text)
+        assert intent_match, text
+        intent = client.post(intent_match.group(1), content=intent_match.group(2),
+                             headers={"Authorization": f"L402 {macaroon}:{preimage}",
+                                      "Content-Type": "application/json"})
+        assert intent.status_code == 200, intent.text
+        assert intent.json()["data"]["decision"] in {"proceed", "caution", "avoid"}
 
     started = demo.descendants()
     assert _started_parts(started) == {"simnet", "crawl", "serve", "postgres"}, started

@@ -5,7 +5,6 @@ asked for; an answer the client cannot use (unknown node) gives its credits back
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterator
 
 import httpx
@@ -13,10 +12,8 @@ import pytest
 
 from satrank.api.app import create_app
 from tests.api_seed import pubkey, seed
-from tests.l402_support import PreimageIssuer, settings_for
+from tests.l402_support import PreimageIssuer, paid_authorization, settings_for
 from tests.live_server import live_server
-
-CHALLENGE = re.compile(r'^L402 macaroon="([A-Za-z0-9+/]+=*)", invoice="([^"]+)"$')
 
 
 class Api:
@@ -25,10 +22,7 @@ class Api:
 
     def token(self) -> dict[str, str]:
         challenge = self.http.get(f"/api/profile/{self.pks[1]}")
-        assert challenge.status_code == 402
-        mac, invoice = CHALLENGE.match(
-            challenge.headers.get_list("www-authenticate")[0]).groups()
-        return {"Authorization": f"L402 {mac}:{self.issuer.pay(invoice).hex()}"}
+        return paid_authorization(challenge, self.issuer)
 
 
 @pytest.fixture

@@ -151,7 +151,7 @@ def test_every_served_route_survives_random_requests(served: str) -> None:
         check()
 
 
-JSON_ROUTES = ("/api/verdicts", "/api/report", "/api/probe", "/api/deposit")
+JSON_ROUTES = ("/api/verdicts", "/api/report", "/api/probe", "/api/intent", "/api/deposit")
 
 
 def test_json_bodies_and_headers_never_break_a_route(served: str) -> None:

@@ -27,6 +27,7 @@ from satrank.api.errors import (
     handle_unexpected,
 )
 from satrank.api.free_limits import FreeRouteLimits
+from satrank.api.intent_input import our_pubkey
 from satrank.api.ledger import CreditLeases
 from satrank.api.lightning import (
     ApiLightning,
@@ -45,10 +46,12 @@ from satrank.api.middleware.request_id import RequestIdMiddleware
 from satrank.api.paywall import Paywall
 from satrank.api.prices import ROUTE_PRICES
 from satrank.api.probe_flights import ProbeFlights
+from satrank.api.probing import REQUEST_BUDGET_S
 from satrank.api.routes import (
     deposit,
     docs,
     health,
+    intent,
     metrics,
     nodes,
     nostr_json,
@@ -76,6 +79,7 @@ INPUT_CHECKS = {
     ("POST", "/api/probe"): probe.check_input,
     ("POST", "/api/services"): services.check_registration,
     ("GET", "/api/services/{id}/stages"): services.check_stages,
+    ("POST", "/api/intent"): intent.check_input,
 }
 
 LEDGER_POOL_SIZE = 3  # two lease batches in flight + the sweeper's returns
@@ -121,7 +125,7 @@ def create_app(
                                     trusted_proxies=settings.api.trusted_proxies),
         report_limits=report_limits or ReportLimits(),
         report_token_checker=report_token_checker or paywall.valid_token_id,
-        probe_flights=probe_flights or ProbeFlights(budget_s=probe.REQUEST_BUDGET_S),
+        probe_flights=probe_flights or ProbeFlights(budget_s=REQUEST_BUDGET_S),
         registry_allow_private=settings.registry.allow_private,
         score_half_life_s=settings.crawler.half_life_days * 86_400,
     )
@@ -146,12 +150,15 @@ def create_app(
         if info is not None and paywall.deployment is None:
             paywall.deployment = await node_deployment(info, timeout_s=GET_INFO_AT_START_S)
         interest_task = asyncio.create_task(interest.run(pool))
+        snapshot_task = asyncio.create_task(state.caches.intent.run(
+            pool, lambda: our_pubkey(paywall.deployment)))
         try:
             yield
         finally:
-            interest_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await interest_task
+            for task in (interest_task, snapshot_task):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await state.probe_flights.close()  # before the backends they use close
             if own_lightning is not None:
                 await own_lightning.close()
@@ -169,6 +176,7 @@ def create_app(
             *profile.routes,
             *verdicts.routes,
             *probe.routes,
+            *intent.routes,
             *reports.routes,
             *openapi.routes,
             *docs.routes,

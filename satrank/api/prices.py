@@ -15,6 +15,7 @@ ROUTE_PRICES: dict[tuple[str, str], int] = {
     # anti-spam: registering an endpoint costs about ten paid lookups
     ("POST", "/api/services"): 10,
     ("GET", "/api/services/{id}/stages"): 1,
+    ("POST", "/api/intent"): 2,
 }
 
 

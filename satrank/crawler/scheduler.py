@@ -34,12 +34,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from satrank.scoring.budgets import NORMAL
 from satrank.scoring.graph import FloatArray
 from satrank.scoring.information import beta_information_gain
 
 FEE_BUDGETS = ("tight", "normal")
-NORMAL_BUDGET_RATE = 0.005  # the normal budget: 0.5 % of the amount ...
-NORMAL_BUDGET_BASE_SAT = 5  # ... plus 5 sat
 # Added to the queue priority of a requested node: the queue sends it before any row
 # nobody asked about, this round's or an older one's (values stay far below it).
 REQUESTED_PRIORITY = 1e12
@@ -77,7 +76,7 @@ def fee_limit_sat(budget: str, amount_sat: int, *, tight_fee_sat: int) -> int:
     """The fee limit of a probe at `budget` ("tight" or "normal") for `amount_sat`."""
     if budget == "tight":
         return tight_fee_sat
-    return math.ceil(amount_sat * NORMAL_BUDGET_RATE) + NORMAL_BUDGET_BASE_SAT
+    return NORMAL.whole_limit_sat(amount_sat)
 
 
 def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float

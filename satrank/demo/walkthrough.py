@@ -3,7 +3,8 @@
 `prepare_walkthrough` takes the best-ranked node from /api/agents/top and asks for its
 paid profile without a credential, exactly as a new client would: the 402 challenge it gets
 back (a macaroon and a BOLT11 invoice from simnet's oracle) is printed with the commands
-that pay it from simnet's customer node and present the credential.
+that pay it from simnet's customer node and present the credential, for the profile and
+for an intent (POST /api/intent: should a payment to that node be sent).
 """
 
 from __future__ import annotations
@@ -104,6 +105,12 @@ def format_walkthrough(w: Walkthrough, summary: list[str], pay_command: str) -> 
         "",
         "  # present macaroon and preimage: the paid answer (each request spends a credit)",
         f"  curl -s -H \"Authorization: L402 {w.macaroon}:$PREIMAGE\" {profile}",
+        "",
+        "  # before paying: will 50,000 sat reach this node, and should you send them?",
+        "  # (2 credits; add \"caller\": YOUR_NODE_PUBKEY to ask for your own node)",
+        f"  curl -s -X POST {w.base_url}/api/intent -H 'Content-Type: application/json' \\",
+        f"       -H \"Authorization: L402 {w.macaroon}:$PREIMAGE\" \\",
+        f"       -d '{{\"target\":\"{w.node}\",\"amount_sat\":50000}}'",
         "",
     ]
     return "\n".join(lines)

@@ -26,6 +26,10 @@ class FeeBudget:
     def limit_sat(self, amount_sat: float) -> float:
         return self.base_sat + amount_sat * self.ppm / 1e6
 
+    def whole_limit_sat(self, amount_sat: int) -> int:
+        """The limit in whole sat as a payer sets it (lnd's fee_limit_sat), rounded up."""
+        return int(self.base_sat) + -(-amount_sat * int(self.ppm) // 1_000_000)
+
     def describe(self) -> str:
         if self.ppm == 0:
             return f"{self.base_sat:g} sat"

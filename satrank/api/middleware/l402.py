@@ -15,7 +15,9 @@ Input first: a priced route may declare an input check (`checks`, from app.py: t
 in the path, the JSON body's shape). It runs BEFORE the paywall, so a request the route
 would reject (invalid id, malformed JSON, wrong media type, validation error) answers
 its 4xx without asking for payment and without debiting anything. The body it read is
-replayed to the route.
+replayed to the route. A check may also raise the request's price above the route's
+(an intent with `fresh: true` costs what a probe costs): the debit, the challenge and
+any refund use that price.
 
 Charging contract: credits are debited BEFORE the route runs (debiting after success
 would let concurrent requests be served on credits they do not have). When the client
@@ -30,6 +32,7 @@ response carries `X-L402-Credits-Left` (after any refund).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -55,8 +58,10 @@ from satrank.l402.headers import build_challenge
 LEDGER_RETRY_AFTER_S = 5
 # Set to True in `request.state` by a route whose failure answer must stay charged.
 KEEP_CHARGE = "l402_keep_charge"
-# A paid route's input check: raises ApiError for input the route would reject.
-InputCheck = Callable[[Request], Awaitable[None]]
+# A paid route's input check: raises ApiError for input the route would reject; returns
+# None, or what this request costs when its body decides (at least the route's price:
+# POST /api/intent with fresh: true).
+InputCheck = Callable[[Request], Awaitable[int | None]]
 REFUSAL_CODES = {
     Refusal.MISSING: ("PAYMENT_REQUIRED", "payment required: pay the invoice, then send "
                       "Authorization: L402 <macaroon>:<preimage>"),
@@ -105,7 +110,9 @@ class L402Middleware:
             checked = await self._check_input(scope, receive, send, route, check)
             if checked is None:
                 return
-            receive = checked
+            receive, cost = checked
+            if cost is not None and cost > route.credits:
+                route = dataclasses.replace(route, credits=cost)
         authorizations: list[str] = []
         operator_token: str | None = None
         for key, value in scope["headers"]:
@@ -151,15 +158,16 @@ class L402Middleware:
             await self._challenge(scope, receive, send, route, decision)
 
     async def _check_input(self, scope: Scope, receive: Receive, send: Send,
-                           route: PricedRoute, check: InputCheck) -> Receive | None:
+                           route: PricedRoute, check: InputCheck
+                           ) -> tuple[Receive, int | None] | None:
         """Run the route's input check; None once its error answer is sent, else the
-        receive channel that replays the body the check read."""
+        receive channel that replays the body the check read, and the price it set."""
         request = Request({**scope, "path_params": self.prices.path_params(route,
                                                                           scope["path"])},
                           receive)
         body = await request.body()
         try:
-            await check(request)
+            cost = await check(request)
         except ApiError as error:
             response = error_response(request, error.status, error.code, error.message,
                                       details=error.details, headers=error.headers)
@@ -174,7 +182,7 @@ class L402Middleware:
             replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        return replay
+        return replay, cost
 
     async def _serve_paid(self, scope: Scope, receive: Receive, send: Send,
                           grant: Granted, cost: int) -> None:

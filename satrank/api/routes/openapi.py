@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from satrank import __version__
+from satrank.api.routes import openapi_intent as oi
 from satrank.api.routes import openapi_schemas as s
 
 _ERRORS = {
@@ -37,13 +38,15 @@ _ERRORS = {
     "409": "Duplicate (DUPLICATE_REPORT, SERVICE_EXISTS)",
     "413": "Body too large (PAYLOAD_TOO_LARGE)",
     "415": "Content-Type must be application/json (UNSUPPORTED_MEDIA_TYPE)",
-    "422": "Body field invalid (VALIDATION_ERROR); details.field names it",
+    "422": "Body field invalid (VALIDATION_ERROR); details.field names it. POST /api/intent "
+           "also: INVALID_INVOICE, WRONG_NETWORK, TARGET_UNSUPPORTED, FRESH_UNAVAILABLE",
     "429": "Rate limited (RATE_LIMITED), or too many probes in flight for this token or "
            "node (PROBE_BUSY, not charged); Retry-After gives the seconds to wait",
     "500": "Internal error (INTERNAL_ERROR)",
     "503": "Unavailable, retry after Retry-After seconds: a dependency is down "
            "(DATABASE_UNAVAILABLE, LIGHTNING_UNAVAILABLE, LEDGER_UNAVAILABLE, "
-           "PROBE_UNAVAILABLE), too many new invoices are being requested (MINTING_BUSY), or "
+           "PROBE_UNAVAILABLE), the intent routing snapshot is still loading "
+           "(SNAPSHOT_LOADING), too many new invoices are being requested (MINTING_BUSY), or "
            "the L402 token's last credits are held by another api process (CREDITS_BUSY: do "
            "not pay again). LIGHTNING_NOT_CONFIGURED (no Retry-After): this server sells no "
            "tokens until its operator configures LND",
@@ -145,6 +148,20 @@ def _paths() -> dict[str, Any]:
             "operationId": "probe", "security": _PAID,
             "requestBody": _json_body(s.PROBE_REQUEST),
             "responses": {"200": _ok(s.PROBE_RESULT, headers=_CREDITS_LEFT),
+                          **_err("400", "402", "404", "413", "415", "422", "429", "503",
+                                 "504")}}},
+        "/api/intent": {"post": {
+            "summary": "Before paying: will this payment from this payer succeed, and "
+                       "should it be sent? (2 credits; 5 with fresh: true)",
+            "description": "p_success of this payment (amount, fee budget) from this payer "
+                           "with a 95 % interval, a decision with its thresholds and "
+                           "reasons, the likeliest route's fee and hops, the target's "
+                           "verdict and evidence age, and the decoded invoice. Bad input "
+                           "is refused before payment is asked; an unknown node answers 404 "
+                           "and its credits go back. See docs/intent.md.",
+            "operationId": "intent", "security": _PAID,
+            "requestBody": _json_body(oi.INTENT_REQUEST),
+            "responses": {"200": _ok(oi.INTENT_RESULT, headers=_CREDITS_LEFT),
                           **_err("400", "402", "404", "413", "415", "422", "429", "503",
                                  "504")}}},
         "/api/report": {"post": {

@@ -1,0 +1,251 @@
+"""The intent snapshot: what POST /api/intent answers from, in each api worker's memory.
+
+A snapshot holds the graph as directed edges with their channel-knowledge bounds, one
+search graph (CSR costs) per search amount, the reference payer's shortest-path trees on
+each, and every node's score fields. It is built off the request path (a background task
+of the worker: the database read is async, the numpy work runs in a thread) whenever the
+data version moves or the reference payer becomes known, and published by rebinding one
+attribute: a request takes `snapshots.current` once and uses that object throughout, so
+it never sees half of one. The old snapshot is dropped when its last request ends.
+
+Trees of other payers are computed on first use (one Dijkstra, a few ms on mainnet) and
+kept per snapshot in a small LRU: an agent asks about many payments from its own node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from satrank.api.cache.version import DataVersion
+from satrank.db.intent import IntentInputs, KnowledgeLoader, load_intent_inputs
+from satrank.db.knowledge import load_channel_knowledge
+from satrank.db.pool import Pool, connection
+from satrank.scoring.graph import GraphArrays
+from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds
+from satrank.scoring.payment import (
+    SEARCH_AMOUNTS_SAT,
+    DirectedEdges,
+    HintHop,
+    PaymentEstimate,
+    SearchGraph,
+    Tree,
+    directed_edges,
+    edge_order,
+    estimate_payment,
+    normal_fee_budget_sat,
+    search_amount,
+    search_graph,
+    shortest_tree,
+)
+from satrank.scoring.tiers import DEFAULT_TIER_SAT
+
+_log = logging.getLogger(__name__)
+
+PAYER_TREES = 256  # (payer, search amount) trees kept per snapshot: 12 bytes a node each
+RETRY_BUILD_S = 10.0
+
+PayerBasis = Literal["caller", "reference_unknown_caller", "reference_private_caller",
+                     "reference_no_caller"]
+
+
+@dataclass(frozen=True)
+class IntentEstimate:
+    payer: int
+    payer_basis: PayerBasis
+    payment: PaymentEstimate
+    reference_tier: PaymentEstimate  # the reference payer at the tier: what scores measure
+    model_moved: bool  # payer or amount differ from what the node score measured
+
+
+@dataclass(frozen=True)
+class IntentSnapshot:
+    version: Hashable
+    built_unix: float
+    pubkeys: tuple[str, ...]
+    aliases: tuple[str, ...]
+    index: dict[str, int]
+    by_hash: dict[str, int]
+    inputs: IntentInputs
+    edges: DirectedEdges
+    searches: dict[int, SearchGraph]
+    reference: int  # graph index of the reference payer; -1 when the graph is empty
+    reference_is_ours: bool  # our own node, else the largest node by capacity
+    reference_trees: dict[int, Tree]
+    _trees: OrderedDict[tuple[int, int], Tree] = field(default_factory=OrderedDict,
+                                                       repr=False)
+    _tier_estimates: dict[int, PaymentEstimate] = field(default_factory=dict, repr=False)
+
+    def lookup(self, kind: str, value: str) -> int | None:
+        return (self.index if kind == "pubkey" else self.by_hash).get(value)
+
+    def tree(self, payer: int, amount: int) -> Tree:
+        if payer == self.reference:
+            return self.reference_trees[amount]
+        key = (payer, amount)
+        found = self._trees.get(key)
+        if found is None:
+            found = shortest_tree(self.searches[amount], payer)
+            self._trees[key] = found
+            if len(self._trees) > PAYER_TREES:
+                self._trees.popitem(last=False)
+        else:
+            self._trees.move_to_end(key)
+        return found
+
+    def _reference_tier(self, target: int, hints: tuple[tuple[HintHop, ...], ...]
+                        ) -> PaymentEstimate:
+        """The reference payer at the tier amount and normal budget: what the target's score
+        measured; the same for every payer, so kept per target (invoices with hints aside)."""
+        found = self._tier_estimates.get(target) if not hints else None
+        if found is None:
+            tier = search_amount(DEFAULT_TIER_SAT)
+            found = estimate_payment(
+                self.edges, self.searches[tier], self.reference_trees[tier], target, hints,
+                DEFAULT_TIER_SAT, normal_fee_budget_sat(DEFAULT_TIER_SAT))
+            if not hints:
+                self._tier_estimates[target] = found
+        return found
+
+    def can_pay(self, node: int, amount: int) -> bool:
+        """The node has a usable public channel out at this search amount."""
+        indptr = self.searches[amount].matrix.indptr
+        return bool(indptr[node + 1] > indptr[node])
+
+    def estimate(self, caller: int | None, caller_given: bool, target: int,
+                 hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
+                 max_fee_sat: float) -> IntentEstimate:
+        if self.reference < 0:  # an empty graph: nobody pays anybody
+            none = PaymentEstimate(0.0, ())
+            return IntentEstimate(-1, "reference_no_caller", none, none, True)
+        bucket = search_amount(amount_sat)
+        payer = self.reference
+        basis: PayerBasis = "caller"
+        if caller is None:
+            basis = "reference_unknown_caller" if caller_given else "reference_no_caller"
+        elif not self.can_pay(caller, bucket):
+            basis = "reference_private_caller"
+        else:
+            payer = caller
+        search = self.searches[bucket]
+        payment = estimate_payment(self.edges, search, self.tree(payer, bucket), target,
+                                   hints, amount_sat, max_fee_sat)
+        reference_tier = self._reference_tier(target, hints)
+        moved = payer != self.reference or amount_sat != DEFAULT_TIER_SAT
+        return IntentEstimate(payer, basis, payment, reference_tier, moved)
+
+
+def _same_knowledge(a: ChannelKnowledge, b: ChannelKnowledge) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(
+        (a.channel_id, a.direction, a.carried_sat, a.carried_unix, a.failed_sat,
+         a.failed_unix),
+        (b.channel_id, b.direction, b.carried_sat, b.carried_unix, b.failed_sat,
+         b.failed_unix), strict=True))
+
+
+def _reference(graph: GraphArrays, index: dict[str, int], our_pubkey: str | None
+               ) -> tuple[int, bool]:
+    """Our node when it is in the graph, else the node with the most capacity."""
+    reference = index.get(our_pubkey or "", -1)
+    if reference >= 0 or not graph.n_nodes:
+        return reference, reference >= 0
+    capacity = np.bincount(np.concatenate([graph.node1, graph.node2]),
+                           weights=np.concatenate([graph.capacity_sat] * 2),
+                           minlength=graph.n_nodes)
+    return int(np.argmax(capacity)), False
+
+
+def build_snapshot(inputs: IntentInputs, *, version: Hashable, our_pubkey: str | None,
+                   now_unix: float, previous: IntentSnapshot | None = None
+                   ) -> IntentSnapshot:
+    """CPU only (run it in a thread): every search graph and the reference payer's trees,
+    or those of `previous` when its graph, knowledge and reference payer are the same (a
+    scoring pass without a graph change: only the node scores are new)."""
+    graph = inputs.graph
+    index = {pk: i for i, pk in enumerate(graph.pubkeys)}
+    reference, ours = _reference(graph, index, our_pubkey)
+    if (previous is not None and previous.inputs.graph is graph
+            and previous.reference == reference
+            and _same_knowledge(previous.inputs.knowledge, inputs.knowledge)):
+        edges, searches = previous.edges, previous.searches
+        trees = previous.reference_trees
+        # routes do not depend on scores: the payers' trees and tier estimates carry over
+        payer_trees, tier_estimates = previous._trees, previous._tier_estimates
+    else:
+        payer_trees, tier_estimates = OrderedDict(), {}
+        lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
+        edges = directed_edges(graph, lower, upper)
+        order = edge_order(edges)
+        searches = {a: search_graph(edges, graph.n_nodes, a, order)
+                    for a in SEARCH_AMOUNTS_SAT}
+        trees = ({a: shortest_tree(s, reference) for a, s in searches.items()}
+                 if reference >= 0 else {})
+    return IntentSnapshot(
+        version=version, built_unix=now_unix, pubkeys=graph.pubkeys, aliases=graph.aliases,
+        index=index, by_hash={h: i for i, h in enumerate(inputs.scores.agent_hash)},
+        inputs=inputs, edges=edges, searches=searches, reference=reference,
+        reference_is_ours=ours, reference_trees=trees, _trees=payer_trees,
+        _tier_estimates=tier_estimates)
+
+
+class IntentSnapshots:
+    """The worker's current snapshot and the task that replaces it."""
+
+    def __init__(self, version: DataVersion, knowledge: KnowledgeLoader = load_channel_knowledge
+                 ) -> None:
+        self._version = version
+        self._knowledge = knowledge
+        self.current: IntentSnapshot | None = None
+        self.last_build_s: float | None = None
+        self._built_for: tuple[Hashable, str | None] | None = None
+        self._ready = asyncio.Event()
+
+    async def wait_ready(self, timeout_s: float) -> IntentSnapshot | None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), timeout_s)
+        return self.current
+
+    async def refresh(self, pool: Pool, our_pubkey: str | None) -> bool:
+        """Build and publish a new snapshot if the data version or the reference payer
+        moved; True when one was published."""
+        version = await self._version.current(pool)
+        wanted = (version, our_pubkey)
+        if wanted == self._built_for:
+            return False
+        started = time.perf_counter()
+        previous = self.current
+        async with connection(pool) as conn:
+            inputs = await load_intent_inputs(
+                conn, self._knowledge, previous=previous.inputs if previous else None)
+        snapshot = await asyncio.to_thread(build_snapshot, inputs, version=version,
+                                           our_pubkey=our_pubkey, now_unix=time.time(),
+                                           previous=previous)
+        self.current = snapshot  # the one publication: a rebinding
+        self._built_for = wanted
+        self.last_build_s = time.perf_counter() - started
+        self._ready.set()
+        _log.info("intent snapshot built in %.2f s (%d nodes, %d channels)",
+                  self.last_build_s, len(snapshot.pubkeys), snapshot.edges.src.size // 2)
+        return True
+
+    async def run(self, pool: Pool, our_pubkey: Callable[[], str | None]) -> None:
+        """Keep the snapshot current until cancelled; a failed build keeps the old one."""
+        while True:
+            try:
+                await self.refresh(pool, our_pubkey())
+                delay = self._version.check_interval_s
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be down: keep serving, retry
+                _log.warning("intent snapshot build failed (%s); retrying",
+                             type(exc).__name__)
+                delay = RETRY_BUILD_S
+            await asyncio.sleep(delay)

@@ -1,0 +1,147 @@
+"""The body of POST /api/intent, validated before the paywall asks for payment.
+
+`target` is a node id (66-hex pubkey or 64-hex agent hash) or a BOLT11 invoice of this
+deployment's network (decoded by lightning/bolt11.py, which checks the signature: an
+invoice whose signature does not verify is refused). `https://` targets (an L402 endpoint,
+through the service registry) are the hook `_url_target` leaves for the registry: refused
+with 422 TARGET_UNSUPPORTED until it lands. Messages never echo what was sent.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from satrank.api.body import int_in, invalid_field, json_object
+from satrank.api.errors import ApiError
+from satrank.api.ids import ID_DESCRIPTION, classify_id
+from satrank.api.state import api_state
+from satrank.db.nodes import IdKind
+from satrank.lightning.bolt11 import (
+    MAX_INVOICE_LEN,
+    InvalidPaymentRequest,
+    PaymentRequest,
+    decode,
+)
+from satrank.scoring.payment import normal_fee_budget_sat
+from satrank.scoring.tiers import DEFAULT_TIER_SAT
+
+FIELDS = frozenset({"target", "caller", "amount_sat", "max_fee_sat", "fresh"})
+MAX_AMOUNT_SAT = 10_000_000  # 0.1 BTC: above lnd's non-wumbo payment limit, MPP aside
+MAX_FEE_SAT = 1_000_000
+TARGET_DESCRIPTION = f"{ID_DESCRIPTION}, or a BOLT11 invoice"
+DECODED_INVOICES = 256  # decoding costs milliseconds: the check and the route share it
+
+
+@dataclass(frozen=True)
+class IntentRequest:
+    node: tuple[IdKind, str] | None  # the target when it is a node id
+    invoice: PaymentRequest | None  # the target when it is an invoice
+    caller: tuple[IdKind, str] | None
+    amount_sat: int
+    max_fee_sat: int
+    fresh: bool
+
+
+_decoded: OrderedDict[str, PaymentRequest | str] = OrderedDict()
+
+
+def _decode_cached(text: str) -> PaymentRequest:
+    """`decode`, remembering the last few results (errors too) by text."""
+    if len(text) > MAX_INVOICE_LEN:  # refused at once, and never kept
+        raise ApiError(422, "INVALID_INVOICE", f"target is longer than an invoice can be "
+                       f"({MAX_INVOICE_LEN} characters)", details={"field": "target"})
+    found = _decoded.get(text)
+    if found is None:
+        try:
+            found = decode(text)
+        except InvalidPaymentRequest as exc:
+            found = str(exc)
+        _decoded[text] = found
+        if len(_decoded) > DECODED_INVOICES:
+            _decoded.popitem(last=False)
+    if isinstance(found, str):
+        raise ApiError(422, "INVALID_INVOICE", "target is not a valid BOLT11 invoice "
+                       "(format, checksum or signature)", details={"field": "target"})
+    return found
+
+
+def _url_target(text: str) -> None:
+    """Hook for L402 endpoint targets (the registry's work): not served yet."""
+    raise ApiError(422, "TARGET_UNSUPPORTED", "L402 URL targets are not supported yet; "
+                   "send the payee's node id or its invoice", details={"field": "target"})
+
+
+def network_of(deployment: str | None) -> str | None:
+    """The invoice network prefix of a `satrank_node` value ("bc:<pubkey>")."""
+    return deployment.split(":", 1)[0] if deployment else None
+
+
+def our_pubkey(deployment: str | None) -> str | None:
+    """Our node's pubkey from a `satrank_node` value: the reference payer."""
+    return deployment.split(":", 1)[1] if deployment and ":" in deployment else None
+
+
+def _invoice(text: str, network: str | None) -> PaymentRequest:
+    invoice = _decode_cached(text)
+    if network is not None and invoice.network != network:
+        raise ApiError(422, "WRONG_NETWORK", f"the invoice is for another network than this "
+                       f"server's ({network})", details={"field": "target"})
+    return invoice
+
+
+def _amount(body: dict[str, Any], invoice: PaymentRequest | None) -> int:
+    """The invoice's amount, else `amount_sat`; a node target without one is asked about
+    the default tier (what scores speak about, and what DEPLOY.md's smoke test sends)."""
+    given = int_in(body, "amount_sat", 1, MAX_AMOUNT_SAT)
+    if invoice is None:
+        return DEFAULT_TIER_SAT if given is None else given
+    invoiced = -(-invoice.amount_msat // 1000)
+    if not invoiced:
+        if given is None:
+            raise invalid_field("amount_sat", f"an integer between 1 and {MAX_AMOUNT_SAT} "
+                                "(required: the invoice carries no amount)")
+        return given
+    if invoiced > MAX_AMOUNT_SAT:
+        raise invalid_field("target", f"an invoice of at most {MAX_AMOUNT_SAT} sat")
+    if given is not None and given != invoiced:
+        raise invalid_field("amount_sat", "absent or equal to the invoice's amount")
+    return invoiced
+
+
+def parse_intent(body: dict[str, Any], network: str | None) -> IntentRequest:
+    target = body.get("target")
+    if not isinstance(target, str):
+        raise invalid_field("target", TARGET_DESCRIPTION)
+    node = classify_id(target)
+    invoice = None
+    if node is None:
+        text = target.strip()
+        if text.lower().startswith("lightning:"):  # a payment URI, as wallets copy it
+            text = text[len("lightning:"):]
+        if text.lower().startswith("https://"):
+            _url_target(text)
+        if not text.lower().startswith("ln"):
+            raise invalid_field("target", TARGET_DESCRIPTION)
+        invoice = _invoice(text, network)
+    caller = None
+    if body.get("caller") is not None:
+        raw = body["caller"]
+        caller = classify_id(raw) if isinstance(raw, str) else None
+        if caller is None:
+            raise invalid_field("caller", ID_DESCRIPTION)
+    amount = _amount(body, invoice)
+    max_fee = int_in(body, "max_fee_sat", 0, MAX_FEE_SAT)
+    fresh = body.get("fresh", False)
+    if not isinstance(fresh, bool):
+        raise invalid_field("fresh", "true or false")
+    return IntentRequest(node, invoice, caller, amount,
+                         normal_fee_budget_sat(amount) if max_fee is None else max_fee, fresh)
+
+
+async def read_intent(request: Request) -> IntentRequest:
+    body = await json_object(request, FIELDS)
+    return parse_intent(body, network_of(api_state(request).paywall.deployment))

@@ -1,0 +1,147 @@
+"""An intent's answer from its parts: the route model for this payer and amount, the
+target's measured node score, and the decision thresholds (docs/intent.md).
+
+Conditioning. The node's score is a measured rate: payments from the reference payer (our
+node) at the default tier amount. The route model (scoring/payment.py) gives, from the
+graph and channel knowledge, p for this payer at this amount and p for the reference
+payer at the tier. The answer moves the measured rate by the model's difference, in
+log-odds:
+
+    logit p = logit p_node + w * (logit p_model(payer, amount) - logit p_model(reference, tier))
+
+(w = MODEL_SHIFT_WEIGHT), so a payer as well placed as our node, paying the tier amount,
+gets the node's own rate (its liveness and last-hop liquidity, as measured), and a payer
+or amount the graph says is harder gets less. A node without a score gets the route
+model alone.
+
+Interval. The node's 95 % credible interval moved the same way, widened by
+`MODEL_LOGIT_HALF_WIDTH` in log-odds on each side for the model's own error whenever the
+model moved it (another payer or amount); `UNSCORED_LOGIT_HALF_WIDTH` around the model
+alone for an unscored node. The widths are set, not fitted: bench/intent.py measures
+their coverage.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from satrank.scoring.posterior import MIN_PRIOR_STRENGTH, beta_posterior
+
+Decision = Literal["proceed", "caution", "avoid"]
+
+PROCEED_P = 0.80  # proceed: p at least this ...
+PROCEED_CI_LOW = 0.50  # ... and the interval's low end at least this
+AVOID_P = 0.40  # avoid: p below this
+# How much of the route model's log-odds difference moves the measured score: the model's
+# hop probabilities (lnd's bimodal prior, unfitted) are sharper than the outcomes; chosen
+# on one simnet world and checked on another (bench/intent.py --calibration).
+MODEL_SHIFT_WEIGHT = 0.25
+MODEL_LOGIT_HALF_WIDTH = 0.5
+UNSCORED_LOGIT_HALF_WIDTH = 1.5
+_MODEL_CLIP = 0.01  # route-model p is used within [0.01, 0.99] for the shift
+_NODE_CLIP = 1e-4
+
+THRESHOLDS = {
+    "proceed": f"pSuccess >= {PROCEED_P} and ci95 low >= {PROCEED_CI_LOW}, target not RISKY,"
+               " invoice not expired",
+    "avoid": f"pSuccess < {AVOID_P}, no route within the fee budget, or invoice expired",
+    "caution": "anything else",
+}
+
+
+def logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def expit(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def _clip(p: float, eps: float) -> float:
+    return min(max(p, eps), 1.0 - eps)
+
+
+@dataclass(frozen=True)
+class NodeScore:
+    """The target's stored score (None where the node is not scored)."""
+
+    verdict: str | None
+    p_success: float | None
+    ci95_low: float | None
+    ci95_high: float | None
+
+
+@dataclass(frozen=True)
+class IntentP:
+    p: float
+    ci95_low: float
+    ci95_high: float
+    basis: Literal["node_score_conditioned", "route_model_only", "no_route"]
+
+
+def condition(p_payer: float, p_reference_tier: float, node: NodeScore,
+              *, model_moved: bool) -> IntentP:
+    """p and interval for the payment (module docstring). `p_payer`: the route model for this
+    payer and amount (0: no route); `p_reference_tier`: the model for the reference payer at
+    the tier amount; `model_moved`: the payer or the amount differs from the score's."""
+    if p_payer <= 0.0:
+        return IntentP(0.0, 0.0, 0.0, "no_route")
+    if node.p_success is None or node.ci95_low is None or node.ci95_high is None:
+        x = logit(_clip(p_payer, _NODE_CLIP))  # clipped: p itself may lie past the ends
+        return IntentP(p_payer, min(expit(x - UNSCORED_LOGIT_HALF_WIDTH), p_payer),
+                       max(expit(x + UNSCORED_LOGIT_HALF_WIDTH), p_payer), "route_model_only")
+    shift = MODEL_SHIFT_WEIGHT * (logit(_clip(p_payer, _MODEL_CLIP))
+                                  - logit(_clip(p_reference_tier, _MODEL_CLIP))
+                                  ) if model_moved else 0.0
+    width = MODEL_LOGIT_HALF_WIDTH if model_moved else 0.0
+    p = expit(logit(_clip(node.p_success, _NODE_CLIP)) + shift)
+    low = expit(logit(_clip(node.ci95_low, _NODE_CLIP)) + shift - width)
+    high = expit(logit(_clip(node.ci95_high, _NODE_CLIP)) + shift + width)
+    return IntentP(p, min(low, p), max(high, p), "node_score_conditioned")
+
+
+def decide(result: IntentP, verdict: str | None, *, expired: bool) -> tuple[Decision,
+                                                                           list[str]]:
+    """The decision and the reasons that made it (THRESHOLDS)."""
+    reasons: list[str] = []
+    if expired:
+        reasons.append("the invoice has expired: paying it cannot succeed")
+    if result.basis == "no_route":
+        reasons.append("no route from the payer to the target within the fee budget")
+    elif result.p < AVOID_P:
+        reasons.append(f"pSuccess {result.p:.2f} is below {AVOID_P}")
+    if reasons:
+        return "avoid", reasons
+    if verdict == "RISKY":
+        reasons.append("the target's verdict is RISKY")
+    if result.p < PROCEED_P:
+        reasons.append(f"pSuccess {result.p:.2f} is below {PROCEED_P}")
+    if result.ci95_low < PROCEED_CI_LOW:
+        reasons.append(f"the 95 % interval reaches down to {result.ci95_low:.2f} "
+                       f"(below {PROCEED_CI_LOW}): too little evidence to be sure")
+    if result.basis == "route_model_only":
+        reasons.append("the target has no score of ours yet: route model only")
+    if reasons:
+        return "caution", reasons
+    return "proceed", [f"pSuccess {result.p:.2f} with 95 % interval "
+                       f"[{result.ci95_low:.2f}, {result.ci95_high:.2f}]"]
+
+
+def with_fresh_probe(node: NodeScore, n_obs: float, p_model: float, reached: bool | None
+                     ) -> NodeScore:
+    """The target's score after one fresh probe from our node (`reached`: True, False for a
+    failure that names the target or finds no route, None when it says nothing of the
+    target): the score as a Beta of strength n_obs + 2 around its p (the route model's p for
+    an unscored node), updated by the outcome, with its exact 95 % interval."""
+    if reached is None:
+        return node
+    mean = node.p_success if node.p_success is not None else p_model
+    strength = max(MIN_PRIOR_STRENGTH, n_obs + MIN_PRIOR_STRENGTH)
+    post = beta_posterior(np.array([mean]), strength, np.array([1.0 if reached else 0.0]),
+                          np.array([0.0 if reached else 1.0]))
+    return NodeScore(node.verdict, float(post.p_success[0]), float(post.ci95_low[0]),
+                     float(post.ci95_high[0]))

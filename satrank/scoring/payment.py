@@ -1,0 +1,349 @@
+"""One payment from one payer: the routes it would try and the probability that one works.
+
+The model behind POST /api/intent (docs/intent.md), conditioned on the payer:
+
+- Search. lnd picks a route by a cost that adds fees and a penalty for unlikely hops
+  (`attempt cost / p`). Here each directed edge costs `fee + attempt_cost * -ln p`, so the
+  cost of a route is additive and Dijkstra (scipy, C) finds it; -ln p is lnd's
+  `1/p - 1` to first order for likely hops and punishes unlikely ones harder. Searches run
+  on a few fixed amounts (`SEARCH_AMOUNTS_SAT`): a payment is searched at the largest one
+  at or below its amount (every channel that could carry it is in that graph); the routes
+  found are then priced and scored at the exact amount, dropping any with a channel too
+  small for it.
+- Hops. p of a hop is lnd's bimodal estimate (`liquidity.bimodal_success`) at the amount
+  the hop carries (the payment plus the fees of the hops after it), within the decayed
+  bounds of what probes showed (`knowledge.edge_bounds`; none known: (0, capacity)). A
+  route-hint hop of an invoice (a private channel, capacity unknown) gets lnd's apriori
+  hop probability.
+- Retries. A payer whose first route fails tries others. Candidates are the cheapest route
+  through each of the target's usable inbound channels (and each route hint), in cost
+  order, within the fee budget; up to `MAX_ATTEMPTS` of them are tried. Their hop
+  probabilities are taken as independent except for hops the tried routes share (usually
+  the payer's own channel): p = prod(shared) * (1 - prod_k (1 - prod(route k's own hops))).
+- Fees. The payer's own first hop costs nothing; every later hop charges its forwarding
+  node's policy on what it forwards. A route whose fee exceeds the budget is not a candidate.
+
+What is left out, stated: CLTV limits, route length limits, the payer's own balances
+(unless probes showed them), and correlation between routes beyond shared hops.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from satrank.scoring.budgets import NORMAL
+from satrank.scoring.graph import BoolArray, FloatArray, GraphArrays, IntArray
+from satrank.scoring.liquidity import LND_APRIORI_HOP_P, bimodal_success
+
+# lnd's defaults for the cost of a failed attempt: 100 sat + 1,000 ppm of the amount.
+ATTEMPT_COST_SAT = 100.0
+ATTEMPT_COST_PPM = 1_000.0
+MAX_ATTEMPTS = 3  # routes a payer tries before giving up (lnd keeps trying within 60 s)
+MAX_CANDIDATES = 24  # last hops looked at, cheapest first, to find MAX_ATTEMPTS in budget
+SEARCH_AMOUNTS_SAT = (1_000, 4_000, 20_000, 100_000, 400_000, 2_000_000, 10_000_000)
+_MIN_EDGE_COST = 1e-6  # Dijkstra needs positive weights
+_LN_FLOOR = 1e-9  # -ln p of a hop that cannot carry the amount: finite, very costly
+
+
+def normal_fee_budget_sat(amount_sat: int) -> int:
+    """The default fee budget (`scoring.budgets.NORMAL`) in whole sat, rounded up."""
+    return NORMAL.whole_limit_sat(amount_sat)
+
+
+def attempt_cost_sat(amount_sat: float) -> float:
+    return ATTEMPT_COST_SAT + amount_sat * ATTEMPT_COST_PPM / 1e6
+
+
+@dataclass(frozen=True)
+class DirectedEdges:
+    """Both directions of every channel: edge i < E is node1 -> node2 of channel i (policy
+    row 0), edge E + i is node2 -> node1 (row 1). Policy and bounds follow the direction."""
+
+    src: IntArray
+    dst: IntArray
+    capacity_sat: FloatArray
+    fee_base_msat: FloatArray
+    fee_rate_ppm: FloatArray
+    max_htlc_msat: FloatArray  # 0 = not announced
+    usable: BoolArray  # has a policy and is not disabled
+    lower_sat: FloatArray
+    upper_sat: FloatArray
+    channel_id: IntArray
+
+    def fee_sat(self, edge: int, amount_sat: float) -> float:
+        return float(self.fee_base_msat[edge] / 1000.0
+                     + amount_sat * self.fee_rate_ppm[edge] / 1e6)
+
+    def can_carry(self, edge: int, amount_sat: float) -> bool:
+        limit = self.max_htlc_msat[edge]
+        return bool(self.capacity_sat[edge] >= amount_sat
+                    and (limit <= 0 or limit / 1000.0 >= amount_sat))
+
+    def carries(self, amount_sat: float) -> BoolArray:
+        """Edges whose announcement allows `amount_sat` at all."""
+        limit = np.where(self.max_htlc_msat > 0, self.max_htlc_msat / 1000.0, np.inf)
+        return np.asarray(self.usable & (self.capacity_sat >= amount_sat)
+                          & (limit >= amount_sat), dtype=np.bool_)
+
+
+def directed_edges(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> DirectedEdges:
+    """`lower`/`upper`: `knowledge.edge_bounds(graph, ...)`, shape (2, E)."""
+    return DirectedEdges(
+        src=np.concatenate([graph.node1, graph.node2]),
+        dst=np.concatenate([graph.node2, graph.node1]),
+        capacity_sat=np.concatenate([graph.capacity_sat, graph.capacity_sat]),
+        fee_base_msat=graph.fee_base_msat.reshape(-1).astype(np.float64),
+        fee_rate_ppm=graph.fee_rate_ppm.reshape(-1).astype(np.float64),
+        max_htlc_msat=graph.max_htlc_msat.reshape(-1).astype(np.float64),
+        usable=(graph.has_policy & ~graph.disabled).reshape(-1),
+        lower_sat=np.asarray(lower, dtype=np.float64).reshape(-1),
+        upper_sat=np.asarray(upper, dtype=np.float64).reshape(-1),
+        channel_id=np.concatenate([graph.channel_id, graph.channel_id]),
+    )
+
+
+@dataclass(frozen=True)
+class SearchGraph:
+    """The usable edges at one search amount as a CSR matrix of costs; `entry_edge[k]` is
+    the directed edge of the matrix's k-th stored entry."""
+
+    amount_sat: int
+    matrix: sp.csr_matrix
+    entry_edge: IntArray
+    entry_cost: FloatArray
+
+
+def edge_order(edges: DirectedEdges) -> IntArray:
+    """Directed edges sorted by (source, destination): the CSR order of every search graph
+    (sorted once per snapshot, not once per search amount)."""
+    return np.asarray(np.lexsort((edges.dst, edges.src)), dtype=np.int64)
+
+
+def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int,
+                 order: IntArray | None = None) -> SearchGraph:
+    """`order`: `edge_order(edges)`, when several search graphs are built."""
+    if order is None:
+        order = edge_order(edges)
+    keep = order[edges.carries(amount_sat)[order]]
+    src, dst = edges.src[keep], edges.dst[keep]
+    p = bimodal_success(float(amount_sat), edges.capacity_sat[keep], edges.lower_sat[keep],
+                        edges.upper_sat[keep])
+    cost = (edges.fee_base_msat[keep] / 1000.0 + amount_sat * edges.fee_rate_ppm[keep] / 1e6
+            - attempt_cost_sat(amount_sat) * np.log(np.maximum(p, _LN_FLOOR)))
+    cost = np.maximum(cost, _MIN_EDGE_COST)
+    indptr = np.searchsorted(src, np.arange(n_nodes + 1)).astype(np.int32)
+    matrix = sp.csr_matrix((cost, dst.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
+    return SearchGraph(amount_sat, matrix, keep, cost)
+
+
+def search_amount(amount_sat: int) -> int:
+    """The search graph a payment of `amount_sat` uses: the largest search amount at or
+    below it (no channel that could carry the payment is left out; routes over a channel
+    too small for the exact amount are dropped when priced)."""
+    below = [a for a in SEARCH_AMOUNTS_SAT if a <= amount_sat]
+    return below[-1] if below else SEARCH_AMOUNTS_SAT[0]
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Cheapest costs and predecessors from one payer on one search graph."""
+
+    source: int
+    dist: FloatArray
+    pred: npt.NDArray[np.int32]  # -9999: none (scipy's marker)
+
+
+def shortest_tree(search: SearchGraph, source: int) -> Tree:
+    dist, pred = dijkstra(search.matrix, directed=True, indices=source,
+                          return_predecessors=True)
+    return Tree(source, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32))
+
+
+@dataclass(frozen=True)
+class HintHop:
+    """One hop of an invoice's route hint: from `source` (graph index, or -1 when the node
+    is not in the public graph) over a private channel."""
+
+    source: int
+    channel_id: int
+    fee_base_msat: int
+    fee_rate_ppm: int
+
+
+@dataclass(frozen=True)
+class Route:
+    """Graph edges then hint hops, payer to target; priced at the payment's amount."""
+
+    edges: tuple[int, ...]
+    hints: tuple[HintHop, ...]
+    fee_sat: float
+    hop_p: tuple[float, ...]  # per hop, in order
+    cost: float
+
+    @property
+    def hops(self) -> int:
+        return len(self.edges) + len(self.hints)
+
+    @property
+    def p(self) -> float:
+        return math.prod(self.hop_p)
+
+    def keys(self) -> tuple[tuple[str, int], ...]:
+        """Hop identities for finding the hops routes share."""
+        return (*(("edge", e) for e in self.edges), *(("hint", h.channel_id)
+                                                       for h in self.hints))
+
+
+def _cheapest_edge(search: SearchGraph, u: int, v: int) -> int:
+    lo, hi = search.matrix.indptr[u], search.matrix.indptr[u + 1]
+    row = search.matrix.indices[lo:hi]
+    hit = np.flatnonzero(row == v)
+    k = lo + hit[np.argmin(search.entry_cost[lo + hit])]
+    return int(search.entry_edge[k])
+
+
+def _path_edges(search: SearchGraph, tree: Tree, to: int) -> tuple[int, ...] | None:
+    if to == tree.source:
+        return ()
+    if not np.isfinite(tree.dist[to]):
+        return None
+    nodes = [to]
+    while nodes[-1] != tree.source:
+        nodes.append(int(tree.pred[nodes[-1]]))
+        if nodes[-1] < 0 or len(nodes) > len(tree.pred):
+            return None
+    nodes.reverse()
+    return tuple(_cheapest_edge(search, a, b) for a, b in zip(nodes, nodes[1:], strict=False))
+
+
+def _carried(edges: DirectedEdges, path: tuple[int, ...], hints: tuple[HintHop, ...],
+             amount_sat: float) -> tuple[list[float], float]:
+    """What each hop carries and the route's fee, from the last hop backwards: each hop
+    carries the amount plus the fees of the hops after it; the payer's first hop is free."""
+    n = len(path) + len(hints)
+    carried = [0.0] * n
+    fee = 0.0
+    amount = float(amount_sat)
+    for i in range(n - 1, -1, -1):
+        carried[i] = amount
+        if i == 0:
+            break
+        if i < len(path):
+            hop_fee = edges.fee_sat(path[i], amount)
+        else:
+            hint = hints[i - len(path)]
+            hop_fee = hint.fee_base_msat / 1000.0 + amount * hint.fee_rate_ppm / 1e6
+        fee += hop_fee
+        amount += hop_fee
+    return carried, fee
+
+
+def price_routes(edges: DirectedEdges, found: Iterable[tuple[float, tuple[int, ...],
+                                                             tuple[HintHop, ...]]],
+                 amount_sat: float, max_fee_sat: float, limit: int) -> list[Route]:
+    """The first `limit` routes of `found` (cost order) whose fee fits the budget, with
+    hop probabilities at the exact amounts (one vectorised call for all their hops)."""
+    kept: list[tuple[float, tuple[int, ...], tuple[HintHop, ...], list[float], float]] = []
+    for cost, path, hints in found:
+        carried, fee = _carried(edges, path, hints, amount_sat)
+        if fee <= max_fee_sat and all(edges.can_carry(e, a) for e, a in zip(path, carried,
+                                                                                strict=False)):
+            kept.append((cost, path, hints, carried, fee))
+            if len(kept) == limit:
+                break
+    all_edges = np.asarray([e for k in kept for e in k[1]], dtype=np.int64)
+    amounts = np.asarray([a for k in kept for a in k[3][:len(k[1])]], dtype=np.float64)
+    cap = edges.capacity_sat[all_edges]
+    # past the capacity p is 0 anyway; clamped so the bimodal terms cannot overflow
+    # (a uint32-max fee rate upstream makes the carried amount astronomic)
+    p_all = bimodal_success(np.minimum(amounts, cap + 1.0), cap, edges.lower_sat[all_edges],
+                            edges.upper_sat[all_edges]).tolist() if all_edges.size else []
+    routes, at = [], 0
+    for cost, path, hints, _carried_sat, fee in kept:
+        hop_p = (*p_all[at:at + len(path)], *(LND_APRIORI_HOP_P,) * len(hints))
+        at += len(path)
+        routes.append(Route(path, hints, fee, tuple(float(p) for p in hop_p), cost))
+    return routes
+
+
+def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, target: int,
+                     hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
+                     max_fee_sat: float, limit: int = MAX_ATTEMPTS) -> list[Route]:
+    """Cheapest route through each usable last hop (and each hint), cost order, the first
+    `limit` within the budget. `target` is the payee's graph index or -1 (only reachable
+    through hints)."""
+    if target == tree.source:
+        return []
+    ends: list[tuple[float, int, int]] = []  # (cost, entry node, last edge or -1)
+    if target >= 0:
+        into = np.flatnonzero(search.matrix.indices == target)  # entries u -> target
+        if into.size:
+            u = np.searchsorted(search.matrix.indptr, into, side="right") - 1
+            total = tree.dist[u] + search.entry_cost[into]
+            for k in np.argsort(total, kind="stable")[:MAX_CANDIDATES]:
+                if not np.isfinite(total[k]):
+                    break
+                ends.append((float(total[k]), int(u[k]), int(search.entry_edge[into[k]])))
+    hinted: dict[int, tuple[HintHop, ...]] = {}
+    for h, hint in enumerate(hints):
+        entry = hint[0].source
+        if entry < 0 or not np.isfinite(tree.dist[entry]):
+            continue
+        extra = sum(x.fee_base_msat / 1000.0 + amount_sat * x.fee_rate_ppm / 1e6
+                    for x in hint[1:])
+        hint_cost = extra - len(hint) * attempt_cost_sat(amount_sat) * math.log(
+            LND_APRIORI_HOP_P)
+        ends.append((float(tree.dist[entry]) + hint_cost, entry, -2 - h))
+        hinted[-2 - h] = hint
+    ends.sort(key=lambda x: x[0])
+
+    def found() -> Iterator[tuple[float, tuple[int, ...], tuple[HintHop, ...]]]:
+        for cost, entry, last in ends:  # paths are walked only as far as pricing asks
+            prefix = _path_edges(search, tree, entry)
+            if prefix is None or (last >= 0 and target in _nodes(edges, prefix, tree.source)):
+                continue
+            yield (cost, (*prefix, last), ()) if last >= 0 else (cost, prefix, hinted[last])
+
+    return price_routes(edges, found(), amount_sat, max_fee_sat, limit)
+
+
+def _nodes(edges: DirectedEdges, path: tuple[int, ...], source: int) -> set[int]:
+    return {source, *(int(edges.dst[e]) for e in path)}
+
+
+def retries_success(routes: list[Route]) -> float:
+    """p that one of the first MAX_ATTEMPTS routes works: shared hops once, the rest of each
+    route independent (module docstring)."""
+    tried = routes[:MAX_ATTEMPTS]
+    if not tried:
+        return 0.0
+    hop_p = [dict(zip(r.keys(), r.hop_p, strict=True)) for r in tried]
+    shared = set(hop_p[0]).intersection(*hop_p[1:])
+    p_shared = math.prod(hop_p[0][k] for k in shared)
+    p_none = math.prod(1.0 - math.prod(p for k, p in hops.items() if k not in shared)
+                       for hops in hop_p)
+    return p_shared * (1.0 - p_none)
+
+
+@dataclass(frozen=True)
+class PaymentEstimate:
+    p_model: float  # route model alone: retries over the candidate routes
+    routes: tuple[Route, ...]  # the candidates in cost order (the first is the likeliest)
+
+    @property
+    def likeliest(self) -> Route | None:
+        return max(self.routes, key=lambda r: r.p) if self.routes else None
+
+
+def estimate_payment(edges: DirectedEdges, search: SearchGraph, tree: Tree, target: int,
+                     hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
+                     max_fee_sat: float) -> PaymentEstimate:
+    routes = candidate_routes(edges, search, tree, target, hints, amount_sat, max_fee_sat)
+    return PaymentEstimate(retries_success(routes), tuple(routes))

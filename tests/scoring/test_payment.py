@@ -1,0 +1,164 @@
+"""Unit: the payer-conditioned payment model (scoring/payment.py) and the intent's answer
+from it (scoring/intent.py) on small hand-made graphs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from satrank.scoring.intent import NodeScore, condition, decide, with_fresh_probe
+from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds, empty_channel_knowledge
+from satrank.scoring.liquidity import LND_APRIORI_HOP_P, bimodal_success
+from satrank.scoring.payment import (
+    MAX_ATTEMPTS,
+    HintHop,
+    directed_edges,
+    estimate_payment,
+    normal_fee_budget_sat,
+    search_amount,
+    search_graph,
+    shortest_tree,
+)
+from tests.scoring_graphs import arrays_from_graph, small_graph
+
+NOW = 1_700_000_000.0
+
+
+def _estimate(links: list[tuple[int, int, int]], n: int, payer: int, target: int,
+              amount: int, max_fee: float, *, knowledge: ChannelKnowledge | None = None,
+              hints: tuple[tuple[HintHop, ...], ...] = ()):  # type: ignore[no-untyped-def]
+    graph = arrays_from_graph(small_graph(n, links))
+    lower, upper = edge_bounds(graph, knowledge or empty_channel_knowledge(), now_unix=NOW)
+    edges = directed_edges(graph, lower, upper)
+    search = search_graph(edges, graph.n_nodes, search_amount(amount))
+    return graph, estimate_payment(edges, search, shortest_tree(search, payer), target, hints,
+                                   amount, max_fee)
+
+
+def test_normal_budget_is_half_a_percent_plus_five_sat() -> None:
+    assert normal_fee_budget_sat(10_000) == 55
+    assert normal_fee_budget_sat(1) == 6  # rounded up
+
+
+def test_chain_route_fee_and_hop_probabilities() -> None:
+    _, est = _estimate([(0, 1, 2_000_000), (1, 2, 1_000_000), (2, 3, 500_000)], 4, 0, 3,
+                       10_000, 100)
+    route = est.likeliest
+    assert route is not None and route.hops == 3
+    # hops 2 and 3 charge 1 sat + 100 ppm on what they forward; the payer's hop is free
+    last_fee = 1 + 10_000 * 100e-6
+    middle_fee = 1 + (10_000 + last_fee) * 100e-6
+    assert route.fee_sat == pytest.approx(last_fee + middle_fee)
+    expected = bimodal_success(np.array([10_000 + last_fee + middle_fee, 10_000 + last_fee,
+                                         10_000.0]),
+                               np.array([2_000_000.0, 1_000_000.0, 500_000.0]))
+    assert route.hop_p == pytest.approx(tuple(expected))
+    assert est.p_model == pytest.approx(math.prod(expected))
+
+
+def test_retries_over_two_disjoint_last_hops() -> None:
+    _, est = _estimate([(0, 1, 1_000_000), (1, 3, 400_000), (0, 2, 1_000_000),
+                        (2, 3, 300_000)], 4, 0, 3, 200_000, 1_000)
+    assert len(est.routes) == 2
+    p1, p2 = (r.p for r in est.routes)
+    assert est.p_model == pytest.approx(1 - (1 - p1) * (1 - p2))
+    assert est.p_model > max(p1, p2)
+
+
+def test_shared_first_hop_counts_once() -> None:
+    # the payer's only channel is shared by both routes: it must not be counted twice
+    _, est = _estimate([(0, 4, 300_000), (4, 1, 1_000_000), (1, 3, 1_000_000),
+                        (4, 2, 1_000_000), (2, 3, 1_000_000)], 5, 0, 3, 200_000, 1_000)
+    shared = est.routes[0].hop_p[0]
+    rest = [r.p / r.hop_p[0] for r in est.routes]
+    assert est.p_model == pytest.approx(shared * (1 - (1 - rest[0]) * (1 - rest[1])))
+    assert est.p_model <= shared
+
+
+def test_fee_budget_and_capacity_exclude_routes() -> None:
+    links = [(0, 1, 2_000_000), (1, 2, 1_000_000)]
+    _, poor = _estimate(links, 3, 0, 2, 10_000, 0.5)  # the one forwarding hop costs 2 sat
+    assert poor.routes == () and poor.p_model == 0.0
+    _, big = _estimate(links, 3, 0, 2, 1_500_000, 10_000)  # above the 1M channel
+    assert big.p_model == 0.0
+
+
+def test_knowledge_of_a_failure_lowers_p() -> None:
+    links = [(0, 1, 2_000_000), (1, 2, 1_000_000)]
+    graph, before = _estimate(links, 3, 0, 2, 100_000, 1_000)
+    failed = ChannelKnowledge(
+        channel_id=graph.channel_id[1:2], direction=np.array([0]),
+        carried_sat=np.zeros(1), carried_unix=np.zeros(1),
+        failed_sat=np.array([150_000.0]), failed_unix=np.array([NOW - 60]))
+    _, after = _estimate(links, 3, 0, 2, 100_000, 1_000, knowledge=failed)
+    assert after.p_model < before.p_model - 0.3
+
+
+def test_private_payee_reachable_through_its_route_hint() -> None:
+    links = [(0, 1, 2_000_000), (1, 2, 1_000_000)]
+    hint = (HintHop(source=2, channel_id=123, fee_base_msat=1000, fee_rate_ppm=100),)
+    _, est = _estimate(links, 3, 0, -1, 10_000, 100, hints=(hint,))
+    route = est.likeliest
+    assert route is not None and route.hops == 3 and route.hints == hint
+    assert route.hop_p[-1] == LND_APRIORI_HOP_P
+    _, without = _estimate(links, 3, 0, -1, 10_000, 100)
+    assert without.p_model == 0.0
+
+
+def test_at_most_max_attempts_are_tried() -> None:
+    links = [(0, k, 1_000_000) for k in range(1, 6)] + [(k, 6, 1_000_000) for k in range(1, 6)]
+    _, est = _estimate(links, 7, 0, 6, 10_000, 100)
+    assert len(est.routes) == MAX_ATTEMPTS
+
+
+SCORED = NodeScore("SAFE", 0.9, 0.8, 0.95)
+
+
+def test_reference_payer_at_the_tier_gets_the_node_score() -> None:
+    answer = condition(0.7, 0.7, SCORED, model_moved=False)
+    assert (answer.p, answer.ci95_low, answer.ci95_high) == pytest.approx((0.9, 0.8, 0.95))
+    assert decide(answer, "SAFE", expired=False)[0] == "proceed"
+
+
+def test_a_worse_placed_payer_gets_less_and_a_wider_interval() -> None:
+    answer = condition(0.3, 0.7, SCORED, model_moved=True)
+    assert answer.p < 0.9 and answer.ci95_low < 0.8 and answer.basis == "node_score_conditioned"
+    assert answer.ci95_low <= answer.p <= answer.ci95_high
+
+
+def test_decisions() -> None:
+    assert decide(condition(0.0, 0.7, SCORED, model_moved=True), "SAFE",
+                  expired=False)[0] == "avoid"
+    good = condition(0.7, 0.7, SCORED, model_moved=False)
+    decision, reasons = decide(good, "SAFE", expired=True)
+    assert decision == "avoid" and "expired" in reasons[0]
+    assert decide(good, "RISKY", expired=False)[0] == "caution"
+    unscored = condition(0.95, 0.5, NodeScore(None, None, None, None), model_moved=True)
+    assert unscored.basis == "route_model_only"
+    assert decide(unscored, None, expired=False)[0] == "caution"
+
+
+def test_search_amount_is_the_largest_at_or_below_the_payment() -> None:
+    assert search_amount(50_000) == 20_000
+    assert search_amount(100_000) == 100_000
+    assert search_amount(10) == 1_000  # below the smallest: the smallest
+    assert search_amount(10**9) == 10_000_000
+
+
+def test_a_fresh_probe_is_one_more_observation() -> None:
+    reached = with_fresh_probe(SCORED, 20.0, 0.5, True)
+    failed = with_fresh_probe(SCORED, 20.0, 0.5, False)
+    assert failed.p_success is not None and reached.p_success is not None
+    assert failed.p_success < 0.9 < reached.p_success
+    assert reached.p_success == pytest.approx((0.9 * 22 + 1) / 23)
+    assert with_fresh_probe(SCORED, 20.0, 0.5, None) == SCORED  # says nothing of the target
+    unscored = with_fresh_probe(NodeScore(None, None, None, None), 0.0, 0.7, True)
+    assert unscored.p_success == pytest.approx((0.7 * 2 + 1) / 3)
+    assert unscored.ci95_low is not None and unscored.ci95_low < unscored.p_success
+
+
+def test_an_unscored_interval_contains_p_even_near_one() -> None:
+    answer = condition(0.999_999, 0.6, NodeScore(None, None, None, None), model_moved=True)
+    assert answer.ci95_low <= answer.p <= answer.ci95_high <= 1.0
