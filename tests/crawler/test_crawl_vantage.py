@@ -104,14 +104,24 @@ async def test_the_running_crawler_plans_and_both_workers_send(
     try:
         deadline = time.monotonic() + WAIT_S
         senders: set[str] = set()
-        while len(senders) < 2:
+        planned_for: set[str] = set()
+        named: list[asyncpg.Record] = []
+        while len(senders) < 2 or len(planned_for) < 2 or not named:
             assert crawler.poll() is None, crawler.stderr.read() if crawler.stderr else ""
-            assert time.monotonic() < deadline, f"only {senders} sent probes"
+            assert time.monotonic() < deadline, f"only {senders} sent, {planned_for} planned"
             await asyncio.sleep(0.5)
             senders = {r["vantage"] for r in await conn.fetch(
                 "SELECT DISTINCT vantage FROM probes")}
+            # once both workers are live, the planner names the vantage of each row
+            planned_for = {r["vantage"] for r in await conn.fetch(
+                "SELECT DISTINCT vantage FROM probe_queue WHERE vantage IS NOT NULL")}
+            named = await conn.fetch(
+                "SELECT q.vantage, p.vantage AS sent_by FROM probe_queue q JOIN probes p "
+                "ON p.target_pubkey = q.target AND p.sent_at >= q.claimed_at "
+                "WHERE q.vantage IS NOT NULL AND q.done_at IS NOT NULL")
     finally:
         crawler.send_signal(signal.SIGTERM)
         crawler.wait(timeout=30)
         await conn.close()
-    assert senders == {two.oracle_pubkey, two.vantages[1][3]}
+    assert senders == planned_for == {two.oracle_pubkey, two.vantages[1][3]}
+    assert all(r["vantage"] == r["sent_by"] for r in named)  # sent by the named vantage
