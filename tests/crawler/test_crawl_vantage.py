@@ -125,3 +125,11 @@ async def test_the_running_crawler_plans_and_both_workers_send(
         await conn.close()
     assert senders == planned_for == {two.oracle_pubkey, two.vantages[1][3]}
     assert all(r["vantage"] == r["sent_by"] for r in named)  # sent by the named vantage
+
+
+def test_a_probe_worker_for_an_unknown_vantage_is_refused(tmp_path: Path) -> None:
+    done = run_satrank("crawl", "--probe-worker", "west", env=satrank_env(
+        tmp_path, LND_VANTAGE_EAST_HOST="east:10009", LND_VANTAGE_EAST_TLS_CERT="/e/tls",
+        LND_VANTAGE_EAST_MACAROON="/e/pay.macaroon"), timeout=WAIT_S)
+    assert done.returncode == 2
+    assert "no vantage 'west' (configured: oracle, east)" in done.stderr
