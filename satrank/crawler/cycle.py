@@ -23,6 +23,7 @@ from satrank.crawler.metrics import (
     GRAPH_CHANNELS,
     GRAPH_NODES,
     LAST_SUCCESS,
+    QUEUE_OPEN,
     SCORING_SECONDS,
     SYNC_SECONDS,
 )
@@ -159,6 +160,7 @@ async def plan_phase(pool: Pool, settings: CrawlerSettings, *, n_probes: int,
             planned_at=now)
         await prune_queue(conn, done_before=now - QUEUE_KEEP_DONE,
                           planned_before=now - QUEUE_MAX_OPEN)
+    QUEUE_OPEN.set(len(queued) + len(plan))
     _log.info("probe round: %d probes planned (%d asked about through the API)",
               len(plan), sum(p.reason == "requested" for p in plan))
     return plan
