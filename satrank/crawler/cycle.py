@@ -1,9 +1,12 @@
-"""The crawler's phases as plain async functions over a pool: sync, score, probe.
+"""The crawler's phases as plain async functions over a pool: sync, score, plan (probes
+into the queue) and probe (plan, then drain the queue with this process's vantages).
 
 Database failures leave a phase as `db.errors.DatabaseError` (the service backs off on it).
 
 Each phase is its own transaction, so a crawler killed mid-cycle leaves the database at a
-phase boundary (graph sync and score store are atomic) and the next cycle just runs again.
+phase boundary (graph sync, score store, a plan, a worker's batch are atomic) and the
+next cycle just runs again; probes its workers had claimed are sent again once the claim
+TTL passed.
 """
 
 from __future__ import annotations
