@@ -17,6 +17,7 @@ import pytest
 
 from satrank.db.probe_queue import QueuedProbe, enqueue_probes
 from tests.cli import run_satrank, satrank_env, start_satrank
+from tests.nginx_fixture import free_port
 from tests.simnet_fixture import SimnetHandle, start_simnet
 
 WAIT_S = 120.0
@@ -133,3 +134,18 @@ def test_a_probe_worker_for_an_unknown_vantage_is_refused(tmp_path: Path) -> Non
         LND_VANTAGE_EAST_MACAROON="/e/pay.macaroon"), timeout=WAIT_S)
     assert done.returncode == 2
     assert "no vantage 'west' (configured: oracle, east)" in done.stderr
+
+
+async def test_a_vantage_that_is_down_does_not_stop_the_round(
+        two: SimnetHandle, db_dsn: str, tmp_path: Path) -> None:
+    env = _env(tmp_path, db_dsn, two)
+    env["LND_VANTAGE_V1_HOST"] = f"127.0.0.1:{free_port()}"  # nothing listens there
+    done = run_satrank("crawl", "--once", "--probes", "10", env=env, timeout=WAIT_S)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "vantage v1 unavailable, probing without it" in done.stderr
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        senders = await conn.fetch("SELECT vantage, count(*) AS n FROM probes GROUP BY 1")
+    finally:
+        await conn.close()
+    assert [(r["vantage"], r["n"]) for r in senders] == [(two.oracle_pubkey, 10)]
