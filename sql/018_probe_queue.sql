@@ -8,7 +8,7 @@ CREATE TABLE probe_queue (
     target         text NOT NULL,
     amount_sat     bigint NOT NULL CHECK (amount_sat > 0),
     fee_limit_sat  bigint NOT NULL CHECK (fee_limit_sat >= 0),
-    vantage        text,              -- pubkey of the node that must send it; NULL = any
+    vantage        text,              -- pubkey of the node to send it (any after the claim TTL); NULL = any
     reason         text NOT NULL,
     priority       double precision NOT NULL DEFAULT 0,
     planned_at     timestamptz NOT NULL,

@@ -1,9 +1,12 @@
-"""The crawler's phases as plain async functions over a pool: sync, score, probe.
+"""The crawler's phases as plain async functions over a pool: sync, score, plan (probes
+into the queue) and probe (plan, then drain the queue with this process's vantages).
 
 Database failures leave a phase as `db.errors.DatabaseError` (the service backs off on it).
 
 Each phase is its own transaction, so a crawler killed mid-cycle leaves the database at a
-phase boundary (graph sync and score store are atomic) and the next cycle just runs again.
+phase boundary (graph sync, score store, a plan, a worker's batch are atomic) and the
+next cycle just runs again; probes its workers had claimed are sent again once the claim
+TTL passed.
 """
 
 from __future__ import annotations
@@ -23,11 +26,18 @@ from satrank.crawler.metrics import (
     GRAPH_CHANNELS,
     GRAPH_NODES,
     LAST_SUCCESS,
+    QUEUE_OPEN,
     SCORING_SECONDS,
     SYNC_SECONDS,
 )
 from satrank.crawler.probes import ProbeSender
-from satrank.crawler.scheduler import PlannedProbe, ProbeBudget, ProbeCandidates, plan_probes
+from satrank.crawler.scheduler import (
+    PlannedProbe,
+    ProbeBudget,
+    ProbeCandidates,
+    assign_vantages,
+    plan_probes,
+)
 from satrank.crawler.worker import Vantage, drain_queue, worker_id
 from satrank.db.graph import GraphSyncReport, record_sync_payer, sync_graph
 from satrank.db.interest import forget_requests_before
@@ -46,6 +56,7 @@ from satrank.db.probes import (
     load_probe_history,
 )
 from satrank.db.scores import StoredScores, load_scoring_inputs, store_scores
+from satrank.db.vantages import live_vantages, probes_by_vantage
 from satrank.lightning.backend import DeferredGraph, NodeStatus
 from satrank.scoring.budgets import budget_of_limit
 from satrank.scoring.engine import ScoringParams, score_nodes
@@ -55,6 +66,8 @@ from satrank.scoring.tiers import DEFAULT_TIER_SAT
 REQUEST_WINDOW_S = 3600
 QUEUE_KEEP_DONE = timedelta(days=1)  # finished queue rows kept for inspection
 QUEUE_MAX_OPEN = timedelta(days=1)  # a row nobody finished in this time is dropped
+# a vantage whose worker looked at the queue within this is planned for by name
+VANTAGE_LIVE = timedelta(minutes=5)
 _log = logging.getLogger(__name__)
 
 
@@ -116,7 +129,9 @@ async def plan_phase(pool: Pool, settings: CrawlerSettings, *, n_probes: int,
                      rng: np.random.Generator,
                      clock: Callable[[], datetime] = utc_now) -> list[PlannedProbe]:
     """The leader's part of a probe round: plan up to `n_probes` probes of nodes with no
-    open queue row and put them in the probe queue; prune old queue rows."""
+    open queue row and put them in the probe queue, each for the live vantage that
+    probed its target least (any vantage when fewer than two are live); prune old
+    queue rows."""
     now = clock()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     async with connection(pool) as conn:
@@ -138,14 +153,21 @@ async def plan_phase(pool: Pool, settings: CrawlerSettings, *, n_probes: int,
                        probes_today=history.probes_since_day_start, budget=budget,
                        tiers_sat=settings.probe_tiers_sat, rng=rng,
                        tight_fee_sat=settings.probe_fee_limit_sat)
+    async with connection(pool) as conn:
+        live = await live_vantages(conn, since=now - VANTAGE_LIVE)
+        counts = await probes_by_vantage(conn, since=now - window,
+                                         targets=[p.pubkey for p in plan])
+    senders = assign_vantages([p.pubkey for p in plan], live, counts)
     async with connection(pool, transaction=True) as conn:
         await enqueue_probes(conn, [
             QueuedProbe(p.pubkey, p.amount_sat,
                         settings.probe_fee_limit_sat if p.fee_limit_sat is None
-                        else p.fee_limit_sat, p.reason, p.priority) for p in plan],
+                        else p.fee_limit_sat, p.reason, p.priority, sender)
+            for p, sender in zip(plan, senders, strict=True)],
             planned_at=now)
         await prune_queue(conn, done_before=now - QUEUE_KEEP_DONE,
                           planned_before=now - QUEUE_MAX_OPEN)
+    QUEUE_OPEN.set(len(queued) + len(plan))
     _log.info("probe round: %d probes planned (%d asked about through the API)",
               len(plan), sum(p.reason == "requested" for p in plan))
     return plan

@@ -19,8 +19,10 @@ only logged at debug level). The service then, with no other edit:
 
 Jobs in the same `lane` never run at the same time, and when several are due together
 they run in table order; a job with no lane runs beside everything else. The graph sync
-and the probe round share the "lightning" lane: one LND, one writer of the graph. A job
-that runs until `ctx.stop` (the Nostr publisher) is simply one long run.
+and the probe planner (which also rescores) share the "lightning" lane: one writer of
+the graph and the scores. Each vantage's probe worker has its own lane
+("vantage:<name>"), so the vantages send side by side and a long batch delays no sync.
+A job that runs until `ctx.stop` (the Nostr publisher) is simply one long run.
 """
 
 from __future__ import annotations

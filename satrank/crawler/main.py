@@ -73,7 +73,13 @@ async def crawl_once(settings: Settings, dsn: str, *, n_probes: int) -> list[str
         pool = await create_pool(dsn, settings.database)
         try:
             for node in settings.lnd.vantages:
-                pubkey, client = await connect_vantage(node.name)
+                try:
+                    pubkey, client = await connect_vantage(node.name)
+                except (LightningError, OSError) as exc:
+                    # one vantage down must not stop the cycle: the others probe
+                    _log.warning("vantage %s unavailable, probing without it: %s",
+                                 node.name, exc)
+                    continue
                 vantages.append(Vantage(node.name, pubkey, client))
             summary = await run_once(pool, source, sender, settings, n_probes=n_probes,
                                      vantages=vantages)

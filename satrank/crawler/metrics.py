@@ -15,6 +15,10 @@ GRAPH_CHANNELS = Gauge("satrank_crawler_graph_channels", "open channels after th
 PROBES = Counter("satrank_crawler_probes_total", "probes sent", ["outcome", "tier"])
 PROBE_SECONDS = Histogram("satrank_crawler_probe_seconds", "probe payment latency",
                           buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120))
+QUEUE_OPEN = Gauge("satrank_crawler_probe_queue_open",
+                   "probe queue rows not done yet, after the last plan")
+VANTAGE_PROBES = Counter("satrank_crawler_vantage_probes_total",
+                         "probes sent and stored by this process's workers", ["vantage"])
 LAST_SUCCESS = Gauge("satrank_crawler_last_success_timestamp_seconds",
                      "unix time of the last successful phase", ["phase"])
 # Per job of crawler/jobs.py, labelled `phase` with the job's name (as the alert rules

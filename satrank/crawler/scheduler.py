@@ -129,3 +129,21 @@ def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
                                                tight_fee_sat=tight_fee_sat),
                                  float(value[i]) + REQUESTED_PRIORITY * bool(asked[i])))
     return plan
+
+
+def assign_vantages(targets: Sequence[str], live: Sequence[str],
+                    counts: Mapping[str, Mapping[str, int]]) -> list[str | None]:
+    """The vantage each planned probe should be sent from, so that every node's evidence
+    comes from several vantage points: the live vantage that probed the target least,
+    ties to the one given least of this round so far, then by pubkey. With fewer than
+    two live vantages, None (any worker)."""
+    if len(live) < 2:
+        return [None] * len(targets)
+    given = dict.fromkeys(live, 0)
+    chosen: list[str | None] = []
+    for target in targets:
+        seen = counts.get(target, {})
+        best = min(live, key=lambda v: (seen.get(v, 0), given[v], v))
+        given[best] += 1
+        chosen.append(best)
+    return chosen

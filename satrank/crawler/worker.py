@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from satrank.config import CrawlerSettings, LndSettings
+from satrank.crawler.metrics import VANTAGE_PROBES
 from satrank.crawler.probes import ProbeSender, run_probe_round
 from satrank.crawler.scheduler import PlannedProbe
 from satrank.db.pool import Pool, connection
@@ -81,6 +82,7 @@ async def drain_queue(pool: Pool, vantage: Vantage, settings: CrawlerSettings, *
                                      vantage=vantage.pubkey)
         async with connection(pool) as conn:
             await finish_probes(conn, claimed, sent, worker=worker, now=clock())
+        VANTAGE_PROBES.labels(vantage.name).inc(len(sent))
         report.sent += len(sent)
         for p in sent:
             key = p.result.outcome.value

@@ -63,7 +63,7 @@ class QueuedProbe:
     fee_limit_sat: int
     reason: str
     priority: float
-    vantage: str | None = None  # pubkey of the node that must send it; None = any
+    vantage: str | None = None  # pubkey of the node to send it (any after the TTL); None = any
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,9 @@ async def enqueue_probes(conn: asyncpg.Connection, probes: Sequence[QueuedProbe]
 _CLAIM = """
 WITH picked AS (
   SELECT id FROM probe_queue
-  WHERE done_at IS NULL AND (vantage IS NULL OR vantage = $1)
+  WHERE done_at IS NULL
+    AND (vantage IS NULL OR vantage = $1
+         OR planned_at < $3::timestamptz - make_interval(secs => $4))
     AND (claimed_at IS NULL OR claimed_at < $3::timestamptz - make_interval(secs => $4))
   ORDER BY priority DESC, id
   LIMIT $5
@@ -103,7 +105,8 @@ RETURNING q.id, q.target, q.amount_sat, q.fee_limit_sat, q.reason, q.priority
 
 async def claim_probes(conn: asyncpg.Connection, *, vantage: str, worker: str, limit: int,
                        now: datetime, claim_ttl_s: float) -> list[ClaimedProbe]:
-    """Claim up to `limit` open rows for `vantage` (its own and the "any" rows), best
+    """Claim up to `limit` open rows for `vantage` (its own and the "any" rows, and rows
+    planned for another vantage more than `claim_ttl_s` ago: that one may be down), best
     first: rows never claimed and rows whose claim is older than `claim_ttl_s`."""
     rows = await conn.fetch(_CLAIM, vantage, worker, now, claim_ttl_s, limit)
     rows = sorted(rows, key=lambda r: (-r["priority"], r["id"]))

@@ -38,3 +38,25 @@ async def load_node_vantages(conn: asyncpg.Connection, *, since: datetime,
     do not count. `pubkeys` limits the answer to those nodes (empty: every node)."""
     rows = await conn.fetch(_NODE_VANTAGES, since, list(pubkeys))
     return {r["target_pubkey"]: list(r["vantages"]) for r in rows}
+
+
+async def live_vantages(conn: asyncpg.Connection, *, since: datetime) -> list[str]:
+    """Pubkeys of the vantages whose worker looked at the queue since `since`, sorted."""
+    rows = await conn.fetch("SELECT DISTINCT pubkey FROM vantages WHERE last_seen >= $1 "
+                            "ORDER BY pubkey", since)
+    return [r["pubkey"] for r in rows]
+
+
+async def probes_by_vantage(conn: asyncpg.Connection, *, since: datetime,
+                            targets: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Crawler probes of each of `targets` since `since`, per sending vantage pubkey (a
+    probe with no vantage counted for the registered oracle)."""
+    rows = await conn.fetch(
+        "SELECT p.target_pubkey, coalesce(p.vantage, o.pubkey, 'oracle') AS vantage, "
+        "count(*) AS n FROM probes p LEFT JOIN vantages o ON o.name = 'oracle' "
+        "WHERE p.sent_at > $1 AND p.target_pubkey = ANY($2::text[]) GROUP BY 1, 2",
+        since, list(targets))
+    counts: dict[str, dict[str, int]] = {}
+    for r in rows:
+        counts.setdefault(r["target_pubkey"], {})[r["vantage"]] = int(r["n"])
+    return counts

@@ -17,6 +17,7 @@ import pytest
 
 from satrank.db.probe_queue import QueuedProbe, enqueue_probes
 from tests.cli import run_satrank, satrank_env, start_satrank
+from tests.nginx_fixture import free_port
 from tests.simnet_fixture import SimnetHandle, start_simnet
 
 WAIT_S = 120.0
@@ -104,14 +105,47 @@ async def test_the_running_crawler_plans_and_both_workers_send(
     try:
         deadline = time.monotonic() + WAIT_S
         senders: set[str] = set()
-        while len(senders) < 2:
+        planned_for: set[str] = set()
+        named: list[asyncpg.Record] = []
+        while len(senders) < 2 or len(planned_for) < 2 or not named:
             assert crawler.poll() is None, crawler.stderr.read() if crawler.stderr else ""
-            assert time.monotonic() < deadline, f"only {senders} sent probes"
+            assert time.monotonic() < deadline, f"only {senders} sent, {planned_for} planned"
             await asyncio.sleep(0.5)
             senders = {r["vantage"] for r in await conn.fetch(
                 "SELECT DISTINCT vantage FROM probes")}
+            # once both workers are live, the planner names the vantage of each row
+            planned_for = {r["vantage"] for r in await conn.fetch(
+                "SELECT DISTINCT vantage FROM probe_queue WHERE vantage IS NOT NULL")}
+            named = await conn.fetch(
+                "SELECT q.vantage, p.vantage AS sent_by FROM probe_queue q JOIN probes p "
+                "ON p.target_pubkey = q.target AND p.sent_at >= q.claimed_at "
+                "WHERE q.vantage IS NOT NULL AND q.done_at IS NOT NULL")
     finally:
         crawler.send_signal(signal.SIGTERM)
         crawler.wait(timeout=30)
         await conn.close()
-    assert senders == {two.oracle_pubkey, two.vantages[1][3]}
+    assert senders == planned_for == {two.oracle_pubkey, two.vantages[1][3]}
+    assert all(r["vantage"] == r["sent_by"] for r in named)  # sent by the named vantage
+
+
+def test_a_probe_worker_for_an_unknown_vantage_is_refused(tmp_path: Path) -> None:
+    done = run_satrank("crawl", "--probe-worker", "west", env=satrank_env(
+        tmp_path, LND_VANTAGE_EAST_HOST="east:10009", LND_VANTAGE_EAST_TLS_CERT="/e/tls",
+        LND_VANTAGE_EAST_MACAROON="/e/pay.macaroon"), timeout=WAIT_S)
+    assert done.returncode == 2
+    assert "no vantage 'west' (configured: oracle, east)" in done.stderr
+
+
+async def test_a_vantage_that_is_down_does_not_stop_the_round(
+        two: SimnetHandle, db_dsn: str, tmp_path: Path) -> None:
+    env = _env(tmp_path, db_dsn, two)
+    env["LND_VANTAGE_V1_HOST"] = f"127.0.0.1:{free_port()}"  # nothing listens there
+    done = run_satrank("crawl", "--once", "--probes", "10", env=env, timeout=WAIT_S)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "vantage v1 unavailable, probing without it" in done.stderr
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        senders = await conn.fetch("SELECT vantage, count(*) AS n FROM probes GROUP BY 1")
+    finally:
+        await conn.close()
+    assert [(r["vantage"], r["n"]) for r in senders] == [(two.oracle_pubkey, 10)]

@@ -1,7 +1,8 @@
 """Integration: on a fresh deployment (graph synced and scored, nothing probed yet) the
 first planned batch is the most requested nodes, then the highest-ranked ones; every
-queued probe carries the fee budget it tests (real crawler against simnet, real
-Postgres, the planner in-process)."""
+queued probe carries the fee budget it tests, and the oracle's worker sends the batch
+in that order and stores it with its vantage and fee limits (real crawler against
+simnet, real Postgres, the planner and the worker in-process)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from pathlib import Path
 
 import asyncpg
 import numpy as np
+from prometheus_client import REGISTRY
 
 from satrank.config import DatabaseSettings, Settings
-from satrank.crawler.cycle import plan_phase
+from satrank.crawler.cycle import plan_phase, utc_now
 from satrank.crawler.scheduler import fee_limit_sat
+from satrank.crawler.worker import Vantage, drain_queue, worker_id
 from satrank.db.interest import record_interest
 from satrank.db.pool import create_pool
+from satrank.lightning.lnd import LndClient
 from tests.cli import run_satrank
 from tests.crawler.test_crawl_simnet import WAIT_S, _crawler_env
 from tests.simnet_fixture import SimnetHandle
@@ -41,12 +45,25 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
         await conn.close()
 
     settings = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40})
+    sent_before = _sample("satrank_crawler_vantage_probes_total", vantage="oracle")
     pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
     try:
         plan = await plan_phase(pool, settings.crawler, n_probes=BATCH,
                                 rng=np.random.default_rng(5))
+        assert _sample("satrank_crawler_probe_queue_open") == BATCH
+        queued = await _queue(db_dsn)
+        # the oracle's worker sends the batch through simnet, over gRPC + TLS
+        async with LndClient.connect(
+                simnet.oracle_host, (simnet.oracle_dir / "tls.cert").read_bytes(),
+                (simnet.oracle_dir / "pay.macaroon").read_bytes()) as sender:
+            report = await drain_queue(
+                pool, Vantage("oracle", simnet.oracle_pubkey, sender), settings.crawler,
+                batch=8, worker=worker_id("oracle"), clock=utc_now)
     finally:
         await pool.close()
+    assert report.sent == BATCH
+    assert _sample("satrank_crawler_vantage_probes_total", vantage="oracle") == \
+        sent_before + BATCH
 
     assert [(p.pubkey, p.reason) for p in plan[:2]] == [(lower, "requested"),
                                                          (low, "requested")]
@@ -60,12 +77,29 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
     assert all(p.fee_limit_sat in {tight, fee_limit_sat("normal", p.amount_sat,
                                                           tight_fee_sat=tight)} for p in plan)
 
-    conn = await asyncpg.connect(db_dsn)
-    try:
-        queued = await conn.fetch("SELECT target, amount_sat, fee_limit_sat, reason "
-                                  "FROM probe_queue ORDER BY priority DESC, id")
-    finally:
-        await conn.close()
     # the queue sends them in the planned order
     assert [(r["target"], r["amount_sat"], r["fee_limit_sat"]) for r in queued] == [
         (p.pubkey, p.amount_sat, p.fee_limit_sat) for p in plan]
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        sent = await conn.fetch("SELECT target_pubkey, amount_sat, fee_limit_sat, vantage "
+                                "FROM probes")
+        assert await conn.fetchval("SELECT count(*) FROM probe_queue WHERE done_at IS NULL") == 0
+    finally:
+        await conn.close()
+    assert sorted((r["target_pubkey"], r["amount_sat"], r["fee_limit_sat"]) for r in sent) \
+        == sorted((p.pubkey, p.amount_sat, p.fee_limit_sat) for p in plan)
+    assert {r["vantage"] for r in sent} == {simnet.oracle_pubkey}
+
+
+def _sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def _queue(dsn: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return list(await conn.fetch("SELECT target, amount_sat, fee_limit_sat, reason "
+                                     "FROM probe_queue ORDER BY priority DESC, id"))
+    finally:
+        await conn.close()

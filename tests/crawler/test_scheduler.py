@@ -10,6 +10,7 @@ import numpy as np
 from satrank.crawler.scheduler import (
     ProbeBudget,
     ProbeCandidates,
+    assign_vantages,
     fee_limit_sat,
     plan_probes,
 )
@@ -110,3 +111,14 @@ def test_each_node_is_probed_at_the_tier_where_it_informs_most() -> None:
                        n=2, now=NOW, last_probed={}, probes_today={}, budget=BUDGET,
                        tiers_sat=TIERS, rng=np.random.default_rng(1), tight_fee_sat=10)
     assert {p.pubkey: p.amount_sat for p in plan} == {"a": 1_000_000, "b": 10_000}
+
+
+def test_each_probe_goes_to_the_vantage_that_probed_its_target_least() -> None:
+    assert assign_vantages(["a", "b"], ["v1"], {}) == [None, None]  # one vantage: any
+    counts = {"a": {"v1": 3, "v2": 1}, "b": {"v2": 2}, "c": {"v1": 1, "v2": 1}}
+    assert assign_vantages(["a", "b", "c", "d", "e"], ["v1", "v2"], counts) == [
+        "v2",  # v1 probed "a" more
+        "v1",  # only v2 probed "b"
+        "v1",  # "c": tied in probes and in this round's share (1 each): by name
+        "v2",  # "d": nobody probed it; v2 has less of this round (1 against 2)
+        "v1"]  # "e": all tied again (2 each): by name

@@ -18,7 +18,12 @@ from satrank.db.probe_queue import (
     prune_queue,
 )
 from satrank.db.probes import SentProbe, record_probes
-from satrank.db.vantages import load_node_vantages, register_vantage
+from satrank.db.vantages import (
+    live_vantages,
+    load_node_vantages,
+    probes_by_vantage,
+    register_vantage,
+)
 from satrank.lightning.backend import ProbeResult
 from satrank.outcomes import ProbeOutcome
 
@@ -97,7 +102,7 @@ async def test_a_dead_workers_claim_is_taken_again_after_the_ttl(db_dsn: str) ->
         await conn.close()
 
 
-async def test_rows_planned_for_a_vantage_go_to_it_only(db_dsn: str) -> None:
+async def test_rows_planned_for_a_vantage_go_to_it_until_the_ttl(db_dsn: str) -> None:
     conn = await asyncpg.connect(db_dsn)
     try:
         await enqueue_probes(conn, _queued(3, vantage=EAST, prefix="e")
@@ -105,10 +110,31 @@ async def test_rows_planned_for_a_vantage_go_to_it_only(db_dsn: str) -> None:
         west = await claim_probes(conn, vantage=WEST, worker="w", limit=10, now=NOW,
                                   claim_ttl_s=TTL_S)
         assert sorted(c.target for c in west) == ["any0000", "any0001"]
+        assert await open_targets(conn) == {"any0000", "any0001", "e0000", "e0001", "e0002"}
+        # east's worker is gone: after the TTL another vantage sends its rows
+        late = NOW + timedelta(seconds=TTL_S + 1)
+        taken = await claim_probes(conn, vantage=WEST, worker="w", limit=2, now=late,
+                                   claim_ttl_s=TTL_S)
+        assert sorted(c.target for c in taken) == ["e0000", "e0001"]
         east = await claim_probes(conn, vantage=EAST, worker="e", limit=10, now=NOW,
                                   claim_ttl_s=TTL_S)
-        assert sorted(c.target for c in east) == ["e0000", "e0001", "e0002"]
-        assert await open_targets(conn) == {"any0000", "any0001", "e0000", "e0001", "e0002"}
+        assert [c.target for c in east] == ["e0002"]
+    finally:
+        await conn.close()
+
+
+async def test_live_vantages_and_their_probes_of_each_target(db_dsn: str) -> None:
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await register_vantage(conn, name="oracle", pubkey=ORACLE, now=NOW)
+        await register_vantage(conn, name="east", pubkey=EAST, now=NOW - timedelta(hours=1))
+        await register_vantage(conn, name="west", pubkey=WEST, now=NOW - timedelta(minutes=1))
+        assert await live_vantages(conn, since=NOW - timedelta(minutes=5)) == [ORACLE, WEST]
+        await record_probes(conn, [SentProbe(_result("n1"), NOW), SentProbe(_result("n1"), NOW),
+                                   SentProbe(_result("n1"), NOW, 10, WEST),
+                                   SentProbe(_result("n2"), NOW, 10, EAST)])
+        assert await probes_by_vantage(conn, since=NOW - timedelta(days=1),
+                                       targets=["n1", "n3"]) == {"n1": {ORACLE: 2, WEST: 1}}
     finally:
         await conn.close()
 
