@@ -20,6 +20,7 @@ from satrank.lightning.backend import (
     DecodedPayReq,
     GraphEdge,
     GraphNode,
+    GraphRecords,
     InvoiceState,
     InvoiceStatus,
     LocalChannel,
@@ -28,6 +29,7 @@ from satrank.lightning.backend import (
     NodeStatus,
     PaymentResult,
     PaymentStatus,
+    PolicyRecord,
     QueriedRoute,
     RouteHop,
     RoutingPolicy,
@@ -96,6 +98,26 @@ def channel_graph(g: ln.ChannelGraph, *, fingerprint: str | None = None) -> Chan
     with _gc_paused():
         return ChannelGraph(nodes=tuple(map(graph_node, g.nodes)),
                             edges=tuple(map(graph_edge, g.edges)), fingerprint=fingerprint)
+
+
+def _policy_record(p: ln.RoutingPolicy) -> PolicyRecord:
+    return (p.time_lock_delta, p.min_htlc, p.max_htlc_msat, p.fee_base_msat,
+            p.fee_rate_milli_msat, p.inbound_fee_base_msat, p.inbound_fee_rate_milli_msat,
+            p.disabled, p.last_update)
+
+
+def channel_graph_records(g: ln.ChannelGraph) -> GraphRecords:
+    """The same graph as `channel_graph`, as the records a graph sync stages."""
+    with _gc_paused():
+        return GraphRecords(
+            nodes=[(n.pub_key.lower(), n.alias, n.color,
+                    tuple(a.addr for a in n.addresses if a.addr), n.last_update)
+                   for n in g.nodes],
+            edges=[(e.channel_id, e.chan_point, e.node1_pub.lower(), e.node2_pub.lower(),
+                    e.capacity, e.last_update,
+                    _policy_record(e.node1_policy) if e.HasField("node1_policy") else None,
+                    _policy_record(e.node2_policy) if e.HasField("node2_policy") else None)
+                   for e in g.edges])
 
 
 def graph_fingerprint(g: ln.ChannelGraph) -> str:
