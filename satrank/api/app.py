@@ -35,13 +35,11 @@ from satrank.api.lightning import (
     open_api_lightning,
     open_invoice_issuer,
 )
-from satrank.api.middleware.access_log import AccessLogMiddleware
+from satrank.api.middleware.access_log import AccessLog
 from satrank.api.middleware.body_guard import BodyGuardMiddleware
-from satrank.api.middleware.cors import PublicCorsMiddleware
-from satrank.api.middleware.interest import InterestBuffer, InterestMiddleware
+from satrank.api.middleware.edge import EdgeMiddleware
+from satrank.api.middleware.interest import InterestBuffer
 from satrank.api.middleware.l402 import L402Middleware
-from satrank.api.middleware.metrics import MetricsMiddleware
-from satrank.api.middleware.request_id import RequestIdMiddleware
 from satrank.api.paywall import Paywall
 from satrank.api.prices import ROUTE_PRICES
 from satrank.api.probe_flights import ProbeFlights
@@ -171,17 +169,14 @@ def create_app(
             *nostr_json.routes,
         ],
         middleware=[
-            Middleware(MetricsMiddleware),
-            Middleware(RequestIdMiddleware),
-            Middleware(PublicCorsMiddleware),  # preflights answered before the paywall
-            Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips,
-                       client_ip_of=functools.partial(
-                           client_ip, trusted_proxies=settings.api.trusted_proxies),
-                       redact=redactor(settings)),
+            Middleware(EdgeMiddleware, interest=interest, access_log=AccessLog(
+                log_client_ips=settings.api.log_client_ips,
+                client_ip_of=functools.partial(
+                    client_ip, trusted_proxies=settings.api.trusted_proxies),
+                redact=redactor(settings))),
             Middleware(BodyGuardMiddleware),
             Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES,
                        checks=INPUT_CHECKS),
-            Middleware(InterestMiddleware, buffer=interest),
         ],
         exception_handlers={
             ApiError: handle_api_error,
