@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from satrank.api.app import create_app
 from satrank.api.cache import ApiCaches
+from satrank.api.render import verdict_block
+from satrank.api.routes import nodes
 from satrank.config import Settings
+from satrank.db.nodes import NodeSummary
 from tests.api_seed import agent_hash, pubkey, seed
 from tests.live_server import live_server
 
@@ -77,6 +81,23 @@ def test_verdict_etag_and_304(api: tuple[httpx.Client, list[str]]) -> None:
     assert again.headers["etag"] == etag
     other = client.get(f"/api/agent/{pks[2]}/verdict", headers={"If-None-Match": 'W/"nope"'})
     assert other.status_code == 200
+
+
+def test_verdicts_are_rendered_once_per_node_and_data_version(
+        api: tuple[httpx.Client, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    client, pks = api
+    rendered: list[str] = []
+
+    def counted(n: NodeSummary) -> dict[str, Any]:
+        rendered.append(n.pubkey)
+        return verdict_block(n)
+
+    monkeypatch.setattr(nodes, "verdict_block", counted)
+    answers = [client.get(f"/api/agent/{pk}/verdict") for pk in (pks[1], pks[1], pks[2])]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[0].content == answers[1].content
+    assert answers[0].headers["etag"] == answers[1].headers["etag"]
+    assert rendered == [pks[1], pks[2]]
 
 
 def test_leaderboard_sort_axes_and_pagination(api: tuple[httpx.Client, list[str]]) -> None:
