@@ -79,7 +79,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             os.environ[SERVE_DSN_ENV] = dsn
         uvicorn.run(
             "satrank.api.app:app_from_environ" if settings.api.workers > 1
-            else create_app(settings, dsn),
+            else create_app(settings, dsn, freeze_gc=True),
             factory=settings.api.workers > 1,
             workers=settings.api.workers,
             host=settings.api.host,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -168,3 +169,17 @@ def test_stats(api: tuple[httpx.Client, list[str]]) -> None:
     assert data["verdicts"] == {"SAFE": 2, "RISKY": 1, "UNKNOWN": 1, "INSUFFICIENT": 1}
     assert data["probes"]["last24h"] == 5 and data["probes"]["reachableRate7d"] == 1.0
     assert isinstance(data["scoredAt"], int)
+
+
+def test_a_served_app_freezes_its_startup_objects_out_of_the_collector(db_dsn: str) -> None:
+    asyncio.run(seed(db_dsn))
+    gc.unfreeze()
+    try:
+        with live_server(create_app(SETTINGS, db_dsn)) as url:
+            assert httpx.get(f"{url}/api/health", timeout=10).status_code == 200
+            assert gc.get_freeze_count() == 0  # tests' apps leave the collector alone
+        with live_server(create_app(SETTINGS, db_dsn, freeze_gc=True)) as url:
+            assert httpx.get(f"{url}/api/agents/top", timeout=10).status_code == 200
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
