@@ -305,8 +305,13 @@ def cmd_pay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
-    from satrank.crawler.main import CrawlerBusy, crawl_forever, crawl_once
-    from satrank.crawler.service import LeadershipLost
+    from satrank.collector import collector_paused, freeze_startup_objects, tune_for_batches
+
+    with collector_paused():
+        from satrank.crawler.main import CrawlerBusy, crawl_forever, crawl_once
+        from satrank.crawler.service import LeadershipLost
+    freeze_startup_objects(collect=False)
+    tune_for_batches()
 
     with _dsn_of(settings) as dsn:
         asyncio.run(migrate_dsn(dsn))

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -59,6 +58,7 @@ from satrank.api.routes import (
     verdicts,
 )
 from satrank.api.state import ApiState, Resources, TokenChecker
+from satrank.collector import freeze_startup_objects
 from satrank.config import Settings, load_settings
 from satrank.db.pool import create_pool
 from satrank.db.reports import ReportLimits
@@ -100,7 +100,9 @@ def create_app(
     Invoices for 402 challenges come from `invoice_issuer`, or from LND's invoice
     macaroon when None. `report_limits`, `caches` and `probe_flights`: defaults unless a
     test needs others. `freeze_gc` (`satrank serve`): once started, everything alive is
-    moved out of the cyclic collector's reach (`freeze_startup_objects`).
+    moved out of the cyclic collector's reach (satrank/collector.py: a worker's full
+    collections then walk only what requests created, not every start-up object with
+    the event loop stopped, which showed in the api's p99).
     """
     paywall = Paywall(settings.l402, trusted_proxies=settings.api.trusted_proxies)
     interest = InterestBuffer()
@@ -217,11 +219,3 @@ def app_from_environ(environ: Mapping[str, str] | None = None) -> Starlette:
         batch_writes_per_tick()
     return create_app(settings, dsn, freeze_gc=True)
 
-
-def freeze_startup_objects() -> None:
-    """Collect once, then freeze what is alive (modules, settings, pool, caches' shells)
-    out of the cyclic GC's reach: a worker's full collections then scan only what requests
-    created. Unfrozen, each one walked every startup object too (~60k for a bare app: a
-    pause of tens of ms, more under load, with the event loop stopped: the api's p99)."""
-    gc.collect()
-    gc.freeze()
