@@ -144,6 +144,30 @@ def test_leaderboard_cache_follows_new_scores(db_dsn: str) -> None:
     assert summary["rank"] == 100
 
 
+def test_pages_of_one_data_version_share_one_total(db_dsn: str) -> None:
+    """The total is counted once per data version, not once per page."""
+    pks = asyncio.run(seed(db_dsn))
+
+    async def score_quietly() -> None:
+        """A score row that does not move the data version (an older computed_at)."""
+        import asyncpg
+        conn = await asyncpg.connect(db_dsn)
+        await conn.execute(
+            "INSERT INTO scores (pubkey, rank, verdict, p_success, ci95_low, ci95_high, n_eff,"
+            " pagerank, pagerank_pct, features, reasons, computed_at)"
+            " SELECT $1, 1, verdict, p_success, ci95_low, ci95_high, n_eff, pagerank,"
+            " pagerank_pct, features, reasons, computed_at - interval '1 day'"
+            " FROM scores WHERE pubkey = $2", pks[5], pks[0])
+        await conn.close()
+
+    app = create_app(SETTINGS, db_dsn, caches=ApiCaches.build(check_interval_s=0.0))
+    with live_server(app) as url:
+        first = httpx.get(f"{url}/api/agents/top", params={"limit": 2}, timeout=10).json()
+        asyncio.run(score_quietly())
+        second = httpx.get(f"{url}/api/agents/top", params={"limit": 3}, timeout=10).json()
+    assert first["meta"]["total"] == second["meta"]["total"] == 5
+
+
 def test_alias_search(api: tuple[httpx.Client, list[str]]) -> None:
     client, pks = api
     found = client.get("/api/agents/search", params={"alias": "acinq"}).json()
