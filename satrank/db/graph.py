@@ -17,7 +17,6 @@ references whole (migration 002 dropped the per-row foreign-key triggers for spe
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from datetime import datetime
 
 import asyncpg
 
+from satrank.collector import collector_paused
 from satrank.db.pool import affected_rows
 from satrank.lightning.backend import (
     POLICY_RECORD_FIELDS,
@@ -261,13 +261,8 @@ async def sync_graph(conn: asyncpg.Connection, described: ChannelGraph | Deferre
                else graph_records(described))
     # ~200k short-lived tuples while the big graph is alive: the cyclic GC would rescan
     # the graph many times over for nothing (none of these objects form cycles).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         nodes, channels, policies, skipped = _staging_rows(records)
-    finally:
-        if was_enabled:
-            gc.enable()
     async with conn.transaction():
         # the joins below hash ~100k-row tables: keep them in memory (the default 4 MB
         # spills them to disk in batches and sorts)
