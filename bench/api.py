@@ -10,8 +10,10 @@ file, as journald would take it) and redaction installed; only the free routes' 
 limits are lifted by their settings (wrk is one client). The anchor is the trivial app
 (`bench/apps.py:trivial`) on uvicorn with the same loop, parser and worker count. wrk
 (Debian package `wrk`) -t2 -c50 on loopback, Lua scripts rotating over 1,000 scored node
-ids. Prints req/s, p99, the ratio to the anchor, the api's peak RSS and checks that the
-access log has one line per request. `--tree DIR` (repeatable) loads the code of other
+ids. Prints req/s, p99, the ratio to the anchor, the server's own CPU time per request
+and the anchor's CPU per request divided by it (which other sessions' load moves much
+less than req/s), the api's peak RSS and checks that the access log has one line per
+request. `--tree DIR` (repeatable) loads the code of other
 checkouts in the same run, each on its own database, after the same anchor run.
 """
 
@@ -119,9 +121,18 @@ WARM_TRIES = 10
 wrk_requests = [0]
 
 
-def run_wrk(url: str, script: Path | None, duration: int, connections: int) -> tuple[float, float]:
-    """(req/s, p99 ms) of a measured run, after unrecorded 2 s warm-ups until at least
-    WARM_REQUESTS were served (every rotating id seen: steady state, not first lookups)."""
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(url: str, script: Path | None, duration: int, connections: int,
+            pid: int) -> tuple[float, float, float]:
+    """(req/s, p99 ms, server CPU µs per request) of a measured run, after unrecorded 2 s
+    warm-ups until at least WARM_REQUESTS were served (every rotating id seen: steady
+    state, not first lookups). The CPU per request is the server process's own (`pid`):
+    other sessions' load moves it much less than req/s and p99."""
     warm = ["wrk", "-t2", f"-c{connections}", "-d2s", url]
     if script is not None:
         warm[1:1] = ["-s", str(script)]
@@ -134,14 +145,17 @@ def run_wrk(url: str, script: Path | None, duration: int, connections: int) -> t
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url]
     if script is not None:
         cmd[1:1] = ["-s", str(script)]
+    cpu_before = cpu_s(pid)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    wrk_requests[0] += served + int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    cpu_used = cpu_s(pid) - cpu_before
+    measured = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    wrk_requests[0] += served + measured
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         raise RuntimeError(f"{url}: {non2xx.group(1)} non-2xx answers\n{out}")
-    return rps, p99
+    return rps, p99, cpu_used / measured * 1e6
 
 
 @contextmanager
@@ -210,7 +224,7 @@ def recorded(pid: int, out: Path | None) -> Iterator[None]:
 
 def load_satrank(env: dict[str, str], dsn: str, ids: list[str], lua: dict[str, Path],
                  args: argparse.Namespace, label: str,
-                 log: Path) -> tuple[dict[str, tuple[float, float]], float, float]:
+                 log: Path) -> tuple[dict[str, tuple[float, float, float]], float, float]:
     """wrk over the routes of one `satrank serve`: results, its peak RSS, and how many
     access log lines it wrote per request wrk counted (wrk leaves out the requests in
     flight when it stops, so slightly above 1 is one line per request)."""
@@ -218,7 +232,7 @@ def load_satrank(env: dict[str, str], dsn: str, ids: list[str], lua: dict[str, P
     port = free_port()
     proc = satrank_server(env, port, log)
     base = f"http://127.0.0.1:{port}"
-    results: dict[str, tuple[float, float]] = {}
+    results: dict[str, tuple[float, float, float]] = {}
 
     def spy(route: str) -> Path | None:
         return None if args.py_spy is None else args.py_spy / f"api-{label}-{route}.txt"
@@ -226,17 +240,19 @@ def load_satrank(env: dict[str, str], dsn: str, ids: list[str], lua: dict[str, P
     try:
         with recorded(proc.pid, spy("agent")):
             results["GET /api/agent/{id}"] = run_wrk(base, lua["agent"], args.duration,
-                                                     args.connections)
+                                                     args.connections, proc.pid)
         with recorded(proc.pid, spy("top")):
             results["GET /api/agents/top"] = run_wrk(f"{base}/api/agents/top", None,
-                                                     args.duration, args.connections)
+                                                     args.duration, args.connections,
+                                                     proc.pid)
         with recorded(proc.pid, spy("profile")):
             results["GET /api/profile/{id} bypass"] = run_wrk(base, lua["profile"],
-                                                              args.duration, args.connections)
+                                                              args.duration, args.connections,
+                                                              proc.pid)
         if args.probe_writes_per_s:
             with probe_writer(dsn, ids, args.probe_writes_per_s) as written:
                 results[f"profile +{args.probe_writes_per_s:g} probes/s"] = run_wrk(
-                    base, lua["profile"], args.duration, args.connections)
+                    base, lua["profile"], args.duration, args.connections, proc.pid)
             print(f"(writer inserted {written[0]} probes)", flush=True)
         rss = peak_rss_mb(proc.pid)
     finally:
@@ -263,23 +279,24 @@ def bench(dep: Deployment, args: argparse.Namespace) -> None:
     print(f"wrk -t2 -c{args.connections} -d{args.duration}s --latency; one worker, "
           f"uvloop/httptools; cores={os.cpu_count()}")
     print(f"{'round':>5} {'server':<10} {'endpoint':<30} {'req/s':>9} {'p99 ms':>8} "
-          f"{'ratio':>7}")
+          f"{'ratio':>7} {'CPU us/req':>10} {'CPU ratio':>9}")
     for rnd in range(1, args.rounds + 1):
         port = free_port()
         proc = trivial_server(port, dep.tmp / "trivial.log")
         try:
             trivial = run_wrk(f"http://127.0.0.1:{port}/trivial", None, args.duration,
-                              args.connections)
+                              args.connections, proc.pid)
         finally:
             stop_server(proc)
         print(f"{rnd:>5} {'trivial':<10} {'GET /trivial (anchor)':<30} {trivial[0]:>9.0f} "
-              f"{trivial[1]:>8.2f} {1:>7.1%}", flush=True)
+              f"{trivial[1]:>8.2f} {1:>7.1%} {trivial[2]:>10.0f} {1:>9.1%}", flush=True)
         for label, dsn, env in envs:
             results, rss, lines = load_satrank(env, dsn, ids, lua, args, label,
                                                dep.tmp / f"serve-{label}-{rnd}.log")
-            for name, (rps, p99) in results.items():
+            for name, (rps, p99, cpu_us) in results.items():
                 print(f"{rnd:>5} {label:<10} {name:<30} {rps:>9.0f} {p99:>8.2f} "
-                      f"{rps / trivial[0]:>7.1%}", flush=True)
+                      f"{rps / trivial[0]:>7.1%} {cpu_us:>10.0f} {trivial[2] / cpu_us:>9.1%}",
+                      flush=True)
             print(f"{rnd:>5} {label:<10} peak RSS {rss:.0f} MB (target <= 150 MB); "
                   f"access log lines per request: {lines:.3f}", flush=True)
 

@@ -7,7 +7,8 @@ Postgres is reached by DATABASE_URL, SATRANK_ENV=production. Per run and tree (`
 checkouts to compare in one run, interleaved): a fresh database, `satrank migrate`, then
 the crawl twice: the first cycle (empty database: full sync + scoring) and an unchanged
 cycle (same graph again). Prints wall time, the phases the command reports, its peak RSS
-(wait4) and the ratio to the anchor: `satrank migrate` with nothing to apply (starting a
+(wait4), its own CPU time (steadier than wall time when other sessions load the box)
+and the ratio to the anchor: `satrank migrate` with nothing to apply (starting a
 satrank process and reaching Postgres), measured in the same run.
 """
 
@@ -49,7 +50,7 @@ def main() -> None:
                         help="record both cycles of each run under py-spy into DIR")
     args = parser.parse_args()
     trees: list[Path] = args.tree or [ROOT]
-    rows: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     with deployment() as dep:
         for run in range(args.runs):
             for t, tree in enumerate(trees):
@@ -61,16 +62,19 @@ def main() -> None:
                 again = run_satrank(env, *CRAWL,
                                     profile=spy(args.py_spy, label, run, "unchanged"))
                 for name, r in ((ANCHOR, anchor), (FIRST, first), (AGAIN, again)):
-                    rows.setdefault((label, name), []).append((r.seconds, r.peak_rss_mb))
+                    rows.setdefault((label, name), []).append(
+                        (r.seconds, r.peak_rss_mb, r.cpu_s))
                     print(f"run {run + 1} {label}: {name}: {r.seconds:.2f} s "
-                          f"({r.seconds / anchor.seconds:.1f}x anchor), peak RSS "
+                          f"({r.seconds / anchor.seconds:.1f}x anchor), CPU {r.cpu_s:.2f} s, "
+                          f"peak RSS "
                           f"{r.peak_rss_mb:.0f} MB; {phases(r.stdout)}", flush=True)
     print(f"medians of {args.runs} runs (mainnet snapshot over gRPC from simnet):")
     for (label, name), values in rows.items():
-        seconds = statistics.median(s for s, _ in values)
-        anchor_s = statistics.median(s for s, _ in rows[(label, ANCHOR)])
+        seconds = statistics.median(s for s, _, _ in values)
+        anchor_s = statistics.median(s for s, _, _ in rows[(label, ANCHOR)])
         print(f"  {label}: {name}: {seconds:.2f} s ({seconds / anchor_s:.1f}x anchor), "
-              f"peak RSS {max(m for _, m in values):.0f} MB")
+              f"CPU {statistics.median(c for _, _, c in values):.2f} s, "
+              f"peak RSS {max(m for _, m, _ in values):.0f} MB")
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ class ProcessRun:
     seconds: float
     peak_rss_mb: float
     stdout: str
+    cpu_s: float = 0.0  # its own user + system CPU time: steadier than wall on a busy box
 
 
 def production_env(dsn: str, simnet: SimnetHandle, data_dir: Path,
@@ -99,4 +100,5 @@ def run_satrank(env: dict[str, str], *args: str, profile: Path | None = None) ->
         if proc.returncode != 0:
             raise RuntimeError(f"satrank {' '.join(args)} exited {proc.returncode}:\n"
                                f"{err.read()[-3000:]}")
-        return ProcessRun(seconds, usage.ru_maxrss / 1024, out.read())
+        return ProcessRun(seconds, usage.ru_maxrss / 1024, out.read(),
+                          usage.ru_utime + usage.ru_stime)

@@ -79,7 +79,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             os.environ[SERVE_DSN_ENV] = dsn
         uvicorn.run(
             "satrank.api.app:app_from_environ" if settings.api.workers > 1
-            else create_app(settings, dsn),
+            else create_app(settings, dsn, freeze_gc=True),
             factory=settings.api.workers > 1,
             workers=settings.api.workers,
             host=settings.api.host,
@@ -324,14 +324,19 @@ def cmd_mcp(args: argparse.Namespace, settings: Settings | None = None) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
-    from satrank.crawler.jobs import vantage_names
-    from satrank.crawler.main import (
-        CrawlerBusy,
-        crawl_forever,
-        crawl_once,
-        probe_worker_forever,
-    )
-    from satrank.crawler.service import LeadershipLost
+    from satrank.collector import collector_paused, freeze_startup_objects, tune_for_batches
+
+    with collector_paused():
+        from satrank.crawler.jobs import vantage_names
+        from satrank.crawler.main import (
+            CrawlerBusy,
+            crawl_forever,
+            crawl_once,
+            probe_worker_forever,
+        )
+        from satrank.crawler.service import LeadershipLost
+    freeze_startup_objects(collect=False)
+    tune_for_batches()
 
     if args.probe_worker is not None and args.probe_worker not in vantage_names(settings):
         print(f"satrank crawl --probe-worker: no vantage {args.probe_worker!r} (configured: "

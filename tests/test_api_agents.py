@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from satrank.api.app import create_app
 from satrank.api.cache import ApiCaches
+from satrank.api.render import verdict_block
+from satrank.api.routes import nodes
 from satrank.config import Settings
+from satrank.db.nodes import NodeSummary
 from tests.api_seed import agent_hash, pubkey, seed
 from tests.live_server import live_server
 
@@ -79,6 +84,23 @@ def test_verdict_etag_and_304(api: tuple[httpx.Client, list[str]]) -> None:
     assert other.status_code == 200
 
 
+def test_verdicts_are_rendered_once_per_node_and_data_version(
+        api: tuple[httpx.Client, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    client, pks = api
+    rendered: list[str] = []
+
+    def counted(n: NodeSummary) -> dict[str, Any]:
+        rendered.append(n.pubkey)
+        return verdict_block(n)
+
+    monkeypatch.setattr(nodes, "verdict_block", counted)
+    answers = [client.get(f"/api/agent/{pk}/verdict") for pk in (pks[1], pks[1], pks[2])]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[0].content == answers[1].content
+    assert answers[0].headers["etag"] == answers[1].headers["etag"]
+    assert rendered == [pks[1], pks[2]]
+
+
 def test_leaderboard_sort_axes_and_pagination(api: tuple[httpx.Client, list[str]]) -> None:
     client, pks = api
     top = client.get("/api/agents/top").json()
@@ -122,6 +144,30 @@ def test_leaderboard_cache_follows_new_scores(db_dsn: str) -> None:
     assert summary["rank"] == 100
 
 
+def test_pages_of_one_data_version_share_one_total(db_dsn: str) -> None:
+    """The total is counted once per data version, not once per page."""
+    pks = asyncio.run(seed(db_dsn))
+
+    async def score_quietly() -> None:
+        """A score row that does not move the data version (an older computed_at)."""
+        import asyncpg
+        conn = await asyncpg.connect(db_dsn)
+        await conn.execute(
+            "INSERT INTO scores (pubkey, rank, verdict, p_success, ci95_low, ci95_high, n_eff,"
+            " pagerank, pagerank_pct, features, reasons, computed_at)"
+            " SELECT $1, 1, verdict, p_success, ci95_low, ci95_high, n_eff, pagerank,"
+            " pagerank_pct, features, reasons, computed_at - interval '1 day'"
+            " FROM scores WHERE pubkey = $2", pks[5], pks[0])
+        await conn.close()
+
+    app = create_app(SETTINGS, db_dsn, caches=ApiCaches.build(check_interval_s=0.0))
+    with live_server(app) as url:
+        first = httpx.get(f"{url}/api/agents/top", params={"limit": 2}, timeout=10).json()
+        asyncio.run(score_quietly())
+        second = httpx.get(f"{url}/api/agents/top", params={"limit": 3}, timeout=10).json()
+    assert first["meta"]["total"] == second["meta"]["total"] == 5
+
+
 def test_alias_search(api: tuple[httpx.Client, list[str]]) -> None:
     client, pks = api
     found = client.get("/api/agents/search", params={"alias": "acinq"}).json()
@@ -158,3 +204,17 @@ def test_a_node_scored_without_a_grid_says_its_figures_are_the_default_ones(
     bayes = asked.json()["data"]["bayesian"]
     assert bayes["p_success"] == pytest.approx(0.95)
     assert (bayes["basis"]["amountSat"], bayes["basis"]["feeBudget"]) == (100_000, "normal")
+
+
+def test_a_served_app_freezes_its_startup_objects_out_of_the_collector(db_dsn: str) -> None:
+    asyncio.run(seed(db_dsn))
+    gc.unfreeze()
+    try:
+        with live_server(create_app(SETTINGS, db_dsn)) as url:
+            assert httpx.get(f"{url}/api/health", timeout=10).status_code == 200
+            assert gc.get_freeze_count() == 0  # tests' apps leave the collector alone
+        with live_server(create_app(SETTINGS, db_dsn, freeze_gc=True)) as url:
+            assert httpx.get(f"{url}/api/agents/top", timeout=10).status_code == 200
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

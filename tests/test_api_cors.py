@@ -9,7 +9,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.l402_support import PreimageIssuer, serve_paid_app
+from satrank.api.app import create_app
+from satrank.api.middleware.body_guard import BodyGuardMiddleware
+from satrank.api.middleware.edge import EdgeMiddleware
+from satrank.api.middleware.l402 import L402Middleware
+from tests.l402_support import PreimageIssuer, serve_paid_app, settings_for
 
 ORIGIN = "https://agent.example"
 PROFILE = "/api/profile/02" + "ab" * 32
@@ -69,3 +73,24 @@ def test_metrics_stay_closed_to_browsers(http: httpx.Client) -> None:
     assert "access-control-allow-origin" not in response.headers
     preflight = _preflight(http, "/metrics", "GET", "x-api-key")
     assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_one_outer_layer_does_the_per_request_jobs(db_dsn: str) -> None:
+    """Request id, CORS, metrics, the access line and interest notes are one pure ASGI layer
+    in front of the body guard and the paywall: every layer costs every request a
+    coroutine and a `send` wrapper (bench/RESULTS.md, issue 20)."""
+    app = create_app(settings_for(), db_dsn, invoice_issuer=PreimageIssuer())
+    assert [m.cls for m in app.user_middleware] == [
+        EdgeMiddleware, BodyGuardMiddleware, L402Middleware]
+
+
+def test_every_answer_carries_the_request_id_and_varies_by_origin(http: httpx.Client) -> None:
+    """From the preflight, the paywall's 402 and a route's answer alike."""
+    preflight = _preflight(http, PROFILE, "GET", "authorization")
+    challenge = http.get(PROFILE, headers={"Origin": ORIGIN, "X-Request-Id": "trace-1"})
+    plain = http.get("/api/health")
+    assert challenge.headers["x-request-id"] == "trace-1"
+    assert len(preflight.headers["x-request-id"]) == len(plain.headers["x-request-id"]) == 16
+    assert "Origin" in challenge.headers["vary"] and "Origin" in plain.headers["vary"]
+    assert "access-control-allow-origin" not in plain.headers
+    assert http.get("/metrics").headers.get("vary") is None  # not a public path

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
+from satrank.api import body as api_body
 from satrank.api.app import create_app
+from satrank.api.body import loads_json
 from satrank.config import Settings
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
 from tests.live_server import live_server
@@ -76,6 +79,21 @@ def test_batch_verdicts_in_request_order(api: tuple[httpx.Client, list[str]]) ->
     assert data[0]["verdict"] == "RISKY" and data[1]["publicKey"] == pks[0]
     legacy = client.post("/api/verdicts", json={"hashes": [agent_hash(pks[1])]})
     assert legacy.json()["data"][0]["verdict"] == "SAFE"
+
+
+def test_a_paid_body_is_parsed_once_for_the_check_and_the_route(
+        api: tuple[httpx.Client, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    client, pks = api
+    parses: list[bytes] = []
+
+    def counted(raw: bytes) -> Any:
+        parses.append(raw)
+        return loads_json(raw)
+
+    monkeypatch.setattr(api_body, "loads_json", counted)
+    response = client.post("/api/verdicts", json={"ids": [pks[2]]})
+    assert response.status_code == 200 and response.json()["data"][0]["verdict"] == "RISKY"
+    assert len(parses) == 1  # the paywall's input check and the route share it
 
 
 @pytest.mark.parametrize("body, field", [

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from satrank.lightning.backend import ChannelGraph, InvoiceState, PaymentStatus
+from satrank.lightning.backend import ChannelGraph, InvoiceState, PaymentStatus, graph_records
 from satrank.lightning.errors import (
     LightningNotFound,
     LightningPermissionDenied,
@@ -83,6 +83,8 @@ async def test_get_info_describe_graph_and_network_info(simnet: SimnetHandle,
     assert stats.total_capacity_sat == sum(e.capacity_sat for e in graph.edges)
     deferred = await readonly.describe_graph_deferred()
     assert deferred.fingerprint == graph.fingerprint is not None
+    # read from the response without the values: the same records the values give
+    assert deferred.records() == graph_records(graph)
     assert deferred.graph() == graph and deferred.graph() is deferred.graph()
 
 

@@ -175,25 +175,13 @@ def test_request_ids_chosen_by_clients_are_redacted_in_request_lines(
 def test_request_lines_pass_the_filter_without_a_rescan() -> None:
     """One access line per request, formatted once by the handler: the filter leaves the
     pre-redacted record as it is (msg and args), while any other record is rewritten."""
-    from starlette.types import Message, Receive, Scope, Send
-
-    from satrank.api.middleware.access_log import AccessLogMiddleware
+    from satrank.api.middleware.access_log import AccessLog
 
     records: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             records.append(record)
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-    async def send(message: Message) -> None:
-        pass
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b""}
 
     logger = logging.getLogger("satrank.access")
     handler = Keep()
@@ -204,7 +192,7 @@ def test_request_lines_pass_the_filter_without_a_rescan() -> None:
     try:
         scope = {"type": "http", "method": "GET", "path": "/x", "headers": [],
                  "state": {"request_id": "0123456789abcdef"}}
-        asyncio.run(AccessLogMiddleware(app)(scope, receive, send))
+        AccessLog().log(scope, 204, 0.0031)
         logger.info("other %s", "a-known-secret-value")
     finally:
         logger.removeHandler(handler)

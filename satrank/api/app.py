@@ -36,13 +36,11 @@ from satrank.api.lightning import (
     open_api_lightning,
     open_invoice_issuer,
 )
-from satrank.api.middleware.access_log import AccessLogMiddleware
+from satrank.api.middleware.access_log import AccessLog
 from satrank.api.middleware.body_guard import BodyGuardMiddleware
-from satrank.api.middleware.cors import PublicCorsMiddleware
-from satrank.api.middleware.interest import InterestBuffer, InterestMiddleware
+from satrank.api.middleware.edge import EdgeMiddleware
+from satrank.api.middleware.interest import InterestBuffer
 from satrank.api.middleware.l402 import L402Middleware
-from satrank.api.middleware.metrics import MetricsMiddleware
-from satrank.api.middleware.request_id import RequestIdMiddleware
 from satrank.api.paywall import Paywall
 from satrank.api.prices import ROUTE_PRICES
 from satrank.api.probe_flights import ProbeFlights
@@ -65,6 +63,7 @@ from satrank.api.routes import (
     well_known_l402,
 )
 from satrank.api.state import ApiState, Resources, TokenChecker
+from satrank.collector import freeze_startup_objects
 from satrank.config import Settings, load_settings
 from satrank.db.pool import create_pool
 from satrank.db.reports import ReportLimits
@@ -98,6 +97,7 @@ def create_app(
     report_limits: ReportLimits | None = None,
     caches: ApiCaches | None = None,
     probe_flights: ProbeFlights | None = None,
+    freeze_gc: bool = False,
 ) -> Starlette:
     """The Starlette app; its lifespan opens the database pool and closes it on shutdown.
 
@@ -107,7 +107,10 @@ def create_app(
     a valid L402 token without debiting it (None: the paywall's verifier).
     Invoices for 402 challenges come from `invoice_issuer`, or from LND's invoice
     macaroon when None. `report_limits`, `caches` and `probe_flights`: defaults unless a
-    test needs others.
+    test needs others. `freeze_gc` (`satrank serve`): once started, everything alive is
+    moved out of the cyclic collector's reach (satrank/collector.py: a worker's full
+    collections then walk only what requests created, not every start-up object with
+    the event loop stopped, which showed in the api's p99).
     """
     paywall = Paywall(settings.l402, trusted_proxies=settings.api.trusted_proxies)
     interest = InterestBuffer()
@@ -152,6 +155,8 @@ def create_app(
         interest_task = asyncio.create_task(interest.run(pool))
         snapshot_task = asyncio.create_task(state.caches.intent.run(
             pool, lambda: our_pubkey(paywall.deployment)))
+        if freeze_gc:
+            freeze_startup_objects()
         try:
             yield
         finally:
@@ -187,17 +192,14 @@ def create_app(
             *well_known_l402.routes,
         ],
         middleware=[
-            Middleware(MetricsMiddleware),
-            Middleware(RequestIdMiddleware),
-            Middleware(PublicCorsMiddleware),  # preflights answered before the paywall
-            Middleware(AccessLogMiddleware, log_client_ips=settings.api.log_client_ips,
-                       client_ip_of=functools.partial(
-                           client_ip, trusted_proxies=settings.api.trusted_proxies),
-                       redact=redactor(settings)),
+            Middleware(EdgeMiddleware, interest=interest, access_log=AccessLog(
+                log_client_ips=settings.api.log_client_ips,
+                client_ip_of=functools.partial(
+                    client_ip, trusted_proxies=settings.api.trusted_proxies),
+                redact=redactor(settings))),
             Middleware(BodyGuardMiddleware),
             Middleware(L402Middleware, paywall=paywall, prices=ROUTE_PRICES,
                        checks=INPUT_CHECKS),
-            Middleware(InterestMiddleware, buffer=interest),
         ],
         exception_handlers={
             ApiError: handle_api_error,
@@ -231,4 +233,5 @@ def app_from_environ(environ: Mapping[str, str] | None = None) -> Starlette:
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
         install_redaction(settings)
         batch_writes_per_tick()
-    return create_app(settings, dsn)
+    return create_app(settings, dsn, freeze_gc=True)
+

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 
 from satrank.api.errors import ApiError
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+T = TypeVar("T")
+# request state key: the inputs parsed so far, by parser
+_PARSED = "parsed_inputs"
 
 
 def is_json_media_type(content_type: str) -> bool:
@@ -37,6 +41,16 @@ def loads_json(raw: bytes) -> Any:
     except RecursionError:
         raise ApiError(400, "JSON_TOO_DEEP",
                        "request body nests arrays or objects too deeply") from None
+
+
+async def parsed_once(request: Request, parse: Callable[[Request], Awaitable[T]]) -> T:
+    """`parse(request)`, remembered in the request's state: a paid route's input check
+    (run by the paywall before payment, middleware/l402.py) and the route then share one
+    parse of the same input instead of reading and validating it twice."""
+    parsed: dict[object, Any] = request.scope.setdefault("state", {}).setdefault(_PARSED, {})
+    if parse not in parsed:
+        parsed[parse] = await parse(request)
+    return parsed[parse]  # type: ignore[no-any-return]
 
 
 def invalid_field(field: str, expected: str) -> ApiError:

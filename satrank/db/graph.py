@@ -17,27 +17,33 @@ references whole (migration 002 dropped the per-row foreign-key triggers for spe
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
 
 import asyncpg
 
+from satrank.collector import collector_paused
 from satrank.db.pool import affected_rows
-from satrank.lightning.backend import ChannelGraph, DeferredGraph, GraphEdge, RoutingPolicy
+from satrank.lightning.backend import (
+    POLICY_RECORD_FIELDS,
+    ChannelGraph,
+    DeferredGraph,
+    EdgeRecord,
+    GraphRecords,
+    PolicyRecord,
+    graph_records,
+)
 
 _PUBKEY = re.compile(r"^0[23][0-9a-f]{64}$")
 _MAX_SCID = (1 << 63) - 1  # bigint column; scids fit until block 8.3M
 
-# the fields whose change is a policy change (last_update alone is not)
-_POLICY_FIELDS = ("time_lock_delta", "min_htlc_msat", "max_htlc_msat", "fee_base_msat",
-                  "fee_rate_milli_msat", "inbound_fee_base_msat",
-                  "inbound_fee_rate_milli_msat", "disabled")
-_ALL_POLICY = (*_POLICY_FIELDS, "last_update")
-_policy_values = attrgetter(*_ALL_POLICY)
+# the fields whose change is a policy change (last_update alone is not), in the order of
+# the records' policies
+_ALL_POLICY = POLICY_RECORD_FIELDS
+_POLICY_FIELDS = _ALL_POLICY[:-1]
+assert _ALL_POLICY[-1] == "last_update"
 # re-gather planner statistics in the sync when it added more than this share of rows
 _REANALYZE_SHARE = 0.1
 
@@ -56,10 +62,10 @@ class GraphSyncReport:
 
 
 Row = tuple[object, ...]
-_Oriented = tuple[GraphEdge, str, str, RoutingPolicy | None, RoutingPolicy | None]
+_Oriented = tuple[EdgeRecord, str, str, PolicyRecord | None, PolicyRecord | None]
 
 
-def _staging_rows(graph: ChannelGraph) -> tuple[list[Row], list[Row], list[Row], int]:
+def _staging_rows(graph: GraphRecords) -> tuple[list[Row], list[Row], list[Row], int]:
     """COPY records for nodes, channels and policies, plus the number of skipped edges.
 
     lnd orders node1 < node2; a foreign dump might not, so ends and policies are swapped
@@ -68,17 +74,17 @@ def _staging_rows(graph: ChannelGraph) -> tuple[list[Row], list[Row], list[Row],
     """
     match = _PUBKEY.match
     nodes: dict[str, Row] = {
-        n.pubkey: (n.pubkey, n.alias.replace("\x00", ""), n.color or None,
-                   json.dumps(list(n.addresses)), n.last_update)
-        for n in graph.nodes if match(n.pubkey)}
+        pubkey: (pubkey, alias.replace("\x00", ""), color or None, json.dumps(list(addresses)),
+                 last_update)
+        for pubkey, alias, color, addresses, last_update in graph.nodes if match(pubkey)}
     valid = set(nodes)
     edges: dict[int, _Oriented] = {}
     skipped = 0
     for e in graph.edges:
-        a, b, p1, p2 = e.node1_pub, e.node2_pub, e.node1_policy, e.node2_policy
+        cid, _, a, b, _, _, p1, p2 = e
         if a > b:
             a, b, p1, p2 = b, a, p2, p1
-        ok = a != b and 0 < e.channel_id <= _MAX_SCID
+        ok = a != b and 0 < cid <= _MAX_SCID
         for pub in (a, b):
             if ok and pub not in valid:
                 ok = match(pub) is not None
@@ -88,15 +94,15 @@ def _staging_rows(graph: ChannelGraph) -> tuple[list[Row], list[Row], list[Row],
         if not ok:
             skipped += 1
             continue
-        edges[e.channel_id] = (e, a, b, p1, p2)
+        edges[cid] = (e, a, b, p1, p2)
     channels: list[Row] = []
     policies: list[Row] = []
     for cid, (e, a, b, p1, p2) in edges.items():
-        channels.append((cid, e.chan_point or None, a, b, e.capacity_sat, e.last_update))
+        channels.append((cid, e[1] or None, a, b, e[4], e[5]))
         if p1 is not None:
-            policies.append((cid, 0, *_policy_values(p1)))
+            policies.append((cid, 0, *p1))
         if p2 is not None:
-            policies.append((cid, 1, *_policy_values(p2)))
+            policies.append((cid, 1, *p2))
     return list(nodes.values()), channels, policies, skipped
 
 
@@ -243,7 +249,7 @@ async def sync_graph(conn: asyncpg.Connection, described: ChannelGraph | Deferre
     Only one sync may run at a time (the crawler's leader lock guarantees it): the
     update-then-insert merges assume no concurrent writer of the graph tables.
     A graph whose fingerprint equals the last sync's is only recorded (nothing to merge);
-    a `DeferredGraph` is then never converted.
+    a `DeferredGraph` is then never converted, and otherwise only into its records.
     """
     if described.fingerprint is not None:
         same = await conn.fetchrow(_RECORD_UNCHANGED_SYNC, now, block_height,
@@ -251,16 +257,12 @@ async def sync_graph(conn: asyncpg.Connection, described: ChannelGraph | Deferre
         if same is not None:
             return GraphSyncReport(int(same["id"]), int(same["nodes"]), int(same["channels"]),
                                    0, 0, 0, 0, 0, int(same["skipped_edges"]))
-    graph = described.graph() if isinstance(described, DeferredGraph) else described
+    records = (described.records() if isinstance(described, DeferredGraph)
+               else graph_records(described))
     # ~200k short-lived tuples while the big graph is alive: the cyclic GC would rescan
     # the graph many times over for nothing (none of these objects form cycles).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        nodes, channels, policies, skipped = _staging_rows(graph)
-    finally:
-        if was_enabled:
-            gc.enable()
+    with collector_paused():
+        nodes, channels, policies, skipped = _staging_rows(records)
     async with conn.transaction():
         # the joins below hash ~100k-row tables: keep them in memory (the default 4 MB
         # spills them to disk in batches and sorts)
@@ -288,7 +290,7 @@ async def sync_graph(conn: asyncpg.Connection, described: ChannelGraph | Deferre
             await conn.execute("ANALYZE nodes, channels, channel_policies")
         sync_id = await conn.fetchval(_RECORD_SYNC, now, block_height, len(nodes),
                                       len(channels), nodes_added, gone, channels_added,
-                                      closed, changed, graph.fingerprint, skipped)
+                                      closed, changed, described.fingerprint, skipped)
     return GraphSyncReport(int(sync_id), len(nodes), len(channels), nodes_added, gone,
                            channels_added, closed, changed, skipped)
 

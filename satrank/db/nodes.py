@@ -170,19 +170,20 @@ def _leaderboard_sql(sort: SortAxis, keyset: bool) -> str:
 
 async def fetch_leaderboard(
     pool: asyncpg.Pool, sort: SortAxis, limit: int, *, after: SortKey | None = None,
-    offset: int = 0,
+    offset: int = 0, total: int | None = None,
 ) -> LeaderboardPage:
     """One page of scored active nodes in `sort` order: the first `limit` after the row
     whose sort key is `after` (the previous page's `next_after`), else after skipping
     `offset` rows. Walking `next_after` from the first page reaches every node once, as
-    long as the scores do not change in between."""
+    long as the scores do not change in between. `total`: the count of scored active
+    nodes when the caller knows it (a page of the same data), else it is counted."""
     if after is None:
         rows = await pool.fetch(_leaderboard_sql(sort, False), limit, offset)
     else:
         rows = await pool.fetch(_leaderboard_sql(sort, True), limit, *after)
-    total = await pool.fetchval(
-        "SELECT count(*) FROM scores s JOIN nodes n USING (pubkey) WHERE n.is_active"
-    )
+    if total is None:
+        total = await pool.fetchval(
+            "SELECT count(*) FROM scores s JOIN nodes n USING (pubkey) WHERE n.is_active")
     next_after: SortKey | None = None
     if len(rows) == limit:
         next_after = tuple(rows[-1][f"k{i}"] for i in range(len(_KEYS[sort]) + 1))

@@ -252,7 +252,8 @@ class LndClient:
         graph = await self._lightning_call("DescribeGraph", request, timeout_s=timeout_s)
         fingerprint = values.graph_fingerprint(graph)
         return DeferredGraph(fingerprint,
-                             lambda: values.channel_graph(graph, fingerprint=fingerprint))
+                             lambda: values.channel_graph(graph, fingerprint=fingerprint),
+                             lambda: values.channel_graph_records(graph))
 
     async def add_invoice(self, amount_sat: int, memo: str, expiry_s: int) -> AddedInvoice:
         request = ln.Invoice(value=amount_sat, memo=memo, expiry=expiry_s)

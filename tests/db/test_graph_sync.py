@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from satrank.db.graph import graph_integrity_problems, sync_graph
-from satrank.lightning.backend import ChannelGraph, DeferredGraph, GraphEdge
+from satrank.lightning.backend import ChannelGraph, DeferredGraph, GraphEdge, graph_records
 from satrank.lightning.graph_file import load_graph_file
 from tests.data import MAINNET
 from tests.scoring_graphs import policy, pubkey, small_graph
@@ -173,5 +173,39 @@ async def test_a_deferred_graph_is_converted_only_when_its_digest_changed(
                                now=T0 + timedelta(hours=2))
         assert (rep.nodes, rep.channels_closed) == (2, 1)
         assert conversions == ["digest-1", "digest-2"]  # the unchanged one never converted
+    finally:
+        await conn.close()
+
+
+async def test_a_changed_deferred_graph_is_staged_from_its_records_not_its_values(
+        db_dsn: str) -> None:
+    base = small_graph(4, [(0, 1, 100_000), (1, 2, 200_000), (2, 3, 300_000)])
+    e0, e1, e2 = base.edges
+    g = replace(base, fingerprint="digest-1", edges=(
+        replace(e0, node2_policy=replace(policy(fee_rate=7, disabled=True),
+                                         inbound_fee_base_msat=-3,
+                                         inbound_fee_rate_milli_msat=-20)),
+        replace(e1, node1_policy=None),
+        # ends in the wrong order: the sync swaps them and their policies
+        replace(e2, node1_pub=e2.node2_pub, node2_pub=e2.node1_pub,
+                node1_policy=policy(fee_base=5), node2_policy=None)))
+
+    def never() -> ChannelGraph:
+        raise AssertionError("a sync needs only the records")
+
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        first = await sync_graph(conn, DeferredGraph(g.fingerprint, never,
+                                                     lambda: graph_records(g)),
+                                 block_height=800_500, now=T0)
+        assert (first.nodes, first.channels, first.nodes_added) == (4, 3, 4)
+        versions = await _row_versions(conn)
+        # the same graph as values: every row the records staged is already as it should be
+        again = await sync_graph(conn, replace(g, fingerprint=None), block_height=800_501,
+                                 now=T0 + timedelta(hours=1))
+        assert (again.nodes_added, again.channels_added, again.policies_changed) == (0, 0, 0)
+        assert await _row_versions(conn) == versions
+        assert await _count(conn, "SELECT count(*) FROM channel_policies WHERE fee_base_msat = 5"
+                                  " AND direction = 1") == 1
     finally:
         await conn.close()

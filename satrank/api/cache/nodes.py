@@ -26,9 +26,11 @@ class LeaderboardCache(Versioned):
     def __init__(self, version: DataVersion) -> None:
         super().__init__(version)
         self._pages: dict[tuple[SortAxis, int, int, SortKey | None], bytes] = {}
+        self._total: int | None = None  # of this version's pages: counted once
 
     def _clear(self) -> None:
         self._pages.clear()
+        self._total = None
 
     async def page(self, pool: Pool, sort: SortAxis, limit: int, offset: int,
                    after: SortKey | None = None) -> bytes:
@@ -38,7 +40,9 @@ class LeaderboardCache(Versioned):
         key = (sort, limit, offset, after)
         body = self._pages.get(key)
         if body is None:
-            page = await fetch_leaderboard(pool, sort, limit, after=after, offset=offset)
+            page = await fetch_leaderboard(pool, sort, limit, after=after, offset=offset,
+                                           total=self._total)
+            self._total = page.total
             next_cursor = (None if page.next_after is None
                            else encode_cursor(sort, page.next_after))
             body = dumps({

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: one structured log line per HTTP request.
+"""One structured log line per HTTP request (middleware/edge.py writes it).
 
     request method=GET route=/api/profile/{id} status=402 duration_ms=3.1 request_id=ab12…
 
@@ -15,10 +15,9 @@ redacted, so the record is marked pre-redacted and the log filter does not scan 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from satrank.api.middleware.request_id import CLIENT_SENT_ID
 from satrank.api.middleware.route_match import route_template
@@ -34,39 +33,21 @@ def redact_shapes(text: str) -> str:
     return redact(text)
 
 
-class AccessLogMiddleware:
+class AccessLog:
+    """Writes the access line of each answered request (middleware/edge.py calls `log`)."""
+
     def __init__(
         self,
-        app: ASGIApp,
         *,
         log_client_ips: bool = False,
         client_ip_of: Callable[[Scope], str] | None = None,
         redact: Callable[[str], str] = redact_shapes,
     ) -> None:
-        self.app = app
         self.log_client_ips = log_client_ips
         self.client_ip_of = client_ip_of or _peer_address
         self.redact = redact
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # what the client gets if the app raises before responding
-
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_noting_status)
-        finally:
-            self._log_request(scope, status, time.perf_counter() - started)
-
-    def _log_request(self, scope: Scope, status: int, elapsed_s: float) -> None:
+    def log(self, scope: Scope, status: int, elapsed_s: float) -> None:
         if not _log.isEnabledFor(logging.INFO):
             return
         state = scope.get("state", {})

@@ -14,19 +14,28 @@ envelope anyway (405 for a method the route lacks); allowing a header grants not
 
 from __future__ import annotations
 
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
+
+from satrank.api.middleware.request_id import HEADER as REQUEST_ID_HEADER
 
 PUBLIC_PREFIXES = ("/api/", "/.well-known/")
 EXPOSED_HEADERS = ("WWW-Authenticate", "X-Request-Id", "X-L402-Credits-Left", "Retry-After")
 PREFLIGHT_MAX_AGE_S = 600
 
 
-class PublicCorsMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.cors = CORSMiddleware(
-            app,
+async def _never_called(scope: Scope, receive: Receive, send: Send) -> None:
+    raise AssertionError("PublicCors answers preflights only; requests go on in edge.py")
+
+
+class PublicCors:
+    """Starlette's CORS rules for the public paths, as calls for middleware/edge.py (one
+    `send` wrapper for every per-request job instead of a layer of its own)."""
+
+    def __init__(self) -> None:
+        self._cors = CORSMiddleware(
+            _never_called,
             allow_origins=["*"],
             allow_methods=["*"],
             allow_headers=["*"],
@@ -34,9 +43,36 @@ class PublicCorsMiddleware:
             allow_credentials=False,
             max_age=PREFLIGHT_MAX_AGE_S,
         )
+        self._simple_headers = dict(self._cors.simple_headers)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PUBLIC_PREFIXES):
-            await self.cors(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+    @staticmethod
+    def covers(scope: Scope) -> bool:
+        return bool(scope["path"].startswith(PUBLIC_PREFIXES))
+
+    @staticmethod
+    def origin(scope: Scope) -> str | None:
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                return str(value.decode("latin-1"))  # the first, as Headers.get gives it
+        return None
+
+    @staticmethod
+    def is_preflight(scope: Scope, origin: str | None) -> bool:
+        return (origin is not None and scope["method"] == "OPTIONS"
+                and "access-control-request-method" in Headers(scope=scope))
+
+    async def answer_preflight(self, scope: Scope, receive: Receive, send: Send,
+                               request_id: str) -> int:
+        """Answer a preflight; its status."""
+        response = self._cors.preflight_response(request_headers=Headers(scope=scope))
+        response.headers[REQUEST_ID_HEADER] = request_id
+        await response(scope, receive, send)
+        return response.status_code
+
+    def decorate(self, headers: MutableHeaders, origin: str | None) -> None:
+        """The CORS headers of an answer, as CORSMiddleware sets them for any origin
+        without credentials: the exposed headers for a cross-origin request, and
+        `Vary: Origin` on every answer."""
+        if origin is not None:
+            headers.update(self._simple_headers)
+        headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])

@@ -1,9 +1,9 @@
 """Remember which nodes agents ask about, so the crawler probes those first.
 
-`InterestMiddleware` notes the `{id}` of every successful node lookup into an in-memory
-`InterestBuffer`; `InterestBuffer.run` writes the buffer to Postgres in one statement every
-few seconds. The request path never waits on that write, and a crash loses at most one
-interval of hints (they only reorder the crawler's queue).
+`InterestBuffer.note_answer` (called by middleware/edge.py) notes the `{id}` of every
+successful node lookup in memory; `InterestBuffer.run` writes them to Postgres in one
+statement every few seconds. The request path never waits on that write, and a crash
+loses at most one interval of hints (they only reorder the crawler's queue).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from satrank.db.errors import DatabaseError, database_errors
 from satrank.db.interest import record_interest
@@ -35,6 +35,15 @@ class InterestBuffer:
         if len(self._ids) < MAX_BUFFERED:
             self._ids.add(node_id)
 
+    def note_answer(self, scope: Scope, status: int) -> None:
+        """Note the node of an answered request when it was a successful node lookup."""
+        # The router has filled scope["route"] and scope["path_params"] by now.
+        route = getattr(scope.get("route"), "path", None)
+        if status == 200 and route in INTEREST_ROUTES:
+            node_id = scope.get("path_params", {}).get("id")
+            if isinstance(node_id, str):
+                self.note(node_id.lower())
+
     async def flush(self, pool: Pool, *, now: datetime) -> int:
         ids, self._ids = self._ids, set()
         try:
@@ -53,29 +62,3 @@ class InterestBuffer:
                 await self.flush(pool, now=clock())
         finally:
             await self.flush(pool, now=clock())
-
-
-class InterestMiddleware:
-    def __init__(self, app: ASGIApp, buffer: InterestBuffer) -> None:
-        self.app = app
-        self.buffer = buffer
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 0
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        await self.app(scope, receive, send_and_note)
-        # The router has filled scope["route"] and scope["path_params"] by now.
-        route = getattr(scope.get("route"), "path", None)
-        if status == 200 and route in INTEREST_ROUTES:
-            node_id = scope.get("path_params", {}).get("id")
-            if isinstance(node_id, str):
-                self.buffer.note(node_id.lower())

@@ -1,4 +1,4 @@
-"""Prometheus request metrics as pure ASGI middleware.
+"""Prometheus request metrics (middleware/edge.py records them for every request).
 
 Series are labelled by route *template* (`/api/agent/{id}`), never by the raw path, so
 cardinality stays bounded; unmatched paths share the label "unmatched". Everything is
@@ -8,10 +8,8 @@ registered on prometheus_client's default REGISTRY, where other branches registe
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from satrank.api.middleware.route_match import route_template
 
@@ -27,28 +25,17 @@ def route_label(scope: Scope) -> str:
     return route_template(scope) or "unmatched"
 
 
-class MetricsMiddleware:
-    """Pure ASGI: times every HTTP request and counts it by method, route and status."""
+# The labelled children by (method, route, status): `labels()` validates and locks on every
+# call; the set of keys is the set of series the registry already holds.
+_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            labels = (scope["method"], route_label(scope), str(status))
-            REQUESTS.labels(*labels).inc()
-            LATENCY.labels(*labels).observe(time.perf_counter() - started)
+def observe_request(scope: Scope, status: int, seconds: float) -> None:
+    """Count one answered HTTP request and its duration, by method, route and status."""
+    key = (scope["method"], route_label(scope), status)
+    series = _series.get(key)
+    if series is None:
+        labels = (key[0], key[1], str(status))
+        series = _series[key] = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+    series[0].inc()
+    series[1].observe(seconds)

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: a request id on `scope['state']` and on every response."""
+"""A request id on `scope['state']` and on every response (middleware/edge.py calls it)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 import secrets
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 HEADER = "x-request-id"
 _HEADER_BYTES = HEADER.encode()
@@ -20,28 +20,24 @@ _ids = random.Random(secrets.randbits(128))
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def assign_request_id(scope: Scope) -> str:
+    """The request's id, kept in `scope["state"]`: the client's X-Request-Id when it is
+    short and plain (flagged, so the access log redacts it), else a fresh one."""
+    sent = ""
+    for name, value in scope["headers"]:
+        if name == _HEADER_BYTES:
+            sent = value.decode("latin-1")  # the last one, as dict() would keep
+    state = scope.setdefault("state", {})
+    if _ACCEPTABLE.match(sent):
+        state[CLIENT_SENT_ID] = True  # the access log redacts it: a client wrote it
+        request_id = state["request_id"] = sent
+    else:
+        request_id = state["request_id"] = f"{_ids.getrandbits(64):016x}"
+    return request_id
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        sent = ""
-        for name, value in scope["headers"]:
-            if name == _HEADER_BYTES:
-                sent = value.decode("latin-1")  # the last one, as dict() would keep
-        state = scope.setdefault("state", {})
-        if _ACCEPTABLE.match(sent):
-            request_id = state["request_id"] = sent
-            state[CLIENT_SENT_ID] = True  # the access log redacts it: a client wrote it
-        else:
-            request_id = state["request_id"] = f"{_ids.getrandbits(64):016x}"
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[HEADER] = request_id
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
+def with_request_id(message: Message, request_id: str) -> MutableHeaders:
+    """The headers of an `http.response.start` message, now carrying the request id."""
+    headers = MutableHeaders(scope=message)
+    headers[HEADER] = request_id
+    return headers

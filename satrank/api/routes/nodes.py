@@ -66,9 +66,13 @@ def _etag_matches(header: str, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
 
 
+def _verdict_body(n: NodeSummary) -> bytes:
+    return dumps({"data": verdict_block(n)})
+
+
 async def node_verdict(request: Request) -> Response:
     n = await _node_or_404(request)
-    body = dumps({"data": verdict_block(n)})
+    body = api_state(request).caches.nodes.body("verdict", n, _verdict_body)
     etag = 'W/"' + hashlib.sha256(body).hexdigest()[:16] + '"'
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={VERDICT_MAX_AGE_S}"}
     if_none_match = request.headers.get("if-none-match")

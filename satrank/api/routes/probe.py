@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from satrank.api.body import int_in, invalid_field, json_object
+from satrank.api.body import int_in, invalid_field, json_object, parsed_once
 from satrank.api.ids import ID_DESCRIPTION, classify_id, node_not_found
 from satrank.api.probing import MAX_AMOUNT_SAT, MAX_AMOUNTS, probe_backend, probe_block, probe_now
 from satrank.api.render import dumps, json_bytes
@@ -43,13 +43,17 @@ def _amounts(body: dict[str, Any]) -> list[int]:
     return [single if single is not None else DEFAULT_AMOUNT_SAT]
 
 
-async def _parsed(request: Request) -> tuple[tuple[IdKind, str], list[int]]:
+async def _parse(request: Request) -> tuple[tuple[IdKind, str], list[int]]:
     body = await json_object(request, frozenset({"target", "amount_sat", "amounts_sat"}))
     target = body.get("target")
     parsed = classify_id(target) if isinstance(target, str) else None
     if parsed is None:
         raise invalid_field("target", ID_DESCRIPTION)
     return parsed, _amounts(body)
+
+
+async def _parsed(request: Request) -> tuple[tuple[IdKind, str], list[int]]:
+    return await parsed_once(request, _parse)
 
 
 async def check_input(request: Request) -> None:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from satrank.api.body import invalid_field, json_object
+from satrank.api.body import invalid_field, json_object, parsed_once
 from satrank.api.ids import ID_DESCRIPTION, classify_id
 from satrank.api.render import dumps, json_bytes, verdict_block
 from satrank.api.state import api_state
@@ -38,8 +38,12 @@ def _ids(body: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
     return field, parsed
 
 
-async def _parsed_ids(request: Request) -> list[tuple[str, str]]:
+async def _parse_ids(request: Request) -> list[tuple[str, str]]:
     return _ids(await json_object(request, frozenset({"ids", "hashes"})))[1]
+
+
+async def _parsed_ids(request: Request) -> list[tuple[str, str]]:
+    return await parsed_once(request, _parse_ids)
 
 
 async def check_input(request: Request) -> None:
