@@ -475,7 +475,21 @@ async def held_out(crawler_dsn: str, admin_dsn: str, sim: SimnetHandle, truth: T
     print(f"baselines: {time.perf_counter() - started:.1f} s ({args.samples} Monte Carlo "
           "samples)")
     report(rows, outcome, (model[0], model[1], model[2]), routable, base, probed, (a, b))
+    if args.dump:
+        dump_rows(args.dump, rows, outcome, model, routable, base, probed)
     print(f"world at the end: {truth.state()}")
+
+
+def dump_rows(path: Path, rows: list[Row], outcome: list[str], model: list[FloatArray],
+              routable: np.ndarray, base: dict[str, FloatArray], probed: set[str]) -> None:
+    """Every held-out row with its outcome and predictions, one JSON object a line (for
+    diagnosis after the run)."""
+    with path.open("w") as out:
+        for i, r in enumerate(rows):
+            out.write(json.dumps({
+                **r.__dict__, "outcome": outcome[i], "routable": bool(routable[i]),
+                "probed": r.pubkey in probed, "p": model[0][i], "lo": model[1][i],
+                "hi": model[2][i], **{n: float(v[i]) for n, v in base.items()}}) + "\n")
 
 
 def main() -> None:
@@ -496,6 +510,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=32, help="bimodal Monte Carlo samples")
     parser.add_argument("--concurrency", type=int, default=32, help="held-out payments in flight")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--dump", type=Path, default=None, metavar="PATH",
+                        help="write every held-out row and its predictions as JSON lines")
     parser.add_argument("--generate", type=int, default=None, metavar="N",
                         help="a generated graph of N nodes instead of the mainnet snapshot")
     args = parser.parse_args()
