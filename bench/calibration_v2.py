@@ -17,7 +17,7 @@ in a living simnet, next to graph-only baselines.
    BUDGETS, the same rows from A to `--transfer-nodes` of them (vantage transfer), spread
    over `--window-hours` in `--slices` slices; `--repeat-nodes` of the nodes are paid
    `--repeats` times from B at the default tier and the normal budget (interval coverage).
-5. Predictions: the model through `model_p` only (the one function to swap for model v2);
+5. Predictions: model v2 through `model_p` only (the stored grid read as the api reads it);
    baselines from B's graph at the start of the held-out window (bench/baselines.py).
 The crawler cannot exclude nodes from its probes: held-out nodes it probed during training
 are counted and both subsets reported. Its probe cool-down and decay run on the wall clock
@@ -49,11 +49,13 @@ import numpy.typing as npt  # noqa: E402
 from bench.baselines import BASELINES, PayerView, baselines, sample_liquidity  # noqa: E402
 from bench.calibration import brier, ece, reliability  # noqa: E402
 from bench.deployed import production_env, run_satrank  # noqa: E402
+from satrank.api.quote import Basis, quote  # noqa: E402
 from satrank.config import DatabaseSettings  # noqa: E402
 from satrank.crawler.cycle import sync_phase  # noqa: E402
 from satrank.db.admin import create_database  # noqa: E402
 from satrank.db.embedded import embedded_postgres  # noqa: E402
 from satrank.db.migrations import migrate_dsn  # noqa: E402
+from satrank.db.nodes import fetch_nodes  # noqa: E402
 from satrank.db.pool import create_pool  # noqa: E402
 from satrank.db.scores import load_graph_arrays  # noqa: E402
 from satrank.lightning.errors import LightningError  # noqa: E402
@@ -97,32 +99,27 @@ async def model_p(conn: asyncpg.Connection, pubkeys: Sequence[str], amount_sat: 
                   ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """THE MODEL UNDER TEST: (p, ci95 low, ci95 high) that a payment of `amount_sat` with
     fee budget `fee_budget_sat` from `payer` to each node succeeds, as the deployment
-    serves it. Swap this function (only) for model v2.
+    serves it. Swap this function (only) to test another model.
 
-    Today (main): the stored per-tier posteriors, interpolated linearly in log amount
-    between tiers and flat beyond them; the budget and the payer are ignored (the stored
-    p is measured from the oracle at the crawler's 10-sat fee limit)."""
-    del fee_budget_sat, payer
-    rows = await conn.fetch(
-        "SELECT pubkey, array_agg(amount_sat ORDER BY amount_sat) AS tiers, "
-        "array_agg(p_success ORDER BY amount_sat) AS p, "
-        "array_agg(ci95_low ORDER BY amount_sat) AS lo, "
-        "array_agg(ci95_high ORDER BY amount_sat) AS hi "
-        "FROM posteriors WHERE pubkey = ANY($1::text[]) GROUP BY pubkey", sorted(set(pubkeys)))
-    by_node = {r["pubkey"]: r for r in rows}
+    Model v2: each node's stored grid (scores.p_grid/alpha_grid/beta_grid) read by
+    api/quote.py's `quote`, exactly as `/api/agent/{id}?amount_sat=N&fee_budget=<sat>`
+    answers: log-amount between grid amounts, log-limit between the named budgets' limits,
+    clamped to the loosest (normal), so the bench's 1 % budget reads the normal row. The
+    grid is about the model's reference payer (scoring_state.payer: the vantage node the
+    crawler synced from, A); `payer` is not an input of the model."""
+    nodes = {n.pubkey: n for n in await fetch_nodes(conn, sorted(set(pubkeys)), ())}
     out = np.zeros((3, len(pubkeys)))
-    for i, (node, amount) in enumerate(zip(pubkeys, amount_sat.tolist(), strict=True)):
-        r = by_node[node]
-        for k, col in enumerate(("p", "lo", "hi")):
-            out[k, i] = interpolate_tiers(r["tiers"], r[col], amount)
+    reference: set[str | None] = set()
+    for i, (node, amount, limit) in enumerate(zip(pubkeys, amount_sat.tolist(),
+                                                  fee_budget_sat.tolist(), strict=True)):
+        grid = nodes[node].grid
+        if grid is None:
+            raise RuntimeError(f"{node} has no stored p_success grid: not scored by model v2")
+        reference.add(grid.payer)
+        out[:, i] = quote(grid, Basis(int(amount), None, float(limit)))
+    print(f"model v2 for payer {payer[:16]}: grid about the reference payer "
+          f"{sorted(str(r)[:24] for r in reference)}", flush=True)
     return out[0], out[1], out[2]
-
-
-def interpolate_tiers(tiers_sat: Sequence[float], values: Sequence[float], amount_sat: float
-                      ) -> float:
-    """A per-tier value at any amount: linear in log amount between tiers, flat beyond."""
-    return float(np.interp(math.log(amount_sat), np.log(np.asarray(tiers_sat, dtype=float)),
-                           np.asarray(values, dtype=float)))
 
 
 # ---------------------------------------------------------------- the world
@@ -478,7 +475,21 @@ async def held_out(crawler_dsn: str, admin_dsn: str, sim: SimnetHandle, truth: T
     print(f"baselines: {time.perf_counter() - started:.1f} s ({args.samples} Monte Carlo "
           "samples)")
     report(rows, outcome, (model[0], model[1], model[2]), routable, base, probed, (a, b))
+    if args.dump:
+        dump_rows(args.dump, rows, outcome, model, routable, base, probed)
     print(f"world at the end: {truth.state()}")
+
+
+def dump_rows(path: Path, rows: list[Row], outcome: list[str], model: list[FloatArray],
+              routable: np.ndarray, base: dict[str, FloatArray], probed: set[str]) -> None:
+    """Every held-out row with its outcome and predictions, one JSON object a line (for
+    diagnosis after the run)."""
+    with path.open("w") as out:
+        for i, r in enumerate(rows):
+            out.write(json.dumps({
+                **r.__dict__, "outcome": outcome[i], "routable": bool(routable[i]),
+                "probed": r.pubkey in probed, "p": model[0][i], "lo": model[1][i],
+                "hi": model[2][i], **{n: float(v[i]) for n, v in base.items()}}) + "\n")
 
 
 def main() -> None:
@@ -499,6 +510,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=32, help="bimodal Monte Carlo samples")
     parser.add_argument("--concurrency", type=int, default=32, help="held-out payments in flight")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--dump", type=Path, default=None, metavar="PATH",
+                        help="write every held-out row and its predictions as JSON lines")
     parser.add_argument("--generate", type=int, default=None, metavar="N",
                         help="a generated graph of N nodes instead of the mainnet snapshot")
     args = parser.parse_args()

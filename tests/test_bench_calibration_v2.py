@@ -1,11 +1,13 @@
-"""bench/calibration_v2.py's pure parts: reading the model between tiers, the budgets,
-the coverage count and the held-out plan."""
+"""bench/calibration_v2.py: reading model v2's stored grid (real Postgres, a real scoring
+pass), the budgets, the coverage count and the held-out plan."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 
+import asyncpg
 import numpy as np
 import pytest
 
@@ -16,21 +18,44 @@ from bench.calibration_v2 import (
     Payer,
     budget_sat,
     coverage,
-    interpolate_tiers,
+    model_p,
     plan_rows,
 )
+from satrank.api.quote import Basis, quote
+from satrank.db.nodes import fetch_nodes
+from satrank.scoring.budgets import NORMAL
+from tests.scoring_graphs import pubkey
+from tests.test_api_amounts import _score as score_small_world
 
-TIERS = (10_000, 100_000, 1_000_000)
+
+async def _read(dsn: str, nodes: list[int], amounts: list[float], limits: list[float]
+                ) -> tuple[tuple[np.ndarray, ...], dict[str, tuple[float, float, float]]]:
+    """model_p's answer, and the api's quote at the named normal budget per node at 100k."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        got = await model_p(conn, [pubkey(n) for n in nodes], np.array(amounts),
+                            np.array(limits), "any payer")
+        api = {n.pubkey: quote(n.grid, Basis(100_000, NORMAL, NORMAL.limit_sat(100_000)))
+               for n in await fetch_nodes(conn, [pubkey(n) for n in nodes], ())
+               if n.grid is not None}
+    finally:
+        await conn.close()
+    return got, api
 
 
-def test_tier_values_interpolate_in_log_amount_and_stay_flat_beyond_the_tiers() -> None:
-    values = (0.9, 0.7, 0.1)
-    assert interpolate_tiers(TIERS, values, 100_000) == pytest.approx(0.7)
-    # 50k is log10 4.699: 69.9 % of the way from 10k to 100k
-    assert interpolate_tiers(TIERS, values, 50_000) == pytest.approx(0.9 - 0.2 * 0.69897)
-    assert interpolate_tiers(TIERS, values, 500_000) == pytest.approx(0.7 - 0.6 * 0.69897)
-    assert interpolate_tiers(TIERS, values, 1_000) == pytest.approx(0.9)
-    assert interpolate_tiers(TIERS, values, 5_000_000) == pytest.approx(0.1)
+def test_model_p_reads_the_v2_grid_at_the_payments_amount_and_fee_budget(db_dsn: str) -> None:
+    asyncio.run(score_small_world(db_dsn))
+    # node 2 sits behind node 1, which charges 11 sat to forward 100k: over a 10-sat
+    # budget, within the normal one (505 sat) and a 1 % one (clamped to normal)
+    (p, lo, hi), api = asyncio.run(_read(
+        db_dsn, [2, 2, 2, 2, 3], [100_000, 100_000, 100_000, 10_000, 500_000],
+        [10, budget_sat("normal", 100_000), budget_sat("1pct", 100_000), 10, 2_505]))
+    assert (p[0], hi[0]) == (0.0, 0.0)  # no route within the tight budget
+    assert (p[1], lo[1], hi[1]) == pytest.approx(api[pubkey(2)])  # the api's very answer
+    assert (p[2], lo[2], hi[2]) == pytest.approx(api[pubkey(2)])
+    assert p[3] > 0  # 10k costs 2 sat: within the tight budget
+    assert p[4] == 0.0  # 500k does not fit node 3's 50k channel
+    assert np.all((lo <= p) & (p <= hi))
 
 
 def test_budgets_are_tight_normal_and_one_percent() -> None:
