@@ -7,27 +7,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import coincurve
 import httpx
 import pytest
 
 from satrank.api.app import create_app
-from satrank.config import DatabaseSettings
-from satrank.db.pool import create_pool
-from satrank.db.registry import (
-    NewService,
-    Observation,
-    record_observations,
-    register_service,
-    store_summary,
-)
 from satrank.lightning.bolt11 import HopHint, PaymentRequest, encode
-from satrank.registry.report import score_service, summary_of
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
 from tests.l402_support import CHALLENGE, PreimageIssuer, paid_authorization, settings_for
 from tests.live_server import live_server
+from tests.registry_seed import register_endpoint
 
 PAYEE_KEY = coincurve.PrivateKey(b"\x11" * 32)  # a private node: not in the graph
 
@@ -191,32 +181,6 @@ def test_unknown_node_after_payment_is_404_and_refunded(api: Api) -> None:
 
 
 ENDPOINT = "https://paid.example/v1/answer"
-CHECKS = 20
-
-
-def register_endpoint(dsn: str, url: str, payee: str, *, delivers: bool = True) -> None:
-    """A registered endpoint as the registry job leaves it after CHECKS checks: every
-    stage observed (price 10 sat, payee `payee`), delivery failing unless `delivers`."""
-    async def run() -> None:
-        pool = await create_pool(dsn, DatabaseSettings(url=None, pool_min=1, pool_max=2))
-        try:
-            service_id, _ = await register_service(pool, NewService(
-                url=url, method="GET", host="paid.example", category="ai"))
-            for _ in range(CHECKS):
-                await record_observations(pool, service_id, [
-                    Observation("challenge", True, "OK", 40),
-                    Observation("invoice", True, "OK", 2, price_sat=10, payee_pubkey=payee),
-                    Observation("payment", True, "OK", 300),
-                    Observation("delivery", delivers, "OK" if delivers else "NOT_DELIVERED",
-                                50)])
-            score = await score_service(pool, service_id, now=datetime.now(UTC),
-                                        half_life_s=7 * 86_400.0)
-            await store_summary(pool, service_id, summary_of(score, payee))
-        finally:
-            await pool.close()
-    asyncio.run(run())
-
-
 def test_endpoint_target_combines_its_stages_with_the_payee_payment(
         api: Api, db_dsn: str) -> None:
     register_endpoint(db_dsn, ENDPOINT, api.pks[1])
