@@ -26,7 +26,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from satrank.scoring.intent import AVOID_P, PROCEED_CI_LOW, PROCEED_P, Decision, IntentP
+from satrank.scoring.intent import (
+    AVOID_P,
+    PROCEED_CI_LOW,
+    PROCEED_P,
+    Decision,
+    IntentP,
+    proceed_reason,
+    short_of_proceed,
+)
 from satrank.scoring.registry import StagePosterior
 
 # The stages whose posteriors enter the product; the payment is the caller's own.
@@ -86,12 +94,7 @@ def decide_endpoint(result: IntentP, verdict: str | None, payment: PaymentPart,
         caution.append(f"the endpoint's verdict is {verdict or 'INSUFFICIENT'}")
     if payment.decision == "caution":
         caution.append("the payment to the endpoint's payee node needs caution (see payment)")
-    if result.p < PROCEED_P:
-        caution.append(f"pSuccess {result.p:.2f} is below {PROCEED_P}")
-    if result.ci95_low < PROCEED_CI_LOW:
-        caution.append(f"the 95 % interval reaches down to {result.ci95_low:.2f} "
-                       f"(below {PROCEED_CI_LOW}): too little evidence to be sure")
+    caution += short_of_proceed(result)
     if caution:
         return "caution", caution + own
-    return "proceed", [f"pSuccess {result.p:.2f} with 95 % interval "
-                       f"[{result.ci95_low:.2f}, {result.ci95_high:.2f}]"] + own
+    return "proceed", [proceed_reason(result)] + own
