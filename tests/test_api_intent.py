@@ -17,6 +17,7 @@ from satrank.lightning.bolt11 import HopHint, PaymentRequest, encode
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
 from tests.l402_support import CHALLENGE, PreimageIssuer, paid_authorization, settings_for
 from tests.live_server import live_server
+from tests.registry_seed import register_endpoint
 
 PAYEE_KEY = coincurve.PrivateKey(b"\x11" * 32)  # a private node: not in the graph
 
@@ -72,8 +73,11 @@ BAD = {
     "target-not-an-id": ({"target": "nothex", "amount_sat": 10}, 422, "VALIDATION_ERROR"),
     "bad-invoice": ({"target": "lnbcrt1notaninvoice", "amount_sat": 10}, 422,
                     "INVALID_INVOICE"),
-    "url-target": ({"target": "https://example.com/paid", "amount_sat": 10}, 422,
-                   "TARGET_UNSUPPORTED"),
+    "url-loopback": ({"target": "https://127.0.0.1/paid"}, 422, "VALIDATION_ERROR"),
+    "url-plain-http": ({"target": "http://example.com/paid"}, 422, "VALIDATION_ERROR"),
+    "url-credentials": ({"target": "https://u:p@example.com/paid"}, 422, "VALIDATION_ERROR"),
+    "url-fresh": ({"target": "https://example.com/paid", "fresh": True}, 422,
+                  "VALIDATION_ERROR"),
     "caller-not-an-id": ({"target": pubkey(1), "caller": "x", "amount_sat": 10}, 422,
                          "VALIDATION_ERROR"),
     "amount-zero": ({"target": pubkey(1), "amount_sat": 0}, 422, "VALIDATION_ERROR"),
@@ -174,3 +178,57 @@ def test_unknown_node_after_payment_is_404_and_refunded(api: Api) -> None:
     assert unknown.headers["x-l402-credits-left"] == "21"
     ok = api.intent({"target": api.pks[1], "amount_sat": 1000}, auth)
     assert ok.status_code == 200 and ok.headers["x-l402-credits-left"] == "19"
+
+
+ENDPOINT = "https://paid.example/v1/answer"
+def test_endpoint_target_combines_its_stages_with_the_payee_payment(
+        api: Api, db_dsn: str) -> None:
+    register_endpoint(db_dsn, ENDPOINT, api.pks[1])
+    response = api.intent({"target": ENDPOINT, "caller": api.pks[0]})
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    endpoint = data["endpoint"]
+    assert endpoint["url"] == ENDPOINT and endpoint["verdict"] == "SAFE"
+    assert [s["stage"] for s in endpoint["stages"]] == ["challenge", "invoice", "payment",
+                                                        "delivery"]
+    assert data["priceSat"] == endpoint["priceSat"] == 10 and data["amountSat"] == 10
+    payment = data["payment"]  # the node intent: the payee, at the price, from the caller
+    assert payment["target"]["publicKey"] == api.pks[1] and payment["amountSat"] == 10
+    assert payment["payer"]["publicKey"] == api.pks[0] and payment["maxFeeSat"] == 6
+    # the registry's own payment stage is replaced by the caller's payment
+    stages = {s["stage"]: s["p"] for s in endpoint["stages"]}
+    expected = stages["challenge"] * stages["invoice"] * stages["delivery"] * payment[
+        "pSuccess"]
+    assert data["pSuccess"] == pytest.approx(expected)
+    assert 0 <= data["ci95Low"] <= data["pSuccess"] <= data["ci95High"] <= 1
+    assert data["basis"] == "endpoint_stages_x_payment"
+    # a SAFE endpoint, a payment the node intent says to proceed with: proceed
+    assert payment["decision"] == "proceed" and data["decision"] == "proceed", data["reasons"]
+    assert data["ci95Low"] >= 0.5 and data["reasons"][0].startswith("pSuccess")
+
+
+def test_endpoint_that_never_delivers_is_avoid_with_the_registry_reason(
+        api: Api, db_dsn: str) -> None:
+    register_endpoint(db_dsn, ENDPOINT, api.pks[1], delivers=False)
+    data = api.intent({"target": ENDPOINT}).json()["data"]
+    assert data["decision"] == "avoid" and data["endpoint"]["verdict"] == "RISKY"
+    assert "the endpoint's verdict is RISKY" in data["reasons"]
+    assert "endpoint delivery:NOT_DELIVERED" in data["reasons"]
+
+
+def test_endpoint_whose_payee_is_outside_the_graph_is_avoid(api: Api, db_dsn: str) -> None:
+    register_endpoint(db_dsn, ENDPOINT, pubkey(77))
+    data = api.intent({"target": ENDPOINT}).json()["data"]
+    assert data["decision"] == "avoid" and data["payment"] is None
+    assert data["pSuccess"] == 0.0 and data["basis"] == "no_payee"
+    assert any("payee node is unknown" in r for r in data["reasons"])
+
+
+def test_unregistered_endpoint_after_payment_is_404_refunded_and_says_how_to_register(
+        api: Api) -> None:
+    auth = api.token()
+    response = api.intent({"target": "https://unlisted.example/x"}, auth)
+    assert response.status_code == 404, response.text
+    error = response.json()["error"]
+    assert error["code"] == "NOT_FOUND" and "POST /api/services" in error["message"]
+    assert response.headers["x-l402-credits-left"] == "21"

@@ -30,11 +30,12 @@ from satrank.client import (
 )
 from satrank.lightning.bolt11 import decode
 from satrank.lightning.lnd import LndClient
-from tests.api_seed import agent_hash, seed
+from tests.api_seed import agent_hash, pubkey, seed
 from tests.client_support import RecordingWallet, customer_wallet
 from tests.l402_simnet import SimnetApp, simnet_settings_env
 from tests.l402_support import settings_for, wait_for_credits_used
 from tests.live_server import live_server
+from tests.registry_seed import register_endpoint
 from tests.simnet_api import describe_simnet_graph, insert_graph_nodes
 from tests.simnet_fixture import SimnetHandle
 
@@ -232,4 +233,44 @@ def test_a_paid_probe_and_a_refunded_unknown_target(simnet_app: SimnetApp) -> No
         assert token is not None and token.credits_left == 21 - 5  # the 404 was refunded
         client.profile(simnet_app.pubkey)
         assert token.credits_left == 21 - 5 - 1
+    assert len(wallet.paid) == 1
+
+
+def test_intent_and_the_service_registry(simnet_app: SimnetApp) -> None:
+    """intent() on a node and on a registered endpoint (paid, one token), services()
+    with the real GET /api/services parameters (free)."""
+    payee, caller = simnet_app.pubkey, pubkey(1)
+    dear = "https://forecast.example/v1/dear"
+    cheap = "https://forecast.example/v1/cheap"
+    register_endpoint(simnet_app.dsn, dear, payee, price_sat=50, latency_ms=20,
+                      category="weather", name="forecast dear")
+    register_endpoint(simnet_app.dsn, cheap, payee, price_sat=5, latency_ms=90,
+                      category="weather", name="forecast cheap", delivers=False)
+    register_endpoint(simnet_app.dsn, "https://img.example/gen", payee, category="media")
+    wallet = RecordingWallet(customer_wallet(simnet_app.simnet))
+    with _client(simnet_app, wallet, SpendingCaps(per_request_sat=50)) as client:
+        node = client.intent(payee, caller=caller, amount_sat=1000)
+        assert node["decision"] in ("proceed", "caution", "avoid") and node["reasons"]
+        assert node["target"]["publicKey"] == payee and node["amountSat"] == 1000
+        assert node["payer"]["publicKey"] == caller and node["payer"]["basis"] == "caller"
+        endpoint = client.intent(dear, caller=caller)
+        assert endpoint["endpoint"]["url"] == dear and endpoint["amountSat"] == 50
+        assert endpoint["payment"]["target"]["publicKey"] == payee
+        assert client.intent(cheap)["decision"] == "avoid"  # it never delivers
+        with pytest.raises(NotFound):
+            client.intent("https://unlisted.example/x")
+        token = client.aio.tokens.get(client.aio.origin)
+        assert token is not None and token.credits_left == 21 - 3 * 2  # the 404 refunded
+
+        def urls(page: dict[str, object]) -> list[str]:
+            return [s["url"] for s in page["data"]]  # type: ignore[attr-defined]
+
+        assert urls(client.services(category="weather")) == [dear, cheap]  # best p first
+        first = client.services(category="weather", sort_by="price", limit=1)
+        assert urls(first) == [cheap]
+        rest = client.services(category="weather", sort_by="price", limit=1,
+                               cursor=first["meta"]["next_cursor"])
+        assert urls(rest) == [dear]
+        assert urls(client.services(sort_by="latency", q="forecast")) == [dear, cheap]
+        assert urls(client.services(max_price_sat=5)) == [cheap]
     assert len(wallet.paid) == 1

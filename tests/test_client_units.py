@@ -3,6 +3,7 @@ and its CREDITS_BUSY wait, against a stand-in server that answers as the paywall
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from satrank.client import SatRankClient, SpendingCapExceeded, SpendingCaps
+from satrank.client import (
+    AsyncSatRankClient,
+    SatRankClient,
+    SpendingCapExceeded,
+    SpendingCaps,
+)
 from satrank.client.payer import Tier, deposit_amount
 from satrank.l402.headers import (
     MAX_CHALLENGE_LEN,
@@ -151,3 +157,16 @@ def test_the_challenge_reader_is_linear_up_to_its_cap(case: Case) -> None:
     client's event loop (same measure as tests/test_parsers_linear.py)."""
     size, growth = superlinear_growth(case)
     assert growth <= LINEAR_SLACK, f"{case.name}: {growth:.1f}x at {size} characters"
+
+
+@pytest.mark.parametrize("client", [AsyncSatRankClient, SatRankClient])
+def test_services_takes_exactly_the_query_parameters_of_the_route(client: type) -> None:
+    """A keyword the route does not read would be ignored silently (a sort that never
+    sorts): the client's parameters are the documented ones, no more."""
+    from satrank.api.routes.openapi import build_document
+
+    documented = {p["name"] for p in
+                  build_document()["paths"]["/api/services"]["get"]["parameters"]}
+    params = inspect.signature(client.services).parameters.values()
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params if p.name != "self")
+    assert {p.name for p in params} - {"self"} == documented

@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from mcp import Client, StdioServerParameters
 
 from tests.cli import satrank_env
 from tests.l402_simnet import SimnetApp
+from tests.registry_seed import add_endpoint
 
+WEATHER = "https://weather.example/v1/now"
 TOOLS = {"check_node", "decide_payment", "find_service", "report_outcome"}
 
 
@@ -43,10 +44,6 @@ def _server(app: SimnetApp, tmp_path: Path, **extra: str) -> StdioServerParamete
                                  cwd=str(Path(__file__).resolve().parents[1]))
 
 
-def _routes(app: SimnetApp) -> set[str]:
-    return set(httpx.get(f"{app.base}/api/openapi.json", timeout=10).json()["paths"])
-
-
 def _answer(result: Any) -> dict[str, Any]:
     assert not result.is_error, result.content
     structured: dict[str, Any] = result.structured_content
@@ -56,6 +53,8 @@ def _answer(result: Any) -> dict[str, Any]:
 async def test_the_tools_over_stdio_with_a_paid_call(simnet_app: SimnetApp,
                                                       tmp_path: Path) -> None:
     pubkey = simnet_app.pubkey
+    await add_endpoint(simnet_app.dsn, WEATHER, pubkey, category="weather", name="weather now")
+    await add_endpoint(simnet_app.dsn, "https://img.example/gen", pubkey, category="media")
     async with Client(_server(simnet_app, tmp_path), read_timeout_seconds=60) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert set(tools) == TOOLS
@@ -88,19 +87,13 @@ async def test_the_tools_over_stdio_with_a_paid_call(simnet_app: SimnetApp,
             "target": pubkey, "outcome": "success", "amount_sat": 1000}))
         assert report["target"] == pubkey and report["verified"] is False
 
-        routes = _routes(simnet_app)
-        intent = await client.call_tool("decide_payment", {"target": pubkey,
-                                                           "amount_sat": 1000})
-        if "/api/intent" in routes:  # served: an answer, or the server's own refusal
-            assert (not intent.is_error and _answer(intent)["decision"] in (
-                "proceed", "caution", "avoid")) or "SatRank answered" in intent.content[0].text
-        else:  # not served by this api: the model reads the server's own code
-            assert intent.is_error and "404 NOT_FOUND" in intent.content[0].text
-        services = await client.call_tool("find_service", {"query": "weather"})
-        if "/api/services" in routes:
-            assert not services.is_error or "SatRank answered" in services.content[0].text
-        else:
-            assert services.is_error and "404 NOT_FOUND" in services.content[0].text
+        intent = _answer(await client.call_tool("decide_payment", {"target": pubkey,
+                                                                   "amount_sat": 1000}))
+        assert intent["decision"] in ("proceed", "caution", "avoid") and intent["reasons"]
+        assert intent["target"]["publicKey"] == pubkey and intent["amountSat"] == 1000
+        found = _answer(await client.call_tool("find_service", {"query": "weather"}))
+        assert [s["url"] for s in found["data"]] == [WEATHER]
+        assert found["data"][0]["payeePubkey"] == pubkey
 
     log = (tmp_path / "stderr.log").read_text()
     macaroon = (simnet_app.simnet.customer_dir / "pay.macaroon").read_bytes().hex()

@@ -2,9 +2,12 @@
 
 `target` is a node id (66-hex pubkey or 64-hex agent hash) or a BOLT11 invoice of this
 deployment's network (decoded by lightning/bolt11.py, which checks the signature: an
-invoice whose signature does not verify is refused). `https://` targets (an L402 endpoint,
-through the service registry) are the hook `_url_target` leaves for the registry: refused
-with 422 TARGET_UNSUPPORTED until it lands. Messages never echo what was sent.
+invoice whose signature does not verify is refused), or an L402 endpoint's URL, checked
+by the registry's rules (registry/catalogue.py: https, a public host; http and private
+hosts only where REGISTRY_ALLOW_PRIVATE is set) and normalised as the registry stores it.
+For a URL the amount is the endpoint's price once it is looked up (`amount_sat` is only
+the fallback for an endpoint whose price the registry has not seen yet). Messages never
+echo what was sent.
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ from satrank.lightning.bolt11 import (
     PaymentRequest,
     decode,
 )
+from satrank.registry.catalogue import InvalidEndpoint, endpoint
 from satrank.scoring.payment import normal_fee_budget_sat
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 FIELDS = frozenset({"target", "caller", "amount_sat", "max_fee_sat", "fresh"})
 MAX_AMOUNT_SAT = 10_000_000  # 0.1 BTC: above lnd's non-wumbo payment limit, MPP aside
 MAX_FEE_SAT = 1_000_000
-TARGET_DESCRIPTION = f"{ID_DESCRIPTION}, or a BOLT11 invoice"
+TARGET_DESCRIPTION = f"{ID_DESCRIPTION}, a BOLT11 invoice, or an L402 endpoint's https URL"
 DECODED_INVOICES = 256  # decoding costs milliseconds: the check and the route share it
 
 
@@ -44,6 +48,8 @@ class IntentRequest:
     amount_sat: int
     max_fee_sat: int
     fresh: bool
+    url: str | None = None  # the target when it is an L402 endpoint (normalised)
+    max_fee_given: bool = True  # False: max_fee_sat is the normal budget for amount_sat
 
 
 _decoded: OrderedDict[str, PaymentRequest | str] = OrderedDict()
@@ -69,10 +75,12 @@ def _decode_cached(text: str) -> PaymentRequest:
     return found
 
 
-def _url_target(text: str) -> None:
-    """Hook for L402 endpoint targets (the registry's work): not served yet."""
-    raise ApiError(422, "TARGET_UNSUPPORTED", "L402 URL targets are not supported yet; "
-                   "send the payee's node id or its invoice", details={"field": "target"})
+def _url_target(text: str, *, allow_private: bool) -> str:
+    """The URL as the registry stores it, or 422 with the registry's rule."""
+    try:
+        return endpoint(text, allow_private=allow_private).url
+    except InvalidEndpoint as exc:
+        raise invalid_field("target", str(exc)) from None
 
 
 def network_of(deployment: str | None) -> str | None:
@@ -112,21 +120,24 @@ def _amount(body: dict[str, Any], invoice: PaymentRequest | None) -> int:
     return invoiced
 
 
-def parse_intent(body: dict[str, Any], network: str | None) -> IntentRequest:
+def parse_intent(body: dict[str, Any], network: str | None, *,
+                 allow_private: bool = False) -> IntentRequest:
     target = body.get("target")
     if not isinstance(target, str):
         raise invalid_field("target", TARGET_DESCRIPTION)
     node = classify_id(target)
     invoice = None
+    url = None
     if node is None:
         text = target.strip()
         if text.lower().startswith("lightning:"):  # a payment URI, as wallets copy it
             text = text[len("lightning:"):]
-        if text.lower().startswith("https://"):
-            _url_target(text)
-        if not text.lower().startswith("ln"):
+        if text.lower().startswith(("https://", "http://")):
+            url = _url_target(target, allow_private=allow_private)
+        elif not text.lower().startswith("ln"):
             raise invalid_field("target", TARGET_DESCRIPTION)
-        invoice = _invoice(text, network)
+        else:
+            invoice = _invoice(text, network)
     caller = None
     if body.get("caller") is not None:
         raw = body["caller"]
@@ -138,10 +149,15 @@ def parse_intent(body: dict[str, Any], network: str | None) -> IntentRequest:
     fresh = body.get("fresh", False)
     if not isinstance(fresh, bool):
         raise invalid_field("fresh", "true or false")
+    if fresh and url is not None:
+        raise invalid_field("fresh", "false for an endpoint URL (probe its payee node instead)")
     return IntentRequest(node, invoice, caller, amount,
-                         normal_fee_budget_sat(amount) if max_fee is None else max_fee, fresh)
+                         normal_fee_budget_sat(amount) if max_fee is None else max_fee, fresh,
+                         url, max_fee is not None)
 
 
 async def read_intent(request: Request) -> IntentRequest:
     body = await json_object(request, FIELDS)
-    return parse_intent(body, network_of(api_state(request).paywall.deployment))
+    state = api_state(request)
+    return parse_intent(body, network_of(state.paywall.deployment),
+                        allow_private=state.registry_allow_private)

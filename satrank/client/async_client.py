@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -214,14 +214,17 @@ class AsyncSatRankClient:
         return body if isinstance(body, dict) else {}
 
     async def services(self, *, q: str | None = None, category: str | None = None,
-                       max_price_sat: int | None = None, sort: str | None = None,
-                       limit: int | None = None, cursor: str | None = None,
-                       **filters: str | int) -> Json:
-        """The L402 service registry (`GET /api/services`): one page of endpoints with
-        their stage posteriors, price, latency and payee node."""
+                       max_price_sat: int | None = None,
+                       sort_by: Literal["p", "latency", "price"] | None = None,
+                       limit: int | None = None, cursor: str | None = None) -> Json:
+        """The L402 service registry (`GET /api/services`, free): one page of endpoints
+        (`data`: end-to-end p, uptime, latency, price, payee node, verdict, reasons) and
+        `meta.next_cursor`, to pass as `cursor` for the next page in the same `sort_by`
+        (p: best first, the default; latency or price: lowest first). `q` searches name,
+        description and URL; `category` is one of GET /api/services/categories."""
         params = {k: v for k, v in {"q": q, "category": category, "max_price_sat": max_price_sat,
-                                    "sort": sort, "limit": limit, "cursor": cursor,
-                                    **filters}.items() if v is not None}
+                                    "sort_by": sort_by, "limit": limit,
+                                    "cursor": cursor}.items() if v is not None}
         body = await self._call("GET", "/api/services", params=params)
         return body if isinstance(body, dict) else {}
 

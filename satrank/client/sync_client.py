@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from satrank.client.answers import (
     AgentSummary,
@@ -87,11 +87,11 @@ class SatRankClient:
         return self._run(self.aio.search(alias, limit=limit))
 
     def services(self, *, q: str | None = None, category: str | None = None,
-                 max_price_sat: int | None = None, sort: str | None = None,
-                 limit: int | None = None, cursor: str | None = None,
-                 **filters: str | int) -> Json:
+                 max_price_sat: int | None = None,
+                 sort_by: Literal["p", "latency", "price"] | None = None,
+                 limit: int | None = None, cursor: str | None = None) -> Json:
         return self._run(self.aio.services(q=q, category=category, max_price_sat=max_price_sat,
-                                           sort=sort, limit=limit, cursor=cursor, **filters))
+                                           sort_by=sort_by, limit=limit, cursor=cursor))
 
     def deposit_tiers(self) -> DepositTiers:
         return self._run(self.aio.deposit_tiers())

@@ -118,17 +118,28 @@ def decide(result: IntentP, verdict: str | None, *, expired: bool) -> tuple[Deci
         return "avoid", reasons
     if verdict == "RISKY":
         reasons.append("the target's verdict is RISKY")
+    reasons += short_of_proceed(result)
+    if result.basis == "route_model_only":
+        reasons.append("the target has no score of ours yet: route model only")
+    if reasons:
+        return "caution", reasons
+    return "proceed", [proceed_reason(result)]
+
+
+def short_of_proceed(result: IntentP) -> list[str]:
+    """Why p and its interval fall short of `proceed` (empty: they do not)."""
+    reasons = []
     if result.p < PROCEED_P:
         reasons.append(f"pSuccess {result.p:.2f} is below {PROCEED_P}")
     if result.ci95_low < PROCEED_CI_LOW:
         reasons.append(f"the 95 % interval reaches down to {result.ci95_low:.2f} "
                        f"(below {PROCEED_CI_LOW}): too little evidence to be sure")
-    if result.basis == "route_model_only":
-        reasons.append("the target has no score of ours yet: route model only")
-    if reasons:
-        return "caution", reasons
-    return "proceed", [f"pSuccess {result.p:.2f} with 95 % interval "
-                       f"[{result.ci95_low:.2f}, {result.ci95_high:.2f}]"]
+    return reasons
+
+
+def proceed_reason(result: IntentP) -> str:
+    return (f"pSuccess {result.p:.2f} with 95 % interval "
+            f"[{result.ci95_low:.2f}, {result.ci95_high:.2f}]")
 
 
 def with_fresh_probe(node: NodeScore, n_obs: float, p_model: float, reached: bool | None

@@ -17,6 +17,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import coincurve
 from starlette.applications import Starlette
@@ -26,6 +27,8 @@ from starlette.routing import Route
 
 from satrank.l402.headers import MalformedCredential, build_challenge, parse_authorization
 from satrank.lightning.bolt11 import PaymentRequest, encode
+from satrank.lightning.lnd import LndClient
+from tests.simnet_fixture import SimnetHandle
 
 PRICE_SAT = 10
 SERVICES = ("good", "flaky", "mismatch", "nodeliver", "offline", "plain", "drip", "redirect")
@@ -104,3 +107,20 @@ def services_app(invoices: dict[str, Invoices], hash_of: Callable[[str], bytes])
         Route("/svc/redirect", redirect), Route("/svc/{name}", l402),
         Route("/.well-known/l402.json", manifest),
     ])
+
+
+def lnd_client(host: str, lnd_dir: Path, macaroon: str) -> LndClient:
+    return LndClient.connect(host, (lnd_dir / "tls.cert").read_bytes(),
+                             (lnd_dir / f"{macaroon}.macaroon").read_bytes())
+
+
+async def simnet_invoices(simnet: SimnetHandle, *, each: int) -> dict[str, Invoices]:
+    """Oracle-node invoices for the services that take payments; others never pay out."""
+    async with lnd_client(simnet.oracle_host, simnet.oracle_dir, "invoice") as node:
+        async def mint(amount: int) -> list[str]:
+            return [(await node.add_invoice(amount, "registry test", 3600)).payment_request
+                    for _ in range(each)]
+        made = {name: Invoices(await mint(PRICE_SAT)) for name in ("good", "flaky", "nodeliver")}
+        made["mismatch"] = Invoices(await mint(PRICE_SAT + 15))
+    made["offline"] = Invoices([unreachable_invoice(PRICE_SAT) for _ in range(each)])
+    return made

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from prometheus_client import REGISTRY
 
 from satrank.config import DatabaseSettings, RegistrySettings
@@ -25,16 +22,15 @@ from satrank.db.registry import (
 )
 from satrank.db.registry_spend import spent_today
 from satrank.lightning.bolt11 import decode
-from satrank.lightning.lnd import LndClient
 from satrank.registry.report import endpoint_report
 from satrank.registry.stages import PAY_FEE_LIMIT_SAT
 from tests.live_server import live_server
 from tests.registry.l402_services import (
     PRICE_SAT,
     SERVICES,
-    Invoices,
+    lnd_client,
     services_app,
-    unreachable_invoice,
+    simnet_invoices,
 )
 from tests.simnet_fixture import SimnetHandle
 
@@ -44,33 +40,7 @@ SETTINGS = RegistrySettings(allow_private=True, host_gap_s=0, recheck_s=0, concu
                             spend_sat_per_day=10_000, fetch_deadline_s=1.0)
 
 
-def _lnd(host: str, lnd_dir: Path, macaroon: str) -> LndClient:
-    return LndClient.connect(host, (lnd_dir / "tls.cert").read_bytes(),
-                             (lnd_dir / f"{macaroon}.macaroon").read_bytes())
-
-
-@pytest.fixture
-async def pool(db_dsn: str) -> AsyncIterator[Pool]:
-    pool = await create_pool(db_dsn, DatabaseSettings(url=None, pool_min=1, pool_max=8))
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
-async def _invoices(simnet: SimnetHandle, *, each: int) -> dict[str, Invoices]:
-    """Oracle-node invoices for the services that take payments; others never pay out."""
-    async with _lnd(simnet.oracle_host, simnet.oracle_dir, "invoice") as node:
-        async def mint(amount: int) -> list[str]:
-            return [(await node.add_invoice(amount, "registry test", 3600)).payment_request
-                    for _ in range(each)]
-        made = {name: Invoices(await mint(PRICE_SAT)) for name in ("good", "flaky", "nodeliver")}
-        made["mismatch"] = Invoices(await mint(PRICE_SAT + 15))
-    made["offline"] = Invoices([unreachable_invoice(PRICE_SAT) for _ in range(each)])
-    return made
-
-
-async def _seed_payee_score(pool: Pool, pubkey: str) -> None:
+async def seed_payee_score(pool: Pool, pubkey: str) -> None:
     """Our crawler's verdict on the oracle node (the payee of the good services)."""
     await pool.execute("INSERT INTO nodes (pubkey, agent_hash, alias) VALUES ($1, $2, 'payee')",
                        pubkey, "00" * 32)
@@ -82,13 +52,13 @@ async def _seed_payee_score(pool: Pool, pubkey: str) -> None:
 
 async def test_rounds_rank_and_name_every_misbehaviour(simnet: SimnetHandle,
                                                        pool: Pool) -> None:
-    invoices = await _invoices(simnet, each=2 * ROUNDS)
+    invoices = await simnet_invoices(simnet, each=2 * ROUNDS)
     hashes: dict[str, bytes] = {}
 
     def hash_of(text: str) -> bytes:
         return hashes.setdefault(text, decode(text).payment_hash)
 
-    await _seed_payee_score(pool, simnet.oracle_pubkey)
+    await seed_payee_score(pool, simnet.oracle_pubkey)
     with live_server(services_app(invoices, hash_of)) as base:
         # all but one registered; the host's manifest enrols the last one
         for name in SERVICES[:-1]:
@@ -96,7 +66,7 @@ async def test_rounds_rank_and_name_every_misbehaviour(simnet: SimnetHandle,
                                                     host="127.0.0.1", category="ai"))
         not_402 = {"stage": "challenge", "reason": "NOT_402"}
         before = REGISTRY.get_sample_value("satrank_registry_stages_total", not_402) or 0.0
-        async with _lnd(simnet.customer_host, simnet.customer_dir, "admin") as payer:
+        async with lnd_client(simnet.customer_host, simnet.customer_dir, "admin") as payer:
             for _ in range(ROUNDS):
                 await run_registry_round(pool, SETTINGS, half_life_s=HALF_LIFE_S, payer=payer)
         after = REGISTRY.get_sample_value("satrank_registry_stages_total", not_402)
@@ -147,13 +117,13 @@ async def test_rounds_rank_and_name_every_misbehaviour(simnet: SimnetHandle,
 
 async def test_two_concurrent_rounds_never_spend_past_the_budget(
         simnet: SimnetHandle, db_dsn: str, pool: Pool) -> None:
-    invoices = await _invoices(simnet, each=12)
+    invoices = await simnet_invoices(simnet, each=12)
     hashes: dict[str, bytes] = {}
 
     def hash_of(text: str) -> bytes:
         return hashes.setdefault(text, decode(text).payment_hash)
 
-    await _seed_payee_score(pool, simnet.oracle_pubkey)
+    await seed_payee_score(pool, simnet.oracle_pubkey)
     per_payment = PRICE_SAT + PAY_FEE_LIMIT_SAT  # reserved: the amount and the fee limit
     budget = 2 * per_payment + per_payment // 2
     settings = dataclasses.replace(SETTINGS, spend_sat_per_day=budget)
@@ -164,7 +134,7 @@ async def test_two_concurrent_rounds_never_spend_past_the_budget(
                 await register_service(pool, NewService(
                     url=f"{base}/svc/good?copy={i}", method="GET", host="127.0.0.1",
                     category="ai"))
-            async with _lnd(simnet.customer_host, simnet.customer_dir, "admin") as payer:
+            async with lnd_client(simnet.customer_host, simnet.customer_dir, "admin") as payer:
                 await asyncio.gather(*(
                     run_registry_round(p, settings, half_life_s=HALF_LIFE_S, payer=payer)
                     for p in (pool, other)))

@@ -5,9 +5,12 @@ routes from the caller's public channels to the target by the payment model
 (scoring/payment.py), the target's own score moved by what the model says about this payer
 and amount (scoring/intent.py), and a decision with its thresholds and reasons.
 
+An L402 endpoint URL as the target: the registry's stage posteriors and the payee node's
+answer at the endpoint's price, combined (api/intent_url.py).
+
 Input (api/intent_input.py) is checked before the paywall asks for payment. After payment,
-an unknown node answers 404 and the credits go back (middleware/l402.py: every 4xx/5xx
-answer is refunded).
+an unknown node or unregistered endpoint answers 404 and the credits go back
+(middleware/l402.py: every 4xx/5xx answer is refunded).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from satrank.api.cache.intent import IntentEstimate, IntentSnapshot
 from satrank.api.errors import ApiError, retry_later
 from satrank.api.ids import node_not_found
 from satrank.api.intent_input import IntentRequest, read_intent
+from satrank.api.intent_url import answer_url
 from satrank.api.prices import ROUTE_PRICES
 from satrank.api.probing import MAX_AMOUNT_SAT as PROBE_MAX_AMOUNT_SAT
 from satrank.api.probing import probe_backend, probe_block, probe_now
@@ -208,6 +212,10 @@ async def intent(request: Request) -> Response:
     if snapshot is None:
         raise retry_later(503, "SNAPSHOT_LOADING", "the routing snapshot is still loading; "
                           "retry shortly, nothing was charged", SNAPSHOT_RETRY_AFTER_S)
+    if parsed.url is not None:
+        data = await answer_url(state.pool, snapshot, parsed, now=time.time(),
+                                half_life_s=state.score_half_life_s, node_answer=answer)
+        return json_bytes(dumps({"data": data}))
     fresh = await _probe_fresh(request, snapshot, parsed) if parsed.fresh else None
     return json_bytes(dumps({"data": answer(snapshot, parsed, time.time(), fresh)}))
 

@@ -39,7 +39,7 @@ _ERRORS = {
     "413": "Body too large (PAYLOAD_TOO_LARGE)",
     "415": "Content-Type must be application/json (UNSUPPORTED_MEDIA_TYPE)",
     "422": "Body field invalid (VALIDATION_ERROR); details.field names it. POST /api/intent "
-           "also: INVALID_INVOICE, WRONG_NETWORK, TARGET_UNSUPPORTED, FRESH_UNAVAILABLE",
+           "also: INVALID_INVOICE, WRONG_NETWORK, FRESH_UNAVAILABLE",
     "429": "Rate limited (RATE_LIMITED), or too many probes in flight for this token or "
            "node (PROBE_BUSY, not charged); Retry-After gives the seconds to wait",
     "500": "Internal error (INTERNAL_ERROR)",
@@ -156,9 +156,11 @@ def _paths() -> dict[str, Any]:
             "description": "p_success of this payment (amount, fee budget) from this payer "
                            "with a 95 % interval, a decision with its thresholds and "
                            "reasons, the likeliest route's fee and hops, the target's "
-                           "verdict and evidence age, and the decoded invoice. Bad input "
-                           "is refused before payment is asked; an unknown node answers 404 "
-                           "and its credits go back. See docs/intent.md.",
+                           "verdict and evidence age, and the decoded invoice. For an L402 "
+                           "endpoint URL: its stage posteriors and price, the payment to "
+                           "its payee, and one decision. Bad input is refused before "
+                           "payment is asked; an unknown node or unregistered URL answers "
+                           "404 and its credits go back. See docs/intent.md.",
             "operationId": "intent", "security": _PAID,
             "requestBody": _json_body(oi.INTENT_REQUEST),
             "responses": {"200": _ok(oi.INTENT_RESULT, headers=_CREDITS_LEFT),

@@ -7,6 +7,7 @@ from satrank.api.intent_input import MAX_AMOUNT_SAT, MAX_FEE_SAT
 from satrank.api.routes.openapi_schemas import (
     HEX64,
     HEX66,
+    SERVICE,
     VERDICT,
     Schema,
     nullable,
@@ -14,6 +15,7 @@ from satrank.api.routes.openapi_schemas import (
 )
 from satrank.lightning.bolt11 import MAX_INVOICE_LEN
 from satrank.outcomes import ProbeOutcome
+from satrank.scoring.endpoint_intent import URL_THRESHOLDS
 from satrank.scoring.intent import AVOID_P, PROCEED_CI_LOW, PROCEED_P
 
 
@@ -36,8 +38,11 @@ INTENT_REQUEST: Schema = {
                      "pubkey text), or a BOLT11 invoice of this server's network (an "
                      "optional `lightning:` prefix is accepted). An invoice whose signature "
                      "does not verify is refused (422 INVALID_INVOICE); one for another "
-                     "network is refused (422 WRONG_NETWORK); `https://` targets answer 422 "
-                     "TARGET_UNSUPPORTED for now."),
+                     "network is refused (422 WRONG_NETWORK). Or an L402 endpoint's https "
+                     "URL, as registered with POST /api/services (the registry's URL rules: "
+                     "a public host, no credentials or fragment; else 422): the answer is "
+                     "then the endpoint's (see the endpoint form of the result); an "
+                     "unregistered URL answers 404 after payment, refunded."),
         "caller": _d({"type": "string"},
                      "The paying node (pubkey or agent hash). Absent, unknown or without a "
                      "usable public channel: the answer is for the reference payer (our "
@@ -46,13 +51,15 @@ INTENT_REQUEST: Schema = {
                          "The payment's amount. Required for an invoice without an amount; "
                          "must equal an invoice's own amount when both are given; default "
                          "for a node target: 100,000 sat (the tier every score speaks "
-                         "about)."),
+                         "about). For an endpoint URL: only used while the registry has seen "
+                         "no price (else the endpoint's price is the amount)."),
         "max_fee_sat": _d({"type": "integer", "minimum": 0, "maximum": MAX_FEE_SAT},
                           "The payer's fee budget. Default: a normal budget, 0.5 % of the "
                           "amount + 5 sat, rounded up."),
         "fresh": _d({"type": "boolean"},
                     "Probe the target from our node before answering (5 credits instead of "
-                    "2; the caps, time budget and charging rules of POST /api/probe)."),
+                    "2; the caps, time budget and charging rules of POST /api/probe). Not "
+                    "for an endpoint URL (422)."),
     },
     "required": ["target"],
     "additionalProperties": False,
@@ -126,7 +133,7 @@ _FRESH = obj({
     "attempts": _d(_INT, "HTLC attempts lnd made"),
 })
 
-INTENT_RESULT: Schema = {"type": "object", "properties": {"data": obj({
+_NODE_RESULT = obj({
     "decision": _d({"type": "string", "enum": ["proceed", "caution", "avoid"]},
                    f"proceed: pSuccess >= {PROCEED_P} and ci95Low >= {PROCEED_CI_LOW}, the "
                    f"target not RISKY; avoid: pSuccess < {AVOID_P}, no route within the "
@@ -178,4 +185,51 @@ INTENT_RESULT: Schema = {"type": "object", "properties": {"data": obj({
     "invoice": _d(nullable(_INVOICE), "The decoded invoice, when the target was one"),
     "fresh": _d(nullable(_FRESH), "The fresh probe's result (fresh: true), else null"),
     "snapshotAt": _d(_INT, "When this worker's routing snapshot was built (unix s)"),
-})}, "required": ["data"], "additionalProperties": False}
+})
+
+_STAGE = obj({
+    "stage": _d({"type": "string", "enum": ["challenge", "invoice", "payment", "delivery"]},
+                "The stage (docs/registry.md)"),
+    "p": _d(_P, "Posterior mean of this stage succeeding, given the one before did"),
+    "ci95Low": _d(_P, "95 % interval, low end"),
+    "ci95High": _d(_P, "95 % interval, high end"),
+    "nEff": _d(_NUM, "Decayed observations behind it"),
+})
+
+_ENDPOINT = obj({
+    **{name: _d(schema, f"As in GET /api/services/{{id}} ({name}), scored at answer time")
+       for name, schema in SERVICE["properties"].items()},
+    "stages": _d({"type": "array", "items": _STAGE}, "Each observed stage's posterior"),
+})
+
+_URL_RESULT = obj({
+    "decision": _d({"type": "string", "enum": ["proceed", "caution", "avoid"]},
+                   f"proceed: {URL_THRESHOLDS['proceed']}; avoid: {URL_THRESHOLDS['avoid']}; "
+                   "caution otherwise"),
+    "reasons": _d({"type": "array", "items": _STR},
+                  "What decided it, then the endpoint's own reasons (`endpoint stage:REASON`)"),
+    "thresholds": _d({"type": "object", "additionalProperties": _STR},
+                     "The decision rules, per decision"),
+    "pSuccess": _d(_P, "p(challenge) x p(invoice) x p(delivery) of the endpoint (observed "
+                       "stages) x pSuccess of paying its payee from this caller at its price"),
+    "ci95Low": _d(_P, "95 % interval, low end: the factors' interval widths in log scale "
+                      "added in quadrature around the product"),
+    "ci95High": _d(_P, "95 % interval, high end (the same way)"),
+    "basis": _d({"type": "string", "enum": ["endpoint_stages_x_payment", "no_payee"]},
+                "no_payee: no invoice seen yet, or its payee is outside the public graph "
+                "(pSuccess 0, avoid)"),
+    "amountSat": _d(_INT_OR_NULL, "The amount the payment part is for: the endpoint's price "
+                                  "(null without a payee)"),
+    "priceSat": _d(_INT_OR_NULL, "The endpoint's newest invoice amount"),
+    "endpoint": _d(_ENDPOINT, "The registered endpoint and its stage posteriors"),
+    "payment": _d(nullable(_NODE_RESULT), "The node intent for paying the endpoint's payee "
+                                          "(amount: the price, caller as given); null with "
+                                          "basis no_payee"),
+    "snapshotAt": _d(_INT, "When this worker's routing snapshot was built (unix s)"),
+    "scoredAt": _d(_INT, "When the endpoint's stages were scored (unix s): now"),
+})
+
+INTENT_RESULT: Schema = {"type": "object", "properties": {"data": _d(
+    {"oneOf": [_NODE_RESULT, _URL_RESULT]},
+    "The answer for a node or invoice target, or (for an L402 endpoint URL) the endpoint's")},
+    "required": ["data"], "additionalProperties": False}

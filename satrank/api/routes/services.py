@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +42,7 @@ from satrank.db.registry import (
 from satrank.registry import catalogue
 from satrank.registry.catalogue import InvalidEndpoint
 from satrank.registry.report import score_service
+from satrank.scoring.registry import StagePosterior
 
 STAGE_DETAIL_ROWS = 100
 MAX_PRICE_FILTER_SAT = 10**12
@@ -110,6 +112,11 @@ def service_block(s: ServiceRow) -> dict[str, Any]:
         "verdict": s.verdict, "reasons": list(s.reasons),
         "registeredAt": unix(s.registered_at), "checkedAt": unix(s.checked_at),
     }
+
+
+def stage_blocks(stages: Sequence[StagePosterior]) -> list[dict[str, Any]]:
+    return [{"stage": s.stage, "p": s.p, "ci95Low": s.ci95_low, "ci95High": s.ci95_high,
+             "nEff": s.n_eff} for s in stages]
 
 
 def _sort(request: Request) -> ServiceSort:
@@ -204,8 +211,7 @@ async def stages(request: Request) -> Response:
     rows = await recent_observations(state.pool, found.id, STAGE_DETAIL_ROWS)
     return json_bytes(dumps({"data": {
         "service": service_block(found),
-        "stages": [{"stage": s.stage, "p": s.p, "ci95Low": s.ci95_low, "ci95High": s.ci95_high,
-                    "nEff": s.n_eff} for s in score.stages],
+        "stages": stage_blocks(score.stages),
         "observations": [{"stage": o.stage, "ok": o.ok, "reason": o.reason,
                           "latencyMs": o.latency_ms, "priceSat": o.price_sat,
                           "payeePubkey": o.payee_pubkey, "observedAt": unix(o.observed_at)}
