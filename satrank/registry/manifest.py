@@ -1,7 +1,10 @@
 """Reading a registered host's /.well-known/l402.json: its provider key (the ownership
 claim of its services) and its other paid resources, in the shape SatRank publishes its
 own (api/routes/well_known_l402.py): `{"provider": {"node"|"pubkey"}, "resources":
-[{"method", "url"|"path", "priceSat"|"price_sat", "name"?, "description"?}]}`.
+[{"method", "url"|"path", "priceSat"|"price_sat", "name"?, "description"?,
+"responseSchema"?}], "openapi"?}`: a resource's `responseSchema` (a JSON Schema object) and
+the OpenAPI document `openapi` links (on the same host) declare what a delivered body must
+look like (registry/quality.py).
 
 A manifest speaks only for its own host: resources on another host are ignored, so no
 host can enrol another in the registry. Bounded: MAX_RESOURCES entries, and each passes
@@ -32,12 +35,14 @@ class ManifestResource:
     price_sat: int | None
     name: str | None
     description: str | None
+    response_schema: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class Manifest:
     provider_pubkey: str | None
     resources: tuple[ManifestResource, ...]
+    openapi_url: str | None = None  # the host's OpenAPI document, if the manifest links one
 
 
 def manifest_url(service_url: str) -> str:
@@ -59,7 +64,20 @@ def parse_manifest(body: bytes, service_url: str, *, allow_private: bool) -> Man
         resource = _resource(entry, base, allow_private=allow_private)
         if resource is not None:
             resources.append(resource)
-    return Manifest(_provider_pubkey(doc.get("provider")), tuple(resources))
+    return Manifest(_provider_pubkey(doc.get("provider")), tuple(resources),
+                    _same_host_url(doc.get("openapi"), base, allow_private=allow_private))
+
+
+def _same_host_url(raw: Any, base: httpx.URL, *, allow_private: bool) -> str | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        where = catalogue.endpoint(str(base.join(raw)), allow_private=allow_private)
+    except (InvalidEndpoint, httpx.InvalidURL):
+        return None
+    if where.host != (base.host or "").lower() or httpx.URL(where.url).port != base.port:
+        return None
+    return where.url
 
 
 def _provider_pubkey(provider: Any) -> str | None:
@@ -78,18 +96,20 @@ def _resource(entry: Any, base: httpx.URL, *, allow_private: bool) -> ManifestRe
     raw = entry.get("url") or entry.get("path")
     if not isinstance(raw, str) or "{" in raw:  # a template, not a URL we can call
         return None
+    url = _same_host_url(raw, base, allow_private=allow_private)
     try:
-        where = catalogue.endpoint(str(base.join(raw)), allow_private=allow_private)
         method = catalogue.method(entry.get("method", "GET"))
-    except (InvalidEndpoint, httpx.InvalidURL):
+    except InvalidEndpoint:
         return None
-    if where.host != (base.host or "").lower() or httpx.URL(where.url).port != base.port:
+    if url is None:
         return None
     price = entry.get("priceSat", entry.get("price_sat"))
     if isinstance(price, bool) or not isinstance(price, int) or price < 0:
         price = None
-    return ManifestResource(where.url, method, price, _text(entry.get("name"), 100),
-                            _text(entry.get("description"), 1000))
+    schema = entry.get("responseSchema", entry.get("response_schema"))
+    return ManifestResource(url, method, price, _text(entry.get("name"), 100),
+                            _text(entry.get("description"), 1000),
+                            schema if isinstance(schema, dict) else None)
 
 
 def _text(value: Any, max_len: int) -> str | None:

@@ -9,7 +9,9 @@
    routing fee limit first (the daily budget holds in the database), then our node pays;
    sha256(preimage) must be the invoice's payment hash;
 4. delivery: the request again with `Authorization: L402 <macaroon>:<preimage>` answers
-   2xx within the fetch caps, with a content type.
+   2xx within the fetch caps, with a content type;
+5. quality (after a delivery): where the service declares a response schema, the body
+   validates against it (registry/quality.py); `NO_SCHEMA` when none is declared.
 
 Each stage is a `StageResult` with its latency and a reason code (OK or what failed); a
 stage not reached is not reported. Every fetch goes through egress.fetch.
@@ -30,6 +32,7 @@ from satrank.l402.headers import Challenge, Credential, MalformedCredential, par
 from satrank.lightning.backend import PaymentResult, PaymentStatus
 from satrank.lightning.bolt11 import InvalidPaymentRequest, PaymentRequest, decode
 from satrank.lightning.errors import LightningError
+from satrank.registry import quality
 from satrank.registry.egress import (
     EgressError,
     EgressPolicy,
@@ -47,7 +50,7 @@ PAYEE_MIN_P = 0.2  # below this our probes say a payment to the payee mostly fai
 
 @dataclass(frozen=True)
 class StageResult:
-    stage: str  # challenge | invoice | payment | delivery
+    stage: str  # challenge | invoice | payment | delivery | quality
     ok: bool
     reason: str
     latency_ms: int
@@ -60,6 +63,7 @@ class Target:
     url: str
     method: str
     advertised_price_sat: int | None
+    response_schema: quality.Schema | None = None  # declared by the manifest or OpenAPI
 
 
 @runtime_checkable
@@ -129,7 +133,15 @@ async def check_endpoint(
         return results
     clock.start()
     credential = Credential((challenge.macaroon,), preimage).to_header()
-    results.append(_timed(await _delivery(request, credential), clock.ms()))
+    delivered, delivery_result = await _delivery(request, credential)
+    results.append(_timed(delivery_result, clock.ms()))
+    if delivered is None:
+        return results
+    clock.start()
+    # validation is CPU work on a body up to the egress cap: off the event loop
+    ok, reason = await asyncio.to_thread(quality.check_body, target.response_schema,
+                                         delivered.body)
+    results.append(StageResult("quality", ok, reason, clock.ms()))
     return results
 
 
@@ -222,9 +234,10 @@ async def _payment(invoice: PaymentRequest, challenge: Challenge,
 
 
 async def _delivery(request: Callable[[dict[str, str]], Awaitable[EgressResponse]],
-                    credential: str) -> StageResult:
-    def result(ok: bool, reason: str) -> StageResult:
-        return StageResult("delivery", ok, reason, 0)
+                    credential: str) -> tuple[EgressResponse | None, StageResult]:
+    """(the delivered response when the stage passed, the stage's result)"""
+    def result(ok: bool, reason: str) -> tuple[None, StageResult]:
+        return None, StageResult("delivery", ok, reason, 0)
 
     try:
         response = await request({"Authorization": credential})
@@ -238,4 +251,4 @@ async def _delivery(request: Callable[[dict[str, str]], Awaitable[EgressResponse
         return result(False, "HTTP_4XX" if response.status >= 400 else "NOT_2XX")
     if not response.headers.get("content-type"):
         return result(False, "NO_CONTENT_TYPE")
-    return result(True, OK)
+    return response, StageResult("delivery", True, OK, 0)
