@@ -53,7 +53,7 @@ from satrank.registry.egress import (
     new_client,
     system_resolver,
 )
-from satrank.registry.manifest import Manifest, manifest_url, parse_manifest
+from satrank.registry.manifest import Manifest, manifest_url, ownership, parse_manifest
 from satrank.registry.quality import Schema, openapi_response_schema
 from satrank.registry.report import HORIZON_HALF_LIVES, score_service, summary_of
 from satrank.registry.stages import InvoicePayer, Payments, Target, check_endpoint
@@ -192,8 +192,10 @@ class _Round:
         score = await score_service(self.pool, service.id, now=datetime.now(UTC),
                                     half_life_s=self.half_life_s)
         payee = next((r.payee_pubkey for r in results if r.stage == "invoice"), None)
-        stored = summary_of(score, payee)
-        await store_summary(self.pool, service.id, stored, owner)
+        claimed, against = ownership(owner, next(
+            (r.provider_pubkey for r in results if r.stage == "challenge"), None))
+        stored = summary_of(score, payee, () if against is None else (against,))
+        await store_summary(self.pool, service.id, stored, claimed)
         if self.publish_nostr:
             tags = service_tags(ScoredService(
                 service.url, service.method, stored.verdict, stored.p_success, stored.uptime,

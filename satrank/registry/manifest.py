@@ -24,6 +24,9 @@ from satrank.registry import catalogue
 from satrank.registry.catalogue import InvalidEndpoint
 
 WELL_KNOWN_PATH = "/.well-known/l402.json"
+# The header a service's 402 may carry with its provider key, in the manifest's form.
+PROVIDER_KEY_HEADER = "L402-Provider-Key"
+PROVIDER_KEY_MISMATCH = "challenge:PROVIDER_KEY_MISMATCH"
 MAX_RESOURCES = 50
 _PUBKEY = re.compile(r"(?:[a-z]+:)?(0[23][0-9a-f]{64})")  # `bcrt:02ab...` as SatRank writes it
 
@@ -80,14 +83,28 @@ def _same_host_url(raw: Any, base: httpx.URL, *, allow_private: bool) -> str | N
     return where.url
 
 
+def provider_key(value: Any) -> str | None:
+    """The node pubkey in `value` (`02ab...` or `bcrt:02ab...`), None if it holds none."""
+    if isinstance(value, str) and (found := _PUBKEY.fullmatch(value.strip().lower())):
+        return found.group(1)
+    return None
+
+
+def ownership(manifest_key: str | None, header_key: str | None) -> tuple[str | None,
+                                                                         str | None]:
+    """(the owner a check claims, the reason against it): the manifest's provider key and
+    the one the endpoint's 402 carries each claim the endpoint alone; when both are given
+    they must agree, else nobody is claimed and the mismatch is a reason."""
+    if manifest_key is not None and header_key is not None and manifest_key != header_key:
+        return None, PROVIDER_KEY_MISMATCH
+    return manifest_key or header_key, None
+
+
 def _provider_pubkey(provider: Any) -> str | None:
     if not isinstance(provider, dict):
         return None
-    for key in ("pubkey", "node"):
-        value = provider.get(key)
-        if isinstance(value, str) and (found := _PUBKEY.fullmatch(value.lower())):
-            return found.group(1)
-    return None
+    return next((key for key in map(provider_key, (provider.get("pubkey"),
+                                                   provider.get("node"))) if key), None)
 
 
 def _resource(entry: Any, base: httpx.URL, *, allow_private: bool) -> ManifestResource | None:

@@ -1,7 +1,8 @@
 """One check of one registered endpoint, stage by stage, as an agent would go through it:
 
 1. challenge: the unpaid request answers 402 with a WWW-Authenticate that parses as L402
-   (l402/headers.parse_challenge: Aperture's form or `LSAT`, any case and order);
+   (l402/headers.parse_challenge: Aperture's form or `LSAT`, any case and order); the
+   provider key its `L402-Provider-Key` header carries is kept for the ownership claim;
 2. invoice: the BOLT 11 decodes and its signature recovers a payee (lightning/bolt11.py);
    its amount is set and matches the advertised price, it is not expired, and the payee is
    a node our scores know, with its payment probability;
@@ -20,6 +21,7 @@ stage not reached is not reported. Every fetch goes through egress.fetch.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
@@ -41,6 +43,7 @@ from satrank.registry.egress import (
     fetch,
     system_resolver,
 )
+from satrank.registry.manifest import PROVIDER_KEY_HEADER, provider_key
 
 OK = "OK"
 PAY_TIMEOUT_S = 60.0
@@ -56,6 +59,7 @@ class StageResult:
     latency_ms: int
     price_sat: int | None = None
     payee_pubkey: str | None = None
+    provider_pubkey: str | None = None  # challenge: the key its provider-key header names
 
 
 @dataclass(frozen=True)
@@ -117,8 +121,8 @@ async def check_endpoint(
     found = await _challenge(request)
     if isinstance(found, StageResult):
         return [_timed(found, clock.ms())]
-    challenge, challenge_ms = found[0], clock.ms()
-    results = [StageResult("challenge", True, OK, challenge_ms)]
+    challenge, claimed, challenge_ms = found[0], found[1], clock.ms()
+    results = [StageResult("challenge", True, OK, challenge_ms, provider_pubkey=claimed)]
     clock.start()
     invoice, invoice_result = await _invoice(challenge, target, payee_score, now_unix)
     results.append(_timed(invoice_result, clock.ms()))
@@ -146,13 +150,13 @@ async def check_endpoint(
 
 
 def _timed(result: StageResult, latency_ms: int) -> StageResult:
-    return StageResult(result.stage, result.ok, result.reason, latency_ms, result.price_sat,
-                       result.payee_pubkey)
+    return dataclasses.replace(result, latency_ms=latency_ms)
 
 
 async def _challenge(
     request: Callable[[dict[str, str]], Awaitable[EgressResponse]],
-) -> tuple[Challenge] | StageResult:
+) -> tuple[Challenge, str | None] | StageResult:
+    """(the challenge, the provider key its header names) or the failed stage"""
     def failed(reason: str) -> StageResult:
         return StageResult("challenge", False, reason, 0)
 
@@ -167,7 +171,8 @@ async def _challenge(
         return failed("NO_CHALLENGE")
     for value in values:
         try:
-            return (parse_challenge(value),)
+            return parse_challenge(value), provider_key(response.headers.get(
+                PROVIDER_KEY_HEADER))
         except MalformedCredential:
             continue
     return failed("MALFORMED_CHALLENGE")

@@ -60,17 +60,21 @@ def unreachable_invoice(amount_sat: int) -> str:
 def services_app(invoices: dict[str, Invoices], hash_of: Callable[[str], bytes], *,
                  names: Sequence[str] = SERVICES,
                  schemas: Mapping[str, dict[str, Any]] | None = None,
-                 openapi: dict[str, Any] | None = None) -> Starlette:
+                 openapi: dict[str, Any] | None = None, provider_key: str | None = None,
+                 header_keys: Mapping[str, str] | None = None) -> Starlette:
     """`names`: the services the host offers (any name not special-cased below behaves as
     `good`); `schemas`: a response schema per name, declared in the manifest; `openapi`:
-    an OpenAPI document the manifest links."""
+    an OpenAPI document the manifest links; `provider_key`: the manifest's provider key;
+    `header_keys`: the provider key a service's 402 carries in L402-Provider-Key."""
     counters = {name: itertools.count() for name in names}
 
     def challenge(name: str) -> Response:
         invoice = invoices[name].take(hash_of)
         mac = base64.b64encode(hash_of(invoice)).decode()
-        return JSONResponse({"error": "payment required"}, status_code=402,
-                            headers={"WWW-Authenticate": build_challenge(mac, invoice)})
+        headers = {"WWW-Authenticate": build_challenge(mac, invoice)}
+        if header_keys and name in header_keys:
+            headers["L402-Provider-Key"] = header_keys[name]
+        return JSONResponse({"error": "payment required"}, status_code=402, headers=headers)
 
     def paid(request: Request, name: str) -> bool:
         try:
@@ -108,8 +112,10 @@ def services_app(invoices: dict[str, Invoices], hash_of: Callable[[str], bytes],
         for resource, name in zip(resources, names, strict=True):
             if schemas and name in schemas:
                 resource["responseSchema"] = schemas[name]
-        doc: dict[str, Any] = {"version": 1, "provider": {"name": "test services"},
-                               "resources": resources}
+        provider = {"name": "test services"}
+        if provider_key is not None:
+            provider["node"] = provider_key
+        doc: dict[str, Any] = {"version": 1, "provider": provider, "resources": resources}
         if openapi is not None:
             doc["openapi"] = "/openapi.json"
         return JSONResponse(doc)

@@ -231,3 +231,39 @@ async def test_delivered_bodies_are_checked_against_the_declared_schemas(
     assert stages["matches"] == stages["breaks"] == [
         "challenge", "invoice", "payment", "delivery", "quality"]
     assert stages["undeclared"] == ["challenge", "invoice", "payment", "delivery"]
+
+
+async def test_the_provider_key_a_challenge_carries_claims_the_endpoint(pool: Pool) -> None:
+    """The host's manifest names provider key A. One endpoint's 402 carries A in
+    L402-Provider-Key (claimed), one carries B (a mismatch: nobody claimed, a reason), one
+    carries none (the manifest's claim alone). On a host without a provider key in its
+    manifest, the header alone claims."""
+    key_a, key_b = "02" + "aa" * 32, "03" + "bb" * 32
+    names = ("agrees", "disagrees", "silent")
+    # no payer: the checks stop after the invoice stage, the claim is in the challenge
+    invoices = {name: Invoices([unreachable_invoice(PRICE_SAT)]) for name in names}
+    hashes: dict[str, bytes] = {}
+
+    def hash_of(text: str) -> bytes:
+        return hashes.setdefault(text, decode(text).payment_hash)
+
+    with live_server(services_app(invoices, hash_of, names=names, provider_key=key_a,
+                                  header_keys={"agrees": key_a,
+                                               "disagrees": "bcrt:" + key_b})) as base, \
+            live_server(services_app(invoices, hash_of, names=("agrees",),
+                                     header_keys={"agrees": key_b.upper()})) as other:
+        for url in [f"{base}/svc/{name}" for name in names] + [f"{other}/svc/agrees"]:
+            # host with the port: the two servers are two hosts, each read its own manifest
+            await register_service(pool, NewService(url=url, method="GET",
+                                                    host=url.split("/")[2], category="ai"))
+        await run_registry_round(pool, SETTINGS, half_life_s=HALF_LIFE_S)
+        rows = {row.url: row for row in (await list_services(pool, "p", 20)).rows}
+    claims = {url.split("//", 1)[1]: (row.owner_pubkey, "challenge:PROVIDER_KEY_MISMATCH"
+                                      in row.reasons) for url, row in rows.items()}
+    host, other_host = base.split("//", 1)[1], other.split("//", 1)[1]
+    assert claims == {
+        f"{host}/svc/agrees": (key_a, False),
+        f"{host}/svc/disagrees": (None, True),
+        f"{host}/svc/silent": (key_a, False),
+        f"{other_host}/svc/agrees": (key_b, False),
+    }
