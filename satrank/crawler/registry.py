@@ -207,7 +207,8 @@ class _Round:
         for r in results:
             key = f"{r.stage}:{r.reason}"
             self.summary.stages[key] = self.summary.stages.get(key, 0) + 1
-            REGISTRY_STAGES.labels(r.stage, r.reason).inc()
+            # the code only: a schema error path is the third party's text, unbounded
+            REGISTRY_STAGES.labels(r.stage, r.reason.split("@", 1)[0]).inc()
             if r.stage == "payment" and r.ok and r.price_sat:
                 REGISTRY_SPENT_SAT.inc(r.price_sat)
 

@@ -206,9 +206,12 @@ async def test_delivered_bodies_are_checked_against_the_declared_schemas(
         for name in names:
             await register_service(pool, NewService(url=f"{base}/svc/{name}", method="GET",
                                                     host="127.0.0.1", category="ai"))
+        mismatch = {"stage": "quality", "reason": "SCHEMA_MISMATCH"}
+        before = REGISTRY.get_sample_value("satrank_registry_stages_total", mismatch) or 0.0
         async with _lnd(simnet.customer_host, simnet.customer_dir, "admin") as payer:
             for _ in range(rounds):
                 await run_registry_round(pool, SETTINGS, half_life_s=HALF_LIFE_S, payer=payer)
+        after = REGISTRY.get_sample_value("satrank_registry_stages_total", mismatch)
         page = await list_services(pool, "p", 20)
         by_name = {row.url.rsplit("/", 1)[1]: row for row in page.rows}
         observed = {name: await recent_observations(pool, by_name[name].id, 100)
@@ -231,6 +234,8 @@ async def test_delivered_bodies_are_checked_against_the_declared_schemas(
     assert stages["matches"] == stages["breaks"] == [
         "challenge", "invoice", "payment", "delivery", "quality"]
     assert stages["undeclared"] == ["challenge", "invoice", "payment", "delivery"]
+    # the metric is labelled with the code: the body's paths never become label values
+    assert after == before + rounds
 
 
 async def test_the_provider_key_a_challenge_carries_claims_the_endpoint(pool: Pool) -> None:
