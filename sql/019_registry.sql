@@ -48,7 +48,8 @@ CREATE TABLE registry_observations (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     service_id   bigint NOT NULL REFERENCES registry_services (id) ON DELETE CASCADE,
     observed_at  timestamptz NOT NULL DEFAULT now(),
-    stage        text NOT NULL CHECK (stage IN ('challenge', 'invoice', 'payment', 'delivery')),
+    stage        text NOT NULL
+                 CHECK (stage IN ('challenge', 'invoice', 'payment', 'delivery', 'quality')),
     ok           boolean NOT NULL,
     reason       text NOT NULL,
     latency_ms   integer NOT NULL CHECK (latency_ms >= 0),

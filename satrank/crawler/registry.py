@@ -1,6 +1,7 @@
 """The `registry` job: check every due L402 endpoint stage by stage (registry/stages.py),
 store what each stage found, rescore the endpoint (scoring/registry.py) and read each
-registered host's /.well-known/l402.json for its provider key and other resources.
+registered host's /.well-known/l402.json for its provider key, its other resources and
+the response schemas they declare (there or in the OpenAPI document it links).
 
 Bounded and polite: at most REGISTRY_CONCURRENCY hosts at once, one request at a time per
 host with REGISTRY_HOST_GAP_S between them, every fetch under the egress policy's caps.
@@ -13,6 +14,7 @@ reads are deleted at the start of each round. Payments happen only with a daily 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -51,7 +53,8 @@ from satrank.registry.egress import (
     new_client,
     system_resolver,
 )
-from satrank.registry.manifest import Manifest, manifest_url, parse_manifest
+from satrank.registry.manifest import Manifest, manifest_url, ownership, parse_manifest
+from satrank.registry.quality import Schema, openapi_response_schema
 from satrank.registry.report import HORIZON_HALF_LIVES, score_service, summary_of
 from satrank.registry.stages import InvoicePayer, Payments, Target, check_endpoint
 
@@ -118,12 +121,31 @@ class _Round:
             owner = manifest.provider_pubkey if manifest else None
             prices = {(r.method, r.url): r.price_sat for r in manifest.resources} if manifest \
                 else {}
+            openapi = None
+            if manifest is not None and manifest.openapi_url is not None:
+                await asyncio.sleep(self.settings.host_gap_s)
+                openapi = await self._openapi(manifest.openapi_url)
+            schemas = _declared_schemas(manifest, openapi, services)
             for service in services:
                 if asked:  # politeness: a gap after each request to this host
                     await asyncio.sleep(self.settings.host_gap_s)
                 price = prices.get((service.method, service.url), service.advertised_price_sat)
-                await self._check(service, price, owner)
+                await self._check(service, price, owner, schemas.get(service.id))
                 asked = True
+
+    async def _openapi(self, url: str) -> object:
+        """The host's OpenAPI document (JSON), None when it cannot be read."""
+        try:
+            response = await fetch(self.client, "GET", url,
+                                   policy=egress_policy(self.settings), resolver=self.resolver)
+        except EgressError:
+            return None
+        if response.status != 200:
+            return None
+        try:
+            return json.loads(response.body)  # the body is capped by the egress policy
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None
 
     async def _manifest(self, services: Sequence[ServiceRow]) -> tuple[bool, Manifest | None]:
         """(whether the host was asked, its manifest); the resources the manifest lists are
@@ -156,9 +178,10 @@ class _Round:
             (r.method, r.url, r.price_sat) for r in manifest.resources])
 
     async def _check(self, service: ServiceRow, advertised_price_sat: int | None,
-                     owner: str | None) -> None:
+                     owner: str | None, response_schema: Schema | None) -> None:
         results = await check_endpoint(
-            self.client, Target(service.url, service.method, advertised_price_sat),
+            self.client, Target(service.url, service.method, advertised_price_sat,
+                                response_schema),
             policy=egress_policy(self.settings),
             payee_score=lambda pubkey: payee_p_success(self.pool, pubkey),
             now_unix=datetime.now(UTC).timestamp(), payments=self._payments(service),
@@ -169,8 +192,10 @@ class _Round:
         score = await score_service(self.pool, service.id, now=datetime.now(UTC),
                                     half_life_s=self.half_life_s)
         payee = next((r.payee_pubkey for r in results if r.stage == "invoice"), None)
-        stored = summary_of(score, payee)
-        await store_summary(self.pool, service.id, stored, owner)
+        claimed, against = ownership(owner, next(
+            (r.provider_pubkey for r in results if r.stage == "challenge"), None))
+        stored = summary_of(score, payee, () if against is None else (against,))
+        await store_summary(self.pool, service.id, stored, claimed)
         if self.publish_nostr:
             tags = service_tags(ScoredService(
                 service.url, service.method, stored.verdict, stored.p_success, stored.uptime,
@@ -182,7 +207,8 @@ class _Round:
         for r in results:
             key = f"{r.stage}:{r.reason}"
             self.summary.stages[key] = self.summary.stages.get(key, 0) + 1
-            REGISTRY_STAGES.labels(r.stage, r.reason).inc()
+            # the code only: a schema error path is the third party's text, unbounded
+            REGISTRY_STAGES.labels(r.stage, r.reason.split("@", 1)[0]).inc()
             if r.stage == "payment" and r.ok and r.price_sat:
                 REGISTRY_SPENT_SAT.inc(r.price_sat)
 
@@ -200,3 +226,18 @@ class _Round:
 
         return Payments(self.payer, reserve, settle, self.settings.max_payment_sat)
 
+
+
+def _declared_schemas(manifest: Manifest | None, openapi: object,
+                      services: Sequence[ServiceRow]) -> dict[int, Schema]:
+    """service id -> the response schema its host declares: the manifest resource's own
+    first, else the OpenAPI operation of its path and method."""
+    listed = {(r.method, r.url): r.response_schema for r in manifest.resources} \
+        if manifest else {}
+    found: dict[int, Schema] = {}
+    for service in services:
+        schema = listed.get((service.method, service.url)) or openapi_response_schema(
+            openapi, httpx.URL(service.url).path, service.method)
+        if schema is not None:
+            found[service.id] = schema
+    return found

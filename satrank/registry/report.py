@@ -37,11 +37,14 @@ async def score_service(pool: Pool, service_id: int, *, now: datetime,
         for o in rows], half_life_s=half_life_s)
 
 
-def summary_of(score: EndpointScore, payee_pubkey: str | None) -> ServiceSummary:
+def summary_of(score: EndpointScore, payee_pubkey: str | None,
+               more_reasons: tuple[str, ...] = ()) -> ServiceSummary:
+    """`more_reasons`: what the last check found beyond the stages (an ownership claim
+    the manifest and the challenge disagree on), listed first."""
     return ServiceSummary(price_sat=score.price_sat, payee_pubkey=payee_pubkey,
                           p_success=score.p_success, uptime=score.uptime,
                           median_latency_ms=score.median_latency_ms, verdict=score.verdict,
-                          reasons=score.reasons)
+                          reasons=more_reasons + score.reasons)
 
 
 async def endpoint_report(pool: Pool, url: str, *, now: datetime,

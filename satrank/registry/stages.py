@@ -1,7 +1,8 @@
 """One check of one registered endpoint, stage by stage, as an agent would go through it:
 
 1. challenge: the unpaid request answers 402 with a WWW-Authenticate that parses as L402
-   (l402/headers.parse_challenge: Aperture's form or `LSAT`, any case and order);
+   (l402/headers.parse_challenge: Aperture's form or `LSAT`, any case and order); the
+   provider key its `L402-Provider-Key` header carries is kept for the ownership claim;
 2. invoice: the BOLT 11 decodes and its signature recovers a payee (lightning/bolt11.py);
    its amount is set and matches the advertised price, it is not expired, and the payee is
    a node our scores know, with its payment probability;
@@ -9,7 +10,9 @@
    routing fee limit first (the daily budget holds in the database), then our node pays;
    sha256(preimage) must be the invoice's payment hash;
 4. delivery: the request again with `Authorization: L402 <macaroon>:<preimage>` answers
-   2xx within the fetch caps, with a content type.
+   2xx within the fetch caps, with a content type;
+5. quality (after a delivery): where the service declares a response schema, the body
+   validates against it (registry/quality.py); `NO_SCHEMA` when none is declared.
 
 Each stage is a `StageResult` with its latency and a reason code (OK or what failed); a
 stage not reached is not reported. Every fetch goes through egress.fetch.
@@ -18,6 +21,7 @@ stage not reached is not reported. Every fetch goes through egress.fetch.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +34,7 @@ from satrank.l402.headers import Challenge, Credential, MalformedCredential, par
 from satrank.lightning.backend import PaymentResult, PaymentStatus
 from satrank.lightning.bolt11 import InvalidPaymentRequest, PaymentRequest, decode
 from satrank.lightning.errors import LightningError
+from satrank.registry import quality
 from satrank.registry.egress import (
     EgressError,
     EgressPolicy,
@@ -38,6 +43,7 @@ from satrank.registry.egress import (
     fetch,
     system_resolver,
 )
+from satrank.registry.manifest import PROVIDER_KEY_HEADER, provider_key
 
 OK = "OK"
 PAY_TIMEOUT_S = 60.0
@@ -47,12 +53,13 @@ PAYEE_MIN_P = 0.2  # below this our probes say a payment to the payee mostly fai
 
 @dataclass(frozen=True)
 class StageResult:
-    stage: str  # challenge | invoice | payment | delivery
+    stage: str  # challenge | invoice | payment | delivery | quality
     ok: bool
     reason: str
     latency_ms: int
     price_sat: int | None = None
     payee_pubkey: str | None = None
+    provider_pubkey: str | None = None  # challenge: the key its provider-key header names
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class Target:
     url: str
     method: str
     advertised_price_sat: int | None
+    response_schema: quality.Schema | None = None  # declared by the manifest or OpenAPI
 
 
 @runtime_checkable
@@ -113,8 +121,8 @@ async def check_endpoint(
     found = await _challenge(request)
     if isinstance(found, StageResult):
         return [_timed(found, clock.ms())]
-    challenge, challenge_ms = found[0], clock.ms()
-    results = [StageResult("challenge", True, OK, challenge_ms)]
+    challenge, claimed, challenge_ms = found[0], found[1], clock.ms()
+    results = [StageResult("challenge", True, OK, challenge_ms, provider_pubkey=claimed)]
     clock.start()
     invoice, invoice_result = await _invoice(challenge, target, payee_score, now_unix)
     results.append(_timed(invoice_result, clock.ms()))
@@ -129,18 +137,26 @@ async def check_endpoint(
         return results
     clock.start()
     credential = Credential((challenge.macaroon,), preimage).to_header()
-    results.append(_timed(await _delivery(request, credential), clock.ms()))
+    delivered, delivery_result = await _delivery(request, credential)
+    results.append(_timed(delivery_result, clock.ms()))
+    if delivered is None:
+        return results
+    clock.start()
+    # validation is CPU work on a body up to the egress cap: off the event loop
+    ok, reason = await asyncio.to_thread(quality.check_body, target.response_schema,
+                                         delivered.body)
+    results.append(StageResult("quality", ok, reason, clock.ms()))
     return results
 
 
 def _timed(result: StageResult, latency_ms: int) -> StageResult:
-    return StageResult(result.stage, result.ok, result.reason, latency_ms, result.price_sat,
-                       result.payee_pubkey)
+    return dataclasses.replace(result, latency_ms=latency_ms)
 
 
 async def _challenge(
     request: Callable[[dict[str, str]], Awaitable[EgressResponse]],
-) -> tuple[Challenge] | StageResult:
+) -> tuple[Challenge, str | None] | StageResult:
+    """(the challenge, the provider key its header names) or the failed stage"""
     def failed(reason: str) -> StageResult:
         return StageResult("challenge", False, reason, 0)
 
@@ -155,7 +171,8 @@ async def _challenge(
         return failed("NO_CHALLENGE")
     for value in values:
         try:
-            return (parse_challenge(value),)
+            return parse_challenge(value), provider_key(response.headers.get(
+                PROVIDER_KEY_HEADER))
         except MalformedCredential:
             continue
     return failed("MALFORMED_CHALLENGE")
@@ -222,9 +239,10 @@ async def _payment(invoice: PaymentRequest, challenge: Challenge,
 
 
 async def _delivery(request: Callable[[dict[str, str]], Awaitable[EgressResponse]],
-                    credential: str) -> StageResult:
-    def result(ok: bool, reason: str) -> StageResult:
-        return StageResult("delivery", ok, reason, 0)
+                    credential: str) -> tuple[EgressResponse | None, StageResult]:
+    """(the delivered response when the stage passed, the stage's result)"""
+    def result(ok: bool, reason: str) -> tuple[None, StageResult]:
+        return None, StageResult("delivery", ok, reason, 0)
 
     try:
         response = await request({"Authorization": credential})
@@ -238,4 +256,4 @@ async def _delivery(request: Callable[[dict[str, str]], Awaitable[EgressResponse
         return result(False, "HTTP_4XX" if response.status >= 400 else "NOT_2XX")
     if not response.headers.get("content-type"):
         return result(False, "NO_CONTENT_TYPE")
-    return result(True, OK)
+    return response, StageResult("delivery", True, OK, 0)

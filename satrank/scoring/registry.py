@@ -1,12 +1,15 @@
 """Scores of one L402 endpoint from its stage observations (pure; time is a parameter).
 
-Each stage (challenge, invoice, payment, delivery) gets a Beta posterior of "this stage
+Each stage (challenge, invoice, payment, delivery, quality) gets a Beta posterior of "this stage
 succeeds, given the one before it did", from decayed counts (evidence.decay_factor: an
 observation one half-life old counts half) over a weak uniform prior (mean 0.5, strength
 2). Stages are observed only after the previous one passed, so the product of the stage
 means is the end-to-end probability: that an agent's unpaid request leads to a delivered
 answer. Stages never observed (no payment budget) are left out of the product and named
-in the reasons (PAYMENT_UNTESTED), so an untested endpoint cannot read as SAFE.
+in the reasons (PAYMENT_UNTESTED), so an untested endpoint cannot read as SAFE. A quality
+check skipped (SKIPPED_REASONS: no response schema declared, or none usable) is no
+evidence either way and is not counted; a failed one (the body breaks the declared schema)
+counts like any stage's failure.
 
 Verdicts, first matching rule wins:
 1. INSUFFICIENT  under MIN_CHECKS decayed checks (challenge observations);
@@ -27,7 +30,8 @@ import numpy as np
 from satrank.scoring.evidence import decay_factor
 from satrank.scoring.posterior import beta_posterior
 
-STAGES = ("challenge", "invoice", "payment", "delivery")
+STAGES = ("challenge", "invoice", "payment", "delivery", "quality")
+SKIPPED_REASONS = frozenset({"NO_SCHEMA", "SCHEMA_INVALID"})  # registry/quality.py
 PRIOR_MEAN, PRIOR_STRENGTH = 0.5, 2.0
 MIN_CHECKS = 2.5  # three recent checks pass it, however few seconds old
 RISKY_P = 0.5
@@ -77,7 +81,7 @@ def score_endpoint(observations: Sequence[StageObservation], *,
     weighted_reasons: list[tuple[float, str]] = []  # (share of its stage, reason)
     for stage in STAGES:
         picked = [(w, o) for w, o in zip(weights.tolist(), observations, strict=True)
-                  if o.stage == stage]
+                  if o.stage == stage and o.reason not in SKIPPED_REASONS]
         if not picked:
             continue
         s = sum(w for w, o in picked if o.ok)

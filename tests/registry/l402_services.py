@@ -3,8 +3,9 @@ BOLT 11 invoices: minted by simnet's oracle node (so a payment settles and yield
 preimage), or signed by a key no simnet node holds (a payee nobody can reach).
 
 Every service sells one resource for PRICE_SAT; the host's /.well-known/l402.json
-advertises them all at that price. The credential check is the real one: the preimage's
-sha256 must be the payment hash of an invoice this service handed out.
+advertises them all at that price, with the response schemas the test declares (in the
+manifest itself or in the OpenAPI document it links). The credential check is the real one:
+the preimage's sha256 must be the payment hash of an invoice this service handed out.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import hashlib
 import itertools
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import coincurve
 from starlette.applications import Starlette
@@ -58,14 +60,24 @@ def unreachable_invoice(amount_sat: int) -> str:
     ), coincurve.PrivateKey())
 
 
-def services_app(invoices: dict[str, Invoices], hash_of: Callable[[str], bytes]) -> Starlette:
-    counters = {name: itertools.count() for name in SERVICES}
+def services_app(invoices: dict[str, Invoices], hash_of: Callable[[str], bytes], *,
+                 names: Sequence[str] = SERVICES,
+                 schemas: Mapping[str, dict[str, Any]] | None = None,
+                 openapi: dict[str, Any] | None = None, provider_key: str | None = None,
+                 header_keys: Mapping[str, str] | None = None) -> Starlette:
+    """`names`: the services the host offers (any name not special-cased below behaves as
+    `good`); `schemas`: a response schema per name, declared in the manifest; `openapi`:
+    an OpenAPI document the manifest links; `provider_key`: the manifest's provider key;
+    `header_keys`: the provider key a service's 402 carries in L402-Provider-Key."""
+    counters = {name: itertools.count() for name in names}
 
     def challenge(name: str) -> Response:
         invoice = invoices[name].take(hash_of)
         mac = base64.b64encode(hash_of(invoice)).decode()
-        return JSONResponse({"error": "payment required"}, status_code=402,
-                            headers={"WWW-Authenticate": build_challenge(mac, invoice)})
+        headers = {"WWW-Authenticate": build_challenge(mac, invoice)}
+        if header_keys and name in header_keys:
+            headers["L402-Provider-Key"] = header_keys[name]
+        return JSONResponse({"error": "payment required"}, status_code=402, headers=headers)
 
     def paid(request: Request, name: str) -> bool:
         try:
@@ -98,14 +110,26 @@ def services_app(invoices: dict[str, Invoices], hash_of: Callable[[str], bytes])
 
     async def manifest(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
-        return JSONResponse({"version": 1, "provider": {"name": "test services"},
-                             "resources": [{"method": "GET", "url": f"{base}/svc/{name}",
-                                            "priceSat": PRICE_SAT} for name in SERVICES]})
+        resources = [{"method": "GET", "url": f"{base}/svc/{name}", "priceSat": PRICE_SAT}
+                     for name in names]
+        for resource, name in zip(resources, names, strict=True):
+            if schemas and name in schemas:
+                resource["responseSchema"] = schemas[name]
+        provider = {"name": "test services"}
+        if provider_key is not None:
+            provider["node"] = provider_key
+        doc: dict[str, Any] = {"version": 1, "provider": provider, "resources": resources}
+        if openapi is not None:
+            doc["openapi"] = "/openapi.json"
+        return JSONResponse(doc)
+
+    async def openapi_doc(request: Request) -> Response:
+        return JSONResponse(openapi)
 
     return Starlette(routes=[
         Route("/svc/plain", plain), Route("/svc/drip", drip),
         Route("/svc/redirect", redirect), Route("/svc/{name}", l402),
-        Route("/.well-known/l402.json", manifest),
+        Route("/.well-known/l402.json", manifest), Route("/openapi.json", openapi_doc),
     ])
 
 

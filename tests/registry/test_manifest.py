@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from satrank.registry.manifest import Manifest, manifest_url, parse_manifest
+from satrank.registry.manifest import (
+    Manifest,
+    manifest_url,
+    ownership,
+    parse_manifest,
+    provider_key,
+)
 
 SERVICE = "https://api.example/v1/paid?x=1"
 PUBKEY = "02" + "ab" * 32
@@ -57,3 +63,13 @@ def test_unreadable_documents_are_none_and_bad_fields_are_ignored() -> None:
 def test_only_the_first_fifty_resources_are_read() -> None:
     manifest = parse({"resources": [{"path": f"/r{i}"} for i in range(500)]})
     assert manifest is not None and len(manifest.resources) == 50
+
+
+def test_ownership_of_the_manifest_key_and_the_challenge_header() -> None:
+    a, b = "02" + "aa" * 32, "03" + "bb" * 32
+    assert provider_key("bcrt:" + a.upper()) == a and provider_key("nope") is None
+    assert ownership(a, a) == (a, None)
+    assert ownership(a, None) == (a, None)
+    assert ownership(None, b) == (b, None)
+    assert ownership(a, b) == (None, "challenge:PROVIDER_KEY_MISMATCH")
+    assert ownership(None, None) == (None, None)

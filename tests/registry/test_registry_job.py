@@ -28,9 +28,11 @@ from tests.live_server import live_server
 from tests.registry.l402_services import (
     PRICE_SAT,
     SERVICES,
+    Invoices,
     lnd_client,
     services_app,
     simnet_invoices,
+    unreachable_invoice,
 )
 from tests.simnet_fixture import SimnetHandle
 
@@ -144,3 +146,101 @@ async def test_two_concurrent_rounds_never_spend_past_the_budget(
     ledger = await pool.fetchval("SELECT sum(amount_sat) FROM registry_payments")
     assert spent == ledger == 2 * per_payment <= budget
 
+
+
+async def test_delivered_bodies_are_checked_against_the_declared_schemas(
+        simnet: SimnetHandle, pool: Pool) -> None:
+    """Three services delivering {"data": {"service": name}}: one declares (in the manifest) a
+    schema the body matches, one (through the OpenAPI document the manifest links) a schema
+    it breaks, one declares none."""
+    rounds = 14  # five stages at p ~ 15/16 each: SAFE needs the product past 0.7
+    names = ("matches", "breaks", "undeclared")
+    async with lnd_client(simnet.oracle_host, simnet.oracle_dir, "invoice") as node:
+        invoices = {name: Invoices([
+            (await node.add_invoice(PRICE_SAT, "registry test", 3600)).payment_request
+            for _ in range(2 * rounds)]) for name in names}
+    hashes: dict[str, bytes] = {}
+
+    def hash_of(text: str) -> bytes:
+        return hashes.setdefault(text, decode(text).payment_hash)
+
+    service = {"type": "object", "required": ["data"], "properties": {"data": {
+        "type": "object", "required": ["service"],
+        "properties": {"service": {"type": "string"}}}}}
+    openapi = {"openapi": "3.1.0", "paths": {"/svc/breaks": {"get": {"responses": {"200": {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Count"}}}}}}}},
+        "components": {"schemas": {"Count": {"type": "object", "properties": {"data": {
+            "type": "object", "properties": {"service": {"type": "integer"}}}}}}}}
+    await seed_payee_score(pool, simnet.oracle_pubkey)
+    app = services_app(invoices, hash_of, names=names, schemas={"matches": service},
+                       openapi=openapi)
+    with live_server(app) as base:
+        for name in names:
+            await register_service(pool, NewService(url=f"{base}/svc/{name}", method="GET",
+                                                    host="127.0.0.1", category="ai"))
+        mismatch = {"stage": "quality", "reason": "SCHEMA_MISMATCH"}
+        before = REGISTRY.get_sample_value("satrank_registry_stages_total", mismatch) or 0.0
+        async with lnd_client(simnet.customer_host, simnet.customer_dir, "admin") as payer:
+            for _ in range(rounds):
+                await run_registry_round(pool, SETTINGS, half_life_s=HALF_LIFE_S, payer=payer)
+        after = REGISTRY.get_sample_value("satrank_registry_stages_total", mismatch)
+        page = await list_services(pool, "p", 20)
+        by_name = {row.url.rsplit("/", 1)[1]: row for row in page.rows}
+        observed = {name: await recent_observations(pool, by_name[name].id, 100)
+                    for name in names}
+        reports = {name: await endpoint_report(pool, f"{base}/svc/{name}",
+                                               now=datetime.now(UTC), half_life_s=HALF_LIFE_S)
+                   for name in names}
+
+    def quality(name: str) -> list[tuple[bool, str]]:
+        return [(o.ok, o.reason) for o in observed[name] if o.stage == "quality"]
+
+    assert quality("matches") == [(True, "OK")] * rounds
+    assert quality("breaks") == [(False, "SCHEMA_MISMATCH@/data/service")] * rounds
+    assert quality("undeclared") == [(True, "NO_SCHEMA")] * rounds
+    assert by_name["matches"].verdict == "SAFE" and by_name["matches"].reasons == ()
+    assert by_name["undeclared"].verdict == "SAFE" and by_name["undeclared"].reasons == ()
+    assert by_name["breaks"].verdict == "RISKY"
+    assert by_name["breaks"].reasons == ("quality:SCHEMA_MISMATCH@/data/service",)
+    stages = {name: [s.stage for s in r.score.stages] for name, r in reports.items() if r}
+    assert stages["matches"] == stages["breaks"] == [
+        "challenge", "invoice", "payment", "delivery", "quality"]
+    assert stages["undeclared"] == ["challenge", "invoice", "payment", "delivery"]
+    # the metric is labelled with the code: the body's paths never become label values
+    assert after == before + rounds
+
+
+async def test_the_provider_key_a_challenge_carries_claims_the_endpoint(pool: Pool) -> None:
+    """The host's manifest names provider key A. One endpoint's 402 carries A in
+    L402-Provider-Key (claimed), one carries B (a mismatch: nobody claimed, a reason), one
+    carries none (the manifest's claim alone). On a host without a provider key in its
+    manifest, the header alone claims."""
+    key_a, key_b = "02" + "aa" * 32, "03" + "bb" * 32
+    names = ("agrees", "disagrees", "silent")
+    # no payer: the checks stop after the invoice stage, the claim is in the challenge
+    invoices = {name: Invoices([unreachable_invoice(PRICE_SAT)]) for name in names}
+    hashes: dict[str, bytes] = {}
+
+    def hash_of(text: str) -> bytes:
+        return hashes.setdefault(text, decode(text).payment_hash)
+
+    with live_server(services_app(invoices, hash_of, names=names, provider_key=key_a,
+                                  header_keys={"agrees": key_a,
+                                               "disagrees": "bcrt:" + key_b})) as base, \
+            live_server(services_app(invoices, hash_of, names=("agrees",),
+                                     header_keys={"agrees": key_b.upper()})) as other:
+        for url in [f"{base}/svc/{name}" for name in names] + [f"{other}/svc/agrees"]:
+            # host with the port: the two servers are two hosts, each read its own manifest
+            await register_service(pool, NewService(url=url, method="GET",
+                                                    host=url.split("/")[2], category="ai"))
+        await run_registry_round(pool, SETTINGS, half_life_s=HALF_LIFE_S)
+        rows = {row.url: row for row in (await list_services(pool, "p", 20)).rows}
+    claims = {url.split("//", 1)[1]: (row.owner_pubkey, "challenge:PROVIDER_KEY_MISMATCH"
+                                      in row.reasons) for url, row in rows.items()}
+    host, other_host = base.split("//", 1)[1], other.split("//", 1)[1]
+    assert claims == {
+        f"{host}/svc/agrees": (key_a, False),
+        f"{host}/svc/disagrees": (None, True),
+        f"{host}/svc/silent": (key_a, False),
+        f"{other_host}/svc/agrees": (key_b, False),
+    }

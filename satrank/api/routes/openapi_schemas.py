@@ -311,7 +311,8 @@ SERVICE_STAGES = data(obj({"service": SERVICE, "stages": {"type": "array", "item
     "stage": {"type": "string"}, "p": {"type": "number"}, "ci95Low": {"type": "number"},
     "ci95High": {"type": "number"}, "nEff": {"type": "number"}})},
     "observations": {"type": "array", "items": obj({
-    "stage": {"type": "string", "enum": ["challenge", "invoice", "payment", "delivery"]},
+    "stage": {"type": "string",
+              "enum": ["challenge", "invoice", "payment", "delivery", "quality"]},
     "ok": {"type": "boolean"}, "reason": {"type": "string"},
     "latencyMs": {"type": "integer"}, "priceSat": INT_OR_NULL,
     "payeePubkey": {"type": ["string", "null"]}, "observedAt": {"type": "integer"}})}}))
