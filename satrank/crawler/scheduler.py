@@ -7,7 +7,8 @@ Probes go where they inform most (issue 15 item 5). A node's value for the next 
 
 - gain: the expected information gain of one probe about the node's p at an amount
   (`scoring.information.beta_information_gain` of its Beta posterior at that amount);
-  each node is probed at the tier where the gain is largest.
+  each node is probed at the tier where the gain is largest (on a tie, the default tier:
+  verdict and rank stand on it).
 - demand: how many payers the answer serves: PageRank relative to the mean node, plus,
   per ask through the API in the request window (`probe_requests`, api/middleware/
   interest.py), as much as the most central node.
@@ -36,6 +37,7 @@ import numpy as np
 
 from satrank.scoring.graph import FloatArray
 from satrank.scoring.information import beta_information_gain
+from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 FEE_BUDGETS = ("tight", "normal")
 NORMAL_BUDGET_RATE = 0.005  # the normal budget: 0.5 % of the amount ...
@@ -80,11 +82,18 @@ def fee_limit_sat(budget: str, amount_sat: int, *, tight_fee_sat: int) -> int:
     return math.ceil(amount_sat * NORMAL_BUDGET_RATE) + NORMAL_BUDGET_BASE_SAT
 
 
-def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float
-                 ) -> tuple[FloatArray, np.ndarray]:
-    """(value of probing each node, index of the tier where it informs most)."""
+def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float,
+                 prefer_tier: int = 0) -> tuple[FloatArray, np.ndarray]:
+    """(value of probing each node, index of the tier where it informs most; among tiers
+    that inform equally, `prefer_tier`)."""
     gain = beta_information_gain(c.alpha, c.beta)
     tier = np.argmax(gain, axis=1) if gain.size else np.zeros(len(c.pubkeys), dtype=np.int64)
+    if gain.size:
+        # Before any probe the graph prior often gives every tier the same posterior and
+        # argmax took the smallest amount, whose reach says nothing about the default
+        # tier's cell that verdict and rank stand on: on a tie probe that cell instead.
+        tied = np.isclose(gain[:, prefer_tier], gain.max(axis=1), rtol=1e-9, atol=0.0)
+        tier = np.where(tied, prefer_tier, tier)
     best = gain[np.arange(len(c.pubkeys)), tier] if gain.size else np.zeros(0)
     # A never-probed node's posterior is the graph prior alone, however narrow the fitted
     # prior makes it: its first probe checks the prior itself, so it counts as informative
@@ -103,8 +112,10 @@ def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float
 def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
                 last_probed: Mapping[str, datetime], probes_today: Mapping[str, int],
                 budget: ProbeBudget, tiers_sat: Sequence[int], rng: np.random.Generator,
-                tight_fee_sat: int) -> list[PlannedProbe]:
-    """Up to min(n, budget.daily_cap_left) probes, one per node, most valuable first."""
+                tight_fee_sat: int, default_tier_sat: int = DEFAULT_TIER_SAT
+                ) -> list[PlannedProbe]:
+    """Up to min(n, budget.daily_cap_left) probes, one per node, most valuable first; a
+    node whose tiers inform equally is probed at `default_tier_sat` (when a tier)."""
     n = max(0, min(n, budget.daily_cap_left))
     if n == 0 or not c.pubkeys:
         return []
@@ -114,7 +125,8 @@ def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
     eligible = np.array([(p not in last_probed or last_probed[p] <= cooldown)
                          and probes_today.get(p, 0) < budget.node_daily_cap
                          for p in c.pubkeys], dtype=bool)
-    value, tier = probe_values(c, age_s=age_s, stale_s=budget.stale_s)
+    prefer = list(tiers_sat).index(default_tier_sat) if default_tier_sat in tiers_sat else 0
+    value, tier = probe_values(c, age_s=age_s, stale_s=budget.stale_s, prefer_tier=prefer)
     asks = np.asarray(c.asks, dtype=np.float64)
     asked = asks > 0
     # the most requested first whatever their gain (a payer is waiting on them), then value

@@ -110,3 +110,17 @@ def test_each_node_is_probed_at_the_tier_where_it_informs_most() -> None:
                        n=2, now=NOW, last_probed={}, probes_today={}, budget=BUDGET,
                        tiers_sat=TIERS, rng=np.random.default_rng(1), tight_fee_sat=10)
     assert {p.pubkey: p.amount_sat for p in plan} == {"a": 1_000_000, "b": 10_000}
+
+
+def test_tiers_that_inform_equally_are_probed_at_the_default_tier() -> None:
+    # a fresh deployment: the graph prior gives every tier the same posterior; a reach at
+    # 10k would say nothing about the 100k cell verdict and rank stand on
+    prior_only = _candidates(alpha=[1.98] * 5, beta=[0.02] * 5)
+    plan = plan_probes(prior_only, n=5, now=NOW, last_probed={}, probes_today={},
+                       budget=BUDGET, tiers_sat=TIERS, rng=np.random.default_rng(1),
+                       tight_fee_sat=10)
+    assert [p.amount_sat for p in plan] == [100_000] * 5
+    elsewhere = plan_probes(prior_only, n=5, now=NOW, last_probed={}, probes_today={},
+                            budget=BUDGET, tiers_sat=TIERS, rng=np.random.default_rng(1),
+                            tight_fee_sat=10, default_tier_sat=1_000_000)
+    assert [p.amount_sat for p in elsewhere] == [1_000_000] * 5
