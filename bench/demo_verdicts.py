@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,6 +82,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--every", type=float, default=30.0)
+    parser.add_argument("--keep-data", action="store_true",
+                        help="keep the demo's data directory (Postgres, logs) to inspect")
     parser.add_argument("demo_args", nargs="*")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="satrank-demo-bench-"))
@@ -123,6 +126,8 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(demo.pid, signal.SIGKILL)
                 demo.wait()
+        if not args.keep_data:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
