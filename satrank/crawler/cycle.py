@@ -148,7 +148,7 @@ async def plan_phase(pool: Pool, settings: CrawlerSettings, *, n_probes: int,
     keep = np.array([p not in queued for p in inputs.pubkeys], dtype=bool)
     candidates = ProbeCandidates([p for p, k in zip(inputs.pubkeys, keep, strict=True) if k],
                                  inputs.pagerank[keep], inputs.alpha[keep],
-                                 inputs.beta[keep], inputs.asks[keep])
+                                 inputs.beta[keep], inputs.asks[keep], inputs.n_eff[keep])
     plan = plan_probes(candidates, n=n_probes, now=now, last_probed=history.last_probed,
                        probes_today=history.probes_since_day_start, budget=budget,
                        tiers_sat=settings.probe_tiers_sat, rng=rng,

@@ -7,12 +7,17 @@ Probes go where they inform most (issue 15 item 5). A node's value for the next 
 
 - gain: the expected information gain of one probe about the node's p at an amount
   (`scoring.information.beta_information_gain` of its Beta posterior at that amount);
-  each node is probed at the tier where the gain is largest.
+  each node is probed at the tier where the gain is largest (on a tie, the default tier:
+  verdict and rank stand on it).
 - demand: how many payers the answer serves: PageRank relative to the mean node, plus,
   per ask through the API in the request window (`probe_requests`, api/middleware/
   interest.py), as much as the most central node.
 - staleness: 1 + (1 - 2^(-age / stale_s)): from 1 right after a probe to 2 for a node
   never probed, so old evidence is renewed before recent evidence.
+
+A node never probed, or probed but still short of the evidence a verdict needs (n_eff
+below MIN_EVIDENCE, at most UNSETTLED_PROBES_PER_DAY probes a day), counts as informative
+as the most uncertain node: a probe that leaves it INSUFFICIENT decides nothing.
 
 Nodes probed within `cooldown_s`, or at their per-node daily cap, are skipped; the round
 is cut to what remains of the global daily cap. Nodes asked about through the API come
@@ -35,13 +40,19 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from satrank.scoring.budgets import NORMAL
-from satrank.scoring.graph import FloatArray
+from satrank.scoring.graph import BoolArray, FloatArray
 from satrank.scoring.information import beta_information_gain
+from satrank.scoring.tiers import DEFAULT_TIER_SAT
+from satrank.scoring.verdict import MIN_EVIDENCE
 
 FEE_BUDGETS = ("tight", "normal")
 # Added to the queue priority of a requested node: the queue sends it before any row
 # nobody asked about, this round's or an older one's (values stay far below it).
 REQUESTED_PRIORITY = 1e12
+# Probes a day a node short of a verdict's evidence gets at the value of a never-probed
+# one: twice what a verdict needs, as probes that fail inside the route count nothing
+# (an unroutable node must not draw probes all day on that account).
+UNSETTLED_PROBES_PER_DAY = int(2 * MIN_EVIDENCE)
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,8 @@ class ProbeCandidates:
     alpha: FloatArray  # (n, tiers): Beta posterior of p at each tier
     beta: FloatArray  # (n, tiers)
     asks: FloatArray  # (n,): asks through the API in the request window
+    # (n,): effective observations behind the default verdict; None: not known
+    n_eff: FloatArray | None = None
 
 
 def fee_limit_sat(budget: str, amount_sat: int, *, tight_fee_sat: int) -> int:
@@ -79,16 +92,28 @@ def fee_limit_sat(budget: str, amount_sat: int, *, tight_fee_sat: int) -> int:
     return NORMAL.whole_limit_sat(amount_sat)
 
 
-def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float
+def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float,
+                 prefer_tier: int = 0, unsettled: BoolArray | None = None
                  ) -> tuple[FloatArray, np.ndarray]:
-    """(value of probing each node, index of the tier where it informs most)."""
+    """(value of probing each node, index of the tier where it informs most; among tiers
+    that inform equally, `prefer_tier`). `unsettled` nodes count like never-probed ones."""
     gain = beta_information_gain(c.alpha, c.beta)
     tier = np.argmax(gain, axis=1) if gain.size else np.zeros(len(c.pubkeys), dtype=np.int64)
+    if gain.size:
+        # Before any probe the graph prior often gives every tier the same posterior and
+        # argmax took the smallest amount, whose reach says nothing about the default
+        # tier's cell that verdict and rank stand on: on a tie probe that cell instead.
+        tied = np.isclose(gain[:, prefer_tier], gain.max(axis=1), rtol=1e-9, atol=0.0)
+        tier = np.where(tied, prefer_tier, tier)
     best = gain[np.arange(len(c.pubkeys)), tier] if gain.size else np.zeros(0)
     # A never-probed node's posterior is the graph prior alone, however narrow the fitted
     # prior makes it: its first probe checks the prior itself, so it counts as informative
     # as the most uncertain node and demand (rank, asks) orders a fresh deployment.
+    # So does a probed node still short of the evidence a verdict needs: the fitted prior
+    # calls it nearly known, yet its verdict is INSUFFICIENT until probes confirm it.
     never = np.isinf(np.asarray(age_s, dtype=np.float64))
+    if unsettled is not None:
+        never = never | unsettled
     best = np.where(never, best.max(initial=0.0), best)
     pagerank = np.maximum(np.asarray(c.pagerank, dtype=np.float64), 0.0)
     mean = float(pagerank.mean()) if pagerank.size and pagerank.mean() > 0 else 1.0
@@ -102,8 +127,10 @@ def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float
 def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
                 last_probed: Mapping[str, datetime], probes_today: Mapping[str, int],
                 budget: ProbeBudget, tiers_sat: Sequence[int], rng: np.random.Generator,
-                tight_fee_sat: int) -> list[PlannedProbe]:
-    """Up to min(n, budget.daily_cap_left) probes, one per node, most valuable first."""
+                tight_fee_sat: int, default_tier_sat: int = DEFAULT_TIER_SAT
+                ) -> list[PlannedProbe]:
+    """Up to min(n, budget.daily_cap_left) probes, one per node, most valuable first; a
+    node whose tiers inform equally is probed at `default_tier_sat` (when a tier)."""
     n = max(0, min(n, budget.daily_cap_left))
     if n == 0 or not c.pubkeys:
         return []
@@ -113,7 +140,13 @@ def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
     eligible = np.array([(p not in last_probed or last_probed[p] <= cooldown)
                          and probes_today.get(p, 0) < budget.node_daily_cap
                          for p in c.pubkeys], dtype=bool)
-    value, tier = probe_values(c, age_s=age_s, stale_s=budget.stale_s)
+    prefer = list(tiers_sat).index(default_tier_sat) if default_tier_sat in tiers_sat else 0
+    unsettled = None if c.n_eff is None else (
+        (np.asarray(c.n_eff, dtype=np.float64) < MIN_EVIDENCE)
+        & np.array([probes_today.get(p, 0) < UNSETTLED_PROBES_PER_DAY for p in c.pubkeys],
+                   dtype=bool))
+    value, tier = probe_values(c, age_s=age_s, stale_s=budget.stale_s, prefer_tier=prefer,
+                               unsettled=unsettled)
     asks = np.asarray(c.asks, dtype=np.float64)
     asked = asks > 0
     # the most requested first whatever their gain (a payer is waiting on them), then value

@@ -29,12 +29,13 @@ class PlanningInputs:
     alpha: np.ndarray  # (n, tiers): posterior at each tier; Beta(1, 1) where none is stored
     beta: np.ndarray  # (n, tiers)
     asks: np.ndarray  # (n,): asks through the API since `requested_since`
+    n_eff: np.ndarray  # (n,): effective observations behind the stored verdict
 
 
 async def load_planning_inputs(conn: asyncpg.Connection, *, tiers_sat: Sequence[int],
                                requested_since: datetime) -> PlanningInputs:
     rows = await conn.fetch(
-        "SELECT s.pubkey, s.pagerank, coalesce(r.asks, 0) AS asks "
+        "SELECT s.pubkey, s.pagerank, s.n_eff, coalesce(r.asks, 0) AS asks "
         "FROM scores s JOIN nodes n USING (pubkey) "
         "LEFT JOIN probe_requests r ON r.pubkey = s.pubkey AND r.requested_at >= $1 "
         "WHERE n.is_active ORDER BY s.pubkey", requested_since)
@@ -51,7 +52,8 @@ async def load_planning_inputs(conn: asyncpg.Connection, *, tiers_sat: Sequence[
             beta[i, tiers[p["amount_sat"]]] = p["beta"]
     return PlanningInputs([r["pubkey"] for r in rows],
                           np.array([r["pagerank"] for r in rows], dtype=np.float64),
-                          alpha, beta, np.array([r["asks"] for r in rows], dtype=np.float64))
+                          alpha, beta, np.array([r["asks"] for r in rows], dtype=np.float64),
+                          np.array([r["n_eff"] for r in rows], dtype=np.float64))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from satrank.db.embedded import database_dsn
 from satrank.db.health import database_answers
 from satrank.db.migrations import migrate_dsn
 from satrank.demo.children import Child, ChildFailed, Children
+from satrank.demo.pace import demo_pace_env
 from satrank.demo.snapshot import mainnet_snapshot_path
 from satrank.demo.walkthrough import (
     DemoApiError,
@@ -165,8 +166,8 @@ def start_simnet(children: Children, options: DemoOptions, env: Mapping[str, str
 def service_env(base: Mapping[str, str], *, dsn: str, port: int, simnet: SimnetNodes,
                 operator_secret: str) -> dict[str, str]:
     """The environment of crawler and api: this database, simnet's oracle, one macaroon
-    per role, loopback only."""
-    env = dict(base)
+    per role, loopback only, the demo's probe pace unless `base` sets it."""
+    env = demo_pace_env(base)
     oracle = simnet.oracle_dir
     env.update(
         DATABASE_URL=dsn, HOST="127.0.0.1", PORT=str(port),

@@ -28,14 +28,25 @@ SAFE_MIN_EVIDENCE = 4.0
 SAFE_P = 0.80
 SAFE_CI_LOW = 0.50
 RISKY_P = 0.50
+# Effective observations are counted as the reasons show them, to one decimal: decay makes
+# two probes sent a minute ago 1.9999 observations ("2.0 effective observations"), and
+# they are the two the rules ask for. Two probes lose that 0.05 in ~6 hours (7-day
+# half-life); older evidence still counts for less.
+EVIDENCE_DECIMALS = 1
 VERDICTS = ("SAFE", "RISKY", "UNKNOWN", "INSUFFICIENT")
 # rank = round(100 * (W_P * p_success + W_LOW * ci95_low + W_PR * pagerank_pct / 100))
 RANK_W_P, RANK_W_LOW, RANK_W_CENTRALITY = 0.5, 0.2, 0.3
 
 
+def evidence_count(n_eff: FloatArray) -> FloatArray:
+    """Effective observations as the verdict rules count them (EVIDENCE_DECIMALS)."""
+    return np.asarray(np.round(n_eff, EVIDENCE_DECIMALS), dtype=np.float64)
+
+
 def verdict_codes(post: Posterior, reachable: BoolArray) -> IntArray:
     """Index into VERDICTS for every node."""
-    n_eff, p, low, high = post.n_eff, post.p_success, post.ci95_low, post.ci95_high
+    n_eff, p, low, high = evidence_count(post.n_eff), post.p_success, post.ci95_low, \
+        post.ci95_high
     risky = ~reachable | (high < RISKY_P) | ((n_eff >= MIN_EVIDENCE) & (p < RISKY_P))
     safe = ~risky & (n_eff >= SAFE_MIN_EVIDENCE) & (p >= SAFE_P) & (low >= SAFE_CI_LOW)
     insufficient = ~risky & ~safe & (n_eff < MIN_EVIDENCE)
@@ -54,7 +65,8 @@ def verdict_reasons(post: Posterior, reachable: BoolArray, codes: IntArray, amou
     live = liveness.mean
     for p, low, high, n, ok, code, lam, up, down in zip(
             post.p_success.tolist(), post.ci95_low.tolist(), post.ci95_high.tolist(),
-            post.n_eff.tolist(), reachable.tolist(), codes.tolist(), live.tolist(),
+            evidence_count(post.n_eff).tolist(), reachable.tolist(), codes.tolist(),
+            live.tolist(),
             liveness.up.tolist(), liveness.down.tolist(), strict=True):
         lines = [f"p_success {p:.3f} at {amount_sat} sat with a {budget.name} fee budget "
                  f"({budget.describe()}), 95% CI {low:.3f}-{high:.3f}",

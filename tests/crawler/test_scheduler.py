@@ -122,3 +122,36 @@ def test_each_probe_goes_to_the_vantage_that_probed_its_target_least() -> None:
         "v1",  # "c": tied in probes and in this round's share (1 each): by name
         "v2",  # "d": nobody probed it; v2 has less of this round (1 against 2)
         "v1"]  # "e": all tied again (2 each): by name
+
+
+def test_tiers_that_inform_equally_are_probed_at_the_default_tier() -> None:
+    # a fresh deployment: the graph prior gives every tier the same posterior; a reach at
+    # 10k would say nothing about the 100k cell verdict and rank stand on
+    prior_only = _candidates(alpha=[1.98] * 5, beta=[0.02] * 5)
+    plan = plan_probes(prior_only, n=5, now=NOW, last_probed={}, probes_today={},
+                       budget=BUDGET, tiers_sat=TIERS, rng=np.random.default_rng(1),
+                       tight_fee_sat=10)
+    assert [p.amount_sat for p in plan] == [100_000] * 5
+    elsewhere = plan_probes(prior_only, n=5, now=NOW, last_probed={}, probes_today={},
+                            budget=BUDGET, tiers_sat=TIERS, rng=np.random.default_rng(1),
+                            tight_fee_sat=10, default_tier_sat=1_000_000)
+    assert [p.amount_sat for p in elsewhere] == [1_000_000] * 5
+
+
+def test_a_node_short_of_a_verdicts_evidence_is_probed_again_before_lesser_nodes() -> None:
+    # "a" (the most central) reached once at every tier: the narrow graph prior calls it
+    # nearly known, but its verdict stays INSUFFICIENT until a second observation
+    a_known = ProbeCandidates(NODES, np.array([2.0, 1.0, 1.0, 1.0, 1.0]),
+                              np.array([[2.98] * 3] + [[1.98] * 3] * 4),
+                              np.array([[0.02] * 3] * 5), np.zeros(5),
+                              np.array([1.0, 0.0, 0.0, 0.0, 0.0]))
+    last = {"a": NOW - timedelta(hours=2)}
+    assert _plan(5, a_known, last)[0] == ("a", "gain")
+    # with the evidence of a verdict, or once it had its share of probes today, the
+    # information gain decides again (little to learn: last)
+    settled = ProbeCandidates(a_known.pubkeys, a_known.pagerank,
+                              np.array([[12.0] * 3] + [[1.98] * 3] * 4), a_known.beta,
+                              a_known.asks, np.array([10.0, 0, 0, 0, 0]))
+    assert _plan(5, settled, last)[-1] == ("a", "gain")
+    assert _plan(5, a_known, last, today={"a": 4},
+                 budget=ProbeBudget(3600, 86_400, 12, 100))[-1] == ("a", "gain")

@@ -61,3 +61,18 @@ def test_rank_orders_by_probability_then_centrality() -> None:
                           np.array([0.0, 10.0, 0.0]))
     r = rank_of(post, np.array([10.0, 10.0, 90.0]))
     assert r[2] > r[0] > r[1]
+
+
+def test_two_fresh_probes_are_the_two_observations_a_verdict_needs() -> None:
+    # decay: two probes answered a minute ago weigh 1.9999 ("2.0 effective observations");
+    # the reasons and the rules count the same two observations
+    fresh = 2.0 * 0.5 ** (60.0 / (7 * 86_400.0))
+    post = beta_posterior(np.array([0.9, 0.9]), 2.0, np.array([fresh, 1.5]), np.zeros(2))
+    reachable = np.array([True, True])
+    codes = verdict_codes(post, reachable)
+    assert [VERDICTS[int(c)] for c in codes] == ["UNKNOWN", "INSUFFICIENT"]
+    live = Liveness(0.9, 2.0, np.array([fresh, 1.5]), np.zeros(2), False)
+    reasons = verdict_reasons(post, reachable, codes, 100_000, NORMAL, live)
+    assert reasons[0][1] == "2.0 effective observations"
+    assert "too few recent probes: estimate from the graph only" not in reasons[0]
+    assert "too few recent probes: estimate from the graph only" in reasons[1]
