@@ -154,8 +154,8 @@ def bench(dep: Deployment, args: argparse.Namespace) -> None:
     port = free_port()
     proc = trivial_server(port, dep.tmp / "trivial.log")
     try:
-        trivial_rps, trivial_p99 = run_wrk(f"http://127.0.0.1:{port}/trivial", None,
-                                           args.duration, args.connections)
+        trivial_rps, trivial_p99, _ = run_wrk(f"http://127.0.0.1:{port}/trivial", None,
+                                              args.duration, args.connections, proc.pid)
         trivial_rss = peak_rss_mb(proc.pid)
     finally:
         stop_server(proc)
@@ -167,7 +167,7 @@ def bench(dep: Deployment, args: argparse.Namespace) -> None:
     try:
         for name, script in scripts.items():
             for connections in (args.connections, 2):  # saturated; then latency, not queue
-                rps, p99 = run_wrk(base, script, args.duration, connections)
+                rps, p99, _ = run_wrk(base, script, args.duration, connections, proc.pid)
                 print(f"{'POST /api/intent ' + name:<34} -c{connections:<3} {rps:>8.0f} req/s"
                       f"  p99 {p99:>7.2f} ms  {rps / trivial_rps:>6.1%} of trivial",
                       flush=True)
@@ -176,8 +176,8 @@ def bench(dep: Deployment, args: argparse.Namespace) -> None:
                                                              "--probes", "0"))
         crawler.start()
         time.sleep(1.0)
-        rps, p99 = run_wrk(base, scripts["warm callers (32)"], args.duration,
-                           args.connections)
+        rps, p99, _ = run_wrk(base, scripts["warm callers (32)"], args.duration,
+                              args.connections, proc.pid)
         crawler.join()
         print(f"{'... warm, crawl + reload meanwhile':<34} {rps:>8.0f} req/s  p99 {p99:>7.2f}"
               f" ms", flush=True)
