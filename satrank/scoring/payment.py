@@ -86,6 +86,11 @@ class DirectedEdges:
         return bool(self.capacity_sat[edge] >= amount_sat
                     and (limit <= 0 or limit / 1000.0 >= amount_sat))
 
+    def fees_sat(self, amount_sat: float) -> FloatArray:
+        """Every edge's forwarding fee for `amount_sat`."""
+        return np.asarray(self.fee_base_msat / 1000.0 + amount_sat * self.fee_rate_ppm / 1e6,
+                          dtype=np.float64)
+
     def carries(self, amount_sat: float) -> BoolArray:
         """Edges whose announcement allows `amount_sat` at all."""
         limit = np.where(self.max_htlc_msat > 0, self.max_htlc_msat / 1000.0, np.inf)
@@ -135,7 +140,7 @@ def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int,
     src, dst = edges.src[keep], edges.dst[keep]
     p = bimodal_success(float(amount_sat), edges.capacity_sat[keep], edges.lower_sat[keep],
                         edges.upper_sat[keep])
-    cost = (edges.fee_base_msat[keep] / 1000.0 + amount_sat * edges.fee_rate_ppm[keep] / 1e6
+    cost = (edges.fees_sat(amount_sat)[keep]
             - attempt_cost_sat(amount_sat) * np.log(np.maximum(p, _LN_FLOOR)))
     cost = np.maximum(cost, _MIN_EDGE_COST)
     indptr = np.searchsorted(src, np.arange(n_nodes + 1)).astype(np.int32)

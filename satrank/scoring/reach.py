@@ -32,6 +32,7 @@ from scipy.sparse.csgraph import dijkstra
 from satrank.scoring.budgets import FeeBudget
 from satrank.scoring.graph import BoolArray, FloatArray, GraphArrays, IntArray
 from satrank.scoring.liquidity import LND_BIMODAL_SCALE_SAT, bimodal_success
+from satrank.scoring.payment import DirectedEdges, directed_edges, edge_order
 
 # lnd retries until its timeout; with a few seconds per attempt about this many distinct
 # last hops get a chance in 60 s (and lnd's mission control rarely retries a failed pair).
@@ -62,54 +63,40 @@ class _Pairs:
 
 @dataclass(frozen=True)
 class _Directions:
-    """Every channel direction with what does not depend on the amount, sorted by
-    (src, dst) once for all amounts."""
+    """Every channel direction (`payment.DirectedEdges`, shared with the intent's route
+    search) and the order that groups them by (src, dst), computed once for all amounts."""
 
-    src: IntArray
-    dst: IntArray
-    starts: IntArray  # first direction of each (src, dst) pair
-    enabled: BoolArray  # a policy, not disabled, not a loop
-    capacity: FloatArray
-    max_htlc_msat: FloatArray
-    fee_base_sat: FloatArray
-    fee_rate_ppm: FloatArray
-    lower: FloatArray
-    upper: FloatArray
+    edges: DirectedEdges
+    order: IntArray  # directions sorted by (src, dst)
+    starts: IntArray  # position in `order` of the first direction of each (src, dst) pair
 
 
 def _directions(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> _Directions:
-    e = graph.n_edges
-    src = np.concatenate([graph.node1, graph.node2])
-    dst = np.concatenate([graph.node2, graph.node1])
-    order = np.argsort(src * max(graph.n_nodes, 1) + dst, kind="stable")
-    src, dst = src[order], dst[order]
+    edges = directed_edges(graph, lower, upper)
+    order = edge_order(edges)
+    src, dst = edges.src[order], edges.dst[order]
     first = np.ones(src.shape[0], dtype=bool)
     first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-    row, edge = (order >= e).astype(np.int64), order % max(e, 1)
-    return _Directions(
-        src, dst, np.flatnonzero(first),
-        graph.has_policy[row, edge] & ~graph.disabled[row, edge] & (src != dst),
-        graph.capacity_sat[edge], graph.max_htlc_msat[row, edge],
-        graph.fee_base_msat[row, edge] / 1000.0, graph.fee_rate_ppm[row, edge],
-        lower[row, edge], upper[row, edge])
+    return _Directions(edges, order, np.flatnonzero(first))
 
 
 def _pairs(dirs: _Directions, amount_sat: float, scale_sat: float) -> _Pairs:
     if dirs.starts.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return _Pairs(empty, empty, np.zeros(0), np.zeros(0))
-    usable = dirs.enabled & (dirs.capacity >= amount_sat) & \
-        ((dirs.max_htlc_msat <= 0) | (dirs.max_htlc_msat >= amount_sat * 1000.0))
-    fee = np.where(usable, dirs.fee_base_sat + dirs.fee_rate_ppm * (amount_sat / 1e6), np.inf)
+    edges, order = dirs.edges, dirs.order
+    usable = (edges.carries(amount_sat) & (edges.src != edges.dst))[order]  # no loops
+    fee = np.where(usable, edges.fees_sat(amount_sat)[order], np.inf)
     log_fail = np.zeros(usable.shape[0])
-    p = bimodal_success(amount_sat, dirs.capacity[usable], dirs.lower[usable],
-                        dirs.upper[usable], scale_sat=scale_sat)
+    sel = order[usable]
+    p = bimodal_success(amount_sat, edges.capacity_sat[sel], edges.lower_sat[sel],
+                        edges.upper_sat[sel], scale_sat=scale_sat)
     log_fail[usable] = np.log1p(-np.minimum(p, 1.0 - 1e-12))
     pair_fee = np.minimum.reduceat(fee, dirs.starts)
     pair_log_fail = np.add.reduceat(log_fail, dirs.starts)
     ok = np.isfinite(pair_fee)
-    head = dirs.starts[ok]
-    return _Pairs(dirs.src[head], dirs.dst[head], pair_fee[ok], -np.expm1(pair_log_fail[ok]))
+    head = order[dirs.starts[ok]]
+    return _Pairs(edges.src[head], edges.dst[head], pair_fee[ok], -np.expm1(pair_log_fail[ok]))
 
 
 def _path_log_p(pred: IntArray, hop_log_p: FloatArray) -> FloatArray:
