@@ -20,7 +20,17 @@ import numpy as np
 from satrank.db.pool import affected_rows
 from satrank.lightning.backend import ProbeResult
 from satrank.outcomes import ProbeOutcome
-from satrank.scoring.evidence import DECAY_BASE, ProbeEvidence, ReportEvidence
+from satrank.scoring.evidence import (
+    CAUSE_DOWN,
+    CAUSE_SHORT,
+    CAUSE_UNKNOWN,
+    DECAY_BASE,
+    DEFAULT_LIVENESS_HALF_LIFE_S,
+    DOWN_CODES,
+    SHORT_CODES,
+    ProbeEvidence,
+    ReportEvidence,
+)
 
 
 @dataclass(frozen=True)
@@ -59,21 +69,31 @@ _MAX_HALF_LIVES = math.floor(math.log(sys.float_info.min * sys.float_info.epsilo
                              / math.log(DECAY_BASE))
 
 
-def decay_sql(time_column: str) -> str:
-    """`scoring.evidence.decay_factor` in SQL: age = $1 - `time_column`, half-life = $2.
+def decay_sql(time_column: str, half_life: str = "$2") -> str:
+    """`scoring.evidence.decay_factor` in SQL: age = $1 - `time_column`, half-life = the
+    parameter `half_life`.
 
     Generated from scoring's DECAY_BASE; a test compares it with the numpy version. Float
     math throughout (date_part, float8 power): `extract` gives a numeric, which made the
     power an exact-decimal one, tens of times slower per evidence row."""
     return (f"power({DECAY_BASE!r}::float8, least(greatest(date_part('epoch', $1 - "
-            f"{time_column}), 0) / $2::float8, {_MAX_HALF_LIVES}))")
+            f"{time_column}), 0) / {half_life}::float8, {_MAX_HALF_LIVES}))")
 
 
+# The cause of a failure at the target (scoring.evidence's CAUSE_*): the peer before the
+# target (failing_hop_index = hop_count - 1) reporting a short channel ($5) or an
+# unreachable target ($6); anything else is left to the liveness model.
 _PROBE_EVIDENCE = f"""
-SELECT target_pubkey, amount_sat, outcome, sum({decay_sql("sent_at")}) AS decayed
+SELECT target_pubkey, amount_sat, outcome,
+       CASE WHEN outcome <> 'failed_at_target' OR failing_hop_index IS DISTINCT FROM
+                 hop_count - 1 THEN {CAUSE_UNKNOWN}
+            WHEN failure_code = ANY($5::text[]) THEN {CAUSE_SHORT}
+            WHEN failure_code = ANY($6::text[]) THEN {CAUSE_DOWN}
+            ELSE {CAUSE_UNKNOWN} END AS cause,
+       sum({decay_sql("sent_at")}) AS decayed, sum({decay_sql("sent_at", "$4")}) AS live
 FROM probes
 WHERE sent_at > $3 AND sent_at <= $1
-GROUP BY target_pubkey, amount_sat, outcome
+GROUP BY 1, 2, 3, 4
 """
 
 # One reporter (client, else token, else the row itself for rows older than the client
@@ -95,14 +115,20 @@ GROUP BY 1, 2, 3, 4
 
 
 async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_life_s: float,
-                              since: datetime) -> ProbeEvidence:
-    """Decayed probe counts per (node, amount, outcome) for probes in (since, now]."""
-    rows = await conn.fetch(_PROBE_EVIDENCE, now, half_life_s, since)
+                              since: datetime,
+                              liveness_half_life_s: float = DEFAULT_LIVENESS_HALF_LIFE_S
+                              ) -> ProbeEvidence:
+    """Decayed probe counts per (node, amount, outcome, failure cause) for probes in
+    (since, now], decayed with the evidence and with the liveness half-life."""
+    rows = await conn.fetch(_PROBE_EVIDENCE, now, half_life_s, since, liveness_half_life_s,
+                            list(SHORT_CODES), list(DOWN_CODES))
     return ProbeEvidence(
         pubkeys=[r["target_pubkey"] for r in rows],
         amount_sat=np.array([r["amount_sat"] for r in rows], dtype=np.float64),
         outcomes=[ProbeOutcome(r["outcome"]) for r in rows],
         decayed_count=np.array([r["decayed"] for r in rows], dtype=np.float64),
+        cause=np.array([r["cause"] for r in rows], dtype=np.int64),
+        live_count=np.array([r["live"] for r in rows], dtype=np.float64),
     )
 
 

@@ -17,6 +17,10 @@ from satrank.outcomes import ProbeOutcome
 from satrank.scoring.graph import BoolArray, FloatArray, IntArray
 
 DEFAULT_HALF_LIFE_S = 7 * 86_400.0
+# "Up" and "down" are about now: a node that was offline comes back within hours, so
+# liveness evidence (reaches as "up", failures blamed on the node being down) decays with
+# its own, shorter half-life (chosen on training data, methodology.md §4).
+DEFAULT_LIVENESS_HALF_LIFE_S = 6 * 3600.0
 # An observation one half-life old counts DECAY_BASE (db/probes.py builds its SQL from it).
 DECAY_BASE = 0.5
 # Probe outcome -> (success weight, failure weight). A failure inside the route mostly
@@ -61,14 +65,39 @@ def decay_factor(age_s: FloatArray | float, half_life_s: float) -> FloatArray:
                       dtype=np.float64)
 
 
+# Why a probe failed at the target, read from lnd's failure code where it says so:
+# TEMPORARY_CHANNEL_FAILURE reported by the target's peer about the channel into it means
+# that channel could not carry the amount (liquidity, at amounts >= the probed one);
+# UNKNOWN_NEXT_PEER from that peer means it cannot reach the target (down now). Anything
+# else (another code, a failure reported by the target itself, a code not stored) is left
+# to the liveness model's likelihood split (`scoring.liveness`).
+CAUSE_UNKNOWN, CAUSE_SHORT, CAUSE_DOWN = 0, 1, 2
+SHORT_CODES = ("TEMPORARY_CHANNEL_FAILURE",)
+DOWN_CODES = ("UNKNOWN_NEXT_PEER",)
+
+
 @dataclass(frozen=True)
 class ProbeEvidence:
-    """Decayed probe counts: one row per (node, amount, outcome)."""
+    """Decayed probe counts: one row per (node, amount, outcome, cause).
+
+    `cause` (CAUSE_*) says why a failure at the target happened where the failure code
+    tells; `live_count` is the same rows decayed with the liveness half-life (None: as
+    `decayed_count`)."""
 
     pubkeys: Sequence[str]
     amount_sat: FloatArray
     outcomes: Sequence[ProbeOutcome]
     decayed_count: FloatArray
+    cause: IntArray | None = None
+    live_count: FloatArray | None = None
+
+    def causes(self) -> IntArray:
+        if self.cause is None:
+            return np.full(len(self.pubkeys), CAUSE_UNKNOWN, dtype=np.int64)
+        return self.cause
+
+    def live_counts(self) -> FloatArray:
+        return self.decayed_count if self.live_count is None else self.live_count
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,16 @@ probability l (from the graph, `reach.PayerView.last_hop`):
     P(reached)          = lam * l
     P(failed at target) = (1 - lam) + lam * (1 - l)
 
-A reach is a whole observation of "up". A failure at the target is "down" with posterior
-responsibility r = (1 - lam) / (1 - lam * l) and "the last hop was short" otherwise, so it
-counts r against liveness (EM's expected count; a node with one drained channel is not
-called dead for a failure its liquidity explains). Failures inside the route, no-route and
-errors are about other nodes or our own: they carry no weight here. A timeout is left to
-the payment model (`scoring.model`): a dead target is answered quickly by its peer
-(UNKNOWN_NEXT_PEER), so a timeout speaks about the route.
+A reach is a whole observation of "up". Where lnd's failure code says why a failure at the
+target happened (`scoring.evidence`: TEMPORARY_CHANNEL_FAILURE from the peer = the last hop
+was short, UNKNOWN_NEXT_PEER = the node is down), r is that answer, 0 or 1. Otherwise the
+failure is "down" with posterior responsibility r = (1 - lam) / (1 - lam * l) and "the last
+hop was short" with 1 - r, so it counts r against liveness (EM's expected count; a node
+with one drained channel is not called dead for a failure its liquidity explains).
+Failures inside the route, no-route and errors are about other nodes or our own: they
+carry no weight here. A timeout is left to the payment model (`scoring.model`): a dead
+target is answered quickly by its peer (UNKNOWN_NEXT_PEER), so a timeout speaks about the
+route.
 
 The prior Beta(k mu, k (1 - mu)) is one population model: mu is the pooled rate of "up"
 and k maximises the beta-binomial marginal likelihood over nodes with >= 2 observations
@@ -27,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from satrank.scoring.graph import FloatArray
+from satrank.scoring.evidence import CAUSE_DOWN, CAUSE_SHORT
+from satrank.scoring.graph import FloatArray, IntArray
 from satrank.scoring.prior import fit_strength
 
 EM_ITERATIONS = 4
@@ -55,15 +59,27 @@ def down_responsibility(lam: FloatArray, last_hop: FloatArray) -> FloatArray:
                       dtype=np.float64)
 
 
+def attributed_responsibility(lam: FloatArray, last_hop: FloatArray, cause: IntArray
+                              ) -> FloatArray:
+    """P(node down | failed at target): the failure code's answer where it gives one
+    (CAUSE_SHORT: 0, CAUSE_DOWN: 1), the likelihood split elsewhere."""
+    r = down_responsibility(lam, last_hop)
+    return np.asarray(np.where(cause == CAUSE_SHORT, 0.0, np.where(cause == CAUSE_DOWN, 1.0, r)),
+                      dtype=np.float64)
+
+
 def fit_liveness(reached: FloatArray, failed_node: np.ndarray, failed_weight: FloatArray,
-                 failed_last_hop: FloatArray, n: int) -> Liveness:
+                 failed_last_hop: FloatArray, n: int, failed_cause: IntArray | None = None
+                 ) -> Liveness:
     """`reached` (n,) weighted reaches per node; failures at the target as rows (node index,
-    weight, last-hop probability at the probed amount)."""
+    weight, last-hop probability at the probed amount, cause from the failure code)."""
     mu, kappa, fitted = COLD_MU, COLD_KAPPA, False
     lam = np.full(n, mu)
     down = np.zeros(n)
+    cause = np.zeros(len(failed_node), dtype=np.int64) if failed_cause is None \
+        else failed_cause
     for _ in range(EM_ITERATIONS):
-        r = down_responsibility(lam[failed_node], failed_last_hop)
+        r = attributed_responsibility(lam[failed_node], failed_last_hop, cause)
         down = np.bincount(failed_node, weights=failed_weight * r, minlength=n).astype(np.float64)
         total = reached + down
         if total.sum() > 0:

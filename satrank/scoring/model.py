@@ -12,10 +12,12 @@ probability the payment reaches v given such a route exists, a Beta posterior pe
                     (node, amount) cells with >= 2 probe observations
     evidence    S(a) = reaches at amounts >= a (liquidity is monotone in the amount);
                 F(a) = failures at the target: the share r blamed on the node being down
-                    (`scoring.liveness`) counts at every amount, the rest (the last hop was
-                    short) at amounts >= the probed one; timeouts at amounts >= the probed
-                    one; failures inside the route and no-route count nothing (they are
-                    about other nodes, and route existence is the graph's);
+                    (the failure code's answer where it gives one, else the likelihood
+                    split of `scoring.liveness`) counts at every amount with the liveness
+                    decay, the rest (the last hop was short) at amounts >= the probed
+                    one; timeouts at amounts >= the probed one; failures inside the
+                    route and no-route count nothing (they are about other nodes, and
+                    route existence is the graph's);
                 reports as before, capped to a share of the evidence.
 
 The evidence does not depend on the budget (a probe that reached the target's peers says
@@ -41,7 +43,7 @@ from satrank.scoring.evidence import (
 )
 from satrank.scoring.graph import BoolArray, FloatArray, IntArray
 from satrank.scoring.grid import interpolate
-from satrank.scoring.liveness import Liveness, down_responsibility, fit_liveness
+from satrank.scoring.liveness import Liveness, attributed_responsibility, fit_liveness
 from satrank.scoring.posterior import (
     CI_LEVEL,
     MIN_PRIOR_STRENGTH,
@@ -134,21 +136,23 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     keep = node >= 0
     node, amount, w, outcome = node[keep], probes.amount_sat[keep], \
         probes.decayed_count[keep], outcome[keep]
+    wl, cause = probes.live_counts()[keep], probes.causes()[keep]
     reached = outcome == ProbeOutcome.REACHED.value
     at_target = outcome == ProbeOutcome.FAILED_AT_TARGET.value
     timeout = outcome == ProbeOutcome.TIMEOUT.value
     hop = interpolate(amounts_sat, last_hop, amount[at_target], node[at_target]) \
         if at_target.any() else np.zeros(0)
-    live = fit_liveness(np.bincount(node[reached], w[reached], minlength=n).astype(np.float64),
-                        node[at_target], w[at_target], hop, n)
-    down = down_responsibility(live.mean[node[at_target]], hop)
+    # liveness is about now: its evidence carries the liveness decay (`wl`)
+    live = fit_liveness(np.bincount(node[reached], wl[reached], minlength=n).astype(np.float64),
+                        node[at_target], wl[at_target], hop, n, cause[at_target])
+    down = attributed_responsibility(live.mean[node[at_target]], hop, cause[at_target])
     at_or_above = amount[:, None] <= grid[None, :]  # (rows, A): the probed amount <= a
     s = np.zeros((len(grid), n))
     f = np.zeros((len(grid), n))
     for j in range(len(grid)):
         s[j] = np.bincount(node[reached], w[reached] * (amount[reached] >= grid[j]),
                            minlength=n)
-        short = w[at_target] * ((1.0 - down) * at_or_above[at_target, j] + down)
+        short = w[at_target] * (1.0 - down) * at_or_above[at_target, j] + wl[at_target] * down
         f[j] = np.bincount(node[at_target], short, minlength=n) + np.bincount(
             node[timeout], w[timeout] * at_or_above[timeout, j], minlength=n)
     rs, rf = report_tier_evidence(reports, index, amounts_sat, default_amount_sat)
