@@ -7,7 +7,9 @@ R is route existence within the budget on the synced graph (`scoring.reach`); th
 probability the payment reaches v given such a route exists, a Beta posterior per cell:
 
     prior mean  m = P_graph(v, a, b): upstream x retries over the usable last hops, from
-                    lnd's bimodal liquidity on what probes showed (channel knowledge)
+                    lnd's bimodal liquidity on what probes showed (channel knowledge);
+                    for a node with probes of its own, its last hops without knowledge
+                    (those probes are in S and F: counted once)
     strength    kappa, fitted by beta-binomial marginal likelihood against these m on the
                     (node, amount) cells with >= 2 probe observations
     evidence    S(a) = reaches at amounts >= a (liquidity is monotone in the amount);
@@ -174,7 +176,14 @@ def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
     ps, pf = cap_evidence(ev.probe_s, ev.probe_f)
     # a probe that reached the node at >= a proves a route for a, whatever the graph says
     reachable = view.reachable | (ps > 0)[None]
-    graph_mean = np.clip(view.p_graph, PRIOR_MEAN_MIN, PRIOR_MEAN_MAX)
+    # A node's own probes are in S/F and also in the knowledge of its last hop (a reach
+    # as "carried", a short last hop as "could not carry"): counting both would count
+    # them twice. For a node with probe evidence of its own the prior mean leaves its
+    # inbound channels' knowledge out (it cannot be told apart from what probes through
+    # the node showed); upstream knowledge stays, it is about other nodes.
+    own = (ev.probe_s + ev.probe_f).sum(axis=0) > 0
+    graph_mean = np.clip(np.where(own[None, None], view.p_graph_blind, view.p_graph),
+                         PRIOR_MEAN_MIN, PRIOR_MEAN_MAX)
     fit_cells = reachable[probe_budget]
     kappa, fitted = fit_kappa(graph_mean[probe_budget][fit_cells], ps[fit_cells],
                               pf[fit_cells])

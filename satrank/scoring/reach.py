@@ -47,7 +47,11 @@ class PayerView:
 
     reachable: BoolArray  # a route within the budget exists
     p_graph: FloatArray  # P(the payment reaches the node | the node is up)
-    last_hop: FloatArray  # (len(amounts), n): P(some usable inbound channel carries a)
+    # the same with the node's own inbound channels as if never observed (knowledge only
+    # upstream): the prior of a node whose own probes are counted in S/F (model.py)
+    p_graph_blind: FloatArray
+    last_hop: FloatArray  # (len(amounts), n): P(some usable inbound channel carries a),
+    # without knowledge of those channels (the likelihood of the node's own outcomes)
     cheapest_fee_sat: FloatArray  # (len(amounts), n): inf where no route at all
 
 
@@ -59,6 +63,7 @@ class _Pairs:
     dst: IntArray
     fee_sat: FloatArray  # cheapest fee the forwarding node u charges
     p: FloatArray  # P(some parallel channel carries the amount)
+    p_blind: FloatArray  # the same without channel knowledge (bounds (0, capacity))
 
 
 @dataclass(frozen=True)
@@ -83,20 +88,26 @@ def _directions(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> _Di
 def _pairs(dirs: _Directions, amount_sat: float, scale_sat: float) -> _Pairs:
     if dirs.starts.size == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return _Pairs(empty, empty, np.zeros(0), np.zeros(0))
+        return _Pairs(empty, empty, np.zeros(0), np.zeros(0), np.zeros(0))
     edges, order = dirs.edges, dirs.order
     usable = (edges.carries(amount_sat) & (edges.src != edges.dst))[order]  # no loops
     fee = np.where(usable, edges.fees_sat(amount_sat)[order], np.inf)
-    log_fail = np.zeros(usable.shape[0])
     sel = order[usable]
-    p = bimodal_success(amount_sat, edges.capacity_sat[sel], edges.lower_sat[sel],
-                        edges.upper_sat[sel], scale_sat=scale_sat)
-    log_fail[usable] = np.log1p(-np.minimum(p, 1.0 - 1e-12))
+    cap = edges.capacity_sat[sel]
     pair_fee = np.minimum.reduceat(fee, dirs.starts)
-    pair_log_fail = np.add.reduceat(log_fail, dirs.starts)
     ok = np.isfinite(pair_fee)
+
+    def pair_p(lower: FloatArray, upper: FloatArray) -> FloatArray:
+        log_fail = np.zeros(usable.shape[0])
+        p = bimodal_success(amount_sat, cap, lower, upper, scale_sat=scale_sat)
+        log_fail[usable] = np.log1p(-np.minimum(p, 1.0 - 1e-12))
+        return np.asarray(-np.expm1(np.add.reduceat(log_fail, dirs.starts)[ok]),
+                          dtype=np.float64)
+
     head = order[dirs.starts[ok]]
-    return _Pairs(edges.src[head], edges.dst[head], pair_fee[ok], -np.expm1(pair_log_fail[ok]))
+    return _Pairs(edges.src[head], edges.dst[head], pair_fee[ok],
+                  pair_p(edges.lower_sat[sel], edges.upper_sat[sel]),
+                  pair_p(np.zeros_like(cap), cap))
 
 
 def _path_log_p(pred: IntArray, hop_log_p: FloatArray) -> FloatArray:
@@ -143,6 +154,7 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
     shape = (len(budgets), len(amounts_sat), n)
     reachable = np.zeros(shape, dtype=bool)
     p_graph = np.zeros(shape)
+    p_blind = np.zeros(shape)
     last_hop = np.zeros((len(amounts_sat), n))
     cheapest = np.full((len(amounts_sat), n), np.inf)
     is_source = np.zeros(n, dtype=bool)
@@ -169,19 +181,24 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
         q[~np.isfinite(dist)] = 0.0
         cheapest[j] = dist
         via = np.isfinite(dist[pr.src])
-        log_fail_in = np.bincount(pr.dst[via], np.log1p(-np.minimum(pr.p[via], 1 - 1e-12)),
-                                  minlength=n)
-        last_hop[j] = -np.expm1(log_fail_in)
+        last_hop[j] = _any_of(pr.dst[via], pr.p_blind[via], n)
         for b, budget in enumerate(budgets):
             within = via & (dist[pr.src] + charged <= budget.limit_sat(float(amount)))
             score = q[pr.src[within]] * pr.p[within]
             keep = _best_alternatives(pr.dst[within], score, max_alternatives)
             d = pr.dst[within][keep]
-            log_miss = np.bincount(d, np.log1p(-np.minimum(score[keep], 1 - 1e-12)),
-                                   minlength=n)
             reachable[b, j] = np.bincount(d, minlength=n) > 0
-            p_graph[b, j] = -np.expm1(log_miss)
+            p_graph[b, j] = _any_of(d, score[keep], n)
+            # the same alternatives, their last hop as if never observed
+            p_blind[b, j] = _any_of(d, q[pr.src[within]][keep] * pr.p_blind[within][keep], n)
             if not free_sources:  # the payer's own channel to a source: its balance is known
                 reachable[b, j, is_source] = True
                 p_graph[b, j, is_source] = 1.0
-    return PayerView(reachable, p_graph, last_hop, cheapest)
+                p_blind[b, j, is_source] = 1.0
+    return PayerView(reachable, p_graph, p_blind, last_hop, cheapest)
+
+
+def _any_of(dst: IntArray, p: FloatArray, n: int) -> FloatArray:
+    """Per node, P(at least one of its independent alternatives works)."""
+    return np.asarray(-np.expm1(np.bincount(dst, np.log1p(-np.minimum(p, 1 - 1e-12)),
+                                            minlength=n)), dtype=np.float64)

@@ -116,3 +116,27 @@ def test_the_bimodal_scale_is_a_parameter_of_the_pass() -> None:
     p = [_p(score_nodes(inputs, now_unix=NOW, params=ScoringParams(bimodal_scale_sat=s)),
             NORMAL, 100_000)[2] for s in (300_000.0, 66_000.0)]
     assert 0 < p[1] < p[0] < 1  # drained-or-full channels: a mid amount fits less often
+
+
+def test_a_probe_counts_once_not_again_through_its_last_hops_knowledge() -> None:
+    """The reach of node 3 at 300k is in S and, as "carried 300k", in the knowledge of
+    its last hop 2 -> 3: its prior mean leaves that channel's knowledge out, so the same
+    probe with or without the knowledge row gives the same p. Knowledge upstream (1 -> 2,
+    about node 2's channel) still moves node 3's prior."""
+    inputs = _chain()
+    g = inputs.graph
+
+    def row(a: int, b: int) -> ChannelKnowledge:
+        e = int(np.flatnonzero((g.node1 == a) & (g.node2 == b))[0])  # direction 0
+        return ChannelKnowledge(np.array([g.channel_id[e]]), np.array([0]),
+                                np.array([300_000.0]), np.array([NOW - 60.0]),
+                                np.full(1, np.inf), np.zeros(1))
+
+    reach = ProbeEvidence([pubkey(3)], np.array([300_000.0]), [ProbeOutcome.REACHED],
+                          np.array([1.0]))
+    p = {name: _p(score_nodes(ScoringInputs(g, 800_100, reach, knowledge=k,
+                                            payer_pubkeys=(pubkey(0),)), now_unix=NOW),
+                  NORMAL, 300_000)[3]
+         for name, k in (("none", empty_channel_knowledge()), ("last hop", row(2, 3)),
+                         ("upstream", row(1, 2)))}
+    assert p["last hop"] == p["none"] < p["upstream"]
