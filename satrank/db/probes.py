@@ -90,10 +90,11 @@ SELECT target_pubkey, amount_sat, outcome,
             WHEN failure_code = ANY($5::text[]) THEN {CAUSE_SHORT}
             WHEN failure_code = ANY($6::text[]) THEN {CAUSE_DOWN}
             ELSE {CAUSE_UNKNOWN} END AS cause,
+       fee_limit_sat,
        sum({decay_sql("sent_at")}) AS decayed, sum({decay_sql("sent_at", "$4")}) AS live
 FROM probes
 WHERE sent_at > $3 AND sent_at <= $1
-GROUP BY 1, 2, 3, 4
+GROUP BY 1, 2, 3, 4, 5
 """
 
 # One reporter (client, else token, else the row itself for rows older than the client
@@ -118,8 +119,8 @@ async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_l
                               since: datetime,
                               liveness_half_life_s: float = DEFAULT_LIVENESS_HALF_LIFE_S
                               ) -> ProbeEvidence:
-    """Decayed probe counts per (node, amount, outcome, failure cause) for probes in
-    (since, now], decayed with the evidence and with the liveness half-life."""
+    """Decayed probe counts per (node, amount, outcome, failure cause, fee limit) for probes
+    in (since, now], decayed with the evidence and with the liveness half-life."""
     rows = await conn.fetch(_PROBE_EVIDENCE, now, half_life_s, since, liveness_half_life_s,
                             list(SHORT_CODES), list(DOWN_CODES))
     return ProbeEvidence(
@@ -129,6 +130,8 @@ async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_l
         decayed_count=np.array([r["decayed"] for r in rows], dtype=np.float64),
         cause=np.array([r["cause"] for r in rows], dtype=np.int64),
         live_count=np.array([r["live"] for r in rows], dtype=np.float64),
+        fee_limit_sat=np.array([np.nan if r["fee_limit_sat"] is None else r["fee_limit_sat"]
+                                for r in rows], dtype=np.float64),
     )
 
 

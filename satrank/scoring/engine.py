@@ -111,7 +111,8 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
                       budgets=params.budgets, lower=lower, upper=upper,
                       bimodal_scale_sat=params.bimodal_scale_sat)
     ev = grid_evidence(inputs.probes, inputs.reports, index, params.amounts_sat,
-                       view.last_hop, default_amount_sat=params.default_tier_sat)
+                       view.last_hop, default_amount_sat=params.default_tier_sat,
+                       budgets=params.budgets, probe_budget=params.probe_budget)
     model = node_model(view, ev, amounts_sat=params.amounts_sat, budgets=params.budgets,
                        probe_budget=params.budgets.index(params.probe_budget))
     b = params.budgets.index(params.default_budget)
@@ -120,7 +121,7 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
     default = posteriors[params.tiers_sat.index(params.default_tier_sat)]
     reachable = model.reachable[b, d]
     codes = verdict_codes(default, reachable)
-    report_w = model.report_weight[d]
+    report_w = model.report_weight[b, d]
     if not report_w.any():
         probes_only = codes  # no report counted: the very same posterior
     else:

@@ -78,11 +78,11 @@ DOWN_CODES = ("UNKNOWN_NEXT_PEER",)
 
 @dataclass(frozen=True)
 class ProbeEvidence:
-    """Decayed probe counts: one row per (node, amount, outcome, cause).
+    """Decayed probe counts: one row per (node, amount, outcome, cause, fee limit).
 
     `cause` (CAUSE_*) says why a failure at the target happened where the failure code
     tells; `live_count` is the same rows decayed with the liveness half-life (None: as
-    `decayed_count`)."""
+    `decayed_count`); `fee_limit_sat` the fee budget the probes were sent with."""
 
     pubkeys: Sequence[str]
     amount_sat: FloatArray
@@ -90,6 +90,7 @@ class ProbeEvidence:
     decayed_count: FloatArray
     cause: IntArray | None = None
     live_count: FloatArray | None = None
+    fee_limit_sat: FloatArray | None = None  # the probe's fee limit; NaN or None: not stored
 
     def causes(self) -> IntArray:
         if self.cause is None:
@@ -98,6 +99,11 @@ class ProbeEvidence:
 
     def live_counts(self) -> FloatArray:
         return self.decayed_count if self.live_count is None else self.live_count
+
+    def fee_limits(self) -> FloatArray:
+        if self.fee_limit_sat is None:
+            return np.full(len(self.pubkeys), np.nan)
+        return self.fee_limit_sat
 
 
 @dataclass(frozen=True)

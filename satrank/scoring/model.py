@@ -22,8 +22,10 @@ probability the payment reaches v given such a route exists, a Beta posterior pe
                     route existence is the graph's);
                 reports as before, capped to a share of the evidence.
 
-The evidence does not depend on the budget (a probe that reached the target's peers says
-nothing about fees); the prior mean and R do.
+Evidence per budget, from the fee limit stored with each probe: a success counts at the
+budgets at least as loose as the probe's limit (at the probed amount), a timeout at those
+at most as loose; a failure located at the target counts at every budget (it is about the
+node, not fees). The prior mean and R depend on the budget through the graph.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import numpy as np
 from scipy.special import betaincinv
 
 from satrank.outcomes import ProbeOutcome
-from satrank.scoring.budgets import FeeBudget
+from satrank.scoring.budgets import BUDGETS, TIGHT, FeeBudget
 from satrank.scoring.evidence import (
     ProbeEvidence,
     ReportEvidence,
@@ -64,9 +66,9 @@ MIN_PRIOR_PARAM = 0.02
 
 @dataclass(frozen=True)
 class GridEvidence:
-    """Weighted evidence per (amount, node), shape (len(amounts), n)."""
+    """Weighted evidence: probes per (budget, amount, node), reports per (amount, node)."""
 
-    probe_s: FloatArray
+    probe_s: FloatArray  # (B, A, n)
     probe_f: FloatArray
     report_s: FloatArray
     report_f: FloatArray
@@ -81,18 +83,18 @@ class NodeModel:
     prior_mean: FloatArray  # (B, A, n)
     kappa: float
     kappa_fitted: bool
-    successes: FloatArray  # (A, n) after caps, reports included
+    successes: FloatArray  # (B, A, n) after caps, reports included
     failures: FloatArray
-    report_weight: FloatArray  # (A, n)
-    probe_successes: FloatArray  # (A, n) probes alone, after the autocorrelation cap
+    report_weight: FloatArray  # (B, A, n)
+    probe_successes: FloatArray  # (B, A, n) probes alone, after the autocorrelation cap
     probe_failures: FloatArray
     liveness: Liveness
 
     def alpha(self) -> FloatArray:
-        return np.asarray(self.kappa * self.prior_mean + self.successes[None], np.float64)
+        return np.asarray(self.kappa * self.prior_mean + self.successes, np.float64)
 
     def beta(self) -> FloatArray:
-        return np.asarray(self.kappa * (1.0 - self.prior_mean) + self.failures[None],
+        return np.asarray(self.kappa * (1.0 - self.prior_mean) + self.failures,
                           np.float64)
 
     def p_success(self) -> FloatArray:
@@ -103,12 +105,13 @@ class NodeModel:
     def posterior(self, budget: int, amount: int) -> Posterior:
         """One cell as a Posterior with its exact 95 % interval (0 where no route)."""
         m = self.prior_mean[budget, amount]
-        s, f = self.successes[amount], self.failures[amount]
+        s, f = self.successes[budget, amount], self.failures[budget, amount]
         return cell_posterior(m, self.kappa, s, f, self.reachable[budget, amount])
 
     def posterior_without_reports(self, budget: int, amount: int) -> Posterior:
         return cell_posterior(self.prior_mean[budget, amount], self.kappa,
-                              self.probe_successes[amount], self.probe_failures[amount],
+                              self.probe_successes[budget, amount],
+                              self.probe_failures[budget, amount],
                               self.reachable[budget, amount])
 
 
@@ -128,10 +131,19 @@ def _node_index(pubkeys: Sequence[str], index: dict[str, int]) -> IntArray:
     return np.fromiter((index.get(p, -1) for p in pubkeys), dtype=np.int64, count=len(pubkeys))
 
 
+def _whole_limits(budgets: Sequence[FeeBudget], amount_sat: FloatArray) -> FloatArray:
+    """(B, rows): each budget's fee limit in whole sat at each row's amount, as a payer (and
+    the crawler, `budgets.FeeBudget.whole_limit_sat`) sets it."""
+    return np.array([np.floor(b.base_sat) + np.ceil(amount_sat * b.ppm / 1e6) for b in budgets],
+                    dtype=np.float64).reshape(len(budgets), -1)
+
+
 def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[str, int],
                   amounts_sat: Sequence[int], last_hop: FloatArray, *,
-                  default_amount_sat: int) -> GridEvidence:
-    """Probe and report evidence spread over the amount grid (see the module docstring)."""
+                  default_amount_sat: int, budgets: Sequence[FeeBudget] = BUDGETS,
+                  probe_budget: FeeBudget = TIGHT) -> GridEvidence:
+    """Probe and report evidence spread over the amount grid and the budgets (see the
+    module docstring); `probe_budget` is the budget of probes stored without a fee limit."""
     n, grid = len(index), np.asarray(amounts_sat, dtype=np.float64)
     node = _node_index(probes.pubkeys, index)
     outcome = np.array([o.value for o in probes.outcomes], dtype=object)
@@ -139,6 +151,16 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     node, amount, w, outcome = node[keep], probes.amount_sat[keep], \
         probes.decayed_count[keep], outcome[keep]
     wl, cause = probes.live_counts()[keep], probes.causes()[keep]
+    limits = _whole_limits(budgets, amount)
+    sent = probes.fee_limits()[keep]
+    sent = np.where(np.isfinite(sent), sent,
+                    _whole_limits([probe_budget], amount)[0])
+    # A looser budget than the probe's can pay every route the probe could and more: a
+    # success counts at budgets at least as loose, a timeout (the routes tried within the
+    # limit ran out of time) at budgets at most as loose. A failure located at the target
+    # (down, or its last hop short) is about the node, not fees: every budget. No-route and
+    # failures inside the route count nowhere (route existence is the graph's per budget).
+    looser, tighter = limits >= sent[None], limits <= sent[None]
     reached = outcome == ProbeOutcome.REACHED.value
     at_target = outcome == ProbeOutcome.FAILED_AT_TARGET.value
     timeout = outcome == ProbeOutcome.TIMEOUT.value
@@ -149,14 +171,16 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
                         node[at_target], wl[at_target], hop, n, cause[at_target])
     down = attributed_responsibility(live.mean[node[at_target]], hop, cause[at_target])
     at_or_above = amount[:, None] <= grid[None, :]  # (rows, A): the probed amount <= a
-    s = np.zeros((len(grid), n))
-    f = np.zeros((len(grid), n))
-    for j in range(len(grid)):
-        s[j] = np.bincount(node[reached], w[reached] * (amount[reached] >= grid[j]),
-                           minlength=n)
-        short = w[at_target] * (1.0 - down) * at_or_above[at_target, j] + wl[at_target] * down
-        f[j] = np.bincount(node[at_target], short, minlength=n) + np.bincount(
-            node[timeout], w[timeout] * at_or_above[timeout, j], minlength=n)
+    at_target_f = w[at_target] * (1.0 - down) * at_or_above[at_target].T + wl[at_target] * down
+    s = np.zeros((len(budgets), len(grid), n))
+    f = np.zeros((len(budgets), len(grid), n))
+    for b in range(len(budgets)):
+        for j in range(len(grid)):
+            s[b, j] = np.bincount(node[reached], w[reached] * (amount[reached] >= grid[j])
+                                  * looser[b, reached], minlength=n)
+            f[b, j] = np.bincount(node[at_target], at_target_f[j], minlength=n) + np.bincount(
+                node[timeout], w[timeout] * at_or_above[timeout, j] * tighter[b, timeout],
+                minlength=n)
     rs, rf = report_tier_evidence(reports, index, amounts_sat, default_amount_sat)
     return GridEvidence(s, f, rs, rf, live)
 
@@ -171,25 +195,25 @@ def fit_kappa(prior_mean: FloatArray, s: FloatArray, f: FloatArray) -> tuple[flo
 
 def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
                budgets: Sequence[FeeBudget], probe_budget: int) -> NodeModel:
-    """Combine the payer's view and the evidence; `probe_budget` is the index of the budget
-    the probes were sent with (kappa is fitted against the prior at that budget)."""
+    """Combine the payer's view and the evidence; kappa is fitted against the prior and the
+    evidence at the budget of index `probe_budget`."""
     ps, pf = cap_evidence(ev.probe_s, ev.probe_f)
     # a probe that reached the node at >= a proves a route for a, whatever the graph says
-    reachable = view.reachable | (ps > 0)[None]
+    reachable = view.reachable | (ps > 0)
     # A node's own probes are in S/F and also in the knowledge of its last hop (a reach
     # as "carried", a short last hop as "could not carry"): counting both would count
     # them twice. For a node with probe evidence of its own the prior mean leaves its
     # inbound channels' knowledge out (it cannot be told apart from what probes through
     # the node showed); upstream knowledge stays, it is about other nodes.
-    own = (ev.probe_s + ev.probe_f).sum(axis=0) > 0
+    own = (ev.probe_s + ev.probe_f).sum(axis=(0, 1)) > 0
     graph_mean = np.clip(np.where(own[None, None], view.p_graph_blind, view.p_graph),
                          PRIOR_MEAN_MIN, PRIOR_MEAN_MAX)
     fit_cells = reachable[probe_budget]
-    kappa, fitted = fit_kappa(graph_mean[probe_budget][fit_cells], ps[fit_cells],
-                              pf[fit_cells])
+    kappa, fitted = fit_kappa(graph_mean[probe_budget][fit_cells],
+                              ps[probe_budget][fit_cells], pf[probe_budget][fit_cells])
     edge = min(MIN_PRIOR_PARAM / kappa, 0.5)
     prior_mean = np.clip(graph_mean, edge, 1.0 - edge)
-    rs, rf = cap_report_share(ev.report_s, ev.report_f, probe_weight=ps + pf,
+    rs, rf = cap_report_share(ev.report_s[None], ev.report_f[None], probe_weight=ps + pf,
                               prior_strength=kappa)
     s, f = cap_evidence(ps + rs, pf + rf)
     return NodeModel(tuple(amounts_sat), tuple(budgets), reachable, prior_mean, kappa, fitted,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import numpy as np
 import pytest
 
 from satrank.db.probes import SentProbe, load_probe_evidence, record_probes
@@ -51,3 +52,23 @@ async def test_failure_cause_and_liveness_decay(db_dsn: str) -> None:
     _, w, live = got[down]
     assert w == pytest.approx(0.5 ** (1 / 7))
     assert live == pytest.approx(0.5 ** 4)  # one day is four liveness half-lives
+
+
+async def test_probe_evidence_keeps_each_probes_fee_limit(db_dsn: str) -> None:
+    node = pubkey(4)
+    reach = ProbeResult(destination=node, amount_sat=100_000, outcome=ProbeOutcome.REACHED,
+                        failure_code=None, failure_source_index=None, failing_channel_id=None,
+                        hops=(), fee_msat=0, duration_ms=5, attempts=1)
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await record_probes(conn, [SentProbe(reach, NOW, fee_limit_sat=10),
+                                   SentProbe(reach, NOW, fee_limit_sat=505),
+                                   SentProbe(reach, NOW, fee_limit_sat=505),
+                                   SentProbe(reach, NOW)])
+        ev = await load_probe_evidence(conn, now=NOW, half_life_s=7 * DAY,
+                                       since=NOW - timedelta(days=30))
+    finally:
+        await conn.close()
+    got = sorted(zip(ev.fee_limits().tolist(), ev.decayed_count.tolist(), strict=True))
+    assert got[:2] == [(10.0, 1.0), (505.0, 2.0)]
+    assert np.isnan(got[2][0])  # stored without a limit: the scoring pass's probe budget

@@ -36,7 +36,7 @@ def _evidence(causes: list[int], last_hop: list[float], live: list[float] | None
     hop = np.tile(np.array([[*last_hop, 0.9]]), (len(AMOUNT_GRID_SAT), 1))
     ev = grid_evidence(probes, empty_report_evidence(), index, AMOUNT_GRID_SAT, hop,
                        default_amount_sat=100_000)
-    return ev.probe_f[SMALL, :n], ev.probe_f[BIG, :n]
+    return ev.probe_f[0, SMALL, :n], ev.probe_f[0, BIG, :n]  # budget 0: tight, the default
 
 
 def test_the_failure_code_decides_down_or_short_where_it_is_known() -> None:

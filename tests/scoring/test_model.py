@@ -77,8 +77,8 @@ def test_a_failure_at_the_target_is_blamed_on_what_explains_it() -> None:
     ev = grid_evidence(probes, empty_report_evidence(), index, AMOUNT_GRID_SAT, last_hop,
                        default_amount_sat=100_000)
     small, big = AMOUNT_GRID_SAT.index(10_000), AMOUNT_GRID_SAT.index(1_000_000)
-    assert ev.probe_f[big, :2].tolist() == [1.0, 1.0]  # the 5 failures in route count nothing
-    assert ev.probe_f[small, 0] < 0.2 < 0.9 < ev.probe_f[small, 1]
+    assert ev.probe_f[0, big, :2].tolist() == [1.0, 1.0]  # the 5 failures in route count nothing
+    assert ev.probe_f[0, small, 0] < 0.2 < 0.9 < ev.probe_f[0, small, 1]
     assert ev.liveness.down[0] < ev.liveness.down[1]
 
 
