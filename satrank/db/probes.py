@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +31,7 @@ from satrank.scoring.evidence import (
     ProbeEvidence,
     ReportEvidence,
 )
+from satrank.scoring.graph import FloatArray
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,11 @@ SELECT target_pubkey, amount_sat, outcome,
             WHEN failure_code = ANY($6::text[]) THEN {CAUSE_DOWN}
             ELSE {CAUSE_UNKNOWN} END AS cause,
        fee_limit_sat,
+       CASE WHEN outcome = 'reached' THEN ceil(fee_msat / 1000.0)::int8 END AS route_fee_sat,
        sum({decay_sql("sent_at")}) AS decayed, sum({decay_sql("sent_at", "$4")}) AS live
 FROM probes
 WHERE sent_at > $3 AND sent_at <= $1
-GROUP BY 1, 2, 3, 4, 5
+GROUP BY 1, 2, 3, 4, 5, 6
 """
 
 # One reporter (client, else token, else the row itself for rows older than the client
@@ -119,8 +121,9 @@ async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_l
                               since: datetime,
                               liveness_half_life_s: float = DEFAULT_LIVENESS_HALF_LIFE_S
                               ) -> ProbeEvidence:
-    """Decayed probe counts per (node, amount, outcome, failure cause, fee limit) for probes
-    in (since, now], decayed with the evidence and with the liveness half-life."""
+    """Decayed probe counts per (node, amount, outcome, failure cause, fee limit, a reach's
+    route fee) for probes in (since, now], decayed with the evidence and with the liveness
+    half-life."""
     rows = await conn.fetch(_PROBE_EVIDENCE, now, half_life_s, since, liveness_half_life_s,
                             list(SHORT_CODES), list(DOWN_CODES))
     return ProbeEvidence(
@@ -130,9 +133,14 @@ async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_l
         decayed_count=np.array([r["decayed"] for r in rows], dtype=np.float64),
         cause=np.array([r["cause"] for r in rows], dtype=np.int64),
         live_count=np.array([r["live"] for r in rows], dtype=np.float64),
-        fee_limit_sat=np.array([np.nan if r["fee_limit_sat"] is None else r["fee_limit_sat"]
-                                for r in rows], dtype=np.float64),
+        fee_limit_sat=_floats(r["fee_limit_sat"] for r in rows),
+        route_fee_sat=_floats(r["route_fee_sat"] for r in rows),
     )
+
+
+def _floats(values: Iterable[int | None]) -> FloatArray:
+    """Nullable integers as floats, NULL as NaN."""
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
 async def load_report_evidence(conn: asyncpg.Connection, *, now: datetime, half_life_s: float,

@@ -78,11 +78,12 @@ DOWN_CODES = ("UNKNOWN_NEXT_PEER",)
 
 @dataclass(frozen=True)
 class ProbeEvidence:
-    """Decayed probe counts: one row per (node, amount, outcome, cause, fee limit).
+    """Decayed probe counts: one row per (node, amount, outcome, cause, fee limit, route fee).
 
     `cause` (CAUSE_*) says why a failure at the target happened where the failure code
     tells; `live_count` is the same rows decayed with the liveness half-life (None: as
-    `decayed_count`); `fee_limit_sat` the fee budget the probes were sent with."""
+    `decayed_count`); `fee_limit_sat` the fee budget the probes were sent with and
+    `route_fee_sat` the fee of the route that reached the node."""
 
     pubkeys: Sequence[str]
     amount_sat: FloatArray
@@ -91,6 +92,7 @@ class ProbeEvidence:
     cause: IntArray | None = None
     live_count: FloatArray | None = None
     fee_limit_sat: FloatArray | None = None  # the probe's fee limit; NaN or None: not stored
+    route_fee_sat: FloatArray | None = None  # a reach's route fee (sat, rounded up); NaN: none
 
     def causes(self) -> IntArray:
         if self.cause is None:
@@ -101,9 +103,14 @@ class ProbeEvidence:
         return self.decayed_count if self.live_count is None else self.live_count
 
     def fee_limits(self) -> FloatArray:
-        if self.fee_limit_sat is None:
-            return np.full(len(self.pubkeys), np.nan)
-        return self.fee_limit_sat
+        return _or_nan(self.fee_limit_sat, len(self.pubkeys))
+
+    def route_fees(self) -> FloatArray:
+        return _or_nan(self.route_fee_sat, len(self.pubkeys))
+
+
+def _or_nan(values: FloatArray | None, n: int) -> FloatArray:
+    return np.full(n, np.nan) if values is None else values
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,11 @@ probability the payment reaches v given such a route exists, a Beta posterior pe
                     route existence is the graph's);
                 reports as before, capped to a share of the evidence.
 
-Evidence per budget, from the fee limit stored with each probe: a success counts at the
-budgets at least as loose as the probe's limit (at the probed amount), a timeout at those
-at most as loose; a failure located at the target counts at every budget (it is about the
-node, not fees). The prior mean and R depend on the budget through the graph.
+Evidence per budget, from the fee limit and route fee stored with each probe: a success
+counts at the budgets whose limit (at the probed amount) covers the fee of the route that
+reached, a timeout at those at most as loose as the probe's limit; a failure located at
+the target counts at every budget (it is about the node, not fees). The prior mean and R
+depend on the budget through the graph.
 """
 
 from __future__ import annotations
@@ -153,14 +154,17 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     wl, cause = probes.live_counts()[keep], probes.causes()[keep]
     limits = _whole_limits(budgets, amount)
     sent = probes.fee_limits()[keep]
-    sent = np.where(np.isfinite(sent), sent,
-                    _whole_limits([probe_budget], amount)[0])
+    sent = np.where(np.isfinite(sent), sent, _whole_limits([probe_budget], amount)[0])
+    paid = probes.route_fees()[keep]
+    paid = np.where(np.isfinite(paid), paid, sent)
     # A looser budget than the probe's can pay every route the probe could and more: a
-    # success counts at budgets at least as loose, a timeout (the routes tried within the
-    # limit ran out of time) at budgets at most as loose. A failure located at the target
-    # (down, or its last hop short) is about the node, not fees: every budget. No-route and
-    # failures inside the route count nowhere (route existence is the graph's per budget).
-    looser, tighter = limits >= sent[None], limits <= sent[None]
+    # success counts at every budget that covers the fee of the route that reached (the
+    # limit where that fee is not known), a timeout (the routes tried within the limit ran
+    # out of time) at budgets at most as loose as the limit. A failure located at the
+    # target (down, or its last hop short) is about the node, not fees: every budget.
+    # No-route and failures inside the route count nowhere (route existence within each
+    # budget is the graph's).
+    looser, tighter = limits >= paid[None], limits <= sent[None]
     reached = outcome == ProbeOutcome.REACHED.value
     at_target = outcome == ProbeOutcome.FAILED_AT_TARGET.value
     timeout = outcome == ProbeOutcome.TIMEOUT.value

@@ -54,11 +54,11 @@ async def test_failure_cause_and_liveness_decay(db_dsn: str) -> None:
     assert live == pytest.approx(0.5 ** 4)  # one day is four liveness half-lives
 
 
-async def test_probe_evidence_keeps_each_probes_fee_limit(db_dsn: str) -> None:
+async def test_probe_evidence_keeps_each_probes_fee_limit_and_route_fee(db_dsn: str) -> None:
     node = pubkey(4)
     reach = ProbeResult(destination=node, amount_sat=100_000, outcome=ProbeOutcome.REACHED,
                         failure_code=None, failure_source_index=None, failing_channel_id=None,
-                        hops=(), fee_msat=0, duration_ms=5, attempts=1)
+                        hops=(), fee_msat=2_500, duration_ms=5, attempts=1)
     conn = await asyncpg.connect(db_dsn)
     try:
         await record_probes(conn, [SentProbe(reach, NOW, fee_limit_sat=10),
@@ -72,3 +72,4 @@ async def test_probe_evidence_keeps_each_probes_fee_limit(db_dsn: str) -> None:
     got = sorted(zip(ev.fee_limits().tolist(), ev.decayed_count.tolist(), strict=True))
     assert got[:2] == [(10.0, 1.0), (505.0, 2.0)]
     assert np.isnan(got[2][0])  # stored without a limit: the scoring pass's probe budget
+    assert ev.route_fees().tolist() == [3.0] * 3  # 2,500 msat, rounded up

@@ -1,7 +1,8 @@
 """Unit: probe evidence is split by the fee budget each probe was sent with (its stored
-fee limit): a success at a tight limit is one at the normal budget too, a success at a
-normal limit says nothing of the tight budget, a timeout counts at budgets at most as
-loose, a failure at the target at every budget."""
+fee limit, and a reach's route fee): a success at a tight limit is one at the normal
+budget too, a success over a route dearer than the tight limit says nothing of the tight
+budget, a timeout counts at budgets at most as loose, a failure at the target at every
+budget."""
 
 from __future__ import annotations
 
@@ -20,20 +21,22 @@ T, N = BUDGETS.index(TIGHT), BUDGETS.index(NORMAL)
 
 
 def test_evidence_counts_at_the_budgets_its_fee_limit_covers() -> None:
-    # node 0 reached at 10 sat, node 1 reached at 505 sat (normal at 100k), node 2 timed
-    # out at 10 sat, node 3 timed out at 505 sat, node 4 short last hop at 10 sat
+    # node 0 reached at a 10 sat limit, node 1 at 505 sat (normal at 100k) over a route
+    # that cost 40 sat, node 5 at 505 sat over a 3 sat route; node 2 timed out at 10 sat,
+    # node 3 at 505 sat; node 4 short last hop at 10 sat
     outcomes = [ProbeOutcome.REACHED] * 2 + [ProbeOutcome.TIMEOUT] * 2 + \
-        [ProbeOutcome.FAILED_AT_TARGET]
-    probes = ProbeEvidence([pubkey(i) for i in range(5)], np.full(5, 100_000.0), outcomes,
-                           np.ones(5), cause=np.array([0, 0, 0, 0, CAUSE_SHORT]),
-                           fee_limit_sat=np.array([10.0, 505.0, 10.0, 505.0, 10.0]))
-    ev = grid_evidence(probes, empty_report_evidence(), {pubkey(i): i for i in range(5)},
-                       AMOUNT_GRID_SAT, np.full((len(AMOUNT_GRID_SAT), 5), 0.5),
+        [ProbeOutcome.FAILED_AT_TARGET, ProbeOutcome.REACHED]
+    probes = ProbeEvidence([pubkey(i) for i in range(6)], np.full(6, 100_000.0), outcomes,
+                           np.ones(6), cause=np.array([0, 0, 0, 0, CAUSE_SHORT, 0]),
+                           fee_limit_sat=np.array([10.0, 505.0, 10.0, 505.0, 10.0, 505.0]),
+                           route_fee_sat=np.array([np.nan, 40.0, np.nan, np.nan, np.nan, 3.0]))
+    ev = grid_evidence(probes, empty_report_evidence(), {pubkey(i): i for i in range(6)},
+                       AMOUNT_GRID_SAT, np.full((len(AMOUNT_GRID_SAT), 6), 0.5),
                        default_amount_sat=100_000, budgets=BUDGETS, probe_budget=TIGHT)
-    assert ev.probe_s[T, A].tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]
-    assert ev.probe_s[N, A].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]
-    assert ev.probe_f[T, A].tolist() == [0.0, 0.0, 1.0, 1.0, 1.0]
-    assert ev.probe_f[N, A].tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
+    assert ev.probe_s[T, A].tolist() == [1.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    assert ev.probe_s[N, A].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    assert ev.probe_f[T, A].tolist() == [0.0, 0.0, 1.0, 1.0, 1.0, 0.0]
+    assert ev.probe_f[N, A].tolist() == [0.0, 0.0, 0.0, 1.0, 1.0, 0.0]
 
 
 def test_a_normal_budget_reach_proves_no_tight_route() -> None:
