@@ -19,8 +19,11 @@ from satrank.scoring.graph import BoolArray, FloatArray, IntArray
 DEFAULT_HALF_LIFE_S = 7 * 86_400.0
 # "Up" and "down" are about now: a node that was offline comes back within hours, so
 # liveness evidence (reaches as "up", failures blamed on the node being down) decays with
-# its own, shorter half-life (chosen on training data, methodology.md §4).
-DEFAULT_LIVENESS_HALF_LIFE_S = 6 * 3600.0
+# its own, shorter half-life. Both half-lives were chosen on training data only
+# (bench/half_life.py, methodology.md §4): 3 h is the best liveness half-life at the
+# calibration bench's training cadence; 7 days sits in the flat optimum of the evidence
+# half-life (2-30 days are within 0.1 % Brier, shorter ones are worse).
+DEFAULT_LIVENESS_HALF_LIFE_S = 3 * 3600.0
 # An observation one half-life old counts DECAY_BASE (db/probes.py builds its SQL from it).
 DECAY_BASE = 0.5
 # Probe outcome -> (success weight, failure weight). A failure inside the route mostly

@@ -73,3 +73,20 @@ async def test_probe_evidence_keeps_each_probes_fee_limit_and_route_fee(db_dsn: 
     assert got[:2] == [(10.0, 1.0), (505.0, 2.0)]
     assert np.isnan(got[2][0])  # stored without a limit: the scoring pass's probe budget
     assert ev.route_fees().tolist() == [3.0] * 3  # 2,500 msat, rounded up
+
+
+async def test_a_node_seen_down_half_a_day_ago_is_nearly_forgotten(db_dsn: str) -> None:
+    """The default liveness half-life (3 h, chosen on training data by bench/half_life.py):
+    a "down" 12 h old weighs 1/16 while the same probe as evidence of liquidity keeps
+    its 7-day-decayed weight."""
+    down = pubkey(5)
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await record_probes(conn, [SentProbe(_failed(down, "UNKNOWN_NEXT_PEER", 1),
+                                             NOW - timedelta(hours=12))])
+        ev = await load_probe_evidence(conn, now=NOW, half_life_s=7 * DAY,
+                                       since=NOW - timedelta(days=30))
+    finally:
+        await conn.close()
+    assert ev.live_counts().tolist() == pytest.approx([1 / 16])
+    assert ev.decayed_count.tolist() == pytest.approx([0.5 ** (0.5 / 7)])
