@@ -2,18 +2,19 @@
 fee budget can reach, and with what probability the channels carry it.
 
 Per amount, one single-source search (scipy's Dijkstra over the channel pairs, weight = the
-fee the forwarding node charges for `a`) gives the cheapest fee to every node and the
-cheapest path tree. Then, for every node v:
+fee the forwarding node charges for `a`) gives the cheapest fee to every node, and a second
+one (weight = fee + attempt cost x -ln p, lnd's penalty for unlikely hops as `payment.py`
+prices routes) the path tree lnd would pick. Then, for every node v:
 
 - route existence: some usable channel (u -> v) with fee(payer -> u) + fee(u -> v) within
   the budget (usable = enabled policy, capacity and max_htlc >= a);
-- upstream: q(u), the product of the channel-pair success probabilities along the cheapest
-  path to u (parallel channels of a pair count as one hop that works if any of them does:
-  lnd forwards non-strictly);
+- upstream: q(u), the product of the channel-pair success probabilities along that path
+  to u (parallel channels of a pair count as one hop that works if any of them does: lnd
+  forwards non-strictly);
 - retries over alternatives: lnd tries routes until one works or the timeout passes, so the
   payment reaches v unless every alternative fails: 1 - prod_u (1 - q(u) p(u -> v)) over the
   MAX_ALTERNATIVES best last hops within the budget (treated as independent, which
-  overstates retries that share upstream hops; the cheapest-path q(u) ignores retries
+  overstates retries that share upstream hops; the one-path q(u) ignores retries
   upstream, which understates them).
 
 Channel-pair probabilities come from lnd's bimodal estimator on the decayed bounds of what
@@ -32,7 +33,12 @@ from scipy.sparse.csgraph import dijkstra
 from satrank.scoring.budgets import FeeBudget
 from satrank.scoring.graph import BoolArray, FloatArray, GraphArrays, IntArray
 from satrank.scoring.liquidity import LND_BIMODAL_SCALE_SAT, bimodal_success
-from satrank.scoring.payment import DirectedEdges, directed_edges, edge_order
+from satrank.scoring.payment import (
+    DirectedEdges,
+    attempt_cost_sat,
+    directed_edges,
+    edge_order,
+)
 
 # lnd retries until its timeout; with a few seconds per attempt about this many distinct
 # last hops get a chance in 60 s (and lnd's mission control rarely retries a failed pair).
@@ -167,8 +173,15 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
         if n == 0 or sources.size == 0:
             continue
         weights = csr_matrix((charged + HOP_EPSILON_SAT, (pr.src, pr.dst)), shape=(n, n))
-        dist, pred, _ = dijkstra(weights, directed=True, indices=sources, min_only=True,
-                                 return_predecessors=True, limit=max_limit + 1.0)
+        dist = dijkstra(weights, directed=True, indices=sources, min_only=True,
+                        limit=max_limit + 1.0)
+        # The upstream path is the one lnd would pick: fee plus its penalty for unlikely
+        # hops (payment.py's route cost), not the cheapest by fee alone, so one channel
+        # known to be short does not cut off every node behind it.
+        risk = charged - attempt_cost_sat(float(amount)) * np.log(np.maximum(pr.p, 1e-12))
+        _, pred, _ = dijkstra(csr_matrix((risk + HOP_EPSILON_SAT, (pr.src, pr.dst)),
+                                         shape=(n, n)), directed=True, indices=sources,
+                              min_only=True, return_predecessors=True)
         pred = np.asarray(pred, dtype=np.int64)
         pred[is_source] = -1
         # log p of the hop (pred(v) -> v): pairs are unique per (src, dst) and sorted by key

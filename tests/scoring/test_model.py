@@ -140,3 +140,20 @@ def test_a_probe_counts_once_not_again_through_its_last_hops_knowledge() -> None
          for name, k in (("none", empty_channel_knowledge()), ("last hop", row(2, 3)),
                          ("upstream", row(1, 2)))}
     assert p["last hop"] == p["none"] < p["upstream"]
+
+
+def test_a_short_channel_upstream_does_not_cut_off_the_nodes_behind_it() -> None:
+    """lnd routes around a channel known to be short: node 4 sits behind node 3, reached
+    over 1 -> 3 (cheapest) or 2 -> 3 (1 sat dearer). With 1 -> 3 known to fail at 1,000
+    sat, the upstream path to 3 is the one through 2, not the cheapest one that fails."""
+    g = arrays_from_graph(small_graph(5, [(0, 1, BIG), (0, 2, BIG), (1, 3, BIG), (2, 3, BIG),
+                                          (3, 4, BIG)]))
+    g.fee_base_msat[0, 3] = 2_000  # 2 -> 3 (direction 0: node1 = 2) charges 1 sat more
+    e13 = int(np.flatnonzero((g.node1 == 1) & (g.node2 == 3))[0])
+    short = ChannelKnowledge(np.array([g.channel_id[e13]]), np.array([0]), np.zeros(1),
+                             np.zeros(1), np.array([1_000.0]), np.array([NOW - 60.0]))
+    p = {name: _p(score_nodes(ScoringInputs(g, 800_100, empty_probe_evidence(), knowledge=k,
+                                            payer_pubkeys=(pubkey(0),)), now_unix=NOW),
+                  NORMAL, 100_000)[4]
+         for name, k in (("none", empty_channel_knowledge()), ("1 -> 3 short", short))}
+    assert p["1 -> 3 short"] > 0.8 * p["none"] > 0.3
