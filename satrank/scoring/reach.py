@@ -135,27 +135,31 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
                amounts_sat: Sequence[float], budgets: Sequence[FeeBudget],
                lower: FloatArray, upper: FloatArray,
                max_alternatives: int = MAX_ALTERNATIVES,
-               bimodal_scale_sat: float = LND_BIMODAL_SCALE_SAT) -> PayerView:
+               bimodal_scale_sat: float = LND_BIMODAL_SCALE_SAT,
+               first_hop_sat: FloatArray | None = None) -> PayerView:
     """The payer's view for every amount and budget. `sources` are the node indices the
     payer's payments enter the graph at: the payer itself (`free_sources`: it charges
-    itself no fee), or the peers it has channels to (they charge theirs)."""
+    itself no fee), or the peers it has channels to (they charge theirs). With
+    `first_hop_sat` (per source: what the payer's own channel to it can send), a payment
+    of `a` enters only at the sources whose channel can send `a`."""
     n = graph.n_nodes
     shape = (len(budgets), len(amounts_sat), n)
     reachable = np.zeros(shape, dtype=bool)
     p_graph = np.zeros(shape)
     last_hop = np.zeros((len(amounts_sat), n))
     cheapest = np.full((len(amounts_sat), n), np.inf)
-    is_source = np.zeros(n, dtype=bool)
-    is_source[sources] = True
     max_limit = max((b.limit_sat(max(amounts_sat)) for b in budgets), default=0.0)
     dirs = _directions(graph, lower, upper)
     for j, amount in enumerate(amounts_sat):
+        entry = sources if first_hop_sat is None else sources[first_hop_sat >= amount]
+        is_source = np.zeros(n, dtype=bool)
+        is_source[entry] = True
         pr = _pairs(dirs, float(amount), bimodal_scale_sat)
         charged = pr.fee_sat * ~(free_sources & is_source[pr.src])
-        if n == 0 or sources.size == 0:
+        if n == 0 or entry.size == 0:
             continue
         weights = csr_matrix((charged + HOP_EPSILON_SAT, (pr.src, pr.dst)), shape=(n, n))
-        dist, pred, _ = dijkstra(weights, directed=True, indices=sources, min_only=True,
+        dist, pred, _ = dijkstra(weights, directed=True, indices=entry, min_only=True,
                                  return_predecessors=True, limit=max_limit + 1.0)
         pred = np.asarray(pred, dtype=np.int64)
         pred[is_source] = -1
