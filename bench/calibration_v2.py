@@ -197,7 +197,8 @@ def train(env: dict[str, str], truth: Truth, args: argparse.Namespace) -> tuple[
     return start, float(truth.state()["unix_time"]) + longest
 
 
-async def check_world_clock(conn: asyncpg.Connection, start: float, end: float) -> None:
+async def check_world_clock(conn: asyncpg.Connection, start: float, end: float,
+                            rounds: int) -> None:
     """The crawler lived on the world's clock: its probes are stamped inside the simulated
     training window (the wall clock is over a year later), and how often the cool-down
     let a node be probed again in a later round."""
@@ -214,6 +215,8 @@ async def check_world_clock(conn: asyncpg.Connection, start: float, end: float) 
     print(f"world clock: crawler probes stamped {(got['lo'] - start) / HOUR_S:.2f} h to "
           f"{(got['hi'] - start) / HOUR_S:.2f} h into the simulated training window; nodes "
           f"by crawler probes: { {r['n']: r['nodes'] for r in again} }", flush=True)
+    if rounds > 1 and all(r["n"] == 1 for r in again):
+        print("WARNING: no node was probed twice: do the cool-downs run on the wall clock?")
 
 
 # ---------------------------------------------------------------- held-out payments
@@ -492,7 +495,7 @@ async def held_out(env: dict[str, str], admin_dsn: str, sim: SimnetHandle, truth
     pool = await create_pool(env["DATABASE_URL"], DatabaseSettings(url=None))
     try:
         async with pool.acquire() as conn:
-            await check_world_clock(conn, *window)
+            await check_world_clock(conn, *window, args.rounds)
             rows, probed = await plan(conn, (a, b), args, rng)
         gap = await asyncio.to_thread(truth.advance, args.gap_hours * HOUR_S)
         print(f"world moved {args.gap_hours} h past training: {gap}", flush=True)
