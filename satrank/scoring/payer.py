@@ -5,8 +5,9 @@ often private (simnet's are; many real nodes' too), so not in the gossip graph, 
 their owner knows the local balance, so the first hop's liquidity is known exactly. The
 payer's payments then enter the graph at the channels' peers, fee-free (a node charges no
 fee on its own channels), at amounts some active channel to that peer can send.
-Without channel lists: our vantage nodes where the public graph has them. Without any
-vantage: a payer with channels to the REFERENCE_HUBS most central nodes.
+Without channel lists (or none to a node in the graph): our vantage nodes where the public
+graph has them. Without any vantage: a payer with channels to the REFERENCE_HUBS most
+central nodes.
 """
 
 from __future__ import annotations
@@ -45,12 +46,16 @@ class ReferencePayer:
 def reference_payer(graph: GraphArrays, pr: PageRank, payer_pubkeys: Sequence[str],
                     channels: Sequence[OwnChannel] = ()) -> ReferencePayer:
     index = {p: i for i, p in enumerate(graph.pubkeys)}
-    if channels:
+    known = [c for c in channels if c.peer in index]
+    # An inactive channel (peer offline) carries nothing now; but when none is active (our
+    # LND just restarted and peers reconnect) the channels still say where the payer will
+    # pay from: scores must not drop to 0 for a pass.
+    usable = [c for c in known if c.active] or known
+    if usable:
         best: dict[int, float] = {}
-        for c in channels:
-            peer = index.get(c.peer)
-            if peer is not None and c.active:
-                best[peer] = max(best.get(peer, 0.0), float(c.sendable_sat))
+        for c in usable:
+            peer = index[c.peer]
+            best[peer] = max(best.get(peer, 0.0), float(c.sendable_sat))
         peers = np.array(sorted(best), dtype=np.int64)
         vantages = sorted({c.vantage for c in channels})
         return ReferencePayer(peers, False, np.array([best[p] for p in peers.tolist()]),

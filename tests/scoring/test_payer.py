@@ -57,6 +57,12 @@ def test_channels_of_several_vantages_make_one_payer_named_by_all() -> None:
     assert _reach(res, NORMAL, 300_000) == [True] * 4
 
 
+def test_a_restarting_vantage_with_no_active_channel_still_pays_from_its_channels() -> None:
+    res = _score(OwnChannel(VANTAGE, pubkey(3), 2_000_000, 1_500_000, False))
+    assert res.payer == f"vantage:{VANTAGE}"
+    assert _reach(res, TIGHT, 300_000) == [False, False, False, True]
+
+
 def test_hubs_only_without_channels_or_a_vantage_in_the_graph() -> None:
     res = _score()
     assert res.payer == "hubs:8"
