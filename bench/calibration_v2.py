@@ -20,8 +20,16 @@ in a living simnet, next to graph-only baselines.
 5. Predictions: model v2 through `model_p` only (the stored grid read as the api reads it);
    baselines from B's graph at the start of the held-out window (bench/baselines.py).
 The crawler cannot exclude nodes from its probes: held-out nodes it probed during training
-are counted and both subsets reported. Its probe cool-down and decay run on the wall clock
-(the process's own), not on the simulated one: a node is probed at most once in training.
+are counted and both subsets reported.
+
+The world's clock: every `satrank` process runs under libfaketime (bench/world_clock.py;
+`apt-get update && apt-get install -y faketime`), started at the world's time read from
+simnet's truth `/state` just before, so decay and probe cool-downs see simulated hours
+(the bench checks that the probes are stamped in the simulated training window and says
+how many nodes were probed in more than one round). At the start of the held-out window
+a `crawl --once --probes 0` on the world's clock syncs and rescores, as a deployed
+crawler would have while the day passed: the model's p is the score an API user reads
+at payment time.
 """
 
 from __future__ import annotations
@@ -48,7 +56,8 @@ import numpy.typing as npt  # noqa: E402
 
 from bench.baselines import BASELINES, PayerView, baselines, sample_liquidity  # noqa: E402
 from bench.calibration import brier, ece, reliability  # noqa: E402
-from bench.deployed import production_env, run_satrank  # noqa: E402
+from bench.deployed import ProcessRun, production_env, run_satrank  # noqa: E402
+from bench.world_clock import faketime_library, world_clock_env  # noqa: E402
 from satrank.api.quote import Basis, quote  # noqa: E402
 from satrank.config import DatabaseSettings  # noqa: E402
 from satrank.crawler.cycle import sync_phase  # noqa: E402
@@ -163,21 +172,51 @@ def _payers(sim: SimnetHandle) -> tuple[Payer, Payer]:
 
 # ---------------------------------------------------------------- training
 
-def train(env: dict[str, str], truth: Truth, args: argparse.Namespace) -> float:
-    """`satrank crawl --once` rounds as deployed, the world moving between them; returns
-    the simulated time training ended at."""
-    run_satrank(env, "migrate")
+def crawl_now(env: dict[str, str], truth: Truth, *args: str) -> ProcessRun:
+    """`satrank ARGS` as a process living on the world's clock from now."""
+    library = faketime_library()
+    return run_satrank(world_clock_env(env, truth.state()["unix_time"], library), *args)
+
+
+def train(env: dict[str, str], truth: Truth, args: argparse.Namespace) -> tuple[float, float]:
+    """`satrank crawl --once` rounds as deployed, on the world's clock, the world moving
+    between them; returns the simulated time training started and ended at, the end
+    plus the longest round (a process's faked clock runs on at the wall rate)."""
+    crawl_now(env, truth, "migrate")
     step = args.train_hours * HOUR_S / max(1, args.rounds - 1)
+    start = float(truth.state()["unix_time"])
+    longest = 0.0
     for r in range(args.rounds):
         if r:
             truth.advance(step)
-        started = time.perf_counter()
-        run = run_satrank(env, "crawl", "--once", "--probes", str(args.probes))
+        run = crawl_now(env, truth, "crawl", "--once", "--probes", str(args.probes))
         phases = ", ".join(line for line in run.stdout.splitlines() if line.endswith(" s"))
-        took = time.perf_counter() - started
-        print(f"training round {r + 1}/{args.rounds}: crawl --once {took:.1f} s "
+        longest = max(longest, run.seconds)
+        print(f"training round {r + 1}/{args.rounds}: crawl --once {run.seconds:.1f} s "
               f"({phases}); sim clock {truth.state()['unix_time']:.0f}", flush=True)
-    return float(truth.state()["unix_time"])
+    return start, float(truth.state()["unix_time"]) + longest
+
+
+async def check_world_clock(conn: asyncpg.Connection, start: float, end: float,
+                            rounds: int) -> None:
+    """The crawler lived on the world's clock: its probes are stamped inside the simulated
+    training window (the wall clock is over a year later), and how often the cool-down
+    let a node be probed again in a later round."""
+    got = await conn.fetchrow(
+        "SELECT extract(epoch FROM min(sent_at))::float8 AS lo, "
+        "extract(epoch FROM max(sent_at))::float8 AS hi FROM probes WHERE source = 'crawler'")
+    if got["lo"] is None or got["lo"] < start - 1 or got["hi"] > end + 1:
+        raise RuntimeError(f"crawler probes stamped {got['lo']}..{got['hi']}, outside the "
+                           f"simulated training window {start:.0f}..{end:.0f}: not on the "
+                           "world's clock")
+    again = await conn.fetch(
+        "SELECT n, count(*) AS nodes FROM (SELECT count(*) AS n FROM probes "
+        "WHERE source = 'crawler' GROUP BY target_pubkey) c GROUP BY n ORDER BY n")
+    print(f"world clock: crawler probes stamped {(got['lo'] - start) / HOUR_S:.2f} h to "
+          f"{(got['hi'] - start) / HOUR_S:.2f} h into the simulated training window; nodes "
+          f"by crawler probes: { {r['n']: r['nodes'] for r in again} }", flush=True)
+    if rounds > 1 and all(r["n"] == 1 for r in again):
+        print("WARNING: no node was probed twice: do the cool-downs run on the wall clock?")
 
 
 # ---------------------------------------------------------------- held-out payments
@@ -419,11 +458,10 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
 
 # ---------------------------------------------------------------- the run
 
-async def plan_and_predict(conn: asyncpg.Connection, payers: tuple[Payer, Payer],
-                           args: argparse.Namespace, rng: np.random.Generator
-                           ) -> tuple[list[Row], list[FloatArray], set[str]]:
-    """What training left (printed), the held-out rows, the model's (p, lo, hi) per row as
-    it stands at the end of training, and the nodes the crawler probed."""
+async def plan(conn: asyncpg.Connection, payers: tuple[Payer, Payer],
+               args: argparse.Namespace, rng: np.random.Generator
+               ) -> tuple[list[Row], set[str]]:
+    """What training left (printed), the held-out rows and the nodes the crawler probed."""
     scored = [r["pubkey"] for r in await conn.fetch("SELECT pubkey FROM scores ORDER BY pubkey")]
     probed = {r["target_pubkey"] for r in await conn.fetch(
         "SELECT DISTINCT target_pubkey FROM probes")}
@@ -433,7 +471,12 @@ async def plan_and_predict(conn: asyncpg.Connection, payers: tuple[Payer, Payer]
           "scored nodes")
     picks = rng.choice(len(scored), min(args.holdout_nodes, len(scored)), replace=False)
     nodes = [scored[i] for i in picks.tolist()]
-    rows = plan_rows(nodes, nodes[:args.repeat_nodes], payers, args, rng)
+    return plan_rows(nodes, nodes[:args.repeat_nodes], payers, args, rng), probed
+
+
+async def predict(conn: asyncpg.Connection, rows: list[Row], payers: tuple[Payer, Payer]
+                  ) -> list[FloatArray]:
+    """The model's (p, lo, hi) per row as the deployment serves it now."""
     model = [np.zeros(len(rows)) for _ in range(3)]
     for payer in payers:
         sel = [i for i, r in enumerate(rows) if r.payer == payer.label]
@@ -442,22 +485,29 @@ async def plan_and_predict(conn: asyncpg.Connection, payers: tuple[Payer, Payer]
                             np.array([float(rows[i].budget_sat) for i in sel]), payer.pubkey)
         for k in range(3):
             model[k][sel] = got[k]
-    return rows, model, probed
+    return model
 
 
-async def held_out(crawler_dsn: str, admin_dsn: str, sim: SimnetHandle, truth: Truth,
-                   train_end: float, args: argparse.Namespace) -> None:
+async def held_out(env: dict[str, str], admin_dsn: str, sim: SimnetHandle, truth: Truth,
+                   window: tuple[float, float], args: argparse.Namespace) -> None:
     rng = np.random.default_rng(args.seed)
     a, b = _payers(sim)
-    pool = await create_pool(crawler_dsn, DatabaseSettings(url=None))
+    pool = await create_pool(env["DATABASE_URL"], DatabaseSettings(url=None))
     try:
         async with pool.acquire() as conn:
-            rows, model, probed = await plan_and_predict(conn, (a, b), args, rng)
+            await check_world_clock(conn, *window, args.rounds)
+            rows, probed = await plan(conn, (a, b), args, rng)
+        gap = await asyncio.to_thread(truth.advance, args.gap_hours * HOUR_S)
+        print(f"world moved {args.gap_hours} h past training: {gap}", flush=True)
+        run = await asyncio.to_thread(crawl_now, env, truth, "crawl", "--once", "--probes", "0")
+        print(f"rescored at the start of the held-out window: crawl --once --probes 0 "
+              f"{run.seconds:.1f} s", flush=True)
+        async with pool.acquire() as conn:
+            model = await predict(conn, rows, (a, b))
     finally:
         await pool.close()
 
-    gap = await asyncio.to_thread(truth.advance, args.gap_hours * HOUR_S)
-    print(f"world moved {args.gap_hours} h past training: {gap}", flush=True)
+    train_end = window[1]
     graph_dsn = await create_database(admin_dsn, "bench_calibration_v2_graph")
     clients = {p.label: _client(p.host, p.folder, "pay") for p in (a, b)}
     source = _client(b.host, b.folder, "readonly")
@@ -515,6 +565,7 @@ def main() -> None:
     parser.add_argument("--generate", type=int, default=None, metavar="N",
                         help="a generated graph of N nodes instead of the mainnet snapshot")
     args = parser.parse_args()
+    faketime_library()  # before minutes of setup: say how to install it
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="satrank-bench-") as tmp:
         root = Path(tmp)
@@ -526,8 +577,8 @@ def main() -> None:
             dsn = asyncio.run(create_database(admin_dsn, "bench_calibration_v2"))
             env = production_env(dsn, sim, root / "data", ROOT)
             print(f"world at start: {truth.state()}", flush=True)
-            train_end = train(env, truth, args)
-            asyncio.run(held_out(dsn, admin_dsn, sim, truth, train_end, args))
+            window = train(env, truth, args)
+            asyncio.run(held_out(env, admin_dsn, sim, truth, window, args))
     print(f"total {time.perf_counter() - started:.0f} s wall")
 
 

@@ -21,9 +21,10 @@ import numpy as np  # noqa: E402
 from satrank.lightning.graph_file import load_graph_file  # noqa: E402
 from satrank.outcomes import ProbeOutcome  # noqa: E402
 from satrank.scoring.budgets import AMOUNT_GRID_SAT, BUDGETS  # noqa: E402
-from satrank.scoring.engine import ScoringInputs, reference_payer, score_nodes  # noqa: E402
+from satrank.scoring.engine import ScoringInputs, score_nodes  # noqa: E402
 from satrank.scoring.evidence import ProbeEvidence, empty_probe_evidence  # noqa: E402
 from satrank.scoring.graph import pagerank  # noqa: E402
+from satrank.scoring.payer import reference_payer  # noqa: E402
 from satrank.scoring.reach import payer_view  # noqa: E402
 from tests.data import MAINNET  # noqa: E402
 from tests.scoring_graphs import arrays_from_graph  # noqa: E402
@@ -42,7 +43,7 @@ def main(runs: int) -> None:
                        [ProbeOutcome.REACHED] * 2000 + [ProbeOutcome.FAILED_AT_TARGET] * 2000,
                        np.concatenate([ok, 10 - ok]).astype(float))
     inputs = ScoringInputs(g, TIP, ev)
-    sources, own, _ = reference_payer(g, pagerank(g), ())
+    payer = reference_payer(g, pagerank(g), ())
     bounds = (np.zeros((2, g.n_edges)), np.broadcast_to(g.capacity_sat, (2, g.n_edges)))
     wall, cpu, view = [], [], []
     for _ in range(runs):
@@ -51,8 +52,9 @@ def main(runs: int) -> None:
         wall.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
         c = time.process_time()
-        payer_view(g, sources, free_sources=own, amounts_sat=AMOUNT_GRID_SAT, budgets=BUDGETS,
-                   lower=bounds[0], upper=bounds[1])
+        payer_view(g, payer.sources, free_sources=payer.free_sources,
+                   amounts_sat=AMOUNT_GRID_SAT, budgets=BUDGETS, lower=bounds[0],
+                   upper=bounds[1])
         view.append(time.process_time() - c)
     print(f"nodes {g.n_nodes} channels {g.n_edges} kappa {result.model.kappa:.2f}")
     print(f"score_nodes median wall {statistics.median(wall):.3f} s, CPU "

@@ -274,6 +274,18 @@ async def test_a_closed_port_is_unavailable(simnet: SimnetHandle) -> None:
             await c.get_info()
 
 
+async def test_the_tls_cert_is_valid_at_the_worlds_time(simnet: SimnetHandle) -> None:
+    # A client living on the world's clock (the calibration bench's crawler under
+    # faketime, at a snapshot's date long before today) must accept the node's cert.
+    import httpx
+    from cryptography import x509
+
+    async with httpx.AsyncClient(base_url=f"http://{simnet.truth_host}", timeout=10) as truth:
+        world = (await truth.get("/state")).json()["unix_time"]
+    cert = x509.load_pem_x509_certificate((simnet.oracle_dir / "tls.cert").read_bytes())
+    assert cert.not_valid_before_utc.timestamp() < world < cert.not_valid_after_utc.timestamp()
+
+
 async def test_probe_to_a_node_outside_the_graph_finds_no_route(simnet: SimnetHandle,
                                                                  pay: LndClient) -> None:
     stranger = "02" + secrets.token_hex(32)

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -60,6 +60,7 @@ from satrank.db.vantages import live_vantages, probes_by_vantage
 from satrank.lightning.backend import DeferredGraph, NodeStatus
 from satrank.scoring.budgets import budget_of_limit
 from satrank.scoring.engine import ScoringParams, score_nodes
+from satrank.scoring.payer import OwnChannel
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 # Nodes asked about through the API within this window are probed first.
@@ -108,13 +109,17 @@ async def sync_phase(pool: Pool, source: GraphSource, *,
 
 
 async def score_phase(pool: Pool, settings: CrawlerSettings, *, enqueue_nostr: bool,
-                      clock: Callable[[], datetime] = utc_now) -> StoredScores:
+                      clock: Callable[[], datetime] = utc_now,
+                      payer_channels: Sequence[OwnChannel] = ()) -> StoredScores:
+    """Score every node as the reference payer: our vantages' own channels
+    (`payer_channels`, crawler/payer.py) when known."""
     started = time.perf_counter()
     now = clock()
     async with connection(pool) as conn:
-        inputs = await load_scoring_inputs(
+        inputs = replace(await load_scoring_inputs(
             conn, now=now, half_life_s=settings.half_life_days * 86_400.0,
-            evidence_window=timedelta(days=settings.probe_retention_days))
+            evidence_window=timedelta(days=settings.probe_retention_days)),
+            payer_channels=tuple(payer_channels))
         result = score_nodes(inputs, now_unix=now.timestamp(), params=ScoringParams(
             settings.probe_tiers_sat, DEFAULT_TIER_SAT,
             probe_budget=budget_of_limit(settings.probe_fee_limit_sat, DEFAULT_TIER_SAT)))

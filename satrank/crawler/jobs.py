@@ -45,6 +45,7 @@ from satrank.crawler.cycle import (
     utc_now,
 )
 from satrank.crawler.metrics import FAILURES
+from satrank.crawler.payer import vantage_channels
 from satrank.crawler.probes import ProbeSender
 from satrank.crawler.registry import run_registry_round
 from satrank.crawler.worker import Vantage, batch_size, drain_queue, worker_id
@@ -53,6 +54,7 @@ from satrank.db.pool import Pool, connection
 from satrank.db.reports import REPORT_RETENTION, delete_reports_before
 from satrank.lightning.errors import LightningError
 from satrank.registry.stages import InvoicePayer
+from satrank.scoring.payer import OwnChannel
 
 _log = logging.getLogger(__name__)
 Connect = Callable[[], Awaitable[tuple[GraphSource, ProbeSender]]]
@@ -116,6 +118,8 @@ class JobContext:
     stop: asyncio.Event  # set when jobs must end (shutdown, or leadership lost)
     rng: np.random.Generator = field(default_factory=np.random.default_rng)
     worker_ids: dict[str, str] = field(default_factory=dict)  # vantage -> claim holder
+    # the vantages' own channels as the last graph sync listed them (crawler/payer.py)
+    payer_channels: tuple[OwnChannel, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,8 +134,25 @@ class Job:
 async def sync_and_score(ctx: JobContext) -> object:
     source, _ = await ctx.lightning.clients()
     await sync_phase(ctx.pool, source)
+    ctx.payer_channels = await vantage_channels(await _vantage_clients(ctx, source))
     return await score_phase(ctx.pool, ctx.settings.crawler,
-                             enqueue_nostr=ctx.settings.nostr.publishing)
+                             enqueue_nostr=ctx.settings.nostr.publishing,
+                             payer_channels=ctx.payer_channels)
+
+
+async def _vantage_clients(ctx: JobContext, source: GraphSource) -> list[tuple[str, object]]:
+    """(pubkey, client) of every vantage that can be opened now (the oracle's readonly
+    client: its pay client need not read channels)."""
+    nodes: list[tuple[str, object]] = []
+    for name in vantage_names(ctx.settings):
+        try:
+            vantage = await ctx.lightning.vantage(name)
+        except (LightningError, OSError):
+            continue  # counted and logged by LightningLink
+        if vantage.pubkey:
+            nodes.append((vantage.pubkey,
+                          source if name == ORACLE_VANTAGE else vantage.sender))
+    return nodes
 
 
 async def plan_and_score(ctx: JobContext) -> object:
@@ -140,7 +161,8 @@ async def plan_and_score(ctx: JobContext) -> object:
     cs = ctx.settings.crawler
     await plan_phase(ctx.pool, cs, n_probes=cs.probes_per_round, rng=ctx.rng)
     await forget_old_probes(ctx.pool, cs)
-    return await score_phase(ctx.pool, cs, enqueue_nostr=ctx.settings.nostr.publishing)
+    return await score_phase(ctx.pool, cs, enqueue_nostr=ctx.settings.nostr.publishing,
+                             payer_channels=ctx.payer_channels)
 
 
 def probe_worker(name: str) -> Callable[[JobContext], Awaitable[object]]:

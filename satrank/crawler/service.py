@@ -34,6 +34,7 @@ from satrank.crawler.jobs import (
 )
 from satrank.crawler.leader import wait_for_leadership
 from satrank.crawler.metrics import FAILURES, IS_LEADER, JOB_RUNS, JOB_SECONDS, LAST_SUCCESS
+from satrank.crawler.payer import vantage_channels
 from satrank.crawler.probes import ProbeSender
 from satrank.crawler.worker import Vantage
 from satrank.db.errors import DatabaseError
@@ -83,16 +84,20 @@ async def run_once(pool: Pool, source: GraphSource, sender: ProbeSender,
     cs = settings.crawler
     sync = await _timed(s, "graph_sync", sync_phase(pool, source))
     s.details["graph"] = sync
-    publish = settings.nostr.publishing
-    stored = await _timed(s, "scoring", score_phase(pool, cs, enqueue_nostr=publish))
-    rng = np.random.default_rng(seed)
     oracle = (await source.get_info()).identity_pubkey
+    channels = await _timed(s, "list_channels", vantage_channels(
+        [(oracle, source), *((v.pubkey, v.sender) for v in vantages if v.pubkey)]))
+    publish = settings.nostr.publishing
+    stored = await _timed(s, "scoring", score_phase(pool, cs, enqueue_nostr=publish,
+                                                    payer_channels=channels))
+    rng = np.random.default_rng(seed)
     probes = await _timed(s, "probe_round",
                           probe_phase(pool, sender, cs, n_probes=n_probes, rng=rng,
                                       oracle_pubkey=oracle, vantages=vantages))
     s.details["probes"] = probes
     if probes.planned:
-        stored = await _timed(s, "rescoring", score_phase(pool, cs, enqueue_nostr=publish))
+        stored = await _timed(s, "rescoring", score_phase(pool, cs, enqueue_nostr=publish,
+                                                          payer_channels=channels))
     s.details["scores"] = stored
     return s
 

@@ -319,6 +319,7 @@ class LocalChannel:
     remote_balance_sat: int
     active: bool
     private: bool
+    local_reserve_sat: int = 0  # our channel reserve: the local balance above it can be sent
 
 
 @dataclass(frozen=True)

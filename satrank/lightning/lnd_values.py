@@ -169,6 +169,7 @@ def local_channel(c: ln.Channel) -> LocalChannel:
         channel_point=c.channel_point, capacity_sat=c.capacity,
         local_balance_sat=c.local_balance, remote_balance_sat=c.remote_balance,
         active=c.active, private=c.private,
+        local_reserve_sat=c.local_constraints.chan_reserve_sat or c.local_chan_reserve_sat,
     )
 
 

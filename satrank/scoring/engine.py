@@ -16,6 +16,7 @@ from satrank.scoring.graph import FloatArray, GraphArrays, IntArray, PageRank, p
 from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds, empty_channel_knowledge
 from satrank.scoring.liquidity import LND_BIMODAL_SCALE_SAT
 from satrank.scoring.model import NodeModel, grid_evidence, node_model
+from satrank.scoring.payer import OwnChannel, reference_payer
 from satrank.scoring.posterior import Posterior
 from satrank.scoring.reach import payer_view
 from satrank.scoring.tiers import DEFAULT_TIER_SAT, DEFAULT_TIERS_SAT
@@ -26,10 +27,6 @@ from satrank.scoring.verdict import (
     verdict_codes,
     verdict_reasons,
 )
-
-# Without a vantage node in the public graph (a node with private channels only, as in
-# simnet), the reference payer is one with channels to this many most central nodes.
-REFERENCE_HUBS = 8
 
 
 @dataclass(frozen=True)
@@ -61,6 +58,8 @@ class ScoringInputs:
     knowledge: ChannelKnowledge = field(default_factory=empty_channel_knowledge)
     # the reference payer: our vantage node(s); those not in the graph are ignored
     payer_pubkeys: tuple[str, ...] = ()
+    # their own channels (ListChannels), private ones included (scoring/payer.py)
+    payer_channels: tuple[OwnChannel, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,17 +85,6 @@ class ScoreResult:
         return np.asarray(p.reshape(-1, p.shape[2]).T, dtype=np.float64)
 
 
-def reference_payer(graph: GraphArrays, pr: PageRank, payer_pubkeys: Sequence[str]
-                    ) -> tuple[IntArray, bool, str]:
-    """(source node indices, whether they are the payer itself, description)."""
-    index = {p: i for i, p in enumerate(graph.pubkeys)}
-    own = np.array(sorted(index[p] for p in payer_pubkeys if p in index), dtype=np.int64)
-    if own.size:
-        return own, True, "vantage:" + ",".join(graph.pubkeys[i] for i in own.tolist())
-    hubs = np.argsort(-pr.value, kind="stable")[:REFERENCE_HUBS].astype(np.int64)
-    return hubs, False, f"hubs:{REFERENCE_HUBS}"
-
-
 def score_nodes(inputs: ScoringInputs, *, now_unix: float,
                 params: ScoringParams | None = None) -> ScoreResult:
     """Score every node of `inputs.graph`; deterministic for equal inputs and `now_unix`."""
@@ -105,11 +93,12 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
     index = {p: i for i, p in enumerate(graph.pubkeys)}
     pr = pagerank(graph)
     feats = node_features(graph, now_unix=now_unix, block_height=inputs.block_height)
-    sources, own, payer = reference_payer(graph, pr, inputs.payer_pubkeys)
+    payer = reference_payer(graph, pr, inputs.payer_pubkeys, inputs.payer_channels)
     lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
-    view = payer_view(graph, sources, free_sources=own, amounts_sat=params.amounts_sat,
-                      budgets=params.budgets, lower=lower, upper=upper,
-                      bimodal_scale_sat=params.bimodal_scale_sat)
+    view = payer_view(graph, payer.sources, free_sources=payer.free_sources,
+                      amounts_sat=params.amounts_sat, budgets=params.budgets, lower=lower,
+                      upper=upper, bimodal_scale_sat=params.bimodal_scale_sat,
+                      first_hop_sat=payer.first_hop_sat)
     ev = grid_evidence(inputs.probes, inputs.reports, index, params.amounts_sat,
                        view.last_hop, default_amount_sat=params.default_tier_sat,
                        budgets=params.budgets, probe_budget=params.probe_budget)
@@ -133,7 +122,8 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
         reasons[i].extend(lines)
     return ScoreResult(
         pubkeys=graph.pubkeys, tiers_sat=params.tiers_sat, pagerank=pr, features=feats,
-        posteriors=posteriors, default=default, model=model, payer=payer, verdict=codes,
+        posteriors=posteriors, default=default, model=model, payer=payer.description,
+        verdict=codes,
         rank=rank_of(default, payment_centrality_percentile(graph, inputs.knowledge,
                                                              now_unix=now_unix)),
         reasons=reasons,

@@ -152,10 +152,13 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
                amounts_sat: Sequence[float], budgets: Sequence[FeeBudget],
                lower: FloatArray, upper: FloatArray,
                max_alternatives: int = MAX_ALTERNATIVES,
-               bimodal_scale_sat: float = LND_BIMODAL_SCALE_SAT) -> PayerView:
+               bimodal_scale_sat: float = LND_BIMODAL_SCALE_SAT,
+               first_hop_sat: FloatArray | None = None) -> PayerView:
     """The payer's view for every amount and budget. `sources` are the node indices the
     payer's payments enter the graph at: the payer itself (`free_sources`: it charges
-    itself no fee), or the peers it has channels to (they charge theirs)."""
+    itself no fee), or the peers it has channels to (they charge theirs). With
+    `first_hop_sat` (per source: what the payer's own channel to it can send), a payment
+    of `a` enters only at the sources whose channel can send `a`."""
     n = graph.n_nodes
     shape = (len(budgets), len(amounts_sat), n)
     reachable = np.zeros(shape, dtype=bool)
@@ -163,24 +166,25 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
     p_blind = np.zeros(shape)
     last_hop = np.zeros((len(amounts_sat), n))
     cheapest = np.full((len(amounts_sat), n), np.inf)
-    is_source = np.zeros(n, dtype=bool)
-    is_source[sources] = True
     max_limit = max((b.limit_sat(max(amounts_sat)) for b in budgets), default=0.0)
     dirs = _directions(graph, lower, upper)
     for j, amount in enumerate(amounts_sat):
+        entry = sources if first_hop_sat is None else sources[first_hop_sat >= amount]
+        is_source = np.zeros(n, dtype=bool)
+        is_source[entry] = True
         pr = _pairs(dirs, float(amount), bimodal_scale_sat)
         charged = pr.fee_sat * ~(free_sources & is_source[pr.src])
-        if n == 0 or sources.size == 0:
+        if n == 0 or entry.size == 0:
             continue
         weights = csr_matrix((charged + HOP_EPSILON_SAT, (pr.src, pr.dst)), shape=(n, n))
-        dist = dijkstra(weights, directed=True, indices=sources, min_only=True,
+        dist = dijkstra(weights, directed=True, indices=entry, min_only=True,
                         limit=max_limit + 1.0)
         # The upstream path is the one lnd would pick: fee plus its penalty for unlikely
         # hops (payment.py's route cost), not the cheapest by fee alone, so one channel
         # known to be short does not cut off every node behind it.
         risk = charged - attempt_cost_sat(float(amount)) * np.log(np.maximum(pr.p, 1e-12))
         _, pred, _ = dijkstra(csr_matrix((risk + HOP_EPSILON_SAT, (pr.src, pr.dst)),
-                                         shape=(n, n)), directed=True, indices=sources,
+                                         shape=(n, n)), directed=True, indices=entry,
                               min_only=True, return_predecessors=True)
         pred = np.asarray(pred, dtype=np.int64)
         pred[is_source] = -1

@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -49,7 +50,8 @@ def build_simulator(options: SimnetOptions) -> Simulator:
 
 async def _start_node(sim: Simulator, node: SimNode, cache: GraphCache, listen: str,
                       directory: Path) -> tuple[grpc.aio.Server, str]:
-    cert, key = write_tls_pair(directory)
+    cert, key = write_tls_pair(directory, world_start=datetime.fromtimestamp(
+        sim.world.unix_now, UTC))
     root_key = os.urandom(32)
     write_macaroons(directory, root_key)
     server = grpc.aio.server(

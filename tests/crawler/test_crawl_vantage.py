@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from satrank.db.nodes import fetch_nodes
 from satrank.db.probe_queue import QueuedProbe, enqueue_probes
 from tests.cli import run_satrank, satrank_env, start_satrank
 from tests.nginx_fixture import free_port
@@ -60,6 +61,30 @@ async def test_both_vantage_nodes_probe_one_round(two: SimnetHandle, db_dsn: str
     assert {r["claimed_by"].split("/")[0] for r in queue} == {"oracle", "v1"}
     assert sorted(r["target"] for r in queue) == sorted(p["target_pubkey"] for p in probes)
     assert [(r["name"], r["pubkey"]) for r in registered] == [("oracle", oracle), ("v1", v1)]
+
+
+async def _stored_payer(dsn: str) -> tuple[str, set[str | None]]:
+    """The scoring pass's reference payer and the one the stored node grids name."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        state = await conn.fetchval("SELECT payer FROM scoring_state")
+        pubkeys = [r["pubkey"] for r in await conn.fetch("SELECT pubkey FROM scores LIMIT 5")]
+        nodes = await fetch_nodes(conn, pubkeys, ())
+    finally:
+        await conn.close()
+    return state, {n.grid.payer if n.grid else None for n in nodes}
+
+
+async def test_the_reference_payer_is_the_vantages_own_private_channels(
+        two: SimnetHandle, db_dsn: str, tmp_path: Path) -> None:
+    # simnet's vantage nodes have private channels only: not in the graph, so without
+    # ListChannels scoring fell back to a made-up payer, "hubs:8"
+    done = run_satrank("crawl", "--once", "--probes", "0", env=_env(tmp_path, db_dsn, two),
+                       timeout=WAIT_S)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "list_channels:" in done.stdout
+    both = "vantage:" + ",".join(sorted((two.oracle_pubkey, two.vantages[1][3])))
+    assert await _stored_payer(db_dsn) == (both, {both})
 
 
 async def test_a_probe_worker_runs_alone_against_the_shared_postgres(
@@ -126,6 +151,8 @@ async def test_the_running_crawler_plans_and_both_workers_send(
         await conn.close()
     assert senders == planned_for == {two.oracle_pubkey, two.vantages[1][3]}
     assert all(r["vantage"] == r["sent_by"] for r in named)  # sent by the named vantage
+    both = "vantage:" + ",".join(sorted((two.oracle_pubkey, two.vantages[1][3])))
+    assert await _stored_payer(db_dsn) == (both, {both})
 
 
 def test_a_probe_worker_for_an_unknown_vantage_is_refused(tmp_path: Path) -> None:
@@ -149,3 +176,5 @@ async def test_a_vantage_that_is_down_does_not_stop_the_round(
     finally:
         await conn.close()
     assert [(r["vantage"], r["n"]) for r in senders] == [(two.oracle_pubkey, 10)]
+    oracle = f"vantage:{two.oracle_pubkey}"  # the channels of the vantages that answered
+    assert await _stored_payer(db_dsn) == (oracle, {oracle})

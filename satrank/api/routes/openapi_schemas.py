@@ -69,8 +69,9 @@ BASIS = obj({
                                  "custom = the fee_budget in sat the client asked for"},
     "feeLimitSat": {"type": "number", "description": "the fee limit in sat at this amount"},
     "payer": {"type": "string", "description": "the reference payer: 'vantage:<pubkeys>' "
-              "(our nodes), or 'hubs:N' (a payer with channels to the N most central "
-              "nodes, when our node is not in the public graph)"},
+              "(our nodes, paying over their own channels, private ones included), or "
+              "'hubs:N' (a payer with channels to the N most central nodes, when no "
+              "vantage node is known)"},
     "timeoutS": {"type": "integer", "description": "lnd's default payment timeout"},
 })
 BASIS_PARAMS: list[Schema] = [
