@@ -110,7 +110,7 @@ async def _bench(admin_dsn: str, sim: SimnetHandle, args: argparse.Namespace) ->
             outcome = _truth(truth, payer, target, amount, budget)
             rows.append((data["pSuccess"], data["target"]["pSuccess"], outcome,
                          data["route"] is not None, customer, data["basis"],
-                         data["model"]["pRoutes"], data["model"]["pReferenceAtTier"]))
+                         data["model"]["pRoutes"], data["model"]["pReference"]))
     outcomes = Counter(r[2] for r in rows)
     print(f"held out {len(rows)} payments, {HOLDOUT_AFTER_S // 3600} simulated hours after "
           f"training; outcomes {dict(outcomes)}")
