@@ -3,15 +3,21 @@ p_success against real outcomes on simnet v2 (item 7).
 
     .venv/bin/python bench/intent.py [--duration 10] [--connections 20]
     .venv/bin/python bench/intent.py --calibration [--generate 1000] [--rounds 8]
-                                     [--probes 300] [--holdout 1500] [--world-seed 7]
+                                     [--probes 300] [--fit 600] [--holdout 1500]
+                                     [--world-seed 7]
 
-Calibration (bench/intent_calibration.py): a living simnet v2 world; the crawler's own
-phases with production settings train the scores; the world then runs 6 simulated hours
-on; held-out (payer, target, amount) rows with a normal fee budget, payers drawn from the
-graph's nodes and simnet's customer (private channels only: the reference payer answers
-for it), each labelled by the outcome a real payment from that payer would have
-(simnet's truth endpoint runs the payment without settling it). The intent's p_success is
-compared with the target's caller-agnostic node p_success on the same rows (ECE, Brier).
+Calibration (bench/intent_calibration.py): a living simnet v2 world with
+`--announce-own-channels` (the oracle, our reference payer, and the customer are public
+nodes); the crawler's own phases with production settings train the scores (model v2's
+grid); `--fit` payments at the end of the training window choose the route model's weight
+in the log-odds shift (best Brier over a grid of weights); the world then runs 6 simulated
+hours on; `--holdout` (payer, target, amount, budget) rows, half paid by simnet's customer
+and half by random graph nodes, with a normal budget (two thirds) or the tight 10 sat, each
+labelled by the outcome a real payment from that payer would have (simnet's truth endpoint
+runs the payment without settling it). On the held-out rows the intent's p_success (at the
+chosen weight, and at the code's) is compared with the caller-agnostic figures on the same
+rows: the target's default-tier node p_success, and the grid read for the reference payer
+at the payment's amount and budget (ECE, Brier).
 
 As bench/api.py: Postgres by DATABASE_URL, simnet on the mainnet snapshot as LND (so the
 reference payer is our node), `satrank crawl --once --probes 0` scoring the graph, then
@@ -198,6 +204,8 @@ def main() -> None:
     parser.add_argument("--generate", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--probes", type=int, default=300)
+    parser.add_argument("--fit", type=int, default=600,
+                        help="training-window payments that choose the model's weight")
     parser.add_argument("--holdout", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--world-seed", type=int, default=7)
