@@ -22,6 +22,9 @@ The model behind POST /api/intent (docs/intent.md), conditioned on the payer:
   the payer's own channel): p = prod(shared) * (1 - prod_k (1 - prod(route k's own hops))).
 - Fees. The payer's own first hop costs nothing; every later hop charges its forwarding
   node's policy on what it forwards. A route whose fee exceeds the budget is not a candidate.
+  When no route found by cost fits the budget, lnd searches again weighing fees alone and
+  uses that route if it fits; so does this model (`fee_only_routes`: one Dijkstra on fees
+  from the payer's peers, bounded by the budget), before it answers "no route".
 
 What is left out, stated: CLTV limits, route length limits, the payer's own balances
 (unless probes showed them), and correlation between routes beyond shared hops.
@@ -50,6 +53,7 @@ MAX_CANDIDATES = 24  # last hops looked at, cheapest first, to find MAX_ATTEMPTS
 SEARCH_AMOUNTS_SAT = (1_000, 4_000, 20_000, 100_000, 400_000, 2_000_000, 10_000_000)
 _MIN_EDGE_COST = 1e-6  # Dijkstra needs positive weights
 _LN_FLOOR = 1e-9  # -ln p of a hop that cannot carry the amount: finite, very costly
+_FEE_HOP_EPSILON_SAT = 1e-6  # fee-only search: zero-fee hops are edges, fewer hops win ties
 
 
 def normal_fee_budget_sat(amount_sat: int) -> int:
@@ -123,6 +127,7 @@ class SearchGraph:
     matrix: sp.csr_matrix
     entry_edge: IntArray
     entry_cost: FloatArray
+    fee_matrix: sp.csr_matrix  # the same entries weighted by fee alone (+ a hop epsilon)
 
 
 def edge_order(edges: DirectedEdges) -> IntArray:
@@ -145,7 +150,9 @@ def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int,
     cost = np.maximum(cost, _MIN_EDGE_COST)
     indptr = np.searchsorted(src, np.arange(n_nodes + 1)).astype(np.int32)
     matrix = sp.csr_matrix((cost, dst.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
-    return SearchGraph(amount_sat, matrix, keep, cost)
+    fees = edges.fees_sat(amount_sat)[keep] + _FEE_HOP_EPSILON_SAT
+    fee_matrix = sp.csr_matrix((fees, dst.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
+    return SearchGraph(amount_sat, matrix, keep, cost, fee_matrix)
 
 
 def search_amount(amount_sat: int) -> int:
@@ -315,6 +322,58 @@ def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, targ
             if prefix is None or (last >= 0 and target in _nodes(edges, prefix, tree.source)):
                 continue
             yield (cost, (*prefix, last), ()) if last >= 0 else (cost, prefix, hinted[last])
+
+    routes = price_routes(edges, found(), amount_sat, max_fee_sat, limit)
+    if routes or target < 0:
+        return routes
+    return fee_only_routes(edges, search, tree.source, target, amount_sat, max_fee_sat, limit)
+
+
+def fee_only_routes(edges: DirectedEdges, search: SearchGraph, payer: int, target: int,
+                    amount_sat: int, max_fee_sat: float, limit: int = MAX_ATTEMPTS
+                    ) -> list[Route]:
+    """lnd's second search when the cheapest route by cost is over the fee limit: routes by
+    fee alone, the cheapest through each usable last hop, within the budget. The payer's
+    own hop is free, so the search starts from its peers at fee 0 (one multi-source
+    Dijkstra, bounded by the budget)."""
+    m = search.matrix
+    first: dict[int, int] = {}  # peer -> the payer's cheapest usable edge to it
+    for k in sorted(range(m.indptr[payer], m.indptr[payer + 1]),
+                    key=lambda k: -search.entry_cost[k]):
+        first[int(m.indices[k])] = int(search.entry_edge[k])
+    first.pop(payer, None)
+    if not first:
+        return []
+    peers = np.fromiter(first, dtype=np.int64)
+    dist, pred, _ = dijkstra(search.fee_matrix, directed=True, indices=peers, min_only=True,
+                             return_predecessors=True, limit=max_fee_sat + 1.0)
+    into = np.flatnonzero(m.indices == target)
+    u = np.searchsorted(m.indptr, into, side="right") - 1
+    total = dist[u] + np.where(u == payer, 0.0, search.fee_matrix.data[into])
+    total = np.where(u == payer, 0.0, total)
+    order = np.argsort(total, kind="stable")[:MAX_CANDIDATES]
+    fee_tree = Tree(payer, dist, np.asarray(pred, dtype=np.int32))
+
+    def found() -> Iterator[tuple[float, tuple[int, ...], tuple[HintHop, ...]]]:
+        for k in order:
+            if not np.isfinite(total[k]) or total[k] > max_fee_sat + 1.0:
+                break
+            entry, last = int(u[k]), int(search.entry_edge[into[k]])
+            if entry == payer:
+                yield float(total[k]), (last,), ()
+                continue
+            nodes = [entry]
+            while nodes[-1] not in first:  # back to the peer the search started from
+                nodes.append(int(fee_tree.pred[nodes[-1]]))
+                if nodes[-1] < 0 or len(nodes) > len(fee_tree.pred):
+                    break
+            else:
+                nodes.reverse()
+                if target in nodes or payer in nodes:
+                    continue
+                hops = tuple(_cheapest_edge(search, a, b) for a, b in zip(nodes, nodes[1:],
+                                                                          strict=False))
+                yield float(total[k]), (first[nodes[0]], *hops, last), ()
 
     return price_routes(edges, found(), amount_sat, max_fee_sat, limit)
 

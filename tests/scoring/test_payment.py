@@ -162,3 +162,23 @@ def test_a_fresh_probe_is_one_more_observation() -> None:
 def test_an_unscored_interval_contains_p_even_near_one() -> None:
     answer = condition(0.999_999, 0.6, NodeScore(None, None, None, None), model_moved=True)
     assert answer.ci95_low <= answer.p <= answer.ci95_high <= 1.0
+
+
+def test_a_route_over_the_budget_by_cost_falls_back_to_the_cheapest_by_fee() -> None:
+    """lnd's second search: the cheapest route by cost (node 1 charges 25 sat over big
+    channels) is over a 20 sat budget; the route by fee alone (node 2, 1 sat, over a
+    small and so unlikely channel) fits and is what the payer tries."""
+    graph = arrays_from_graph(small_graph(5, [(0, 1, 5_000_000), (1, 3, 5_000_000),
+                                              (0, 2, 5_000_000), (2, 3, 15_000),
+                                              (3, 4, 5_000_000)]))
+    graph.fee_base_msat[0, 1] = 25_000  # 1 -> 3
+    lower, upper = edge_bounds(graph, empty_channel_knowledge(), now_unix=NOW)
+    edges = directed_edges(graph, lower, upper)
+    search = search_graph(edges, graph.n_nodes, search_amount(10_000))
+    tree = shortest_tree(search, 0)
+    loose = estimate_payment(edges, search, tree, 4, (), 10_000, 100)
+    assert [int(edges.dst[e]) for e in loose.routes[0].edges] == [1, 3, 4]  # cheapest by cost
+    tight = estimate_payment(edges, search, tree, 4, (), 10_000, 20)
+    route = tight.likeliest
+    assert route is not None and [int(edges.dst[e]) for e in route.edges] == [2, 3, 4]
+    assert route.fee_sat <= 20 and 0 < tight.p_model < loose.p_model
