@@ -173,9 +173,46 @@ class Tree:
 
 
 def shortest_tree(search: SearchGraph, source: int) -> Tree:
-    dist, pred = dijkstra(search.matrix, directed=True, indices=source,
-                          return_predecessors=True)
+    # min_only: scipy's single-row path, about half the time of the all-pairs layout
+    dist, pred, _ = dijkstra(search.matrix, directed=True, indices=source,
+                             return_predecessors=True, min_only=True)
     return Tree(source, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32))
+
+
+def first_hops(search: SearchGraph, payer: int) -> dict[int, float]:
+    """The payer's peers over a usable channel at this search amount, each with the cost of
+    its cheapest such channel."""
+    m = search.matrix
+    out: dict[int, float] = {}
+    for k in range(m.indptr[payer], m.indptr[payer + 1]):
+        v, cost = int(m.indices[k]), float(search.entry_cost[k])
+        if v != payer and cost < out.get(v, math.inf):
+            out[v] = cost
+    return out
+
+
+def tree_through_peers(payer: int, peers: dict[int, tuple[float, Tree]], n_nodes: int
+                       ) -> Tree:
+    """The payer's tree from its peers' trees (peer -> (cost of the payer's hop to it, its
+    tree)): every route of the payer starts with one of those hops, so its cheapest cost to
+    x is min over peers of hop + the peer's cost to x, and x's predecessor is the chosen
+    peer's (the peer itself hangs off the payer). Exact, without a Dijkstra of its own: a
+    payer whose peers' trees are known (a wallet behind one LSP, mostly) costs a few
+    vector operations."""
+    if not peers:
+        dist = np.full(n_nodes, np.inf)
+        dist[payer] = 0.0
+        return Tree(payer, dist, np.full(n_nodes, -9999, dtype=np.int32))
+    order = list(peers)
+    costs = np.array([peers[v][1].dist for v in order]) + np.array(
+        [[peers[v][0]] for v in order])
+    best = np.argmin(costs, axis=0)
+    cols = np.arange(n_nodes)
+    dist = costs[best, cols]
+    pred = np.array([peers[v][1].pred for v in order], dtype=np.int32)[best, cols]
+    pred[np.asarray(order)[best] == cols] = payer  # a peer's own column: reached directly
+    dist[payer], pred[payer] = 0.0, -9999
+    return Tree(payer, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32))
 
 
 @dataclass(frozen=True)
@@ -324,8 +361,8 @@ def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, targ
             yield (cost, (*prefix, last), ()) if last >= 0 else (cost, prefix, hinted[last])
 
     routes = price_routes(edges, found(), amount_sat, max_fee_sat, limit)
-    if routes or target < 0:
-        return routes
+    if routes or target < 0 or not any(last >= 0 for _, _, last in ends):
+        return routes  # found, or no route at all: nothing for a search by fee to find
     return fee_only_routes(edges, search, tree.source, target, amount_sat, max_fee_sat, limit)
 
 

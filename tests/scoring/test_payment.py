@@ -16,10 +16,12 @@ from satrank.scoring.payment import (
     HintHop,
     directed_edges,
     estimate_payment,
+    first_hops,
     normal_fee_budget_sat,
     search_amount,
     search_graph,
     shortest_tree,
+    tree_through_peers,
 )
 from tests.scoring_graphs import arrays_from_graph, small_graph
 
@@ -182,3 +184,27 @@ def test_a_route_over_the_budget_by_cost_falls_back_to_the_cheapest_by_fee() -> 
     route = tight.likeliest
     assert route is not None and [int(edges.dst[e]) for e in route.edges] == [2, 3, 4]
     assert route.fee_sat <= 20 and 0 < tight.p_model < loose.p_model
+
+
+def test_a_payers_tree_from_its_peers_trees_is_its_own() -> None:
+    """A wallet behind one peer, and a payer with two, get from their peers' trees the
+    costs their own Dijkstra finds (and routes the estimate prices the same)."""
+    links = [(0, 1, 2_000_000), (1, 2, 1_000_000), (2, 3, 500_000), (1, 3, 40_000),
+             (3, 4, 900_000), (5, 1, 3_000_000), (6, 1, 1_000_000), (6, 4, 2_000_000)]
+    graph = arrays_from_graph(small_graph(7, links))
+    lower, upper = edge_bounds(graph, empty_channel_knowledge(), now_unix=NOW)
+    edges = directed_edges(graph, lower, upper)
+    search = search_graph(edges, graph.n_nodes, search_amount(20_000))
+    for payer in (5, 6):  # one peer (1); two peers (1 and 4)
+        hops = first_hops(search, payer)
+        assert len(hops) == (1 if payer == 5 else 2)
+        composed = tree_through_peers(
+            payer, {v: (cost, shortest_tree(search, v)) for v, cost in hops.items()},
+            graph.n_nodes)
+        own = shortest_tree(search, payer)
+        assert composed.dist == pytest.approx(own.dist)
+        for target in range(5):
+            a = estimate_payment(edges, search, composed, target, (), 20_000, 500)
+            b = estimate_payment(edges, search, own, target, (), 20_000, 500)
+            assert a.p_model == pytest.approx(b.p_model)
+            assert [r.edges for r in a.routes] == [r.edges for r in b.routes]

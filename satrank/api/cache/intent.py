@@ -41,16 +41,19 @@ from satrank.scoring.payment import (
     directed_edges,
     edge_order,
     estimate_payment,
+    first_hops,
     normal_fee_budget_sat,
     search_amount,
     search_graph,
     shortest_tree,
+    tree_through_peers,
 )
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 _log = logging.getLogger(__name__)
 
 PAYER_TREES = 256  # (payer, search amount) trees kept per snapshot: 12 bytes a node each
+COMPOSED_PEERS_MAX = 8  # a new payer's tree from its peers' trees when all are known
 REFERENCE_ESTIMATES = 4096  # the reference payer's (target, amount, budget) estimates
 RETRY_BUILD_S = 10.0
 
@@ -93,19 +96,38 @@ class IntentSnapshot:
     def lookup(self, kind: str, value: str) -> int | None:
         return (self.index if kind == "pubkey" else self.by_hash).get(value)
 
-    def tree(self, payer: int, amount: int) -> Tree:
-        if payer == self.reference:
+    def _known_tree(self, node: int, amount: int) -> Tree | None:
+        if node == self.reference:
             return self.reference_trees[amount]
-        key = (payer, amount)
-        found = self._trees.get(key)
-        if found is None:
-            found = shortest_tree(self.searches[amount], payer)
-            self._trees[key] = found
-            if len(self._trees) > PAYER_TREES:
-                self._trees.popitem(last=False)
-        else:
-            self._trees.move_to_end(key)
+        found = self._trees.get((node, amount))
+        if found is not None:
+            self._trees.move_to_end((node, amount))
         return found
+
+    def _computed_tree(self, node: int, amount: int) -> Tree:
+        found = shortest_tree(self.searches[amount], node)
+        self._trees[(node, amount)] = found
+        if len(self._trees) > PAYER_TREES:
+            self._trees.popitem(last=False)
+        return found
+
+    def tree(self, payer: int, amount: int) -> Tree:
+        """The payer's cheapest-route tree at a search amount. A new payer with one peer (a
+        wallet behind its LSP) or whose peers' trees are all known gets it from theirs
+        (`payment.tree_through_peers`, not kept: it is cheap); only other payers run a
+        Dijkstra of their own, kept in the LRU. The peer's tree, once computed, serves every
+        payer behind the same peer."""
+        found = self._known_tree(payer, amount)
+        if found is not None:
+            return found
+        hops = first_hops(self.searches[amount], payer)
+        known = {v: self._known_tree(v, amount) for v in hops}
+        if len(hops) == 1 or (len(hops) <= COMPOSED_PEERS_MAX
+                              and all(t is not None for t in known.values())):
+            peers = {v: (cost, known[v] or self._computed_tree(v, amount))
+                     for v, cost in hops.items()}
+            return tree_through_peers(payer, peers, len(self.pubkeys))
+        return self._computed_tree(payer, amount)
 
     def reference_estimate(self, target: int, hints: tuple[tuple[HintHop, ...], ...],
                            amount_sat: int, max_fee_sat: float) -> PaymentEstimate:
