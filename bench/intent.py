@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from bench.api import (  # noqa: E402
     free_port,
     peak_rss_mb,
+    recorded,
     run_wrk,
     satrank_server,
     stop_server,
@@ -173,7 +174,10 @@ def bench(dep: Deployment, args: argparse.Namespace) -> None:
     try:
         for name, script in scripts.items():
             for connections in (args.connections, 2):  # saturated; then latency, not queue
-                rps, p99, _ = run_wrk(base, script, args.duration, connections, proc.pid)
+                spy = (None if args.py_spy is None or connections == 2 else
+                       args.py_spy / f"intent-{name.split()[0]}.txt")
+                with recorded(proc.pid, spy):
+                    rps, p99, _ = run_wrk(base, script, args.duration, connections, proc.pid)
                 print(f"{'POST /api/intent ' + name:<34} -c{connections:<3} {rps:>8.0f} req/s"
                       f"  p99 {p99:>7.2f} ms  {rps / trivial_rps:>6.1%} of trivial",
                       flush=True)
@@ -200,6 +204,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--py-spy", type=Path, default=None, metavar="DIR",
+                        help="record the worker under py-spy during each saturated run")
     parser.add_argument("--calibration", action="store_true")
     parser.add_argument("--generate", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=8)
@@ -207,6 +213,8 @@ def main() -> None:
     parser.add_argument("--fit", type=int, default=600,
                         help="training-window payments that choose the model's weight")
     parser.add_argument("--holdout", type=int, default=1500)
+    parser.add_argument("--dump", type=Path, default=None,
+                        help="write the training-window rows here (.npz)")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--world-seed", type=int, default=7)
     args = parser.parse_args()

@@ -25,7 +25,7 @@ from satrank.db.embedded import embedded_postgres
 from satrank.db.intent import load_intent_inputs
 from satrank.db.migrations import migrate_dsn
 from satrank.db.pool import create_pool
-from satrank.scoring.intent import MODEL_SHIFT_WEIGHT
+from satrank.scoring.intent import MODEL_ROUTE_SHARE, MODEL_SHIFT_WEIGHT
 from satrank.scoring.payment import normal_fee_budget_sat
 from tests.simnet_fixture import SimnetHandle, start_simnet
 
@@ -33,7 +33,10 @@ ROUND_EVERY = timedelta(hours=12)
 HOLDOUT_AFTER_S = 6 * 3600
 AMOUNTS = (10_000, 50_000, 500_000)
 TIGHT_SAT = 10  # scoring.budgets.TIGHT
-WEIGHTS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0)
+# (weight of the shift, share of the caller's own route model): scoring/intent.condition
+CODE = (MODEL_SHIFT_WEIGHT, MODEL_ROUTE_SHARE)
+WEIGHTS = tuple(sorted({(w, a) for w in (0.0, 0.25, 0.5)
+                        for a in (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0)} | {CODE}))
 
 
 async def _train(admin_dsn: str, sim: SimnetHandle, args: argparse.Namespace
@@ -115,7 +118,7 @@ def _rows(snapshot, truth: httpx.Client, sim: SimnetHandle,  # type: ignore[no-u
         amount = int(AMOUNTS[int(rng.integers(len(AMOUNTS)))])
         budget = normal_fee_budget_sat(amount) if rng.random() < 2 / 3 else TIGHT_SAT
         ask = IntentRequest(("pubkey", target), None, ("pubkey", payer), amount, budget, False)
-        answers = [answer(snapshot, ask, now, weight=w) for w in WEIGHTS]
+        answers = [answer(snapshot, ask, now, weight=w, route_share=a) for w, a in WEIGHTS]
         agnostic = answer(snapshot, IntentRequest(("pubkey", target), None, None, amount,
                                                   budget, False), now)
         outcome = _truth(truth, payer, target, amount, budget)
@@ -148,12 +151,16 @@ async def _bench(admin_dsn: str, sim: SimnetHandle, args: argparse.Namespace) ->
         snapshot = await _snapshot(dsn, sim.oracle_pubkey, trained.timestamp())
         assert snapshot.reference_is_ours, "run simnet with --announce-own-channels"
         fit = _rows(snapshot, truth, sim, rng, args.fit, trained.timestamp())
+        if args.dump is not None:  # training-window rows only: for looking at, not tuning
+            np.savez(args.dump, by_weight=fit.by_weight, node_p=fit.node_p,
+                     reference_p=fit.reference_p, routes=fit.routes, customer=fit.customer,
+                     y=fit.y, basis=np.array(fit.basis))
         briers = [brier(fit.by_weight[:, j], fit.y) for j in range(len(WEIGHTS))]
         chosen = int(np.argmin(briers))
-        print(f"training-window payments (n={len(fit.y)}), Brier by weight: " + ", ".join(
-            f"{w:.2f}: {b:.4f}" for w, b in zip(WEIGHTS, briers, strict=True))
-              + f" -> weight {WEIGHTS[chosen]:.2f} (the code's MODEL_SHIFT_WEIGHT: "
-              f"{MODEL_SHIFT_WEIGHT})")
+        print(f"training-window payments (n={len(fit.y)}), Brier by (shift weight, route "
+              "share): " + ", ".join(f"{w}/{a}: {b:.4f}" for (w, a), b in zip(
+                  WEIGHTS, briers, strict=True))
+              + f" -> {WEIGHTS[chosen]} (the code's: {CODE})")
         truth.post("/advance", params={"seconds": HOLDOUT_AFTER_S}).raise_for_status()
         later = trained.timestamp() + HOLDOUT_AFTER_S
         held = _rows(await _snapshot(dsn, sim.oracle_pubkey, later), truth, sim, rng,
@@ -161,9 +168,9 @@ async def _bench(admin_dsn: str, sim: SimnetHandle, args: argparse.Namespace) ->
     print(f"held out {len(held.y)} payments, {HOLDOUT_AFTER_S // 3600} simulated hours after "
           f"training; success share {held.y.mean():.3f}; basis: "
           f"{dict(Counter(held.basis))}")
-    code = WEIGHTS.index(MODEL_SHIFT_WEIGHT) if MODEL_SHIFT_WEIGHT in WEIGHTS else chosen
-    for label, col in ((f"chosen weight {WEIGHTS[chosen]:.2f}", chosen),
-                       (f"code's weight {MODEL_SHIFT_WEIGHT}", code)):
+    code = WEIGHTS.index(CODE)
+    for label, col in ((f"chosen (weight, route share) {WEIGHTS[chosen]}", chosen),
+                       (f"code's {CODE}", code)):
         print(f"held out, intent at the {label}:")
         everyone = np.ones(len(held.y), dtype=bool)
         for name, sel in (("all rows", everyone), ("customer as caller", held.customer),

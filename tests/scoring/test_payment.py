@@ -208,3 +208,22 @@ def test_a_payers_tree_from_its_peers_trees_is_its_own() -> None:
             b = estimate_payment(edges, search, own, target, (), 20_000, 500)
             assert a.p_model == pytest.approx(b.p_model)
             assert [r.edges for r in a.routes] == [r.edges for r in b.routes]
+
+
+def test_a_caller_with_its_own_route_moves_theta_not_the_reference_payers_route() -> None:
+    """The grid says 0 for the reference payer (no route within the budget), theta 0.9: a
+    caller the route model finds a route for gets theta, moved and mixed."""
+    no_route_for_reference = NodeScore("SAFE", 0.0, 0.0, 0.0)
+    theta = NodeScore("SAFE", 0.9, 0.8, 0.95)
+    caller = condition(0.6, 0.6, no_route_for_reference, model_moved=True, weight=0.25,
+                       given_route=theta, route_share=0.0)
+    assert caller.p == pytest.approx(0.9) and caller.ci95_low < 0.8
+    reference = condition(0.6, 0.6, no_route_for_reference, model_moved=False,
+                          given_route=theta)
+    assert reference.p == pytest.approx(0.0, abs=1e-3)
+    own = condition(0.6, 0.6, no_route_for_reference, model_moved=True, given_route=theta,
+                    route_share=1.0)
+    assert own.p == pytest.approx(0.6)
+    half = condition(0.6, 0.6, no_route_for_reference, model_moved=True, given_route=theta,
+                     route_share=0.5)
+    assert 0.6 < half.p < 0.9
