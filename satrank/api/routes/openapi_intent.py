@@ -175,8 +175,10 @@ _NODE_RESULT = obj({
         "pRoutes": _d(_P, "The route model alone for this payer and amount, retries "
                           "included"),
         "pReference": _d(_P, "The route model for what the measured score is about: the "
-                             "reference payer at this amount and budget (grid), or at the "
-                             "100,000 sat tier (default_tier)"),
+                             "reference payer at this amount and budget (grid; for a "
+                             "caller, at this amount and the default budget, where the "
+                             "grid's theta is read), or at the 100,000 sat tier "
+                             "(default_tier)"),
         "moved": _d(_BOOL, "The payer (or, for default_tier, the amount) differs from what "
                            "the score measured, so the model moved the score"),
     }), "The route model's parts"),
