@@ -33,7 +33,7 @@ What is left out, stated: CLTV limits, route length limits, the payer's own bala
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -324,7 +324,8 @@ def price_routes(edges: DirectedEdges, found: Iterable[tuple[float, tuple[int, .
 
 def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, target: int,
                      hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
-                     max_fee_sat: float, limit: int = MAX_ATTEMPTS) -> list[Route]:
+                     max_fee_sat: float, limit: int = MAX_ATTEMPTS,
+                     fees_of: Callable[[], Tree] | None = None) -> list[Route]:
     """Cheapest route through each usable last hop (and each hint), cost order, the first
     `limit` within the budget. `target` is the payee's graph index or -1 (only reachable
     through hints)."""
@@ -363,33 +364,48 @@ def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, targ
     routes = price_routes(edges, found(), amount_sat, max_fee_sat, limit)
     if routes or target < 0 or not any(last >= 0 for _, _, last in ends):
         return routes  # found, or no route at all: nothing for a search by fee to find
-    return fee_only_routes(edges, search, tree.source, target, amount_sat, max_fee_sat, limit)
+    fees = fee_tree(search, tree.source) if fees_of is None else fees_of()
+    return fee_only_routes(edges, search, fees, target, amount_sat, max_fee_sat, limit)
 
 
-def fee_only_routes(edges: DirectedEdges, search: SearchGraph, payer: int, target: int,
-                    amount_sat: int, max_fee_sat: float, limit: int = MAX_ATTEMPTS
-                    ) -> list[Route]:
-    """lnd's second search when the cheapest route by cost is over the fee limit: routes by
-    fee alone, the cheapest through each usable last hop, within the budget. The payer's
-    own hop is free, so the search starts from its peers at fee 0 (one multi-source
-    Dijkstra, bounded by the budget)."""
+def _own_edges(search: SearchGraph, payer: int) -> dict[int, int]:
+    """peer -> the payer's cheapest usable edge to it."""
     m = search.matrix
-    first: dict[int, int] = {}  # peer -> the payer's cheapest usable edge to it
+    first: dict[int, int] = {}
     for k in sorted(range(m.indptr[payer], m.indptr[payer + 1]),
                     key=lambda k: -search.entry_cost[k]):
         first[int(m.indices[k])] = int(search.entry_edge[k])
     first.pop(payer, None)
+    return first
+
+
+def fee_tree(search: SearchGraph, payer: int) -> Tree:
+    """Cheapest fees from the payer (its own hop is free: the search starts from its peers
+    at fee 0, one multi-source Dijkstra); predecessors lead back to one of its peers."""
+    peers = np.fromiter(_own_edges(search, payer), dtype=np.int64)
+    if not peers.size:
+        return Tree(payer, np.full(search.matrix.shape[0], np.inf),
+                    np.full(search.matrix.shape[0], -9999, dtype=np.int32))
+    dist, pred, _ = dijkstra(search.fee_matrix, directed=True, indices=peers, min_only=True,
+                             return_predecessors=True)
+    return Tree(payer, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32))
+
+
+def fee_only_routes(edges: DirectedEdges, search: SearchGraph, fees: Tree, target: int,
+                    amount_sat: int, max_fee_sat: float, limit: int = MAX_ATTEMPTS
+                    ) -> list[Route]:
+    """lnd's second search when the cheapest route by cost is over the fee limit: routes by
+    fee alone (`fees`: `fee_tree` of the payer), the cheapest through each usable last
+    hop, within the budget."""
+    m, payer, fee_tree = search.matrix, fees.source, fees
+    first = _own_edges(search, payer)
     if not first:
         return []
-    peers = np.fromiter(first, dtype=np.int64)
-    dist, pred, _ = dijkstra(search.fee_matrix, directed=True, indices=peers, min_only=True,
-                             return_predecessors=True, limit=max_fee_sat + 1.0)
     into = np.flatnonzero(m.indices == target)
     u = np.searchsorted(m.indptr, into, side="right") - 1
-    total = dist[u] + np.where(u == payer, 0.0, search.fee_matrix.data[into])
+    total = fees.dist[u] + np.where(u == payer, 0.0, search.fee_matrix.data[into])
     total = np.where(u == payer, 0.0, total)
     order = np.argsort(total, kind="stable")[:MAX_CANDIDATES]
-    fee_tree = Tree(payer, dist, np.asarray(pred, dtype=np.int32))
 
     def found() -> Iterator[tuple[float, tuple[int, ...], tuple[HintHop, ...]]]:
         for k in order:
@@ -445,6 +461,10 @@ class PaymentEstimate:
 
 def estimate_payment(edges: DirectedEdges, search: SearchGraph, tree: Tree, target: int,
                      hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
-                     max_fee_sat: float) -> PaymentEstimate:
-    routes = candidate_routes(edges, search, tree, target, hints, amount_sat, max_fee_sat)
+                     max_fee_sat: float, fees_of: Callable[[], Tree] | None = None
+                     ) -> PaymentEstimate:
+    """`fees_of`: the payer's `fee_tree` (a cache's), asked only when no route by cost
+    fits the budget."""
+    routes = candidate_routes(edges, search, tree, target, hints, amount_sat, max_fee_sat,
+                              fees_of=fees_of)
     return PaymentEstimate(retries_success(routes), tuple(routes))

@@ -41,6 +41,7 @@ from satrank.scoring.payment import (
     directed_edges,
     edge_order,
     estimate_payment,
+    fee_tree,
     first_hops,
     normal_fee_budget_sat,
     search_amount,
@@ -54,6 +55,7 @@ _log = logging.getLogger(__name__)
 
 PAYER_TREES = 256  # (payer, search amount) trees kept per snapshot: 12 bytes a node each
 COMPOSED_PEERS_MAX = 8  # a new payer's tree from its peers' trees when all are known
+FEE_TREES = 64  # payers' cheapest-fee trees, asked only when no route by cost fits
 REFERENCE_ESTIMATES = 4096  # the reference payer's (target, amount, budget) estimates
 RETRY_BUILD_S = 10.0
 
@@ -92,6 +94,8 @@ class IntentSnapshot:
                                                        repr=False)
     _reference_estimates: OrderedDict[tuple[int, int, float], PaymentEstimate] = field(
         default_factory=OrderedDict, repr=False)
+    _fee_trees: OrderedDict[tuple[int, int], Tree] = field(default_factory=OrderedDict,
+                                                           repr=False)
 
     def lookup(self, kind: str, value: str) -> int | None:
         return (self.index if kind == "pubkey" else self.by_hash).get(value)
@@ -129,6 +133,20 @@ class IntentSnapshot:
             return tree_through_peers(payer, peers, len(self.pubkeys))
         return self._computed_tree(payer, amount)
 
+    def fee_tree(self, payer: int, amount: int) -> Tree:
+        """The payer's cheapest-fee tree (the search by fee when no route by cost fits the
+        budget), kept in a small LRU of its own."""
+        key = (payer, amount)
+        found = self._fee_trees.get(key)
+        if found is None:
+            found = fee_tree(self.searches[amount], payer)
+            self._fee_trees[key] = found
+            if len(self._fee_trees) > FEE_TREES:
+                self._fee_trees.popitem(last=False)
+        else:
+            self._fee_trees.move_to_end(key)
+        return found
+
     def reference_estimate(self, target: int, hints: tuple[tuple[HintHop, ...], ...],
                            amount_sat: int, max_fee_sat: float) -> PaymentEstimate:
         """The reference payer's payment: the same for every caller, so kept per (target,
@@ -139,7 +157,7 @@ class IntentSnapshot:
             bucket = search_amount(amount_sat)
             found = estimate_payment(self.edges, self.searches[bucket],
                                      self.reference_trees[bucket], target, hints, amount_sat,
-                                     max_fee_sat)
+                                     max_fee_sat, lambda: self.fee_tree(self.reference, bucket))
             if not hints:
                 self._reference_estimates[key] = found
                 if len(self._reference_estimates) > REFERENCE_ESTIMATES:
@@ -177,7 +195,8 @@ class IntentSnapshot:
             return IntentEstimate(self.reference, basis, reference, reference)
         assert caller is not None
         payment = estimate_payment(self.edges, self.searches[bucket], self.tree(caller, bucket),
-                                   target, hints, amount_sat, max_fee_sat)
+                                   target, hints, amount_sat, max_fee_sat,
+                                   lambda: self.fee_tree(caller, bucket))
         return IntentEstimate(caller, basis, payment, reference)
 
 
