@@ -3,15 +3,21 @@ p_success against real outcomes on simnet v2 (item 7).
 
     .venv/bin/python bench/intent.py [--duration 10] [--connections 20]
     .venv/bin/python bench/intent.py --calibration [--generate 1000] [--rounds 8]
-                                     [--probes 300] [--holdout 1500] [--world-seed 7]
+                                     [--probes 300] [--fit 600] [--holdout 1500]
+                                     [--world-seed 7]
 
-Calibration (bench/intent_calibration.py): a living simnet v2 world; the crawler's own
-phases with production settings train the scores; the world then runs 6 simulated hours
-on; held-out (payer, target, amount) rows with a normal fee budget, payers drawn from the
-graph's nodes and simnet's customer (private channels only: the reference payer answers
-for it), each labelled by the outcome a real payment from that payer would have
-(simnet's truth endpoint runs the payment without settling it). The intent's p_success is
-compared with the target's caller-agnostic node p_success on the same rows (ECE, Brier).
+Calibration (bench/intent_calibration.py): a living simnet v2 world with
+`--announce-own-channels` (the oracle, our reference payer, and the customer are public
+nodes); the crawler's own phases with production settings train the scores (model v2's
+grid); `--fit` payments at the end of the training window choose the route model's weight
+in the log-odds shift (best Brier over a grid of weights); the world then runs 6 simulated
+hours on; `--holdout` (payer, target, amount, budget) rows, half paid by simnet's customer
+and half by random graph nodes, with a normal budget (two thirds) or the tight 10 sat, each
+labelled by the outcome a real payment from that payer would have (simnet's truth endpoint
+runs the payment without settling it). On the held-out rows the intent's p_success (at the
+chosen weight, and at the code's) is compared with the caller-agnostic figures on the same
+rows: the target's default-tier node p_success, and the grid read for the reference payer
+at the payment's amount and budget (ECE, Brier).
 
 As bench/api.py: Postgres by DATABASE_URL, simnet on the mainnet snapshot as LND (so the
 reference payer is our node), `satrank crawl --once --probes 0` scoring the graph, then
@@ -48,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from bench.api import (  # noqa: E402
     free_port,
     peak_rss_mb,
+    recorded,
     run_wrk,
     satrank_server,
     stop_server,
@@ -167,7 +174,10 @@ def bench(dep: Deployment, args: argparse.Namespace) -> None:
     try:
         for name, script in scripts.items():
             for connections in (args.connections, 2):  # saturated; then latency, not queue
-                rps, p99, _ = run_wrk(base, script, args.duration, connections, proc.pid)
+                spy = (None if args.py_spy is None or connections == 2 else
+                       args.py_spy / f"intent-{name.split()[0]}.txt")
+                with recorded(proc.pid, spy):
+                    rps, p99, _ = run_wrk(base, script, args.duration, connections, proc.pid)
                 print(f"{'POST /api/intent ' + name:<34} -c{connections:<3} {rps:>8.0f} req/s"
                       f"  p99 {p99:>7.2f} ms  {rps / trivial_rps:>6.1%} of trivial",
                       flush=True)
@@ -194,11 +204,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--py-spy", type=Path, default=None, metavar="DIR",
+                        help="record the worker under py-spy during each saturated run")
     parser.add_argument("--calibration", action="store_true")
     parser.add_argument("--generate", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--probes", type=int, default=300)
+    parser.add_argument("--fit", type=int, default=600,
+                        help="training-window payments that choose the model's weight")
     parser.add_argument("--holdout", type=int, default=1500)
+    parser.add_argument("--dump", type=Path, default=None,
+                        help="write the training-window rows here (.npz)")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--world-seed", type=int, default=7)
     args = parser.parse_args()

@@ -77,8 +77,12 @@ def parse_basis(query: dict[str, str] | Any) -> Basis | None:
                    f"{MAX_FEE_BUDGET_SAT}")
 
 
-def _cell(grid: ScoreGrid, budget_row: int, amount_sat: int) -> tuple[float, float, float]:
-    """(p, ci95_low, ci95_high) of one budget row at `amount_sat`."""
+Cell = tuple[float, float, float, float, float, float]
+
+
+def _cell(grid: ScoreGrid, budget_row: int, amount_sat: int) -> Cell:
+    """(p, ci95_low, ci95_high) of one budget row at `amount_sat`, then the same for theta,
+    the part given a route (the cell's Beta, before route existence scales it)."""
     a = len(grid.amounts_sat)
     rows = slice(budget_row * a, (budget_row + 1) * a)
     values = np.array([grid.p[rows], grid.alpha[rows], grid.beta[rows]]).T  # (A, 3)
@@ -93,11 +97,21 @@ def _cell(grid: ScoreGrid, budget_row: int, amount_sat: int) -> tuple[float, flo
 
     tail = (1.0 - CI_LEVEL) / 2.0
     low, high = betaincinv(alpha, beta, [tail, 1.0 - tail]).tolist()
-    return p, route * low, route * high
+    return p, route * low, route * high, theta, low, high
 
 
 def quote(grid: ScoreGrid, basis: Basis) -> tuple[float, float, float]:
     """(p_success, ci95_low, ci95_high) for the basis from the node's grid."""
+    return quote_cells(grid, basis)[:3]
+
+
+def quote_given_route(grid: ScoreGrid, basis: Basis) -> tuple[float, float, float]:
+    """(theta, ci95_low, ci95_high): the same reading of the grid's Beta parts, before the
+    reference payer's route existence scales them (a payer with its own routes)."""
+    return quote_cells(grid, basis)[3:]
+
+
+def quote_cells(grid: ScoreGrid, basis: Basis) -> Cell:
     limits = []
     for i, name in enumerate(grid.budgets):
         known = BUDGETS_BY_NAME.get(name)
@@ -116,6 +130,6 @@ def quote(grid: ScoreGrid, basis: Basis) -> tuple[float, float, float]:
         if limit <= hi_lim:
             t = math.log(limit / lo_lim) / math.log(hi_lim / lo_lim) if hi_lim > lo_lim else 1.0
             lo, hi = _cell(grid, lo_row, basis.amount_sat), _cell(grid, hi_row, basis.amount_sat)
-            p, low, high = ((1.0 - t) * x + t * y for x, y in zip(lo, hi, strict=True))
-            return p, low, high
+            mixed = tuple((1.0 - t) * x + t * y for x, y in zip(lo, hi, strict=True))
+            return mixed[0], mixed[1], mixed[2], mixed[3], mixed[4], mixed[5]
     return _cell(grid, limits[-1][1], basis.amount_sat)

@@ -1,6 +1,6 @@
 """What the intent snapshot of an api worker is built from (api/cache/intent.py): the
-active graph, every scored node's score fields and its latest probe, and the channel
-knowledge, read in one repeatable-read snapshot.
+active graph, every scored node's score fields (with model v2's grid) and its latest probe,
+and the channel knowledge, read in one repeatable-read snapshot.
 
 The graph is the slow part (~1 s on mainnet) and changes only when a sync merges a new
 graph: its key is the last sync's source fingerprint (graph_syncs.fingerprint, sql/015),
@@ -10,12 +10,14 @@ and a caller holding the graph of the same key gets it back instead of a new rea
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import numpy as np
 
 from satrank.db.knowledge import load_channel_knowledge
+from satrank.db.nodes import ScoreGrid
 from satrank.db.scored_at import SCORED_AT
 from satrank.db.scores import load_graph_arrays
 from satrank.scoring.graph import FloatArray, GraphArrays
@@ -26,6 +28,7 @@ KnowledgeLoader = Callable[[asyncpg.Connection], Awaitable[ChannelKnowledge]]
 
 _NODE_SCORES = f"""
 SELECT n.pubkey, n.agent_hash, s.verdict, s.p_success, s.ci95_low, s.ci95_high, s.n_eff,
+       s.p_grid, s.alpha_grid, s.beta_grid,
        date_part('epoch', {SCORED_AT}) AS scored_at,
        date_part('epoch', (SELECT max(p.sent_at) FROM probes p
                           WHERE p.target_pubkey = n.pubkey)) AS probed_at
@@ -47,6 +50,19 @@ class NodeScores:
     n_eff: FloatArray
     scored_unix: FloatArray
     probed_unix: FloatArray  # latest probe to the node, NaN = never
+    # model v2's grid (scoring_state's axes; rows: p, alpha, beta per cell), NaN = none
+    grid_amounts_sat: tuple[int, ...] = ()
+    grid_budgets: tuple[str, ...] = ()
+    grid: FloatArray = field(default_factory=lambda: np.empty((0, 3, 0)))
+    grid_payer: str | None = None
+
+    def grid_of(self, i: int) -> ScoreGrid | None:
+        """Node `i`'s stored grid as api/quote.py reads it; None: scored without one."""
+        if i < 0 or i >= self.grid.shape[0] or np.isnan(self.grid[i, 0, 0]):
+            return None
+        p, alpha, beta = (tuple(row.tolist()) for row in self.grid[i])
+        return ScoreGrid(self.grid_amounts_sat, self.grid_budgets, p, alpha, beta,
+                         self.grid_payer)
 
 
 @dataclass(frozen=True)
@@ -60,11 +76,32 @@ class IntentInputs:
 # The merged graph's identity: the last sync's fingerprint (a sync of the same graph
 # repeats it); None when the source gave none.
 _GRAPH_KEY = "SELECT fingerprint FROM graph_syncs ORDER BY id DESC LIMIT 1"
+_GRID_AXES = "SELECT grid_amounts_sat, grid_budgets, payer FROM scoring_state"
+
+
+def _grids(rows: list[asyncpg.Record], cells: int) -> FloatArray:
+    """(nodes, 3, cells): p, alpha, beta per cell; NaN for a node without a grid (or one
+    stored on other axes than scoring_state's)."""
+    out = np.full((len(rows), 3, cells), np.nan)
+    for i, r in enumerate(rows):
+        values = (r["p_grid"], r["alpha_grid"], r["beta_grid"])
+        if cells and all(v is not None and len(v) == cells for v in values):
+            out[i] = values
+    return out
 
 
 def _floats(rows: list[asyncpg.Record], column: str) -> FloatArray:
     return np.array([np.nan if r[column] is None else r[column] for r in rows],
                     dtype=np.float64)
+
+
+def _grid_fields(rows: list[asyncpg.Record], axes: asyncpg.Record | None
+                 ) -> dict[str, Any]:
+    if axes is None or axes["grid_amounts_sat"] is None or axes["grid_budgets"] is None:
+        return {}
+    amounts, budgets = tuple(axes["grid_amounts_sat"]), tuple(axes["grid_budgets"])
+    return {"grid_amounts_sat": amounts, "grid_budgets": budgets,
+            "grid": _grids(rows, len(amounts) * len(budgets)), "grid_payer": axes["payer"]}
 
 
 async def load_intent_inputs(conn: asyncpg.Connection,
@@ -84,6 +121,7 @@ async def load_intent_inputs(conn: asyncpg.Connection,
         else:
             graph = await load_graph_arrays(conn)
         channels = await knowledge(conn)
+        axes = await conn.fetchrow(_GRID_AXES)
     if pubkeys != graph.pubkeys:  # same snapshot, same order
         raise RuntimeError("node scores do not line up with the graph's nodes")
     scores = NodeScores(
@@ -91,5 +129,6 @@ async def load_intent_inputs(conn: asyncpg.Connection,
         verdict=tuple(r["verdict"] for r in rows),
         p_success=_floats(rows, "p_success"), ci95_low=_floats(rows, "ci95_low"),
         ci95_high=_floats(rows, "ci95_high"), n_eff=_floats(rows, "n_eff"),
-        scored_unix=_floats(rows, "scored_at"), probed_unix=_floats(rows, "probed_at"))
+        scored_unix=_floats(rows, "scored_at"), probed_unix=_floats(rows, "probed_at"),
+        **_grid_fields(rows, axes))
     return IntentInputs(graph, scores, channels, key)

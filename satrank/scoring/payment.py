@@ -22,6 +22,9 @@ The model behind POST /api/intent (docs/intent.md), conditioned on the payer:
   the payer's own channel): p = prod(shared) * (1 - prod_k (1 - prod(route k's own hops))).
 - Fees. The payer's own first hop costs nothing; every later hop charges its forwarding
   node's policy on what it forwards. A route whose fee exceeds the budget is not a candidate.
+  When no route found by cost fits the budget, lnd searches again weighing fees alone and
+  uses that route if it fits; so does this model (`fee_only_routes`: one Dijkstra on fees
+  from the payer's peers, bounded by the budget), before it answers "no route".
 
 What is left out, stated: CLTV limits, route length limits, the payer's own balances
 (unless probes showed them), and correlation between routes beyond shared hops.
@@ -30,7 +33,7 @@ What is left out, stated: CLTV limits, route length limits, the payer's own bala
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +53,7 @@ MAX_CANDIDATES = 24  # last hops looked at, cheapest first, to find MAX_ATTEMPTS
 SEARCH_AMOUNTS_SAT = (1_000, 4_000, 20_000, 100_000, 400_000, 2_000_000, 10_000_000)
 _MIN_EDGE_COST = 1e-6  # Dijkstra needs positive weights
 _LN_FLOOR = 1e-9  # -ln p of a hop that cannot carry the amount: finite, very costly
+_FEE_HOP_EPSILON_SAT = 1e-6  # fee-only search: zero-fee hops are edges, fewer hops win ties
 
 
 def normal_fee_budget_sat(amount_sat: int) -> int:
@@ -123,6 +127,7 @@ class SearchGraph:
     matrix: sp.csr_matrix
     entry_edge: IntArray
     entry_cost: FloatArray
+    fee_matrix: sp.csr_matrix  # the same entries weighted by fee alone (+ a hop epsilon)
 
 
 def edge_order(edges: DirectedEdges) -> IntArray:
@@ -145,7 +150,9 @@ def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int,
     cost = np.maximum(cost, _MIN_EDGE_COST)
     indptr = np.searchsorted(src, np.arange(n_nodes + 1)).astype(np.int32)
     matrix = sp.csr_matrix((cost, dst.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
-    return SearchGraph(amount_sat, matrix, keep, cost)
+    fees = edges.fees_sat(amount_sat)[keep] + _FEE_HOP_EPSILON_SAT
+    fee_matrix = sp.csr_matrix((fees, dst.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
+    return SearchGraph(amount_sat, matrix, keep, cost, fee_matrix)
 
 
 def search_amount(amount_sat: int) -> int:
@@ -166,9 +173,46 @@ class Tree:
 
 
 def shortest_tree(search: SearchGraph, source: int) -> Tree:
-    dist, pred = dijkstra(search.matrix, directed=True, indices=source,
-                          return_predecessors=True)
+    # min_only: scipy's single-row path, about half the time of the all-pairs layout
+    dist, pred, _ = dijkstra(search.matrix, directed=True, indices=source,
+                             return_predecessors=True, min_only=True)
     return Tree(source, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32))
+
+
+def first_hops(search: SearchGraph, payer: int) -> dict[int, float]:
+    """The payer's peers over a usable channel at this search amount, each with the cost of
+    its cheapest such channel."""
+    m = search.matrix
+    out: dict[int, float] = {}
+    for k in range(m.indptr[payer], m.indptr[payer + 1]):
+        v, cost = int(m.indices[k]), float(search.entry_cost[k])
+        if v != payer and cost < out.get(v, math.inf):
+            out[v] = cost
+    return out
+
+
+def tree_through_peers(payer: int, peers: dict[int, tuple[float, Tree]], n_nodes: int
+                       ) -> Tree:
+    """The payer's tree from its peers' trees (peer -> (cost of the payer's hop to it, its
+    tree)): every route of the payer starts with one of those hops, so its cheapest cost to
+    x is min over peers of hop + the peer's cost to x, and x's predecessor is the chosen
+    peer's (the peer itself hangs off the payer). Exact, without a Dijkstra of its own: a
+    payer whose peers' trees are known (a wallet behind one LSP, mostly) costs a few
+    vector operations."""
+    if not peers:
+        dist = np.full(n_nodes, np.inf)
+        dist[payer] = 0.0
+        return Tree(payer, dist, np.full(n_nodes, -9999, dtype=np.int32))
+    order = list(peers)
+    costs = np.array([peers[v][1].dist for v in order]) + np.array(
+        [[peers[v][0]] for v in order])
+    best = np.argmin(costs, axis=0)
+    cols = np.arange(n_nodes)
+    dist = costs[best, cols]
+    pred = np.array([peers[v][1].pred for v in order], dtype=np.int32)[best, cols]
+    pred[np.asarray(order)[best] == cols] = payer  # a peer's own column: reached directly
+    dist[payer], pred[payer] = 0.0, -9999
+    return Tree(payer, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32))
 
 
 @dataclass(frozen=True)
@@ -280,7 +324,8 @@ def price_routes(edges: DirectedEdges, found: Iterable[tuple[float, tuple[int, .
 
 def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, target: int,
                      hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
-                     max_fee_sat: float, limit: int = MAX_ATTEMPTS) -> list[Route]:
+                     max_fee_sat: float, limit: int = MAX_ATTEMPTS,
+                     fees_of: Callable[[], Tree] | None = None) -> list[Route]:
     """Cheapest route through each usable last hop (and each hint), cost order, the first
     `limit` within the budget. `target` is the payee's graph index or -1 (only reachable
     through hints)."""
@@ -316,6 +361,73 @@ def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, targ
                 continue
             yield (cost, (*prefix, last), ()) if last >= 0 else (cost, prefix, hinted[last])
 
+    routes = price_routes(edges, found(), amount_sat, max_fee_sat, limit)
+    if routes or target < 0 or not any(last >= 0 for _, _, last in ends):
+        return routes  # found, or no route at all: nothing for a search by fee to find
+    fees = fee_tree(search, tree.source) if fees_of is None else fees_of()
+    return fee_only_routes(edges, search, fees, target, amount_sat, max_fee_sat, limit)
+
+
+def _own_edges(search: SearchGraph, payer: int) -> dict[int, int]:
+    """peer -> the payer's cheapest usable edge to it."""
+    m = search.matrix
+    first: dict[int, int] = {}
+    for k in sorted(range(m.indptr[payer], m.indptr[payer + 1]),
+                    key=lambda k: -search.entry_cost[k]):
+        first[int(m.indices[k])] = int(search.entry_edge[k])
+    first.pop(payer, None)
+    return first
+
+
+def fee_tree(search: SearchGraph, payer: int) -> Tree:
+    """Cheapest fees from the payer (its own hop is free: the search starts from its peers
+    at fee 0, one multi-source Dijkstra); predecessors lead back to one of its peers."""
+    peers = np.fromiter(_own_edges(search, payer), dtype=np.int64)
+    if not peers.size:
+        return Tree(payer, np.full(search.matrix.shape[0], np.inf),
+                    np.full(search.matrix.shape[0], -9999, dtype=np.int32))
+    dist, pred, _ = dijkstra(search.fee_matrix, directed=True, indices=peers, min_only=True,
+                             return_predecessors=True)
+    return Tree(payer, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32))
+
+
+def fee_only_routes(edges: DirectedEdges, search: SearchGraph, fees: Tree, target: int,
+                    amount_sat: int, max_fee_sat: float, limit: int = MAX_ATTEMPTS
+                    ) -> list[Route]:
+    """lnd's second search when the cheapest route by cost is over the fee limit: routes by
+    fee alone (`fees`: `fee_tree` of the payer), the cheapest through each usable last
+    hop, within the budget."""
+    m, payer, fee_tree = search.matrix, fees.source, fees
+    first = _own_edges(search, payer)
+    if not first:
+        return []
+    into = np.flatnonzero(m.indices == target)
+    u = np.searchsorted(m.indptr, into, side="right") - 1
+    total = fees.dist[u] + np.where(u == payer, 0.0, search.fee_matrix.data[into])
+    total = np.where(u == payer, 0.0, total)
+    order = np.argsort(total, kind="stable")[:MAX_CANDIDATES]
+
+    def found() -> Iterator[tuple[float, tuple[int, ...], tuple[HintHop, ...]]]:
+        for k in order:
+            if not np.isfinite(total[k]) or total[k] > max_fee_sat + 1.0:
+                break
+            entry, last = int(u[k]), int(search.entry_edge[into[k]])
+            if entry == payer:
+                yield float(total[k]), (last,), ()
+                continue
+            nodes = [entry]
+            while nodes[-1] not in first:  # back to the peer the search started from
+                nodes.append(int(fee_tree.pred[nodes[-1]]))
+                if nodes[-1] < 0 or len(nodes) > len(fee_tree.pred):
+                    break
+            else:
+                nodes.reverse()
+                if target in nodes or payer in nodes:
+                    continue
+                hops = tuple(_cheapest_edge(search, a, b) for a, b in zip(nodes, nodes[1:],
+                                                                          strict=False))
+                yield float(total[k]), (first[nodes[0]], *hops, last), ()
+
     return price_routes(edges, found(), amount_sat, max_fee_sat, limit)
 
 
@@ -349,6 +461,10 @@ class PaymentEstimate:
 
 def estimate_payment(edges: DirectedEdges, search: SearchGraph, tree: Tree, target: int,
                      hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
-                     max_fee_sat: float) -> PaymentEstimate:
-    routes = candidate_routes(edges, search, tree, target, hints, amount_sat, max_fee_sat)
+                     max_fee_sat: float, fees_of: Callable[[], Tree] | None = None
+                     ) -> PaymentEstimate:
+    """`fees_of`: the payer's `fee_tree` (a cache's), asked only when no route by cost
+    fits the budget."""
+    routes = candidate_routes(edges, search, tree, target, hints, amount_sat, max_fee_sat,
+                              fees_of=fees_of)
     return PaymentEstimate(retries_success(routes), tuple(routes))

@@ -36,10 +36,11 @@ class GraphCache:
         self._version = -1
         self._graph: ln.ChannelGraph | None = None
         self._network_info: ln.NetworkInfo | None = None
-        self._nodes_pb = [wire.node_pb(n) for n in self.net.graph.nodes]
+        own = self.net.own_nodes()
+        self._nodes_pb = [wire.node_pb(n) for n in (*self.net.graph.nodes, *own)]
         self._edge_pb: dict[int, tuple[GraphEdge, ln.ChannelEdge]] = {}
         self._points: dict[str, int] | None = None
-        self.nodes_by_key = {n.pubkey: n for n in self.net.graph.nodes}
+        self.nodes_by_key = {n.pubkey: n for n in (*self.net.graph.nodes, *own)}
 
     def _fresh(self) -> None:
         if self._version != self.net.gossip_version:
@@ -268,7 +269,8 @@ class LightningService(ln_grpc.LightningServicer):
             active = not bool(net.offline[peer])
             if (request.active_only and not active) or (request.inactive_only and active):
                 continue
-            if request.public_only:
+            if (request.public_only and net.private[c]) or (
+                    request.private_only and not net.private[c]):
                 continue
             if request.peer and request.peer.hex() != net.pubkeys[peer]:
                 continue
@@ -280,7 +282,7 @@ class LightningService(ln_grpc.LightningServicer):
                 active=active, remote_pubkey=net.pubkeys[peer],
                 channel_point=f"{hashlib.sha256(str(net.chan_ids[c]).encode()).hexdigest()}:0",
                 chan_id=net.chan_ids[c], capacity=cap_sat, local_balance=local_sat,
-                remote_balance=cap_sat - local_sat, private=True, initiator=True,
+                remote_balance=cap_sat - local_sat, private=bool(net.private[c]), initiator=True,
                 chan_status_flags="ChanStatusDefault", local_chan_reserve_sat=reserve,
                 remote_chan_reserve_sat=reserve, commitment_type=ln.ANCHORS,
                 lifetime=86_400, uptime=86_400))

@@ -12,7 +12,10 @@ Hidden state, all drawn from `seed` (the same seed gives the same network):
 - per-node forwarding latency: log-normal, median 40 ms per hop and direction.
 
 The vantage nodes (the oracle first) and the customer are added with private (unannounced)
-channels, so DescribeGraph serves the source graph until the world's churn changes it.
+channels, so DescribeGraph serves the source graph until the world's churn changes it. With
+`announce_own` (`satrank simnet --announce-own-channels`) their channels and node
+announcements are public instead: they appear in DescribeGraph, route payments of others
+like any public node, and need no route hints; the world's churn never closes them.
 Directed edge `e` is channel `e // 2` in direction `e % 2` (0: node1 -> node2).
 Channels opened later are appended; closed ones stay in the arrays with `closed` set.
 """
@@ -25,7 +28,7 @@ from dataclasses import dataclass, replace
 import coincurve
 import numpy as np
 
-from satrank.lightning.backend import ChannelGraph, GraphEdge, RoutingPolicy
+from satrank.lightning.backend import ChannelGraph, GraphEdge, GraphNode, RoutingPolicy
 from satrank.simnet.keys import node_key, pubkey_hex
 from satrank.simnet.params import WorldParams
 
@@ -69,8 +72,9 @@ class Network:
     through world.py (churn and gossip)."""
 
     def __init__(self, graph: ChannelGraph, seed: int, params: WorldParams | None = None,
-                 vantage: int = 1) -> None:
+                 vantage: int = 1, announce_own: bool = False) -> None:
         self.graph = graph
+        self.announce_own = announce_own
         self.seed = seed
         self.params = params or WorldParams()
         rng = np.random.default_rng([seed, 0xB0B])
@@ -125,6 +129,13 @@ class Network:
         self._pair_channels.setdefault((b, a), []).append(c)
         self.channels_of.setdefault(a, []).append(c)
         self.channels_of.setdefault(b, []).append(c)
+
+    def own_nodes(self) -> list[GraphNode]:
+        """Node announcements of our nodes: none unless their channels are announced."""
+        if not self.announce_own:
+            return []
+        return [GraphNode(pubkey=v.pubkey, alias=v.alias, color="#f7931a", addresses=(),
+                          last_update=1_700_000_000) for v in self.virtual]
 
     def sender(self, node: int) -> Sender:
         return Sender(index=node, channels=[c for c in self.channels_of.get(node, ())
@@ -197,7 +208,7 @@ class Network:
             cap = capacity_sat * 1000
             self.capacity_msat = np.append(self.capacity_msat, cap)
             self.local1_msat = np.append(self.local1_msat, int(cap * local_share))
-            self.private = np.append(self.private, True)
+            self.private = np.append(self.private, not self.announce_own)
             peer_policy = self._typical_policy(peer)
             self._append_directions(me, peer, cap, OWN_POLICY, peer_policy)
             node.channels.append(c)

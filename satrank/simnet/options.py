@@ -21,6 +21,7 @@ class SimnetOptions:
     vantage: int = 1
     truth_listen: str = "127.0.0.1:0"
     world: WorldParams = WorldParams()
+    announce_own: bool = False
 
 
 # flag -> WorldParams field; each flag's default is the field's
@@ -54,6 +55,10 @@ def add_arguments(simnet: argparse.ArgumentParser) -> None:
                         "small one, ... each on its own port next to --listen")
     simnet.add_argument("--truth-listen", default="127.0.0.1:0",
                         help="HOST:PORT of the truth side channel for benches (not lnd's API)")
+    simnet.add_argument("--announce-own-channels", action="store_true",
+                        help="announce the vantages' and the customer's channels in the "
+                        "public graph (default: private, reachable through route hints), "
+                        "so they can be callers and route like any public node")
     simnet.add_argument("--static", action="store_true",
                         help="no background traffic and no churn (simnet v1's frozen world)")
     defaults = WorldParams()
@@ -71,4 +76,5 @@ def options_from_args(args: argparse.Namespace) -> SimnetOptions:
     return SimnetOptions(
         listen=args.listen, customer_listen=args.customer_listen, data_dir=args.data_dir,
         graph=args.graph, generate=args.generate, seed=args.seed, time_scale=args.time_scale,
-        vantage=max(1, args.vantage), truth_listen=args.truth_listen, world=world)
+        vantage=max(1, args.vantage), truth_listen=args.truth_listen, world=world,
+        announce_own=args.announce_own_channels)

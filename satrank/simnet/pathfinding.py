@@ -138,7 +138,8 @@ class RouteFinder:
         self._graphs: OrderedDict[tuple[int, bool], _AmountGraph] = OrderedDict()
         self._trees: OrderedDict[tuple[int, bool, tuple[int, ...]], _Tree] = OrderedDict()
         self._virtual = np.zeros(net.n_nodes, dtype=bool)
-        self._virtual[[v.index for v in net.virtual]] = True
+        # our nodes forward nothing unless their channels are announced
+        self._virtual[[v.index for v in net.virtual if not net.announce_own]] = True
         self._version = net.gossip_version
 
     def _fresh(self) -> None:

@@ -221,7 +221,7 @@ class Router:
         return attempt
 
     def _is_private_dest(self, dest: int) -> bool:
-        return dest >= self.net.n_graph_nodes
+        return dest >= self.net.n_graph_nodes and not self.net.announce_own
 
     async def _finish(self, payment: Payment) -> None:
         payment.done.set()

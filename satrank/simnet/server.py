@@ -44,7 +44,8 @@ def build_simulator(options: SimnetOptions) -> Simulator:
         graph = load_graph_file(options.graph)
     else:
         graph = generate_graph(options.generate or 0, options.seed)
-    net = Network(graph, options.seed, options.world, vantage=options.vantage)
+    net = Network(graph, options.seed, options.world, vantage=options.vantage,
+                  announce_own=options.announce_own)
     return Simulator(net, time_scale=options.time_scale, seed=options.seed)
 
 

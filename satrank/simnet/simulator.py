@@ -76,6 +76,8 @@ class Simulator:
         net = self.net
         hints = []
         for c in vnode.channels:
+            if not net.private[c]:
+                continue  # lnd hints private channels only
             inbound = net.edge_of(c, int(net.node2[c]) if int(net.node1[c]) == vnode.index
                                   else int(net.node1[c]))
             peer = int(net.src[inbound])

@@ -120,6 +120,9 @@ class World:
     def _churn_channels(self, dt: float) -> None:
         p, net, rng = self.params, self.net, self.rng
         public = np.flatnonzero(~net.private & ~net.closed)
+        if net.announce_own:  # our announced channels stay open
+            public = public[(net.node1[public] < net.n_graph_nodes)
+                            & (net.node2[public] < net.n_graph_nodes)]
         for c in rng.choice(public, size=min(len(public), rng.poisson(
                 p.channel_closes_per_day * len(public) * dt / DAY_S)), replace=False):
             self._close(int(c))

@@ -16,10 +16,12 @@ from satrank.scoring.payment import (
     HintHop,
     directed_edges,
     estimate_payment,
+    first_hops,
     normal_fee_budget_sat,
     search_amount,
     search_graph,
     shortest_tree,
+    tree_through_peers,
 )
 from tests.scoring_graphs import arrays_from_graph, small_graph
 
@@ -162,3 +164,66 @@ def test_a_fresh_probe_is_one_more_observation() -> None:
 def test_an_unscored_interval_contains_p_even_near_one() -> None:
     answer = condition(0.999_999, 0.6, NodeScore(None, None, None, None), model_moved=True)
     assert answer.ci95_low <= answer.p <= answer.ci95_high <= 1.0
+
+
+def test_a_route_over_the_budget_by_cost_falls_back_to_the_cheapest_by_fee() -> None:
+    """lnd's second search: the cheapest route by cost (node 1 charges 25 sat over big
+    channels) is over a 20 sat budget; the route by fee alone (node 2, 1 sat, over a
+    small and so unlikely channel) fits and is what the payer tries."""
+    graph = arrays_from_graph(small_graph(5, [(0, 1, 5_000_000), (1, 3, 5_000_000),
+                                              (0, 2, 5_000_000), (2, 3, 15_000),
+                                              (3, 4, 5_000_000)]))
+    graph.fee_base_msat[0, 1] = 25_000  # 1 -> 3
+    lower, upper = edge_bounds(graph, empty_channel_knowledge(), now_unix=NOW)
+    edges = directed_edges(graph, lower, upper)
+    search = search_graph(edges, graph.n_nodes, search_amount(10_000))
+    tree = shortest_tree(search, 0)
+    loose = estimate_payment(edges, search, tree, 4, (), 10_000, 100)
+    assert [int(edges.dst[e]) for e in loose.routes[0].edges] == [1, 3, 4]  # cheapest by cost
+    tight = estimate_payment(edges, search, tree, 4, (), 10_000, 20)
+    route = tight.likeliest
+    assert route is not None and [int(edges.dst[e]) for e in route.edges] == [2, 3, 4]
+    assert route.fee_sat <= 20 and 0 < tight.p_model < loose.p_model
+
+
+def test_a_payers_tree_from_its_peers_trees_is_its_own() -> None:
+    """A wallet behind one peer, and a payer with two, get from their peers' trees the
+    costs their own Dijkstra finds (and routes the estimate prices the same)."""
+    links = [(0, 1, 2_000_000), (1, 2, 1_000_000), (2, 3, 500_000), (1, 3, 40_000),
+             (3, 4, 900_000), (5, 1, 3_000_000), (6, 1, 1_000_000), (6, 4, 2_000_000)]
+    graph = arrays_from_graph(small_graph(7, links))
+    lower, upper = edge_bounds(graph, empty_channel_knowledge(), now_unix=NOW)
+    edges = directed_edges(graph, lower, upper)
+    search = search_graph(edges, graph.n_nodes, search_amount(20_000))
+    for payer in (5, 6):  # one peer (1); two peers (1 and 4)
+        hops = first_hops(search, payer)
+        assert len(hops) == (1 if payer == 5 else 2)
+        composed = tree_through_peers(
+            payer, {v: (cost, shortest_tree(search, v)) for v, cost in hops.items()},
+            graph.n_nodes)
+        own = shortest_tree(search, payer)
+        assert composed.dist == pytest.approx(own.dist)
+        for target in range(5):
+            a = estimate_payment(edges, search, composed, target, (), 20_000, 500)
+            b = estimate_payment(edges, search, own, target, (), 20_000, 500)
+            assert a.p_model == pytest.approx(b.p_model)
+            assert [r.edges for r in a.routes] == [r.edges for r in b.routes]
+
+
+def test_a_caller_with_its_own_route_moves_theta_not_the_reference_payers_route() -> None:
+    """The grid says 0 for the reference payer (no route within the budget), theta 0.9: a
+    caller the route model finds a route for gets theta, moved and mixed."""
+    no_route_for_reference = NodeScore("SAFE", 0.0, 0.0, 0.0)
+    theta = NodeScore("SAFE", 0.9, 0.8, 0.95)
+    caller = condition(0.6, 0.6, no_route_for_reference, model_moved=True, weight=0.25,
+                       given_route=theta, route_share=0.0)
+    assert caller.p == pytest.approx(0.9) and caller.ci95_low < 0.8
+    reference = condition(0.6, 0.6, no_route_for_reference, model_moved=False,
+                          given_route=theta)
+    assert reference.p == pytest.approx(0.0, abs=1e-3)
+    own = condition(0.6, 0.6, no_route_for_reference, model_moved=True, given_route=theta,
+                    route_share=1.0)
+    assert own.p == pytest.approx(0.6)
+    half = condition(0.6, 0.6, no_route_for_reference, model_moved=True, given_route=theta,
+                     route_share=0.5)
+    assert 0.6 < half.p < 0.9

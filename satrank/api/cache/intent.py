@@ -41,16 +41,22 @@ from satrank.scoring.payment import (
     directed_edges,
     edge_order,
     estimate_payment,
+    fee_tree,
+    first_hops,
     normal_fee_budget_sat,
     search_amount,
     search_graph,
     shortest_tree,
+    tree_through_peers,
 )
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 _log = logging.getLogger(__name__)
 
 PAYER_TREES = 256  # (payer, search amount) trees kept per snapshot: 12 bytes a node each
+COMPOSED_PEERS_MAX = 8  # a new payer's tree from its peers' trees when all are known
+FEE_TREES = 64  # payers' cheapest-fee trees, asked only when no route by cost fits
+REFERENCE_ESTIMATES = 4096  # the reference payer's (target, amount, budget) estimates
 RETRY_BUILD_S = 10.0
 
 PayerBasis = Literal["caller", "reference_unknown_caller", "reference_private_caller",
@@ -62,8 +68,12 @@ class IntentEstimate:
     payer: int
     payer_basis: PayerBasis
     payment: PaymentEstimate
-    reference_tier: PaymentEstimate  # the reference payer at the tier: what scores measure
-    model_moved: bool  # payer or amount differ from what the node score measured
+    # the reference payer at the same amount and budget: what the stored grid measured
+    reference: PaymentEstimate
+
+    @property
+    def payer_moved(self) -> bool:
+        return self.payment is not self.reference
 
 
 @dataclass(frozen=True)
@@ -82,38 +92,86 @@ class IntentSnapshot:
     reference_trees: dict[int, Tree]
     _trees: OrderedDict[tuple[int, int], Tree] = field(default_factory=OrderedDict,
                                                        repr=False)
-    _tier_estimates: dict[int, PaymentEstimate] = field(default_factory=dict, repr=False)
+    _reference_estimates: OrderedDict[tuple[int, int, float], PaymentEstimate] = field(
+        default_factory=OrderedDict, repr=False)
+    _fee_trees: OrderedDict[tuple[int, int], Tree] = field(default_factory=OrderedDict,
+                                                           repr=False)
 
     def lookup(self, kind: str, value: str) -> int | None:
         return (self.index if kind == "pubkey" else self.by_hash).get(value)
 
-    def tree(self, payer: int, amount: int) -> Tree:
-        if payer == self.reference:
+    def _known_tree(self, node: int, amount: int) -> Tree | None:
+        if node == self.reference:
             return self.reference_trees[amount]
-        key = (payer, amount)
-        found = self._trees.get(key)
-        if found is None:
-            found = shortest_tree(self.searches[amount], payer)
-            self._trees[key] = found
-            if len(self._trees) > PAYER_TREES:
-                self._trees.popitem(last=False)
-        else:
-            self._trees.move_to_end(key)
+        found = self._trees.get((node, amount))
+        if found is not None:
+            self._trees.move_to_end((node, amount))
         return found
 
-    def _reference_tier(self, target: int, hints: tuple[tuple[HintHop, ...], ...]
-                        ) -> PaymentEstimate:
-        """The reference payer at the tier amount and normal budget: what the target's score
-        measured; the same for every payer, so kept per target (invoices with hints aside)."""
-        found = self._tier_estimates.get(target) if not hints else None
-        if found is None:
-            tier = search_amount(DEFAULT_TIER_SAT)
-            found = estimate_payment(
-                self.edges, self.searches[tier], self.reference_trees[tier], target, hints,
-                DEFAULT_TIER_SAT, normal_fee_budget_sat(DEFAULT_TIER_SAT))
-            if not hints:
-                self._tier_estimates[target] = found
+    def _computed_tree(self, node: int, amount: int) -> Tree:
+        found = shortest_tree(self.searches[amount], node)
+        self._trees[(node, amount)] = found
+        if len(self._trees) > PAYER_TREES:
+            self._trees.popitem(last=False)
         return found
+
+    def tree(self, payer: int, amount: int) -> Tree:
+        """The payer's cheapest-route tree at a search amount. A new payer with one peer (a
+        wallet behind its LSP) or whose peers' trees are all known gets it from theirs
+        (`payment.tree_through_peers`, not kept: it is cheap); only other payers run a
+        Dijkstra of their own, kept in the LRU. The peer's tree, once computed, serves every
+        payer behind the same peer."""
+        found = self._known_tree(payer, amount)
+        if found is not None:
+            return found
+        hops = first_hops(self.searches[amount], payer)
+        known = {v: self._known_tree(v, amount) for v in hops}
+        if len(hops) == 1 or (len(hops) <= COMPOSED_PEERS_MAX
+                              and all(t is not None for t in known.values())):
+            peers = {v: (cost, known[v] or self._computed_tree(v, amount))
+                     for v, cost in hops.items()}
+            return tree_through_peers(payer, peers, len(self.pubkeys))
+        return self._computed_tree(payer, amount)
+
+    def fee_tree(self, payer: int, amount: int) -> Tree:
+        """The payer's cheapest-fee tree (the search by fee when no route by cost fits the
+        budget), kept in a small LRU of its own."""
+        key = (payer, amount)
+        found = self._fee_trees.get(key)
+        if found is None:
+            found = fee_tree(self.searches[amount], payer)
+            self._fee_trees[key] = found
+            if len(self._fee_trees) > FEE_TREES:
+                self._fee_trees.popitem(last=False)
+        else:
+            self._fee_trees.move_to_end(key)
+        return found
+
+    def reference_estimate(self, target: int, hints: tuple[tuple[HintHop, ...], ...],
+                           amount_sat: int, max_fee_sat: float) -> PaymentEstimate:
+        """The reference payer's payment: the same for every caller, so kept per (target,
+        amount, budget) in a small LRU (invoices with hints aside)."""
+        key = (target, amount_sat, float(max_fee_sat))
+        found = self._reference_estimates.get(key) if not hints else None
+        if found is None:
+            bucket = search_amount(amount_sat)
+            found = estimate_payment(self.edges, self.searches[bucket],
+                                     self.reference_trees[bucket], target, hints, amount_sat,
+                                     max_fee_sat, lambda: self.fee_tree(self.reference, bucket))
+            if not hints:
+                self._reference_estimates[key] = found
+                if len(self._reference_estimates) > REFERENCE_ESTIMATES:
+                    self._reference_estimates.popitem(last=False)
+        else:
+            self._reference_estimates.move_to_end(key)
+        return found
+
+    def reference_tier(self, target: int, hints: tuple[tuple[HintHop, ...], ...]
+                       ) -> PaymentEstimate:
+        """The reference payer at the tier amount and normal budget: what a node's default
+        p_success measured (read for a node scored without a grid)."""
+        return self.reference_estimate(target, hints, DEFAULT_TIER_SAT,
+                                       normal_fee_budget_sat(DEFAULT_TIER_SAT))
 
     def can_pay(self, node: int, amount: int) -> bool:
         """The node has a usable public channel out at this search amount."""
@@ -125,22 +183,21 @@ class IntentSnapshot:
                  max_fee_sat: float) -> IntentEstimate:
         if self.reference < 0:  # an empty graph: nobody pays anybody
             none = PaymentEstimate(0.0, ())
-            return IntentEstimate(-1, "reference_no_caller", none, none, True)
+            return IntentEstimate(-1, "reference_no_caller", none, none)
         bucket = search_amount(amount_sat)
-        payer = self.reference
         basis: PayerBasis = "caller"
         if caller is None:
             basis = "reference_unknown_caller" if caller_given else "reference_no_caller"
         elif not self.can_pay(caller, bucket):
             basis = "reference_private_caller"
-        else:
-            payer = caller
-        search = self.searches[bucket]
-        payment = estimate_payment(self.edges, search, self.tree(payer, bucket), target,
-                                   hints, amount_sat, max_fee_sat)
-        reference_tier = self._reference_tier(target, hints)
-        moved = payer != self.reference or amount_sat != DEFAULT_TIER_SAT
-        return IntentEstimate(payer, basis, payment, reference_tier, moved)
+        reference = self.reference_estimate(target, hints, amount_sat, max_fee_sat)
+        if basis != "caller" or caller == self.reference:
+            return IntentEstimate(self.reference, basis, reference, reference)
+        assert caller is not None
+        payment = estimate_payment(self.edges, self.searches[bucket], self.tree(caller, bucket),
+                                   target, hints, amount_sat, max_fee_sat,
+                                   lambda: self.fee_tree(caller, bucket))
+        return IntentEstimate(caller, basis, payment, reference)
 
 
 def _same_knowledge(a: ChannelKnowledge, b: ChannelKnowledge) -> bool:
@@ -177,10 +234,10 @@ def build_snapshot(inputs: IntentInputs, *, version: Hashable, our_pubkey: str |
             and _same_knowledge(previous.inputs.knowledge, inputs.knowledge)):
         edges, searches = previous.edges, previous.searches
         trees = previous.reference_trees
-        # routes do not depend on scores: the payers' trees and tier estimates carry over
-        payer_trees, tier_estimates = previous._trees, previous._tier_estimates
+        # routes do not depend on scores: the payers' trees and estimates carry over
+        payer_trees, reference_estimates = previous._trees, previous._reference_estimates
     else:
-        payer_trees, tier_estimates = OrderedDict(), {}
+        payer_trees, reference_estimates = OrderedDict(), OrderedDict()
         lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
         edges = directed_edges(graph, lower, upper)
         order = edge_order(edges)
@@ -193,7 +250,7 @@ def build_snapshot(inputs: IntentInputs, *, version: Hashable, our_pubkey: str |
         index=index, by_hash={h: i for i, h in enumerate(inputs.scores.agent_hash)},
         inputs=inputs, edges=edges, searches=searches, reference=reference,
         reference_is_ours=ours, reference_trees=trees, _trees=payer_trees,
-        _tier_estimates=tier_estimates)
+        _reference_estimates=reference_estimates)
 
 
 class IntentSnapshots:

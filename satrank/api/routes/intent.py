@@ -32,12 +32,22 @@ from satrank.api.intent_url import answer_url
 from satrank.api.prices import ROUTE_PRICES
 from satrank.api.probing import MAX_AMOUNT_SAT as PROBE_MAX_AMOUNT_SAT
 from satrank.api.probing import probe_backend, probe_block, probe_now
+from satrank.api.quote import Basis, quote, quote_given_route
 from satrank.api.render import dumps, json_bytes
 from satrank.api.state import api_state
 from satrank.lightning.backend import ProbeResult
 from satrank.lightning.bolt11 import PaymentRequest
 from satrank.outcomes import ProbeOutcome
-from satrank.scoring.intent import THRESHOLDS, NodeScore, condition, decide, with_fresh_probe
+from satrank.scoring.budgets import BUDGETS, DEFAULT_BUDGET
+from satrank.scoring.intent import (
+    MODEL_ROUTE_SHARE,
+    MODEL_SHIFT_WEIGHT,
+    THRESHOLDS,
+    NodeScore,
+    condition,
+    decide,
+    with_fresh_probe,
+)
 from satrank.scoring.payment import MAX_ATTEMPTS, HintHop
 from satrank.scoring.payment import Route as PaymentRoute
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
@@ -149,22 +159,64 @@ def resolve(snapshot: IntentSnapshot, parsed: IntentRequest) -> tuple[int, int |
     return target, caller
 
 
-def answer(snapshot: IntentSnapshot, parsed: IntentRequest, now: float,
-           fresh: ProbeResult | None = None) -> dict[str, Any]:
-    target, caller = resolve(snapshot, parsed)
-    estimate = snapshot.estimate(caller, parsed.caller is not None, target,
-                                 _hints(snapshot, parsed.invoice), parsed.amount_sat,
-                                 parsed.max_fee_sat)
+def _measured(snapshot: IntentSnapshot, target: int, estimate: IntentEstimate,
+              parsed: IntentRequest, hints: tuple[tuple[HintHop, ...], ...]
+              ) -> tuple[NodeScore, NodeScore | None, float, bool, str]:
+    """The target's measured score for this payment (and its part given a route), the
+    route model's p for what it measured, whether the model moves it, and which score it
+    is: model v2's grid at the payment's amount and budget, else (scored before the grid)
+    the default tier's p."""
     scores = snapshot.inputs.scores
-    node = (NodeScore(None, None, None, None) if target < 0 or scores.verdict[target] is None
-            else NodeScore(scores.verdict[target], float(scores.p_success[target]),
-                           float(scores.ci95_low[target]), float(scores.ci95_high[target])))
+    if target < 0 or scores.verdict[target] is None:
+        return (NodeScore(None, None, None, None), None, estimate.reference.p_model,
+                estimate.payer_moved, "none")
+    verdict = scores.verdict[target]
+    grid = scores.grid_of(target)
+    if grid is not None:
+        if not estimate.payer_moved:
+            measured = quote(grid, Basis(parsed.amount_sat, None, float(parsed.max_fee_sat)))
+            return NodeScore(verdict, *measured), None, estimate.reference.p_model, False, "grid"
+        # a caller: theta, the grid's part given a route (the caller's route existence is its
+        # own), where the reference payer has its routes (the default budget; at a budget
+        # it cannot route within, the grid's theta is only its prior's floor), compared by
+        # the model with the reference payer at that budget
+        normal = DEFAULT_BUDGET.whole_limit_sat(parsed.amount_sat)
+        theta = quote_given_route(grid, Basis(parsed.amount_sat, DEFAULT_BUDGET, normal))
+        at_normal = snapshot.reference_estimate(target, hints, parsed.amount_sat, normal)
+        return NodeScore(verdict, *theta), None, at_normal.p_model, True, "grid"
+    tier = snapshot.reference_tier(target, hints)
+    return (NodeScore(verdict, float(scores.p_success[target]), float(scores.ci95_low[target]),
+                      float(scores.ci95_high[target])), None, tier.p_model,
+            estimate.payer_moved or parsed.amount_sat != DEFAULT_TIER_SAT, "default_tier")
+
+
+def _payment_basis(snapshot: IntentSnapshot, parsed: IntentRequest, estimate: IntentEstimate,
+                   score: str) -> dict[str, Any]:
+    """What pSuccess is about (api/quote.py's basis block): amount, budget, payer."""
+    payer = (f"caller:{snapshot.pubkeys[estimate.payer]}" if estimate.payer_basis == "caller"
+             and estimate.payer != snapshot.reference else None)
+    limit = float(parsed.max_fee_sat)
+    named = next((b for b in BUDGETS if b.whole_limit_sat(parsed.amount_sat) == limit), None)
+    return {**Basis(parsed.amount_sat, named, limit).block(payer), "score": score}
+
+
+def answer(snapshot: IntentSnapshot, parsed: IntentRequest, now: float,
+           fresh: ProbeResult | None = None, *, weight: float = MODEL_SHIFT_WEIGHT,
+           route_share: float = MODEL_ROUTE_SHARE) -> dict[str, Any]:
+    """`weight`, `route_share`: scoring/intent.condition's (benches choose them)."""
+    target, caller = resolve(snapshot, parsed)
+    hints = _hints(snapshot, parsed.invoice)
+    estimate = snapshot.estimate(caller, parsed.caller is not None, target, hints,
+                                 parsed.amount_sat, parsed.max_fee_sat)
+    scores = snapshot.inputs.scores
+    node, given_route, p_measured, moved, score = _measured(snapshot, target, estimate,
+                                                            parsed, hints)
     if fresh is not None:
         node = with_fresh_probe(node, float(scores.n_eff[target]) if node.verdict else 0.0,
-                                estimate.reference_tier.p_model,
-                                FRESH_EVIDENCE.get(fresh.outcome))
-    result = condition(estimate.payment.p_model, estimate.reference_tier.p_model, node,
-                       model_moved=estimate.model_moved)
+                                p_measured, FRESH_EVIDENCE.get(fresh.outcome))
+    result = condition(estimate.payment.p_model, p_measured, node, model_moved=moved,
+                       weight=weight, given_route=None if fresh is not None else given_route,
+                       route_share=route_share)
     expired = parsed.invoice is not None and (
         parsed.invoice.timestamp + parsed.invoice.expiry_s <= now)
     decision, reasons = decide(result, node.verdict, expired=expired)
@@ -185,11 +237,11 @@ def answer(snapshot: IntentSnapshot, parsed: IntentRequest, now: float,
         "route": _route_block(snapshot, estimate.payment.likeliest),
         "routesConsidered": len(estimate.payment.routes),
         "maxAttempts": MAX_ATTEMPTS,
+        "paymentBasis": _payment_basis(snapshot, parsed, estimate, score),
         "model": {
             "pRoutes": estimate.payment.p_model,
-            "pReferenceAtTier": estimate.reference_tier.p_model,
-            "tierSat": DEFAULT_TIER_SAT,
-            "moved": estimate.model_moved,
+            "pReference": p_measured,
+            "moved": moved,
         },
         "payer": {
             "publicKey": snapshot.pubkeys[payer] if payer >= 0 else None,

@@ -158,14 +158,29 @@ _NODE_RESULT = obj({
     "routesConsidered": _d(_INT, "Routes within the budget the payer would try (distinct "
                                  "last hops or route hints)"),
     "maxAttempts": _d(_INT, "At most this many routes are counted as retries"),
+    "paymentBasis": _d(obj({
+        "amountSat": _d(_INT, "The payment's amount"),
+        "feeBudget": _d({"type": "string"}, "tight or normal when maxFeeSat is that budget's "
+                                            "limit, else custom"),
+        "feeLimitSat": _d(_NUM, "The fee budget in sat (maxFeeSat)"),
+        "payer": _d(_STR, "caller:<pubkey> when computed for the caller, else reference"),
+        "timeoutS": _d(_INT, "lnd's payment timeout the probability is within"),
+        "score": _d({"type": "string", "enum": ["grid", "default_tier", "none"]},
+                    "The target's measured score read: grid = model v2's stored grid at this "
+                    "amount and fee budget (as GET /api/agent/{id}?amount_sat=&fee_budget=); "
+                    "default_tier = the node's 100,000 sat p_success (scored before the "
+                    "grid); none = not scored"),
+    }), "What pSuccess is about: amount, fee budget and payer"),
     "model": _d(obj({
         "pRoutes": _d(_P, "The route model alone for this payer and amount, retries "
                           "included"),
-        "pReferenceAtTier": _d(_P, "The route model for the reference payer at the tier "
-                                   "amount: what the node's score measured"),
-        "tierSat": _d(_INT, "That tier amount"),
-        "moved": _d(_BOOL, "Payer or amount differ from what the score measured, so the "
-                           "model moved the score"),
+        "pReference": _d(_P, "The route model for what the measured score is about: the "
+                             "reference payer at this amount and budget (grid; for a "
+                             "caller, at this amount and the default budget, where the "
+                             "grid's theta is read), or at the 100,000 sat tier "
+                             "(default_tier)"),
+        "moved": _d(_BOOL, "The payer (or, for default_tier, the amount) differs from what "
+                           "the score measured, so the model moved the score"),
     }), "The route model's parts"),
     "payer": _d(obj({
         "publicKey": _d({"type": ["string", "null"]}, "The payer the answer is for"),

@@ -1,0 +1,45 @@
+"""Unit: a new payer's tree in the intent snapshot (api/cache/intent.py). A wallet behind one
+peer costs no Dijkstra of its own: its peer's tree, computed once, serves every wallet
+behind that peer, and the answer is the one its own Dijkstra gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from satrank.api.cache.intent import build_snapshot
+from satrank.db.intent import IntentInputs, NodeScores
+from satrank.scoring.knowledge import empty_channel_knowledge
+from satrank.scoring.payment import search_amount, shortest_tree
+from tests.scoring_graphs import arrays_from_graph, small_graph
+
+NOW = 1_700_000_000.0
+
+
+def _snapshot():  # type: ignore[no-untyped-def]
+    # hub 1 with wallets 5 and 6 behind it; 0 is the largest node (the reference payer)
+    links = [(0, 1, 9_000_000), (0, 2, 9_000_000), (1, 2, 1_000_000), (2, 3, 500_000),
+             (3, 4, 900_000), (5, 1, 3_000_000), (6, 1, 1_000_000), (0, 3, 9_000_000)]
+    graph = arrays_from_graph(small_graph(7, links))
+    n = graph.n_nodes
+    nan = np.full(n, np.nan)
+    scores = NodeScores(agent_hash=tuple(str(i) for i in range(n)), verdict=(None,) * n,
+                        p_success=nan, ci95_low=nan, ci95_high=nan, n_eff=nan,
+                        scored_unix=nan, probed_unix=nan)
+    return build_snapshot(IntentInputs(graph, scores, empty_channel_knowledge()), version=0,
+                          our_pubkey=None, now_unix=NOW)
+
+
+def test_wallets_behind_one_peer_share_its_tree() -> None:
+    snapshot = _snapshot()
+    assert snapshot.reference == 0
+    amount = search_amount(20_000)
+    for wallet in (5, 6):
+        tree = snapshot.tree(wallet, amount)
+        assert tree.source == wallet
+        assert tree.dist == pytest.approx(shortest_tree(snapshot.searches[amount], wallet).dist)
+    assert list(snapshot._trees) == [(1, amount)]  # one Dijkstra: the hub's
+    answer = snapshot.estimate(5, True, 4, (), 20_000, 500)
+    assert answer.payer_basis == "caller" and answer.payment.p_model > 0
+    assert answer.payment.likeliest is not None
+    assert int(snapshot.edges.src[answer.payment.likeliest.edges[0]]) == 5
