@@ -18,6 +18,7 @@ from satrank.scoring.liquidity import LND_BIMODAL_SCALE_SAT
 from satrank.scoring.model import NodeModel, grid_evidence, node_model
 from satrank.scoring.posterior import Posterior
 from satrank.scoring.reach import payer_view
+from satrank.scoring.route_cache import ROUTES
 from satrank.scoring.tiers import DEFAULT_TIER_SAT, DEFAULT_TIERS_SAT
 from satrank.scoring.verdict import (
     VERDICTS,
@@ -109,7 +110,10 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
     lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
     view = payer_view(graph, sources, free_sources=own, amounts_sat=params.amounts_sat,
                       budgets=params.budgets, lower=lower, upper=upper,
-                      bimodal_scale_sat=params.bimodal_scale_sat)
+                      bimodal_scale_sat=params.bimodal_scale_sat,
+                      routes=ROUTES.routes(graph, sources, free_sources=own,
+                                           amounts_sat=params.amounts_sat,
+                                           budgets=params.budgets))
     ev = grid_evidence(inputs.probes, inputs.reports, index, params.amounts_sat,
                        view.last_hop, default_amount_sat=params.default_tier_sat)
     model = node_model(view, ev, amounts_sat=params.amounts_sat, budgets=params.budgets,

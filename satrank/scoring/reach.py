@@ -52,51 +52,101 @@ class PayerView:
 
 
 @dataclass(frozen=True)
-class _Pairs:
-    """Usable directed channel pairs (u -> v) for one amount, parallel channels merged."""
+class _AmountRoutes:
+    """One amount's search: what depends on the graph, the payer and the budgets only."""
 
-    src: IntArray
+    usable: BoolArray  # directions in `PayerRoutes.order` that carry the amount (no loops)
+    ok: BoolArray  # (src, dst) pairs with some usable direction
+    src: IntArray  # those pairs, sorted by (src, dst)
     dst: IntArray
-    fee_sat: FloatArray  # cheapest fee the forwarding node u charges
-    p: FloatArray  # P(some parallel channel carries the amount)
+    charged: FloatArray  # the pair's cheapest fee, 0 where the payer forwards to itself
+    dist: FloatArray  # (n,): the cheapest fee to every node, inf where no route
+    pred: IntArray  # (n,): the node before it on the cheapest path, -1 for none
+    tree_hop: IntArray  # (n,): the pair of that hop, -1 for none
+    via: BoolArray  # pairs whose source has a route
+    within: tuple[BoolArray, ...]  # per budget: pairs that end a route within it
 
 
 @dataclass(frozen=True)
-class _Directions:
-    """Every channel direction (`payment.DirectedEdges`, shared with the intent's route
-    search) and the order that groups them by (src, dst), computed once for all amounts."""
+class PayerRoutes:
+    """The route searches of a payer view for every amount: they depend on the graph's
+    channels and policies, the payer and the budgets, not on channel knowledge, so a pass
+    with new evidence on the same graph can reuse them (`scoring.route_cache`)."""
 
-    edges: DirectedEdges
     order: IntArray  # directions sorted by (src, dst)
     starts: IntArray  # position in `order` of the first direction of each (src, dst) pair
+    amounts: tuple[_AmountRoutes, ...]
+    reachable: BoolArray  # (len(budgets), len(amounts), n)
+    cheapest_fee_sat: FloatArray  # (len(amounts), n)
 
 
-def _directions(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> _Directions:
-    edges = directed_edges(graph, lower, upper)
-    order = edge_order(edges)
+def _pair_starts(edges: DirectedEdges, order: IntArray) -> IntArray:
     src, dst = edges.src[order], edges.dst[order]
     first = np.ones(src.shape[0], dtype=bool)
     first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-    return _Directions(edges, order, np.flatnonzero(first))
+    return np.flatnonzero(first)
 
 
-def _pairs(dirs: _Directions, amount_sat: float, scale_sat: float) -> _Pairs:
-    if dirs.starts.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return _Pairs(empty, empty, np.zeros(0), np.zeros(0))
-    edges, order = dirs.edges, dirs.order
-    usable = (edges.carries(amount_sat) & (edges.src != edges.dst))[order]  # no loops
-    fee = np.where(usable, edges.fees_sat(amount_sat)[order], np.inf)
-    log_fail = np.zeros(usable.shape[0])
-    sel = order[usable]
-    p = bimodal_success(amount_sat, edges.capacity_sat[sel], edges.lower_sat[sel],
-                        edges.upper_sat[sel], scale_sat=scale_sat)
-    log_fail[usable] = np.log1p(-np.minimum(p, 1.0 - 1e-12))
-    pair_fee = np.minimum.reduceat(fee, dirs.starts)
-    pair_log_fail = np.add.reduceat(log_fail, dirs.starts)
+def _amount_routes(edges: DirectedEdges, order: IntArray, starts: IntArray, n: int,
+                   sources: IntArray, is_source: BoolArray, free_sources: bool,
+                   amount: float, budgets: Sequence[FeeBudget], max_limit: float
+                   ) -> _AmountRoutes:
+    usable = (edges.carries(amount) & (edges.src != edges.dst))[order]  # no loops
+    if starts.size:
+        fee = np.where(usable, edges.fees_sat(amount)[order], np.inf)
+        pair_fee = np.minimum.reduceat(fee, starts)
+    else:
+        pair_fee = np.zeros(0)
     ok = np.isfinite(pair_fee)
-    head = order[dirs.starts[ok]]
-    return _Pairs(edges.src[head], edges.dst[head], pair_fee[ok], -np.expm1(pair_log_fail[ok]))
+    head = order[starts[ok]]
+    src, dst, pair_fee = edges.src[head], edges.dst[head], pair_fee[ok]
+    charged = pair_fee * ~(free_sources & is_source[src])
+    if n == 0 or sources.size == 0:
+        none = np.full(n, -1, dtype=np.int64)
+        return _AmountRoutes(usable, ok, src, dst, charged, np.full(n, np.inf), none, none,
+                             np.zeros(src.shape[0], dtype=bool),
+                             tuple(np.zeros(src.shape[0], dtype=bool) for _ in budgets))
+    weights = csr_matrix((charged + HOP_EPSILON_SAT, (src, dst)), shape=(n, n))
+    dist, pred, _ = dijkstra(weights, directed=True, indices=sources, min_only=True,
+                             return_predecessors=True, limit=max_limit + 1.0)
+    pred = np.asarray(pred, dtype=np.int64)
+    pred[is_source] = -1
+    # the pair of the hop (pred(v) -> v): pairs are unique per (src, dst) and sorted by key
+    tree_hop = np.full(n, -1, dtype=np.int64)
+    on_tree = pred >= 0
+    tree_hop[on_tree] = np.searchsorted(src * n + dst, pred[on_tree] * n
+                                        + np.flatnonzero(on_tree))
+    via = np.isfinite(dist[src])
+    within = tuple(via & (dist[src] + charged <= b.limit_sat(amount)) for b in budgets)
+    return _AmountRoutes(usable, ok, src, dst, charged, np.asarray(dist, dtype=np.float64),
+                         pred, tree_hop, via, within)
+
+
+def payer_routes(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
+                 amounts_sat: Sequence[float], budgets: Sequence[FeeBudget]) -> PayerRoutes:
+    """Per amount, one single-source search from the payer (see the module docstring)."""
+    n = graph.n_nodes
+    no_bounds = np.zeros((2, graph.node1.shape[0]))  # searches do not read bounds
+    edges = directed_edges(graph, no_bounds, no_bounds)
+    order = edge_order(edges)
+    starts = _pair_starts(edges, order)
+    is_source = np.zeros(n, dtype=bool)
+    is_source[sources] = True
+    max_limit = max((b.limit_sat(max(amounts_sat)) for b in budgets), default=0.0)
+    per_amount = tuple(_amount_routes(edges, order, starts, n, sources, is_source,
+                                      free_sources, float(a), budgets, max_limit)
+                       for a in amounts_sat)
+    reachable = np.zeros((len(budgets), len(amounts_sat), n), dtype=bool)
+    cheapest = np.full((len(amounts_sat), n), np.inf)
+    for j, r in enumerate(per_amount):
+        if n == 0 or sources.size == 0:
+            continue
+        cheapest[j] = r.dist
+        for b in range(len(budgets)):
+            reachable[b, j] = np.bincount(r.dst[r.within[b]], minlength=n) > 0
+            if not free_sources:  # the payer's own channel to a source
+                reachable[b, j, is_source] = True
+    return PayerRoutes(order, starts, per_amount, reachable, cheapest)
 
 
 def _path_log_p(pred: IntArray, hop_log_p: FloatArray) -> FloatArray:
@@ -135,53 +185,50 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
                amounts_sat: Sequence[float], budgets: Sequence[FeeBudget],
                lower: FloatArray, upper: FloatArray,
                max_alternatives: int = MAX_ALTERNATIVES,
-               bimodal_scale_sat: float = LND_BIMODAL_SCALE_SAT) -> PayerView:
+               bimodal_scale_sat: float = LND_BIMODAL_SCALE_SAT,
+               routes: PayerRoutes | None = None) -> PayerView:
     """The payer's view for every amount and budget. `sources` are the node indices the
     payer's payments enter the graph at: the payer itself (`free_sources`: it charges
-    itself no fee), or the peers it has channels to (they charge theirs)."""
+    itself no fee), or the peers it has channels to (they charge theirs). `routes`: the
+    searches of `payer_routes` for these same arguments, when already made."""
+    if routes is None:
+        routes = payer_routes(graph, sources, free_sources=free_sources,
+                              amounts_sat=amounts_sat, budgets=budgets)
     n = graph.n_nodes
     shape = (len(budgets), len(amounts_sat), n)
-    reachable = np.zeros(shape, dtype=bool)
     p_graph = np.zeros(shape)
     last_hop = np.zeros((len(amounts_sat), n))
-    cheapest = np.full((len(amounts_sat), n), np.inf)
     is_source = np.zeros(n, dtype=bool)
     is_source[sources] = True
-    max_limit = max((b.limit_sat(max(amounts_sat)) for b in budgets), default=0.0)
-    dirs = _directions(graph, lower, upper)
+    edges = directed_edges(graph, lower, upper)
+    order = routes.order
     for j, amount in enumerate(amounts_sat):
-        pr = _pairs(dirs, float(amount), bimodal_scale_sat)
-        charged = pr.fee_sat * ~(free_sources & is_source[pr.src])
+        r = routes.amounts[j]
+        sel = order[r.usable]
+        p_dir = bimodal_success(float(amount), edges.capacity_sat[sel], edges.lower_sat[sel],
+                                edges.upper_sat[sel], scale_sat=bimodal_scale_sat)
+        log_fail = np.zeros(r.usable.shape[0])
+        log_fail[r.usable] = np.log1p(-np.minimum(p_dir, 1.0 - 1e-12))
+        pair_log_fail = (np.add.reduceat(log_fail, routes.starts) if routes.starts.size
+                         else np.zeros(0))
+        p = -np.expm1(pair_log_fail[r.ok])  # P(some parallel channel carries the amount)
         if n == 0 or sources.size == 0:
             continue
-        weights = csr_matrix((charged + HOP_EPSILON_SAT, (pr.src, pr.dst)), shape=(n, n))
-        dist, pred, _ = dijkstra(weights, directed=True, indices=sources, min_only=True,
-                                 return_predecessors=True, limit=max_limit + 1.0)
-        pred = np.asarray(pred, dtype=np.int64)
-        pred[is_source] = -1
-        # log p of the hop (pred(v) -> v): pairs are unique per (src, dst) and sorted by key
-        key = pr.src * n + pr.dst
         hop = np.zeros(n)
-        on_tree = pred >= 0
-        pos = np.searchsorted(key, pred[on_tree] * n + np.flatnonzero(on_tree))
-        hop[on_tree] = np.log(np.maximum(pr.p[pos], 1e-300))
-        q = np.exp(_path_log_p(pred, hop))
-        q[~np.isfinite(dist)] = 0.0
-        cheapest[j] = dist
-        via = np.isfinite(dist[pr.src])
-        log_fail_in = np.bincount(pr.dst[via], np.log1p(-np.minimum(pr.p[via], 1 - 1e-12)),
+        on_tree = r.tree_hop >= 0
+        hop[on_tree] = np.log(np.maximum(p[r.tree_hop[on_tree]], 1e-300))
+        q = np.exp(_path_log_p(r.pred, hop))
+        q[~np.isfinite(r.dist)] = 0.0
+        log_fail_in = np.bincount(r.dst[r.via], np.log1p(-np.minimum(p[r.via], 1 - 1e-12)),
                                   minlength=n)
         last_hop[j] = -np.expm1(log_fail_in)
-        for b, budget in enumerate(budgets):
-            within = via & (dist[pr.src] + charged <= budget.limit_sat(float(amount)))
-            score = q[pr.src[within]] * pr.p[within]
-            keep = _best_alternatives(pr.dst[within], score, max_alternatives)
-            d = pr.dst[within][keep]
-            log_miss = np.bincount(d, np.log1p(-np.minimum(score[keep], 1 - 1e-12)),
-                                   minlength=n)
-            reachable[b, j] = np.bincount(d, minlength=n) > 0
+        for b in range(len(budgets)):
+            within = r.within[b]
+            score = q[r.src[within]] * p[within]
+            keep = _best_alternatives(r.dst[within], score, max_alternatives)
+            log_miss = np.bincount(r.dst[within][keep],
+                                   np.log1p(-np.minimum(score[keep], 1 - 1e-12)), minlength=n)
             p_graph[b, j] = -np.expm1(log_miss)
             if not free_sources:  # the payer's own channel to a source: its balance is known
-                reachable[b, j, is_source] = True
                 p_graph[b, j, is_source] = 1.0
-    return PayerView(reachable, p_graph, last_hop, cheapest)
+    return PayerView(routes.reachable, p_graph, last_hop, routes.cheapest_fee_sat)
