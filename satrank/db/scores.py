@@ -17,6 +17,7 @@ import asyncpg
 import numpy as np
 
 from satrank.db.arrays import fetch_float8_matrix, float8_arrays_copy
+from satrank.db.graph_cache import GRAPHS
 from satrank.db.knowledge import load_channel_knowledge
 from satrank.db.nostr_outbox import enqueue_changed_score_events
 from satrank.db.pool import affected_rows
@@ -100,7 +101,8 @@ async def load_scoring_inputs(conn: asyncpg.Connection, *, now: datetime, half_l
         # twice by text pubkey for merge joins; hash joins read the same rows in about
         # half the time (measured on mainnet, bench/RESULTS.md).
         await conn.execute("SET LOCAL enable_mergejoin = off")
-        graph = await load_graph_arrays(conn)
+        graph_key = await GRAPHS.key(conn)  # in this snapshot, as the graph read below
+        graph = GRAPHS.get(graph_key) or GRAPHS.put(graph_key, await load_graph_arrays(conn))
         last_sync = await conn.fetchrow(
             "SELECT block_height, payer_pubkey FROM graph_syncs ORDER BY id DESC LIMIT 1")
         since = now - evidence_window
