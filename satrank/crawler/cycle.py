@@ -122,9 +122,11 @@ async def score_phase(pool: Pool, settings: CrawlerSettings, *, enqueue_nostr: b
         settings.probe_tiers_sat, DEFAULT_TIER_SAT,
         probe_budget=budget_of_limit(settings.probe_fee_limit_sat, DEFAULT_TIER_SAT))
     async with connection(pool) as conn:
-        # summarised before the inputs are read: a write in between changes the next key
+        # summarised before the inputs are read (a write in between changes the next key);
+        # publishing is part of it: turned on, it must queue what differs from the last
+        # published scores, which only a pass does
         key = inputs_key(await scoring_inputs_summary(conn, since=now - window, now=now),
-                         (params, half_life_s, window))
+                         (params, half_life_s, window, enqueue_nostr))
         last = await last_scoring_pass(conn)
         if last is not None and rescore_reason(last, key, now=now, max_age_s=max_pass_age_s(
                 settings.rescore_max_age_s, half_life_s)) is None:

@@ -11,6 +11,7 @@ import asyncpg
 
 from satrank.crawler.rescore import max_pass_age_s, rescore_reason
 from satrank.db.scoring_inputs import LastPass
+from satrank.nostr.keys import NostrKey
 from tests.cli import run_satrank
 from tests.crawler.test_crawl_simnet import WAIT_S, _crawler_env
 from tests.simnet_fixture import SimnetHandle
@@ -79,3 +80,13 @@ def test_the_interval_is_capped_where_decay_could_move_p_by_the_history_threshol
     week = 7 * 86_400.0
     assert max_pass_age_s(3600, week) == 3600  # 0.0041 at most in an hour
     assert max_pass_age_s(3600, 3600) < 30  # a one-hour half-life: 26 s
+
+
+async def test_publishing_turned_on_rescores_and_queues_the_events(
+        simnet: SimnetHandle, db_dsn: str, tmp_path: Path) -> None:
+    assert "nostr_events=0)" in _crawl(tmp_path, db_dsn, simnet, 0)
+    publish = {"NOSTR_RELAYS": "ws://127.0.0.1:9",  # --once queues, never connects
+               "NOSTR_PRIVATE_KEY": NostrKey.generate().nsec()}
+    again = _crawl(tmp_path, db_dsn, simnet, 0, **publish)
+    assert "scores: StoredScores(" in again and "nostr_events=0)" not in again
+    assert "scores: ScoringSkipped(" in _crawl(tmp_path, db_dsn, simnet, 0, **publish)
