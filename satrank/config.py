@@ -346,6 +346,9 @@ class CrawlerSettings:
     probe_tiers_sat: tuple[int, ...] = DEFAULT_TIERS_SAT
     probe_retention_days: int = 30
     half_life_days: float = 7.0
+    # a pass over the same inputs as the stored one is skipped until that one is this old
+    # (crawler/rescore.py says why an hour); 0 rescores every time
+    rescore_max_age_s: float = 3600.0
     lnd_backoff_max_s: float = 300.0
     metrics_port: int = 9091
     # loopback by default; 0.0.0.0 in a container whose port is published on host loopback
@@ -370,6 +373,7 @@ def _crawler(r: _Reader) -> CrawlerSettings:
         probe_tiers_sat=_probe_tiers(r) or d.probe_tiers_sat,
         probe_retention_days=r.integer("PROBE_RETENTION_DAYS", d.probe_retention_days, 1, 3650),
         half_life_days=r.number("SCORE_HALF_LIFE_DAYS", d.half_life_days, 0.01, 365),
+        rescore_max_age_s=r.number("CRAWL_RESCORE_MAX_AGE_S", d.rescore_max_age_s, 0, 3600),
         lnd_backoff_max_s=r.number("CRAWL_LND_BACKOFF_MAX_S", d.lnd_backoff_max_s, 1, 3600),
         metrics_port=r.integer("CRAWLER_METRICS_PORT", d.metrics_port, 0, 65535),
         metrics_host=r.text("CRAWLER_METRICS_HOST", d.metrics_host),

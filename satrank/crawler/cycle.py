@@ -31,6 +31,7 @@ from satrank.crawler.metrics import (
     SYNC_SECONDS,
 )
 from satrank.crawler.probes import ProbeSender
+from satrank.crawler.rescore import ScoringSkipped, inputs_key, max_pass_age_s, rescore_reason
 from satrank.crawler.scheduler import (
     PlannedProbe,
     ProbeBudget,
@@ -55,11 +56,13 @@ from satrank.db.probes import (
     delete_probes_before,
     load_probe_history,
 )
-from satrank.db.scores import StoredScores, load_scoring_inputs, store_scores
+from satrank.db.scores import StoredScores, load_scoring_inputs
+from satrank.db.scoring_inputs import last_scoring_pass, scoring_inputs_summary, store_scores_of
 from satrank.db.vantages import live_vantages, probes_by_vantage
 from satrank.lightning.backend import DeferredGraph, NodeStatus
 from satrank.scoring.budgets import budget_of_limit
 from satrank.scoring.engine import ScoringParams, score_nodes
+from satrank.scoring.evidence import DEFAULT_LIVENESS_HALF_LIFE_S
 from satrank.scoring.payer import OwnChannel
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
@@ -110,21 +113,38 @@ async def sync_phase(pool: Pool, source: GraphSource, *,
 
 async def score_phase(pool: Pool, settings: CrawlerSettings, *, enqueue_nostr: bool,
                       clock: Callable[[], datetime] = utc_now,
-                      payer_channels: Sequence[OwnChannel] = ()) -> StoredScores:
-    """Score every node as the reference payer: our vantages' own channels
-    (`payer_channels`, crawler/payer.py) when known."""
+                      payer_channels: Sequence[OwnChannel] = ()
+                      ) -> StoredScores | ScoringSkipped:
+    """A scoring pass as the reference payer (our vantages' own channels,
+    `payer_channels`, crawler/payer.py, when known), unless the stored one is of the same
+    inputs and recent enough (`crawler/rescore.py`)."""
     started = time.perf_counter()
     now = clock()
+    half_life_s = settings.half_life_days * 86_400.0
+    window = timedelta(days=settings.probe_retention_days)
+    params = ScoringParams(
+        settings.probe_tiers_sat, DEFAULT_TIER_SAT,
+        probe_budget=budget_of_limit(settings.probe_fee_limit_sat, DEFAULT_TIER_SAT))
     async with connection(pool) as conn:
-        inputs = replace(await load_scoring_inputs(
-            conn, now=now, half_life_s=settings.half_life_days * 86_400.0,
-            evidence_window=timedelta(days=settings.probe_retention_days)),
-            payer_channels=tuple(payer_channels))
-        result = score_nodes(inputs, now_unix=now.timestamp(), params=ScoringParams(
-            settings.probe_tiers_sat, DEFAULT_TIER_SAT,
-            probe_budget=budget_of_limit(settings.probe_fee_limit_sat, DEFAULT_TIER_SAT)))
-        stored = await store_scores(conn, result, computed_at=now,
-                                    enqueue_nostr=enqueue_nostr)
+        # summarised before the inputs are read (a write in between changes the next key);
+        # publishing is part of it: turned on, it must queue what differs from the last
+        # published scores, which only a pass does; the payer's channels (their balances
+        # move with our own payments) too
+        channels = tuple(sorted(payer_channels, key=lambda c: (c.vantage, c.peer)))
+        key = inputs_key(await scoring_inputs_summary(conn, since=now - window, now=now),
+                         (params, half_life_s, window, enqueue_nostr, channels))
+        last = await last_scoring_pass(conn)
+        if last is not None and rescore_reason(last, key, now=now, max_age_s=max_pass_age_s(
+                settings.rescore_max_age_s,
+                min(half_life_s, DEFAULT_LIVENESS_HALF_LIFE_S))) is None:
+            LAST_SUCCESS.labels("scoring").set(time.time())
+            return ScoringSkipped(last.computed_at)
+        inputs = replace(await load_scoring_inputs(conn, now=now, half_life_s=half_life_s,
+                                                   evidence_window=window),
+                         payer_channels=channels)
+        result = score_nodes(inputs, now_unix=now.timestamp(), params=params)
+        stored = await store_scores_of(conn, result, inputs_key=key, computed_at=now,
+                                       enqueue_nostr=enqueue_nostr)
     SCORING_SECONDS.observe(time.perf_counter() - started)
     LAST_SUCCESS.labels("scoring").set(time.time())
     return stored

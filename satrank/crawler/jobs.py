@@ -47,13 +47,11 @@ from satrank.crawler.cycle import (
 from satrank.crawler.metrics import FAILURES
 from satrank.crawler.payer import vantage_channels
 from satrank.crawler.probes import ProbeSender
-from satrank.crawler.registry import run_registry_round
 from satrank.crawler.worker import Vantage, batch_size, drain_queue, worker_id
 from satrank.db.nostr_outbox import prune_finished
 from satrank.db.pool import Pool, connection
 from satrank.db.reports import REPORT_RETENTION, delete_reports_before
 from satrank.lightning.errors import LightningError
-from satrank.registry.stages import InvoicePayer
 from satrank.scoring.payer import OwnChannel
 
 _log = logging.getLogger(__name__)
@@ -208,6 +206,10 @@ async def publish_to_nostr(ctx: JobContext) -> object:
 async def check_registry(ctx: JobContext) -> object:
     """One registry round (crawler/registry.py); pays services through the pay macaroon's
     client only with a daily budget, and checks the unpaid stages while LND is down."""
+    # imported here: its HTTP and JSON-schema stack costs every `crawl --once` ~0.2 s
+    from satrank.crawler.registry import run_registry_round
+    from satrank.registry.stages import InvoicePayer
+
     rs = ctx.settings.registry
     payer: InvoicePayer | None = None
     if rs.spend_sat_per_day > 0:

@@ -55,3 +55,36 @@ async def fetch_float8_matrix(conn: asyncpg.Connection, query: str, ncols: int) 
 
     await conn.copy_from_query(query, output=collect, format="binary")
     return parse_float8_copy(b"".join(chunks), ncols)
+
+
+_FLOAT8_OID = 701
+
+
+def float8_arrays_copy(*matrices: np.ndarray) -> bytes:
+    """A binary COPY stream of rows (int4 row number, float8[], ...): row i holds row i of
+    every (rows, width) matrix as a one-dimensional array (NaN stays NaN; no NULLs).
+
+    asyncpg encodes a float8[] from Python floats one element at a time (~0.3 s for the
+    3 x 16 grid values of 12.8k nodes); this layout is fixed-width, so numpy writes it.
+    """
+    n = matrices[0].shape[0] if matrices else 0
+    fields: list[tuple[object, ...]] = [("nfields", ">i2"), ("len_row", ">i4"), ("row", ">i4")]
+    for k, m in enumerate(matrices):
+        if m.ndim != 2 or m.shape[0] != n:
+            raise ValueError("every matrix needs one row per record")
+        fields += [(f"len{k}", ">i4"), (f"ndim{k}", ">i4"), (f"flags{k}", ">i4"),
+                   (f"oid{k}", ">i4"), (f"dim{k}", ">i4"), (f"lbound{k}", ">i4"),
+                   (f"values{k}", [("len", ">i4"), ("v", ">f8")], (m.shape[1],))]
+    recs = np.zeros(n, dtype=np.dtype(fields))
+    recs["nfields"] = 1 + len(matrices)
+    recs["len_row"] = 4
+    recs["row"] = np.arange(n, dtype=np.int64)
+    for k, m in enumerate(matrices):
+        recs[f"len{k}"] = 20 + 12 * m.shape[1]
+        recs[f"ndim{k}"] = 1
+        recs[f"oid{k}"] = _FLOAT8_OID
+        recs[f"dim{k}"] = m.shape[1]
+        recs[f"lbound{k}"] = 1
+        recs[f"values{k}"]["len"] = 8
+        recs[f"values{k}"]["v"] = m
+    return _HEADER + b"\x00" * 8 + recs.tobytes() + _TRAILER

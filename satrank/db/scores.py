@@ -8,6 +8,7 @@ place the crawler wires scoring to publishing). The API reads scores through
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +16,8 @@ from datetime import datetime, timedelta
 import asyncpg
 import numpy as np
 
-from satrank.db.arrays import fetch_float8_matrix
+from satrank.db.arrays import fetch_float8_matrix, float8_arrays_copy
+from satrank.db.graph_cache import GRAPHS
 from satrank.db.knowledge import load_channel_knowledge
 from satrank.db.nostr_outbox import enqueue_changed_score_events
 from satrank.db.pool import affected_rows
@@ -99,7 +101,8 @@ async def load_scoring_inputs(conn: asyncpg.Connection, *, now: datetime, half_l
         # twice by text pubkey for merge joins; hash joins read the same rows in about
         # half the time (measured on mainnet, bench/RESULTS.md).
         await conn.execute("SET LOCAL enable_mergejoin = off")
-        graph = await load_graph_arrays(conn)
+        graph_key = await GRAPHS.key(conn)  # in this snapshot, as the graph read below
+        graph = GRAPHS.get(graph_key) or GRAPHS.put(graph_key, await load_graph_arrays(conn))
         last_sync = await conn.fetchrow(
             "SELECT block_height, payer_pubkey FROM graph_syncs ORDER BY id DESC LIMIT 1")
         since = now - evidence_window
@@ -117,13 +120,21 @@ _feature_cols = ", ".join(f"{name} float8" for name in FEATURE_NAMES)
 _feature_json = ", ".join(f"'{name}', NULLIF({name}, 'NaN'::float8)" for name in FEATURE_NAMES)
 
 _STAGE = f"""
-CREATE TEMP TABLE stage_scores (pubkey text, rank smallint, verdict text, p_success float8,
-    ci95_low float8, ci95_high float8, n_eff float8, pagerank float8, pagerank_pct float8,
-    reasons jsonb, p_grid float8[], alpha_grid float8[], beta_grid float8[], {_feature_cols})
-    ON COMMIT DROP;
+CREATE TEMP TABLE stage_score_values (node_row int4, pubkey text, rank smallint,
+    verdict text, p_success float8, ci95_low float8, ci95_high float8, n_eff float8,
+    pagerank float8, pagerank_pct float8, reasons jsonb, {_feature_cols}) ON COMMIT DROP;
+CREATE TEMP TABLE stage_grids (node_row int4, p_grid float8[], alpha_grid float8[],
+    beta_grid float8[]) ON COMMIT DROP;
 CREATE TEMP TABLE stage_posteriors (pubkey text, amount_sat bigint, prior_alpha float8,
     prior_beta float8, alpha float8, beta float8, n_eff float8, p_success float8,
     ci95_low float8, ci95_high float8) ON COMMIT DROP;
+"""
+
+# the grids travel in their own binary COPY (`arrays.float8_arrays_copy`), joined by row
+_JOIN_STAGE = """
+CREATE TEMP TABLE stage_scores ON COMMIT DROP AS
+SELECT v.*, g.p_grid, g.alpha_grid, g.beta_grid
+FROM stage_score_values v JOIN stage_grids g USING (node_row)
 """
 
 _HISTORY = """
@@ -198,22 +209,28 @@ class StoredScores:
     nostr_events: int
 
 
-def _grid_rows(cube: np.ndarray) -> list[list[float]]:
-    """(B, A, n) -> one budget-major list of B * A values per node."""
-    return list(cube.reshape(-1, cube.shape[2]).T.tolist())
+def _grid_matrix(cube: np.ndarray) -> np.ndarray:
+    """(B, A, n) -> (n, B * A): one budget-major row of values per node."""
+    return np.ascontiguousarray(cube.reshape(-1, cube.shape[2]).T, dtype=np.float64)
 
 
 def _score_rows(result: ScoreResult) -> list[tuple[object, ...]]:
     d = result.default
     feats = np.vstack([getattr(result.features, n) for n in FEATURE_NAMES]).T.tolist()
     names = result.verdict_names()
-    model = result.model
-    cols = zip(result.pubkeys, result.rank.tolist(), names, d.p_success.tolist(),
-               d.ci95_low.tolist(), d.ci95_high.tolist(), d.n_eff.tolist(),
-               result.pagerank.value.tolist(), result.pagerank.percentile.tolist(),
-               (json.dumps(r) for r in result.reasons), _grid_rows(model.p_success()),
-               _grid_rows(model.alpha()), _grid_rows(model.beta()), feats, strict=True)
+    cols = zip(range(len(result.pubkeys)), result.pubkeys, result.rank.tolist(), names,
+               d.p_success.tolist(), d.ci95_low.tolist(), d.ci95_high.tolist(),
+               d.n_eff.tolist(), result.pagerank.value.tolist(),
+               result.pagerank.percentile.tolist(), (json.dumps(r) for r in result.reasons),
+               feats, strict=True)
     return [(*head, *f) for *head, f in cols]
+
+
+def _grid_copy(result: ScoreResult) -> io.BytesIO:
+    model = result.model
+    return io.BytesIO(float8_arrays_copy(_grid_matrix(model.p_success()),
+                                         _grid_matrix(model.alpha()),
+                                         _grid_matrix(model.beta())))
 
 
 def _posterior_rows(result: ScoreResult) -> list[tuple[object, ...]]:
@@ -244,7 +261,9 @@ async def store_scores(conn: asyncpg.Connection, result: ScoreResult, *,
         # probes the index 40k times (nested loop); hashed it takes a third of the time
         await conn.execute("SET LOCAL enable_mergejoin = off")
         await conn.execute(_STAGE)
-        await conn.copy_records_to_table("stage_scores", records=_score_rows(result))
+        await conn.copy_records_to_table("stage_score_values", records=_score_rows(result))
+        await conn.copy_to_table("stage_grids", source=_grid_copy(result), format="binary")
+        await conn.execute(_JOIN_STAGE)
         await conn.copy_records_to_table("stage_posteriors", records=_posterior_rows(result))
         history = await conn.execute(_HISTORY, computed_at, HISTORY_MIN_P_CHANGE)
         await conn.execute(_UPDATE_SCORES, computed_at)

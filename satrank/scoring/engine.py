@@ -19,6 +19,7 @@ from satrank.scoring.model import NodeModel, grid_evidence, node_model
 from satrank.scoring.payer import OwnChannel, reference_payer
 from satrank.scoring.posterior import Posterior
 from satrank.scoring.reach import payer_view
+from satrank.scoring.route_cache import ROUTES
 from satrank.scoring.tiers import DEFAULT_TIER_SAT, DEFAULT_TIERS_SAT
 from satrank.scoring.verdict import (
     VERDICTS,
@@ -98,7 +99,12 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
     view = payer_view(graph, payer.sources, free_sources=payer.free_sources,
                       amounts_sat=params.amounts_sat, budgets=params.budgets, lower=lower,
                       upper=upper, bimodal_scale_sat=params.bimodal_scale_sat,
-                      first_hop_sat=payer.first_hop_sat)
+                      first_hop_sat=payer.first_hop_sat,
+                      routes=ROUTES.routes(graph, payer.sources,
+                                           free_sources=payer.free_sources,
+                                           amounts_sat=params.amounts_sat,
+                                           budgets=params.budgets,
+                                           first_hop_sat=payer.first_hop_sat))
     ev = grid_evidence(inputs.probes, inputs.reports, index, params.amounts_sat,
                        view.last_hop, default_amount_sat=params.default_tier_sat,
                        budgets=params.budgets, probe_budget=params.probe_budget)

@@ -62,58 +62,95 @@ class PayerView:
 
 
 @dataclass(frozen=True)
-class _Pairs:
-    """Usable directed channel pairs (u -> v) for one amount, parallel channels merged."""
+class _AmountRoutes:
+    """One amount's search: what depends on the graph, the payer and the budgets only."""
 
-    src: IntArray
+    usable: BoolArray  # directions in `PayerRoutes.order` that carry the amount (no loops)
+    ok: BoolArray  # (src, dst) pairs with some usable direction
+    src: IntArray  # those pairs, sorted by (src, dst)
     dst: IntArray
-    fee_sat: FloatArray  # cheapest fee the forwarding node u charges
-    p: FloatArray  # P(some parallel channel carries the amount)
-    p_blind: FloatArray  # the same without channel knowledge (bounds (0, capacity))
+    charged: FloatArray  # the pair's cheapest fee, 0 where the payer forwards to itself
+    entry: IntArray  # the sources a payment of this amount can enter the graph at
+    is_source: BoolArray  # (n,): the same as a mask
+    dist: FloatArray  # (n,): the cheapest fee to every node, inf where no route
+    via: BoolArray  # pairs whose source has a route
+    within: tuple[BoolArray, ...]  # per budget: pairs that end a route within it
 
 
 @dataclass(frozen=True)
-class _Directions:
-    """Every channel direction (`payment.DirectedEdges`, shared with the intent's route
-    search) and the order that groups them by (src, dst), computed once for all amounts."""
+class PayerRoutes:
+    """The route searches of a payer view for every amount: they depend on the graph's
+    channels and policies, the payer and the budgets, not on channel knowledge, so a pass
+    with new evidence on the same graph can reuse them (`scoring.route_cache`)."""
 
-    edges: DirectedEdges
     order: IntArray  # directions sorted by (src, dst)
     starts: IntArray  # position in `order` of the first direction of each (src, dst) pair
+    amounts: tuple[_AmountRoutes, ...]
+    reachable: BoolArray  # (len(budgets), len(amounts), n)
+    cheapest_fee_sat: FloatArray  # (len(amounts), n)
 
 
-def _directions(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> _Directions:
-    edges = directed_edges(graph, lower, upper)
-    order = edge_order(edges)
+def _pair_starts(edges: DirectedEdges, order: IntArray) -> IntArray:
     src, dst = edges.src[order], edges.dst[order]
     first = np.ones(src.shape[0], dtype=bool)
     first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-    return _Directions(edges, order, np.flatnonzero(first))
+    return np.flatnonzero(first)
 
 
-def _pairs(dirs: _Directions, amount_sat: float, scale_sat: float) -> _Pairs:
-    if dirs.starts.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return _Pairs(empty, empty, np.zeros(0), np.zeros(0), np.zeros(0))
-    edges, order = dirs.edges, dirs.order
-    usable = (edges.carries(amount_sat) & (edges.src != edges.dst))[order]  # no loops
-    fee = np.where(usable, edges.fees_sat(amount_sat)[order], np.inf)
-    sel = order[usable]
-    cap = edges.capacity_sat[sel]
-    pair_fee = np.minimum.reduceat(fee, dirs.starts)
+def _amount_routes(edges: DirectedEdges, order: IntArray, starts: IntArray, n: int,
+                   entry: IntArray, free_sources: bool, amount: float,
+                   budgets: Sequence[FeeBudget], max_limit: float) -> _AmountRoutes:
+    usable = (edges.carries(amount) & (edges.src != edges.dst))[order]  # no loops
+    if starts.size:
+        fee = np.where(usable, edges.fees_sat(amount)[order], np.inf)
+        pair_fee = np.minimum.reduceat(fee, starts)
+    else:
+        pair_fee = np.zeros(0)
     ok = np.isfinite(pair_fee)
+    head = order[starts[ok]]
+    src, dst, pair_fee = edges.src[head], edges.dst[head], pair_fee[ok]
+    is_source = np.zeros(n, dtype=bool)
+    is_source[entry] = True
+    charged = pair_fee * ~(free_sources & is_source[src])
+    if n == 0 or entry.size == 0:
+        return _AmountRoutes(usable, ok, src, dst, charged, entry, is_source,
+                             np.full(n, np.inf), np.zeros(src.shape[0], dtype=bool),
+                             tuple(np.zeros(src.shape[0], dtype=bool) for _ in budgets))
+    weights = csr_matrix((charged + HOP_EPSILON_SAT, (src, dst)), shape=(n, n))
+    dist = np.asarray(dijkstra(weights, directed=True, indices=entry, min_only=True,
+                               limit=max_limit + 1.0), dtype=np.float64)
+    via = np.isfinite(dist[src])
+    within = tuple(via & (dist[src] + charged <= b.limit_sat(amount)) for b in budgets)
+    return _AmountRoutes(usable, ok, src, dst, charged, entry, is_source, dist, via, within)
 
-    def pair_p(lower: FloatArray, upper: FloatArray) -> FloatArray:
-        log_fail = np.zeros(usable.shape[0])
-        p = bimodal_success(amount_sat, cap, lower, upper, scale_sat=scale_sat)
-        log_fail[usable] = np.log1p(-np.minimum(p, 1.0 - 1e-12))
-        return np.asarray(-np.expm1(np.add.reduceat(log_fail, dirs.starts)[ok]),
-                          dtype=np.float64)
 
-    head = order[dirs.starts[ok]]
-    return _Pairs(edges.src[head], edges.dst[head], pair_fee[ok],
-                  pair_p(edges.lower_sat[sel], edges.upper_sat[sel]),
-                  pair_p(np.zeros_like(cap), cap))
+def payer_routes(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
+                 amounts_sat: Sequence[float], budgets: Sequence[FeeBudget],
+                 first_hop_sat: FloatArray | None = None) -> PayerRoutes:
+    """Per amount, one single-source search by fee from the payer (see the module
+    docstring). With `first_hop_sat` (per source: what the payer's own channel to it can
+    send), a payment of `a` enters only at the sources whose channel can send `a`."""
+    n = graph.n_nodes
+    no_bounds = np.zeros((2, graph.node1.shape[0]))  # searches do not read bounds
+    edges = directed_edges(graph, no_bounds, no_bounds)
+    order = edge_order(edges)
+    starts = _pair_starts(edges, order)
+    max_limit = max((b.limit_sat(max(amounts_sat)) for b in budgets), default=0.0)
+    per_amount = tuple(_amount_routes(
+        edges, order, starts, n,
+        sources if first_hop_sat is None else sources[first_hop_sat >= a],
+        free_sources, float(a), budgets, max_limit) for a in amounts_sat)
+    reachable = np.zeros((len(budgets), len(amounts_sat), n), dtype=bool)
+    cheapest = np.full((len(amounts_sat), n), np.inf)
+    for j, r in enumerate(per_amount):
+        if n == 0 or r.entry.size == 0:
+            continue
+        cheapest[j] = r.dist
+        for b in range(len(budgets)):
+            reachable[b, j] = np.bincount(r.dst[r.within[b]], minlength=n) > 0
+            if not free_sources:  # the payer's own channel to a source
+                reachable[b, j, r.is_source] = True
+    return PayerRoutes(order, starts, per_amount, reachable, cheapest)
 
 
 def _path_log_p(pred: IntArray, hop_log_p: FloatArray) -> FloatArray:
@@ -153,66 +190,74 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
                lower: FloatArray, upper: FloatArray,
                max_alternatives: int = MAX_ALTERNATIVES,
                bimodal_scale_sat: float = LND_BIMODAL_SCALE_SAT,
-               first_hop_sat: FloatArray | None = None) -> PayerView:
+               first_hop_sat: FloatArray | None = None,
+               routes: PayerRoutes | None = None) -> PayerView:
     """The payer's view for every amount and budget. `sources` are the node indices the
     payer's payments enter the graph at: the payer itself (`free_sources`: it charges
-    itself no fee), or the peers it has channels to (they charge theirs). With
-    `first_hop_sat` (per source: what the payer's own channel to it can send), a payment
-    of `a` enters only at the sources whose channel can send `a`."""
+    itself no fee), or the peers it has channels to (they charge theirs); `first_hop_sat`
+    as in `payer_routes`. `routes`: the searches of `payer_routes` for these same
+    arguments, when already made."""
+    if routes is None:
+        routes = payer_routes(graph, sources, free_sources=free_sources,
+                              amounts_sat=amounts_sat, budgets=budgets,
+                              first_hop_sat=first_hop_sat)
     n = graph.n_nodes
     shape = (len(budgets), len(amounts_sat), n)
-    reachable = np.zeros(shape, dtype=bool)
     p_graph = np.zeros(shape)
     p_blind = np.zeros(shape)
     last_hop = np.zeros((len(amounts_sat), n))
-    cheapest = np.full((len(amounts_sat), n), np.inf)
-    max_limit = max((b.limit_sat(max(amounts_sat)) for b in budgets), default=0.0)
-    dirs = _directions(graph, lower, upper)
+    edges = directed_edges(graph, lower, upper)
+    order = routes.order
     for j, amount in enumerate(amounts_sat):
-        entry = sources if first_hop_sat is None else sources[first_hop_sat >= amount]
-        is_source = np.zeros(n, dtype=bool)
-        is_source[entry] = True
-        pr = _pairs(dirs, float(amount), bimodal_scale_sat)
-        charged = pr.fee_sat * ~(free_sources & is_source[pr.src])
-        if n == 0 or entry.size == 0:
+        r = routes.amounts[j]
+        if n == 0 or r.entry.size == 0:
             continue
-        weights = csr_matrix((charged + HOP_EPSILON_SAT, (pr.src, pr.dst)), shape=(n, n))
-        dist = dijkstra(weights, directed=True, indices=entry, min_only=True,
-                        limit=max_limit + 1.0)
+        sel = order[r.usable]
+        cap = edges.capacity_sat[sel]
+        p = _pair_p(routes.starts, r, float(amount), cap, edges.lower_sat[sel],
+                    edges.upper_sat[sel], bimodal_scale_sat)
+        p_unknown = _pair_p(routes.starts, r, float(amount), cap, np.zeros_like(cap), cap,
+                            bimodal_scale_sat)
         # The upstream path is the one lnd would pick: fee plus its penalty for unlikely
         # hops (payment.py's route cost), not the cheapest by fee alone, so one channel
         # known to be short does not cut off every node behind it.
-        risk = charged - attempt_cost_sat(float(amount)) * np.log(np.maximum(pr.p, 1e-12))
-        _, pred, _ = dijkstra(csr_matrix((risk + HOP_EPSILON_SAT, (pr.src, pr.dst)),
-                                         shape=(n, n)), directed=True, indices=entry,
+        risk = r.charged - attempt_cost_sat(float(amount)) * np.log(np.maximum(p, 1e-12))
+        _, pred, _ = dijkstra(csr_matrix((risk + HOP_EPSILON_SAT, (r.src, r.dst)),
+                                         shape=(n, n)), directed=True, indices=r.entry,
                               min_only=True, return_predecessors=True)
         pred = np.asarray(pred, dtype=np.int64)
-        pred[is_source] = -1
+        pred[r.is_source] = -1
         # log p of the hop (pred(v) -> v): pairs are unique per (src, dst) and sorted by key
-        key = pr.src * n + pr.dst
         hop = np.zeros(n)
         on_tree = pred >= 0
-        pos = np.searchsorted(key, pred[on_tree] * n + np.flatnonzero(on_tree))
-        hop[on_tree] = np.log(np.maximum(pr.p[pos], 1e-300))
+        pos = np.searchsorted(r.src * n + r.dst, pred[on_tree] * n + np.flatnonzero(on_tree))
+        hop[on_tree] = np.log(np.maximum(p[pos], 1e-300))
         q = np.exp(_path_log_p(pred, hop))
-        q[~np.isfinite(dist)] = 0.0
-        cheapest[j] = dist
-        via = np.isfinite(dist[pr.src])
-        last_hop[j] = _any_of(pr.dst[via], pr.p_blind[via], n)
-        for b, budget in enumerate(budgets):
-            within = via & (dist[pr.src] + charged <= budget.limit_sat(float(amount)))
-            score = q[pr.src[within]] * pr.p[within]
-            keep = _best_alternatives(pr.dst[within], score, max_alternatives)
-            d = pr.dst[within][keep]
-            reachable[b, j] = np.bincount(d, minlength=n) > 0
+        q[~np.isfinite(r.dist)] = 0.0
+        last_hop[j] = _any_of(r.dst[r.via], p_unknown[r.via], n)
+        for b in range(len(budgets)):
+            within = r.within[b]
+            score = q[r.src[within]] * p[within]
+            keep = _best_alternatives(r.dst[within], score, max_alternatives)
+            d = r.dst[within][keep]
             p_graph[b, j] = _any_of(d, score[keep], n)
             # the same alternatives, their last hop as if never observed
-            p_blind[b, j] = _any_of(d, q[pr.src[within]][keep] * pr.p_blind[within][keep], n)
+            p_blind[b, j] = _any_of(d, q[r.src[within]][keep] * p_unknown[within][keep], n)
             if not free_sources:  # the payer's own channel to a source: its balance is known
-                reachable[b, j, is_source] = True
-                p_graph[b, j, is_source] = 1.0
-                p_blind[b, j, is_source] = 1.0
-    return PayerView(reachable, p_graph, p_blind, last_hop, cheapest)
+                p_graph[b, j, r.is_source] = 1.0
+                p_blind[b, j, r.is_source] = 1.0
+    return PayerView(routes.reachable, p_graph, p_blind, last_hop, routes.cheapest_fee_sat)
+
+
+def _pair_p(starts: IntArray, r: _AmountRoutes, amount: float, cap: FloatArray,
+            lower: FloatArray, upper: FloatArray, scale_sat: float) -> FloatArray:
+    """P(some parallel channel of each usable pair carries `amount`), lnd's bimodal model
+    on the bounds of the usable directions (`cap`, `lower`, `upper` in `order[usable]`)."""
+    p_dir = bimodal_success(amount, cap, lower, upper, scale_sat=scale_sat)
+    log_fail = np.zeros(r.usable.shape[0])
+    log_fail[r.usable] = np.log1p(-np.minimum(p_dir, 1.0 - 1e-12))
+    pair_log_fail = np.add.reduceat(log_fail, starts) if starts.size else np.zeros(0)
+    return np.asarray(-np.expm1(pair_log_fail[r.ok]), dtype=np.float64)
 
 
 def _any_of(dst: IntArray, p: FloatArray, n: int) -> FloatArray:

@@ -18,3 +18,13 @@ def test_the_crawler_loads_no_nostr_signing_stack() -> None:
     loaded = _modules_after("import satrank.crawler.main")
     assert "satrank.crawler.jobs" in loaded  # the crawler itself is there
     assert not {m for m in loaded if m.split(".")[0] in {"pynostr", "requests"}}
+
+
+def test_the_crawler_loads_the_registry_stack_only_for_a_registry_round() -> None:
+    """httpx (with its command-line extras) and jsonschema cost every crawler start ~0.2 s
+    of CPU; only the registry job uses them."""
+    loaded = _modules_after("import satrank.crawler.main")
+    assert not {m for m in loaded if m.split(".")[0] in {"httpx", "jsonschema"}}
+    assert "satrank.crawler.registry" not in loaded
+    assert "httpx" in _modules_after("import satrank.crawler.main; "
+                                     "import satrank.crawler.registry")

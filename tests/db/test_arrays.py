@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import asyncpg
 import numpy as np
 import pytest
 
-from satrank.db.arrays import fetch_float8_matrix, parse_float8_copy
+from satrank.db.arrays import fetch_float8_matrix, float8_arrays_copy, parse_float8_copy
 
 
 async def test_float8_matrix_round_trips_values(db_dsn: str) -> None:
@@ -23,6 +25,30 @@ async def test_float8_matrix_round_trips_values(db_dsn: str) -> None:
         assert empty.shape == (0, 1)
     finally:
         await conn.close()
+
+
+async def test_float8_arrays_copy_round_trips_every_value(db_dsn: str) -> None:
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(500, 16)) * 10.0 ** rng.integers(-300, 300, size=(500, 16))
+    a[0, :4] = [np.nan, np.inf, -0.0, 5e-324]
+    b = rng.random((500, 3))
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await conn.execute("CREATE TEMP TABLE t (i int4, a float8[], b float8[])")
+        await conn.copy_to_table("t", source=io.BytesIO(float8_arrays_copy(a, b)),
+                                 format="binary")
+        rows = await conn.fetch("SELECT i, a, b, array_dims(a) AS dims FROM t ORDER BY i")
+        await conn.copy_to_table("t", source=io.BytesIO(float8_arrays_copy(
+            np.zeros((0, 2)))), format="binary", columns=["i", "a"])
+        assert await conn.fetchval("SELECT count(*) FROM t") == 500
+    finally:
+        await conn.close()
+    assert [r["i"] for r in rows] == list(range(500))
+    assert {r["dims"] for r in rows} == {"[1:16]"}
+    got = np.array([r["a"] for r in rows])
+    assert np.array_equal(got, a, equal_nan=True)
+    assert np.signbit(got[0, 2]) and got[0, 3] == 5e-324
+    assert np.array_equal(np.array([r["b"] for r in rows]), b)
 
 
 @pytest.mark.parametrize("query, ncols", [
