@@ -6,8 +6,9 @@ amount grid x fee budgets (definition in `scoring.budgets`, maths in methodology
 R is route existence within the budget on the synced graph (`scoring.reach`); theta is the
 probability the payment reaches v given such a route exists, a Beta posterior per cell:
 
-    prior mean  m = P_graph(v, a, b): upstream x retries over the usable last hops, from
-                    lnd's bimodal liquidity on what probes showed (channel knowledge);
+    prior mean  m = mu x P_graph(v, a, b): mu the population's rate of being up
+                    (`scoring.liveness`); P_graph upstream x retries over the usable last
+                    hops, from lnd's bimodal liquidity on what probes showed (channel knowledge);
                     for a node with probes of its own, its last hops without knowledge
                     (those probes are in S and F: counted once)
     strength    kappa, fitted by beta-binomial marginal likelihood against these m on the
@@ -210,7 +211,11 @@ def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
     # inbound channels' knowledge out (it cannot be told apart from what probes through
     # the node showed); upstream knowledge stays, it is about other nodes.
     own = (ev.probe_s + ev.probe_f).sum(axis=(0, 1)) > 0
-    graph_mean = np.clip(np.where(own[None, None], view.p_graph_blind, view.p_graph),
+    # The graph's p is "given the node is up"; a node drawn from the population is up with
+    # the pooled rate mu (`scoring.liveness`), so that is the prior's share. Its own
+    # reaches and failures blamed on being down then move it through S and F, once.
+    graph_mean = np.clip(ev.liveness.mu * np.where(own[None, None], view.p_graph_blind,
+                                                   view.p_graph),
                          PRIOR_MEAN_MIN, PRIOR_MEAN_MAX)
     fit_cells = reachable[probe_budget]
     kappa, fitted = fit_kappa(graph_mean[probe_budget][fit_cells],

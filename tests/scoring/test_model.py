@@ -8,7 +8,12 @@ import numpy as np
 from satrank.outcomes import ProbeOutcome
 from satrank.scoring.budgets import AMOUNT_GRID_SAT, NORMAL, TIGHT
 from satrank.scoring.engine import ScoringInputs, ScoringParams, score_nodes
-from satrank.scoring.evidence import ProbeEvidence, empty_probe_evidence, empty_report_evidence
+from satrank.scoring.evidence import (
+    CAUSE_DOWN,
+    ProbeEvidence,
+    empty_probe_evidence,
+    empty_report_evidence,
+)
 from satrank.scoring.knowledge import ChannelKnowledge, empty_channel_knowledge
 from satrank.scoring.liveness import down_responsibility
 from satrank.scoring.model import grid_evidence
@@ -157,3 +162,22 @@ def test_a_short_channel_upstream_does_not_cut_off_the_nodes_behind_it() -> None
                   NORMAL, 100_000)[4]
          for name, k in (("none", empty_channel_knowledge()), ("1 -> 3 short", short))}
     assert p["1 -> 3 short"] > 0.8 * p["none"] > 0.3
+
+
+def test_an_unprobed_node_carries_the_populations_rate_of_being_down() -> None:
+    # the chain's node 3 is never probed; nodes 1 and 2 are, and in one world they always
+    # answer, in the other they are often down (UNKNOWN_NEXT_PEER): the graph is the same,
+    # so only the population's liveness can move node 3's prior
+    inputs = _chain()
+
+    def node_3(outcomes: list[ProbeOutcome]) -> tuple[float, float]:
+        probes = ProbeEvidence([pubkey(1), pubkey(2)] * 4, np.full(8, 10_000.0), outcomes * 4,
+                               np.ones(8), cause=np.full(8, CAUSE_DOWN, dtype=np.int64))
+        res = score_nodes(ScoringInputs(inputs.graph, 800_100, probes,
+                                        payer_pubkeys=inputs.payer_pubkeys), now_unix=NOW)
+        return float(_p(res, NORMAL, 10_000)[3]), res.model.liveness.mu
+
+    p_healthy, mu_healthy = node_3([ProbeOutcome.REACHED] * 2)
+    p_flaky, mu_flaky = node_3([ProbeOutcome.REACHED, ProbeOutcome.FAILED_AT_TARGET])
+    assert mu_flaky < 0.9 < mu_healthy
+    np.testing.assert_allclose(p_flaky / p_healthy, mu_flaky / mu_healthy, rtol=1e-9)
