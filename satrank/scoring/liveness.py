@@ -19,9 +19,10 @@ carry no weight here. A timeout is left to the payment model (`scoring.model`): 
 target is answered quickly by its peer (UNKNOWN_NEXT_PEER), so a timeout speaks about the
 route.
 
-The prior Beta(k mu, k (1 - mu)) is one population model: mu is the pooled rate of "up"
-and k maximises the beta-binomial marginal likelihood over nodes with >= 2 observations
-(`scoring.prior.best_kappa`), so both parameters are identified by repeated probes.
+The prior Beta(k mu, k (1 - mu)) is one population model: mu is the rate of "up" with each
+observed node counted once (evidence decay) and k maximises the beta-binomial marginal
+likelihood over nodes with >= 2 observations (`scoring.prior.best_kappa`), so both
+parameters are identified by repeated probes.
 """
 
 from __future__ import annotations
@@ -69,10 +70,17 @@ def attributed_responsibility(lam: FloatArray, last_hop: FloatArray, cause: IntA
 
 
 def fit_liveness(reached: FloatArray, failed_node: np.ndarray, failed_weight: FloatArray,
-                 failed_last_hop: FloatArray, n: int, failed_cause: IntArray | None = None
-                 ) -> Liveness:
+                 failed_last_hop: FloatArray, n: int, failed_cause: IntArray | None = None,
+                 population: tuple[FloatArray, FloatArray] | None = None) -> Liveness:
     """`reached` (n,) weighted reaches per node; failures at the target as rows (node index,
-    weight, last-hop probability at the probed amount, cause from the failure code)."""
+    weight, last-hop probability at the probed amount, cause from the failure code).
+
+    mu is the population's rate of being up, a node counted once: the mean over observed
+    nodes of each node's share of "up". Pooled over observations instead, it leans towards
+    the nodes the scheduler probes again and again, which are the uncertain, flaky ones.
+    `population` (reaches per node, weight per failure row) are the same observations with
+    the evidence decay: mu is a property of the network, not of the last hours, so it is
+    not read through the liveness decay that `reached` and `failed_weight` carry."""
     mu, kappa, fitted = COLD_MU, COLD_KAPPA, False
     lam = np.full(n, mu)
     down = np.zeros(n)
@@ -82,8 +90,13 @@ def fit_liveness(reached: FloatArray, failed_node: np.ndarray, failed_weight: Fl
         r = attributed_responsibility(lam[failed_node], failed_last_hop, cause)
         down = np.bincount(failed_node, weights=failed_weight * r, minlength=n).astype(np.float64)
         total = reached + down
-        if total.sum() > 0:
-            mu = float(np.clip(reached.sum() / total.sum(), MU_MIN, MU_MAX))
+        pop_up, pop_down = (reached, down) if population is None else (
+            population[0], np.bincount(failed_node, weights=population[1] * r,
+                                       minlength=n).astype(np.float64))
+        seen = (pop_up + pop_down) > 0
+        if seen.any():
+            share = pop_up[seen] / (pop_up[seen] + pop_down[seen])
+            mu = float(np.clip(share.mean(), MU_MIN, MU_MAX))
         fit = fit_strength(np.full(n, mu), reached, down)
         if fit is not None:
             kappa, fitted = fit, True

@@ -173,7 +173,10 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
         if at_target.any() else np.zeros(0)
     # liveness is about now: its evidence carries the liveness decay (`wl`)
     live = fit_liveness(np.bincount(node[reached], wl[reached], minlength=n).astype(np.float64),
-                        node[at_target], wl[at_target], hop, n, cause[at_target])
+                        node[at_target], wl[at_target], hop, n, cause[at_target],
+                        population=(np.bincount(node[reached], w[reached],
+                                                minlength=n).astype(np.float64),
+                                    w[at_target]))
     down = attributed_responsibility(live.mean[node[at_target]], hop, cause[at_target])
     at_or_above = amount[:, None] <= grid[None, :]  # (rows, A): the probed amount <= a
     at_target_f = w[at_target] * (1.0 - down) * at_or_above[at_target].T + wl[at_target] * down

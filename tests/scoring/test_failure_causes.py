@@ -23,17 +23,17 @@ SMALL, BIG = AMOUNT_GRID_SAT.index(10_000), AMOUNT_GRID_SAT.index(1_000_000)
 def _evidence(causes: list[int], last_hop: list[float], live: list[float] | None = None
               ) -> tuple[np.ndarray, np.ndarray]:
     """One failure at the target at 1M sat per node, node i with cause causes[i] and a
-    last hop that carries 1M with probability last_hop[i]; (F at 10k, F at 1M). A last
-    node reached 20 times makes the population mostly up."""
-    n = len(causes)
-    index = {pubkey(i): i for i in range(n + 1)}
+    last hop that carries 1M with probability last_hop[i]; (F at 10k, F at 1M). Forty more
+    nodes, each reached once, make the population mostly up."""
+    n, healthy = len(causes), 40
+    index = {pubkey(i): i for i in range(n + healthy)}
     live_w = np.ones(n) if live is None else np.array(live)
-    probes = ProbeEvidence([pubkey(i) for i in range(n + 1)], np.full(n + 1, 1e6),
-                           [ProbeOutcome.FAILED_AT_TARGET] * n + [ProbeOutcome.REACHED],
-                           np.array([1.0] * n + [20.0]),
-                           cause=np.array([*causes, CAUSE_UNKNOWN], dtype=np.int64),
-                           live_count=np.append(live_w, 20.0))
-    hop = np.tile(np.array([[*last_hop, 0.9]]), (len(AMOUNT_GRID_SAT), 1))
+    probes = ProbeEvidence([pubkey(i) for i in range(n + healthy)], np.full(n + healthy, 1e6),
+                           [ProbeOutcome.FAILED_AT_TARGET] * n + [ProbeOutcome.REACHED] * healthy,
+                           np.ones(n + healthy),
+                           cause=np.array([*causes] + [CAUSE_UNKNOWN] * healthy, dtype=np.int64),
+                           live_count=np.append(live_w, np.ones(healthy)))
+    hop = np.tile(np.array([[*last_hop] + [0.9] * healthy]), (len(AMOUNT_GRID_SAT), 1))
     ev = grid_evidence(probes, empty_report_evidence(), index, AMOUNT_GRID_SAT, hop,
                        default_amount_sat=100_000)
     return ev.probe_f[0, SMALL, :n], ev.probe_f[0, BIG, :n]  # budget 0: tight, the default

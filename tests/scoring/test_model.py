@@ -72,13 +72,16 @@ def test_a_failure_at_the_target_is_blamed_on_what_explains_it() -> None:
     np.testing.assert_allclose(r, [1.0, 0.1 / 0.91])  # liquidity explains the second
     # node 0's last hop rarely carries anything (a failure there is liquidity), node 1's
     # always does (a failure there means the node is down: it counts at every amount)
-    # (node 2 is a healthy population; node 0 answered two small probes)
-    index = {pubkey(0): 0, pubkey(1): 1, pubkey(2): 2}
-    last_hop = np.tile(np.array([[0.02, 0.999, 0.9]]), (len(AMOUNT_GRID_SAT), 1))
-    probes = ProbeEvidence([pubkey(0), pubkey(1), pubkey(0), pubkey(2), pubkey(0)],
-                           np.array([1e6, 1e6, 1e6, 1e5, 1e4]),
+    # (nodes 2..21 are a healthy population, each reached once; node 0 answered two small
+    # probes)
+    healthy = [pubkey(i) for i in range(2, 22)]
+    index = {pubkey(i): i for i in range(22)}
+    last_hop = np.tile(np.array([[0.02, 0.999] + [0.9] * 20]), (len(AMOUNT_GRID_SAT), 1))
+    probes = ProbeEvidence([pubkey(0), pubkey(1), pubkey(0), *healthy, pubkey(0)],
+                           np.array([1e6, 1e6, 1e6] + [1e5] * 20 + [1e4]),
                            [ProbeOutcome.FAILED_AT_TARGET] * 2 + [ProbeOutcome.FAILED_IN_ROUTE]
-                           + [ProbeOutcome.REACHED] * 2, np.array([1.0, 1.0, 5.0, 20.0, 2.0]))
+                           + [ProbeOutcome.REACHED] * 21,
+                           np.array([1.0, 1.0, 5.0] + [1.0] * 20 + [2.0]))
     ev = grid_evidence(probes, empty_report_evidence(), index, AMOUNT_GRID_SAT, last_hop,
                        default_amount_sat=100_000)
     small, big = AMOUNT_GRID_SAT.index(10_000), AMOUNT_GRID_SAT.index(1_000_000)
@@ -181,3 +184,20 @@ def test_an_unprobed_node_carries_the_populations_rate_of_being_down() -> None:
     p_flaky, mu_flaky = node_3([ProbeOutcome.REACHED, ProbeOutcome.FAILED_AT_TARGET])
     assert mu_flaky < 0.9 < mu_healthy
     np.testing.assert_allclose(p_flaky / p_healthy, mu_flaky / mu_healthy, rtol=1e-9)
+
+
+def test_the_populations_rate_of_being_up_counts_each_node_once() -> None:
+    # nine nodes reached once a day ago and one flaky node the scheduler came back to ten
+    # times, down each time in the last hours: the network is 90 % up, not 9 of 19
+    # observations, and not the last hours' choice of nodes
+    n = 10
+    index = {pubkey(i): i for i in range(n)}
+    pks = [pubkey(i) for i in range(9)] + [pubkey(9)] * 10
+    probes = ProbeEvidence(pks, np.full(19, 1e5),
+                           [ProbeOutcome.REACHED] * 9 + [ProbeOutcome.FAILED_AT_TARGET] * 10,
+                           np.ones(19), cause=np.array([0] * 9 + [CAUSE_DOWN] * 10),
+                           live_count=np.array([0.004] * 9 + [1.0] * 10))
+    last_hop = np.full((len(AMOUNT_GRID_SAT), n), 0.9)
+    ev = grid_evidence(probes, empty_report_evidence(), index, AMOUNT_GRID_SAT, last_hop,
+                       default_amount_sat=100_000)
+    np.testing.assert_allclose(ev.liveness.mu, 0.9)
