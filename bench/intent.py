@@ -177,10 +177,11 @@ def bench(dep: Deployment, args: argparse.Namespace) -> None:
                 spy = (None if args.py_spy is None or connections == 2 else
                        args.py_spy / f"intent-{name.split()[0]}.txt")
                 with recorded(proc.pid, spy):
-                    rps, p99, _ = run_wrk(base, script, args.duration, connections, proc.pid)
+                    rps, p99, cpu = run_wrk(base, script, args.duration, connections,
+                                            proc.pid)
                 print(f"{'POST /api/intent ' + name:<34} -c{connections:<3} {rps:>8.0f} req/s"
-                      f"  p99 {p99:>7.2f} ms  {rps / trivial_rps:>6.1%} of trivial",
-                      flush=True)
+                      f"  p99 {p99:>7.2f} ms  {rps / trivial_rps:>6.1%} of trivial"
+                      f"  server CPU {cpu:>6.0f} us/req", flush=True)
         # a crawl moves the data version while wrk runs: the worker rebuilds meanwhile
         crawler = threading.Thread(target=run_satrank, args=(env, "crawl", "--once",
                                                              "--probes", "0"))

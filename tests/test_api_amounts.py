@@ -5,38 +5,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import httpx
 import pytest
 
 from satrank.api.app import create_app
 from satrank.config import Settings
-from satrank.db.graph import record_sync_payer, sync_graph
-from satrank.db.scores import load_scoring_inputs, store_scores
-from satrank.scoring.engine import score_nodes
+from tests.grid_seed import score_small_graph
 from tests.live_server import live_server
-from tests.scoring_graphs import pubkey, small_graph
+from tests.scoring_graphs import pubkey
 
 SETTINGS = Settings.from_environ({"L402_MACAROON_SECRET": "x" * 40})
-NOW = datetime(2025, 10, 25, 12, tzinfo=UTC)
 BIG = 5_000_000
 
 
 async def _score(dsn: str) -> None:
     # payer 0 -> 1 -> 2 and 1 -> 3 over a 50k channel; node 1 charges 1 sat + 100 ppm
-    conn = await asyncpg.connect(dsn)
-    try:
-        sync = await sync_graph(conn, small_graph(4, [(0, 1, BIG), (1, 2, BIG), (1, 3, 50_000)]),
-                                block_height=800_500, now=NOW)
-        await record_sync_payer(conn, sync.sync_id, pubkey(0))
-        inputs = await load_scoring_inputs(conn, now=NOW, half_life_s=7 * 86_400.0,
-                                           evidence_window=timedelta(days=30))
-        await store_scores(conn, score_nodes(inputs, now_unix=NOW.timestamp()),
-                           computed_at=NOW, enqueue_nostr=False)
-    finally:
-        await conn.close()
+    await score_small_graph(dsn, 4, [(0, 1, BIG), (1, 2, BIG), (1, 3, 50_000)])
 
 
 @pytest.fixture

@@ -6,40 +6,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import httpx
 import pytest
 
 from satrank.api.app import create_app
-from satrank.db.graph import record_sync_payer, sync_graph
-from satrank.db.scores import load_scoring_inputs, store_scores
-from satrank.scoring.engine import score_nodes
 from tests.api_seed import OPERATOR, OPERATOR_SECRET
+from tests.grid_seed import score_small_graph
 from tests.l402_support import settings_for
 from tests.live_server import live_server
-from tests.scoring_graphs import pubkey, small_graph
+from tests.scoring_graphs import pubkey
 
-NOW = datetime(2025, 10, 25, 12, tzinfo=UTC)
 BIG = 5_000_000
 
 
 async def _score(dsn: str) -> None:
     # payer 0 (the largest node: the intent's reference, and the grid's payer) -> 1 -> 2,
     # 1 -> 3; node 4 hangs off node 0, one hop further from everybody
-    conn = await asyncpg.connect(dsn)
-    try:
-        sync = await sync_graph(conn, small_graph(5, [(0, 1, BIG), (1, 2, BIG), (1, 3, 50_000),
-                                                     (0, 4, 2 * BIG)]),
-                                block_height=800_500, now=NOW)
-        await record_sync_payer(conn, sync.sync_id, pubkey(0))
-        inputs = await load_scoring_inputs(conn, now=NOW, half_life_s=7 * 86_400.0,
-                                           evidence_window=timedelta(days=30))
-        await store_scores(conn, score_nodes(inputs, now_unix=NOW.timestamp()),
-                           computed_at=NOW, enqueue_nostr=False)
-    finally:
-        await conn.close()
+    await score_small_graph(dsn, 5, [(0, 1, BIG), (1, 2, BIG), (1, 3, 50_000),
+                                     (0, 4, 2 * BIG)])
 
 
 @pytest.fixture

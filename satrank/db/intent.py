@@ -28,7 +28,7 @@ KnowledgeLoader = Callable[[asyncpg.Connection], Awaitable[ChannelKnowledge]]
 
 _NODE_SCORES = f"""
 SELECT n.pubkey, n.agent_hash, s.verdict, s.p_success, s.ci95_low, s.ci95_high, s.n_eff,
-       s.p_grid, s.alpha_grid, s.beta_grid,
+       s.p_grid || s.alpha_grid || s.beta_grid AS grid,
        date_part('epoch', {SCORED_AT}) AS scored_at,
        date_part('epoch', (SELECT max(p.sent_at) FROM probes p
                           WHERE p.target_pubkey = n.pubkey)) AS probed_at
@@ -82,12 +82,12 @@ _GRID_AXES = "SELECT grid_amounts_sat, grid_budgets, payer FROM scoring_state"
 def _grids(rows: list[asyncpg.Record], cells: int) -> FloatArray:
     """(nodes, 3, cells): p, alpha, beta per cell; NaN for a node without a grid (or one
     stored on other axes than scoring_state's)."""
-    out = np.full((len(rows), 3, cells), np.nan)
-    for i, r in enumerate(rows):
-        values = (r["p_grid"], r["alpha_grid"], r["beta_grid"])
-        if cells and all(v is not None and len(v) == cells for v in values):
-            out[i] = values
-    return out
+    out = np.full((len(rows), 3 * cells), np.nan)
+    grids = [r["grid"] for r in rows]
+    full = [i for i, g in enumerate(grids) if g is not None and len(g) == 3 * cells]
+    if cells and full:  # one conversion for all of them: 12.8k small arrays on mainnet
+        out[full] = np.array([grids[i] for i in full], dtype=np.float64)
+    return out.reshape(len(rows), 3, cells)
 
 
 def _floats(rows: list[asyncpg.Record], column: str) -> FloatArray:

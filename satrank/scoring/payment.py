@@ -203,6 +203,12 @@ def tree_through_peers(payer: int, peers: dict[int, tuple[float, Tree]], n_nodes
         dist = np.full(n_nodes, np.inf)
         dist[payer] = 0.0
         return Tree(payer, dist, np.full(n_nodes, -9999, dtype=np.int32))
+    if len(peers) == 1:  # a wallet behind one peer: its tree shifted by the hop
+        ((v, (hop, tree)),) = peers.items()
+        dist, pred = tree.dist + hop, tree.pred.copy()
+        pred[v] = payer
+        dist[payer], pred[payer] = 0.0, -9999
+        return Tree(payer, dist, pred)
     order = list(peers)
     costs = np.array([peers[v][1].dist for v in order]) + np.array(
         [[peers[v][0]] for v in order])
