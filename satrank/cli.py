@@ -66,6 +66,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from satrank.api.app import SERVE_DSN_ENV, create_app
+    from satrank.api.http_writes import CoalescingHttpProtocol
 
     with _dsn_of(settings) as dsn:
         report = asyncio.run(migrate_dsn(dsn))
@@ -85,7 +86,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             host=settings.api.host,
             port=settings.api.port,
             loop="uvloop",
-            http="httptools",
+            http=CoalescingHttpProtocol,  # httptools, one socket write per answer
             access_log=False,  # uvicorn's access log carries client IPs
             proxy_headers=False,
             log_config=None,
