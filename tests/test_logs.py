@@ -204,6 +204,59 @@ def test_request_lines_pass_the_filter_without_a_rescan() -> None:
     assert other.args is None and other.getMessage() == f"other {REDACTED}"
 
 
+def test_access_records_carry_every_attribute_a_formatter_may_ask_for() -> None:
+    """The access line's lean record has what `LogRecord` sets, with the same values where
+    they do not depend on the moment: an operator's format string keeps working."""
+    from satrank.api.middleware.access_log import AccessLog
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("satrank.access")
+    handler = Keep()
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        scope = {"type": "http", "method": "GET", "path": "/x", "headers": [],
+                 "state": {"request_id": "0123456789abcdef"}}
+        AccessLog().log(scope, 200, 0.002)
+        generic = logger.makeRecord(logger.name, logging.INFO, "/p/access_log.py", 0, "m",
+                                    (), None)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    (line,) = records
+    assert set(generic.__dict__) <= set(line.__dict__)
+    for name in ("name", "levelname", "levelno", "thread", "threadName", "process",
+                 "processName", "exc_info", "exc_text", "stack_info"):
+        assert getattr(line, name) == getattr(generic, name), name
+    assert (line.filename, line.module) == ("access_log.py", "access_log")
+    assert abs(line.created - generic.created) < 60
+    assert abs(line.relativeCreated - generic.relativeCreated) < 60_000
+    assert line.msecs == int((line.created - int(line.created)) * 1000)
+    every = ("%(asctime)s %(created)f %(msecs)d %(relativeCreated)d %(levelname)s %(name)s "
+             "%(pathname)s %(filename)s %(module)s %(lineno)d %(funcName)s %(process)d "
+             "%(processName)s %(thread)d %(threadName)s %(message)s")
+    assert logging.Formatter(every).format(line).endswith("request_id=0123456789abcdef")
+
+
+def test_the_cached_second_formats_times_as_logging_does() -> None:
+    from satrank.logs import LINE_FORMAT, SecondCachedFormatter
+
+    cached, plain = SecondCachedFormatter(), logging.Formatter(LINE_FORMAT)
+    for created in (1_700_000_000.0, 1_700_000_000.999, 1_700_000_001.0005, 1_700_000_001.5,
+                    1_700_000_000.25, 1_765_000_000.123):
+        record = logging.makeLogRecord({"msg": "m %s", "args": ("x",), "name": "n",
+                                        "levelname": "INFO"})
+        record.created = created
+        record.msecs = int((created - int(created)) * 1000) + 0.0
+        assert cached.format(record) == plain.format(record)
+
+
 def test_the_filter_redacts_known_values_and_credential_shapes() -> None:
     stream = io.StringIO()
     logger = logging.getLogger("satrank.test_logs")
