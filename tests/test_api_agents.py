@@ -122,6 +122,51 @@ def test_leaderboard_sort_axes_and_pagination(api: tuple[httpx.Client, list[str]
         assert bad.json()["error"]["code"] == "INVALID_PARAMETER"
 
 
+def test_leaderboard_pages_carry_an_etag_and_answer_304(
+        api: tuple[httpx.Client, list[str]]) -> None:
+    """A page is rendered with its ETag once per data version; the default page (no query
+    string) is the same answer as the same page asked with its parameters spelled out."""
+    client, _ = api
+    first = client.get("/api/agents/top")
+    spelled = client.get("/api/agents/top", params={"sort_by": "rank", "limit": 20,
+                                                   "offset": 0})
+    assert first.status_code == spelled.status_code == 200
+    assert first.headers["content-type"] == "application/json"
+    assert first.content == spelled.content
+    etag = first.headers["etag"]
+    assert etag.startswith('W/"') and spelled.headers["etag"] == etag
+    again = client.get("/api/agents/top", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag and again.headers["x-request-id"]
+    other = client.get("/api/agents/top", params={"limit": 2})
+    assert other.headers["etag"] != etag
+    assert client.get("/api/agents/top", params={"limit": 2},
+                      headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_default_summaries_are_rendered_once_per_node_and_data_version(
+        api: tuple[httpx.Client, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summary without amount or budget is kept; one with them is computed each time."""
+    client, pks = api
+    rendered: list[str] = []
+    real = nodes.node_block
+
+    def counted(n: NodeSummary) -> dict[str, Any]:
+        rendered.append(n.pubkey)
+        return real(n)
+
+    monkeypatch.setattr(nodes, "node_block", counted)
+    answers = [client.get(f"/api/agent/{pk}") for pk in (pks[1], pks[1], pks[2])]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[0].content == answers[1].content
+    assert answers[0].headers["content-length"] == str(len(answers[0].content))
+    assert rendered == [pks[1], pks[2]]
+    for _ in range(2):
+        assert client.get(f"/api/agent/{pks[1]}",
+                          params={"amount_sat": 50_000}).status_code == 200
+    assert rendered == [pks[1], pks[2], pks[1], pks[1]]
+
+
 def test_leaderboard_cache_follows_new_scores(db_dsn: str) -> None:
     pks = asyncio.run(seed(db_dsn))
 
