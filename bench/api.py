@@ -89,10 +89,24 @@ def trivial_server(port: int, log: Path) -> subprocess.Popen[bytes]:
         {**os.environ, "PYTHONPATH": str(ROOT)}, port, log)
 
 
+SNAPSHOT_BUILT = "intent snapshot built"
+SNAPSHOT_WAIT_S = 120
+
+
 def satrank_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`satrank serve`, measured once its start-up work is done: the worker builds its
+    intent snapshot in the background after it starts answering (seconds of CPU on a busy
+    box), which would otherwise land in the first route's figures."""
     env = {**env, **LIFTED_FREE_LIMITS, "HOST": "127.0.0.1", "PORT": str(port),
            "API_WORKERS": "1"}
-    return start_server([sys.executable, "-m", "satrank", "serve"], env, port, log)
+    proc = start_server([sys.executable, "-m", "satrank", "serve"], env, port, log)
+    deadline = time.monotonic() + SNAPSHOT_WAIT_S
+    while SNAPSHOT_BUILT not in log.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            stop_server(proc)
+            raise RuntimeError(f"no '{SNAPSHOT_BUILT}' in {log} after {SNAPSHOT_WAIT_S} s")
+        time.sleep(0.2)
+    return proc
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -12,7 +12,6 @@ import pytest
 
 from satrank.api.app import create_app
 from satrank.api.cache import ApiCaches
-from satrank.api.render import verdict_block
 from satrank.api.routes import nodes
 from satrank.config import Settings
 from satrank.db.nodes import NodeSummary
@@ -84,16 +83,23 @@ def test_verdict_etag_and_304(api: tuple[httpx.Client, list[str]]) -> None:
     assert other.status_code == 200
 
 
-def test_verdicts_are_rendered_once_per_node_and_data_version(
-        api: tuple[httpx.Client, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
-    client, pks = api
+def _count_renders(monkeypatch: pytest.MonkeyPatch, block: str) -> list[str]:
+    """The pubkeys `nodes.<block>` renders from now on, in order."""
     rendered: list[str] = []
+    real = getattr(nodes, block)
 
     def counted(n: NodeSummary) -> dict[str, Any]:
         rendered.append(n.pubkey)
-        return verdict_block(n)
+        return dict(real(n))
 
-    monkeypatch.setattr(nodes, "verdict_block", counted)
+    monkeypatch.setattr(nodes, block, counted)
+    return rendered
+
+
+def test_verdicts_are_rendered_once_per_node_and_data_version(
+        api: tuple[httpx.Client, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    client, pks = api
+    rendered = _count_renders(monkeypatch, "verdict_block")
     answers = [client.get(f"/api/agent/{pk}/verdict") for pk in (pks[1], pks[1], pks[2])]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[0].content == answers[1].content
@@ -148,14 +154,7 @@ def test_default_summaries_are_rendered_once_per_node_and_data_version(
         api: tuple[httpx.Client, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     """The summary without amount or budget is kept; one with them is computed each time."""
     client, pks = api
-    rendered: list[str] = []
-    real = nodes.node_block
-
-    def counted(n: NodeSummary) -> dict[str, Any]:
-        rendered.append(n.pubkey)
-        return real(n)
-
-    monkeypatch.setattr(nodes, "node_block", counted)
+    rendered = _count_renders(monkeypatch, "node_block")
     answers = [client.get(f"/api/agent/{pk}") for pk in (pks[1], pks[1], pks[2])]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[0].content == answers[1].content
