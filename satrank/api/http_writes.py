@@ -4,9 +4,10 @@ uvicorn writes a response's status line and headers, then its body, as two
 `transport.write` calls, and uvloop sends each at once: two `send` syscalls per answer,
 each running loopback TCP's whole path. Profiled under load (bench/RESULTS.md) the two
 writes were a quarter of a cached answer's CPU. `CoalescingHttpProtocol` gives the
-protocol a transport that keeps what one connection writes during one event-loop
-iteration and sends it in one write at the iteration's end: the same bytes in the same
-order, one syscall, and no answer waits longer than the iteration it was written in.
+protocol a transport that holds what one connection writes and sends it in one write when
+the answer is complete, or at the end of the loop iteration for what is written before
+that (a streamed answer's chunks, a 100 Continue): the same bytes in the same order, one
+syscall per answer, and nothing waits past the iteration it was written in.
 """
 
 from __future__ import annotations
