@@ -96,13 +96,19 @@ def _count_renders(monkeypatch: pytest.MonkeyPatch, block: str) -> list[str]:
     return rendered
 
 
+def _same_node_twice_then_another(client: httpx.Client, pks: list[str],
+                                  suffix: str) -> list[httpx.Response]:
+    answers = [client.get(f"/api/agent/{pk}{suffix}") for pk in (pks[1], pks[1], pks[2])]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[0].content == answers[1].content
+    return answers
+
+
 def test_verdicts_are_rendered_once_per_node_and_data_version(
         api: tuple[httpx.Client, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     client, pks = api
     rendered = _count_renders(monkeypatch, "verdict_block")
-    answers = [client.get(f"/api/agent/{pk}/verdict") for pk in (pks[1], pks[1], pks[2])]
-    assert [a.status_code for a in answers] == [200, 200, 200]
-    assert answers[0].content == answers[1].content
+    answers = _same_node_twice_then_another(client, pks, "/verdict")
     assert answers[0].headers["etag"] == answers[1].headers["etag"]
     assert rendered == [pks[1], pks[2]]
 
@@ -155,9 +161,7 @@ def test_default_summaries_are_rendered_once_per_node_and_data_version(
     """The summary without amount or budget is kept; one with them is computed each time."""
     client, pks = api
     rendered = _count_renders(monkeypatch, "node_block")
-    answers = [client.get(f"/api/agent/{pk}") for pk in (pks[1], pks[1], pks[2])]
-    assert [a.status_code for a in answers] == [200, 200, 200]
-    assert answers[0].content == answers[1].content
+    answers = _same_node_twice_then_another(client, pks, "")
     assert answers[0].headers["content-length"] == str(len(answers[0].content))
     assert rendered == [pks[1], pks[2]]
     for _ in range(2):
