@@ -16,7 +16,7 @@ from satrank import __version__
 from satrank.config import ConfigError, Settings, load_settings
 from satrank.db.embedded import database_dsn, stop_embedded_postgres
 from satrank.db.migrations import MigrationError, migrate_dsn
-from satrank.logs import batch_writes_per_tick, install_redaction
+from satrank.logs import batch_writes_per_tick, configure_logging, install_redaction
 from satrank.simnet import options as simnet_options
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from satrank.api.app import SERVE_DSN_ENV, create_app
+    from satrank.api.http_writes import CoalescingHttpProtocol
 
     with _dsn_of(settings) as dsn:
         report = asyncio.run(migrate_dsn(dsn))
@@ -85,7 +86,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             host=settings.api.host,
             port=settings.api.port,
             loop="uvloop",
-            http="httptools",
+            http=CoalescingHttpProtocol,  # httptools, one socket write per answer
             access_log=False,  # uvicorn's access log carries client IPs
             proxy_headers=False,
             log_config=None,
@@ -521,10 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"satrank: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(settings.log_level)
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     install_redaction(settings)
     try:

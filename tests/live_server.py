@@ -11,6 +11,8 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
+from satrank.api.http_writes import CoalescingHttpProtocol
+
 
 @contextmanager
 def live_server(app: ASGIApp) -> Iterator[str]:
@@ -19,11 +21,12 @@ def live_server(app: ASGIApp) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    # proxy_headers=False as in `satrank serve`: uvicorn's default would replace the TCP
-    # peer with X-Forwarded-For before the app's own client-IP logic sees the request.
+    # The http protocol and proxy_headers=False as in `satrank serve`: uvicorn's default
+    # would replace the TCP peer with X-Forwarded-For before the app's own client-IP logic
+    # sees the request.
     config = uvicorn.Config(
-        app, loop="uvloop", http="httptools", log_config=None, access_log=False, lifespan="on",
-        proxy_headers=False,
+        app, loop="uvloop", http=CoalescingHttpProtocol, log_config=None, access_log=False,
+        lifespan="on", proxy_headers=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -12,7 +12,6 @@ import pytest
 
 from satrank.api.app import create_app
 from satrank.api.cache import ApiCaches
-from satrank.api.render import verdict_block
 from satrank.api.routes import nodes
 from satrank.config import Settings
 from satrank.db.nodes import NodeSummary
@@ -84,19 +83,32 @@ def test_verdict_etag_and_304(api: tuple[httpx.Client, list[str]]) -> None:
     assert other.status_code == 200
 
 
-def test_verdicts_are_rendered_once_per_node_and_data_version(
-        api: tuple[httpx.Client, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
-    client, pks = api
+def _count_renders(monkeypatch: pytest.MonkeyPatch, block: str) -> list[str]:
+    """The pubkeys `nodes.<block>` renders from now on, in order."""
     rendered: list[str] = []
+    real = getattr(nodes, block)
 
     def counted(n: NodeSummary) -> dict[str, Any]:
         rendered.append(n.pubkey)
-        return verdict_block(n)
+        return dict(real(n))
 
-    monkeypatch.setattr(nodes, "verdict_block", counted)
-    answers = [client.get(f"/api/agent/{pk}/verdict") for pk in (pks[1], pks[1], pks[2])]
+    monkeypatch.setattr(nodes, block, counted)
+    return rendered
+
+
+def _same_node_twice_then_another(client: httpx.Client, pks: list[str],
+                                  suffix: str) -> list[httpx.Response]:
+    answers = [client.get(f"/api/agent/{pk}{suffix}") for pk in (pks[1], pks[1], pks[2])]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[0].content == answers[1].content
+    return answers
+
+
+def test_verdicts_are_rendered_once_per_node_and_data_version(
+        api: tuple[httpx.Client, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    client, pks = api
+    rendered = _count_renders(monkeypatch, "verdict_block")
+    answers = _same_node_twice_then_another(client, pks, "/verdict")
     assert answers[0].headers["etag"] == answers[1].headers["etag"]
     assert rendered == [pks[1], pks[2]]
 
@@ -120,6 +132,42 @@ def test_leaderboard_sort_axes_and_pagination(api: tuple[httpx.Client, list[str]
         bad = client.get("/api/agents/top", params=params)
         assert bad.status_code == 400, params
         assert bad.json()["error"]["code"] == "INVALID_PARAMETER"
+
+
+def test_leaderboard_pages_carry_an_etag_and_answer_304(
+        api: tuple[httpx.Client, list[str]]) -> None:
+    """A page is rendered with its ETag once per data version; the default page (no query
+    string) is the same answer as the same page asked with its parameters spelled out."""
+    client, _ = api
+    first = client.get("/api/agents/top")
+    spelled = client.get("/api/agents/top", params={"sort_by": "rank", "limit": 20,
+                                                   "offset": 0})
+    assert first.status_code == spelled.status_code == 200
+    assert first.headers["content-type"] == "application/json"
+    assert first.content == spelled.content
+    etag = first.headers["etag"]
+    assert etag.startswith('W/"') and spelled.headers["etag"] == etag
+    again = client.get("/api/agents/top", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag and again.headers["x-request-id"]
+    other = client.get("/api/agents/top", params={"limit": 2})
+    assert other.headers["etag"] != etag
+    assert client.get("/api/agents/top", params={"limit": 2},
+                      headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_default_summaries_are_rendered_once_per_node_and_data_version(
+        api: tuple[httpx.Client, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summary without amount or budget is kept; one with them is computed each time."""
+    client, pks = api
+    rendered = _count_renders(monkeypatch, "node_block")
+    answers = _same_node_twice_then_another(client, pks, "")
+    assert answers[0].headers["content-length"] == str(len(answers[0].content))
+    assert rendered == [pks[1], pks[2]]
+    for _ in range(2):
+        assert client.get(f"/api/agent/{pks[1]}",
+                          params={"amount_sat": 50_000}).status_code == 200
+    assert rendered == [pks[1], pks[2], pks[1], pks[1]]
 
 
 def test_leaderboard_cache_follows_new_scores(db_dsn: str) -> None:

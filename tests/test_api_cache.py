@@ -160,7 +160,7 @@ def test_node_bodies_are_rendered_once_per_node_and_version() -> None:
         mark["crawler"] += 1  # a new scoring pass: bodies are rendered again
         await cache._expire(NO_POOL)
         bodies.append(cache.body("summary", node, render))
-        return bodies
+        return [b.body for b in bodies]
 
     assert asyncio.run(run()) == [b"body 1", b"body 1", b"body 2"]
     assert len(renders) == 2

@@ -6,9 +6,11 @@ import asyncio
 
 import asyncpg
 import httpx
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 
 from satrank.api.admin import client_is_loopback
 from satrank.api.app import create_app
+from satrank.api.middleware import metrics
 from satrank.config import Settings
 from satrank.lightning.lnd import LndClient
 from tests.api_seed import OPERATOR, OPERATOR_SECRET, agent_hash, pubkey, seed
@@ -50,6 +52,33 @@ def test_metrics_count_by_route_template(db_dsn: str) -> None:
     assert "satrank_db_pool_max_connections 10.0" in text
     assert proxied.status_code == 403 and proxied.json()["error"]["code"] == "FORBIDDEN"
     assert keyed.status_code == 200 and wrong_key.status_code == 403
+
+
+def test_request_series_read_as_prometheus_client_would_write_them() -> None:
+    """Requests are counted in plain numbers and read out by a collector: the exposition
+    is the one prometheus_client's Counter and Histogram give for the same requests."""
+    reference = CollectorRegistry()
+    names = ["method", "route", "status"]
+    counter = Counter("satrank_http_requests_total", "HTTP requests answered by the api",
+                      names, registry=reference)
+    histogram = Histogram("satrank_http_request_duration_seconds",
+                          "Time from request to the end of the response body", names,
+                          buckets=metrics.BUCKETS, registry=reference)
+
+    def ours(text: str) -> list[str]:
+        return [line for line in text.splitlines() if "_created" not in line and (
+            'route="/test/metrics/{x}"' in line or line.startswith("# ") and (
+                "satrank_http_request" in line))]
+
+    scope = {"type": "http", "method": "GET", "path": "/nowhere", "headers": [],
+             "route": type("R", (), {"path": "/test/metrics/{x}"})()}
+    for seconds in (0.0004, 0.001, 0.0011, 0.05, 0.3, 2.5, 10.0, 11.0):
+        for status in (200, 404):
+            metrics.observe_request(scope, status, seconds)
+            counter.labels("GET", "/test/metrics/{x}", str(status)).inc()
+            histogram.labels("GET", "/test/metrics/{x}", str(status)).observe(seconds)
+    assert ours(generate_latest(REGISTRY).decode()) == ours(
+        generate_latest(reference).decode())
 
 
 def test_answers_before_routing_are_labelled_by_route_template(db_dsn: str) -> None:

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,11 +173,14 @@ def test_request_ids_chosen_by_clients_are_redacted_in_request_lines(
     assert leaked == [], logs
 
 
-def test_request_lines_pass_the_filter_without_a_rescan() -> None:
-    """One access line per request, formatted once by the handler: the filter leaves the
-    pre-redacted record as it is (msg and args), while any other record is rewritten."""
-    from satrank.api.middleware.access_log import AccessLog
+_ACCESS_SCOPE = {"type": "http", "method": "GET", "path": "/x", "headers": [],
+                 "state": {"request_id": "0123456789abcdef"}}
 
+
+@contextmanager
+def access_records(log_filter: logging.Filter | None = None
+                   ) -> Iterator[list[logging.LogRecord]]:
+    """The records the access logger hands its handlers inside the block (at INFO)."""
     records: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
@@ -185,23 +189,68 @@ def test_request_lines_pass_the_filter_without_a_rescan() -> None:
 
     logger = logging.getLogger("satrank.access")
     handler = Keep()
-    handler.addFilter(RedactingFilter(["a-known-secret-value"]))
+    if log_filter is not None:
+        handler.addFilter(log_filter)
     logger.addHandler(handler)
     level = logger.level
     logger.setLevel(logging.INFO)
     try:
-        scope = {"type": "http", "method": "GET", "path": "/x", "headers": [],
-                 "state": {"request_id": "0123456789abcdef"}}
-        AccessLog().log(scope, 204, 0.0031)
-        logger.info("other %s", "a-known-secret-value")
+        yield records
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def test_request_lines_pass_the_filter_without_a_rescan() -> None:
+    """One access line per request, formatted once by the handler: the filter leaves the
+    pre-redacted record as it is (msg and args), while any other record is rewritten."""
+    from satrank.api.middleware.access_log import AccessLog
+
+    with access_records(RedactingFilter(["a-known-secret-value"])) as records:
+        AccessLog().log(_ACCESS_SCOPE, 204, 0.0031)
+        logging.getLogger("satrank.access").info("other %s", "a-known-secret-value")
     line, other = records
     assert line.args is not None and line.getMessage().startswith(
         "request method=GET route=- status=204 duration_ms=")
     assert line.getMessage().endswith(" request_id=0123456789abcdef")
     assert other.args is None and other.getMessage() == f"other {REDACTED}"
+
+
+def test_access_records_carry_every_attribute_a_formatter_may_ask_for() -> None:
+    """The access line's lean record has what `LogRecord` sets, with the same values where
+    they do not depend on the moment: an operator's format string keeps working."""
+    from satrank.api.middleware.access_log import AccessLog
+
+    with access_records() as records:
+        AccessLog().log(_ACCESS_SCOPE, 200, 0.002)
+    generic = logging.getLogger("satrank.access").makeRecord(
+        "satrank.access", logging.INFO, "/p/access_log.py", 0, "m", (), None)
+    (line,) = records
+    assert set(generic.__dict__) <= set(line.__dict__)
+    for name in ("name", "levelname", "levelno", "thread", "threadName", "process",
+                 "processName", "exc_info", "exc_text", "stack_info"):
+        assert getattr(line, name) == getattr(generic, name), name
+    assert (line.filename, line.module) == ("access_log.py", "access_log")
+    assert abs(line.created - generic.created) < 60
+    assert abs(line.relativeCreated - generic.relativeCreated) < 60_000
+    assert line.msecs == int((line.created - int(line.created)) * 1000)
+    every = ("%(asctime)s %(created)f %(msecs)d %(relativeCreated)d %(levelname)s %(name)s "
+             "%(pathname)s %(filename)s %(module)s %(lineno)d %(funcName)s %(process)d "
+             "%(processName)s %(thread)d %(threadName)s %(message)s")
+    assert logging.Formatter(every).format(line).endswith("request_id=0123456789abcdef")
+
+
+def test_the_cached_second_formats_times_as_logging_does() -> None:
+    from satrank.logs import LINE_FORMAT, SecondCachedFormatter
+
+    cached, plain = SecondCachedFormatter(), logging.Formatter(LINE_FORMAT)
+    for created in (1_700_000_000.0, 1_700_000_000.999, 1_700_000_001.0005, 1_700_000_001.5,
+                    1_700_000_000.25, 1_765_000_000.123):
+        record = logging.makeLogRecord({"msg": "m %s", "args": ("x",), "name": "n",
+                                        "levelname": "INFO"})
+        record.created = created
+        record.msecs = int((created - int(created)) * 1000) + 0.0
+        assert cached.format(record) == plain.format(record)
 
 
 def test_the_filter_redacts_known_values_and_credential_shapes() -> None:

@@ -38,7 +38,7 @@ from satrank.api.clients import client_ip, client_key
 from satrank.api.cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
 from satrank.api.errors import ApiError
 from satrank.api.ids import classify_id, parse_node_id
-from satrank.api.routes.nodes import _etag_matches
+from satrank.api.rendered import etag_matches
 from satrank.config import LOOPBACK_NETWORKS, Secret, Settings
 from satrank.db.admin import create_database, drop_database
 from satrank.db.nodes import SORT_AXES, SortAxis, sort_key_types
@@ -315,7 +315,7 @@ def test_client_address_and_api_key_headers_never_raise(
 @QUICK
 @given(HEADER_TEXT)
 def test_if_none_match_never_raises(header: str) -> None:
-    assert isinstance(_etag_matches(header, 'W/"0123456789abcdef"'), bool)
+    assert isinstance(etag_matches(header, 'W/"0123456789abcdef"'), bool)
 
 
 @QUICK

@@ -227,10 +227,9 @@ def app_from_environ(environ: Mapping[str, str] | None = None) -> Starlette:
         raise RuntimeError(f"{SERVE_DSN_ENV} is not set: start the api with `satrank serve`")
     settings = load_settings(env)
     if not logging.getLogger().handlers:  # a spawned worker starts with none
-        from satrank.logs import batch_writes_per_tick, install_redaction
+        from satrank.logs import batch_writes_per_tick, configure_logging, install_redaction
 
-        logging.basicConfig(level=settings.log_level,
-                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        configure_logging(settings.log_level)
         install_redaction(settings)
         batch_writes_per_tick()
     return create_app(settings, dsn, freeze_gc=True)

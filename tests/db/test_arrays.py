@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import asyncpg
 import numpy as np
 import pytest
 
+from satrank.db import arrays
 from satrank.db.arrays import fetch_float8_matrix, float8_arrays_copy, parse_float8_copy
 
 
@@ -49,6 +51,24 @@ async def test_float8_arrays_copy_round_trips_every_value(db_dsn: str) -> None:
     assert np.array_equal(got, a, equal_nan=True)
     assert np.signbit(got[0, 2]) and got[0, 3] == 5e-324
     assert np.array_equal(np.array([r["b"] for r in rows]), b)
+async def test_the_parse_runs_off_the_event_loop(db_dsn: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """An api worker reads the whole graph this way while it serves: the numpy parse of
+    the stream must not hold its event loop."""
+    parsed_on: list[threading.Thread] = []
+
+    def parse(data: bytes, ncols: int) -> np.ndarray:
+        parsed_on.append(threading.current_thread())
+        return parse_float8_copy(data, ncols)
+
+    monkeypatch.setattr(arrays, "parse_float8_copy", parse)
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        m = await fetch_float8_matrix(conn, "SELECT g::float8 FROM generate_series(1, 3) g", 1)
+    finally:
+        await conn.close()
+    assert m[:, 0].tolist() == [1.0, 2.0, 3.0]
+    assert parsed_on and parsed_on[0] is not threading.current_thread()
 
 
 @pytest.mark.parametrize("query, ncols", [

@@ -14,11 +14,12 @@ envelope anyway (405 for a method the route lacks); allowing a header grants not
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 
 from satrank.api.middleware.request_id import HEADER as REQUEST_ID_HEADER
+from satrank.api.middleware.request_id import RawHeaders, set_raw
 
 PUBLIC_PREFIXES = ("/api/", "/.well-known/")
 EXPOSED_HEADERS = ("WWW-Authenticate", "X-Request-Id", "X-L402-Credits-Left", "Retry-After")
@@ -43,7 +44,8 @@ class PublicCors:
             allow_credentials=False,
             max_age=PREFLIGHT_MAX_AGE_S,
         )
-        self._simple_headers = dict(self._cors.simple_headers)
+        self._simple_headers = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                                for k, v in self._cors.simple_headers.items()]
 
     @staticmethod
     def covers(scope: Scope) -> bool:
@@ -69,10 +71,12 @@ class PublicCors:
         await response(scope, receive, send)
         return response.status_code
 
-    def decorate(self, headers: MutableHeaders, origin: str | None) -> None:
-        """The CORS headers of an answer, as CORSMiddleware sets them for any origin
-        without credentials: the exposed headers for a cross-origin request, and
-        `Vary: Origin` on every answer."""
+    def decorate(self, headers: RawHeaders, origin: str | None) -> None:
+        """The CORS headers of an answer (a raw header list), as CORSMiddleware sets them
+        for any origin without credentials: the exposed headers for a cross-origin
+        request, and `Vary: Origin` on every answer."""
         if origin is not None:
-            headers.update(self._simple_headers)
-        headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
+            for name, value in self._simple_headers:
+                set_raw(headers, name, value)
+        vary = [value for name, value in headers if name == b"vary"]
+        set_raw(headers, b"vary", b", ".join([*vary, b"Origin"]))

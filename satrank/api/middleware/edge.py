@@ -55,7 +55,7 @@ class EdgeMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                headers = with_request_id(message, request_id)
+                headers = with_request_id(message, request_id)  # the message's own list
                 if public:
                     self.cors.decorate(headers, origin)
             await send(message)

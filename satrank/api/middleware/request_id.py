@@ -6,7 +6,6 @@ import random
 import re
 import secrets
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Scope
 
 HEADER = "x-request-id"
@@ -28,7 +27,7 @@ def assign_request_id(scope: Scope) -> str:
         if name == _HEADER_BYTES:
             sent = value.decode("latin-1")  # the last one, as dict() would keep
     state = scope.setdefault("state", {})
-    if _ACCEPTABLE.match(sent):
+    if sent and _ACCEPTABLE.match(sent):
         state[CLIENT_SENT_ID] = True  # the access log redacts it: a client wrote it
         request_id = state["request_id"] = sent
     else:
@@ -36,8 +35,22 @@ def assign_request_id(scope: Scope) -> str:
     return request_id
 
 
-def with_request_id(message: Message, request_id: str) -> MutableHeaders:
-    """The headers of an `http.response.start` message, now carrying the request id."""
-    headers = MutableHeaders(scope=message)
-    headers[HEADER] = request_id
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+def with_request_id(message: Message, request_id: str) -> RawHeaders:
+    """The raw header list of an `http.response.start` message, now carrying the request
+    id in place of any the app set. A copy put in the message, as `MutableHeaders` makes
+    (a response may share its list), but raw: this runs on every answer."""
+    headers: RawHeaders = list(message.get("headers") or ())
+    message["headers"] = headers
+    set_raw(headers, _HEADER_BYTES, request_id.encode("latin-1"))
     return headers
+
+
+def set_raw(headers: RawHeaders, name: bytes, value: bytes) -> None:
+    """`MutableHeaders.__setitem__` on a raw list: every `name` header replaced by one
+    (ASGI header names are lower case)."""
+    if any(key == name for key, _ in headers):
+        headers[:] = [h for h in headers if h[0] != name]
+    headers.append((name, value))

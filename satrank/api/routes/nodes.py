@@ -5,8 +5,6 @@ The public paths keep the earlier SatRank's word "agent" for a Lightning node.
 
 from __future__ import annotations
 
-import hashlib
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,11 +22,15 @@ from satrank.api.render import (
     node_block,
     verdict_block,
 )
+from satrank.api.rendered import RenderedResponse, conditional
 from satrank.api.state import api_state
 from satrank.db.nodes import SORT_AXES, NodeSummary, SortAxis, search_nodes
 
 VERDICT_MAX_AGE_S = 30
+_VERDICT_CACHING = f"public, max-age={VERDICT_MAX_AGE_S}"
 MAX_OFFSET = 10_000
+DEFAULT_SORT: SortAxis = "rank"
+DEFAULT_LIMIT = 20
 MAX_ALIAS_LEN = 64
 
 
@@ -51,19 +53,12 @@ def _summary_body(n: NodeSummary, basis: Basis | None = None) -> bytes:
 async def node_summary(request: Request) -> Response:
     """`amount_sat` and `fee_budget` (tight, normal or sat) ask for the figures of another
     payment than the default one; they are validated before the lookup."""
-    basis = parse_basis(request.query_params)
+    # no query string (the default payment): nothing to parse
+    basis = parse_basis(request.query_params) if request.scope["query_string"] else None
     n = await _node_or_404(request)
     if basis is not None:
         return json_bytes(_summary_body(n, basis))
-    return json_bytes(api_state(request).caches.nodes.body("summary", n, _summary_body))
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    """Weak comparison (RFC 9110 §13.1.2) against an If-None-Match list."""
-    if header.strip() == "*":
-        return True
-    bare = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
+    return RenderedResponse(api_state(request).caches.nodes.body("summary", n, _summary_body))
 
 
 def _verdict_body(n: NodeSummary) -> bytes:
@@ -72,17 +67,12 @@ def _verdict_body(n: NodeSummary) -> bytes:
 
 async def node_verdict(request: Request) -> Response:
     n = await _node_or_404(request)
-    body = api_state(request).caches.nodes.body("verdict", n, _verdict_body)
-    etag = 'W/"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={VERDICT_MAX_AGE_S}"}
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and _etag_matches(if_none_match, etag):
-        return Response(status_code=304, headers=headers)
-    return json_bytes(body, headers=headers)
+    return conditional(request.scope, api_state(request).caches.nodes.body(
+        "verdict", n, _verdict_body), _VERDICT_CACHING)
 
 
 def _sort_axis(request: Request) -> SortAxis:
-    raw = request.query_params.get("sort_by", "rank")
+    raw = request.query_params.get("sort_by", DEFAULT_SORT)
     if raw not in SORT_AXES:
         raise ApiError(400, "INVALID_PARAMETER", "sort_by must be one of " + ", ".join(SORT_AXES),
                        details={"field": "sort_by"})
@@ -90,9 +80,14 @@ def _sort_axis(request: Request) -> SortAxis:
 
 
 async def leaderboard(request: Request) -> Response:
-    """A page by `cursor` (keyset: reaches every node, however deep) or by `offset`."""
+    """A page by `cursor` (keyset: reaches every node, however deep) or by `offset`, with
+    its ETag (If-None-Match gets a 304)."""
+    state = api_state(request)
+    if not request.scope["query_string"]:  # the default page: nothing to parse
+        return conditional(request.scope, await state.caches.leaderboard.page(
+            state.pool, DEFAULT_SORT, DEFAULT_LIMIT, 0))
     sort = _sort_axis(request)
-    limit = query_int(request, "limit", 20, 1, 100)
+    limit = query_int(request, "limit", DEFAULT_LIMIT, 1, 100)
     offset = query_int(request, "offset", 0, 0, MAX_OFFSET)
     cursor = request.query_params.get("cursor")
     after = None
@@ -101,9 +96,8 @@ async def leaderboard(request: Request) -> Response:
             raise ApiError(400, "INVALID_PARAMETER", "give cursor or offset, not both",
                            details={"field": "cursor"})
         after = decode_cursor(sort, cursor)
-    state = api_state(request)
-    return json_bytes(await state.caches.leaderboard.page(state.pool, sort, limit, offset,
-                                                          after))
+    return conditional(request.scope, await state.caches.leaderboard.page(
+        state.pool, sort, limit, offset, after))
 
 
 async def node_search(request: Request) -> Response:

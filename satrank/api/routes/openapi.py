@@ -92,7 +92,7 @@ def _paths() -> dict[str, Any]:
         "/api/stats": {"get": {"summary": "Network and oracle counters", "operationId": "stats",
                                "responses": {"200": _ok(s.STATS), **_err()}}},
         "/api/agents/top": {"get": {
-            "summary": "Leaderboard", "operationId": "agentsTop",
+            "summary": "Leaderboard (ETag)", "operationId": "agentsTop",
             "parameters": [
                 {"name": "sort_by", "in": q, "schema": {"type": "string", "enum": [
                     "rank", "p_success", "n_obs", "ci95_width", "pagerank"],
@@ -108,8 +108,11 @@ def _paths() -> dict[str, Any]:
                  "description": "Opaque: the meta.next_cursor of the previous page with "
                                 "the same sort_by. Following next_cursor from the first "
                                 "page until it is null reaches every node exactly once "
-                                "(while scores do not change in between). Not with offset."}],
-            "responses": {"200": _ok(s.LEADERBOARD), **_err("400")}}},
+                                "(while scores do not change in between). Not with offset."},
+                {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+            "responses": {"200": _ok(s.LEADERBOARD, headers={
+                "ETag": {"schema": {"type": "string"}}}),
+                "304": {"description": "Not modified"}, **_err("400")}}},
         "/api/agents/search": {"get": {
             "summary": "Case-insensitive alias search (prefix matches first)",
             "operationId": "agentsSearch",
