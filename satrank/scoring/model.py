@@ -49,6 +49,7 @@ from satrank.scoring.evidence import (
 )
 from satrank.scoring.graph import BoolArray, FloatArray, IntArray
 from satrank.scoring.grid import interpolate
+from satrank.scoring.link import Link, fit_link
 from satrank.scoring.liveness import Liveness, attributed_responsibility, fit_liveness
 from satrank.scoring.posterior import (
     CI_LEVEL,
@@ -75,6 +76,10 @@ class GridEvidence:
     report_s: FloatArray
     report_f: FloatArray
     liveness: Liveness
+    # probes that had a route (reached, failed at the target, in the route or timed out),
+    # for the graph prior's link (`scoring.link`): node, amount, budget index, outcome
+    # (1 reached), weight
+    link_rows: tuple[IntArray, FloatArray, IntArray, FloatArray, FloatArray] | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,11 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
                 node[timeout], w[timeout] * at_or_above[timeout, j] * tighter[b, timeout],
                 minlength=n)
     rs, rf = report_tier_evidence(reports, index, amounts_sat, default_amount_sat)
-    return GridEvidence(s, f, rs, rf, live)
+    routed = reached | at_target | timeout | (outcome == ProbeOutcome.FAILED_IN_ROUTE.value)
+    nearest = np.abs(limits - sent[None]).argmin(axis=0)  # the budget the probe was sent at
+    link_rows = (node[routed], amount[routed], nearest[routed].astype(np.int64),
+                 reached[routed].astype(np.float64), w[routed])
+    return GridEvidence(s, f, rs, rf, live, link_rows)
 
 
 def fit_kappa(prior_mean: FloatArray, s: FloatArray, f: FloatArray) -> tuple[float, bool]:
@@ -199,6 +208,19 @@ def fit_kappa(prior_mean: FloatArray, s: FloatArray, f: FloatArray) -> tuple[flo
     enough such cells exist."""
     kappa = fit_strength(prior_mean, s, f)
     return (COLD_KAPPA, False) if kappa is None else (kappa, True)
+
+
+def graph_link(blind_prior: FloatArray, ev: GridEvidence, amounts_sat: Sequence[int]) -> Link:
+    """The link fitted on the probes that had a route, each against the prior its node had
+    without its own evidence (`blind_prior`, (B, A, n)) at its amount and budget."""
+    if ev.link_rows is None or ev.link_rows[0].size == 0:
+        return Link()
+    node, amount, budget, y, w = ev.link_rows
+    m = np.empty(node.shape[0])
+    for b in np.unique(budget).tolist():
+        rows = budget == b
+        m[rows] = interpolate(amounts_sat, blind_prior[b], amount[rows], node[rows])
+    return fit_link(m, y, w)
 
 
 def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
@@ -215,10 +237,12 @@ def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
     # the node showed); upstream knowledge stays, it is about other nodes.
     own = (ev.probe_s + ev.probe_f).sum(axis=(0, 1)) > 0
     # The graph's p is "given the node is up"; a node drawn from the population is up with
-    # the pooled rate mu (`scoring.liveness`), so that is the prior's share. Its own
-    # reaches and failures blamed on being down then move it through S and F, once.
-    graph_mean = np.clip(ev.liveness.mu * np.where(own[None, None], view.p_graph_blind,
-                                                   view.p_graph),
+    # the rate mu (`scoring.liveness`), so that is the prior's share. Its own reaches and
+    # failures blamed on being down then move it through S and F, once.
+    blind = ev.liveness.mu * view.p_graph_blind
+    link = graph_link(blind, ev, amounts_sat)
+    graph_mean = np.clip(link(np.where(own[None, None], blind,
+                                       ev.liveness.mu * view.p_graph)),
                          PRIOR_MEAN_MIN, PRIOR_MEAN_MAX)
     fit_cells = reachable[probe_budget]
     kappa, fitted = fit_kappa(graph_mean[probe_budget][fit_cells],
