@@ -197,12 +197,8 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     rs, rf = report_tier_evidence(reports, index, amounts_sat, default_amount_sat)
     routed = reached | at_target | timeout | (outcome == ProbeOutcome.FAILED_IN_ROUTE.value)
     nearest = np.abs(limits - sent[None]).argmin(axis=0)  # the budget the probe was sent at
-    # each node counts once: the scheduler probes uncertain, flaky nodes again and again,
-    # and the link is for the nodes it has not probed
-    per_node = np.bincount(node[routed], w[routed], minlength=n)
-    link_w = w[routed] / np.maximum(per_node[node[routed]], 1e-12)
     link_rows = (node[routed], amount[routed], nearest[routed].astype(np.int64),
-                 reached[routed].astype(np.float64), link_w)
+                 reached[routed].astype(np.float64), w[routed])
     return GridEvidence(s, f, rs, rf, live, link_rows)
 
 
