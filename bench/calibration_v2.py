@@ -44,7 +44,7 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -485,7 +485,22 @@ async def predict(conn: asyncpg.Connection, rows: list[Row], payers: tuple[Payer
                             np.array([float(rows[i].budget_sat) for i in sel]), payer.pubkey)
         for k in range(3):
             model[k][sel] = got[k]
+    model.append(await plain_p(conn, rows))
     return model
+
+
+async def plain_p(conn: asyncpg.Connection, rows: list[Row]) -> FloatArray:
+    """For the dump only (`p_plain`): the same grids read as before the largest routable
+    amount was stored (straight log-amount interpolation), to attribute its effect on the
+    same rows."""
+    nodes = {n.pubkey: n for n in await fetch_nodes(conn, sorted({r.pubkey for r in rows}), ())}
+    out = np.zeros(len(rows))
+    for i, r in enumerate(rows):
+        grid = nodes[r.pubkey].grid
+        if grid is not None:
+            out[i] = quote(replace(grid, max_routable_sat=None),
+                           Basis(r.amount_sat, None, float(r.budget_sat)))[0]
+    return out
 
 
 async def held_out(env: dict[str, str], admin_dsn: str, sim: SimnetHandle, truth: Truth,
@@ -539,7 +554,8 @@ def dump_rows(path: Path, rows: list[Row], outcome: list[str], model: list[Float
             out.write(json.dumps({
                 **r.__dict__, "outcome": outcome[i], "routable": bool(routable[i]),
                 "probed": r.pubkey in probed, "p": model[0][i], "lo": model[1][i],
-                "hi": model[2][i], **{n: float(v[i]) for n, v in base.items()}}) + "\n")
+                "hi": model[2][i], **{n: float(v[i]) for n, v in base.items()},
+                **({"p_plain": model[3][i]} if len(model) > 3 else {})}) + "\n")
 
 
 def main() -> None:

@@ -20,8 +20,10 @@ BIG = 5_000_000
 
 
 async def _score(dsn: str) -> None:
-    # payer 0 -> 1 -> 2 and 1 -> 3 over a 50k channel; node 1 charges 1 sat + 100 ppm
-    await score_small_graph(dsn, 4, [(0, 1, BIG), (1, 2, BIG), (1, 3, 50_000)])
+    # payer 0 -> 1 -> 2, 1 -> 3 over a 50k channel and 1 -> 4 over 600k (reachable at the
+    # grid's 300k, not at 1M); node 1 charges 1 sat + 100 ppm
+    await score_small_graph(dsn, 5, [(0, 1, BIG), (1, 2, BIG), (1, 3, 50_000),
+                                     (1, 4, 600_000)])
 
 
 @pytest.fixture
@@ -66,6 +68,19 @@ def test_any_amount_and_budget_from_the_grid(client: httpx.Client) -> None:
     assert 0 < float(small["ci95_low"]) <= float(small["p_success"]) <= float(small["ci95_high"])  # type: ignore[arg-type]
     assert small["basis"]["amountSat"] == 30_000  # type: ignore[index]
     assert _bayes(client, 3)["p_success"] == 0.0
+
+
+def test_an_amount_between_grid_amounts_is_not_dragged_across_a_capacity_cliff(
+        client: httpx.Client) -> None:
+    at_300k = _bayes(client, 4, amount_sat="300000")
+    at_500k = _bayes(client, 4, amount_sat="500000")
+    assert float(at_300k["p_success"]) > 0.3  # type: ignore[arg-type]
+    # 600k carries 500k: the cell with a route, not a line down to the 1M cell without one
+    assert at_500k["p_success"] == pytest.approx(at_300k["p_success"], rel=0.05)
+    assert 0 < float(at_500k["ci95_low"]) < float(at_500k["ci95_high"])  # type: ignore[arg-type]
+    assert at_500k["basis"]["amountSat"] == 500_000  # type: ignore[index]
+    over = _bayes(client, 4, amount_sat="700000")
+    assert (over["p_success"], over["ci95_low"], over["ci95_high"]) == (0.0, 0.0, 0.0)
 
 
 @pytest.mark.parametrize(("params", "field"), [

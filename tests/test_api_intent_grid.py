@@ -57,8 +57,9 @@ def test_the_reference_payer_gets_the_grid_at_an_off_grid_amount_and_budget(
     data = _intent(client, amount_sat=37_000, max_fee_sat=40)
     quoted = _grid(client, amount_sat="37000", fee_budget="40")
     assert data["payer"]["isReference"] and not data["model"]["moved"]  # type: ignore[index]
+    # the intent keeps figures 1e-4 from 0 and 1 (scoring/intent.py's _NODE_CLIP)
     assert (data["pSuccess"], data["ci95Low"], data["ci95High"]) == pytest.approx(
-        (quoted["p_success"], quoted["ci95_low"], quoted["ci95_high"]))
+        (quoted["p_success"], quoted["ci95_low"], quoted["ci95_high"]), abs=1e-4)
     default = _grid(client)
     assert abs(float(data["pSuccess"]) - float(default["p_success"])) > 0.01  # type: ignore[arg-type]
     assert data["paymentBasis"] == {"amountSat": 37_000, "feeBudget": "custom",

@@ -4,7 +4,9 @@ the answer for any amount and budget from a node's stored grid.
 `/api/agent/{id}?amount_sat=N&fee_budget=tight|normal|<sat>`: the amount is interpolated
 in log-amount between the grid's amounts; a budget in sat between the named budgets' limits
 at that amount (in log-limit), clamped to the tightest and loosest. The 95 % interval comes
-from the interpolated Beta parameters of the cell (scaled by route existence).
+from the interpolated Beta parameters of the cell (scaled by route existence). Where the
+node's largest routable amount per budget is stored (a ladder finer than the grid), the
+answer above it is 0 and below it is read from the cells that have a route only.
 """
 
 from __future__ import annotations
@@ -80,15 +82,40 @@ def parse_basis(query: dict[str, str] | Any) -> Basis | None:
 Cell = tuple[float, float, float, float, float, float]
 
 
+def _routed(grid: ScoreGrid, budget_row: int, amount_sat: int
+            ) -> tuple[list[int], list[list[float]], bool | None]:
+    """The grid amounts and (p, alpha, beta) cells to read at `amount_sat`, and whether a
+    route exists there (None: as the cells say). With the node's largest routable amount
+    stored: the cells that have a route (beyond the last one, its theta), and a route up to
+    that amount only, so a capacity cliff between two grid amounts no longer drags the
+    whole gap down. Without it (scored before it was stored): every cell, as before."""
+    a = len(grid.amounts_sat)
+    rows = slice(budget_row * a, (budget_row + 1) * a)
+    cells = [list(v) for v in zip(grid.p[rows], grid.alpha[rows], grid.beta[rows],
+                                  strict=True)]
+    caps = grid.max_routable_sat
+    if caps is None or len(caps) != len(grid.budgets):
+        return list(grid.amounts_sat), cells, None
+    cap = caps[budget_row]
+    keep = [i for i, amount in enumerate(grid.amounts_sat) if amount <= cap and cells[i][0] > 0]
+    if not keep:
+        return list(grid.amounts_sat), cells, None if amount_sat <= cap else False
+    return ([grid.amounts_sat[i] for i in keep], [cells[i] for i in keep],
+            amount_sat <= cap)
+
+
 def _cell(grid: ScoreGrid, budget_row: int, amount_sat: int) -> Cell:
     """(p, ci95_low, ci95_high) of one budget row at `amount_sat`, then the same for theta,
     the part given a route (the cell's Beta, before route existence scales it)."""
-    a = len(grid.amounts_sat)
-    rows = slice(budget_row * a, (budget_row + 1) * a)
-    values = np.array([grid.p[rows], grid.alpha[rows], grid.beta[rows]]).T  # (A, 3)
-    p, alpha, beta = interpolate(grid.amounts_sat, values, float(amount_sat),
-                                 np.arange(3)).tolist()
+    amounts, cells, has_route = _routed(grid, budget_row, amount_sat)
+    values = np.array(cells, dtype=np.float64)  # (A, 3): p, alpha, beta
+    if len(amounts) == 1:
+        p, alpha, beta = values[0].tolist()
+    else:
+        p, alpha, beta = interpolate(amounts, values, float(amount_sat), np.arange(3)).tolist()
     theta = alpha / (alpha + beta) if alpha + beta > 0 else 0.0
+    if has_route is not None:
+        p = theta if has_route else 0.0
     route = p / theta if theta > 0 else 0.0  # the share of the cell with a route
     # scipy.special costs the api ~0.25 s of start-up: loaded on the first such request
     from scipy.special import betaincinv  # noqa: PLC0415

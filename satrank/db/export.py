@@ -2,7 +2,9 @@
 
 The headline figures are for the default payment (100,000 sat, normal fee budget, our
 reference payer: `amount_sat`, `fee_budget`, `payer` say so); `p_grid` holds p_success for
-every (fee budget, amount) of `grid_budgets` x `grid_amounts_sat`, budget-major."""
+every (fee budget, amount) of `grid_budgets` x `grid_amounts_sat`, budget-major;
+`max_routable_sat` per budget the largest amount with a route (null: not yet scored so),
+above which p_success is 0 whatever the grid's cells say."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
 EXPORT_FIELDS = ("pubkey", "alias", "rank", "pagerank", "pagerank_pct", "p_success",
                  "ci95_low", "ci95_high", "n_eff", "verdict", "amount_sat", "fee_budget",
-                 "payer", "grid_budgets", "grid_amounts_sat", "p_grid")
+                 "payer", "grid_budgets", "grid_amounts_sat", "p_grid",
+                 "max_routable_sat")
 
 
 async def export_scores(dsn: str, out: Path) -> int:
@@ -46,7 +49,8 @@ async def iter_export_rows(conn: asyncpg.Connection) -> AsyncIterator[dict[str, 
     Must run inside a transaction."""
     async for r in conn.cursor(
             "SELECT s.pubkey, n.alias, s.rank, s.pagerank, s.pagerank_pct, s.p_success, "
-            "s.ci95_low, s.ci95_high, s.n_eff, s.verdict, s.p_grid, st.payer, "
+            "s.ci95_low, s.ci95_high, s.n_eff, s.verdict, s.p_grid, s.max_routable_sat, "
+            "st.payer, "
             "st.grid_budgets, st.grid_amounts_sat, " + SCORED_AT + " AS computed_at "
             "FROM scores s JOIN nodes n USING (pubkey) LEFT JOIN scoring_state st ON true "
             "ORDER BY s.rank DESC, s.pubkey"):

@@ -29,7 +29,7 @@ KnowledgeLoader = Callable[[asyncpg.Connection], Awaitable[ChannelKnowledge]]
 
 _NODE_SCORES = f"""
 SELECT n.pubkey, n.agent_hash, s.verdict, s.p_success, s.ci95_low, s.ci95_high, s.n_eff,
-       s.p_grid || s.alpha_grid || s.beta_grid AS grid,
+       s.p_grid || s.alpha_grid || s.beta_grid AS grid, s.max_routable_sat,
        date_part('epoch', {SCORED_AT}) AS scored_at,
        date_part('epoch', (SELECT max(p.sent_at) FROM probes p
                           WHERE p.target_pubkey = n.pubkey)) AS probed_at
@@ -56,14 +56,18 @@ class NodeScores:
     grid_budgets: tuple[str, ...] = ()
     grid: FloatArray = field(default_factory=lambda: np.empty((0, 3, 0)))
     grid_payer: str | None = None
+    # (nodes, budgets): the largest routable amount per budget, NaN = not stored
+    max_routable_sat: FloatArray = field(default_factory=lambda: np.empty((0, 0)))
 
     def grid_of(self, i: int) -> ScoreGrid | None:
         """Node `i`'s stored grid as api/quote.py reads it; None: scored without one."""
         if i < 0 or i >= self.grid.shape[0] or np.isnan(self.grid[i, 0, 0]):
             return None
         p, alpha, beta = (tuple(row.tolist()) for row in self.grid[i])
+        caps = self.max_routable_sat[i] if i < self.max_routable_sat.shape[0] else None
         return ScoreGrid(self.grid_amounts_sat, self.grid_budgets, p, alpha, beta,
-                         self.grid_payer)
+                         self.grid_payer, None if caps is None or np.isnan(caps).any()
+                         else tuple(caps.tolist()))
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,13 @@ def _grid_fields(rows: list[asyncpg.Record], axes: asyncpg.Record | None
     if axes is None or axes["grid_amounts_sat"] is None or axes["grid_budgets"] is None:
         return {}
     amounts, budgets = tuple(axes["grid_amounts_sat"]), tuple(axes["grid_budgets"])
+    caps = np.full((len(rows), len(budgets)), np.nan)
+    for i, r in enumerate(rows):
+        if r["max_routable_sat"] is not None and len(r["max_routable_sat"]) == len(budgets):
+            caps[i] = r["max_routable_sat"]
     return {"grid_amounts_sat": amounts, "grid_budgets": budgets,
-            "grid": _grids(rows, len(amounts) * len(budgets)), "grid_payer": axes["payer"]}
+            "grid": _grids(rows, len(amounts) * len(budgets)), "grid_payer": axes["payer"],
+            "max_routable_sat": caps}
 
 
 async def load_intent_inputs(conn: asyncpg.Connection,

@@ -40,7 +40,7 @@ SortKey = tuple[float | int | str, ...]
 _COLUMNS = f"""
     n.pubkey, n.agent_hash, n.alias, n.first_seen, n.last_seen, n.is_active,
     s.rank, s.verdict, s.p_success, s.ci95_low, s.ci95_high, s.n_eff, s.reasons,
-    s.p_grid, s.alpha_grid, s.beta_grid,
+    s.p_grid, s.alpha_grid, s.beta_grid, s.max_routable_sat,
     (SELECT grid_amounts_sat FROM scoring_state) AS grid_amounts_sat,
     (SELECT grid_budgets FROM scoring_state) AS grid_budgets,
     (SELECT payer FROM scoring_state) AS payer,
@@ -59,6 +59,9 @@ class ScoreGrid:
     alpha: tuple[float, ...]
     beta: tuple[float, ...]
     payer: str | None
+    # per budget: the largest amount with a route (a ladder finer than the grid); None:
+    # scored before it was stored
+    max_routable_sat: tuple[float, ...] | None = None
 
 
 def _grid(row: asyncpg.Record) -> ScoreGrid | None:
@@ -66,7 +69,8 @@ def _grid(row: asyncpg.Record) -> ScoreGrid | None:
         return None  # scored before the grid existed
     return ScoreGrid(tuple(row["grid_amounts_sat"]), tuple(row["grid_budgets"]),
                      tuple(row["p_grid"]), tuple(row["alpha_grid"]), tuple(row["beta_grid"]),
-                     row["payer"])
+                     row["payer"], None if row["max_routable_sat"] is None
+                     else tuple(row["max_routable_sat"]))
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ CREATE TEMP TABLE stage_score_values (node_row int4, pubkey text, rank smallint,
     verdict text, p_success float8, ci95_low float8, ci95_high float8, n_eff float8,
     pagerank float8, pagerank_pct float8, reasons jsonb, {_feature_cols}) ON COMMIT DROP;
 CREATE TEMP TABLE stage_grids (node_row int4, p_grid float8[], alpha_grid float8[],
-    beta_grid float8[]) ON COMMIT DROP;
+    beta_grid float8[], max_routable_sat float8[]) ON COMMIT DROP;
 CREATE TEMP TABLE stage_posteriors (pubkey text, amount_sat bigint, prior_alpha float8,
     prior_beta float8, alpha float8, beta float8, n_eff float8, p_success float8,
     ci95_low float8, ci95_high float8) ON COMMIT DROP;
@@ -133,7 +133,7 @@ CREATE TEMP TABLE stage_posteriors (pubkey text, amount_sat bigint, prior_alpha 
 # the grids travel in their own binary COPY (`arrays.float8_arrays_copy`), joined by row
 _JOIN_STAGE = """
 CREATE TEMP TABLE stage_scores ON COMMIT DROP AS
-SELECT v.*, g.p_grid, g.alpha_grid, g.beta_grid
+SELECT v.*, g.p_grid, g.alpha_grid, g.beta_grid, g.max_routable_sat
 FROM stage_score_values v JOIN stage_grids g USING (node_row)
 """
 
@@ -147,7 +147,8 @@ WHERE c.pubkey IS NULL OR c.rank <> s.rank OR c.verdict <> s.verdict
 """
 
 _SCORE_COLS = ("rank", "verdict", "p_success", "ci95_low", "ci95_high", "n_eff", "pagerank",
-               "pagerank_pct", "reasons", "p_grid", "alpha_grid", "beta_grid")
+               "pagerank_pct", "reasons", "p_grid", "alpha_grid", "beta_grid",
+               "max_routable_sat")
 _POSTERIOR_COLS = ("prior_alpha", "prior_beta", "alpha", "beta", "n_eff", "p_success",
                    "ci95_low", "ci95_high")
 
@@ -230,7 +231,9 @@ def _grid_copy(result: ScoreResult) -> io.BytesIO:
     model = result.model
     return io.BytesIO(float8_arrays_copy(_grid_matrix(model.p_success()),
                                          _grid_matrix(model.alpha()),
-                                         _grid_matrix(model.beta())))
+                                         _grid_matrix(model.beta()),
+                                         np.ascontiguousarray(result.max_routable_sat.T,
+                                                              dtype=np.float64)))
 
 
 def _posterior_rows(result: ScoreResult) -> list[tuple[object, ...]]:

@@ -76,6 +76,9 @@ class ScoreResult:
     verdict: IntArray  # index into VERDICTS
     rank: IntArray
     reasons: list[list[str]]
+    # (len(budgets), n): the largest amount with a route within each budget on a fine
+    # ladder of amounts (`reach.amount_ladder`); the api's answer is 0 above it
+    max_routable_sat: FloatArray
 
     def verdict_names(self) -> list[str]:
         return [VERDICTS[c] for c in self.verdict.tolist()]
@@ -96,15 +99,13 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
     feats = node_features(graph, now_unix=now_unix, block_height=inputs.block_height)
     payer = reference_payer(graph, pr, inputs.payer_pubkeys, inputs.payer_channels)
     lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
+    routes = ROUTES.routes(graph, payer.sources, free_sources=payer.free_sources,
+                           amounts_sat=params.amounts_sat, budgets=params.budgets,
+                           first_hop_sat=payer.first_hop_sat)
     view = payer_view(graph, payer.sources, free_sources=payer.free_sources,
                       amounts_sat=params.amounts_sat, budgets=params.budgets, lower=lower,
                       upper=upper, bimodal_scale_sat=params.bimodal_scale_sat,
-                      first_hop_sat=payer.first_hop_sat,
-                      routes=ROUTES.routes(graph, payer.sources,
-                                           free_sources=payer.free_sources,
-                                           amounts_sat=params.amounts_sat,
-                                           budgets=params.budgets,
-                                           first_hop_sat=payer.first_hop_sat))
+                      first_hop_sat=payer.first_hop_sat, routes=routes)
     ev = grid_evidence(inputs.probes, inputs.reports, index, params.amounts_sat,
                        view.last_hop, default_amount_sat=params.default_tier_sat,
                        budgets=params.budgets, probe_budget=params.probe_budget)
@@ -132,5 +133,5 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
         verdict=codes,
         rank=rank_of(default, payment_centrality_percentile(graph, inputs.knowledge,
                                                              now_unix=now_unix)),
-        reasons=reasons,
+        reasons=reasons, max_routable_sat=routes.max_routable_sat,
     )

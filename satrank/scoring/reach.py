@@ -45,6 +45,11 @@ from satrank.scoring.payment import (
 MAX_ALTERNATIVES = 8
 # Added to every hop's fee so that zero-fee hops are edges to scipy and fewer hops win ties.
 HOP_EPSILON_SAT = 1e-6
+# The largest ratio between neighbouring amounts of the ladder on which the largest routable
+# amount is searched (`amount_ladder`): a node's answer above its last routable rung is 0,
+# so a capacity cliff is placed within 50 % of where it is; with the grid's eight amounts
+# that is 23 rungs from 1k to 5M, 15 searches more than the grid's, paid once per graph.
+LADDER_MAX_RATIO = 1.5
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,34 @@ class PayerRoutes:
     amounts: tuple[_AmountRoutes, ...]
     reachable: BoolArray  # (len(budgets), len(amounts), n)
     cheapest_fee_sat: FloatArray  # (len(amounts), n)
+    # (len(budgets), n): the largest amount of `amount_ladder(amounts)` with a route within
+    # the budget, 0 where none has one
+    max_routable_sat: FloatArray
+
+
+def amount_ladder(amounts_sat: Sequence[float],
+                  max_ratio: float = LADDER_MAX_RATIO) -> tuple[float, ...]:
+    """The grid's amounts with log-spaced rungs between neighbours, so that no two
+    neighbouring rungs are more than `max_ratio` apart."""
+    grid = sorted(set(float(a) for a in amounts_sat))
+    rungs = grid[:1]
+    for lo, hi in zip(grid, grid[1:], strict=False):
+        steps = max(1, int(np.ceil(np.log(hi / lo) / np.log(max_ratio) - 1e-9)))
+        rungs.extend(float(x) for x in np.geomspace(lo, hi, steps + 1)[1:-1])
+        rungs.append(hi)
+    return tuple(rungs)
+
+
+def _reachable(r: _AmountRoutes, n: int, n_budgets: int, free_sources: bool) -> BoolArray:
+    """(len(budgets), n): the nodes one amount's search reaches within each budget."""
+    out = np.zeros((n_budgets, n), dtype=bool)
+    if n == 0 or r.entry.size == 0:
+        return out
+    for b in range(n_budgets):
+        out[b] = np.bincount(r.dst[r.within[b]], minlength=n) > 0
+        if not free_sources:  # the payer's own channel to a source
+            out[b, r.is_source] = True
+    return out
 
 
 def _pair_starts(edges: DirectedEdges, order: IntArray) -> IntArray:
@@ -135,22 +168,78 @@ def payer_routes(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
     edges = directed_edges(graph, no_bounds, no_bounds)
     order = edge_order(edges)
     starts = _pair_starts(edges, order)
-    max_limit = max((b.limit_sat(max(amounts_sat)) for b in budgets), default=0.0)
-    per_amount = tuple(_amount_routes(
-        edges, order, starts, n,
-        sources if first_hop_sat is None else sources[first_hop_sat >= a],
-        free_sources, float(a), budgets, max_limit) for a in amounts_sat)
+    ladder = amount_ladder(amounts_sat) if len(amounts_sat) else ()
+    max_limit = max((b.limit_sat(max((*amounts_sat, *ladder))) for b in budgets),
+                    default=0.0)
+
+    def search(a: float) -> _AmountRoutes:
+        entry = sources if first_hop_sat is None else sources[first_hop_sat >= a]
+        return _amount_routes(edges, order, starts, n, entry, free_sources, float(a),
+                              budgets, max_limit)
+
+    per_amount = tuple(search(a) for a in amounts_sat)
     reachable = np.zeros((len(budgets), len(amounts_sat), n), dtype=bool)
     cheapest = np.full((len(amounts_sat), n), np.inf)
     for j, r in enumerate(per_amount):
-        if n == 0 or r.entry.size == 0:
-            continue
-        cheapest[j] = r.dist
-        for b in range(len(budgets)):
-            reachable[b, j] = np.bincount(r.dst[r.within[b]], minlength=n) > 0
-            if not free_sources:  # the payer's own channel to a source
-                reachable[b, j, r.is_source] = True
-    return PayerRoutes(order, starts, per_amount, reachable, cheapest)
+        if n and r.entry.size:
+            cheapest[j] = r.dist
+        reachable[:, j] = _reachable(r, n, len(budgets), free_sources)
+    # Rungs off the grid keep only their reach (their searches' arrays are not kept).
+    on_grid = {float(a): j for j, a in enumerate(amounts_sat)}
+    max_routable = np.zeros((len(budgets), n))
+    for a in ladder:
+        at = on_grid.get(a)
+        reach = reachable[:, at] if at is not None else _reachable(
+            search(a), n, len(budgets), free_sources)
+        max_routable[reach] = a  # rungs ascend: the last reaching one stays
+    if ladder:
+        max_routable = _between_rungs(edges, np.asarray(ladder), max_routable, sources,
+                                      free_sources, first_hop_sat)
+    return PayerRoutes(order, starts, per_amount, reachable, cheapest, max_routable)
+
+
+def _between_rungs(edges: DirectedEdges, ladder: FloatArray, on_ladder: FloatArray,
+                   sources: IntArray, free_sources: bool,
+                   first_hop_sat: FloatArray | None) -> FloatArray:
+    """The largest routable amount between a node's last reaching rung and the next one:
+    the widest path's bottleneck (the largest amount every channel on it admits, by
+    capacity and max_htlc), kept below the next rung, whose search found no route. Fees
+    are not re-checked between rungs; the cliffs that matter are capacities, which the
+    ladder alone would place up to a rung too low (a 600k channel read as 448k)."""
+    top = ladder[-1]
+    nxt = np.searchsorted(ladder, on_ladder, side="right")
+    refine = (on_ladder > 0) & (nxt < ladder.shape[0])
+    # just under the next rung: a route at it was searched for and not found
+    cap = np.where(refine, ladder[np.minimum(nxt, ladder.shape[0] - 1)] * (1.0 - 1e-9),
+                   on_ladder)
+    limit = np.where(edges.max_htlc_msat > 0, edges.max_htlc_msat / 1000.0, np.inf)
+    limit = np.minimum(edges.capacity_sat, limit)
+    keep = edges.usable & (edges.src != edges.dst) & (limit >= ladder[0])
+    by_dst = np.argsort(edges.dst[keep], kind="stable")
+    src, dst, limit = edges.src[keep][by_dst], edges.dst[keep][by_dst], limit[keep][by_dst]
+    if dst.size == 0:
+        return on_ladder
+    first = np.flatnonzero(np.r_[True, dst[1:] != dst[:-1]])
+    heads = dst[first]
+    width = on_ladder.copy()
+    grow = refine.copy()
+    if free_sources:
+        width[:, sources] = np.inf  # the payer itself sends any amount
+        grow[:, sources] = False
+    else:  # the payer's own channel to a source is the first hop
+        own = np.inf if first_hop_sat is None else first_hop_sat
+        width[:, sources] = np.maximum(width[:, sources], np.minimum(cap[:, sources], own))
+    for _ in range(on_ladder.shape[1]):  # rounds = the longest widening path: a few
+        reached = np.zeros_like(width)
+        reached[:, heads] = np.maximum.reduceat(np.minimum(width[:, src], limit), first, axis=1)
+        wider = grow & (reached > width) & (width < cap)
+        if not wider.any():
+            break
+        width[wider] = np.minimum(reached, cap)[wider]
+    # a bottleneck at the cap is no channel's limit: that cliff is the fee budget's, which
+    # the ladder alone places
+    return np.asarray(np.where(refine & (width < cap), np.minimum(width, top), on_ladder),
+                      dtype=np.float64)
 
 
 def _path_log_p(pred: IntArray, hop_log_p: FloatArray) -> FloatArray:

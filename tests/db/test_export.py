@@ -42,3 +42,5 @@ async def test_export_scores_json_lines(db_dsn: str, tmp_path: Path) -> None:
     at = first["grid_budgets"].index("normal") * len(first["grid_amounts_sat"]) + \
         first["grid_amounts_sat"].index(100_000)
     assert grid[at] == first["p_success"]
+    # per budget the largest routable amount (every node is one of the hub payers here)
+    assert all(x["max_routable_sat"] == [5_000_000.0] * len(x["grid_budgets"]) for x in lines)

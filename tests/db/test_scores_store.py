@@ -11,6 +11,7 @@ import pytest
 
 from satrank.db.export import iter_export_rows
 from satrank.db.graph import record_sync_payer, sync_graph
+from satrank.db.intent import load_intent_inputs
 from satrank.db.nodes import data_version, fetch_node
 from satrank.db.probes import (
     SentProbe,
@@ -189,5 +190,38 @@ async def test_unchanged_pass_rewrites_no_row_but_readers_see_its_time(db_dsn: s
         await store_scores(conn, result, computed_at=later + timedelta(minutes=10))
         rewritten = before ^ await _row_versions(conn)
         assert {(kind, pk) for kind, pk, _ in rewritten} == {("s", pubkey(2))}
+    finally:
+        await conn.close()
+
+
+async def test_largest_routable_amount_round_trips_to_the_api_and_intent_readers(
+        db_dsn: str) -> None:
+    # 0 -> 1 -> 2 -> 3 over 2M, 1M, 500k: node 3's route stops at 500k, between grid amounts
+    g = small_graph(4, [(0, 1, 2_000_000), (1, 2, 1_000_000), (2, 3, 500_000)])
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        sync = await sync_graph(conn, g, block_height=800_500, now=NOW)
+        await record_sync_payer(conn, sync.sync_id, pubkey(0))
+        inputs = await load_scoring_inputs(conn, now=NOW, half_life_s=HALF_LIFE,
+                                           evidence_window=timedelta(days=30))
+        result = score_nodes(inputs, now_unix=NOW.timestamp())
+        await store_scores(conn, result, computed_at=NOW)
+        normal = [b.name for b in result.model.budgets].index("normal")
+        assert result.max_routable_sat[normal, 3] == 500_000
+        snapshot = await load_intent_inputs(conn)
+        for i in range(4):
+            want = tuple(result.max_routable_sat[:, i].tolist())
+            node = await fetch_node(conn, "pubkey", pubkey(i))  # type: ignore[arg-type]
+            assert node is not None and node.grid is not None
+            assert node.grid.max_routable_sat == want
+            grid = snapshot.scores.grid_of(snapshot.graph.pubkeys.index(pubkey(i)))
+            assert grid is not None and grid.max_routable_sat == want
+        # a row scored before the column existed reads as before: no largest amount
+        await conn.execute("UPDATE scores SET max_routable_sat = NULL")
+        node = await fetch_node(conn, "pubkey", pubkey(3))  # type: ignore[arg-type]
+        assert node is not None and node.grid is not None
+        assert node.grid.max_routable_sat is None
+        grid = (await load_intent_inputs(conn)).scores.grid_of(3)
+        assert grid is not None and grid.max_routable_sat is None
     finally:
         await conn.close()
