@@ -56,6 +56,8 @@ class NodeScores:
     grid_budgets: tuple[str, ...] = ()
     grid: FloatArray = field(default_factory=lambda: np.empty((0, 3, 0)))
     grid_payer: str | None = None
+    # the population's rate of being up that the grid's theta carries (None: not stored)
+    liveness_mu: float | None = None
     # (nodes, budgets): the largest routable amount per budget, NaN = not stored
     max_routable_sat: FloatArray = field(default_factory=lambda: np.empty((0, 0)))
 
@@ -81,7 +83,8 @@ class IntentInputs:
 # The merged graph's identity: the last sync's fingerprint (a sync of the same graph
 # repeats it); None when the source gave none.
 _GRAPH_KEY = "SELECT fingerprint FROM graph_syncs ORDER BY id DESC LIMIT 1"
-_GRID_AXES = "SELECT grid_amounts_sat, grid_budgets, payer FROM scoring_state"
+_GRID_AXES = ("SELECT grid_amounts_sat, grid_budgets, payer, liveness_mu "
+              "FROM scoring_state")
 
 
 def _grids(rows: list[asyncpg.Record], cells: int) -> FloatArray:
@@ -111,6 +114,7 @@ def _grid_fields(rows: list[asyncpg.Record], axes: asyncpg.Record | None
             caps[i] = r["max_routable_sat"]
     return {"grid_amounts_sat": amounts, "grid_budgets": budgets,
             "grid": _grids(rows, len(amounts) * len(budgets)), "grid_payer": axes["payer"],
+            "liveness_mu": axes["liveness_mu"],
             "max_routable_sat": caps}
 
 

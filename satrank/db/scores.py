@@ -188,11 +188,12 @@ WHERE NOT EXISTS (SELECT 1 FROM posteriors p
 """
 
 _RECORD_PASS = """
-INSERT INTO scoring_state (singleton, computed_at, grid_amounts_sat, grid_budgets, payer)
-VALUES (true, $1, $2, $3, $4)
+INSERT INTO scoring_state (singleton, computed_at, grid_amounts_sat, grid_budgets, payer,
+                           liveness_mu)
+VALUES (true, $1, $2, $3, $4, $5)
 ON CONFLICT (singleton) DO UPDATE SET computed_at = EXCLUDED.computed_at,
     grid_amounts_sat = EXCLUDED.grid_amounts_sat, grid_budgets = EXCLUDED.grid_budgets,
-    payer = EXCLUDED.payer
+    payer = EXCLUDED.payer, liveness_mu = EXCLUDED.liveness_mu
 """
 
 # Nodes that left the graph leave the leaderboard (no stale scores, W9); history stays.
@@ -277,6 +278,7 @@ async def store_scores(conn: asyncpg.Connection, result: ScoreResult, *,
         await conn.execute("SET LOCAL enable_nestloop = on")  # the outbox enqueue wants it
         await conn.execute(_DROP_UNSCORED)
         await conn.execute(_RECORD_PASS, computed_at, list(result.model.amounts_sat),
-                           [b.name for b in result.model.budgets], result.payer)
+                           [b.name for b in result.model.budgets], result.payer,
+                           result.model.liveness.mu)
         events = await enqueue_changed_score_events(conn) if enqueue_nostr else 0
     return StoredScores(len(result.pubkeys), affected_rows(history), events)

@@ -214,7 +214,10 @@ def answer(snapshot: IntentSnapshot, parsed: IntentRequest, now: float,
     if fresh is not None:
         node = with_fresh_probe(node, float(scores.n_eff[target]) if node.verdict else 0.0,
                                 p_measured, FRESH_EVIDENCE.get(fresh.outcome))
-    result = condition(estimate.payment.p_model, p_measured, node, model_moved=moved,
+    # the route model is "given the node is up"; the grid's theta it is mixed with carries
+    # the population's rate of being up, so the route model must too
+    mu = scores.liveness_mu if moved and scores.liveness_mu is not None else 1.0
+    result = condition(estimate.payment.p_model * mu, p_measured, node, model_moved=moved,
                        weight=weight, given_route=None if fresh is not None else given_route,
                        route_share=route_share)
     expired = parsed.invoice is not None and (
