@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+# The publisher is imported only when it runs (crawler/jobs.py), but the alert rules read
+# its outbox series: registered from the start, they read 0 until it publishes.
 from satrank.config import LOOPBACK
+from satrank.nostr import metrics as _nostr_metrics  # noqa: F401
 
 SYNC_SECONDS = Histogram("satrank_crawler_graph_sync_seconds", "DescribeGraph + DB merge",
                          buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))
