@@ -109,9 +109,10 @@ def satrank_server(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
     return proc
 
 
-def peak_rss_mb(pid: int) -> float:
+def peak_rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """The process's peak RSS (VmHWM), or its RSS now (field="VmRSS")."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -280,6 +281,10 @@ def load_satrank(env: dict[str, str], dsn: str, ids: list[str], lua: dict[str, P
                     base, lua["profile"], args.duration, args.connections, proc.pid)
             print(f"(writer inserted {written[0]} probes)", flush=True)
         rss = peak_rss_mb(proc.pid)
+        # the peak includes the intent snapshot's build (its own budget, bench/intent.py);
+        # the RSS after the load is what the worker holds while serving
+        print(f"({label}: RSS after the load {peak_rss_mb(proc.pid, 'VmRSS'):.0f} MB, "
+              "the intent snapshot included)", flush=True)
         print(f"({label}: collections by the cyclic GC since start: {gc_collections(base)})",
               flush=True)
     finally:
