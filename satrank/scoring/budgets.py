@@ -10,6 +10,13 @@ lnd's retries. `docs/methodology.md` §0 states it for clients.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:  # numpy for the types only: this module imports nothing at run time
+    import numpy as np
+    import numpy.typing as npt
+
+_Amounts = TypeVar("_Amounts", int, "npt.NDArray[np.float64]")
 
 # lnd's default payment timeout (lncli payinvoice --timeout, routerrpc's timeout_seconds).
 LND_PAYMENT_TIMEOUT_S = 60
@@ -26,8 +33,9 @@ class FeeBudget:
     def limit_sat(self, amount_sat: float) -> float:
         return self.base_sat + amount_sat * self.ppm / 1e6
 
-    def whole_limit_sat(self, amount_sat: int) -> int:
-        """The limit in whole sat as a payer sets it (lnd's fee_limit_sat), rounded up."""
+    def whole_limit_sat(self, amount_sat: _Amounts) -> _Amounts:
+        """The limit in whole sat as a payer sets it (lnd's fee_limit_sat), rounded up; for
+        one amount or an array of whole-sat amounts (the scoring of stored probes)."""
         return int(self.base_sat) + -(-amount_sat * int(self.ppm) // 1_000_000)
 
     def describe(self) -> str:

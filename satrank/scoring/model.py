@@ -140,8 +140,8 @@ def _node_index(pubkeys: Sequence[str], index: dict[str, int]) -> IntArray:
 
 def _whole_limits(budgets: Sequence[FeeBudget], amount_sat: FloatArray) -> FloatArray:
     """(B, rows): each budget's fee limit in whole sat at each row's amount, as a payer (and
-    the crawler, `budgets.FeeBudget.whole_limit_sat`) sets it."""
-    return np.array([np.floor(b.base_sat) + np.ceil(amount_sat * b.ppm / 1e6) for b in budgets],
+    the crawler) sets it."""
+    return np.array([b.whole_limit_sat(amount_sat) for b in budgets],
                     dtype=np.float64).reshape(len(budgets), -1)
 
 
