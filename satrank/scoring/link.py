@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, logit
 
 from satrank.scoring.graph import FloatArray
 
@@ -37,8 +37,7 @@ class Link:
 
 
 def _logit(m: FloatArray) -> FloatArray:
-    p = np.clip(m, _EDGE, 1.0 - _EDGE)
-    return np.asarray(np.log(p) - np.log1p(-p), dtype=np.float64)
+    return np.asarray(logit(np.clip(m, _EDGE, 1.0 - _EDGE)), dtype=np.float64)
 
 
 def fit_link(m: FloatArray, y: FloatArray, w: FloatArray, iterations: int = 25) -> Link:
