@@ -87,15 +87,20 @@ _GRID_AXES = ("SELECT grid_amounts_sat, grid_budgets, payer, liveness_mu "
               "FROM scoring_state")
 
 
+def _matrix(rows: list[asyncpg.Record], column: str, width: int) -> FloatArray:
+    """(nodes, width): each row's float8[] `column`; NaN for a row without it or with
+    another length (stored on other axes than scoring_state's)."""
+    out = np.full((len(rows), width), np.nan)
+    values = [r[column] for r in rows]
+    full = [i for i, v in enumerate(values) if v is not None and len(v) == width]
+    if width and full:  # one conversion for all of them: 12.8k small arrays on mainnet
+        out[full] = np.array([values[i] for i in full], dtype=np.float64)
+    return out
+
+
 def _grids(rows: list[asyncpg.Record], cells: int) -> FloatArray:
-    """(nodes, 3, cells): p, alpha, beta per cell; NaN for a node without a grid (or one
-    stored on other axes than scoring_state's)."""
-    out = np.full((len(rows), 3 * cells), np.nan)
-    grids = [r["grid"] for r in rows]
-    full = [i for i, g in enumerate(grids) if g is not None and len(g) == 3 * cells]
-    if cells and full:  # one conversion for all of them: 12.8k small arrays on mainnet
-        out[full] = np.array([grids[i] for i in full], dtype=np.float64)
-    return out.reshape(len(rows), 3, cells)
+    """(nodes, 3, cells): p, alpha, beta per cell; NaN for a node without a grid."""
+    return _matrix(rows, "grid", 3 * cells).reshape(len(rows), 3, cells)
 
 
 def _floats(rows: list[asyncpg.Record], column: str) -> FloatArray:
@@ -108,10 +113,7 @@ def _grid_fields(rows: list[asyncpg.Record], axes: asyncpg.Record | None
     if axes is None or axes["grid_amounts_sat"] is None or axes["grid_budgets"] is None:
         return {}
     amounts, budgets = tuple(axes["grid_amounts_sat"]), tuple(axes["grid_budgets"])
-    caps = np.full((len(rows), len(budgets)), np.nan)
-    for i, r in enumerate(rows):
-        if r["max_routable_sat"] is not None and len(r["max_routable_sat"]) == len(budgets):
-            caps[i] = r["max_routable_sat"]
+    caps = _matrix(rows, "max_routable_sat", len(budgets))
     return {"grid_amounts_sat": amounts, "grid_budgets": budgets,
             "grid": _grids(rows, len(amounts) * len(budgets)), "grid_payer": axes["payer"],
             "liveness_mu": axes["liveness_mu"],
