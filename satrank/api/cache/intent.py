@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
@@ -61,6 +61,23 @@ RETRY_BUILD_S = 10.0
 
 PayerBasis = Literal["caller", "reference_unknown_caller", "reference_private_caller",
                      "reference_no_caller"]
+
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
+
+
+def _lru(cache: OrderedDict[_K, _V], key: _K, make: Callable[[], _V], limit: int) -> _V:
+    """`key`'s value in `cache`, else `make()`'s, kept; past `limit` entries the least
+    recently used one leaves."""
+    found = cache.get(key)
+    if found is not None:
+        cache.move_to_end(key)
+        return found
+    found = make()
+    cache[key] = found
+    if len(cache) > limit:
+        cache.popitem(last=False)
+    return found
 
 
 @dataclass(frozen=True)
@@ -136,35 +153,24 @@ class IntentSnapshot:
     def fee_tree(self, payer: int, amount: int) -> Tree:
         """The payer's cheapest-fee tree (the search by fee when no route by cost fits the
         budget), kept in a small LRU of its own."""
-        key = (payer, amount)
-        found = self._fee_trees.get(key)
-        if found is None:
-            found = fee_tree(self.searches[amount], payer)
-            self._fee_trees[key] = found
-            if len(self._fee_trees) > FEE_TREES:
-                self._fee_trees.popitem(last=False)
-        else:
-            self._fee_trees.move_to_end(key)
-        return found
+        return _lru(self._fee_trees, (payer, amount),
+                    lambda: fee_tree(self.searches[amount], payer), FEE_TREES)
 
     def reference_estimate(self, target: int, hints: tuple[tuple[HintHop, ...], ...],
                            amount_sat: int, max_fee_sat: float) -> PaymentEstimate:
         """The reference payer's payment: the same for every caller, so kept per (target,
         amount, budget) in a small LRU (invoices with hints aside)."""
-        key = (target, amount_sat, float(max_fee_sat))
-        found = self._reference_estimates.get(key) if not hints else None
-        if found is None:
-            bucket = search_amount(amount_sat)
-            found = estimate_payment(self.edges, self.searches[bucket],
-                                     self.reference_trees[bucket], target, hints, amount_sat,
-                                     max_fee_sat, lambda: self.fee_tree(self.reference, bucket))
-            if not hints:
-                self._reference_estimates[key] = found
-                if len(self._reference_estimates) > REFERENCE_ESTIMATES:
-                    self._reference_estimates.popitem(last=False)
-        else:
-            self._reference_estimates.move_to_end(key)
-        return found
+        bucket = search_amount(amount_sat)
+
+        def estimate() -> PaymentEstimate:
+            return estimate_payment(self.edges, self.searches[bucket],
+                                    self.reference_trees[bucket], target, hints, amount_sat,
+                                    max_fee_sat, lambda: self.fee_tree(self.reference, bucket))
+
+        if hints:
+            return estimate()
+        return _lru(self._reference_estimates, (target, amount_sat, float(max_fee_sat)),
+                    estimate, REFERENCE_ESTIMATES)
 
     def reference_tier(self, target: int, hints: tuple[tuple[HintHop, ...], ...]
                        ) -> PaymentEstimate:
