@@ -2,23 +2,27 @@
 fee budget can reach, and with what probability the channels carry it.
 
 Per amount, one single-source search (scipy's Dijkstra over the channel pairs, weight = the
-fee the forwarding node charges for `a`) gives the cheapest fee to every node, and a second
-one (weight = fee + attempt cost x -ln p, lnd's penalty for unlikely hops as `payment.py`
-prices routes) the path tree lnd would pick. Then, for every node v:
+fee the forwarding node charges for `a`) gives the cheapest fee to every node:
 
 - route existence: some usable channel (u -> v) with fee(payer -> u) + fee(u -> v) within
-  the budget (usable = enabled policy, capacity and max_htlc >= a);
-- upstream: q(u), the product of the channel-pair success probabilities along that path
-  to u (parallel channels of a pair count as one hop that works if any of them does: lnd
-  forwards non-strictly);
-- retries over alternatives: lnd tries routes until one works or the timeout passes, so the
-  payment reaches v unless every alternative fails: 1 - prod_u (1 - q(u) p(u -> v)) over the
-  MAX_ALTERNATIVES best last hops within the budget (treated as independent, which
-  overstates retries that share upstream hops; the one-path q(u) ignores retries
-  upstream, which understates them).
+  the budget (usable = enabled policy, capacity and max_htlc >= a).
 
-Channel-pair probabilities come from lnd's bimodal estimator on the decayed bounds of what
-probes showed (`scoring.knowledge.edge_bounds`; (0, capacity) where nothing is known).
+P(the payment reaches v | v is up) is lnd's retries, sampled: lnd tries routes until one
+carries the payment (a failing pair is pruned, the next cheapest route tried), so a payment
+reaches v exactly when some path within the budget has `a` of liquidity on every hop. Per
+sample of every channel direction's liquidity (lnd's bimodal prior on the bounds probes
+showed, `scoring.knowledge.edge_bounds`; (0, capacity) where nothing is known), one search
+by fee over the pairs that carry `a` (a pair carries it when any parallel channel does: lnd
+forwards non-strictly) gives every node the sample reaches within the budget. The last hop
+is integrated rather than sampled: given the sample's upstream, v is reached unless every
+inbound pair (u -> v) from a reached u within the budget fails, 1 - prod (1 - p(u -> v)).
+That removes the sampling noise of the channels that decide most about v, and gives from
+the same samples the prior of a node whose own probes are counted in its evidence: its
+inbound pairs as if never observed (`p_graph_blind`).
+
+The samples are drawn once per channel direction and compared with every amount (a
+channel's sampled liquidity is one number, so p falls with the amount) from a fixed seed:
+equal inputs give equal scores, and a node's p does not jitter between passes.
 """
 
 from __future__ import annotations
@@ -33,16 +37,12 @@ from scipy.sparse.csgraph import dijkstra
 from satrank.scoring.budgets import FeeBudget
 from satrank.scoring.graph import BoolArray, FloatArray, GraphArrays, IntArray
 from satrank.scoring.liquidity import LND_BIMODAL_SCALE_SAT, bimodal_success
-from satrank.scoring.payment import (
-    DirectedEdges,
-    attempt_cost_sat,
-    directed_edges,
-    edge_order,
-)
+from satrank.scoring.payment import DirectedEdges, directed_edges, edge_order
 
-# lnd retries until its timeout; with a few seconds per attempt about this many distinct
-# last hops get a chance in 60 s (and lnd's mission control rarely retries a failed pair).
-MAX_ALTERNATIVES = 8
+# Liquidity samples per pass: the last hop is integrated, so the remaining noise is the
+# upstream's, about 0.04 (sd) at an upstream success of one half and less elsewhere.
+SAMPLES = 32
+SAMPLE_SEED = 20251025
 # Added to every hop's fee so that zero-fee hops are edges to scipy and fewer hops win ties.
 HOP_EPSILON_SAT = 1e-6
 # The largest ratio between neighbouring amounts of the ladder on which the largest routable
@@ -242,45 +242,12 @@ def _between_rungs(edges: DirectedEdges, ladder: FloatArray, on_ladder: FloatArr
                       dtype=np.float64)
 
 
-def _path_log_p(pred: IntArray, hop_log_p: FloatArray) -> FloatArray:
-    """Sum of hop_log_p along the predecessor chain of every node, by pointer doubling."""
-    acc = hop_log_p.copy()
-    anc = pred.copy()
-    while True:
-        has = anc >= 0
-        if not has.any():
-            return acc
-        nxt_acc = acc.copy()
-        nxt_acc[has] += acc[anc[has]]
-        nxt_anc = np.full_like(anc, -1)
-        nxt_anc[has] = anc[anc[has]]
-        acc, anc = nxt_acc, nxt_anc
-
-
-def _best_alternatives(dst: IntArray, score: FloatArray, k: int) -> BoolArray:
-    """Mask of the k highest scores per destination (only destinations with more than k
-    candidates are sorted)."""
-    keep = np.ones(dst.shape[0], dtype=bool)
-    crowded = np.flatnonzero(np.bincount(dst, minlength=int(dst.max(initial=-1)) + 1)[dst] > k)
-    if crowded.size == 0:
-        return keep
-    order = crowded[np.argsort(dst[crowded] * 2.0 + (1.0 - np.clip(score[crowded], 0.0, 1.0)),
-                               kind="stable")]
-    d = dst[order]
-    first = np.ones(d.shape[0], dtype=bool)
-    first[1:] = d[1:] != d[:-1]
-    group_start = np.maximum.accumulate(np.where(first, np.arange(d.shape[0]), 0))
-    keep[order] = (np.arange(d.shape[0]) - group_start) < k
-    return keep
-
-
 def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
                amounts_sat: Sequence[float], budgets: Sequence[FeeBudget],
                lower: FloatArray, upper: FloatArray,
-               max_alternatives: int = MAX_ALTERNATIVES,
                bimodal_scale_sat: float = LND_BIMODAL_SCALE_SAT,
                first_hop_sat: FloatArray | None = None,
-               routes: PayerRoutes | None = None) -> PayerView:
+               routes: PayerRoutes | None = None, samples: int = SAMPLES) -> PayerView:
     """The payer's view for every amount and budget. `sources` are the node indices the
     payer's payments enter the graph at: the payer itself (`free_sources`: it charges
     itself no fee), or the peers it has channels to (they charge theirs); `first_hop_sat`
@@ -297,52 +264,71 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
     last_hop = np.zeros((len(amounts_sat), n))
     edges = directed_edges(graph, lower, upper)
     order = routes.order
+    # one uniform number per channel direction and sample, shared by every amount
+    draws = np.random.default_rng(SAMPLE_SEED).random((max(1, samples), order.shape[0]),
+                                                     dtype=np.float32)
     for j, amount in enumerate(amounts_sat):
         r = routes.amounts[j]
         if n == 0 or r.entry.size == 0:
             continue
         sel = order[r.usable]
         cap = edges.capacity_sat[sel]
-        p = _pair_p(routes.starts, r, float(amount), cap, edges.lower_sat[sel],
-                    edges.upper_sat[sel], bimodal_scale_sat)
-        p_unknown = _pair_p(routes.starts, r, float(amount), cap, np.zeros_like(cap), cap,
-                            bimodal_scale_sat)
-        # The upstream path is the one lnd would pick: fee plus its penalty for unlikely
-        # hops (payment.py's route cost), not the cheapest by fee alone, so one channel
-        # known to be short does not cut off every node behind it.
-        risk = r.charged - attempt_cost_sat(float(amount)) * np.log(np.maximum(p, 1e-12))
-        _, pred, _ = dijkstra(csr_matrix((risk + HOP_EPSILON_SAT, (r.src, r.dst)),
-                                         shape=(n, n)), directed=True, indices=r.entry,
-                              min_only=True, return_predecessors=True)
-        pred = np.asarray(pred, dtype=np.int64)
-        pred[r.is_source] = -1
-        # log p of the hop (pred(v) -> v): pairs are unique per (src, dst) and sorted by key
-        hop = np.zeros(n)
-        on_tree = pred >= 0
-        pos = np.searchsorted(r.src * n + r.dst, pred[on_tree] * n + np.flatnonzero(on_tree))
-        hop[on_tree] = np.log(np.maximum(p[pos], 1e-300))
-        q = np.exp(_path_log_p(pred, hop))
-        q[~np.isfinite(r.dist)] = 0.0
+        p_dir = bimodal_success(float(amount), cap, edges.lower_sat[sel],
+                                edges.upper_sat[sel], scale_sat=bimodal_scale_sat)
+        p = _pair_p(routes.starts, r, p_dir)
+        p_unknown = _pair_p(routes.starts, r, bimodal_success(
+            float(amount), cap, scale_sat=bimodal_scale_sat))
         last_hop[j] = _any_of(r.dst[r.via], p_unknown[r.via], n)
-        for b in range(len(budgets)):
-            within = r.within[b]
-            score = q[r.src[within]] * p[within]
-            keep = _best_alternatives(r.dst[within], score, max_alternatives)
-            d = r.dst[within][keep]
-            p_graph[b, j] = _any_of(d, score[keep], n)
-            # the same alternatives, their last hop as if never observed
-            p_blind[b, j] = _any_of(d, q[r.src[within]][keep] * p_unknown[within][keep], n)
-            if not free_sources:  # the payer's own channel to a source: its balance is known
-                p_graph[b, j, r.is_source] = 1.0
-                p_blind[b, j, r.is_source] = 1.0
+        pair = _pair_of(routes.starts, r)
+        limits = [b.limit_sat(float(amount)) for b in budgets]
+        sums = _sampled_last_hops(r, n, draws[:, r.usable], p_dir, pair, limits,
+                                  (np.log1p(-np.minimum(p, 1.0 - 1e-12)),
+                                   np.log1p(-np.minimum(p_unknown, 1.0 - 1e-12))))
+        p_graph[:, j], p_blind[:, j] = sums[0] / draws.shape[0], sums[1] / draws.shape[0]
+        if not free_sources:  # the payer's own channel to a source: its balance is known
+            p_graph[:, j, r.is_source] = 1.0
+            p_blind[:, j, r.is_source] = 1.0
     return PayerView(routes.reachable, p_graph, p_blind, last_hop, routes.cheapest_fee_sat)
 
 
-def _pair_p(starts: IntArray, r: _AmountRoutes, amount: float, cap: FloatArray,
-            lower: FloatArray, upper: FloatArray, scale_sat: float) -> FloatArray:
-    """P(some parallel channel of each usable pair carries `amount`), lnd's bimodal model
-    on the bounds of the usable directions (`cap`, `lower`, `upper` in `order[usable]`)."""
-    p_dir = bimodal_success(amount, cap, lower, upper, scale_sat=scale_sat)
+def _pair_of(starts: IntArray, r: _AmountRoutes) -> IntArray:
+    """For each usable direction (in `order[usable]`), the index of its pair in `r.src`."""
+    pair_all = np.searchsorted(starts, np.flatnonzero(r.usable), side="right") - 1
+    return np.asarray((np.cumsum(r.ok) - 1)[pair_all], dtype=np.int64)
+
+
+def _sampled_last_hops(r: _AmountRoutes, n: int, draws: np.ndarray, p_dir: FloatArray,
+                       pair: IntArray, limits: Sequence[float],
+                       log_fail: tuple[FloatArray, ...]) -> FloatArray:
+    """(len(log_fail), len(limits), n): summed over the samples, P(some inbound pair of v
+    from a node the sample reaches within each limit carries the payment), for each
+    choice of the pairs' log failure probabilities."""
+    sums = np.zeros((len(log_fail), len(limits), n))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(r.src, minlength=n))])
+    weight = r.charged + HOP_EPSILON_SAT
+    top = max(limits)
+    for sample in draws:
+        works = np.bincount(pair[sample < p_dir], minlength=r.src.shape[0]) > 0
+        dist, pred, _ = dijkstra(csr_matrix((np.where(works, weight, np.inf), r.dst, indptr),
+                                            shape=(n, n)),
+                                 directed=True, indices=r.entry, min_only=True,
+                                 return_predecessors=True, limit=top + 1.0)
+        fee = np.asarray(dist, dtype=np.float64)[r.src] + r.charged  # to v through each pair
+        # u reached only through v says nothing about reaching v (a leaf's one neighbour):
+        # pairs whose source the sample reached via v, one or two hops back, are left out
+        up = np.asarray(pred, dtype=np.int64)[r.src]
+        back = (up == r.dst) | ((up >= 0) & (np.asarray(pred)[np.maximum(up, 0)] == r.dst))
+        fee[back] = np.inf
+        for b, limit in enumerate(limits):
+            ends = np.flatnonzero(fee <= limit)
+            for k, lf in enumerate(log_fail):
+                sums[k, b] -= np.expm1(np.bincount(r.dst[ends], lf[ends], minlength=n))
+    return sums
+
+
+def _pair_p(starts: IntArray, r: _AmountRoutes, p_dir: FloatArray) -> FloatArray:
+    """P(some parallel channel of each usable pair carries the amount) from the usable
+    directions' own (`p_dir`, in `order[usable]`)."""
     log_fail = np.zeros(r.usable.shape[0])
     log_fail[r.usable] = np.log1p(-np.minimum(p_dir, 1.0 - 1e-12))
     pair_log_fail = np.add.reduceat(log_fail, starts) if starts.size else np.zeros(0)

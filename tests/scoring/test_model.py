@@ -164,7 +164,8 @@ def test_a_short_channel_upstream_does_not_cut_off_the_nodes_behind_it() -> None
                                             payer_pubkeys=(pubkey(0),)), now_unix=NOW),
                   NORMAL, 100_000)[4]
          for name, k in (("none", empty_channel_knowledge()), ("1 -> 3 short", short))}
-    assert p["1 -> 3 short"] > 0.8 * p["none"] > 0.3
+    # with 1 -> 3 short only the path through 2 is left: fewer retries, not none
+    assert p["none"] > p["1 -> 3 short"] > 0.6 * p["none"] > 0.3
 
 
 def test_an_unprobed_node_carries_the_populations_rate_of_being_down() -> None:
