@@ -67,11 +67,17 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
 
     assert [(p.pubkey, p.reason) for p in plan[:2]] == [(lower, "requested"),
                                                          (low, "requested")]
-    rest = [p.pubkey for p in plan[2:]]
-    assert len(rest) == BATCH - 2 and all(p.reason == "never" for p in plan[2:])
+    # a share of the round (CRAWL_PROBE_SAMPLE_SHARE, 0.2) is drawn at random, out of the
+    # value-chosen part
+    sample = [p.pubkey for p in plan if p.reason == "sample"]
+    rest = [p.pubkey for p in plan[2:] if p.reason != "sample"]
+    assert len(sample) == BATCH // 5
+    assert len(rest) == BATCH - 2 - len(sample)
+    assert all(p.reason == "never" for p in plan[2:] if p.reason != "sample")
     top = by_rank[:len(by_rank) // 10]
     assert set(rest) <= set(top)  # all from the top 10 % by PageRank ...
     assert set(by_rank[:5]) <= set(rest)  # ... the five most central among them
+    assert not set(sample) & {*rest, low, lower}
     tight = settings.crawler.probe_fee_limit_sat
     assert {p.fee_limit_sat == tight for p in plan} == {True, False}
     assert all(p.fee_limit_sat in {tight, fee_limit_sat("normal", p.amount_sat,
