@@ -40,6 +40,7 @@ class SentProbe:
     sent_at: datetime
     fee_limit_sat: int | None = None
     vantage: str | None = None  # pubkey of the sending node; None = the oracle
+    reason: str | None = None  # why the scheduler chose it (PlannedProbe.reason); None: not planned
 
 
 def _route(result: ProbeResult) -> str:
@@ -54,12 +55,12 @@ async def record_probes(conn: asyncpg.Connection, probes: Sequence[SentProbe], *
     rows = [(p.result.destination, p.result.amount_sat, p.sent_at, p.result.duration_ms,
              p.result.outcome.value, p.result.failure_code, p.result.failure_source_index,
              p.result.failing_channel_id, len(p.result.hops), _route(p.result),
-             p.result.fee_msat, source, p.vantage, p.fee_limit_sat) for p in probes]
+             p.result.fee_msat, source, p.vantage, p.fee_limit_sat, p.reason) for p in probes]
     await conn.copy_records_to_table(
         "probes", records=rows,
         columns=["target_pubkey", "amount_sat", "sent_at", "duration_ms", "outcome",
                  "failure_code", "failing_hop_index", "failing_channel_id", "hop_count",
-                 "route", "fee_msat", "source", "vantage", "fee_limit_sat"])
+                 "route", "fee_msat", "source", "vantage", "fee_limit_sat", "reason"])
     return len(rows)
 
 

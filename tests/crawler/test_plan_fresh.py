@@ -88,14 +88,18 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
         (p.pubkey, p.amount_sat, p.fee_limit_sat) for p in plan]
     conn = await asyncpg.connect(db_dsn)
     try:
-        sent = await conn.fetch("SELECT target_pubkey, amount_sat, fee_limit_sat, vantage "
-                                "FROM probes")
+        sent = await conn.fetch("SELECT target_pubkey, amount_sat, fee_limit_sat, vantage, "
+                                "reason FROM probes")
         assert await conn.fetchval("SELECT count(*) FROM probe_queue WHERE done_at IS NULL") == 0
     finally:
         await conn.close()
     assert sorted((r["target_pubkey"], r["amount_sat"], r["fee_limit_sat"]) for r in sent) \
         == sorted((p.pubkey, p.amount_sat, p.fee_limit_sat) for p in plan)
     assert {r["vantage"] for r in sent} == {simnet.oracle_pubkey}
+    # each stored with the reason it was planned for: the sample ones marked as such
+    assert sorted((r["target_pubkey"], r["reason"]) for r in sent) \
+        == sorted((p.pubkey, p.reason) for p in plan)
+    assert sorted(r["target_pubkey"] for r in sent if r["reason"] == "sample") == sorted(sample)
 
 
 def _sample(name: str, **labels: str) -> float:
