@@ -94,10 +94,11 @@ SELECT target_pubkey, amount_sat, outcome,
             ELSE {CAUSE_UNKNOWN} END AS cause,
        fee_limit_sat,
        CASE WHEN outcome = 'reached' THEN ceil(fee_msat / 1000.0)::int8 END AS route_fee_sat,
+       reason IS NOT DISTINCT FROM 'sample' AS sample,
        sum({decay_sql("sent_at")}) AS decayed, sum({decay_sql("sent_at", "$4")}) AS live
 FROM probes
 WHERE sent_at > $3 AND sent_at <= $1
-GROUP BY 1, 2, 3, 4, 5, 6
+GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
 
 # One reporter (client, else token, else the row itself for rows older than the client
@@ -123,8 +124,8 @@ async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_l
                               liveness_half_life_s: float = DEFAULT_LIVENESS_HALF_LIFE_S
                               ) -> ProbeEvidence:
     """Decayed probe counts per (node, amount, outcome, failure cause, fee limit, a reach's
-    route fee) for probes in (since, now], decayed with the evidence and with the liveness
-    half-life."""
+    route fee, drawn as a sample by the scheduler) for probes in (since, now], decayed with
+    the evidence and with the liveness half-life."""
     rows = await conn.fetch(_PROBE_EVIDENCE, now, half_life_s, since, liveness_half_life_s,
                             list(SHORT_CODES), list(DOWN_CODES))
     return ProbeEvidence(
@@ -136,6 +137,7 @@ async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_l
         live_count=np.array([r["live"] for r in rows], dtype=np.float64),
         fee_limit_sat=_floats(r["fee_limit_sat"] for r in rows),
         route_fee_sat=_floats(r["route_fee_sat"] for r in rows),
+        sample=np.array([r["sample"] for r in rows], dtype=bool),
     )
 
 

@@ -6,7 +6,7 @@ simnet, real Postgres, the planner and the worker in-process)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -19,6 +19,7 @@ from satrank.crawler.scheduler import fee_limit_sat
 from satrank.crawler.worker import Vantage, drain_queue, worker_id
 from satrank.db.interest import record_interest
 from satrank.db.pool import create_pool
+from satrank.db.probes import load_probe_evidence
 from satrank.lightning.lnd import LndClient
 from tests.cli import run_satrank
 from tests.crawler.test_crawl_simnet import WAIT_S, _crawler_env
@@ -90,6 +91,9 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
     try:
         sent = await conn.fetch("SELECT target_pubkey, amount_sat, fee_limit_sat, vantage, "
                                 "reason FROM probes")
+        evidence = await load_probe_evidence(conn, now=datetime.now(UTC),
+                                             half_life_s=7 * 86_400.0,
+                                             since=datetime.now(UTC) - timedelta(days=1))
         assert await conn.fetchval("SELECT count(*) FROM probe_queue WHERE done_at IS NULL") == 0
     finally:
         await conn.close()
@@ -100,6 +104,9 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
     assert sorted((r["target_pubkey"], r["reason"]) for r in sent) \
         == sorted((p.pubkey, p.reason) for p in plan)
     assert sorted(r["target_pubkey"] for r in sent if r["reason"] == "sample") == sorted(sample)
+    # and read back by scoring as sample evidence
+    assert sorted(p for p, drawn in zip(evidence.pubkeys, evidence.samples().tolist(),
+                                        strict=True) if drawn) == sorted(sample)
 
 
 def _sample(name: str, **labels: str) -> float:

@@ -90,3 +90,22 @@ async def test_a_node_seen_down_half_a_day_ago_is_nearly_forgotten(db_dsn: str) 
         await conn.close()
     assert ev.live_counts().tolist() == pytest.approx([1 / 16])
     assert ev.decayed_count.tolist() == pytest.approx([0.5 ** (0.5 / 7)])
+
+
+async def test_sample_probes_are_told_apart_from_the_others(db_dsn: str) -> None:
+    node = pubkey(6)
+    reach = ProbeResult(destination=node, amount_sat=100_000, outcome=ProbeOutcome.REACHED,
+                        failure_code=None, failure_source_index=None, failing_channel_id=None,
+                        hops=(), fee_msat=0, duration_ms=5, attempts=1)
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await record_probes(conn, [SentProbe(reach, NOW, 10, reason="sample"),
+                                   SentProbe(reach, NOW, 10, reason="sample"),
+                                   SentProbe(reach, NOW, 10, reason="gain"),
+                                   SentProbe(reach, NOW, 10)])  # an api probe: no reason
+        ev = await load_probe_evidence(conn, now=NOW, half_life_s=7 * DAY,
+                                       since=NOW - timedelta(days=30))
+    finally:
+        await conn.close()
+    got = sorted(zip(ev.samples().tolist(), ev.decayed_count.tolist(), strict=True))
+    assert got == [(False, 2.0), (True, 2.0)]
