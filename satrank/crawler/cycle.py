@@ -194,8 +194,9 @@ async def plan_phase(pool: Pool, settings: CrawlerSettings, *, n_probes: int,
         await prune_queue(conn, done_before=now - QUEUE_KEEP_DONE,
                           planned_before=now - QUEUE_MAX_OPEN)
     QUEUE_OPEN.set(len(queued) + len(plan))
-    _log.info("probe round: %d probes planned (%d asked about through the API)",
-              len(plan), sum(p.reason == "requested" for p in plan))
+    _log.info("probe round: %d probes planned (%d asked about through the API, %d drawn "
+              "as a sample)", len(plan), sum(p.reason == "requested" for p in plan),
+              sum(p.reason == "sample" for p in plan))
     return plan
 
 
