@@ -337,6 +337,9 @@ class CrawlerSettings:
     probe_concurrency: int = 8
     probe_cooldown_s: float = 3600.0  # a node is not probed again within this
     probe_stale_s: float = 86_400.0  # older than this: "stale", probed before random ones
+    # share of each round on nodes drawn uniformly at random: the unbiased slice the
+    # population fits read (crawler/scheduler.py)
+    probe_sample_share: float = 0.2
     node_daily_probe_cap: int = 12
     daily_probe_cap: int = 50_000
     probe_fee_limit_sat: int = 10  # the tight fee budget; the normal one is 0.5 % + 5 sat
@@ -364,6 +367,7 @@ def _crawler(r: _Reader) -> CrawlerSettings:
         probe_concurrency=r.integer("CRAWL_PROBE_CONCURRENCY", d.probe_concurrency, 1, 512),
         probe_cooldown_s=r.number("CRAWL_PROBE_COOLDOWN_S", d.probe_cooldown_s, 0, 30 * 86_400),
         probe_stale_s=r.number("CRAWL_PROBE_STALE_S", d.probe_stale_s, 60, 90 * 86_400),
+        probe_sample_share=r.number("CRAWL_PROBE_SAMPLE_SHARE", d.probe_sample_share, 0, 1),
         node_daily_probe_cap=r.integer("CRAWL_NODE_DAILY_PROBE_CAP",
                                        d.node_daily_probe_cap, 1, 10_000),
         daily_probe_cap=r.integer("CRAWL_DAILY_PROBE_CAP", d.daily_probe_cap, 0, 10_000_000),

@@ -92,6 +92,18 @@ def test_probe_tiers_must_contain_the_default_tier() -> None:
         Settings.from_environ({"L402_MACAROON_SECRET": SECRET, "PROBE_TIERS_SAT": "1000,5000"})
 
 
+def test_probe_sample_share_is_a_fraction_of_the_round() -> None:
+    base = {"L402_MACAROON_SECRET": SECRET}
+    assert Settings.from_environ(base).crawler.probe_sample_share == 0.2
+    assert Settings.from_environ(
+        {**base, "CRAWL_PROBE_SAMPLE_SHARE": "0.35"}).crawler.probe_sample_share == 0.35
+    assert Settings.from_environ(
+        {**base, "CRAWL_PROBE_SAMPLE_SHARE": "0"}).crawler.probe_sample_share == 0.0
+    for bad in ("1.5", "-0.1", "a fifth"):
+        with pytest.raises(ConfigError, match="CRAWL_PROBE_SAMPLE_SHARE must be"):
+            Settings.from_environ({**base, "CRAWL_PROBE_SAMPLE_SHARE": bad})
+
+
 def test_production_requires_a_database_url() -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_environ({"SATRANK_ENV": "production", "L402_MACAROON_SECRET": SECRET})

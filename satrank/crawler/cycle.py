@@ -177,7 +177,8 @@ async def plan_phase(pool: Pool, settings: CrawlerSettings, *, n_probes: int,
     plan = plan_probes(candidates, n=n_probes, now=now, last_probed=history.last_probed,
                        probes_today=history.probes_since_day_start, budget=budget,
                        tiers_sat=settings.probe_tiers_sat, rng=rng,
-                       tight_fee_sat=settings.probe_fee_limit_sat)
+                       tight_fee_sat=settings.probe_fee_limit_sat,
+                       sample_share=settings.probe_sample_share)
     async with connection(pool) as conn:
         live = await live_vantages(conn, since=now - VANTAGE_LIVE)
         counts = await probes_by_vantage(conn, since=now - window,
@@ -193,8 +194,9 @@ async def plan_phase(pool: Pool, settings: CrawlerSettings, *, n_probes: int,
         await prune_queue(conn, done_before=now - QUEUE_KEEP_DONE,
                           planned_before=now - QUEUE_MAX_OPEN)
     QUEUE_OPEN.set(len(queued) + len(plan))
-    _log.info("probe round: %d probes planned (%d asked about through the API)",
-              len(plan), sum(p.reason == "requested" for p in plan))
+    _log.info("probe round: %d probes planned (%d asked about through the API, %d drawn "
+              "as a sample)", len(plan), sum(p.reason == "requested" for p in plan),
+              sum(p.reason == "sample" for p in plan))
     return plan
 
 

@@ -40,7 +40,8 @@ async def run_probe_round(sender: ProbeSender, plan: Sequence[PlannedProbe], *,
                           clock: Callable[[], datetime],
                           vantage: str | None = None) -> list[SentProbe]:
     """Every planned probe yields one SentProbe, stamped with its fee limit (the probe's
-    own, else `fee_limit_sat`) and `vantage` (the sender's pubkey); a Lightning error
+    own, else `fee_limit_sat`), `vantage` (the sender's pubkey) and the reason it was
+    planned (the population fits read the "sample" ones); a Lightning error
     becomes outcome `error` (no evidence) rather than aborting the round."""
     gate = asyncio.Semaphore(concurrency)
 
@@ -56,6 +57,6 @@ async def run_probe_round(sender: ProbeSender, plan: Sequence[PlannedProbe], *,
                 result = _error_result(probe, type(exc).__name__)
             PROBES.labels(result.outcome.value, str(probe.amount_sat)).inc()
             PROBE_SECONDS.observe(result.duration_ms / 1000.0)
-            return SentProbe(result, sent_at, limit, vantage)
+            return SentProbe(result, sent_at, limit, vantage, probe.reason)
 
     return list(await asyncio.gather(*(one(p) for p in plan)))

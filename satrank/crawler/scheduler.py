@@ -26,8 +26,17 @@ first whatever their gain (an agent waits for that answer; a graph-only prior ne
 On a fresh deployment every posterior is its prior, gains differ by a small factor and
 demand decides: the most requested, then the highest-ranked nodes are probed first.
 
+A share `sample_share` of the round (CRAWL_PROBE_SAMPLE_SHARE) goes to nodes drawn
+uniformly at random among the eligible ones the value order left out, at an amount drawn
+uniformly among the tiers (reason "sample"). Choosing by value re-probes the uncertain
+nodes, those that failed, so the value-chosen probes over-represent flaky nodes; the
+population fits (the liveness rate mu, the graph prior's link: `scoring.model`) read the
+sample probes, an unbiased slice of the eligible nodes, once there are enough of them.
+The sample slots come out of the value-ordered part, never out of the requested nodes.
+
 Each probe carries its fee limit: the fee budgets being estimated, tight (a fixed
-`tight_fee_sat`, 10 sat by default) and normal (0.5 % + 5 sat of the amount), in turn.
+`tight_fee_sat`, 10 sat by default) and normal (0.5 % + 5 sat of the amount), in turn
+(value-chosen and sample probes each half and half).
 """
 
 from __future__ import annotations
@@ -59,7 +68,7 @@ UNSETTLED_PROBES_PER_DAY = int(2 * MIN_EVIDENCE)
 class PlannedProbe:
     pubkey: str
     amount_sat: int
-    reason: str  # requested | never | stale | gain
+    reason: str  # requested | never | stale | gain | sample
     fee_limit_sat: int | None = None  # None: the round's default
     priority: float = 0.0  # queue order: higher is sent first
 
@@ -127,10 +136,12 @@ def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float,
 def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
                 last_probed: Mapping[str, datetime], probes_today: Mapping[str, int],
                 budget: ProbeBudget, tiers_sat: Sequence[int], rng: np.random.Generator,
-                tight_fee_sat: int, default_tier_sat: int = DEFAULT_TIER_SAT
-                ) -> list[PlannedProbe]:
-    """Up to min(n, budget.daily_cap_left) probes, one per node, most valuable first; a
-    node whose tiers inform equally is probed at `default_tier_sat` (when a tier)."""
+                tight_fee_sat: int, default_tier_sat: int = DEFAULT_TIER_SAT,
+                sample_share: float = 0.0) -> list[PlannedProbe]:
+    """Up to min(n, budget.daily_cap_left) probes, one per node, in queue order (highest
+    priority first): the requested, then by value, `sample_share` of n (taken from the
+    value part) drawn uniformly among the eligible nodes left; a node whose tiers inform
+    equally is probed at `default_tier_sat` (when a tier)."""
     n = max(0, min(n, budget.daily_cap_left))
     if n == 0 or not c.pubkeys:
         return []
@@ -150,7 +161,12 @@ def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
     asks = np.asarray(c.asks, dtype=np.float64)
     asked = asks > 0
     # the most requested first whatever their gain (a payer is waiting on them), then value
-    order = [i for i in np.lexsort((np.array(c.pubkeys), -value, -asks)) if eligible[i]][:n]
+    ranked = [i for i in np.lexsort((np.array(c.pubkeys), -value, -asks)) if eligible[i]]
+    n_asked = min(n, int((asked & eligible).sum()))
+    # the floor, so a round never spends more than its share; the epsilon keeps products
+    # such as 0.29 x 100 = 28.999... at their decimal value
+    n_sample = min(n - n_asked, math.floor(sample_share * n + 1e-9))
+    order = ranked[:n - n_sample]
     budgets = rng.permutation(np.resize(np.array(FEE_BUDGETS), len(order)))
     plan = []
     for i, fee_budget in zip(order, budgets.tolist(), strict=True):
@@ -161,7 +177,36 @@ def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
                                  fee_limit_sat(str(fee_budget), amount,
                                                tight_fee_sat=tight_fee_sat),
                                  float(value[i]) + REQUESTED_PRIORITY * bool(asked[i])))
-    return plan
+    sample = _sample_probes(ranked[len(order):], n_sample, c.pubkeys,
+                            [float(value[i]) for i in order[n_asked:]], tiers_sat=tiers_sat,
+                            rng=rng, tight_fee_sat=tight_fee_sat)
+    if not sample:
+        return plan
+    # in queue order: among the value probes, after those of at least their priority
+    at = n_asked + sum(p.priority >= sample[0].priority for p in plan[n_asked:])
+    return plan[:at] + sample + plan[at:]
+
+
+def _sample_probes(left: Sequence[int], k: int, pubkeys: Sequence[str],
+                   round_values: Sequence[float], *, tiers_sat: Sequence[int],
+                   rng: np.random.Generator, tight_fee_sat: int) -> list[PlannedProbe]:
+    """`k` probes of nodes drawn uniformly among `left` (indices into `pubkeys`), each at
+    a tier drawn uniformly, half of them at each fee budget."""
+    k = min(k, len(left))
+    if k == 0:
+        return []
+    drawn = rng.choice(np.asarray(left, dtype=np.int64), size=k, replace=False)
+    amounts = rng.choice(np.asarray(tiers_sat, dtype=np.int64), size=k)
+    budgets = rng.permutation(np.resize(np.array(FEE_BUDGETS), k))
+    # Queued on the value probes' scale, at the round's median value: with 0 they would
+    # wait behind every value row of later rounds and be the first left unsent when a
+    # round is not drained (a worker gone, a backlog), the unbiased slice shrinking
+    # exactly when the crawler is loaded; above every value row they would delay the
+    # probes that inform most.
+    priority = float(np.median(round_values)) if round_values else 0.0
+    return [PlannedProbe(pubkeys[int(i)], int(a), "sample",
+                         fee_limit_sat(str(b), int(a), tight_fee_sat=tight_fee_sat), priority)
+            for i, a, b in zip(drawn.tolist(), amounts.tolist(), budgets.tolist(), strict=True)]
 
 
 def assign_vantages(targets: Sequence[str], live: Sequence[str],

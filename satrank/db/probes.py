@@ -40,6 +40,7 @@ class SentProbe:
     sent_at: datetime
     fee_limit_sat: int | None = None
     vantage: str | None = None  # pubkey of the sending node; None = the oracle
+    reason: str | None = None  # why the scheduler chose it (PlannedProbe.reason); None: not planned
 
 
 def _route(result: ProbeResult) -> str:
@@ -54,12 +55,12 @@ async def record_probes(conn: asyncpg.Connection, probes: Sequence[SentProbe], *
     rows = [(p.result.destination, p.result.amount_sat, p.sent_at, p.result.duration_ms,
              p.result.outcome.value, p.result.failure_code, p.result.failure_source_index,
              p.result.failing_channel_id, len(p.result.hops), _route(p.result),
-             p.result.fee_msat, source, p.vantage, p.fee_limit_sat) for p in probes]
+             p.result.fee_msat, source, p.vantage, p.fee_limit_sat, p.reason) for p in probes]
     await conn.copy_records_to_table(
         "probes", records=rows,
         columns=["target_pubkey", "amount_sat", "sent_at", "duration_ms", "outcome",
                  "failure_code", "failing_hop_index", "failing_channel_id", "hop_count",
-                 "route", "fee_msat", "source", "vantage", "fee_limit_sat"])
+                 "route", "fee_msat", "source", "vantage", "fee_limit_sat", "reason"])
     return len(rows)
 
 
@@ -93,10 +94,11 @@ SELECT target_pubkey, amount_sat, outcome,
             ELSE {CAUSE_UNKNOWN} END AS cause,
        fee_limit_sat,
        CASE WHEN outcome = 'reached' THEN ceil(fee_msat / 1000.0)::int8 END AS route_fee_sat,
+       reason IS NOT DISTINCT FROM 'sample' AS sample,
        sum({decay_sql("sent_at")}) AS decayed, sum({decay_sql("sent_at", "$4")}) AS live
 FROM probes
 WHERE sent_at > $3 AND sent_at <= $1
-GROUP BY 1, 2, 3, 4, 5, 6
+GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
 
 # One reporter (client, else token, else the row itself for rows older than the client
@@ -122,8 +124,8 @@ async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_l
                               liveness_half_life_s: float = DEFAULT_LIVENESS_HALF_LIFE_S
                               ) -> ProbeEvidence:
     """Decayed probe counts per (node, amount, outcome, failure cause, fee limit, a reach's
-    route fee) for probes in (since, now], decayed with the evidence and with the liveness
-    half-life."""
+    route fee, drawn as a sample by the scheduler) for probes in (since, now], decayed with
+    the evidence and with the liveness half-life."""
     rows = await conn.fetch(_PROBE_EVIDENCE, now, half_life_s, since, liveness_half_life_s,
                             list(SHORT_CODES), list(DOWN_CODES))
     return ProbeEvidence(
@@ -135,6 +137,7 @@ async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_l
         live_count=np.array([r["live"] for r in rows], dtype=np.float64),
         fee_limit_sat=_floats(r["fee_limit_sat"] for r in rows),
         route_fee_sat=_floats(r["route_fee_sat"] for r in rows),
+        sample=np.array([r["sample"] for r in rows], dtype=bool),
     )
 
 

@@ -81,12 +81,14 @@ DOWN_CODES = ("UNKNOWN_NEXT_PEER",)
 
 @dataclass(frozen=True)
 class ProbeEvidence:
-    """Decayed probe counts: one row per (node, amount, outcome, cause, fee limit, route fee).
+    """Decayed probe counts: one row per (node, amount, outcome, cause, fee limit, route fee,
+    sample).
 
     `cause` (CAUSE_*) says why a failure at the target happened where the failure code
     tells; `live_count` is the same rows decayed with the liveness half-life (None: as
     `decayed_count`); `fee_limit_sat` the fee budget the probes were sent with and
-    `route_fee_sat` the fee of the route that reached the node."""
+    `route_fee_sat` the fee of the route that reached the node; `sample` marks probes the
+    scheduler drew uniformly among the eligible nodes (the population fits read them)."""
 
     pubkeys: Sequence[str]
     amount_sat: FloatArray
@@ -96,6 +98,7 @@ class ProbeEvidence:
     live_count: FloatArray | None = None
     fee_limit_sat: FloatArray | None = None  # the probe's fee limit; NaN or None: not stored
     route_fee_sat: FloatArray | None = None  # a reach's route fee (sat, rounded up); NaN: none
+    sample: BoolArray | None = None  # drawn as a sample; None: not known, none is
 
     def causes(self) -> IntArray:
         if self.cause is None:
@@ -110,6 +113,11 @@ class ProbeEvidence:
 
     def route_fees(self) -> FloatArray:
         return _or_nan(self.route_fee_sat, len(self.pubkeys))
+
+    def samples(self) -> BoolArray:
+        if self.sample is None:
+            return np.zeros(len(self.pubkeys), dtype=bool)
+        return self.sample
 
 
 def _or_nan(values: FloatArray | None, n: int) -> FloatArray:

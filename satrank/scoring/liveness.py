@@ -23,6 +23,13 @@ The prior Beta(k mu, k (1 - mu)) is one population model: mu is the rate of "up"
 observed node counted once (evidence decay) and k maximises the beta-binomial marginal
 likelihood over nodes with >= 2 observations (`scoring.prior.best_kappa`), so both
 parameters are identified by repeated probes.
+
+mu is read from the scheduler's sample probes once at least MIN_SAMPLE_NODES nodes have
+one (`population_rows`): the scheduler chooses most probes by value and comes back to the
+uncertain nodes, those that failed, so even counted once per node the probed nodes lean
+towards the flaky ones; the sample probes go to nodes drawn uniformly among the eligible
+ones. kappa stays fitted on every observation: it measures how nodes stray from mu, and
+repeated probes (most of them value-chosen) are what identify it.
 """
 
 from __future__ import annotations
@@ -32,10 +39,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from satrank.scoring.evidence import CAUSE_DOWN, CAUSE_SHORT
-from satrank.scoring.graph import FloatArray, IntArray
+from satrank.scoring.graph import BoolArray, FloatArray, IntArray
 from satrank.scoring.prior import fit_strength
 
 EM_ITERATIONS = 4
+# nodes with sample probes (at the target's peer: reached or failed at the target) before
+# mu is read from them alone: below it, the sample's own noise (a rate from a few dozen
+# nodes) would outweigh the bias it removes
+MIN_SAMPLE_NODES = 50
 COLD_MU, COLD_KAPPA = 0.9, 2.0  # until enough repeated observations exist
 MU_MIN, MU_MAX = 0.5, 0.995
 
@@ -69,6 +80,21 @@ def attributed_responsibility(lam: FloatArray, last_hop: FloatArray, cause: IntA
                       dtype=np.float64)
 
 
+def population_rows(reached_node: IntArray, reached_weight: FloatArray,
+                    reached_sample: BoolArray, failed_node: IntArray,
+                    failed_weight: FloatArray, failed_sample: BoolArray, n: int
+                    ) -> tuple[FloatArray, FloatArray]:
+    """`fit_liveness`'s `population` (reaches per node, weight per failure row): the
+    sample rows alone when at least MIN_SAMPLE_NODES nodes have one (the others weigh 0,
+    so only sampled nodes count in mu), else every row."""
+    sampled = np.union1d(reached_node[reached_sample], failed_node[failed_sample])
+    if sampled.size >= MIN_SAMPLE_NODES:
+        reached_weight = reached_weight * reached_sample
+        failed_weight = failed_weight * failed_sample
+    return (np.bincount(reached_node, reached_weight, minlength=n).astype(np.float64),
+            np.asarray(failed_weight, dtype=np.float64))
+
+
 def fit_liveness(reached: FloatArray, failed_node: np.ndarray, failed_weight: FloatArray,
                  failed_last_hop: FloatArray, n: int, failed_cause: IntArray | None = None,
                  population: tuple[FloatArray, FloatArray] | None = None) -> Liveness:
@@ -80,7 +106,8 @@ def fit_liveness(reached: FloatArray, failed_node: np.ndarray, failed_weight: Fl
     the nodes the scheduler probes again and again, which are the uncertain, flaky ones.
     `population` (reaches per node, weight per failure row) are the same observations with
     the evidence decay: mu is a property of the network, not of the last hours, so it is
-    not read through the liveness decay that `reached` and `failed_weight` carry."""
+    not read through the liveness decay that `reached` and `failed_weight` carry; only
+    the nodes with population weight count in mu (the sample's, `population_rows`)."""
     mu, kappa, fitted = COLD_MU, COLD_KAPPA, False
     lam = np.full(n, mu)
     down = np.zeros(n)

@@ -28,6 +28,14 @@ counts at the budgets whose limit (at the probed amount) covers the fee of the r
 reached, a timeout at those at most as loose as the probe's limit; a failure located at
 the target counts at every budget (it is about the node, not fees). The prior mean and R
 depend on the budget through the graph.
+
+The two population parameters of the prior mean, mu and the link, are fitted on the
+scheduler's sample probes (reason "sample", drawn uniformly among the eligible nodes)
+once there are enough of them, on every probe before: the scheduler chooses the other
+probes by value and re-probes the uncertain nodes, those that failed, so fitted on every
+probe both learn "nodes fail more than they do" and set too low a ceiling for the nodes
+without probes of their own. kappa stays fitted on every probe (`scoring.liveness`,
+`scoring.link`).
 """
 
 from __future__ import annotations
@@ -49,8 +57,13 @@ from satrank.scoring.evidence import (
 )
 from satrank.scoring.graph import BoolArray, FloatArray, IntArray
 from satrank.scoring.grid import interpolate
-from satrank.scoring.link import Link, fit_link
-from satrank.scoring.liveness import Liveness, attributed_responsibility, fit_liveness
+from satrank.scoring.link import Link, enough_rows, fit_link
+from satrank.scoring.liveness import (
+    Liveness,
+    attributed_responsibility,
+    fit_liveness,
+    population_rows,
+)
 from satrank.scoring.posterior import (
     CI_LEVEL,
     MIN_PRIOR_STRENGTH,
@@ -80,6 +93,7 @@ class GridEvidence:
     # for the graph prior's link (`scoring.link`): node, amount, budget index, outcome
     # (1 reached), weight
     link_rows: tuple[IntArray, FloatArray, IntArray, FloatArray, FloatArray] | None = None
+    link_sample: BoolArray | None = None  # which link rows are sample probes; None: none
 
 
 @dataclass(frozen=True)
@@ -157,7 +171,7 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     keep = node >= 0
     node, amount, w, outcome = node[keep], probes.amount_sat[keep], \
         probes.decayed_count[keep], outcome[keep]
-    wl, cause = probes.live_counts()[keep], probes.causes()[keep]
+    wl, cause, drawn = probes.live_counts()[keep], probes.causes()[keep], probes.samples()[keep]
     limits = _whole_limits(budgets, amount)
     sent = probes.fee_limits()[keep]
     sent = np.where(np.isfinite(sent), sent, _whole_limits([probe_budget], amount)[0])
@@ -179,9 +193,9 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     # liveness is about now: its evidence carries the liveness decay (`wl`)
     live = fit_liveness(np.bincount(node[reached], wl[reached], minlength=n).astype(np.float64),
                         node[at_target], wl[at_target], hop, n, cause[at_target],
-                        population=(np.bincount(node[reached], w[reached],
-                                                minlength=n).astype(np.float64),
-                                    w[at_target]))
+                        population=population_rows(node[reached], w[reached], drawn[reached],
+                                                   node[at_target], w[at_target],
+                                                   drawn[at_target], n))
     down = attributed_responsibility(live.mean[node[at_target]], hop, cause[at_target])
     at_or_above = amount[:, None] <= grid[None, :]  # (rows, A): the probed amount <= a
     at_target_f = w[at_target] * (1.0 - down) * at_or_above[at_target].T + wl[at_target] * down
@@ -199,7 +213,7 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     nearest = np.abs(limits - sent[None]).argmin(axis=0)  # the budget the probe was sent at
     link_rows = (node[routed], amount[routed], nearest[routed].astype(np.int64),
                  reached[routed].astype(np.float64), w[routed])
-    return GridEvidence(s, f, rs, rf, live, link_rows)
+    return GridEvidence(s, f, rs, rf, live, link_rows, drawn[routed])
 
 
 def fit_kappa(prior_mean: FloatArray, s: FloatArray, f: FloatArray) -> tuple[float, bool]:
@@ -212,7 +226,8 @@ def fit_kappa(prior_mean: FloatArray, s: FloatArray, f: FloatArray) -> tuple[flo
 
 def graph_link(blind_prior: FloatArray, ev: GridEvidence, amounts_sat: Sequence[int]) -> Link:
     """The link fitted on the probes that had a route, each against the prior its node had
-    without its own evidence (`blind_prior`, (B, A, n)) at its amount and budget."""
+    without its own evidence (`blind_prior`, (B, A, n)) at its amount and budget: on the
+    sample probes alone when they are enough rows (see the module docstring)."""
     if ev.link_rows is None or ev.link_rows[0].size == 0:
         return Link()
     node, amount, budget, y, w = ev.link_rows
@@ -220,6 +235,9 @@ def graph_link(blind_prior: FloatArray, ev: GridEvidence, amounts_sat: Sequence[
     for b in np.unique(budget).tolist():
         rows = budget == b
         m[rows] = interpolate(amounts_sat, blind_prior[b], amount[rows], node[rows])
+    drawn = ev.link_sample
+    if drawn is not None and enough_rows(m[drawn], y[drawn], w[drawn]):
+        return fit_link(m[drawn], y[drawn], w[drawn])
     return fit_link(m, y, w)
 
 

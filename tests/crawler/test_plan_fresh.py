@@ -6,7 +6,7 @@ simnet, real Postgres, the planner and the worker in-process)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -19,6 +19,7 @@ from satrank.crawler.scheduler import fee_limit_sat
 from satrank.crawler.worker import Vantage, drain_queue, worker_id
 from satrank.db.interest import record_interest
 from satrank.db.pool import create_pool
+from satrank.db.probes import load_probe_evidence
 from satrank.lightning.lnd import LndClient
 from tests.cli import run_satrank
 from tests.crawler.test_crawl_simnet import WAIT_S, _crawler_env
@@ -67,11 +68,17 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
 
     assert [(p.pubkey, p.reason) for p in plan[:2]] == [(lower, "requested"),
                                                          (low, "requested")]
-    rest = [p.pubkey for p in plan[2:]]
-    assert len(rest) == BATCH - 2 and all(p.reason == "never" for p in plan[2:])
+    # a share of the round (CRAWL_PROBE_SAMPLE_SHARE, 0.2) is drawn at random, out of the
+    # value-chosen part
+    sample = [p.pubkey for p in plan if p.reason == "sample"]
+    rest = [p.pubkey for p in plan[2:] if p.reason != "sample"]
+    assert len(sample) == BATCH // 5
+    assert len(rest) == BATCH - 2 - len(sample)
+    assert all(p.reason == "never" for p in plan[2:] if p.reason != "sample")
     top = by_rank[:len(by_rank) // 10]
     assert set(rest) <= set(top)  # all from the top 10 % by PageRank ...
     assert set(by_rank[:5]) <= set(rest)  # ... the five most central among them
+    assert not set(sample) & {*rest, low, lower}
     tight = settings.crawler.probe_fee_limit_sat
     assert {p.fee_limit_sat == tight for p in plan} == {True, False}
     assert all(p.fee_limit_sat in {tight, fee_limit_sat("normal", p.amount_sat,
@@ -82,14 +89,24 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
         (p.pubkey, p.amount_sat, p.fee_limit_sat) for p in plan]
     conn = await asyncpg.connect(db_dsn)
     try:
-        sent = await conn.fetch("SELECT target_pubkey, amount_sat, fee_limit_sat, vantage "
-                                "FROM probes")
+        sent = await conn.fetch("SELECT target_pubkey, amount_sat, fee_limit_sat, vantage, "
+                                "reason FROM probes")
+        evidence = await load_probe_evidence(conn, now=datetime.now(UTC),
+                                             half_life_s=7 * 86_400.0,
+                                             since=datetime.now(UTC) - timedelta(days=1))
         assert await conn.fetchval("SELECT count(*) FROM probe_queue WHERE done_at IS NULL") == 0
     finally:
         await conn.close()
     assert sorted((r["target_pubkey"], r["amount_sat"], r["fee_limit_sat"]) for r in sent) \
         == sorted((p.pubkey, p.amount_sat, p.fee_limit_sat) for p in plan)
     assert {r["vantage"] for r in sent} == {simnet.oracle_pubkey}
+    # each stored with the reason it was planned for: the sample ones marked as such
+    assert sorted((r["target_pubkey"], r["reason"]) for r in sent) \
+        == sorted((p.pubkey, p.reason) for p in plan)
+    assert sorted(r["target_pubkey"] for r in sent if r["reason"] == "sample") == sorted(sample)
+    # and read back by scoring as sample evidence
+    assert sorted(p for p, drawn in zip(evidence.pubkeys, evidence.samples().tolist(),
+                                        strict=True) if drawn) == sorted(sample)
 
 
 def _sample(name: str, **labels: str) -> float:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from satrank.crawler.scheduler import (
+    PlannedProbe,
     ProbeBudget,
     ProbeCandidates,
     assign_vantages,
@@ -155,3 +156,82 @@ def test_a_node_short_of_a_verdicts_evidence_is_probed_again_before_lesser_nodes
     assert _plan(5, settled, last)[-1] == ("a", "gain")
     assert _plan(5, a_known, last, today={"a": 4},
                  budget=ProbeBudget(3600, 86_400, 12, 100))[-1] == ("a", "gain")
+
+
+def _population(size: int) -> ProbeCandidates:
+    """`size` nodes, pagerank falling with the index: value orders them by index."""
+    nodes = [f"n{i:04d}" for i in range(size)]
+    return ProbeCandidates(nodes, np.linspace(2.0, 1.0, size), np.ones((size, 3)),
+                           np.ones((size, 3)), np.zeros(size))
+
+
+def _sampled(c: ProbeCandidates, *, share: float, seed: int = 7, n: int = 50,
+             last: dict[str, datetime] | None = None) -> list[PlannedProbe]:
+    return plan_probes(c, n=n, now=NOW, last_probed=last or {}, probes_today={},
+                       budget=ProbeBudget(3600, 86_400, 12, 10_000), tiers_sat=TIERS,
+                       rng=np.random.default_rng(seed), tight_fee_sat=10,
+                       sample_share=share)
+
+
+def test_a_share_of_the_round_goes_to_nodes_drawn_uniformly_among_the_eligible() -> None:
+    c = _population(1000)
+    # every fifth node cooling down: not eligible, so never drawn
+    cooling = {p: NOW - timedelta(minutes=5) for p in c.pubkeys[::5]}
+    plan = _sampled(c, share=0.2, last=cooling)
+    assert len(plan) == 50
+    sample = [p for p in plan if p.reason == "sample"]
+    valued = [p for p in plan if p.reason != "sample"]
+    assert len(sample) == 10
+    eligible = [p for p in c.pubkeys if p not in cooling]
+    # the value part is the 40 most valuable eligible nodes; the sample is elsewhere
+    assert [p.pubkey for p in valued] == eligible[:40]
+    assert {p.pubkey for p in sample} <= set(eligible[40:])
+    assert len({p.pubkey for p in sample}) == 10
+    # drawn, not the next in value order: a uniform draw of 10 among 760 nodes taking
+    # exactly the 10 next ones has probability ~1e-23
+    assert {p.pubkey for p in sample} != set(eligible[40:50])
+    assert all(p.amount_sat in TIERS for p in sample)
+    assert sorted(p.fee_limit_sat == 10 for p in sample) == [False] * 5 + [True] * 5
+    # queued on the value probes' scale (their median), the plan in queue order
+    median = float(np.median([p.priority for p in valued]))
+    assert {p.priority for p in sample} == {median}
+    assert [p.priority for p in plan] == sorted((p.priority for p in plan), reverse=True)
+
+
+def test_sample_draws_spread_over_the_eligible_nodes_and_tiers() -> None:
+    c = _population(1000)
+    drawn = [p for seed in range(40) for p in _sampled(c, share=0.2, seed=seed)
+             if p.reason == "sample"]
+    index = np.array([int(p.pubkey[1:]) for p in drawn])
+    assert len(drawn) == 400 and index.min() >= 40  # never a value-chosen node
+    # uniform over the 960 others: each half holds about half of the draws
+    assert 150 < int((index < 520).sum()) < 250
+    amounts = [p.amount_sat for p in drawn]
+    assert all(80 < amounts.count(t) < 190 for t in TIERS)
+
+
+def test_sample_is_deterministic_for_a_seed_and_absent_at_share_0() -> None:
+    c = _population(1000)
+    assert _sampled(c, share=0.2, seed=5) == _sampled(c, share=0.2, seed=5)
+    assert _sampled(c, share=0.2, seed=5) != _sampled(c, share=0.2, seed=6)
+    none = _sampled(c, share=0.0)
+    assert len(none) == 50 and not [p for p in none if p.reason == "sample"]
+    assert [p.pubkey for p in none] == c.pubkeys[:50]
+
+
+def test_requested_nodes_come_first_and_are_never_sample_slots() -> None:
+    c = _population(1000)
+    asks = np.zeros(1000)
+    asks[[900, 950, 999]] = [3.0, 2.0, 1.0]  # the least central nodes, asked about
+    asked = ProbeCandidates(c.pubkeys, c.pagerank, c.alpha, c.beta, asks)
+    plan = _sampled(asked, share=0.2)
+    assert [(p.pubkey, p.reason) for p in plan[:3]] == [
+        ("n0900", "requested"), ("n0950", "requested"), ("n0999", "requested")]
+    assert sum(p.reason == "sample" for p in plan) == 10  # out of the 47 value slots
+    assert [p.pubkey for p in plan if p.reason not in ("sample", "requested")] \
+        == c.pubkeys[:37]
+    # requests filling the round leave no room for a sample
+    many = np.zeros(1000)
+    many[:60] = 1.0
+    full = _sampled(ProbeCandidates(c.pubkeys, c.pagerank, c.alpha, c.beta, many), share=0.2)
+    assert [p.reason for p in full] == ["requested"] * 50

@@ -12,7 +12,7 @@ import pytest
 from satrank.db.probes import SentProbe, load_probe_evidence, record_probes
 from satrank.lightning.backend import ProbeResult, RouteHop
 from satrank.outcomes import ProbeOutcome
-from satrank.scoring.evidence import CAUSE_DOWN, CAUSE_SHORT, CAUSE_UNKNOWN
+from satrank.scoring.evidence import CAUSE_DOWN, CAUSE_SHORT, CAUSE_UNKNOWN, ProbeEvidence
 from tests.scoring_graphs import pubkey
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
@@ -54,21 +54,29 @@ async def test_failure_cause_and_liveness_decay(db_dsn: str) -> None:
     assert live == pytest.approx(0.5 ** 4)  # one day is four liveness half-lives
 
 
-async def test_probe_evidence_keeps_each_probes_fee_limit_and_route_fee(db_dsn: str) -> None:
-    node = pubkey(4)
-    reach = ProbeResult(destination=node, amount_sat=100_000, outcome=ProbeOutcome.REACHED,
-                        failure_code=None, failure_source_index=None, failing_channel_id=None,
-                        hops=(), fee_msat=2_500, duration_ms=5, attempts=1)
+def _reach(dest: str, fee_msat: int = 0) -> ProbeResult:
+    return ProbeResult(destination=dest, amount_sat=100_000, outcome=ProbeOutcome.REACHED,
+                       failure_code=None, failure_source_index=None, failing_channel_id=None,
+                       hops=(), fee_msat=fee_msat, duration_ms=5, attempts=1)
+
+
+async def _stored_evidence(db_dsn: str, probes: list[SentProbe]) -> ProbeEvidence:
+    """`probes` recorded, then read back as the last 30 days' evidence."""
     conn = await asyncpg.connect(db_dsn)
     try:
-        await record_probes(conn, [SentProbe(reach, NOW, fee_limit_sat=10),
-                                   SentProbe(reach, NOW, fee_limit_sat=505),
-                                   SentProbe(reach, NOW, fee_limit_sat=505),
-                                   SentProbe(reach, NOW)])
-        ev = await load_probe_evidence(conn, now=NOW, half_life_s=7 * DAY,
-                                       since=NOW - timedelta(days=30))
+        await record_probes(conn, probes)
+        return await load_probe_evidence(conn, now=NOW, half_life_s=7 * DAY,
+                                         since=NOW - timedelta(days=30))
     finally:
         await conn.close()
+
+
+async def test_probe_evidence_keeps_each_probes_fee_limit_and_route_fee(db_dsn: str) -> None:
+    reach = _reach(pubkey(4), fee_msat=2_500)
+    ev = await _stored_evidence(db_dsn, [SentProbe(reach, NOW, fee_limit_sat=10),
+                                         SentProbe(reach, NOW, fee_limit_sat=505),
+                                         SentProbe(reach, NOW, fee_limit_sat=505),
+                                         SentProbe(reach, NOW)])
     got = sorted(zip(ev.fee_limits().tolist(), ev.decayed_count.tolist(), strict=True))
     assert got[:2] == [(10.0, 1.0), (505.0, 2.0)]
     assert np.isnan(got[2][0])  # stored without a limit: the scoring pass's probe budget
@@ -90,3 +98,13 @@ async def test_a_node_seen_down_half_a_day_ago_is_nearly_forgotten(db_dsn: str) 
         await conn.close()
     assert ev.live_counts().tolist() == pytest.approx([1 / 16])
     assert ev.decayed_count.tolist() == pytest.approx([0.5 ** (0.5 / 7)])
+
+
+async def test_sample_probes_are_told_apart_from_the_others(db_dsn: str) -> None:
+    reach = _reach(pubkey(6))
+    ev = await _stored_evidence(db_dsn, [SentProbe(reach, NOW, 10, reason="sample"),
+                                         SentProbe(reach, NOW, 10, reason="sample"),
+                                         SentProbe(reach, NOW, 10, reason="gain"),
+                                         SentProbe(reach, NOW, 10)])  # an api probe: no reason
+    got = sorted(zip(ev.samples().tolist(), ev.decayed_count.tolist(), strict=True))
+    assert got == [(False, 2.0), (True, 2.0)]

@@ -1,0 +1,84 @@
+"""Unit: the population fits (liveness mu, the graph prior's link) read the scheduler's
+sample probes, drawn uniformly among the eligible nodes, once there are enough of them:
+the value-chosen probes come back to flaky nodes and would teach both that nodes fail
+more than they do."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from scipy.special import expit, logit
+
+from satrank.outcomes import ProbeOutcome
+from satrank.scoring.budgets import AMOUNT_GRID_SAT, BUDGETS
+from satrank.scoring.evidence import CAUSE_DOWN, ProbeEvidence, empty_report_evidence
+from satrank.scoring.link import MIN_LINK_ROWS
+from satrank.scoring.liveness import MIN_SAMPLE_NODES
+from satrank.scoring.model import GridEvidence, graph_link, grid_evidence
+from tests.scoring_graphs import pubkey
+
+SAMPLED, BIASED = 1000, 600  # nodes drawn at random, nodes the value order came back to
+N = SAMPLED + BIASED
+# the world reaches sampled nodes more often than the graph prior says, and the flaky
+# nodes the scheduler re-probes far less often, at the same priors
+SAMPLE_SHIFT, BIASED_SHIFT = 0.8, -1.5
+
+
+def _world(seed: int = 3) -> tuple[ProbeEvidence, np.ndarray]:
+    """One sample probe per sampled node, four value-chosen probes per biased node, all at
+    100k sat; a failure is at the target, the node down. Returns the evidence and each
+    node's blind graph prior."""
+    rng = np.random.default_rng(seed)
+    prior = rng.uniform(0.3, 0.95, N)
+    node = np.r_[np.arange(SAMPLED), np.repeat(np.arange(SAMPLED, N), 4)]
+    shift = np.where(node < SAMPLED, SAMPLE_SHIFT, BIASED_SHIFT)
+    reached = rng.random(node.size) < expit(logit(prior[node]) + shift)
+    return ProbeEvidence(
+        [pubkey(int(i)) for i in node], np.full(node.size, 100_000.0),
+        [ProbeOutcome.REACHED if r else ProbeOutcome.FAILED_AT_TARGET for r in reached],
+        np.ones(node.size), cause=np.where(reached, 0, CAUSE_DOWN),
+        sample=node < SAMPLED), prior
+
+
+def _fits(probes: ProbeEvidence, prior: np.ndarray) -> tuple[float, float, GridEvidence]:
+    """(mu, the link's reading of a 0.7 prior, the evidence)."""
+    index = {pubkey(i): i for i in range(N)}
+    last_hop = np.full((len(AMOUNT_GRID_SAT), N), 0.9)
+    ev = grid_evidence(probes, empty_report_evidence(), index, AMOUNT_GRID_SAT, last_hop,
+                       default_amount_sat=100_000)
+    blind = np.broadcast_to(prior, (len(BUDGETS), len(AMOUNT_GRID_SAT), N))
+    link = graph_link(np.ascontiguousarray(blind), ev, AMOUNT_GRID_SAT)
+    assert link.fitted
+    return ev.liveness.mu, float(link(np.array([0.7]))[0]), ev
+
+
+def test_mu_and_the_link_follow_the_sample_not_the_flaky_nodes_probed_again() -> None:
+    probes, prior = _world()
+    mu, at_07, _ = _fits(probes, prior)
+    mu_all, at_07_all, _ = _fits(replace(probes, sample=None), prior)  # every probe, as before
+    sampled = np.array([o == ProbeOutcome.REACHED for o, s in
+                        zip(probes.outcomes, probes.samples(), strict=True) if s])
+    # mu: the sampled nodes' rate of being up, each node once
+    assert abs(mu - sampled.mean()) < 1e-9
+    assert mu > mu_all + 0.1
+    # the link: a 0.7 prior reads as the sample world's 0.84, not pulled towards the
+    # flaky nodes' 0.34 (every probe: ~0.5)
+    assert abs(at_07 - float(expit(logit(0.7) + SAMPLE_SHIFT))) < 0.04
+    assert at_07 > at_07_all + 0.25
+
+
+def _first_sampled(probes: ProbeEvidence, k: int) -> ProbeEvidence:
+    """The world with only the first `k` sampled nodes' probes marked as sample."""
+    return replace(probes, sample=probes.samples() & (np.arange(len(probes.pubkeys)) < k))
+
+
+def test_with_too_few_sample_probes_every_probe_is_fitted_as_before() -> None:
+    probes, prior = _world()
+    before = _fits(replace(probes, sample=None), prior)[:2]
+    assert _fits(_first_sampled(probes, MIN_SAMPLE_NODES - 1), prior)[:2] == before
+    # enough sampled nodes for mu, too few rows for the link (MIN_LINK_ROWS): mu follows
+    # the sample, the link stays the every-probe fit
+    mu, at_07, _ = _fits(_first_sampled(probes, MIN_LINK_ROWS // 2), prior)
+    assert at_07 == before[1]
+    assert mu > before[0] + 0.1
