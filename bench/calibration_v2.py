@@ -192,8 +192,11 @@ def train(env: dict[str, str], truth: Truth, args: argparse.Namespace) -> tuple[
         run = crawl_now(env, truth, "crawl", "--once", "--probes", str(args.probes))
         phases = ", ".join(line for line in run.stdout.splitlines() if line.endswith(" s"))
         longest = max(longest, run.seconds)
+        fitted = [line.split("scoring pass: ", 1)[1] for line in run.stderr.splitlines()
+                  if "scoring pass: " in line]
         print(f"training round {r + 1}/{args.rounds}: crawl --once {run.seconds:.1f} s "
-              f"({phases}); sim clock {truth.state()['unix_time']:.0f}", flush=True)
+              f"({phases}); sim clock {truth.state()['unix_time']:.0f}; "
+              f"{fitted[-1] if fitted else 'no scoring pass'}", flush=True)
     return start, float(truth.state()["unix_time"]) + longest
 
 

@@ -53,6 +53,7 @@ class ProcessRun:
     peak_rss_mb: float
     stdout: str
     cpu_s: float = 0.0  # its own user + system CPU time: steadier than wall on a busy box
+    stderr: str = ""  # its log
 
 
 def production_env(dsn: str, simnet: SimnetHandle, data_dir: Path,
@@ -101,4 +102,4 @@ def run_satrank(env: dict[str, str], *args: str, profile: Path | None = None) ->
             raise RuntimeError(f"satrank {' '.join(args)} exited {proc.returncode}:\n"
                                f"{err.read()[-3000:]}")
         return ProcessRun(seconds, usage.ru_maxrss / 1024, out.read(),
-                          usage.ru_utime + usage.ru_stime)
+                          usage.ru_utime + usage.ru_stime, err.read())
