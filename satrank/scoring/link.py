@@ -1,9 +1,9 @@
 """The graph prior's link to what probes showed: logit(m') = a + b * logit(m).
 
-The graph prior m (`scoring.reach`: lnd's bimodal liquidity, retries over last hops, times
-the population's rate of being up) is a model of the world, not a fit to it: its liquidity
-scale, its independence of alternatives and its missing route failures are lnd's
-assumptions. Two numbers fitted on every probe that had a route (reached or not), against
+The graph prior m (`scoring.reach`: lnd's bimodal liquidity, retries over every route
+within the budget, times the population's rate of being up) is a model of the world, not a
+fit to it: its liquidity scale, its independent channels and its missing route failures
+are lnd's assumptions. Two numbers fitted on every probe that had a route (reached or not), against
 the prior each node had without its own evidence, recalibrate it for the nodes that carry
 no evidence of their own, the larger part of any graph. Identity until enough probes of
 both outcomes exist.
