@@ -8,7 +8,8 @@ probability the payment reaches v given such a route exists, a Beta posterior pe
 
     prior mean  m = mu x P_graph(v, a, b): mu the population's rate of being up
                     (`scoring.liveness`); P_graph lnd's retries over every route within
-                    the budget (sampled), from lnd's bimodal liquidity on what probes showed (channel knowledge);
+                    the budget (sampled), from lnd's bimodal liquidity on what probes
+                    showed (channel knowledge);
                     for a node with probes of its own, its last hops without knowledge
                     (those probes are in S and F: counted once)
     strength    kappa, fitted by beta-binomial marginal likelihood against these m on the
