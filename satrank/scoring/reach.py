@@ -39,9 +39,10 @@ from satrank.scoring.graph import BoolArray, FloatArray, GraphArrays, IntArray
 from satrank.scoring.liquidity import LND_BIMODAL_SCALE_SAT, bimodal_success
 from satrank.scoring.payment import DirectedEdges, directed_edges, edge_order
 
-# Liquidity samples per pass: the last hop is integrated, so the remaining noise is the
-# upstream's, about 0.04 (sd) at an upstream success of one half and less elsewhere.
-SAMPLES = 32
+# Liquidity samples per pass. The last hop is integrated, so the noise left is the
+# upstream's: on the mainnet snapshot, 16 samples differ from 160 by 0.010 RMS (p99 0.044)
+# over the routable cells, 32 by 0.006, at twice the CPU (0.8 s against 1.5 s a pass).
+SAMPLES = 16
 SAMPLE_SEED = 20251025
 # Added to every hop's fee so that zero-fee hops are edges to scipy and fewer hops win ties.
 HOP_EPSILON_SAT = 1e-6
