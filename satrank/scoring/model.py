@@ -236,6 +236,12 @@ def graph_link(blind_prior: FloatArray, ev: GridEvidence, amounts_sat: Sequence[
     for b in np.unique(budget).tolist():
         rows = budget == b
         m[rows] = interpolate(amounts_sat, blind_prior[b], amount[rows], node[rows])
+    # A probe to a node the reference payer has no route to at its amount and budget (m = 0:
+    # sent from another vantage, or the graph moved since) says nothing about reaching a
+    # node given a route, and a reach at logit(m) ~ -9 would flatten the link: every
+    # routable node pulled towards the middle (the bench's sample probes to random nodes,
+    # many routable from one vantage only, read a 0.97 prior as 0.67 against 0.87 observed).
+    w = np.where(m > 0.0, w, 0.0)
     drawn = ev.link_sample
     if drawn is not None and enough_rows(m[drawn], y[drawn], w[drawn]):
         return fit_link(m[drawn], y[drawn], w[drawn])

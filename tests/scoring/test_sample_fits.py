@@ -82,3 +82,20 @@ def test_with_too_few_sample_probes_every_probe_is_fitted_as_before() -> None:
     mu, at_07, _ = _fits(_first_sampled(probes, MIN_LINK_ROWS // 2), prior)
     assert at_07 == before[1]
     assert mu > before[0] + 0.1
+
+
+def test_probes_to_nodes_without_a_route_for_the_payer_do_not_move_the_link() -> None:
+    """Probes sent from another vantage reach nodes the reference payer has no route to
+    (prior 0): they say nothing about reaching a node given a route, and at logit(0) they
+    would flatten the link."""
+    probes, prior = _world()
+    _, at_07, _ = _fits(probes, prior)
+    unroutable = np.r_[np.arange(0, SAMPLED, 3), np.arange(SAMPLED, N, 3)]
+    cut = prior.copy()
+    cut[unroutable] = 0.0
+    # the world reaches those nodes anyway (another payer's routes), every time
+    reached = [ProbeOutcome.REACHED if i in set(unroutable.tolist()) else o
+               for i, o in zip((int(pk[2:], 16) for pk in probes.pubkeys), probes.outcomes,
+                               strict=True)]
+    _, at_07_cut, _ = _fits(replace(probes, outcomes=reached), cut)
+    assert abs(at_07_cut - at_07) < 0.05
