@@ -111,6 +111,7 @@ class NodeModel:
     probe_successes: FloatArray  # (B, A, n) probes alone, after the autocorrelation cap
     probe_failures: FloatArray
     liveness: Liveness
+    link: Link = Link()  # the graph prior's, as fitted this pass
 
     def alpha(self) -> FloatArray:
         return np.asarray(self.kappa * self.prior_mean + self.successes, np.float64)
@@ -278,4 +279,4 @@ def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
                               prior_strength=kappa)
     s, f = cap_evidence(ps + rs, pf + rf)
     return NodeModel(tuple(amounts_sat), tuple(budgets), reachable, prior_mean, kappa, fitted,
-                     s, f, rs + rf, ps, pf, ev.liveness)
+                     s, f, rs + rf, ps, pf, ev.liveness, link)
