@@ -30,13 +30,12 @@ reached, a timeout at those at most as loose as the probe's limit; a failure loc
 the target counts at every budget (it is about the node, not fees). The prior mean and R
 depend on the budget through the graph.
 
-The two population parameters of the prior mean, mu and the link, are fitted on the
-scheduler's sample probes (reason "sample", drawn uniformly among the eligible nodes)
-once there are enough of them, on every probe before: the scheduler chooses the other
-probes by value and re-probes the uncertain nodes, those that failed, so fitted on every
-probe both learn "nodes fail more than they do" and set too low a ceiling for the nodes
-without probes of their own. kappa stays fitted on every probe (`scoring.liveness`,
-`scoring.link`).
+mu, the population's rate of being up, is read from the scheduler's sample probes (reason
+"sample", drawn uniformly among the eligible nodes) once there are enough of them
+(`scoring.liveness`). The link is fitted on every probe with a route: fitted on the sample
+probes alone it read the unprobed nodes' priors too low on the calibration bench (mean p
+0.61-0.63 where 0.76 were reached, two runs; every probe: 0.77 for 0.77), see
+bench/RESULTS.md. kappa stays fitted on every probe.
 """
 
 from __future__ import annotations
@@ -58,7 +57,7 @@ from satrank.scoring.evidence import (
 )
 from satrank.scoring.graph import BoolArray, FloatArray, IntArray
 from satrank.scoring.grid import interpolate
-from satrank.scoring.link import Link, enough_rows, fit_link
+from satrank.scoring.link import Link, fit_link
 from satrank.scoring.liveness import (
     Liveness,
     attributed_responsibility,
@@ -94,7 +93,6 @@ class GridEvidence:
     # for the graph prior's link (`scoring.link`): node, amount, budget index, outcome
     # (1 reached), weight
     link_rows: tuple[IntArray, FloatArray, IntArray, FloatArray, FloatArray] | None = None
-    link_sample: BoolArray | None = None  # which link rows are sample probes; None: none
 
 
 @dataclass(frozen=True)
@@ -215,7 +213,7 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     nearest = np.abs(limits - sent[None]).argmin(axis=0)  # the budget the probe was sent at
     link_rows = (node[routed], amount[routed], nearest[routed].astype(np.int64),
                  reached[routed].astype(np.float64), w[routed])
-    return GridEvidence(s, f, rs, rf, live, link_rows, drawn[routed])
+    return GridEvidence(s, f, rs, rf, live, link_rows)
 
 
 def fit_kappa(prior_mean: FloatArray, s: FloatArray, f: FloatArray) -> tuple[float, bool]:
@@ -228,8 +226,7 @@ def fit_kappa(prior_mean: FloatArray, s: FloatArray, f: FloatArray) -> tuple[flo
 
 def graph_link(blind_prior: FloatArray, ev: GridEvidence, amounts_sat: Sequence[int]) -> Link:
     """The link fitted on the probes that had a route, each against the prior its node had
-    without its own evidence (`blind_prior`, (B, A, n)) at its amount and budget: on the
-    sample probes alone when they are enough rows (see the module docstring)."""
+    without its own evidence (`blind_prior`, (B, A, n)) at its amount and budget."""
     if ev.link_rows is None or ev.link_rows[0].size == 0:
         return Link()
     node, amount, budget, y, w = ev.link_rows
@@ -239,13 +236,8 @@ def graph_link(blind_prior: FloatArray, ev: GridEvidence, amounts_sat: Sequence[
         m[rows] = interpolate(amounts_sat, blind_prior[b], amount[rows], node[rows])
     # A probe to a node the reference payer has no route to at its amount and budget (m = 0:
     # sent from another vantage, or the graph moved since) says nothing about reaching a
-    # node given a route, and a reach at logit(m) ~ -9 would flatten the link: every
-    # routable node pulled towards the middle (the bench's sample probes to random nodes,
-    # many routable from one vantage only, read a 0.97 prior as 0.67 against 0.87 observed).
+    # node given a route, and a reach at logit(m) ~ -9 would flatten the link.
     w = np.where(m > 0.0, w, 0.0)
-    drawn = ev.link_sample
-    if drawn is not None and enough_rows(m[drawn], y[drawn], w[drawn]):
-        return fit_link(m[drawn], y[drawn], w[drawn])
     return fit_link(m, y, w)
 
 
