@@ -14,6 +14,7 @@ import pytest
 
 from satrank.db.graph import graph_integrity_problems
 from satrank.lightning.lnd import LndClient
+from satrank.scoring.budgets import NORMAL
 from tests.cli import run_satrank, satrank_env, start_satrank, stderr_lines
 from tests.simnet_fixture import SimnetHandle, start_simnet
 
@@ -89,12 +90,17 @@ async def test_crawl_once_against_simnet(simnet: SimnetHandle, db_dsn: str,
 
     conn = await asyncpg.connect(db_dsn)
     try:
-        # the rescore used the probes: evidence at the probed tier, none where unprobed
+        # the rescore used the probes: evidence at the probed tier, none where unprobed.
+        # The posteriors table is the default (normal) budget: a reach counts there when
+        # its route's fee fits that budget (a probe sent at the 5,000-sat tight limit may
+        # have paid more at 10k sat); a failure at the target counts at every budget.
         probed = await conn.fetch(
-            "SELECT p.n_eff FROM posteriors p JOIN probes r "
-            "ON r.target_pubkey = p.pubkey AND r.amount_sat = p.amount_sat "
+            "SELECT p.n_eff, r.outcome, r.amount_sat, r.fee_msat FROM posteriors p "
+            "JOIN probes r ON r.target_pubkey = p.pubkey AND r.amount_sat = p.amount_sat "
             "WHERE r.outcome IN ('reached', 'failed_at_target')")
-        assert probed and all(r["n_eff"] > 0 for r in probed)
+        counted = [r for r in probed if r["outcome"] == "failed_at_target"
+                   or -(-r["fee_msat"] // 1000) <= NORMAL.whole_limit_sat(r["amount_sat"])]
+        assert counted and all(r["n_eff"] > 0 for r in counted)
         assert await conn.fetchval(
             "SELECT count(*) FROM posteriors p WHERE NOT EXISTS "
             "(SELECT 1 FROM probes r WHERE r.target_pubkey = p.pubkey) AND p.n_eff > 0") == 0
