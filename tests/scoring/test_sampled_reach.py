@@ -8,7 +8,7 @@ import numpy as np
 from satrank.scoring.budgets import BUDGETS, NORMAL
 from satrank.scoring.graph import GraphArrays
 from satrank.scoring.liquidity import bimodal_success
-from satrank.scoring.reach import PayerView, payer_view
+from satrank.scoring.reach import PayerView, direction_draws, payer_view
 from tests.scoring_graphs import arrays_from_graph, small_graph
 
 BIG = 5_000_000
@@ -55,3 +55,15 @@ def test_a_node_without_a_route_within_the_budget_gets_nothing() -> None:
     assert not view.reachable[:, j, 2].any()
     assert (view.p_graph[:, j, 2] == 0).all() and (view.p_graph_blind[:, j, 2] == 0).all()
     assert (view.p_graph[:, j, 1] > 0).all()
+
+
+def test_a_channel_keeps_its_draws_when_other_channels_open_or_close() -> None:
+    ids = np.array([11, 22, 33, 44], dtype=np.int64)
+    both = np.concatenate([ids, ids])  # the two directions of each channel, as DirectedEdges
+    fewer = np.concatenate([ids[[0, 2]], ids[[0, 2]]])
+    draws, kept = direction_draws(both, 64), direction_draws(fewer, 64)
+    assert np.array_equal(kept, draws[:, [0, 2, 4, 6]])
+    assert not np.array_equal(draws[:, 0], draws[:, 4])  # the two directions differ
+    assert ((draws >= 0) & (draws < 1)).all()
+    many = direction_draws(np.arange(20_000, dtype=np.int64), 8)
+    assert abs(many.mean() - 0.5) < 0.01 and abs(np.corrcoef(many[0], many[1])[0, 1]) < 0.03
