@@ -47,6 +47,7 @@ from satrank.scoring.payment import DirectedEdges, directed_edges, edge_order
 # each sample costs a search per amount (about 40 ms a pass), and the crawler's first
 # cycle has a 5 s target.
 SAMPLES = 8
+# splitmix64's increment and multipliers (`direction_draws`)
 _GOLDEN, _MIX1, _MIX2 = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9),
                          np.uint64(0x94D049BB133111EB))
 # Added to every hop's fee so that zero-fee hops are edges to scipy and fewer hops win ties.
