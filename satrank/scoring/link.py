@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, logit
 
-from satrank.scoring.graph import BoolArray, FloatArray
+from satrank.scoring.graph import FloatArray
 
 MIN_LINK_ROWS = 200  # probes with a route, and at least this many of each outcome / 10
 RIDGE = 1.0  # pulls (a, b) towards the identity (0, 1): a weak prior, not a constraint
@@ -45,25 +45,14 @@ def _logit(m: FloatArray) -> FloatArray:
     return np.asarray(logit(np.clip(m, _EDGE, 1.0 - _EDGE)), dtype=np.float64)
 
 
-def _usable(m: FloatArray, w: FloatArray) -> BoolArray:
-    return np.asarray((w > 0) & np.isfinite(m), dtype=bool)
-
-
-def enough_rows(m: FloatArray, y: FloatArray, w: FloatArray) -> bool:
-    """Whether the rows identify the link: MIN_LINK_ROWS usable rows (weight > 0, a
-    prior), at least a tenth of that of each outcome."""
-    y = y[_usable(m, w)]
-    return bool(y.size >= MIN_LINK_ROWS and (y > 0.5).sum() >= MIN_LINK_ROWS // 10
-                and (y < 0.5).sum() >= MIN_LINK_ROWS // 10)
-
-
 def fit_link(m: FloatArray, y: FloatArray, w: FloatArray, iterations: int = 25) -> Link:
     """Weighted logistic regression of the outcomes `y` (1 reached, 0 not) on logit(m),
     by Newton's method with a ridge towards the identity."""
-    if not enough_rows(m, y, w):
-        return Link()
-    ok = _usable(m, w)
+    ok = (w > 0) & np.isfinite(m)
     m, y, w = m[ok], y[ok], w[ok]
+    if (m.size < MIN_LINK_ROWS or (y > 0.5).sum() < MIN_LINK_ROWS // 10
+            or (y < 0.5).sum() < MIN_LINK_ROWS // 10):
+        return Link()
     x = np.column_stack([np.ones_like(m), _logit(m)])
     identity = np.array([0.0, 1.0])
     theta = identity.copy()
