@@ -284,12 +284,12 @@ def payer_view(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
         known = (edges.lower_sat[sel] > 0) | (edges.upper_sat[sel] < cap)
         p_cold = p_dir.copy()  # as if never observed: only directions with bounds differ
         p_cold[known] = bimodal_success(float(amount), cap[known], scale_sat=bimodal_scale_sat)
-        p, p_unknown = _pair_p(routes.starts, r, p_dir), _pair_p(routes.starts, r, p_cold)
-        last_hop[j] = _any_of(r.dst[r.via], p_unknown[r.via], n)
+        log_fail = _pair_log_fail(routes.starts, r, p_dir)
+        cold_log_fail = _pair_log_fail(routes.starts, r, p_cold)
+        last_hop[j] = -np.expm1(np.bincount(r.dst[r.via], cold_log_fail[r.via], minlength=n))
         pair = _pair_of(routes.starts, r)
         limits = [b.limit_sat(float(amount)) for b in budgets]
-        log_fail = np.log1p(-np.minimum(p, 1.0 - 1e-12))
-        blind_shift = np.log1p(-np.minimum(p_unknown, 1.0 - 1e-12)) - log_fail
+        blind_shift = cold_log_fail - log_fail
         p_graph[:, j], p_blind[:, j] = _sampled_last_hops(r, n, draws[:, r.usable], p_dir,
                                                           pair, limits, log_fail, blind_shift)
         if not free_sources:  # the payer's own channel to a source: its balance is known
@@ -354,16 +354,10 @@ def _sampled_last_hops(r: _AmountRoutes, n: int, draws: np.ndarray, p_dir: Float
     return sums[0] / len(draws), sums[1] / len(draws)
 
 
-def _pair_p(starts: IntArray, r: _AmountRoutes, p_dir: FloatArray) -> FloatArray:
-    """P(some parallel channel of each usable pair carries the amount) from the usable
-    directions' own (`p_dir`, in `order[usable]`)."""
+def _pair_log_fail(starts: IntArray, r: _AmountRoutes, p_dir: FloatArray) -> FloatArray:
+    """log P(no parallel channel of each usable pair carries the amount) from the usable
+    directions' own success probabilities (`p_dir`, in `order[usable]`)."""
     log_fail = np.zeros(r.usable.shape[0])
     log_fail[r.usable] = np.log1p(-np.minimum(p_dir, 1.0 - 1e-12))
     pair_log_fail = np.add.reduceat(log_fail, starts) if starts.size else np.zeros(0)
-    return np.asarray(-np.expm1(pair_log_fail[r.ok]), dtype=np.float64)
-
-
-def _any_of(dst: IntArray, p: FloatArray, n: int) -> FloatArray:
-    """Per node, P(at least one of its independent alternatives works)."""
-    return np.asarray(-np.expm1(np.bincount(dst, np.log1p(-np.minimum(p, 1 - 1e-12)),
-                                            minlength=n)), dtype=np.float64)
+    return np.asarray(pair_log_fail[r.ok], dtype=np.float64)
