@@ -1,8 +1,8 @@
 """Calibration v2 (issue 15 item 8): the model as deployed, against held-out real payments
 in a living simnet, next to graph-only baselines.
 
-    .venv/bin/python bench/calibration_v2.py [--rounds 8] [--probes 1000] [--holdout-nodes 150]
-        [--generate N] (a generated graph instead of the mainnet snapshot; see --help)
+    .venv/bin/python bench/calibration_v2.py [--rounds 8] [--probes 1000] [--holdout-nodes 400]
+        [--oracle] [--generate N] (a generated graph instead of the mainnet snapshot; see --help)
 
 1. World: `satrank simnet` on the mainnet snapshot, time scale 0 (the clock moves with
    activity and with /advance), living (traffic, node and channel churn, policy changes,
@@ -150,6 +150,30 @@ class Truth:
 
     def advance(self, seconds: float) -> dict[str, float]:
         return self._call(f"/advance?seconds={seconds:.0f}", "POST")
+
+    def succeeds(self, payer: str, target: str, amount_sat: int, fee_limit_sat: int) -> bool:
+        """Whether lnd's payment loop from `payer` would reach `target` now (nothing moves)."""
+        got = self._call(f"/truth?payer={payer}&target={target}&amount_msat={amount_sat * 1000}"
+                         f"&fee_limit_msat={fee_limit_sat * 1000}&timeout_s={PAYMENT_TIMEOUT_S}")
+        return str(got["outcome"]) == "SUCCEEDED"
+
+
+def state_oracle(truth: Truth, rows: Sequence[Row], payers: tuple[Payer, Payer]) -> FloatArray:
+    """A CEILING, not a model: per row, 1.0 if the payment would succeed in the world's
+    state now (simnet's hidden balances, uptime and flakiness, which no estimator sees),
+    else 0.0. Asked at the end of training it bounds what any model trained on data up to
+    then could know about each node's state; asked at the start of the held-out window, a
+    model with perfect knowledge 0-12 h before each payment. Repeat rows share one answer."""
+    pubkey = {p.label: p.pubkey for p in payers}
+    seen: dict[tuple[str, str, int, int], float] = {}
+    out = np.zeros(len(rows))
+    for i, r in enumerate(rows):
+        key = (r.payer, r.pubkey, r.amount_sat, r.budget_sat)
+        if key not in seen:
+            seen[key] = float(truth.succeeds(pubkey[r.payer], r.pubkey, r.amount_sat,
+                                             r.budget_sat))
+        out[i] = seen[key]
+    return out
 
 
 def _client(host: str, folder: Path, macaroon: str) -> LndClient:
@@ -348,6 +372,33 @@ def _score_table(title: str, preds: dict[str, FloatArray], y: FloatArray,
     return out
 
 
+ORACLES = ("oracle_train_end", "oracle_window_start")
+
+
+def print_ceiling(name: str, state: FloatArray, preds: dict[str, FloatArray], y: FloatArray,
+                  routable_b: np.ndarray, unprobed: np.ndarray) -> None:
+    """The state oracle made a probability (the observed rate among the rows it says
+    succeed, and among those it says fail, on these same rows: an upper bound) and its
+    Brier skill over the best baseline, on payer B's routable rows and their never-probed
+    and probed parts, beside the model's."""
+    print(f"ceiling: {name} (simnet's hidden state, rates fitted on the rows themselves):")
+    for label, sel in (("routable", routable_b), ("never-probed", routable_b & unprobed),
+                       ("probed", routable_b & ~unprobed)):
+        if not sel.any():
+            continue
+        yes = sel & (state > 0.5)
+        no = sel & (state <= 0.5)
+        rate = np.where(state > 0.5, y[yes].mean() if yes.any() else 1.0,
+                        y[no].mean() if no.any() else 0.0)
+        b_best = min(brier(preds[n][sel], y[sel]) for n in BASELINES)
+        b_ceiling, b_model = brier(rate[sel], y[sel]), brier(preds["model"][sel], y[sel])
+        print(f"  {label:<13} n={int(sel.sum()):4d}: says succeed {int(yes.sum())} "
+              f"(observed {y[yes].mean() if yes.any() else math.nan:.3f}), says fail "
+              f"{int(no.sum())} (observed {y[no].mean() if no.any() else math.nan:.3f}); "
+              f"Brier {b_ceiling:.4f}, skill over the best baseline {1 - b_ceiling / b_best:+.1%}"
+              f" (model {1 - b_model / b_best:+.1%})")
+
+
 def _skill(briers: dict[str, float]) -> tuple[str, float]:
     """The baseline with the lowest Brier and the model's skill over it, 1 - B_model / B."""
     best = min(BASELINES, key=lambda n: briers.get(n, math.inf))
@@ -398,6 +449,9 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
     print(f"best baseline on routable rows: {best}; model's Brier skill over it {skill:+.3f}")
 
     unprobed = main_b & np.array([r.pubkey not in probed for r in rows])
+    for name in ORACLES:
+        if name in base:
+            print_ceiling(name, base[name], preds, y, main_b & routable, unprobed)
     nodes_b = {r.pubkey for r, m in zip(rows, main_b.tolist(), strict=True) if m}
     print(f"\nnode overlap: {len(nodes_b & probed)} of {len(nodes_b)} held-out nodes were "
           "probed in training (the crawler cannot exclude nodes); rows to never-probed nodes:")
@@ -423,10 +477,16 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
     print("reliability of the model, payer B, ROUTABLE rows:")
     print("\n".join(reliability(p[main_b & routable], y[main_b & routable])))
 
-    n_cov, covered = coverage(repeat & keep, [r.pubkey for r in rows], y, lo, hi)
+    n_all, covered_all = coverage(repeat & keep, [r.pubkey for r in rows], y, lo, hi)
+    # a node B has no route to within the budget is answered p = 0 in [0, 0] and never
+    # reached: covered by the graph, so the target is read on the routable ones
+    n_cov, covered = coverage(repeat & keep & routable, [r.pubkey for r in rows], y, lo, hi)
     print(f"\n95 % interval coverage (payer B, {DEFAULT_TIER_SAT:,} sat, normal budget): "
-          f"{n_cov} nodes with >= {MIN_REPEATS} payments, observed rate inside the interval "
-          f"for {covered:.1%}")
+          f"{n_all} nodes with >= {MIN_REPEATS} payments, observed rate inside the interval "
+          f"for {covered_all:.1%}; of them routable from B: {n_cov}, inside for {covered:.1%}")
+    widths = [hi[i] - lo[i] for i in np.flatnonzero(repeat & keep & routable)]
+    if widths:
+        print(f"  routable repeat rows' interval width: median {np.median(widths):.3f}")
 
     main_a = keep & ~repeat & (payer == a.label)
     paired = {(r.pubkey, r.amount_sat, r.budget) for r, m in zip(rows, main_a.tolist(),
@@ -452,7 +512,7 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
           f"rows | {skill:+.1%} | {verdict(skill >= TARGET_SKILL)} |")
     lo_c, hi_c = TARGET_COVERAGE
     print(f"| 95 % interval holds the observed rate for {lo_c:.0%}-{hi_c:.0%} of nodes with "
-          f">= {MIN_REPEATS} payments | {covered:.1%} of {n_cov} | "
+          f">= {MIN_REPEATS} payments, routable from B | {covered:.1%} of {n_cov} | "
           f"{verdict(n_cov > 0 and lo_c <= covered <= hi_c)} |")
     worst = max(transfer.values())
     print(f"| train on A, test on B costs <= {TARGET_TRANSFER:.0%} Brier | {worst:+.1%} | "
@@ -515,6 +575,10 @@ async def held_out(env: dict[str, str], admin_dsn: str, sim: SimnetHandle, truth
         async with pool.acquire() as conn:
             await check_world_clock(conn, *window, args.rounds)
             rows, probed = await plan(conn, (a, b), args, rng)
+        oracle: dict[str, FloatArray] = {}
+        if args.oracle:
+            oracle["oracle_train_end"] = await asyncio.to_thread(state_oracle, truth, rows,
+                                                                 (a, b))
         gap = await asyncio.to_thread(truth.advance, args.gap_hours * HOUR_S)
         print(f"world moved {args.gap_hours} h past training: {gap}", flush=True)
         run = await asyncio.to_thread(crawl_now, env, truth, "crawl", "--once", "--probes", "0")
@@ -522,6 +586,9 @@ async def held_out(env: dict[str, str], admin_dsn: str, sim: SimnetHandle, truth
               f"{run.seconds:.1f} s", flush=True)
         async with pool.acquire() as conn:
             model = await predict(conn, rows, (a, b))
+        if args.oracle:
+            oracle["oracle_window_start"] = await asyncio.to_thread(state_oracle, truth, rows,
+                                                                    (a, b))
     finally:
         await pool.close()
 
@@ -542,6 +609,7 @@ async def held_out(env: dict[str, str], admin_dsn: str, sim: SimnetHandle, truth
     routable, base = graph_baselines(views, rows, args.samples, rng)
     print(f"baselines: {time.perf_counter() - started:.1f} s ({args.samples} Monte Carlo "
           "samples)")
+    base.update(oracle)
     report(rows, outcome, (model[0], model[1], model[2]), routable, base, probed, (a, b))
     if args.dump:
         dump_rows(args.dump, rows, outcome, model, routable, base, probed)
@@ -569,16 +637,21 @@ def main() -> None:
     parser.add_argument("--gap-hours", type=float, default=24.0)
     parser.add_argument("--window-hours", type=float, default=12.0)
     parser.add_argument("--slices", type=int, default=12)
-    parser.add_argument("--holdout-nodes", type=int, default=150,
+    parser.add_argument("--holdout-nodes", type=int, default=400,
                         help="random scored nodes B pays at every amount and budget")
-    parser.add_argument("--transfer-nodes", type=int, default=75,
+    parser.add_argument("--transfer-nodes", type=int, default=100,
                         help="of those, how many A (the trained vantage) pays the same way")
-    parser.add_argument("--repeat-nodes", type=int, default=30,
-                        help="of those, how many B pays --repeats times (interval coverage)")
+    parser.add_argument("--repeat-nodes", type=int, default=60,
+                        help="of those, how many B pays --repeats times (interval coverage: "
+                             "read on the ones B has a route to, about half)")
     parser.add_argument("--repeats", type=int, default=22)
     parser.add_argument("--samples", type=int, default=32, help="bimodal Monte Carlo samples")
     parser.add_argument("--concurrency", type=int, default=32, help="held-out payments in flight")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--oracle", action="store_true",
+                        help="also ask simnet's truth port for every row at the end of "
+                             "training and at the start of the held-out window: the "
+                             "ceiling a model knowing the world's hidden state could reach")
     parser.add_argument("--dump", type=Path, default=None, metavar="PATH",
                         help="write every held-out row and its predictions as JSON lines")
     parser.add_argument("--generate", type=int, default=None, metavar="N",
