@@ -33,6 +33,7 @@ from satrank.crawler.metrics import (
 from satrank.crawler.probes import ProbeSender
 from satrank.crawler.rescore import ScoringSkipped, inputs_key, max_pass_age_s, rescore_reason
 from satrank.crawler.scheduler import (
+    FEE_BUDGETS,
     PlannedProbe,
     ProbeBudget,
     ProbeCandidates,
@@ -166,7 +167,7 @@ async def plan_phase(pool: Pool, settings: CrawlerSettings, *, n_probes: int,
     async with connection(pool) as conn:
         inputs = await load_planning_inputs(
             conn, tiers_sat=settings.probe_tiers_sat,
-            requested_since=now - timedelta(seconds=REQUEST_WINDOW_S))
+            requested_since=now - timedelta(seconds=REQUEST_WINDOW_S), budgets=FEE_BUDGETS)
         window = timedelta(days=settings.probe_retention_days)
         history = await load_probe_history(conn, day_start=day_start, since=now - window)
         today = await count_crawler_probes_since(conn, day_start)
@@ -177,7 +178,8 @@ async def plan_phase(pool: Pool, settings: CrawlerSettings, *, n_probes: int,
     keep = np.array([p not in queued for p in inputs.pubkeys], dtype=bool)
     candidates = ProbeCandidates([p for p, k in zip(inputs.pubkeys, keep, strict=True) if k],
                                  inputs.pagerank[keep], inputs.alpha[keep],
-                                 inputs.beta[keep], inputs.asks[keep], inputs.n_eff[keep])
+                                 inputs.beta[keep], inputs.asks[keep], inputs.n_eff[keep],
+                                 inputs.max_routable_sat[keep])
     plan = plan_probes(candidates, n=n_probes, now=now, last_probed=history.last_probed,
                        probes_today=history.probes_since_day_start, budget=budget,
                        tiers_sat=settings.probe_tiers_sat, rng=rng,

@@ -37,6 +37,15 @@ The sample slots come out of the value-ordered part, never out of the requested 
 Each probe carries its fee limit: the fee budgets being estimated, tight (a fixed
 `tight_fee_sat`, 10 sat by default) and normal (0.5 % + 5 sat of the amount), in turn
 (value-chosen and sample probes each half and half).
+
+Probes go only where the graph leaves the answer open. A cell (amount, budget) the
+reference payer has no route for within the budget (the scoring pass's largest routable
+amount, `scores.max_routable_sat`, is below the amount) is answered by the graph: lnd
+would make no attempt (outcome no_route), and the probe would say nothing about the
+node's liveness or liquidity. So a node is probed at the tiers it has a route for, at a
+budget that has one (the drawn budget, else the other), and a node with no route at any
+tier and budget is not probed at all. On simnet's mainnet snapshot 38 % of the crawler's
+probes ended no_route before this rule (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -92,6 +101,28 @@ class ProbeCandidates:
     asks: FloatArray  # (n,): asks through the API in the request window
     # (n,): effective observations behind the default verdict; None: not known
     n_eff: FloatArray | None = None
+    # (n, len(FEE_BUDGETS)): the largest amount with a route within each budget (0: none,
+    # +inf: not known); None: every cell has a route
+    max_routable_sat: FloatArray | None = None
+
+
+def routable_cells(c: ProbeCandidates, tiers_sat: Sequence[int]) -> BoolArray:
+    """(n, tiers, len(FEE_BUDGETS)): whether the reference payer has a route for each tier
+    within each budget, by the scoring pass's largest routable amounts."""
+    n = len(c.pubkeys)
+    if c.max_routable_sat is None:
+        return np.ones((n, len(tiers_sat), len(FEE_BUDGETS)), dtype=bool)
+    tiers = np.asarray(tiers_sat, dtype=np.float64)
+    caps = np.asarray(c.max_routable_sat, dtype=np.float64).reshape(n, len(FEE_BUDGETS))
+    return np.asarray(tiers[None, :, None] <= caps[:, None, :], dtype=bool)
+
+
+def _budget_with_route(drawn: str, routes: BoolArray) -> str:
+    """The drawn fee budget when the cell has a route within it, else one that has
+    (`routes`: per FEE_BUDGETS, at least one True)."""
+    if routes[FEE_BUDGETS.index(drawn)]:
+        return drawn
+    return FEE_BUDGETS[int(np.argmax(routes))]
 
 
 def fee_limit_sat(budget: str, amount_sat: int, *, tight_fee_sat: int) -> int:
@@ -102,11 +133,15 @@ def fee_limit_sat(budget: str, amount_sat: int, *, tight_fee_sat: int) -> int:
 
 
 def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float,
-                 prefer_tier: int = 0, unsettled: BoolArray | None = None
-                 ) -> tuple[FloatArray, np.ndarray]:
+                 prefer_tier: int = 0, unsettled: BoolArray | None = None,
+                 tier_ok: BoolArray | None = None) -> tuple[FloatArray, np.ndarray]:
     """(value of probing each node, index of the tier where it informs most; among tiers
-    that inform equally, `prefer_tier`). `unsettled` nodes count like never-probed ones."""
+    that inform equally, `prefer_tier`). `unsettled` nodes count like never-probed ones.
+    `tier_ok` (n, tiers): the tiers a probe may use (a route exists); a node with none
+    is worth 0."""
     gain = beta_information_gain(c.alpha, c.beta)
+    if tier_ok is not None and gain.size:
+        gain = np.where(tier_ok, gain, -np.inf)
     tier = np.argmax(gain, axis=1) if gain.size else np.zeros(len(c.pubkeys), dtype=np.int64)
     if gain.size:
         # Before any probe the graph prior often gives every tier the same posterior and
@@ -115,6 +150,7 @@ def probe_values(c: ProbeCandidates, *, age_s: FloatArray, stale_s: float,
         tied = np.isclose(gain[:, prefer_tier], gain.max(axis=1), rtol=1e-9, atol=0.0)
         tier = np.where(tied, prefer_tier, tier)
     best = gain[np.arange(len(c.pubkeys)), tier] if gain.size else np.zeros(0)
+    best = np.where(np.isfinite(best), best, 0.0)
     # A never-probed node's posterior is the graph prior alone, however narrow the fitted
     # prior makes it: its first probe checks the prior itself, so it counts as informative
     # as the most uncertain node and demand (rank, asks) orders a fresh deployment.
@@ -148,16 +184,18 @@ def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
     cooldown = now - timedelta(seconds=budget.cooldown_s)
     age_s = np.array([math.inf if p not in last_probed else
                       max(0.0, (now - last_probed[p]).total_seconds()) for p in c.pubkeys])
+    routes = routable_cells(c, tiers_sat)
+    tier_ok: BoolArray = np.any(routes, axis=2)
     eligible = np.array([(p not in last_probed or last_probed[p] <= cooldown)
                          and probes_today.get(p, 0) < budget.node_daily_cap
-                         for p in c.pubkeys], dtype=bool)
+                         for p in c.pubkeys], dtype=bool) & np.any(tier_ok, axis=1)
     prefer = list(tiers_sat).index(default_tier_sat) if default_tier_sat in tiers_sat else 0
     unsettled = None if c.n_eff is None else (
         (np.asarray(c.n_eff, dtype=np.float64) < MIN_EVIDENCE)
         & np.array([probes_today.get(p, 0) < UNSETTLED_PROBES_PER_DAY for p in c.pubkeys],
                    dtype=bool))
     value, tier = probe_values(c, age_s=age_s, stale_s=budget.stale_s, prefer_tier=prefer,
-                               unsettled=unsettled)
+                               unsettled=unsettled, tier_ok=tier_ok)
     asks = np.asarray(c.asks, dtype=np.float64)
     asked = asks > 0
     # the most requested first whatever their gain (a payer is waiting on them), then value
@@ -169,8 +207,9 @@ def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
     order = ranked[:n - n_sample]
     budgets = rng.permutation(np.resize(np.array(FEE_BUDGETS), len(order)))
     plan = []
-    for i, fee_budget in zip(order, budgets.tolist(), strict=True):
+    for i, drawn in zip(order, budgets.tolist(), strict=True):
         amount = int(tiers_sat[int(tier[i])])
+        fee_budget = _budget_with_route(str(drawn), routes[i, int(tier[i])])
         reason = ("requested" if c.asks[i] > 0 else "never" if np.isinf(age_s[i])
                   else "stale" if age_s[i] >= budget.stale_s else "gain")
         plan.append(PlannedProbe(c.pubkeys[i], amount, reason,
@@ -179,7 +218,7 @@ def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
                                  float(value[i]) + REQUESTED_PRIORITY * bool(asked[i])))
     sample = _sample_probes(ranked[len(order):], n_sample, c.pubkeys,
                             [float(value[i]) for i in order[n_asked:]], tiers_sat=tiers_sat,
-                            rng=rng, tight_fee_sat=tight_fee_sat)
+                            rng=rng, tight_fee_sat=tight_fee_sat, routes=routes)
     if not sample:
         return plan
     # in queue order: among the value probes, after those of at least their priority
@@ -189,15 +228,23 @@ def plan_probes(c: ProbeCandidates, *, n: int, now: datetime,
 
 def _sample_probes(left: Sequence[int], k: int, pubkeys: Sequence[str],
                    round_values: Sequence[float], *, tiers_sat: Sequence[int],
-                   rng: np.random.Generator, tight_fee_sat: int) -> list[PlannedProbe]:
-    """`k` probes of nodes drawn uniformly among `left` (indices into `pubkeys`), each at
-    a tier drawn uniformly, half of them at each fee budget."""
+                   rng: np.random.Generator, tight_fee_sat: int,
+                   routes: BoolArray) -> list[PlannedProbe]:
+    """`k` probes of nodes drawn uniformly among `left` (indices into `pubkeys`, each with
+    a route at some tier), each at a tier drawn uniformly among those with a route, half
+    of them at each fee budget (the other where the drawn one has no route)."""
     k = min(k, len(left))
     if k == 0:
         return []
     drawn = rng.choice(np.asarray(left, dtype=np.int64), size=k, replace=False)
-    amounts = rng.choice(np.asarray(tiers_sat, dtype=np.int64), size=k)
-    budgets = rng.permutation(np.resize(np.array(FEE_BUDGETS), k))
+    tier = rng.choice(len(tiers_sat), size=k)
+    tier_ok: BoolArray = np.any(routes[drawn], axis=2)  # (k, tiers)
+    for j in np.flatnonzero(~tier_ok[np.arange(k), tier]).tolist():
+        tier[j] = int(rng.choice(np.flatnonzero(tier_ok[j])))
+    amounts = np.asarray(tiers_sat, dtype=np.int64)[tier]
+    budgets = [_budget_with_route(str(b), routes[i, t]) for b, i, t in zip(
+        rng.permutation(np.resize(np.array(FEE_BUDGETS), k)).tolist(), drawn.tolist(),
+        tier.tolist(), strict=True)]
     # Queued on the value probes' scale, at the round's median value: with 0 they would
     # wait behind every value row of later rounds and be the first left unsent when a
     # round is not drained (a worker gone, a backlog), the unbiased slice shrinking
@@ -206,7 +253,7 @@ def _sample_probes(left: Sequence[int], k: int, pubkeys: Sequence[str],
     priority = float(np.median(round_values)) if round_values else 0.0
     return [PlannedProbe(pubkeys[int(i)], int(a), "sample",
                          fee_limit_sat(str(b), int(a), tight_fee_sat=tight_fee_sat), priority)
-            for i, a, b in zip(drawn.tolist(), amounts.tolist(), budgets.tolist(), strict=True)]
+            for i, a, b in zip(drawn.tolist(), amounts.tolist(), budgets, strict=True)]
 
 
 def assign_vantages(targets: Sequence[str], live: Sequence[str],

@@ -30,15 +30,22 @@ class PlanningInputs:
     beta: np.ndarray  # (n, tiers)
     asks: np.ndarray  # (n,): asks through the API since `requested_since`
     n_eff: np.ndarray  # (n,): effective observations behind the stored verdict
+    # (n, len(budgets)): per fee budget asked for, the largest amount the reference payer
+    # has a route for (0: none); +inf where the scoring pass stored none for that budget
+    max_routable_sat: np.ndarray
 
 
 async def load_planning_inputs(conn: asyncpg.Connection, *, tiers_sat: Sequence[int],
-                               requested_since: datetime) -> PlanningInputs:
+                               requested_since: datetime,
+                               budgets: Sequence[str]) -> PlanningInputs:
     rows = await conn.fetch(
-        "SELECT s.pubkey, s.pagerank, s.n_eff, coalesce(r.asks, 0) AS asks "
+        "SELECT s.pubkey, s.pagerank, s.n_eff, coalesce(r.asks, 0) AS asks, "
+        "ARRAY(SELECT s.max_routable_sat[array_position(st.grid_budgets, u.name)] "
+        "      FROM unnest($2::text[]) WITH ORDINALITY AS u(name, k) ORDER BY u.k) AS caps "
         "FROM scores s JOIN nodes n USING (pubkey) "
         "LEFT JOIN probe_requests r ON r.pubkey = s.pubkey AND r.requested_at >= $1 "
-        "WHERE n.is_active ORDER BY s.pubkey", requested_since)
+        "LEFT JOIN scoring_state st ON true "
+        "WHERE n.is_active ORDER BY s.pubkey", requested_since, list(budgets))
     index = {r["pubkey"]: i for i, r in enumerate(rows)}
     tiers = {int(t): j for j, t in enumerate(tiers_sat)}
     alpha = np.ones((len(rows), len(tiers)))
@@ -50,10 +57,14 @@ async def load_planning_inputs(conn: asyncpg.Connection, *, tiers_sat: Sequence[
         if i is not None:
             alpha[i, tiers[p["amount_sat"]]] = p["alpha"]
             beta[i, tiers[p["amount_sat"]]] = p["beta"]
+    # NULL (scored before the column, or a budget the pass did not grid): not known
+    caps = np.array([r["caps"] for r in rows], dtype=np.float64).reshape(len(rows), len(budgets))
+    max_routable = np.where(np.isnan(caps), np.inf, caps)
     return PlanningInputs([r["pubkey"] for r in rows],
                           np.array([r["pagerank"] for r in rows], dtype=np.float64),
                           alpha, beta, np.array([r["asks"] for r in rows], dtype=np.float64),
-                          np.array([r["n_eff"] for r in rows], dtype=np.float64))
+                          np.array([r["n_eff"] for r in rows], dtype=np.float64),
+                          max_routable)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Integration: on a fresh deployment (graph synced and scored, nothing probed yet) the
 first planned batch is the most requested nodes, then the highest-ranked ones; every
-queued probe carries the fee budget it tests, and the oracle's worker sends the batch
-in that order and stores it with its vantage and fee limits (real crawler against
-simnet, real Postgres, the planner and the worker in-process)."""
+queued probe carries the fee budget it tests, at a cell the reference payer has a route
+for (a node without one is not probed, however often asked about), and the oracle's
+worker sends the batch in that order and stores it with its vantage and fee limits (real
+crawler against simnet, real Postgres, the planner and the worker in-process)."""
 
 from __future__ import annotations
 
@@ -35,13 +36,22 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     conn = await asyncpg.connect(db_dsn)
     try:
-        by_rank = [r["pubkey"] for r in await conn.fetch(
-            "SELECT pubkey FROM scores ORDER BY pagerank DESC, pubkey")]
-        # two of the least central nodes are asked about, the last one twice
-        low, lower = by_rank[-2], by_rank[-1]
+        scored = await conn.fetch(
+            "SELECT pubkey, max_routable_sat FROM scores ORDER BY pagerank DESC, pubkey")
+        by_rank = [r["pubkey"] for r in scored]
+        budgets = list(await conn.fetchval("SELECT grid_budgets FROM scoring_state"))
+        caps = {r["pubkey"]: dict(zip(budgets, r["max_routable_sat"], strict=True))
+                for r in scored}
+        # two of the least central nodes with a route are asked about, the last one
+        # twice; the least central one without any route, three times
+        routed = [p for p in by_rank if max(caps[p].values()) >= 100_000]
+        no_route = [p for p in by_rank if max(caps[p].values()) == 0]
+        low, lower, unroutable = routed[-2], routed[-1], no_route[-1]
         now = datetime.now(UTC)
         await record_interest(conn, [low, lower], now=now)
         await record_interest(conn, [lower], now=now)
+        for _ in range(3):
+            await record_interest(conn, [unroutable], now=now)
     finally:
         await conn.close()
 
@@ -68,6 +78,13 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
 
     assert [(p.pubkey, p.reason) for p in plan[:2]] == [(lower, "requested"),
                                                          (low, "requested")]
+    # the graph answers the unroutable node (lnd would make no attempt); every probe is
+    # at an amount the reference payer has a route for within the probe's budget
+    assert unroutable not in {p.pubkey for p in plan}
+    for p in plan:
+        budget = "tight" if p.fee_limit_sat == settings.crawler.probe_fee_limit_sat \
+            else "normal"
+        assert p.amount_sat <= caps[p.pubkey][budget]
     # a share of the round (CRAWL_PROBE_SAMPLE_SHARE, 0.2) is drawn at random, out of the
     # value-chosen part
     sample = [p.pubkey for p in plan if p.reason == "sample"]
@@ -90,7 +107,7 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
     conn = await asyncpg.connect(db_dsn)
     try:
         sent = await conn.fetch("SELECT target_pubkey, amount_sat, fee_limit_sat, vantage, "
-                                "reason FROM probes")
+                                "reason, outcome FROM probes")
         evidence = await load_probe_evidence(conn, now=datetime.now(UTC),
                                              half_life_s=7 * 86_400.0,
                                              since=datetime.now(UTC) - timedelta(days=1))
@@ -100,6 +117,7 @@ async def test_the_first_batch_on_a_fresh_db_is_most_requested_then_top_ranked(
     assert sorted((r["target_pubkey"], r["amount_sat"], r["fee_limit_sat"]) for r in sent) \
         == sorted((p.pubkey, p.amount_sat, p.fee_limit_sat) for p in plan)
     assert {r["vantage"] for r in sent} == {simnet.oracle_pubkey}
+    assert "no_route" not in {r["outcome"] for r in sent}
     # each stored with the reason it was planned for: the sample ones marked as such
     assert sorted((r["target_pubkey"], r["reason"]) for r in sent) \
         == sorted((p.pubkey, p.reason) for p in plan)

@@ -235,3 +235,52 @@ def test_requested_nodes_come_first_and_are_never_sample_slots() -> None:
     many[:60] = 1.0
     full = _sampled(ProbeCandidates(c.pubkeys, c.pagerank, c.alpha, c.beta, many), share=0.2)
     assert [p.reason for p in full] == ["requested"] * 50
+
+
+def _routes(caps: list[tuple[float, float]], c: ProbeCandidates) -> ProbeCandidates:
+    """`c` with per node (tight, normal) largest routable amounts."""
+    return ProbeCandidates(c.pubkeys, c.pagerank, c.alpha, c.beta, c.asks, c.n_eff,
+                           np.array(caps, dtype=np.float64))
+
+
+def test_nodes_the_graph_decides_are_not_probed_and_probes_use_cells_with_a_route() -> None:
+    # a: no route at all (even asked about: the graph answers it, lnd would not try);
+    # b: a route only at 10k within the normal budget; c: up to 100k tight, 1M normal;
+    # d: not known (+inf); e: 10k normal only, and its 10k cell informs least
+    alpha = np.ones((5, 3))
+    alpha[4] = [40.0, 1.0, 1.0]
+    c = _routes([(0.0, 0.0), (0.0, 10_000.0), (150_000.0, 1_000_000.0),
+                 (np.inf, np.inf), (0.0, 10_000.0)],
+                ProbeCandidates(NODES, np.array([5.0, 4.0, 3.0, 2.0, 1.0]), alpha,
+                                np.ones((5, 3)), np.array([9.0, 0.0, 0.0, 0.0, 0.0])))
+    for seed in range(20):
+        plan = plan_probes(c, n=5, now=NOW, last_probed={}, probes_today={}, budget=BUDGET,
+                           tiers_sat=TIERS, rng=np.random.default_rng(seed), tight_fee_sat=10)
+        by = {p.pubkey: p for p in plan}
+        assert set(by) == {"b", "c", "d", "e"}
+        assert (by["b"].amount_sat, by["b"].fee_limit_sat) == (10_000, 55)
+        assert (by["e"].amount_sat, by["e"].fee_limit_sat) == (10_000, 55)
+        # c at the default tier (100k) has a route within both budgets: either is kept
+        assert by["c"].amount_sat == 100_000 and by["c"].fee_limit_sat in (10, 505)
+    # the drawn budgets are kept where they have a route: c and d see both over the seeds
+    seen = {(p.pubkey, p.fee_limit_sat) for seed in range(20) for p in plan_probes(
+        c, n=5, now=NOW, last_probed={}, probes_today={}, budget=BUDGET, tiers_sat=TIERS,
+        rng=np.random.default_rng(seed), tight_fee_sat=10)}
+    assert {("c", 10), ("c", 505), ("d", 10), ("d", 505)} <= seen
+
+
+def test_sample_probes_go_to_nodes_and_cells_with_a_route() -> None:
+    c = _population(1000)
+    # odd nodes: no route at all; nodes divisible by 4: a route at 10k normal only
+    caps = [(0.0, 0.0) if i % 2 else (0.0, 10_000.0) if i % 4 == 0 else (np.inf, np.inf)
+            for i in range(1000)]
+    routed = _routes(caps, c)
+    drawn = [p for seed in range(20) for p in _sampled(routed, share=0.2, seed=seed)]
+    assert len(drawn) == 20 * 50
+    index = np.array([int(p.pubkey[1:]) for p in drawn])
+    assert not (index % 2).any()
+    narrow = [p for p, i in zip(drawn, index.tolist(), strict=True) if i % 4 == 0]
+    assert narrow and all((p.amount_sat, p.fee_limit_sat) == (10_000, 55) for p in narrow)
+    wide = [p for p, i in zip(drawn, index.tolist(), strict=True)
+            if i % 4 == 2 and p.reason == "sample"]
+    assert {p.amount_sat for p in wide} == set(TIERS)
