@@ -5,8 +5,10 @@ within the budget, times the population's rate of being up) is a model of the wo
 fit to it: its liquidity scale, its independent channels and its missing route failures
 are lnd's assumptions. Two numbers fitted on every probe that had a route (reached or
 not), against the prior each node had without its own evidence, recalibrate it for the
-nodes that carry no evidence of their own, the larger part of any graph. Identity until
-enough probes of both outcomes exist.
+nodes that carry no evidence of their own, the larger part of any graph. Each probed node
+counts once (its probes share a weight of 1, `scoring.model.grid_evidence`): the scheduler
+comes back to the nodes whose probes failed. Identity until enough probes of both
+outcomes exist.
 
 Fitted on every probe with a route, not on the scheduler's sample probes alone (those
 drawn uniformly among the eligible nodes, which set mu, `scoring.liveness`): on the

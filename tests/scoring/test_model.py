@@ -205,3 +205,22 @@ def test_the_populations_rate_of_being_up_counts_each_node_once() -> None:
     ev = grid_evidence(probes, empty_report_evidence(), index, AMOUNT_GRID_SAT, last_hop,
                        default_amount_sat=100_000)
     np.testing.assert_allclose(ev.liveness.mu, 0.9)
+
+
+def test_the_graph_links_rows_count_each_node_once() -> None:
+    # 300 nodes reached once each and 30 nodes the scheduler came back to ten times, their
+    # last hop short every time: per node, 10 % of the probed population fails; per probe
+    # half the rows do, which would read every unprobed node's prior far too low
+    n = 330
+    index = {pubkey(i): i for i in range(n)}
+    pks = [pubkey(i) for i in range(300)] + [pubkey(300 + i) for i in range(30)] * 10
+    outcomes = [ProbeOutcome.REACHED] * 300 + [ProbeOutcome.FAILED_AT_TARGET] * 300
+    probes = ProbeEvidence(pks, np.full(600, 1e5), outcomes, np.full(600, 0.5))
+    last_hop = np.full((len(AMOUNT_GRID_SAT), n), 0.9)
+    ev = grid_evidence(probes, empty_report_evidence(), index, AMOUNT_GRID_SAT, last_hop,
+                       default_amount_sat=100_000)
+    assert ev.link_rows is not None
+    node, _, _, y, w = ev.link_rows
+    assert node.shape[0] == 600
+    np.testing.assert_allclose(np.bincount(node, w, minlength=n), 1.0)
+    np.testing.assert_allclose(np.average(y, weights=w), 300 / 330)
