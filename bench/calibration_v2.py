@@ -216,12 +216,17 @@ def train(env: dict[str, str], truth: Truth, args: argparse.Namespace) -> tuple[
         run = crawl_now(env, truth, "crawl", "--once", "--probes", str(args.probes))
         phases = ", ".join(line for line in run.stdout.splitlines() if line.endswith(" s"))
         longest = max(longest, run.seconds)
-        fitted = [line.split("scoring pass: ", 1)[1] for line in run.stderr.splitlines()
-                  if "scoring pass: " in line]
         print(f"training round {r + 1}/{args.rounds}: crawl --once {run.seconds:.1f} s "
               f"({phases}); sim clock {truth.state()['unix_time']:.0f}; "
-              f"{fitted[-1] if fitted else 'no scoring pass'}", flush=True)
+              f"{population_fits(run)}", flush=True)
     return start, float(truth.state()["unix_time"]) + longest
+
+
+def population_fits(run: ProcessRun) -> str:
+    """The last scoring pass's population fits as the crawler logged them."""
+    fitted = [line.split("scoring pass: ", 1)[1] for line in run.stderr.splitlines()
+              if "scoring pass: " in line]
+    return fitted[-1] if fitted else "no scoring pass"
 
 
 async def check_world_clock(conn: asyncpg.Connection, start: float, end: float,
@@ -583,7 +588,7 @@ async def held_out(env: dict[str, str], admin_dsn: str, sim: SimnetHandle, truth
         print(f"world moved {args.gap_hours} h past training: {gap}", flush=True)
         run = await asyncio.to_thread(crawl_now, env, truth, "crawl", "--once", "--probes", "0")
         print(f"rescored at the start of the held-out window: crawl --once --probes 0 "
-              f"{run.seconds:.1f} s", flush=True)
+              f"{run.seconds:.1f} s; {population_fits(run)}", flush=True)
         async with pool.acquire() as conn:
             model = await predict(conn, rows, (a, b))
         if args.oracle:

@@ -224,3 +224,32 @@ def test_the_graph_links_rows_count_each_node_once() -> None:
     assert node.shape[0] == 600
     np.testing.assert_allclose(np.bincount(node, w, minlength=n), 1.0)
     np.testing.assert_allclose(np.average(y, weights=w), 300 / 330)
+
+
+def test_a_small_kappa_widens_the_prior_without_moving_its_mean() -> None:
+    # payer 0 -> hub 1 -> 40 leaves; 36 leaves probed 3 times each, 32 always reached and
+    # 4 always down: nodes mostly work or mostly fail, so the fitted prior strength is
+    # small. The 4 unprobed leaves keep their prior mean (the population's rate of being
+    # up times the graph's p), not a mean clipped to 1 - 0.02 / kappa, and both Beta
+    # parameters of every cell stay >= 0.02 (the 95 % interval holds the mean)
+    leaves = range(2, 42)
+    graph = arrays_from_graph(small_graph(42, [(0, 1, BIG)] + [(1, v, BIG) for v in leaves]))
+    probed = [pubkey(v) for v in range(2, 38)]
+    pks = probed * 3
+    outcomes = ([ProbeOutcome.REACHED] * 32 + [ProbeOutcome.FAILED_AT_TARGET] * 4) * 3
+    probes = ProbeEvidence(pks, np.full(len(pks), 10_000.0), outcomes, np.ones(len(pks)),
+                           cause=np.array(([0] * 32 + [CAUSE_DOWN] * 4) * 3))
+    res = score_nodes(ScoringInputs(graph, 800_100, probes, payer_pubkeys=(pubkey(0),)),
+                      now_unix=NOW)
+    model = res.model
+    assert model.kappa_fitted and model.kappa < 0.1
+    b, a = model.budgets.index(NORMAL), model.amounts_sat.index(10_000)
+    unprobed = [res.pubkeys.index(pubkey(v)) for v in range(38, 42)]
+    p = model.p_success()[b, a, unprobed]
+    np.testing.assert_allclose(p, model.prior_mean[b, a, unprobed])
+    assert (p > 1.0 - 0.02 / model.kappa).all() and (p > 0.8).all()
+    prior_a = model.strength * model.prior_mean
+    prior_b = model.strength * (1.0 - model.prior_mean)
+    assert prior_a.min() >= 0.02 - 1e-12 and prior_b.min() >= 0.02 - 1e-12
+    cell = model.posterior(b, a)
+    assert (cell.ci95_low[unprobed] <= p).all() and (p <= cell.ci95_high[unprobed]).all()
