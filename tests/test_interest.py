@@ -69,10 +69,13 @@ async def test_the_crawler_probes_requested_nodes_first(simnet: SimnetHandle, db
     assert first.returncode == 0, first.stderr[-3000:]
     conn = await asyncpg.connect(db_dsn)
     try:
-        # The least central node nobody probed yet: last in the crawler's own order.
+        # The least central node nobody probed yet that the graph leaves open (a route at
+        # the default tier; one without any is answered by the graph, not probed): last in
+        # the crawler's own order.
         target = await conn.fetchval(
             "SELECT s.pubkey FROM scores s WHERE NOT EXISTS "
             "(SELECT 1 FROM probes p WHERE p.target_pubkey = s.pubkey) "
+            "AND (SELECT max(x) FROM unnest(s.max_routable_sat) x) >= 100000 "
             "ORDER BY s.pagerank, s.pubkey LIMIT 1")
         await record_interest(conn, {agent_hash(target)}, now=datetime.now(UTC))
     finally:

@@ -45,10 +45,11 @@ AVOID_P = 0.40  # avoid: p below this
 #   + MODEL_ROUTE_SHARE * logit p_routes(caller).
 # Both chosen together for the best Brier score on 598 payments made at the end of the
 # training window of simnet world seed 11 (bench/intent.py --calibration, 21 pairs on a
-# grid), never on held-out payments: the shift between payers adds nothing once the
-# caller's own route model has half the say (bench/RESULTS.md).
-MODEL_SHIFT_WEIGHT = 0.0
-MODEL_ROUTE_SHARE = 0.5
+# grid), never on held-out payments, and chosen again when the node model changes: with
+# the grid's prior mean no longer capped (2026-12-07) the grid's theta carries more of the
+# answer, and half the payer shift comes back (bench/RESULTS.md).
+MODEL_SHIFT_WEIGHT = 0.5
+MODEL_ROUTE_SHARE = 0.2
 MODEL_LOGIT_HALF_WIDTH = 0.5
 UNSCORED_LOGIT_HALF_WIDTH = 1.5
 _MODEL_CLIP = 0.01  # route-model p is used within [0.01, 0.99] for the shift
