@@ -646,7 +646,7 @@ def main() -> None:
                         help="random scored nodes B pays at every amount and budget")
     parser.add_argument("--transfer-nodes", type=int, default=100,
                         help="of those, how many A (the trained vantage) pays the same way")
-    parser.add_argument("--repeat-nodes", type=int, default=60,
+    parser.add_argument("--repeat-nodes", type=int, default=120,
                         help="of those, how many B pays --repeats times (interval coverage: "
                              "read on the ones B has a route to, about half)")
     parser.add_argument("--repeats", type=int, default=22)
