@@ -485,11 +485,12 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
     n_all, covered_all = coverage(repeat & keep, [r.pubkey for r in rows], y, lo, hi)
     # a node B has no route to within the budget is answered p = 0 in [0, 0] and never
     # reached: covered by the graph, so the target is read on the routable ones
-    n_cov, covered = coverage(repeat & keep & routable, [r.pubkey for r in rows], y, lo, hi)
+    routable_repeat = repeat & keep & routable
+    n_cov, covered = coverage(routable_repeat, [r.pubkey for r in rows], y, lo, hi)
     print(f"\n95 % interval coverage (payer B, {DEFAULT_TIER_SAT:,} sat, normal budget): "
           f"{n_all} nodes with >= {MIN_REPEATS} payments, observed rate inside the interval "
           f"for {covered_all:.1%}; of them routable from B: {n_cov}, inside for {covered:.1%}")
-    widths = [hi[i] - lo[i] for i in np.flatnonzero(repeat & keep & routable)]
+    widths = [hi[i] - lo[i] for i in np.flatnonzero(routable_repeat)]
     if widths:
         print(f"  routable repeat rows' interval width: median {np.median(widths):.3f}")
 

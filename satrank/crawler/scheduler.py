@@ -28,10 +28,11 @@ demand decides: the most requested, then the highest-ranked nodes are probed fir
 
 A share `sample_share` of the round (CRAWL_PROBE_SAMPLE_SHARE) goes to nodes drawn
 uniformly at random among the eligible ones the value order left out, at an amount drawn
-uniformly among the tiers (reason "sample"). Choosing by value re-probes the uncertain
-nodes, those that failed, so the value-chosen probes over-represent flaky nodes; the
-population fits (the liveness rate mu, the graph prior's link: `scoring.model`) read the
-sample probes, an unbiased slice of the eligible nodes, once there are enough of them.
+uniformly among the tiers the node has a route for (reason "sample"). Choosing by value
+re-probes the uncertain nodes, those that failed, so the value-chosen probes
+over-represent flaky nodes; the population fits (the liveness rate mu, the graph prior's
+link: `scoring.model`) read the sample probes, an unbiased slice of the eligible nodes,
+once there are enough of them.
 The sample slots come out of the value-ordered part, never out of the requested nodes.
 
 Each probe carries its fee limit: the fee budgets being estimated, tight (a fixed
