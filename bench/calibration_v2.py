@@ -1,7 +1,7 @@
 """Calibration v2 (issue 15 item 8): the model as deployed, against held-out real payments
 in a living simnet, next to graph-only baselines.
 
-    .venv/bin/python bench/calibration_v2.py [--rounds 8] [--probes 1000] [--holdout-nodes 400]
+    .venv/bin/python bench/calibration_v2.py [--rounds 8] [--probes N] [--holdout-nodes 400]
         [--oracle] [--generate N] (a generated graph instead of the mainnet snapshot; see --help)
 
 1. World: `satrank simnet` on the mainnet snapshot, time scale 0 (the clock moves with
@@ -9,7 +9,10 @@ in a living simnet, next to graph-only baselines.
    gossip lag) with `--vantage 2`: the oracle (A, the crawler's node) and vantage-1 (B).
 2. Training: `satrank crawl --once --probes N` as a process, SATRANK_ENV=production against
    Postgres (bench/deployed.py's environment: production fee limit, tiers, cool-downs and
-   scoring, nothing overridden), `--rounds` times over `--train-hours` of the world.
+   scoring, nothing overridden), `--rounds` times over `--train-hours` of the world,
+   together sending what the production crawler sends in that time (100 probes a minute,
+   at most 50,000 a day: 6,250 a round by default; earlier runs sent 1,000 a round, a
+   sixth of it).
 3. The world moves on `--gap-hours` (>= 24) with nobody probing.
 4. Held out: real payments (SendPaymentV2 with lnd's 60 s timeout, random hash: reaching
    the destination is success; no settling) from B to `--holdout-nodes` random scored
@@ -59,7 +62,7 @@ from bench.calibration import brier, ece, reliability  # noqa: E402
 from bench.deployed import ProcessRun, production_env, run_satrank  # noqa: E402
 from bench.world_clock import faketime_library, world_clock_env  # noqa: E402
 from satrank.api.quote import Basis, quote  # noqa: E402
-from satrank.config import DatabaseSettings  # noqa: E402
+from satrank.config import CrawlerSettings, DatabaseSettings  # noqa: E402
 from satrank.crawler.cycle import sync_phase  # noqa: E402
 from satrank.db.admin import create_database  # noqa: E402
 from satrank.db.embedded import embedded_postgres  # noqa: E402
@@ -80,6 +83,7 @@ AMOUNTS_SAT = (*DEFAULT_TIERS_SAT, 50_000, 500_000)
 OFF_TIER = frozenset(a for a in AMOUNTS_SAT if a not in DEFAULT_TIERS_SAT)
 PAYMENT_TIMEOUT_S = 60.0  # lnd's default payment timeout
 HOUR_S = 3600.0
+DAY_S = 86_400.0
 MIN_REPEATS = 20
 
 
@@ -200,6 +204,16 @@ def crawl_now(env: dict[str, str], truth: Truth, *args: str) -> ProcessRun:
     """`satrank ARGS` as a process living on the world's clock from now."""
     library = faketime_library()
     return run_satrank(world_clock_env(env, truth.state()["unix_time"], library), *args)
+
+
+def production_probes_per_round(train_hours: float, rounds: int) -> int:
+    """Probes per `crawl --once` round that send, over `train_hours`, what a deployed
+    crawler sends in that time: `probes_per_round` every `probe_interval_s`, at most
+    `daily_probe_cap` a day (50,000 a day with the production settings)."""
+    settings = CrawlerSettings()  # production_env sets no CRAWL_* variable
+    per_day = min(settings.daily_probe_cap,
+                  settings.probes_per_round * DAY_S / settings.probe_interval_s)
+    return math.ceil(per_day * train_hours * HOUR_S / DAY_S / max(1, rounds))
 
 
 def train(env: dict[str, str], truth: Truth, args: argparse.Namespace) -> tuple[float, float]:
@@ -638,7 +652,9 @@ def dump_rows(path: Path, rows: list[Row], outcome: list[str], model: list[Float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=8, help="crawl --once rounds")
-    parser.add_argument("--probes", type=int, default=1000, help="probes per crawl round")
+    parser.add_argument("--probes", type=int, default=None,
+                        help="probes per crawl round (default: the production crawler's "
+                             "volume over --train-hours, 6,250 for 8 rounds over 24 h)")
     parser.add_argument("--train-hours", type=float, default=24.0)
     parser.add_argument("--gap-hours", type=float, default=24.0)
     parser.add_argument("--window-hours", type=float, default=12.0)
@@ -663,6 +679,8 @@ def main() -> None:
     parser.add_argument("--generate", type=int, default=None, metavar="N",
                         help="a generated graph of N nodes instead of the mainnet snapshot")
     args = parser.parse_args()
+    if args.probes is None:
+        args.probes = production_probes_per_round(args.train_hours, args.rounds)
     faketime_library()  # before minutes of setup: say how to install it
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="satrank-bench-") as tmp:
