@@ -145,9 +145,9 @@ async def score_phase(pool: Pool, settings: CrawlerSettings, *, enqueue_nostr: b
                          payer_channels=channels)
         result = score_nodes(inputs, now_unix=now.timestamp(), params=params)
         link = result.model.link
-        _log.info("scoring pass: liveness mu %.3f, kappa %.2f, link %.2f %+.2f logit m%s",
+        _log.info("scoring pass: liveness mu %.3f, kappa %.2f, link %.2f %+.2f logit m%s, %s",
                   result.model.liveness.mu, result.model.kappa, link.a, link.b,
-                  "" if link.fitted else " (not fitted)")
+                  "" if link.fitted else " (not fitted)", result.model.persistence.describe())
         stored = await store_scores_of(conn, result, inputs_key=key, computed_at=now,
                                        enqueue_nostr=enqueue_nostr)
     SCORING_SECONDS.observe(time.perf_counter() - started)

@@ -32,6 +32,7 @@ from satrank.scoring.evidence import (
     ReportEvidence,
 )
 from satrank.scoring.graph import FloatArray
+from satrank.scoring.persistence import PAIR_LAGS, PAIR_RUN, ProbePairs
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ SELECT target_pubkey, amount_sat, outcome,
        fee_limit_sat,
        CASE WHEN outcome = 'reached' THEN ceil(fee_msat / 1000.0)::int8 END AS route_fee_sat,
        reason IS NOT DISTINCT FROM 'sample' AS sample,
-       sum({decay_sql("sent_at")}) AS decayed, sum({decay_sql("sent_at", "$4")}) AS live
+       sum({decay_sql("sent_at")}) AS decayed, sum({decay_sql("sent_at", "$4")}) AS live,
+       max(date_part('epoch', sent_at)) AS last_unix
 FROM probes
 WHERE sent_at > $3 AND sent_at <= $1
 GROUP BY 1, 2, 3, 4, 5, 6, 7
@@ -138,6 +140,49 @@ async def load_probe_evidence(conn: asyncpg.Connection, *, now: datetime, half_l
         fee_limit_sat=_floats(r["fee_limit_sat"] for r in rows),
         route_fee_sat=_floats(r["route_fee_sat"] for r in rows),
         sample=np.array([r["sample"] for r in rows], dtype=bool),
+        last_unix=np.array([r["last_unix"] for r in rows], dtype=np.float64),
+    )
+
+
+# Pairs of probes of the same node at the same amount, both with a located outcome, `k`
+# located probes apart for each k of $3 (lags beyond the next probe show the state over
+# longer times than the cadence's), binned by time apart in doublings of a minute. The
+# earlier probe of a pair ends a run of at least $4 equal located outcomes since the
+# window began: a settled state, whose drift is what the fit is after (after a single
+# outcome the next one mostly says how noisy one outcome is).
+_PROBE_PAIRS = """
+WITH located AS (
+  SELECT target_pubkey, amount_sat, sent_at, y,
+         row_number() OVER w AS i, sum(y) OVER w AS run_successes
+  FROM (SELECT target_pubkey, amount_sat, sent_at, id, (outcome = 'reached')::int AS y
+        FROM probes
+        WHERE sent_at > $2 AND sent_at <= $1
+          AND outcome IN ('reached', 'failed_at_target')) p
+  WINDOW w AS (PARTITION BY target_pubkey, amount_sat ORDER BY sent_at, id)
+), pairs AS (
+  SELECT a.y AS first, b.y AS second, date_part('epoch', b.sent_at - a.sent_at) AS dt
+  FROM located a CROSS JOIN unnest($3::int[]) AS lag(k)
+  JOIN located b ON b.target_pubkey = a.target_pubkey AND b.amount_sat = a.amount_sat
+                AND b.i = a.i + lag.k
+  WHERE a.i >= $4 AND (a.run_successes = 0 OR a.run_successes = a.i)
+)
+SELECT first, second, count(*) AS n, avg(dt) AS mean_dt
+FROM pairs
+GROUP BY first, second, floor(log(2.0, greatest(dt, 60.0)::numeric / 60.0))
+"""
+
+
+async def load_probe_pairs(conn: asyncpg.Connection, *, now: datetime, since: datetime,
+                           lags: Sequence[int] = PAIR_LAGS, run: int = PAIR_RUN
+                           ) -> ProbePairs:
+    """Probe pairs in (since, now] for `scoring.persistence`, aggregated by outcomes and
+    time apart, the earlier of each ending a run of `run` equal outcomes or more."""
+    rows = await conn.fetch(_PROBE_PAIRS, now, since, list(lags), run)
+    return ProbePairs(
+        first=np.array([r["first"] for r in rows], dtype=np.float64),
+        second=np.array([r["second"] for r in rows], dtype=np.float64),
+        count=np.array([r["n"] for r in rows], dtype=np.float64),
+        mean_dt_s=np.array([r["mean_dt"] for r in rows], dtype=np.float64),
     )
 
 

@@ -21,10 +21,11 @@ from satrank.db.graph_cache import GRAPHS
 from satrank.db.knowledge import load_channel_knowledge
 from satrank.db.nostr_outbox import enqueue_changed_score_events
 from satrank.db.pool import affected_rows
-from satrank.db.probes import load_probe_evidence, load_report_evidence
+from satrank.db.probes import load_probe_evidence, load_probe_pairs, load_report_evidence
 from satrank.scoring.engine import ScoreResult, ScoringInputs
 from satrank.scoring.features import FEATURE_NAMES
 from satrank.scoring.graph import GraphArrays
+from satrank.scoring.persistence import PAIRS_WINDOW_S
 
 # a change smaller than this in p_success (and no change of rank or verdict) is not history
 HISTORY_MIN_P_CHANGE = 0.005
@@ -107,13 +108,15 @@ async def load_scoring_inputs(conn: asyncpg.Connection, *, now: datetime, half_l
             "SELECT block_height, payer_pubkey FROM graph_syncs ORDER BY id DESC LIMIT 1")
         since = now - evidence_window
         probes = await load_probe_evidence(conn, now=now, half_life_s=half_life_s, since=since)
+        pairs = await load_probe_pairs(
+            conn, now=now, since=max(since, now - timedelta(seconds=PAIRS_WINDOW_S)))
         reports = await load_report_evidence(conn, now=now, half_life_s=half_life_s,
                                              since=since)
         knowledge = await load_channel_knowledge(conn)
     tip = last_sync["block_height"] if last_sync else None
     payer = (last_sync["payer_pubkey"],) if last_sync and last_sync["payer_pubkey"] else ()
     return ScoringInputs(graph=graph, block_height=tip, probes=probes, reports=reports,
-                         payer_pubkeys=payer, knowledge=knowledge)
+                         payer_pubkeys=payer, knowledge=knowledge, pairs=pairs)
 
 
 _feature_cols = ", ".join(f"{name} float8" for name in FEATURE_NAMES)

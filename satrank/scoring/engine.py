@@ -17,6 +17,7 @@ from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds, empty_chann
 from satrank.scoring.liquidity import LND_BIMODAL_SCALE_SAT
 from satrank.scoring.model import NodeModel, grid_evidence, node_model
 from satrank.scoring.payer import OwnChannel, reference_payer
+from satrank.scoring.persistence import Persistence, ProbePairs, fit_persistence
 from satrank.scoring.posterior import Posterior
 from satrank.scoring.reach import payer_view
 from satrank.scoring.route_cache import ROUTES
@@ -61,6 +62,9 @@ class ScoringInputs:
     payer_pubkeys: tuple[str, ...] = ()
     # their own channels (ListChannels), private ones included (scoring/payer.py)
     payer_channels: tuple[OwnChannel, ...] = ()
+    # consecutive probes of a node, for how long a state persists (scoring/persistence.py);
+    # None: not read, the evidence is taken as current
+    pairs: ProbePairs | None = None
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,10 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
     ev = grid_evidence(inputs.probes, inputs.reports, index, params.amounts_sat,
                        view.last_hop, default_amount_sat=params.default_tier_sat,
                        budgets=params.budgets, probe_budget=params.probe_budget)
+    persistence = Persistence() if inputs.pairs is None else fit_persistence(inputs.pairs)
     model = node_model(view, ev, amounts_sat=params.amounts_sat, budgets=params.budgets,
-                       probe_budget=params.budgets.index(params.probe_budget))
+                       probe_budget=params.budgets.index(params.probe_budget),
+                       persistence=persistence, now_unix=now_unix)
     b = params.budgets.index(params.default_budget)
     posteriors = [model.posterior(b, params.amounts_sat.index(t)) for t in params.tiers_sat]
     d = params.amounts_sat.index(params.default_tier_sat)

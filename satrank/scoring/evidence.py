@@ -99,6 +99,7 @@ class ProbeEvidence:
     fee_limit_sat: FloatArray | None = None  # the probe's fee limit; NaN or None: not stored
     route_fee_sat: FloatArray | None = None  # a reach's route fee (sat, rounded up); NaN: none
     sample: BoolArray | None = None  # drawn as a sample; None: not known, none is
+    last_unix: FloatArray | None = None  # the row's latest probe (unix s); None: not known
 
     def causes(self) -> IntArray:
         if self.cause is None:
@@ -113,6 +114,13 @@ class ProbeEvidence:
 
     def route_fees(self) -> FloatArray:
         return _or_nan(self.route_fee_sat, len(self.pubkeys))
+
+    def last_sent_unix(self) -> FloatArray:
+        """Each row's latest probe; NaN where not known (then taken as sent now: no
+        forecast shift, `scoring.persistence`)."""
+        if self.last_unix is None:
+            return np.full(len(self.pubkeys), np.nan)
+        return self.last_unix
 
     def samples(self) -> BoolArray:
         if self.sample is None:

@@ -25,6 +25,9 @@ probability the payment reaches v given such a route exists, a Beta posterior pe
                     route and no-route count nothing (they are about other nodes, and
                     route existence is the graph's);
                 reports as before, capped to a share of the evidence.
+    forecast    the cell's Beta moved to now: rho(age) of its mean kept, the rest the prior
+                mean, at its own strength (`scoring.persistence`; age: the node's latest
+                probe with a route)
 
 Evidence per budget, from the fee limit and route fee stored with each probe: a success
 counts at the budgets whose limit (at the probed amount) covers the fee of the route that
@@ -67,6 +70,7 @@ from satrank.scoring.liveness import (
     fit_liveness,
     population_rows,
 )
+from satrank.scoring.persistence import Persistence, forecast
 from satrank.scoring.posterior import (
     CI_LEVEL,
     MIN_PRIOR_STRENGTH,
@@ -100,6 +104,9 @@ class GridEvidence:
     # for the graph prior's link (`scoring.link`): node, amount, budget index, outcome
     # (1 reached), weight
     link_rows: tuple[IntArray, FloatArray, IntArray, FloatArray, FloatArray] | None = None
+    # (n,): each node's latest probe with a route (reached, failed at it, timed out), unix
+    # s; -inf: none; NaN: of unknown time (taken as now)
+    last_unix: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -118,17 +125,27 @@ class NodeModel:
     probe_failures: FloatArray
     liveness: Liveness
     link: Link = Link()  # the graph prior's, as fitted this pass
+    # (n,): P(the state the node's evidence saw still holds now) (`scoring.persistence`);
+    # None: 1 everywhere
+    rho: FloatArray | None = None
+    persistence: Persistence = Persistence()
+
+    def _forecast(self, s: FloatArray, f: FloatArray) -> tuple[FloatArray, FloatArray]:
+        a = self.strength * self.prior_mean + s
+        b = self.strength * (1.0 - self.prior_mean) + f
+        if self.rho is None:
+            return np.asarray(a, np.float64), np.asarray(b, np.float64)
+        return forecast(self.rho[None, None], a, b, self.prior_mean, MIN_PRIOR_PARAM)
 
     def alpha(self) -> FloatArray:
-        return np.asarray(self.strength * self.prior_mean + self.successes, np.float64)
+        return self._forecast(self.successes, self.failures)[0]
 
     def beta(self) -> FloatArray:
-        return np.asarray(self.strength * (1.0 - self.prior_mean) + self.failures,
-                          np.float64)
+        return self._forecast(self.successes, self.failures)[1]
 
     def p_success(self) -> FloatArray:
         """(B, A, n): R * E[theta]."""
-        a, b = self.alpha(), self.beta()
+        a, b = self._forecast(self.successes, self.failures)
         return np.asarray(self.reachable * a / (a + b), dtype=np.float64)
 
     def posterior(self, budget: int, amount: int) -> Posterior:
@@ -136,19 +153,23 @@ class NodeModel:
         m = self.prior_mean[budget, amount]
         s, f = self.successes[budget, amount], self.failures[budget, amount]
         return cell_posterior(m, self.strength[budget, amount], s, f,
-                              self.reachable[budget, amount])
+                              self.reachable[budget, amount], self.rho)
 
     def posterior_without_reports(self, budget: int, amount: int) -> Posterior:
         return cell_posterior(self.prior_mean[budget, amount], self.strength[budget, amount],
                               self.probe_successes[budget, amount],
                               self.probe_failures[budget, amount],
-                              self.reachable[budget, amount])
+                              self.reachable[budget, amount], self.rho)
 
 
 def cell_posterior(m: FloatArray, strength: FloatArray | float, s: FloatArray, f: FloatArray,
-                   reachable: BoolArray) -> Posterior:
+                   reachable: BoolArray, rho: FloatArray | None = None) -> Posterior:
+    """One cell's Beta for a payment now: the posterior, forecast over the age of its
+    evidence where `rho` is given (`scoring.persistence`); n_eff counts the evidence."""
     a0, b0 = strength * m, strength * (1.0 - m)
     a, b = a0 + s, b0 + f
+    if rho is not None:
+        a, b = forecast(rho, a, b, m, MIN_PRIOR_PARAM)
     tail = (1.0 - CI_LEVEL) / 2.0
     r = reachable.astype(np.float64)
     return Posterior(prior_alpha=a0, prior_beta=b0, alpha=a, beta=b, n_eff=s + f,
@@ -181,6 +202,7 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     node, amount, w, outcome = node[keep], probes.amount_sat[keep], \
         probes.decayed_count[keep], outcome[keep]
     wl, cause, drawn = probes.live_counts()[keep], probes.causes()[keep], probes.samples()[keep]
+    sent_unix = probes.last_sent_unix()[keep]
     limits = _whole_limits(budgets, amount)
     sent = probes.fee_limits()[keep]
     sent = np.where(np.isfinite(sent), sent, _whole_limits([probe_budget], amount)[0])
@@ -228,7 +250,12 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     link_rows = (node[routed], amount[routed], nearest[routed].astype(np.int64),
                  reached[routed].astype(np.float64),
                  w[routed] / np.maximum(per_node[node[routed]], 1e-12))
-    return GridEvidence(s, f, rs, rf, live, link_rows)
+    # the evidence S and F are made of; a row of unknown time is taken as sent now (NaN)
+    last = np.full(n, -np.inf)
+    counted = reached | at_target | timeout
+    np.maximum.at(last, node[counted], np.nan_to_num(sent_unix[counted], nan=np.inf))
+    last[np.isposinf(last)] = np.nan
+    return GridEvidence(s, f, rs, rf, live, link_rows, last)
 
 
 def fit_kappa(prior_mean: FloatArray, s: FloatArray, f: FloatArray) -> tuple[float, bool]:
@@ -257,9 +284,12 @@ def graph_link(blind_prior: FloatArray, ev: GridEvidence, amounts_sat: Sequence[
 
 
 def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
-               budgets: Sequence[FeeBudget], probe_budget: int) -> NodeModel:
+               budgets: Sequence[FeeBudget], probe_budget: int,
+               persistence: Persistence | None = None, now_unix: float | None = None
+               ) -> NodeModel:
     """Combine the payer's view and the evidence; kappa is fitted against the prior and the
-    evidence at the budget of index `probe_budget`."""
+    evidence at the budget of index `probe_budget`; the cells are forecast to `now_unix`
+    with `persistence` (None: as the evidence saw them)."""
     ps, pf = cap_evidence(ev.probe_s, ev.probe_f)
     # a probe that reached the node at >= a proves a route for a, whatever the graph says
     reachable = view.reachable | (ps > 0)
@@ -284,5 +314,10 @@ def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
     rs, rf = cap_report_share(ev.report_s[None], ev.report_f[None], probe_weight=ps + pf,
                               prior_strength=kappa)
     s, f = cap_evidence(ps + rs, pf + rf)
+    persistence = persistence or Persistence()
+    rho = None
+    if now_unix is not None and ev.last_unix is not None and persistence.fitted:
+        age = np.where(np.isnan(ev.last_unix), 0.0, now_unix - ev.last_unix)
+        rho = persistence.rho(age)
     return NodeModel(tuple(amounts_sat), tuple(budgets), reachable, graph_mean, kappa, fitted,
-                     strength, s, f, rs + rf, ps, pf, ev.liveness, link)
+                     strength, s, f, rs + rf, ps, pf, ev.liveness, link, rho, persistence)

@@ -16,7 +16,8 @@ from satrank.scoring.evidence import (
 )
 from satrank.scoring.knowledge import ChannelKnowledge, empty_channel_knowledge
 from satrank.scoring.liveness import down_responsibility
-from satrank.scoring.model import grid_evidence
+from satrank.scoring.model import NodeModel, grid_evidence
+from satrank.scoring.persistence import ProbePairs
 from tests.scoring_graphs import arrays_from_graph, pubkey, small_graph
 
 NOW = 1_761_364_800.0
@@ -253,3 +254,53 @@ def test_a_small_kappa_widens_the_prior_without_moving_its_mean() -> None:
     assert prior_a.min() >= 0.02 - 1e-12 and prior_b.min() >= 0.02 - 1e-12
     cell = model.posterior(b, a)
     assert (cell.ci95_low[unprobed] <= p).all() and (p <= cell.ci95_high[unprobed]).all()
+
+
+def test_old_evidence_is_forecast_towards_the_prior_and_fresh_evidence_is_not() -> None:
+    # the same 3 reaches of leaf 2 and 3 failures at leaf 3, once sent a minute before the
+    # pass and once four days before; persistence fitted on pairs (tau 2 days): the old
+    # answers are forecast to now, rho = exp(-2) of them kept, the rest the prior mean,
+    # at the evidence's own strength; n_eff (what verdicts count) is the evidence's
+    graph = arrays_from_graph(small_graph(6, [(0, 1, BIG)] + [(1, v, BIG) for v in range(2, 6)]))
+    pks = [pubkey(2)] * 3 + [pubkey(3)] * 3
+    outcomes = [ProbeOutcome.REACHED] * 3 + [ProbeOutcome.FAILED_AT_TARGET] * 3
+    tau = 2 * 86_400.0
+    rng = np.random.default_rng(8)
+    dt = rng.choice([3_600.0, 86_400.0, 4 * 86_400.0], size=20_000)
+    kept = rng.random(dt.size) < np.exp(-dt / tau)
+    y1 = rng.random(dt.size) < 0.75
+    y2 = np.where(kept, y1, rng.random(dt.size) < 0.75)
+    keys = sorted({(float(a), float(b), float(d)) for a, b, d in zip(y1, y2, dt, strict=True)})
+    pairs = ProbePairs(np.array([k[0] for k in keys]), np.array([k[1] for k in keys]),
+                       np.array([float(((y1 == k[0]) & (y2 == k[1]) & (dt == k[2])).sum())
+                                 for k in keys]), np.array([k[2] for k in keys]))
+
+    def scored(age_s: float) -> NodeModel:
+        probes = ProbeEvidence(pks, np.full(len(pks), 10_000.0), outcomes, np.ones(len(pks)),
+                               cause=np.array([0] * 3 + [CAUSE_DOWN] * 3),
+                               last_unix=np.full(len(pks), NOW - age_s))
+        return score_nodes(ScoringInputs(graph, 800_100, probes, payer_pubkeys=(pubkey(0),),
+                                         pairs=pairs), now_unix=NOW).model
+
+    fresh, old = scored(60.0), scored(4 * 86_400.0)
+    assert 0.5 * tau <= old.persistence.tau_s <= 2 * tau
+    b, a = fresh.budgets.index(NORMAL), fresh.amounts_sat.index(10_000)
+    two, three = 2, 3  # graph node indices of leaves 2 and 3
+    for model in (fresh, old):
+        rho = float(model.rho[two]) if model.rho is not None else 1.0
+        post = model.posterior(b, a)
+        kept_mean = (model.strength * model.prior_mean + model.successes)[b, a] / (
+            model.strength + model.successes + model.failures)[b, a]
+        m = model.prior_mean[b, a]
+        expected = rho * kept_mean + (1 - rho) * m
+        np.testing.assert_allclose(post.p_success[[two, three]], expected[[two, three]],
+                                   rtol=1e-9)
+        assert post.n_eff[two] == 3.0 and post.n_eff[three] == 3.0
+    p_fresh = fresh.p_success()[b, a]
+    p_old = old.p_success()[b, a]
+    m = old.prior_mean[b, a]
+    assert p_fresh[two] > p_old[two] > m[two]  # reached: drawn down towards the prior
+    assert p_fresh[three] < p_old[three] < m[three]  # failed: drawn up towards it
+    # four days at tau ~2 days keep ~14 % of what the evidence said
+    assert (np.abs(p_fresh - m)[[two, three]] > 0.25).all()
+    assert (np.abs(p_old - m)[[two, three]] < 0.1).all()
