@@ -130,7 +130,8 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
         probes_only = verdict_codes(
             model.posterior_without_reports(b, d), reachable)
     reasons = verdict_reasons(default, reachable, codes, params.default_tier_sat,
-                              params.default_budget, model.liveness)
+                              params.default_budget, model.liveness,
+                              evidence_age_s=model.evidence_age_s, rho=model.rho)
     for i, lines in report_reasons(report_w, codes, probes_only).items():
         reasons[i].extend(lines)
     return ScoreResult(

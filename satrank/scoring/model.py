@@ -125,17 +125,26 @@ class NodeModel:
     probe_failures: FloatArray
     liveness: Liveness
     link: Link = Link()  # the graph prior's, as fitted this pass
-    # (n,): P(the state the node's evidence saw still holds now) (`scoring.persistence`);
-    # None: 1 everywhere
-    rho: FloatArray | None = None
+    # (n,): seconds since each node's latest probe with a route (inf: none); None: the
+    # evidence is taken as current
+    evidence_age_s: FloatArray | None = None
     persistence: Persistence = Persistence()
+
+    @property
+    def rho(self) -> FloatArray | None:
+        """(n,): P(the state the node's evidence saw still holds now)
+        (`scoring.persistence`); None: 1 everywhere (no age, or tau not fitted)."""
+        if self.evidence_age_s is None or not self.persistence.fitted:
+            return None
+        return self.persistence.rho(self.evidence_age_s)
 
     def _forecast(self, s: FloatArray, f: FloatArray) -> tuple[FloatArray, FloatArray]:
         a = self.strength * self.prior_mean + s
         b = self.strength * (1.0 - self.prior_mean) + f
-        if self.rho is None:
+        rho = self.rho
+        if rho is None:
             return np.asarray(a, np.float64), np.asarray(b, np.float64)
-        return forecast(self.rho[None, None], a, b, self.prior_mean, MIN_PRIOR_PARAM)
+        return forecast(rho[None, None], a, b, self.prior_mean, MIN_PRIOR_PARAM)
 
     def alpha(self) -> FloatArray:
         return self._forecast(self.successes, self.failures)[0]
@@ -314,10 +323,9 @@ def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
     rs, rf = cap_report_share(ev.report_s[None], ev.report_f[None], probe_weight=ps + pf,
                               prior_strength=kappa)
     s, f = cap_evidence(ps + rs, pf + rf)
-    persistence = persistence or Persistence()
-    rho = None
-    if now_unix is not None and ev.last_unix is not None and persistence.fitted:
+    age = None
+    if now_unix is not None and ev.last_unix is not None:
         age = np.where(np.isnan(ev.last_unix), 0.0, now_unix - ev.last_unix)
-        rho = persistence.rho(age)
     return NodeModel(tuple(amounts_sat), tuple(budgets), reachable, graph_mean, kappa, fitted,
-                     strength, s, f, rs + rf, ps, pf, ev.liveness, link, rho, persistence)
+                     strength, s, f, rs + rf, ps, pf, ev.liveness, link, age,
+                     persistence or Persistence())

@@ -34,6 +34,8 @@ RISKY_P = 0.50
 # half-life); older evidence still counts for less.
 EVIDENCE_DECIMALS = 1
 VERDICTS = ("SAFE", "RISKY", "UNKNOWN", "INSUFFICIENT")
+# below this share of the evidence kept by the forecast to now, reasons say how old it is
+AGED_RHO = 0.99
 # rank = round(100 * (W_P * p_success + W_LOW * ci95_low + W_PR * pagerank_pct / 100))
 RANK_W_P, RANK_W_LOW, RANK_W_CENTRALITY = 0.5, 0.2, 0.3
 
@@ -58,9 +60,12 @@ def verdict_codes(post: Posterior, reachable: BoolArray) -> IntArray:
 
 
 def verdict_reasons(post: Posterior, reachable: BoolArray, codes: IntArray, amount_sat: int,
-                    budget: FeeBudget, liveness: Liveness) -> list[list[str]]:
+                    budget: FeeBudget, liveness: Liveness, *,
+                    evidence_age_s: FloatArray | None = None,
+                    rho: FloatArray | None = None) -> list[list[str]]:
     """Human-readable evidence lines, one list per node, naming what decided: the graph,
-    probes (and reports, added by `report_reasons`)."""
+    probes (and reports, added by `report_reasons`), and how old the probes are where the
+    forecast to now (`rho`, `scoring.persistence`) set aside a visible share of them."""
     reasons: list[list[str]] = []
     live = liveness.mean
     for p, low, high, n, ok, code, lam, up, down in zip(
@@ -89,6 +94,11 @@ def verdict_reasons(post: Posterior, reachable: BoolArray, codes: IntArray, amou
             lines.append(f"liveness {lam:.3f}: {up:.1f} reaches, {down:.1f} failures at the "
                          "node blamed on it being down")
         reasons.append(lines)
+    if evidence_age_s is not None and rho is not None:
+        for i in np.flatnonzero(np.isfinite(evidence_age_s) & (rho < AGED_RHO)).tolist():
+            reasons[i].append(f"latest probe {evidence_age_s[i] / 3600.0:.0f} h ago: "
+                              f"{rho[i]:.0%} of what the probes showed is taken to hold now, "
+                              "the rest is the prior")
     return reasons
 
 

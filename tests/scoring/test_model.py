@@ -7,7 +7,7 @@ import numpy as np
 
 from satrank.outcomes import ProbeOutcome
 from satrank.scoring.budgets import AMOUNT_GRID_SAT, NORMAL, TIGHT
-from satrank.scoring.engine import ScoringInputs, ScoringParams, score_nodes
+from satrank.scoring.engine import ScoreResult, ScoringInputs, ScoringParams, score_nodes
 from satrank.scoring.evidence import (
     CAUSE_DOWN,
     ProbeEvidence,
@@ -16,7 +16,7 @@ from satrank.scoring.evidence import (
 )
 from satrank.scoring.knowledge import ChannelKnowledge, empty_channel_knowledge
 from satrank.scoring.liveness import down_responsibility
-from satrank.scoring.model import NodeModel, grid_evidence
+from satrank.scoring.model import grid_evidence
 from satrank.scoring.persistence import ProbePairs
 from tests.scoring_graphs import arrays_from_graph, pubkey, small_graph
 
@@ -275,14 +275,19 @@ def test_old_evidence_is_forecast_towards_the_prior_and_fresh_evidence_is_not() 
                        np.array([float(((y1 == k[0]) & (y2 == k[1]) & (dt == k[2])).sum())
                                  for k in keys]), np.array([k[2] for k in keys]))
 
-    def scored(age_s: float) -> NodeModel:
+    def scored(age_s: float) -> ScoreResult:
         probes = ProbeEvidence(pks, np.full(len(pks), 10_000.0), outcomes, np.ones(len(pks)),
                                cause=np.array([0] * 3 + [CAUSE_DOWN] * 3),
                                last_unix=np.full(len(pks), NOW - age_s))
         return score_nodes(ScoringInputs(graph, 800_100, probes, payer_pubkeys=(pubkey(0),),
-                                         pairs=pairs), now_unix=NOW).model
+                                         pairs=pairs), now_unix=NOW)
 
-    fresh, old = scored(60.0), scored(4 * 86_400.0)
+    fresh_result, old_result = scored(60.0), scored(4 * 86_400.0)
+    fresh, old = fresh_result.model, old_result.model
+    # the reasons say how old the evidence is where the forecast set a share of it aside
+    aged = [line for line in old_result.reasons[2] if line.startswith("latest probe")]
+    assert aged and aged[0].startswith("latest probe 96 h ago: 14% of what")
+    assert not any(line.startswith("latest probe") for line in fresh_result.reasons[2])
     assert 0.5 * tau <= old.persistence.tau_s <= 2 * tau
     b, a = fresh.budgets.index(NORMAL), fresh.amounts_sat.index(10_000)
     two, three = 2, 3  # graph node indices of leaves 2 and 3
