@@ -25,9 +25,9 @@ probability the payment reaches v given such a route exists, a Beta posterior pe
                     route and no-route count nothing (they are about other nodes, and
                     route existence is the graph's);
                 reports as before, capped to a share of the evidence.
-    forecast    the cell's Beta moved to now: rho(age) of its mean kept, the rest the prior
-                mean, at its own strength (`scoring.persistence`; age: the node's latest
-                probe with a route)
+    forecast    the cell's Beta moved to now: the mixture rho(age) x posterior + (1 -
+                rho) x prior as a Beta of its mean and variance (`scoring.persistence`;
+                age: the node's latest probe with a route)
 
 Evidence per budget, from the fee limit and route fee stored with each probe: a success
 counts at the budgets whose limit (at the probed amount) covers the fee of the route that
@@ -144,7 +144,8 @@ class NodeModel:
         rho = self.rho
         if rho is None:
             return np.asarray(a, np.float64), np.asarray(b, np.float64)
-        return forecast(rho[None, None], a, b, self.prior_mean, MIN_PRIOR_PARAM)
+        return forecast(rho[None, None], a, b, self.strength * self.prior_mean,
+                        self.strength * (1.0 - self.prior_mean), MIN_PRIOR_PARAM)
 
     def alpha(self) -> FloatArray:
         return self._forecast(self.successes, self.failures)[0]
@@ -178,7 +179,7 @@ def cell_posterior(m: FloatArray, strength: FloatArray | float, s: FloatArray, f
     a0, b0 = strength * m, strength * (1.0 - m)
     a, b = a0 + s, b0 + f
     if rho is not None:
-        a, b = forecast(rho, a, b, m, MIN_PRIOR_PARAM)
+        a, b = forecast(rho, a, b, a0, b0, MIN_PRIOR_PARAM)
     tail = (1.0 - CI_LEVEL) / 2.0
     r = reachable.astype(np.float64)
     return Posterior(prior_alpha=a0, prior_beta=b0, alpha=a, beta=b, n_eff=s + f,

@@ -259,8 +259,8 @@ def test_a_small_kappa_widens_the_prior_without_moving_its_mean() -> None:
 def test_old_evidence_is_forecast_towards_the_prior_and_fresh_evidence_is_not() -> None:
     # the same 3 reaches of leaf 2 and 3 failures at leaf 3, once sent a minute before the
     # pass and once four days before; persistence fitted on pairs (tau 2 days): the old
-    # answers are forecast to now, rho = exp(-2) of them kept, the rest the prior mean,
-    # at the evidence's own strength; n_eff (what verdicts count) is the evidence's
+    # answers are forecast to now, rho = exp(-2) of them kept, the rest the prior (a Beta
+    # of the mixture's mean and variance); n_eff (what verdicts count) is the evidence's
     graph = arrays_from_graph(small_graph(6, [(0, 1, BIG)] + [(1, v, BIG) for v in range(2, 6)]))
     pks = [pubkey(2)] * 3 + [pubkey(3)] * 3
     outcomes = [ProbeOutcome.REACHED] * 3 + [ProbeOutcome.FAILED_AT_TARGET] * 3
@@ -300,7 +300,11 @@ def test_old_evidence_is_forecast_towards_the_prior_and_fresh_evidence_is_not() 
         expected = rho * kept_mean + (1 - rho) * m
         np.testing.assert_allclose(post.p_success[[two, three]], expected[[two, three]],
                                    rtol=1e-9)
+        np.testing.assert_allclose(model.p_success()[b, a, [two, three]],
+                                   expected[[two, three]], rtol=1e-9)
         assert post.n_eff[two] == 3.0 and post.n_eff[three] == 3.0
+        assert (post.ci95_low <= post.p_success).all()
+        assert (post.p_success <= post.ci95_high).all()
     p_fresh = fresh.p_success()[b, a]
     p_old = old.p_success()[b, a]
     m = old.prior_mean[b, a]

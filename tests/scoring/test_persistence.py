@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import betaincinv
 
 from satrank.scoring.persistence import (
     MIN_PAIRS,
@@ -65,14 +66,33 @@ def test_rho_is_one_at_age_zero_and_zero_without_evidence() -> None:
     assert rho.tolist() == pytest.approx([1.0, np.exp(-1.0), 0.0])
 
 
-def test_forecast_moves_the_mean_towards_the_prior_at_the_evidence_strength() -> None:
-    alpha, beta = np.array([8.1, 8.1, 0.02]), np.array([0.02, 0.02, 8.1])
-    prior = np.array([0.75, 0.75, 0.75])
-    rho = np.array([1.0, 0.9, 0.9])
-    a, b = forecast(rho, alpha, beta, prior, 0.02)
-    mean = a / (a + b)
-    assert a[0] == alpha[0] and b[0] == beta[0]  # nothing undone: the posterior as is
-    assert mean[1] == pytest.approx(0.9 * 8.1 / 8.12 + 0.1 * 0.75)
-    assert mean[2] == pytest.approx(0.9 * 0.02 / 8.12 + 0.1 * 0.75)
-    assert (a + b)[1:] == pytest.approx(alpha[1:] + beta[1:])
+def test_forecast_is_the_mixture_mean_and_variance_and_keeps_the_edges() -> None:
+    # eight reaches, eight failures, and a middling posterior; prior Beta(0.075, 0.025)
+    alpha, beta = np.array([8.1, 0.02, 5.0]), np.array([0.02, 8.1, 1.0])
+    a0, b0 = np.full(3, 0.075), np.full(3, 0.025)
+    a, b = forecast(np.ones(3), alpha, beta, a0, b0, 0.02)
+    assert a.tolist() == alpha.tolist() and b.tolist() == beta.tolist()  # nothing undone
+    rho = np.full(3, 0.93)
+    a, b = forecast(rho, alpha, beta, a0, b0, 0.02)
+
+    def moments(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean = x / (x + y)
+        return mean, mean * (1 - mean) / (x + y + 1) + mean**2
+
+    (m1, s1), (m0, s0), (m, s) = moments(alpha, beta), moments(a0, b0), moments(a, b)
+    mean = rho * m1 + (1 - rho) * m0
+    np.testing.assert_allclose(m, mean)
+    # the variance is the mixture's, except where a parameter would fall below 0.02: there
+    # it sits at 0.02 (narrower than the mixture: the interval must hold the mean)
+    var, mixed = s - m**2, rho * s1 + (1 - rho) * s0 - mean**2
+    floored = np.isclose(np.minimum(a, b), 0.02, rtol=1e-9)
+    assert floored[:2].all() and not floored[2]
+    np.testing.assert_allclose(var[2], mixed[2], rtol=1e-9)
+    assert (var[floored] < mixed[floored]).all()
     assert (np.minimum(a, b) >= 0.02 - 1e-12).all()
+    # the edges the evidence pinned stay: after eight reaches the interval still ends at
+    # 1, after eight failures it still starts at 0; the other end moves out
+    low, high = betaincinv(a, b, 0.025), betaincinv(a, b, 0.975)
+    post_low, post_high = betaincinv(alpha, beta, 0.025), betaincinv(alpha, beta, 0.975)
+    assert high[0] == 1.0 and low[0] < post_low[0]
+    assert low[1] < 1e-12 and high[1] > post_high[1]
