@@ -125,8 +125,8 @@ class NodeModel:
     probe_failures: FloatArray
     liveness: Liveness
     link: Link = Link()  # the graph prior's, as fitted this pass
-    # (n,): seconds since each node's latest probe with a route (inf: none); None: the
-    # evidence is taken as current
+    # (n,): seconds since each node's latest probe with a route (0: none, or of unknown
+    # time); None: the evidence is taken as current
     evidence_age_s: FloatArray | None = None
     persistence: Persistence = Persistence()
 
@@ -326,7 +326,9 @@ def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
     s, f = cap_evidence(ps + rs, pf + rf)
     age = None
     if now_unix is not None and ev.last_unix is not None:
-        age = np.where(np.isnan(ev.last_unix), 0.0, now_unix - ev.last_unix)
+        # no probe with a route (-inf): whatever evidence there is (reports) is taken as
+        # current; without any the posterior is the prior and the forecast moves nothing
+        age = np.where(np.isfinite(ev.last_unix), now_unix - ev.last_unix, 0.0)
     return NodeModel(tuple(amounts_sat), tuple(budgets), reachable, graph_mean, kappa, fitted,
                      strength, s, f, rs + rf, ps, pf, ev.liveness, link, age,
                      persistence or Persistence())

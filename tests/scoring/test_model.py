@@ -11,6 +11,7 @@ from satrank.scoring.engine import ScoreResult, ScoringInputs, ScoringParams, sc
 from satrank.scoring.evidence import (
     CAUSE_DOWN,
     ProbeEvidence,
+    ReportEvidence,
     empty_probe_evidence,
     empty_report_evidence,
 )
@@ -275,12 +276,17 @@ def test_old_evidence_is_forecast_towards_the_prior_and_fresh_evidence_is_not() 
                        np.array([float(((y1 == k[0]) & (y2 == k[1]) & (dt == k[2])).sum())
                                  for k in keys]), np.array([k[2] for k in keys]))
 
-    def scored(age_s: float) -> ScoreResult:
+    # leaf 4 has user reports only (no probe, so no age): they count as they did
+    reports = ReportEvidence([pubkey(4)], np.zeros(1), np.array([False]), np.array([True]),
+                             np.array([3.0]))
+
+    def scored(age_s: float, with_pairs: bool = True) -> ScoreResult:
         probes = ProbeEvidence(pks, np.full(len(pks), 10_000.0), outcomes, np.ones(len(pks)),
                                cause=np.array([0] * 3 + [CAUSE_DOWN] * 3),
                                last_unix=np.full(len(pks), NOW - age_s))
-        return score_nodes(ScoringInputs(graph, 800_100, probes, payer_pubkeys=(pubkey(0),),
-                                         pairs=pairs), now_unix=NOW)
+        return score_nodes(ScoringInputs(graph, 800_100, probes, reports,
+                                         payer_pubkeys=(pubkey(0),),
+                                         pairs=pairs if with_pairs else None), now_unix=NOW)
 
     fresh_result, old_result = scored(60.0), scored(4 * 86_400.0)
     fresh, old = fresh_result.model, old_result.model
@@ -313,3 +319,8 @@ def test_old_evidence_is_forecast_towards_the_prior_and_fresh_evidence_is_not() 
     # four days at tau ~2 days keep ~14 % of what the evidence said
     assert (np.abs(p_fresh - m)[[two, three]] > 0.25).all()
     assert (np.abs(p_old - m)[[two, three]] < 0.1).all()
+    reported, tier = 4, old.amounts_sat.index(100_000)  # reports without an amount: 100k
+    p_unforecast = scored(4 * 86_400.0, with_pairs=False).model.p_success()[b, tier]
+    p_reported = old.p_success()[b, tier]
+    assert p_reported[reported] == p_unforecast[reported]
+    assert p_reported[reported] < old.prior_mean[b, tier, reported] - 0.05
