@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.special import betaincinv
@@ -130,7 +131,7 @@ class NodeModel:
     evidence_age_s: FloatArray | None = None
     persistence: Persistence = Persistence()
 
-    @property
+    @cached_property
     def rho(self) -> FloatArray | None:
         """(n,): P(the state the node's evidence saw still holds now)
         (`scoring.persistence`); None: 1 everywhere (no age, or tau not fitted)."""
@@ -138,24 +139,24 @@ class NodeModel:
             return None
         return self.persistence.rho(self.evidence_age_s)
 
-    def _forecast(self, s: FloatArray, f: FloatArray) -> tuple[FloatArray, FloatArray]:
-        a = self.strength * self.prior_mean + s
-        b = self.strength * (1.0 - self.prior_mean) + f
+    @cached_property
+    def _grid_beta(self) -> tuple[FloatArray, FloatArray]:
+        """(alpha, beta), each (B, A, n), forecast to now: once per model (p_success,
+        alpha and beta all read it when the pass is stored)."""
         rho = self.rho
-        if rho is None:
-            return np.asarray(a, np.float64), np.asarray(b, np.float64)
-        return forecast(rho[None, None], a, b, self.strength * self.prior_mean,
-                        self.strength * (1.0 - self.prior_mean), MIN_PRIOR_PARAM)
+        _, _, a, b = cell_beta(self.prior_mean, self.strength, self.successes, self.failures,
+                               None if rho is None else rho[None, None])
+        return np.asarray(a, np.float64), np.asarray(b, np.float64)
 
     def alpha(self) -> FloatArray:
-        return self._forecast(self.successes, self.failures)[0]
+        return self._grid_beta[0]
 
     def beta(self) -> FloatArray:
-        return self._forecast(self.successes, self.failures)[1]
+        return self._grid_beta[1]
 
     def p_success(self) -> FloatArray:
         """(B, A, n): R * E[theta]."""
-        a, b = self._forecast(self.successes, self.failures)
+        a, b = self._grid_beta
         return np.asarray(self.reachable * a / (a + b), dtype=np.float64)
 
     def posterior(self, budget: int, amount: int) -> Posterior:
@@ -172,14 +173,22 @@ class NodeModel:
                               self.reachable[budget, amount], self.rho)
 
 
-def cell_posterior(m: FloatArray, strength: FloatArray | float, s: FloatArray, f: FloatArray,
-                   reachable: BoolArray, rho: FloatArray | None = None) -> Posterior:
-    """One cell's Beta for a payment now: the posterior, forecast over the age of its
-    evidence where `rho` is given (`scoring.persistence`); n_eff counts the evidence."""
+def cell_beta(m: FloatArray, strength: FloatArray | float, s: FloatArray, f: FloatArray,
+              rho: FloatArray | None) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """(prior alpha, prior beta, alpha, beta) of cells for a payment now: the posterior,
+    forecast over the age of its evidence where `rho` is given (`scoring.persistence`)."""
     a0, b0 = strength * m, strength * (1.0 - m)
     a, b = a0 + s, b0 + f
     if rho is not None:
         a, b = forecast(rho, a, b, a0, b0, MIN_PRIOR_PARAM)
+    return a0, b0, a, b
+
+
+def cell_posterior(m: FloatArray, strength: FloatArray | float, s: FloatArray, f: FloatArray,
+                   reachable: BoolArray, rho: FloatArray | None = None) -> Posterior:
+    """One cell's Beta for a payment now (`cell_beta`) with its exact 95 % interval; n_eff
+    counts the evidence."""
+    a0, b0, a, b = cell_beta(m, strength, s, f, rho)
     tail = (1.0 - CI_LEVEL) / 2.0
     r = reachable.astype(np.float64)
     return Posterior(prior_alpha=a0, prior_beta=b0, alpha=a, beta=b, n_eff=s + f,
