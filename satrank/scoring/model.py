@@ -106,7 +106,7 @@ class GridEvidence:
     # (1 reached), weight
     link_rows: tuple[IntArray, FloatArray, IntArray, FloatArray, FloatArray] | None = None
     # (n,): each node's latest probe with a route (reached, failed at it, timed out), unix
-    # s; -inf: none; NaN: of unknown time (taken as now)
+    # s; -inf: none; +inf: one of unknown time (taken as now)
     last_unix: FloatArray | None = None
 
 
@@ -269,11 +269,10 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     link_rows = (node[routed], amount[routed], nearest[routed].astype(np.int64),
                  reached[routed].astype(np.float64),
                  w[routed] / np.maximum(per_node[node[routed]], 1e-12))
-    # the evidence S and F are made of; a row of unknown time is taken as sent now (NaN)
+    # the evidence S and F are made of; a row of unknown time (NaN) is taken as sent now
     last = np.full(n, -np.inf)
     counted = reached | at_target | timeout
     np.maximum.at(last, node[counted], np.nan_to_num(sent_unix[counted], nan=np.inf))
-    last[np.isposinf(last)] = np.nan
     return GridEvidence(s, f, rs, rf, live, link_rows, last)
 
 
@@ -335,8 +334,9 @@ def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
     s, f = cap_evidence(ps + rs, pf + rf)
     age = None
     if now_unix is not None and ev.last_unix is not None:
-        # no probe with a route (-inf): whatever evidence there is (reports) is taken as
-        # current; without any the posterior is the prior and the forecast moves nothing
+        # a probe of unknown time (+inf) is taken as sent now; no probe with a route (-inf):
+        # whatever evidence there is (reports) is taken as current, and without any the
+        # posterior is the prior and the forecast moves nothing
         age = np.where(np.isfinite(ev.last_unix), now_unix - ev.last_unix, 0.0)
     return NodeModel(tuple(amounts_sat), tuple(budgets), reachable, graph_mean, kappa, fitted,
                      strength, s, f, rs + rf, ps, pf, ev.liveness, link, age,
