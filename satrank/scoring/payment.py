@@ -26,6 +26,11 @@ The model behind POST /api/intent (docs/intent.md), conditioned on the payer:
   uses that route if it fits; so does this model (`fee_only_routes`: one Dijkstra on fees
   from the payer's peers, bounded by the budget), before it answers "no route".
 
+- A private payer (a wallet behind its LSP: its channels are not in the graph) is known by
+  its channels' peers (`PRIVATE_PAYER` trees): its own hop to a peer is free and taken to
+  carry the payment (the payer knows its balance; we do not), and every public hop from
+  the peer on is charged, the peer's own included: the peer forwards, it does not pay.
+
 What is left out, stated: CLTV limits, route length limits, the payer's own balances
 (unless probes showed them), and correlation between routes beyond shared hops.
 """
@@ -54,6 +59,7 @@ SEARCH_AMOUNTS_SAT = (1_000, 4_000, 20_000, 100_000, 400_000, 2_000_000, 10_000_
 _MIN_EDGE_COST = 1e-6  # Dijkstra needs positive weights
 _LN_FLOOR = 1e-9  # -ln p of a hop that cannot carry the amount: finite, very costly
 _FEE_HOP_EPSILON_SAT = 1e-6  # fee-only search: zero-fee hops are edges, fewer hops win ties
+PRIVATE_PAYER = -1  # a Tree's source for a payer outside the graph, known by its peers
 
 
 def normal_fee_budget_sat(amount_sat: int) -> int:
@@ -165,11 +171,14 @@ def search_amount(amount_sat: int) -> int:
 
 @dataclass(frozen=True)
 class Tree:
-    """Cheapest costs and predecessors from one payer on one search graph."""
+    """Cheapest costs and predecessors from one payer on one search graph. `source` is
+    `PRIVATE_PAYER` for a payer outside the graph: its routes start at one of `peers`
+    (whose predecessor is the source)."""
 
     source: int
     dist: FloatArray
     pred: npt.NDArray[np.int32]  # -9999: none (scipy's marker)
+    peers: tuple[int, ...] = ()  # a private payer's channel peers
 
 
 def shortest_tree(search: SearchGraph, source: int) -> Tree:
@@ -198,17 +207,20 @@ def tree_through_peers(payer: int, peers: dict[int, tuple[float, Tree]], n_nodes
     x is min over peers of hop + the peer's cost to x, and x's predecessor is the chosen
     peer's (the peer itself hangs off the payer). Exact, without a Dijkstra of its own: a
     payer whose peers' trees are known (a wallet behind one LSP, mostly) costs a few
-    vector operations."""
+    vector operations. `payer` may be `PRIVATE_PAYER` (not in the graph: hops of 0)."""
+    known = tuple(peers) if payer == PRIVATE_PAYER else ()
     if not peers:
         dist = np.full(n_nodes, np.inf)
-        dist[payer] = 0.0
-        return Tree(payer, dist, np.full(n_nodes, -9999, dtype=np.int32))
+        if payer >= 0:
+            dist[payer] = 0.0
+        return Tree(payer, dist, np.full(n_nodes, -9999, dtype=np.int32), known)
     if len(peers) == 1:  # a wallet behind one peer: its tree shifted by the hop
         ((v, (hop, tree)),) = peers.items()
         dist, pred = tree.dist + hop, tree.pred.copy()
         pred[v] = payer
-        dist[payer], pred[payer] = 0.0, -9999
-        return Tree(payer, dist, pred)
+        if payer >= 0:
+            dist[payer], pred[payer] = 0.0, -9999
+        return Tree(payer, dist, pred, known)
     order = list(peers)
     costs = np.array([peers[v][1].dist for v in order]) + np.array(
         [[peers[v][0]] for v in order])
@@ -217,8 +229,10 @@ def tree_through_peers(payer: int, peers: dict[int, tuple[float, Tree]], n_nodes
     dist = costs[best, cols]
     pred = np.array([peers[v][1].pred for v in order], dtype=np.int32)[best, cols]
     pred[np.asarray(order)[best] == cols] = payer  # a peer's own column: reached directly
-    dist[payer], pred[payer] = 0.0, -9999
-    return Tree(payer, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32))
+    if payer >= 0:
+        dist[payer], pred[payer] = 0.0, -9999
+    return Tree(payer, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32),
+                known)
 
 
 @dataclass(frozen=True)
@@ -265,30 +279,35 @@ def _cheapest_edge(search: SearchGraph, u: int, v: int) -> int:
 
 
 def _path_edges(search: SearchGraph, tree: Tree, to: int) -> tuple[int, ...] | None:
+    """The tree's edges from its source to `to`; a private payer's start at its peer."""
     if to == tree.source:
         return ()
     if not np.isfinite(tree.dist[to]):
         return None
     nodes = [to]
-    while nodes[-1] != tree.source:
-        nodes.append(int(tree.pred[nodes[-1]]))
-        if nodes[-1] < 0 or len(nodes) > len(tree.pred):
+    while (before := int(tree.pred[nodes[-1]])) != tree.source:
+        if before < 0 or len(nodes) > len(tree.pred):
             return None
+        nodes.append(before)
+    if tree.source >= 0:
+        nodes.append(tree.source)
     nodes.reverse()
     return tuple(_cheapest_edge(search, a, b) for a, b in zip(nodes, nodes[1:], strict=False))
 
 
 def _carried(edges: DirectedEdges, path: tuple[int, ...], hints: tuple[HintHop, ...],
-             amount_sat: float) -> tuple[list[float], float]:
+             amount_sat: float, *, first_free: bool = True) -> tuple[list[float], float]:
     """What each hop carries and the route's fee, from the last hop backwards: each hop
-    carries the amount plus the fees of the hops after it; the payer's first hop is free."""
+    carries the amount plus the fees of the hops after it; the payer's first hop is free
+    (`first_free`; a private payer's path starts after its own hop, at its peer, which
+    charges)."""
     n = len(path) + len(hints)
     carried = [0.0] * n
     fee = 0.0
     amount = float(amount_sat)
     for i in range(n - 1, -1, -1):
         carried[i] = amount
-        if i == 0:
+        if i == 0 and first_free:
             break
         if i < len(path):
             hop_fee = edges.fee_sat(path[i], amount)
@@ -302,12 +321,14 @@ def _carried(edges: DirectedEdges, path: tuple[int, ...], hints: tuple[HintHop, 
 
 def price_routes(edges: DirectedEdges, found: Iterable[tuple[float, tuple[int, ...],
                                                              tuple[HintHop, ...]]],
-                 amount_sat: float, max_fee_sat: float, limit: int) -> list[Route]:
+                 amount_sat: float, max_fee_sat: float, limit: int, *,
+                 first_free: bool = True) -> list[Route]:
     """The first `limit` routes of `found` (cost order) whose fee fits the budget, with
-    hop probabilities at the exact amounts (one vectorised call for all their hops)."""
+    hop probabilities at the exact amounts (one vectorised call for all their hops);
+    `first_free`: `_carried`'s."""
     kept: list[tuple[float, tuple[int, ...], tuple[HintHop, ...], list[float], float]] = []
     for cost, path, hints in found:
-        carried, fee = _carried(edges, path, hints, amount_sat)
+        carried, fee = _carried(edges, path, hints, amount_sat, first_free=first_free)
         if fee <= max_fee_sat and all(edges.can_carry(e, a) for e, a in zip(path, carried,
                                                                                 strict=False)):
             kept.append((cost, path, hints, carried, fee))
@@ -337,6 +358,8 @@ def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, targ
     through hints)."""
     if target == tree.source:
         return []
+    if target in tree.peers:  # a private payer's own channel: nothing public to cross
+        return [Route((), (), 0.0, (), 0.0)]
     ends: list[tuple[float, int, int]] = []  # (cost, entry node, last edge or -1)
     if target >= 0:
         into = np.flatnonzero(search.matrix.indices == target)  # entries u -> target
@@ -367,10 +390,14 @@ def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, targ
                 continue
             yield (cost, (*prefix, last), ()) if last >= 0 else (cost, prefix, hinted[last])
 
-    routes = price_routes(edges, found(), amount_sat, max_fee_sat, limit)
+    public = tree.source >= 0
+    routes = price_routes(edges, found(), amount_sat, max_fee_sat, limit, first_free=public)
     if routes or target < 0 or not any(last >= 0 for _, _, last in ends):
         return routes  # found, or no route at all: nothing for a search by fee to find
-    fees = fee_tree(search, tree.source) if fees_of is None else fees_of()
+    if fees_of is not None:
+        fees = fees_of()
+    else:
+        fees = fee_tree(search, tree.source) if public else private_fee_tree(search, tree.peers)
     return fee_only_routes(edges, search, fees, target, amount_sat, max_fee_sat, limit)
 
 
@@ -397,14 +424,27 @@ def fee_tree(search: SearchGraph, payer: int) -> Tree:
     return Tree(payer, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32))
 
 
+def private_fee_tree(search: SearchGraph, peers: tuple[int, ...]) -> Tree:
+    """`fee_tree` of a private payer: the same search from its peers (its own hops are not
+    in the graph)."""
+    n = search.matrix.shape[0]
+    if not peers:
+        return Tree(PRIVATE_PAYER, np.full(n, np.inf), np.full(n, -9999, dtype=np.int32))
+    dist, pred, _ = dijkstra(search.fee_matrix, directed=True, indices=np.asarray(peers),
+                             min_only=True, return_predecessors=True)
+    return Tree(PRIVATE_PAYER, np.asarray(dist, dtype=np.float64),
+                np.asarray(pred, dtype=np.int32), tuple(peers))
+
+
 def fee_only_routes(edges: DirectedEdges, search: SearchGraph, fees: Tree, target: int,
                     amount_sat: int, max_fee_sat: float, limit: int = MAX_ATTEMPTS
                     ) -> list[Route]:
     """lnd's second search when the cheapest route by cost is over the fee limit: routes by
     fee alone (`fees`: `fee_tree` of the payer), the cheapest through each usable last
-    hop, within the budget."""
+    hop, within the budget. A private payer's routes start at its peer, charged there."""
     m, payer, fee_tree = search.matrix, fees.source, fees
-    first = _own_edges(search, payer)
+    public = payer >= 0
+    first = _own_edges(search, payer) if public else dict.fromkeys(fees.peers, -1)
     if not first:
         return []
     into = np.flatnonzero(m.indices == target)
@@ -432,9 +472,10 @@ def fee_only_routes(edges: DirectedEdges, search: SearchGraph, fees: Tree, targe
                     continue
                 hops = tuple(_cheapest_edge(search, a, b) for a, b in zip(nodes, nodes[1:],
                                                                           strict=False))
-                yield float(total[k]), (first[nodes[0]], *hops, last), ()
+                own = (first[nodes[0]],) if public else ()
+                yield float(total[k]), (*own, *hops, last), ()
 
-    return price_routes(edges, found(), amount_sat, max_fee_sat, limit)
+    return price_routes(edges, found(), amount_sat, max_fee_sat, limit, first_free=public)
 
 
 def _nodes(edges: DirectedEdges, path: tuple[int, ...], source: int) -> set[int]:

@@ -13,11 +13,13 @@ from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds, empty_chann
 from satrank.scoring.liquidity import LND_APRIORI_HOP_P, bimodal_success
 from satrank.scoring.payment import (
     MAX_ATTEMPTS,
+    PRIVATE_PAYER,
     HintHop,
     directed_edges,
     estimate_payment,
     first_hops,
     normal_fee_budget_sat,
+    private_fee_tree,
     search_amount,
     search_graph,
     shortest_tree,
@@ -227,3 +229,78 @@ def test_a_caller_with_its_own_route_moves_theta_not_the_reference_payers_route(
     half = condition(0.6, 0.6, no_route_for_reference, model_moved=True, given_route=theta,
                      route_share=0.5)
     assert 0.6 < half.p < 0.9
+
+
+def _private_world():  # type: ignore[no-untyped-def]
+    """Hub 1 with a public wallet 5 behind it; 1 -> 3 -> 4 big and dear (1 charges 25 sat
+    on 1 -> 3), 1 -> 2 -> 3 cheap over a small channel (2 -> 3)."""
+    graph = arrays_from_graph(small_graph(6, [(0, 1, 5_000_000), (1, 3, 5_000_000),
+                                              (1, 2, 5_000_000), (2, 3, 15_000),
+                                              (3, 4, 5_000_000), (5, 1, 5_000_000)]))
+    graph.fee_base_msat[0, 1] = 25_000  # 1 -> 3
+    lower, upper = edge_bounds(graph, empty_channel_knowledge(), now_unix=NOW)
+    edges = directed_edges(graph, lower, upper)
+    return edges, search_graph(edges, graph.n_nodes, search_amount(10_000))
+
+
+def _private_tree(search, peers):  # type: ignore[no-untyped-def]
+    return tree_through_peers(PRIVATE_PAYER, {v: (0.0, shortest_tree(search, v))
+                                              for v in peers}, search.matrix.shape[0])
+
+
+def test_a_private_payer_pays_its_peers_forwarding_fee() -> None:
+    """A wallet whose channel to hub 1 is private pays what the public wallet 5 behind the
+    same hub pays (1's fee on its hop out), more than the hub pays itself (its own hop is
+    free), and its routes start at the hub."""
+    edges, search = _private_world()
+    private = estimate_payment(edges, search, _private_tree(search, (1,)), 4, (), 10_000, 100)
+    public = estimate_payment(edges, search, shortest_tree(search, 5), 4, (), 10_000, 100)
+    hub = estimate_payment(edges, search, shortest_tree(search, 1), 4, (), 10_000, 100)
+    route = private.likeliest
+    assert route is not None and int(edges.src[route.edges[0]]) == 1
+    assert [int(edges.dst[e]) for e in route.edges] == [3, 4]
+    assert route.fee_sat == pytest.approx(public.routes[0].fee_sat)
+    # the hub's hop out carries the payment and the fee of the hop after it
+    hub_fee = hub.routes[0].fee_sat
+    assert route.fee_sat == pytest.approx(
+        hub_fee + edges.fee_sat(route.edges[0], 10_000 + hub_fee))
+    assert edges.fee_sat(route.edges[0], 10_000) > 25
+    # its own channel is its own business: the wallet's first hop is not priced
+    assert private.p_model > public.p_model > 0
+
+
+def test_a_budget_the_hub_fits_and_its_private_wallet_does_not() -> None:
+    """At a budget below the hub's 25 sat fee: the hub itself still pays over 1 -> 3 (its
+    own hop is free), its private wallet only by fee alone, over 1 -> 2 -> 3; with no
+    cheap way left, the wallet has no route where the hub has one."""
+    edges, search = _private_world()
+    tree = _private_tree(search, (1,))
+    fees = private_fee_tree(search, (1,))
+    assert fees.source == PRIVATE_PAYER and fees.peers == (1,)
+    hub = estimate_payment(edges, search, shortest_tree(search, 1), 4, (), 10_000, 20)
+    assert [int(edges.dst[e]) for e in hub.routes[0].edges] == [3, 4]
+    wallet = estimate_payment(edges, search, tree, 4, (), 10_000, 20, lambda: fees)
+    route = wallet.likeliest
+    assert route is not None and [int(edges.dst[e]) for e in route.edges] == [2, 3, 4]
+    assert route.fee_sat <= 20 and 0 < wallet.p_model < hub.p_model
+    assert estimate_payment(edges, search, tree, 4, (), 10_000, 0).p_model == 0.0
+    assert estimate_payment(edges, search, shortest_tree(search, 1), 3, (), 10_000,
+                            0).p_model > 0
+
+
+def test_a_private_payer_reaches_its_own_peer_directly() -> None:
+    edges, search = _private_world()
+    direct = estimate_payment(edges, search, _private_tree(search, (1,)), 1, (), 10_000, 0)
+    assert direct.p_model == 1.0 and direct.likeliest is not None
+    assert direct.likeliest.hops == 0
+
+
+def test_a_private_payer_with_two_peers_takes_the_better() -> None:
+    """Peers 0 and 3: the target 4 is one hop from 3 (charged at 3) and the composed tree
+    starts there."""
+    edges, search = _private_world()
+    tree = _private_tree(search, (0, 3))
+    assert tree.peers == (0, 3) and tree.dist[3] == 0.0 and tree.dist[0] == 0.0
+    got = estimate_payment(edges, search, tree, 4, (), 10_000, 100)
+    assert got.likeliest is not None and got.likeliest.edges[0] in set(
+        np.flatnonzero((edges.src == 3) & (edges.dst == 4)).tolist())
