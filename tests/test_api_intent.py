@@ -80,6 +80,15 @@ BAD = {
                   "VALIDATION_ERROR"),
     "caller-not-an-id": ({"target": pubkey(1), "caller": "x", "amount_sat": 10}, 422,
                          "VALIDATION_ERROR"),
+    "caller-peers-not-a-list": ({"target": pubkey(1), "caller_peers": pubkey(2)}, 422,
+                                "VALIDATION_ERROR"),
+    "caller-peers-empty": ({"target": pubkey(1), "caller_peers": []}, 422,
+                           "VALIDATION_ERROR"),
+    "caller-peers-too-many": ({"target": pubkey(1),
+                               "caller_peers": [pubkey(i) for i in range(9)]}, 422,
+                              "VALIDATION_ERROR"),
+    "caller-peer-not-an-id": ({"target": pubkey(1), "caller_peers": [pubkey(2), 7]}, 422,
+                              "VALIDATION_ERROR"),
     "amount-zero": ({"target": pubkey(1), "amount_sat": 0}, 422, "VALIDATION_ERROR"),
     "amount-too-big": ({"target": pubkey(1), "amount_sat": 10**9}, 422, "VALIDATION_ERROR"),
     "fee-negative": ({"target": pubkey(1), "amount_sat": 10, "max_fee_sat": -1}, 422,
@@ -143,6 +152,32 @@ def test_unknown_or_private_caller_falls_back_to_the_reference_payer(api: Api) -
     assert data["payer"]["isReference"] and data["payer"]["reference"] == "largest_node"
     none = api.intent({"target": agent_hash(api.pks[2]), "amount_sat": 1000}).json()["data"]
     assert none["payer"]["basis"] == "reference_no_caller"
+
+
+def test_a_private_caller_is_answered_from_its_channel_peers(api: Api) -> None:
+    """A wallet whose only channel (to node 0) is private: its routes start at node 0,
+    which forwards and charges, so it pays more than node 0 paying itself; peers the graph
+    does not know are left out, and with none known the reference payer answers."""
+    own = api.intent({"target": api.pks[2], "caller": api.pks[0],
+                      "amount_sat": 10_000}).json()["data"]
+    body = {"target": api.pks[2], "caller_peers": [api.pks[0], pubkey(77)],
+            "amount_sat": 10_000}
+    data = api.intent(body).json()["data"]
+    assert data["payer"]["basis"] == "caller_peers" and data["payer"]["publicKey"] is None
+    assert data["payer"]["peers"] == [api.pks[0]] and not data["payer"]["isReference"]
+    assert data["paymentBasis"]["payer"] == f"caller_peers:{api.pks[0]}"
+    route = data["route"]
+    assert [h["pubkey"] for h in route["hops"]] == [api.pks[1], api.pks[2]]
+    assert route["feeSat"] > own["route"]["feeSat"]  # node 0's own fee on 0 -> 1 is charged
+    assert data["model"]["moved"] and data["basis"] == "node_score_conditioned"
+    tight = api.intent({**body, "max_fee_sat": 1}).json()["data"]
+    assert tight["pSuccess"] == 0.0 and tight["decision"] == "avoid"
+    assert api.intent({"target": api.pks[2], "caller": api.pks[0], "amount_sat": 10_000,
+                       "max_fee_sat": 1}).json()["data"]["pSuccess"] > 0
+    unknown = api.intent({"target": api.pks[2], "caller_peers": [pubkey(77)],
+                          "amount_sat": 10_000}).json()["data"]
+    assert unknown["payer"]["basis"] == "reference_unknown_caller"
+    assert unknown["payer"]["peers"] == []
 
 
 def test_fee_budget_of_zero_leaves_no_route_and_avoid(api: Api) -> None:

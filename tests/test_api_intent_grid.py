@@ -81,7 +81,7 @@ def test_a_caller_further_away_gets_the_grid_moved_by_the_route_model(
         client: httpx.Client) -> None:
     reference = _intent(client, amount_sat=37_000)
     caller = _intent(client, amount_sat=37_000, caller=pubkey(4))
-    assert caller["payer"] == {"publicKey": pubkey(4), "basis": "caller",
+    assert caller["payer"] == {"publicKey": pubkey(4), "basis": "caller", "peers": [],
                                "isReference": False, "reference": "largest_node"}
     assert caller["paymentBasis"]["payer"] == f"caller:{pubkey(4)}"  # type: ignore[index]
     assert reference["paymentBasis"]["payer"] == "reference"  # type: ignore[index]

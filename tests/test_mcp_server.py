@@ -63,6 +63,8 @@ async def test_the_tools_over_stdio_with_a_paid_call(simnet_app: SimnetApp,
             properties = tool.input_schema["properties"]
             assert all(p.get("description") for p in properties.values()), tool.name
         assert tools["decide_payment"].input_schema["required"] == ["target"]
+        peers = tools["decide_payment"].input_schema["properties"]["caller_peers"]
+        assert peers["anyOf"][0]["maxItems"] == 8
         assert set(tools["report_outcome"].input_schema["properties"]["outcome"]["enum"]) == {
             "success", "failure", "timeout"}
 

@@ -33,7 +33,8 @@ from satrank.registry.catalogue import InvalidEndpoint, endpoint
 from satrank.scoring.payment import normal_fee_budget_sat
 from satrank.scoring.tiers import DEFAULT_TIER_SAT
 
-FIELDS = frozenset({"target", "caller", "amount_sat", "max_fee_sat", "fresh"})
+FIELDS = frozenset({"target", "caller", "caller_peers", "amount_sat", "max_fee_sat", "fresh"})
+MAX_CALLER_PEERS = 8  # a private wallet's channels: its LSP or a few peers
 MAX_AMOUNT_SAT = 10_000_000  # 0.1 BTC: above lnd's non-wumbo payment limit, MPP aside
 MAX_FEE_SAT = 1_000_000
 TARGET_DESCRIPTION = f"{ID_DESCRIPTION}, a BOLT11 invoice, or an L402 endpoint's https URL"
@@ -50,6 +51,8 @@ class IntentRequest:
     fresh: bool
     url: str | None = None  # the target when it is an L402 endpoint (normalised)
     max_fee_given: bool = True  # False: max_fee_sat is the normal budget for amount_sat
+    # a private caller's channel peers (its channels are not in the public graph)
+    caller_peers: tuple[tuple[IdKind, str], ...] = ()
 
 
 _decoded: OrderedDict[str, PaymentRequest | str] = OrderedDict()
@@ -144,6 +147,7 @@ def parse_intent(body: dict[str, Any], network: str | None, *,
         caller = classify_id(raw) if isinstance(raw, str) else None
         if caller is None:
             raise invalid_field("caller", ID_DESCRIPTION)
+    peers = _caller_peers(body.get("caller_peers"))
     amount = _amount(body, invoice)
     max_fee = int_in(body, "max_fee_sat", 0, MAX_FEE_SAT)
     fresh = body.get("fresh", False)
@@ -153,7 +157,20 @@ def parse_intent(body: dict[str, Any], network: str | None, *,
         raise invalid_field("fresh", "false for an endpoint URL (probe its payee node instead)")
     return IntentRequest(node, invoice, caller, amount,
                          normal_fee_budget_sat(amount) if max_fee is None else max_fee, fresh,
-                         url, max_fee is not None)
+                         url, max_fee is not None, peers)
+
+
+def _caller_peers(raw: Any) -> tuple[tuple[IdKind, str], ...]:
+    """The node ids of `caller_peers`, de-duplicated in the order given."""
+    if raw is None:
+        return ()
+    expected = f"a list of 1 to {MAX_CALLER_PEERS} node ids ({ID_DESCRIPTION})"
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_CALLER_PEERS:
+        raise invalid_field("caller_peers", expected)
+    peers = [classify_id(v) if isinstance(v, str) else None for v in raw]
+    if any(p is None for p in peers):
+        raise invalid_field("caller_peers", expected)
+    return tuple(dict.fromkeys(p for p in peers if p is not None))
 
 
 async def read_intent(request: Request) -> IntentRequest:

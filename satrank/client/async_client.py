@@ -266,13 +266,15 @@ class AsyncSatRankClient:
 
     async def intent(self, target: str, *, caller: str | None = None,
                      amount_sat: int | None = None, max_fee_sat: int | None = None,
-                     fresh: bool = False) -> Json:
+                     fresh: bool = False, caller_peers: list[str] | None = None) -> Json:
         """The pre-payment decision (`POST /api/intent`, 2 credits, 5 when `fresh`): will a
         payment of `amount_sat` from `caller` to `target` (node id, BOLT 11 invoice or L402
-        URL) succeed, with `p_success`, its interval and proceed / caution / avoid."""
+        URL) succeed, with `p_success`, its interval and proceed / caution / avoid.
+        `caller_peers`: a private wallet's channel peers (its LSP), where `caller` is not
+        in the public graph."""
         body: Json = {"target": target}
-        for key, value in (("caller", caller), ("amount_sat", amount_sat),
-                           ("max_fee_sat", max_fee_sat)):
+        for key, value in (("caller", caller), ("caller_peers", caller_peers),
+                           ("amount_sat", amount_sat), ("max_fee_sat", max_fee_sat)):
             if value is not None:
                 body[key] = value
         if fresh:

@@ -87,10 +87,11 @@ def build_server(client: AsyncSatRankClient, *, wallet_kind: str = "none") -> MC
     @server.tool(description=(
         "Decide whether to make a specific Lightning payment, before paying. Give the "
         "target (a node id, a BOLT11 invoice, or an L402 endpoint URL), the amount and, if "
-        "known, the paying node (caller). Returns p_success for this payment from this "
-        "payer with its 95% interval, a decision (proceed, caution or avoid) with reasons, "
-        "the expected fee and hops, and for an invoice its payee, amount and expiry. Costs 2 "
-        "credits (5 with fresh=true, which probes the target right now)."))
+        "known, the paying node (caller) or, for a wallet with private channels, its "
+        "channels' peers (caller_peers, e.g. its LSP). Returns p_success for this payment "
+        "from this payer with its 95% interval, a decision (proceed, caution or avoid) with "
+        "reasons, the expected fee and hops, and for an invoice its payee, amount and "
+        "expiry. Costs 2 credits (5 with fresh=true, which probes the target right now)."))
     async def decide_payment(
         target: Annotated[str, Field(description="what you are about to pay: node id, "
                                      "BOLT11 invoice, or L402 endpoint URL")],
@@ -102,9 +103,13 @@ def build_server(client: AsyncSatRankClient, *, wallet_kind: str = "none") -> MC
             description="most you will pay in routing fees (optional)", ge=0)] = None,
         fresh: Annotated[bool, Field(description="probe the target now before answering "
                                      "(5 credits instead of 2)")] = False,
+        caller_peers: Annotated[list[str] | None, Field(
+            description="your wallet's channel peers when its channels are private (e.g. "
+            "your LSP's node id; at most 8; optional)", max_length=8)] = None,
     ) -> Json:
         return await _answered(client.intent(target, caller=caller, amount_sat=amount_sat,
-                                             max_fee_sat=max_fee_sat, fresh=fresh))
+                                             max_fee_sat=max_fee_sat, fresh=fresh,
+                                             caller_peers=caller_peers))
 
     @server.tool(description=(
         "Find paid HTTP APIs (L402 services) in SatRank's registry, by text and category, "

@@ -114,9 +114,10 @@ class SatRankClient:
 
     def intent(self, target: str, *, caller: str | None = None,
                amount_sat: int | None = None, max_fee_sat: int | None = None,
-               fresh: bool = False) -> Json:
+               fresh: bool = False, caller_peers: list[str] | None = None) -> Json:
         return self._run(self.aio.intent(target, caller=caller, amount_sat=amount_sat,
-                                         max_fee_sat=max_fee_sat, fresh=fresh))
+                                         max_fee_sat=max_fee_sat, fresh=fresh,
+                                         caller_peers=caller_peers))
 
     def deposit(self, amount_sat: int) -> Token:
         return self._run(self.aio.deposit(amount_sat))

@@ -9,7 +9,9 @@ attribute: a request takes `snapshots.current` once and uses that object through
 it never sees half of one. The old snapshot is dropped when its last request ends.
 
 Trees of other payers are computed on first use (one Dijkstra, a few ms on mainnet) and
-kept per snapshot in a small LRU: an agent asks about many payments from its own node.
+kept per snapshot in a small LRU: an agent asks about many payments from its own node. A
+private caller (its channels are not in the graph) is known by its channels' peers: its
+tree is composed from theirs.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from satrank.db.pool import Pool, connection
 from satrank.scoring.graph import GraphArrays
 from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds
 from satrank.scoring.payment import (
+    PRIVATE_PAYER,
     SEARCH_AMOUNTS_SAT,
     DirectedEdges,
     HintHop,
@@ -44,6 +47,7 @@ from satrank.scoring.payment import (
     fee_tree,
     first_hops,
     normal_fee_budget_sat,
+    private_fee_tree,
     search_amount,
     search_graph,
     shortest_tree,
@@ -59,8 +63,8 @@ FEE_TREES = 64  # payers' cheapest-fee trees, asked only when no route by cost f
 REFERENCE_ESTIMATES = 4096  # the reference payer's (target, amount, budget) estimates
 RETRY_BUILD_S = 10.0
 
-PayerBasis = Literal["caller", "reference_unknown_caller", "reference_private_caller",
-                     "reference_no_caller"]
+PayerBasis = Literal["caller", "caller_peers", "reference_unknown_caller",
+                     "reference_private_caller", "reference_no_caller"]
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -82,11 +86,12 @@ def _lru(cache: OrderedDict[_K, _V], key: _K, make: Callable[[], _V], limit: int
 
 @dataclass(frozen=True)
 class IntentEstimate:
-    payer: int
+    payer: int  # graph index; PRIVATE_PAYER for a caller known by its peers
     payer_basis: PayerBasis
     payment: PaymentEstimate
     # the reference payer at the same amount and budget: what the stored grid measured
     reference: PaymentEstimate
+    peers: tuple[int, ...] = ()  # the private caller's peers the payment started from
 
     @property
     def payer_moved(self) -> bool:
@@ -111,8 +116,8 @@ class IntentSnapshot:
                                                        repr=False)
     _reference_estimates: OrderedDict[tuple[int, int, float], PaymentEstimate] = field(
         default_factory=OrderedDict, repr=False)
-    _fee_trees: OrderedDict[tuple[int, int], Tree] = field(default_factory=OrderedDict,
-                                                           repr=False)
+    _fee_trees: OrderedDict[tuple[int | tuple[int, ...], int], Tree] = field(
+        default_factory=OrderedDict, repr=False)
 
     def lookup(self, kind: str, value: str) -> int | None:
         return (self.index if kind == "pubkey" else self.by_hash).get(value)
@@ -156,6 +161,17 @@ class IntentSnapshot:
         return _lru(self._fee_trees, (payer, amount),
                     lambda: fee_tree(self.searches[amount], payer), FEE_TREES)
 
+    def private_tree(self, peers: tuple[int, ...], amount: int) -> Tree:
+        """A private payer's cheapest-route tree: its peers' trees (each computed once and
+        kept like any payer's), its own hops to them free."""
+        trees = {v: (0.0, self._known_tree(v, amount) or self._computed_tree(v, amount))
+                 for v in peers}
+        return tree_through_peers(PRIVATE_PAYER, trees, len(self.pubkeys))
+
+    def private_fee_tree(self, peers: tuple[int, ...], amount: int) -> Tree:
+        return _lru(self._fee_trees, (peers, amount),
+                    lambda: private_fee_tree(self.searches[amount], peers), FEE_TREES)
+
     def reference_estimate(self, target: int, hints: tuple[tuple[HintHop, ...], ...],
                            amount_sat: int, max_fee_sat: float) -> PaymentEstimate:
         """The reference payer's payment: the same for every caller, so kept per (target,
@@ -186,17 +202,27 @@ class IntentSnapshot:
 
     def estimate(self, caller: int | None, caller_given: bool, target: int,
                  hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
-                 max_fee_sat: float) -> IntentEstimate:
+                 max_fee_sat: float, peers: tuple[int, ...] = ()) -> IntentEstimate:
+        """`peers`: a private caller's channel peers (graph indices, sorted), used when the
+        caller has no usable public channel of its own."""
         if self.reference < 0:  # an empty graph: nobody pays anybody
             none = PaymentEstimate(0.0, ())
             return IntentEstimate(-1, "reference_no_caller", none, none)
         bucket = search_amount(amount_sat)
         basis: PayerBasis = "caller"
-        if caller is None:
-            basis = "reference_unknown_caller" if caller_given else "reference_no_caller"
-        elif not self.can_pay(caller, bucket):
-            basis = "reference_private_caller"
+        if caller is None or not self.can_pay(caller, bucket):
+            if peers:
+                basis = "caller_peers"
+            elif caller is None:
+                basis = "reference_unknown_caller" if caller_given else "reference_no_caller"
+            else:
+                basis = "reference_private_caller"
         reference = self.reference_estimate(target, hints, amount_sat, max_fee_sat)
+        if basis == "caller_peers":
+            payment = estimate_payment(
+                self.edges, self.searches[bucket], self.private_tree(peers, bucket), target,
+                hints, amount_sat, max_fee_sat, lambda: self.private_fee_tree(peers, bucket))
+            return IntentEstimate(PRIVATE_PAYER, basis, payment, reference, peers)
         if basis != "caller" or caller == self.reference:
             return IntentEstimate(self.reference, basis, reference, reference)
         assert caller is not None

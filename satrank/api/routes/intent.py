@@ -150,13 +150,18 @@ def _invoice_block(invoice: PaymentRequest | None, estimate: IntentEstimate, now
     }
 
 
-def resolve(snapshot: IntentSnapshot, parsed: IntentRequest) -> tuple[int, int | None]:
-    """(target, caller) graph indices (module docstring for what is refused)."""
+def resolve(snapshot: IntentSnapshot, parsed: IntentRequest
+            ) -> tuple[int, int | None, tuple[int, ...]]:
+    """(target, caller, the caller's peers in the graph) as graph indices (module docstring
+    for what is refused). Peers the graph does not know are left out: a route cannot start
+    there."""
     target = _target(snapshot, parsed)
     caller = snapshot.lookup(*parsed.caller) if parsed.caller is not None else None
     if caller is not None and caller == target:
         raise invalid_field("caller", "a node other than the target")
-    return target, caller
+    found = (snapshot.lookup(*p) for p in parsed.caller_peers)
+    peers = tuple(sorted({i for i in found if i is not None}))
+    return target, caller, peers
 
 
 def _measured(snapshot: IntentSnapshot, target: int, estimate: IntentEstimate,
@@ -195,6 +200,8 @@ def _payment_basis(snapshot: IntentSnapshot, parsed: IntentRequest, estimate: In
     """What pSuccess is about (api/quote.py's basis block): amount, budget, payer."""
     payer = (f"caller:{snapshot.pubkeys[estimate.payer]}" if estimate.payer_basis == "caller"
              and estimate.payer != snapshot.reference else None)
+    if estimate.payer_basis == "caller_peers":
+        payer = "caller_peers:" + ",".join(snapshot.pubkeys[i] for i in estimate.peers)
     limit = float(parsed.max_fee_sat)
     named = next((b for b in BUDGETS if b.whole_limit_sat(parsed.amount_sat) == limit), None)
     return {**Basis(parsed.amount_sat, named, limit).block(payer), "score": score}
@@ -204,10 +211,10 @@ def answer(snapshot: IntentSnapshot, parsed: IntentRequest, now: float,
            fresh: ProbeResult | None = None, *, weight: float = MODEL_SHIFT_WEIGHT,
            route_share: float = MODEL_ROUTE_SHARE) -> dict[str, Any]:
     """`weight`, `route_share`: scoring/intent.condition's (benches choose them)."""
-    target, caller = resolve(snapshot, parsed)
+    target, caller, peers = resolve(snapshot, parsed)
     hints = _hints(snapshot, parsed.invoice)
-    estimate = snapshot.estimate(caller, parsed.caller is not None, target, hints,
-                                 parsed.amount_sat, parsed.max_fee_sat)
+    estimate = snapshot.estimate(caller, parsed.caller is not None or bool(parsed.caller_peers),
+                                 target, hints, parsed.amount_sat, parsed.max_fee_sat, peers)
     scores = snapshot.inputs.scores
     node, given_route, p_measured, moved, score = _measured(snapshot, target, estimate,
                                                             parsed, hints)
@@ -248,6 +255,7 @@ def answer(snapshot: IntentSnapshot, parsed: IntentRequest, now: float,
         },
         "payer": {
             "publicKey": snapshot.pubkeys[payer] if payer >= 0 else None,
+            "peers": [snapshot.pubkeys[i] for i in estimate.peers],
             "basis": estimate.payer_basis,
             "isReference": payer == snapshot.reference,
             "reference": "our_node" if snapshot.reference_is_ours else "largest_node",
@@ -280,7 +288,7 @@ async def _probe_fresh(request: Request, snapshot: IntentSnapshot, parsed: Inten
     """One probe from our node to the target at the intent's amount (capped like
     /api/probe's) and fee budget, through api/probing.py (its caps and charging rule)."""
     probe_backend(request)
-    target, _caller = resolve(snapshot, parsed)
+    target, _caller, _peers = resolve(snapshot, parsed)
     if target < 0:
         raise ApiError(422, "FRESH_UNAVAILABLE", "a fresh probe needs a payee in the public "
                        "graph; ask again without fresh", details={"field": "fresh"})

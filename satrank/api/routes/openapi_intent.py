@@ -3,7 +3,7 @@ model behind them)."""
 
 from __future__ import annotations
 
-from satrank.api.intent_input import MAX_AMOUNT_SAT, MAX_FEE_SAT
+from satrank.api.intent_input import MAX_AMOUNT_SAT, MAX_CALLER_PEERS, MAX_FEE_SAT
 from satrank.api.routes.openapi_schemas import (
     HEX64,
     HEX66,
@@ -46,7 +46,15 @@ INTENT_REQUEST: Schema = {
         "caller": _d({"type": "string"},
                      "The paying node (pubkey or agent hash). Absent, unknown or without a "
                      "usable public channel: the answer is for the reference payer (our "
-                     "node), and `payer.basis` says so."),
+                     "node), unless caller_peers is given; `payer.basis` says which."),
+        "caller_peers": _d({"type": "array", "minItems": 1, "maxItems": MAX_CALLER_PEERS,
+                            "items": {"type": "string"}},
+                           "For a caller whose channels are private (a wallet behind its "
+                           "LSP): the peers of its channels (pubkeys or agent hashes). Its "
+                           "routes start at one of them, which forwards and charges its "
+                           "fee; its own hop is taken to carry the payment. Peers not in the "
+                           "graph are left out (payer.peers lists those used). Used when "
+                           "caller is absent or has no usable public channel."),
         "amount_sat": _d({"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT_SAT},
                          "The payment's amount. Required for an invoice without an amount; "
                          "must equal an invoice's own amount when both are given; default "
@@ -163,7 +171,9 @@ _NODE_RESULT = obj({
         "feeBudget": _d({"type": "string"}, "tight or normal when maxFeeSat is that budget's "
                                             "limit, else custom"),
         "feeLimitSat": _d(_NUM, "The fee budget in sat (maxFeeSat)"),
-        "payer": _d(_STR, "caller:<pubkey> when computed for the caller, else reference"),
+        "payer": _d(_STR, "caller:<pubkey> when computed for the caller, "
+                          "caller_peers:<pubkey>,... for a private caller from its peers, "
+                          "else reference"),
         "timeoutS": _d(_INT, "lnd's payment timeout the probability is within"),
         "score": _d({"type": "string", "enum": ["grid", "default_tier", "none"]},
                     "The target's measured score read: grid = model v2's stored grid at this "
@@ -183,13 +193,16 @@ _NODE_RESULT = obj({
                            "the score measured, so the model moved the score"),
     }), "The route model's parts"),
     "payer": _d(obj({
-        "publicKey": _d({"type": ["string", "null"]}, "The payer the answer is for"),
+        "publicKey": _d({"type": ["string", "null"]}, "The payer the answer is for (null: "
+                                                      "a private caller)"),
+        "peers": _d({"type": "array", "items": {"type": "string"}},
+                    "The private caller's peers the routes start from (caller_peers)"),
         "basis": _d({"type": "string", "enum": [
-            "caller", "reference_unknown_caller", "reference_private_caller",
+            "caller", "caller_peers", "reference_unknown_caller", "reference_private_caller",
             "reference_no_caller"]},
-            "caller: computed from the caller's public channels; otherwise the reference "
-            "payer, because the caller is unknown, has no usable public channel at this "
-            "amount, or was not given"),
+            "caller: computed from the caller's public channels; caller_peers: from the "
+            "private caller's peers; otherwise the reference payer, because the caller is "
+            "unknown, has no usable public channel at this amount, or was not given"),
         "isReference": _d(_BOOL, "The payer is the reference payer"),
         "reference": _d({"type": "string", "enum": ["our_node", "largest_node"]},
                         "What the reference payer is: our node, or (while our node is not "
