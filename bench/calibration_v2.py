@@ -22,6 +22,10 @@ in a living simnet, next to graph-only baselines.
    `--repeats` times from B at the default tier and the normal budget (interval coverage).
 5. Predictions: model v2 through `model_p` only (the stored grid read as the api reads it);
    baselines from B's graph at the start of the held-out window (bench/baselines.py).
+   Beside it, the payer-aware answer (`aware_p`): POST /api/intent's, for A without a
+   caller (the reference payer: the grid's own answer) and for B as a private caller
+   known by its channels' peers (`caller_peers`: B's own channel list, what B knows of
+   itself), read as the api's intent route reads its snapshot.
 The crawler cannot exclude nodes from its probes: held-out nodes it probed during training
 are counted and both subsets reported.
 
@@ -61,18 +65,24 @@ from bench.baselines import BASELINES, PayerView, baselines, sample_liquidity  #
 from bench.calibration import brier, ece, reliability  # noqa: E402
 from bench.deployed import ProcessRun, production_env, run_satrank  # noqa: E402
 from bench.world_clock import faketime_library, world_clock_env  # noqa: E402
+from satrank.api.cache.intent import build_snapshot  # noqa: E402
+from satrank.api.intent_input import IntentRequest  # noqa: E402
 from satrank.api.quote import Basis, quote  # noqa: E402
+from satrank.api.routes.intent import answer  # noqa: E402
 from satrank.config import CrawlerSettings, DatabaseSettings  # noqa: E402
 from satrank.crawler.cycle import sync_phase  # noqa: E402
 from satrank.db.admin import create_database  # noqa: E402
 from satrank.db.embedded import embedded_postgres  # noqa: E402
+from satrank.db.intent import load_intent_inputs  # noqa: E402
+from satrank.db.knowledge import load_channel_knowledge  # noqa: E402
 from satrank.db.migrations import migrate_dsn  # noqa: E402
-from satrank.db.nodes import fetch_nodes  # noqa: E402
+from satrank.db.nodes import IdKind, fetch_nodes  # noqa: E402
 from satrank.db.pool import create_pool  # noqa: E402
 from satrank.db.scores import load_graph_arrays  # noqa: E402
 from satrank.lightning.errors import LightningError  # noqa: E402
 from satrank.lightning.lnd import LndClient  # noqa: E402
 from satrank.scoring.graph import GraphArrays  # noqa: E402
+from satrank.scoring.intent import MODEL_ROUTE_SHARE, MODEL_SHIFT_WEIGHT  # noqa: E402
 from satrank.scoring.tiers import DEFAULT_TIER_SAT, DEFAULT_TIERS_SAT  # noqa: E402
 from tests.data import MAINNET  # noqa: E402
 from tests.simnet_fixture import SimnetHandle, start_simnet  # noqa: E402
@@ -133,6 +143,44 @@ async def model_p(conn: asyncpg.Connection, pubkeys: Sequence[str], amount_sat: 
     print(f"model v2 for payer {payer[:16]}: grid about the reference payer "
           f"{sorted(str(r)[:24] for r in reference)}", flush=True)
     return out[0], out[1], out[2]
+
+
+# (weight, route share) of scoring/intent.condition: the code's, and none (the grid's theta
+# times the payer's own route existence), both dumped
+AWARE_VARIANTS = {"aware": None, "aware_theta": (0.0, 0.0)}
+
+
+async def aware_p(conn: asyncpg.Connection, rows: Sequence[Row], payers: tuple[Payer, Payer],
+                  peers_b: Sequence[str], now_unix: float) -> dict[str, list[FloatArray]]:
+    """THE PAYER-AWARE ANSWER: (p, ci95 low, ci95 high) per row as POST /api/intent answers
+    it now, from an intent snapshot built as an api worker builds it: A's rows without a
+    caller (the reference payer), B's with `caller_peers` = `peers_b`. Per variant of
+    AWARE_VARIANTS."""
+    a, b = payers
+    inputs = await load_intent_inputs(conn, load_channel_knowledge)
+    snapshot = await asyncio.to_thread(build_snapshot, inputs, version=0,
+                                       our_pubkey=a.pubkey, now_unix=now_unix)
+    peers: tuple[tuple[IdKind, str], ...] = tuple(("pubkey", pk) for pk in peers_b)
+    out = {name: [np.zeros(len(rows)) for _ in range(3)] for name in AWARE_VARIANTS}
+    basis: Counter[str] = Counter()
+
+    def run() -> None:
+        for i, r in enumerate(rows):
+            parsed = IntentRequest(("pubkey", r.pubkey), None, None, r.amount_sat,
+                                   r.budget_sat, False,
+                                   caller_peers=peers if r.payer == b.label else ())
+            for name, variant in AWARE_VARIANTS.items():
+                weight, share = variant or (MODEL_SHIFT_WEIGHT, MODEL_ROUTE_SHARE)
+                got = answer(snapshot, parsed, now_unix, weight=weight, route_share=share)
+                out[name][0][i], out[name][1][i] = got["pSuccess"], got["ci95Low"]
+                out[name][2][i] = got["ci95High"]
+            basis[f"{r.payer}:{got['payer']['basis']}"] += 1
+
+    started = time.perf_counter()
+    await asyncio.to_thread(run)
+    print(f"payer-aware answers (intent snapshot, reference {snapshot.reference_is_ours=}): "
+          f"{dict(basis)} in {time.perf_counter() - started:.1f} s", flush=True)
+    return out
 
 
 # ---------------------------------------------------------------- the world
@@ -443,9 +491,41 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def transfer_costs(p: FloatArray, y: FloatArray, main_a: np.ndarray,
+                   main_b_paired: np.ndarray, routable: np.ndarray, title: str
+                   ) -> dict[str, float]:
+    """Brier from B over Brier from A - 1 on the same nodes, amounts and budgets, on all
+    rows and on the rows routable from the row's own payer."""
+    out = {}
+    for label, extra in (("ALL", np.ones(len(p), dtype=bool)), ("ROUTABLE", routable)):
+        ba = brier(p[main_a & extra], y[main_a & extra])
+        bbr = brier(p[main_b_paired & extra], y[main_b_paired & extra])
+        out[label] = bbr / ba - 1.0
+        print(f"vantage transfer, {title}, {label} rows ({int((main_a & extra).sum())} from A, "
+              f"{int((main_b_paired & extra).sum())} from B, same nodes, amounts and budgets; "
+              f"routable per the row's own payer): Brier from A (trained) {ba:.4f}, "
+              f"from B {bbr:.4f}: {out[label]:+.1%}")
+    return out
+
+
+def report_aware(name: str, got: list[FloatArray], y: FloatArray, main_b: np.ndarray,
+                 routable: np.ndarray, base: dict[str, FloatArray], main_a: np.ndarray,
+                 main_b_paired: np.ndarray) -> dict[str, float]:
+    """The payer-aware answer on B's rows (all, routable, skill) and its transfer cost."""
+    p = got[0]
+    print(f"\n== payer-aware answer '{name}' (POST /api/intent; B as caller_peers):")
+    print("  B, all rows:      " + _line(name, p[main_b], y[main_b]))
+    rt = main_b & routable
+    print("  B, routable rows: " + _line(name, p[rt], y[rt]))
+    best = min(BASELINES, key=lambda n: brier(base[n][rt], y[rt]))
+    print(f"  Brier skill over the best baseline ({best}) on routable rows: "
+          f"{1 - brier(p[rt], y[rt]) / brier(base[best][rt], y[rt]):+.1%}")
+    return transfer_costs(p, y, main_a, main_b_paired, routable, f"payer-aware '{name}'")
+
+
 def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatArray, FloatArray],
            routable: np.ndarray, base: dict[str, FloatArray], probed: set[str],
-           payers: tuple[Payer, Payer]) -> None:
+           payers: tuple[Payer, Payer], aware: dict[str, list[FloatArray]]) -> None:
     a, b = payers
     keep = np.array([not o.startswith("error") for o in outcome])
     y = np.array([o == "reached" for o in outcome], dtype=float)
@@ -513,15 +593,9 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
                                                                    strict=True) if m}
     main_b_paired = main_b & np.array([(r.pubkey, r.amount_sat, r.budget) in paired
                                        for r in rows])
-    transfer = {}
-    for label, extra in (("ALL", np.ones(len(rows), dtype=bool)), ("ROUTABLE", routable)):
-        ba = brier(p[main_a & extra], y[main_a & extra])
-        bbr = brier(p[main_b_paired & extra], y[main_b_paired & extra])
-        transfer[label] = bbr / ba - 1.0
-        print(f"vantage transfer, {label} rows ({int((main_a & extra).sum())} from A, "
-              f"{int((main_b_paired & extra).sum())} from B, same nodes, amounts and budgets; "
-              f"routable per the row's own payer): model Brier from A (trained) {ba:.4f}, "
-              f"from B {bbr:.4f}: {transfer[label]:+.1%}")
+    transfer = transfer_costs(p, y, main_a, main_b_paired, routable, "reference answer")
+    aware_transfer = {name: report_aware(name, got, y, main_b, routable, base, main_a,
+                                         main_b_paired) for name, got in aware.items()}
 
     e_all, e_rt = ece(p[main_b], y[main_b]), ece(p[main_b & routable], y[main_b & routable])
     print("\n| target (issue 15 item 8) | measured | |\n|---|---|---|")
@@ -535,7 +609,13 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
           f">= {MIN_REPEATS} payments, routable from B | {covered:.1%} of {n_cov} | "
           f"{verdict(n_cov > 0 and lo_c <= covered <= hi_c)} |")
     worst = max(transfer.values())
-    print(f"| train on A, test on B costs <= {TARGET_TRANSFER:.0%} Brier | {worst:+.1%} | "
+    print(f"| train on A, test on B costs <= {TARGET_TRANSFER:.0%} Brier (reference answer, "
+          f"all / routable rows) | {transfer['ALL']:+.1%} / {transfer['ROUTABLE']:+.1%} | "
+          f"{verdict(worst <= TARGET_TRANSFER)} |")
+    served = aware_transfer["aware"]
+    worst = max(served.values())
+    print(f"| the same, B's answer payer-aware (POST /api/intent, caller_peers) | "
+          f"{served['ALL']:+.1%} / {served['ROUTABLE']:+.1%} | "
           f"{verdict(worst <= TARGET_TRANSFER)} |")
 
 
@@ -604,8 +684,14 @@ async def held_out(env: dict[str, str], admin_dsn: str, sim: SimnetHandle, truth
         run = await asyncio.to_thread(crawl_now, env, truth, "crawl", "--once", "--probes", "0")
         print(f"rescored at the start of the held-out window: crawl --once --probes 0 "
               f"{run.seconds:.1f} s; {population_fits(run)}", flush=True)
+        b_client = _client(b.host, b.folder, "readonly")
+        try:  # what B knows of itself: the peers of its (private) channels
+            peers_b = sorted({c.remote_pubkey for c in await b_client.list_channels()})
+        finally:
+            await b_client.close()
         async with pool.acquire() as conn:
             model = await predict(conn, rows, (a, b))
+            aware = await aware_p(conn, rows, (a, b), peers_b, float(truth.state()["unix_time"]))
         if args.oracle:
             oracle["oracle_window_start"] = await asyncio.to_thread(state_oracle, truth, rows,
                                                                     (a, b))
@@ -630,14 +716,16 @@ async def held_out(env: dict[str, str], admin_dsn: str, sim: SimnetHandle, truth
     print(f"baselines: {time.perf_counter() - started:.1f} s ({args.samples} Monte Carlo "
           "samples)")
     base.update(oracle)
-    report(rows, outcome, (model[0], model[1], model[2]), routable, base, probed, (a, b))
+    report(rows, outcome, (model[0], model[1], model[2]), routable, base, probed, (a, b),
+           aware)
     if args.dump:
-        dump_rows(args.dump, rows, outcome, model, routable, base, probed)
+        dump_rows(args.dump, rows, outcome, model, routable, base, probed, aware)
     print(f"world at the end: {truth.state()}")
 
 
 def dump_rows(path: Path, rows: list[Row], outcome: list[str], model: list[FloatArray],
-              routable: np.ndarray, base: dict[str, FloatArray], probed: set[str]) -> None:
+              routable: np.ndarray, base: dict[str, FloatArray], probed: set[str],
+              aware: dict[str, list[FloatArray]]) -> None:
     """Every held-out row with its outcome and predictions, one JSON object a line (for
     diagnosis after the run)."""
     with path.open("w") as out:
@@ -646,7 +734,9 @@ def dump_rows(path: Path, rows: list[Row], outcome: list[str], model: list[Float
                 **r.__dict__, "outcome": outcome[i], "routable": bool(routable[i]),
                 "probed": r.pubkey in probed, "p": model[0][i], "lo": model[1][i],
                 "hi": model[2][i], **{n: float(v[i]) for n, v in base.items()},
-                **({"p_plain": model[3][i]} if len(model) > 3 else {})}) + "\n")
+                **({"p_plain": model[3][i]} if len(model) > 3 else {}),
+                **{f"{name}{part}": float(v[k][i]) for name, v in aware.items()
+                   for k, part in enumerate(("", "_lo", "_hi"))}}) + "\n")
 
 
 def main() -> None:
