@@ -21,7 +21,7 @@ BIG = 5_000_000
 
 
 async def _score(dsn: str) -> None:
-    # payer 0 (the largest node: the intent's reference, and the grid's payer) -> 1 -> 2,
+    # payer 0 (the grid's payer, a public vantage: the intent's reference) -> 1 -> 2,
     # 1 -> 3; node 4 hangs off node 0, one hop further from everybody
     await score_small_graph(dsn, 5, [(0, 1, BIG), (1, 2, BIG), (1, 3, 50_000),
                                      (0, 4, 2 * BIG)])
@@ -82,7 +82,8 @@ def test_a_caller_further_away_gets_the_grid_moved_by_the_route_model(
     reference = _intent(client, amount_sat=37_000)
     caller = _intent(client, amount_sat=37_000, caller=pubkey(4))
     assert caller["payer"] == {"publicKey": pubkey(4), "basis": "caller", "peers": [],
-                               "isReference": False, "reference": "largest_node"}
+                               "isReference": False, "reference": "vantage_node",
+                               "referencePeers": []}
     assert caller["paymentBasis"]["payer"] == f"caller:{pubkey(4)}"  # type: ignore[index]
     assert reference["paymentBasis"]["payer"] == "reference"  # type: ignore[index]
     model = caller["model"]

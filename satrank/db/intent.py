@@ -60,6 +60,10 @@ class NodeScores:
     liveness_mu: float | None = None
     # (nodes, budgets): the largest routable amount per budget, NaN = not stored
     max_routable_sat: FloatArray = field(default_factory=lambda: np.empty((0, 0)))
+    # where the grid's reference payer enters the graph (scoring_state.payer_sources):
+    # the payer itself when free, else its channels' peers; () = not stored
+    payer_sources: tuple[str, ...] = ()
+    payer_sources_free: bool = False
 
     def grid_of(self, i: int) -> ScoreGrid | None:
         """Node `i`'s stored grid as api/quote.py reads it; None: scored without one."""
@@ -83,8 +87,8 @@ class IntentInputs:
 # The merged graph's identity: the last sync's fingerprint (a sync of the same graph
 # repeats it); None when the source gave none.
 _GRAPH_KEY = "SELECT fingerprint FROM graph_syncs ORDER BY id DESC LIMIT 1"
-_GRID_AXES = ("SELECT grid_amounts_sat, grid_budgets, payer, liveness_mu "
-              "FROM scoring_state")
+_GRID_AXES = ("SELECT grid_amounts_sat, grid_budgets, payer, liveness_mu, payer_sources, "
+              "payer_sources_free FROM scoring_state")
 
 
 def _matrix(rows: list[asyncpg.Record], column: str, width: int) -> FloatArray:
@@ -117,7 +121,8 @@ def _grid_fields(rows: list[asyncpg.Record], axes: asyncpg.Record | None
     return {"grid_amounts_sat": amounts, "grid_budgets": budgets,
             "grid": _grids(rows, len(amounts) * len(budgets)), "grid_payer": axes["payer"],
             "liveness_mu": axes["liveness_mu"],
-            "max_routable_sat": caps}
+            "max_routable_sat": caps, "payer_sources": tuple(axes["payer_sources"] or ()),
+            "payer_sources_free": bool(axes["payer_sources_free"])}
 
 
 async def load_intent_inputs(conn: asyncpg.Connection,

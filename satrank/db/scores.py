@@ -192,11 +192,12 @@ WHERE NOT EXISTS (SELECT 1 FROM posteriors p
 
 _RECORD_PASS = """
 INSERT INTO scoring_state (singleton, computed_at, grid_amounts_sat, grid_budgets, payer,
-                           liveness_mu)
-VALUES (true, $1, $2, $3, $4, $5)
+                           liveness_mu, payer_sources, payer_sources_free)
+VALUES (true, $1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (singleton) DO UPDATE SET computed_at = EXCLUDED.computed_at,
     grid_amounts_sat = EXCLUDED.grid_amounts_sat, grid_budgets = EXCLUDED.grid_budgets,
-    payer = EXCLUDED.payer, liveness_mu = EXCLUDED.liveness_mu
+    payer = EXCLUDED.payer, liveness_mu = EXCLUDED.liveness_mu,
+    payer_sources = EXCLUDED.payer_sources, payer_sources_free = EXCLUDED.payer_sources_free
 """
 
 # Nodes that left the graph leave the leaderboard (no stale scores, W9); history stays.
@@ -282,6 +283,7 @@ async def store_scores(conn: asyncpg.Connection, result: ScoreResult, *,
         await conn.execute(_DROP_UNSCORED)
         await conn.execute(_RECORD_PASS, computed_at, list(result.model.amounts_sat),
                            [b.name for b in result.model.budgets], result.payer,
-                           result.model.liveness.mu)
+                           result.model.liveness.mu, list(result.payer_sources),
+                           result.payer_sources_free)
         events = await enqueue_changed_score_events(conn) if enqueue_nostr else 0
     return StoredScores(len(result.pubkeys), affected_rows(history), events)

@@ -83,6 +83,10 @@ class ScoreResult:
     # (len(budgets), n): the largest amount with a route within each budget on a fine
     # ladder of amounts (`reach.amount_ladder`); the api's answer is 0 above it
     max_routable_sat: FloatArray
+    # where the reference payer's payments enter the graph, and whether they are the
+    # payer itself (free: it charges itself no fee) or its channels' peers
+    payer_sources: tuple[str, ...] = ()
+    payer_sources_free: bool = False
 
     def verdict_names(self) -> list[str]:
         return [VERDICTS[c] for c in self.verdict.tolist()]
@@ -141,4 +145,6 @@ def score_nodes(inputs: ScoringInputs, *, now_unix: float,
         rank=rank_of(default, payment_centrality_percentile(graph, inputs.knowledge,
                                                              now_unix=now_unix)),
         reasons=reasons, max_routable_sat=routes.max_routable_sat,
+        payer_sources=tuple(graph.pubkeys[i] for i in payer.sources.tolist()),
+        payer_sources_free=payer.free_sources,
     )

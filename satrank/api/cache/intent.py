@@ -2,11 +2,15 @@
 
 A snapshot holds the graph as directed edges with their channel-knowledge bounds, one
 search graph (CSR costs) per search amount, the reference payer's shortest-path trees on
-each, and every node's score fields. It is built off the request path (a background task
-of the worker: the database read is async, the numpy work runs in a thread) whenever the
-data version moves or the reference payer becomes known, and published by rebinding one
-attribute: a request takes `snapshots.current` once and uses that object throughout, so
-it never sees half of one. The old snapshot is dropped when its last request ends.
+each, and every node's score fields. The reference payer is the one the grid measured
+from (scoring_state.payer_sources): our node when the graph has it, else, as scoring
+placed it, a private payer entering at our channels' peers (or at the central hubs);
+the largest node only while no scoring pass has said. It is built off the request path
+(a background task of the worker: the database read is async, the numpy work runs in a
+thread) whenever the data version moves or the reference payer becomes known, and
+published by rebinding one attribute: a request takes `snapshots.current` once and uses
+that object throughout, so it never sees half of one. The old snapshot is dropped when
+its last request ends.
 
 Trees of other payers are computed on first use (one Dijkstra, a few ms on mainnet) and
 kept per snapshot in a small LRU: an agent asks about many payments from its own node. A
@@ -28,7 +32,7 @@ from typing import Literal, TypeVar
 import numpy as np
 
 from satrank.api.cache.version import DataVersion
-from satrank.db.intent import IntentInputs, KnowledgeLoader, load_intent_inputs
+from satrank.db.intent import IntentInputs, KnowledgeLoader, NodeScores, load_intent_inputs
 from satrank.db.knowledge import load_channel_knowledge
 from satrank.db.pool import Pool, connection
 from satrank.scoring.graph import GraphArrays
@@ -65,6 +69,9 @@ RETRY_BUILD_S = 10.0
 
 PayerBasis = Literal["caller", "caller_peers", "reference_unknown_caller",
                      "reference_private_caller", "reference_no_caller"]
+# our node in the graph; our vantage nodes through their channels' peers (private) or
+# themselves (public); the hubs scoring falls back to; the largest node (nothing stored)
+ReferenceKind = Literal["our_node", "our_channels", "vantage_node", "hubs", "largest_node"]
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -109,8 +116,10 @@ class IntentSnapshot:
     inputs: IntentInputs
     edges: DirectedEdges
     searches: dict[int, SearchGraph]
-    reference: int  # graph index of the reference payer; -1 when the graph is empty
-    reference_is_ours: bool  # our own node, else the largest node by capacity
+    # graph index of the reference payer; PRIVATE_PAYER when it enters at
+    # `reference_peers`; -1 with no trees when the graph is empty
+    reference: int
+    reference_kind: ReferenceKind
     reference_trees: dict[int, Tree]
     _trees: OrderedDict[tuple[int, int], Tree] = field(default_factory=OrderedDict,
                                                        repr=False)
@@ -118,6 +127,11 @@ class IntentSnapshot:
         default_factory=OrderedDict, repr=False)
     _fee_trees: OrderedDict[tuple[int | tuple[int, ...], int], Tree] = field(
         default_factory=OrderedDict, repr=False)
+    reference_peers: tuple[int, ...] = ()
+
+    @property
+    def reference_is_ours(self) -> bool:
+        return self.reference_kind in ("our_node", "our_channels", "vantage_node")
 
     def lookup(self, kind: str, value: str) -> int | None:
         return (self.index if kind == "pubkey" else self.by_hash).get(value)
@@ -172,6 +186,11 @@ class IntentSnapshot:
         return _lru(self._fee_trees, (peers, amount),
                     lambda: private_fee_tree(self.searches[amount], peers), FEE_TREES)
 
+    def _reference_fees(self, amount: int) -> Tree:
+        if self.reference == PRIVATE_PAYER:
+            return self.private_fee_tree(self.reference_peers, amount)
+        return self.fee_tree(self.reference, amount)
+
     def reference_estimate(self, target: int, hints: tuple[tuple[HintHop, ...], ...],
                            amount_sat: int, max_fee_sat: float) -> PaymentEstimate:
         """The reference payer's payment: the same for every caller, so kept per (target,
@@ -181,7 +200,7 @@ class IntentSnapshot:
         def estimate() -> PaymentEstimate:
             return estimate_payment(self.edges, self.searches[bucket],
                                     self.reference_trees[bucket], target, hints, amount_sat,
-                                    max_fee_sat, lambda: self.fee_tree(self.reference, bucket))
+                                    max_fee_sat, lambda: self._reference_fees(bucket))
 
         if hints:
             return estimate()
@@ -205,7 +224,7 @@ class IntentSnapshot:
                  max_fee_sat: float, peers: tuple[int, ...] = ()) -> IntentEstimate:
         """`peers`: a private caller's channel peers (graph indices, sorted), used when the
         caller has no usable public channel of its own."""
-        if self.reference < 0:  # an empty graph: nobody pays anybody
+        if not self.reference_trees:  # an empty graph: nobody pays anybody
             none = PaymentEstimate(0.0, ())
             return IntentEstimate(-1, "reference_no_caller", none, none)
         bucket = search_amount(amount_sat)
@@ -218,6 +237,8 @@ class IntentSnapshot:
             else:
                 basis = "reference_private_caller"
         reference = self.reference_estimate(target, hints, amount_sat, max_fee_sat)
+        if basis == "caller_peers" and peers == self.reference_peers:  # the grid's own payer
+            return IntentEstimate(PRIVATE_PAYER, basis, reference, reference, peers)
         if basis == "caller_peers":
             payment = estimate_payment(
                 self.edges, self.searches[bucket], self.private_tree(peers, bucket), target,
@@ -240,16 +261,40 @@ def _same_knowledge(a: ChannelKnowledge, b: ChannelKnowledge) -> bool:
          b.failed_unix), strict=True))
 
 
-def _reference(graph: GraphArrays, index: dict[str, int], our_pubkey: str | None
-               ) -> tuple[int, bool]:
-    """Our node when it is in the graph, else the node with the most capacity."""
-    reference = index.get(our_pubkey or "", -1)
-    if reference >= 0 or not graph.n_nodes:
-        return reference, reference >= 0
+@dataclass(frozen=True)
+class Reference:
+    index: int  # graph index, PRIVATE_PAYER (enters at `peers`), or -1: an empty graph
+    kind: ReferenceKind
+    peers: tuple[int, ...] = ()
+
+
+def _reference(graph: GraphArrays, index: dict[str, int], our_pubkey: str | None,
+               scores: NodeScores) -> Reference:
+    """The payer the grid measured from (module docstring)."""
+    ours = index.get(our_pubkey or "", -1)
+    if ours >= 0 or not graph.n_nodes:
+        return Reference(ours, "our_node")
+    sources = sorted({index[p] for p in scores.payer_sources if p in index})
+    if sources and scores.payer_sources_free:
+        return Reference(sources[0], "vantage_node")
+    if sources:
+        hubs = (scores.grid_payer or "").startswith("hubs:")
+        return Reference(PRIVATE_PAYER, "hubs" if hubs else "our_channels", tuple(sources))
     capacity = np.bincount(np.concatenate([graph.node1, graph.node2]),
                            weights=np.concatenate([graph.capacity_sat] * 2),
                            minlength=graph.n_nodes)
-    return int(np.argmax(capacity)), False
+    return Reference(int(np.argmax(capacity)), "largest_node")
+
+
+def _reference_trees(searches: dict[int, SearchGraph], reference: Reference, n_nodes: int
+                     ) -> dict[int, Tree]:
+    if reference.index == PRIVATE_PAYER:
+        return {a: tree_through_peers(PRIVATE_PAYER, {v: (0.0, shortest_tree(s, v))
+                                                      for v in reference.peers}, n_nodes)
+                for a, s in searches.items()}
+    if reference.index < 0:
+        return {}
+    return {a: shortest_tree(s, reference.index) for a, s in searches.items()}
 
 
 def build_snapshot(inputs: IntentInputs, *, version: Hashable, our_pubkey: str | None,
@@ -260,9 +305,10 @@ def build_snapshot(inputs: IntentInputs, *, version: Hashable, our_pubkey: str |
     scoring pass without a graph change: only the node scores are new)."""
     graph = inputs.graph
     index = {pk: i for i, pk in enumerate(graph.pubkeys)}
-    reference, ours = _reference(graph, index, our_pubkey)
+    reference = _reference(graph, index, our_pubkey, inputs.scores)
     if (previous is not None and previous.inputs.graph is graph
-            and previous.reference == reference
+            and previous.reference == reference.index
+            and previous.reference_peers == reference.peers
             and _same_knowledge(previous.inputs.knowledge, inputs.knowledge)):
         edges, searches = previous.edges, previous.searches
         trees = previous.reference_trees
@@ -275,14 +321,13 @@ def build_snapshot(inputs: IntentInputs, *, version: Hashable, our_pubkey: str |
         order = edge_order(edges)
         searches = {a: search_graph(edges, graph.n_nodes, a, order)
                     for a in SEARCH_AMOUNTS_SAT}
-        trees = ({a: shortest_tree(s, reference) for a, s in searches.items()}
-                 if reference >= 0 else {})
+        trees = _reference_trees(searches, reference, graph.n_nodes)
     return IntentSnapshot(
         version=version, built_unix=now_unix, pubkeys=graph.pubkeys, aliases=graph.aliases,
         index=index, by_hash={h: i for i, h in enumerate(inputs.scores.agent_hash)},
-        inputs=inputs, edges=edges, searches=searches, reference=reference,
-        reference_is_ours=ours, reference_trees=trees, _trees=payer_trees,
-        _reference_estimates=reference_estimates)
+        inputs=inputs, edges=edges, searches=searches, reference=reference.index,
+        reference_kind=reference.kind, reference_trees=trees, _trees=payer_trees,
+        _reference_estimates=reference_estimates, reference_peers=reference.peers)
 
 
 class IntentSnapshots:

@@ -203,10 +203,15 @@ _NODE_RESULT = obj({
             "caller: computed from the caller's public channels; caller_peers: from the "
             "private caller's peers; otherwise the reference payer, because the caller is "
             "unknown, has no usable public channel at this amount, or was not given"),
-        "isReference": _d(_BOOL, "The payer is the reference payer"),
-        "reference": _d({"type": "string", "enum": ["our_node", "largest_node"]},
-                        "What the reference payer is: our node, or (while our node is not "
-                        "known or not in the graph) the node with the most capacity"),
+        "isReference": _d(_BOOL, "The answer is the reference payer's (the grid's own)"),
+        "reference": _d({"type": "string", "enum": [
+            "our_node", "our_channels", "vantage_node", "hubs", "largest_node"]},
+            "The payer the grid measured from: our node in the graph; our vantage nodes "
+            "entering at their channels' peers (private channels, referencePeers); a public "
+            "vantage node; a payer with channels to the central hubs (no vantage known); "
+            "the node with the most capacity only until a scoring pass has said"),
+        "referencePeers": _d({"type": "array", "items": {"type": "string"}},
+                             "Where a private reference payer enters the graph"),
     }), "Who the answer is computed for"),
     "target": _d(nullable(_TARGET), "The target node's verdict and evidence freshness; null "
                                     "for an invoice payee outside the public graph"),
