@@ -95,15 +95,19 @@ class IntentP:
 
 def condition(p_payer: float, p_reference: float, node: NodeScore, *, model_moved: bool,
               weight: float = MODEL_SHIFT_WEIGHT, given_route: NodeScore | None = None,
-              route_share: float = MODEL_ROUTE_SHARE) -> IntentP:
+              route_share: float = MODEL_ROUTE_SHARE, routed: bool | None = None) -> IntentP:
     """p and interval for the payment (module docstring). `node`: the measured score for this
     payment; `p_payer`: the route model for this payer (0: no route); `p_reference`: the
     model for what the score measured; `model_moved`: the two differ. `given_route`: the
     measured score's part given a route (the grid's theta): a payer the model finds a route
     for within the budget has a route whatever the reference payer's, so what moves is
     that part, not the reference payer's route existence. `route_share`: for a payer other
-    than the reference, the share of the payer's own route model in the final log-odds."""
-    if p_payer <= 0.0:
+    than the reference, the share of the payer's own route model in the final log-odds.
+    `routed`: the route model found a route within the budget (None: p_payer > 0). A route
+    whose channels probes showed too small for the amount has p_payer 0, yet it is a route:
+    what the probes showed may have moved since (the grid's forecast says how far), so
+    only no route at all answers 0."""
+    if not (p_payer > 0.0 if routed is None else routed):
         return IntentP(0.0, 0.0, 0.0, "no_route")
     if node.p_success is None or node.ci95_low is None or node.ci95_high is None:
         x = logit(_clip(p_payer, _NODE_CLIP))  # clipped: p itself may lie past the ends

@@ -304,3 +304,16 @@ def test_a_private_payer_with_two_peers_takes_the_better() -> None:
     got = estimate_payment(edges, search, tree, 4, (), 10_000, 100)
     assert got.likeliest is not None and got.likeliest.edges[0] in set(
         np.flatnonzero((edges.src == 3) & (edges.dst == 4)).tolist())
+
+
+def test_a_route_the_probes_showed_too_small_is_still_a_route() -> None:
+    """p_payer 0 because knowledge says no channel of the route carries the amount, but a
+    route exists: the measured theta, moved down, not a hard 0; no route at all is 0."""
+    theta = NodeScore("RISKY", 0.3, 0.1, 0.6)
+    known_small = condition(0.0, 0.5, theta, model_moved=True, given_route=theta,
+                            routed=True)
+    assert known_small.basis == "node_score_conditioned" and 0 < known_small.p < 0.3
+    assert condition(0.0, 0.5, theta, model_moved=True, routed=False).p == 0.0
+    assert condition(0.0, 0.5, theta, model_moved=True).basis == "no_route"
+    reference = condition(0.0, 0.0, theta, model_moved=False, routed=True)
+    assert reference.p == pytest.approx(0.3)

@@ -225,6 +225,7 @@ def answer(snapshot: IntentSnapshot, parsed: IntentRequest, now: float,
     # the population's rate of being up, so the route model must too
     mu = scores.liveness_mu if moved and scores.liveness_mu is not None else 1.0
     result = condition(estimate.payment.p_model * mu, p_measured, node, model_moved=moved,
+                       routed=bool(estimate.payment.routes),
                        weight=weight, given_route=None if fresh is not None else given_route,
                        route_share=route_share)
     expired = parsed.invoice is not None and (
