@@ -11,7 +11,7 @@ from satrank.api.cache.intent import build_snapshot
 from satrank.db.intent import IntentInputs, NodeScores
 from satrank.scoring.knowledge import empty_channel_knowledge
 from satrank.scoring.payment import search_amount, shortest_tree
-from tests.scoring_graphs import arrays_from_graph, small_graph
+from tests.scoring_graphs import arrays_from_graph, pubkey, small_graph
 
 NOW = 1_700_000_000.0
 
@@ -43,3 +43,30 @@ def test_wallets_behind_one_peer_share_its_tree() -> None:
     assert answer.payer_basis == "caller" and answer.payment.p_model > 0
     assert answer.payment.likeliest is not None
     assert int(snapshot.edges.src[answer.payment.likeliest.edges[0]]) == 5
+
+
+def test_a_payment_between_search_amounts_finds_the_route_over_big_channels() -> None:
+    """1M sat searched on the 400k graph takes the cheap way out over the payer's 900k
+    channel (0 -> 1 -> 2 -> 3), which cannot carry it; the dear way over 5M channels
+    (0 -> 4 -> 2 -> 3) is found on the next search graph up, as lnd's search at the exact
+    amount finds it."""
+    links = [(0, 1, 900_000), (1, 2, 5_000_000), (0, 4, 5_000_000), (4, 2, 5_000_000),
+             (2, 3, 5_000_000), (0, 5, 9_000_000)]
+    graph = arrays_from_graph(small_graph(6, links))
+    graph.fee_base_msat[1, 3] = 900_000  # 4 -> 2 (node2 -> node1 of channel 3): 900 sat
+    graph.max_htlc_msat[:] = 5_000_000_000  # the default policy's 990k sat would stop 1M
+    n = graph.n_nodes
+    nan = np.full(n, np.nan)
+    scores = NodeScores(agent_hash=tuple(str(i) for i in range(n)), verdict=(None,) * n,
+                        p_success=nan, ci95_low=nan, ci95_high=nan, n_eff=nan,
+                        scored_unix=nan, probed_unix=nan)
+    snapshot = build_snapshot(IntentInputs(graph, scores, empty_channel_knowledge()),
+                              version=0, our_pubkey=pubkey(0), now_unix=NOW)
+    assert snapshot.reference == 0
+    small = snapshot.reference_estimate(3, (), 300_000, 5_000)
+    assert [int(snapshot.edges.dst[e]) for e in small.routes[0].edges] == [1, 2, 3]
+    big = snapshot.reference_estimate(3, (), 1_000_000, 5_005)
+    assert big.likeliest is not None and big.p_model > 0
+    assert [int(snapshot.edges.dst[e]) for e in big.likeliest.edges] == [4, 2, 3]
+    private = snapshot.estimate(None, True, 3, (), 1_000_000, 5_005, peers=(1,))
+    assert private.payer_basis == "caller_peers" and private.payment.routes

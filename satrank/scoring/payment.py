@@ -161,6 +161,12 @@ def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int,
     return SearchGraph(amount_sat, matrix, keep, cost, fee_matrix)
 
 
+def search_amount_above(amount_sat: int) -> int | None:
+    """The smallest search amount above `amount_sat` (every channel of its graph carries
+    the payment); None above the largest."""
+    return next((a for a in SEARCH_AMOUNTS_SAT if a > amount_sat), None)
+
+
 def search_amount(amount_sat: int) -> int:
     """The search graph a payment of `amount_sat` uses: the largest search amount at or
     below it (no channel that could carry the payment is left out; routes over a channel

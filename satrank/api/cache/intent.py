@@ -53,6 +53,7 @@ from satrank.scoring.payment import (
     normal_fee_budget_sat,
     private_fee_tree,
     search_amount,
+    search_amount_above,
     search_graph,
     shortest_tree,
     tree_through_peers,
@@ -195,17 +196,32 @@ class IntentSnapshot:
                            amount_sat: int, max_fee_sat: float) -> PaymentEstimate:
         """The reference payer's payment: the same for every caller, so kept per (target,
         amount, budget) in a small LRU (invoices with hints aside)."""
-        bucket = search_amount(amount_sat)
 
         def estimate() -> PaymentEstimate:
-            return estimate_payment(self.edges, self.searches[bucket],
-                                    self.reference_trees[bucket], target, hints, amount_sat,
-                                    max_fee_sat, lambda: self._reference_fees(bucket))
+            return self._payment(self.reference_trees.__getitem__, self._reference_fees,
+                                 target, hints, amount_sat, max_fee_sat)
 
         if hints:
             return estimate()
         return _lru(self._reference_estimates, (target, amount_sat, float(max_fee_sat)),
                     estimate, REFERENCE_ESTIMATES)
+
+    def _payment(self, tree_at: Callable[[int], Tree], fees_at: Callable[[int], Tree],
+                 target: int, hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
+                 max_fee_sat: float) -> PaymentEstimate:
+        """The payment on the search graph at or below its amount (`tree_at`/`fees_at`: the
+        payer's trees at a search amount); when no route there carries it within the
+        budget, on the next one above: the cheapest path through a last hop may cross a
+        channel between the two amounts and be dropped when priced, while a path over
+        channels that all carry the payment exists (lnd searches at the exact amount)."""
+        bucket = search_amount(amount_sat)
+        found = estimate_payment(self.edges, self.searches[bucket], tree_at(bucket), target,
+                                 hints, amount_sat, max_fee_sat, lambda: fees_at(bucket))
+        above = search_amount_above(amount_sat)
+        if found.routes or above is None or above == bucket or above not in self.searches:
+            return found
+        return estimate_payment(self.edges, self.searches[above], tree_at(above), target,
+                                hints, amount_sat, max_fee_sat, lambda: fees_at(above))
 
     def reference_tier(self, target: int, hints: tuple[tuple[HintHop, ...], ...]
                        ) -> PaymentEstimate:
@@ -240,16 +256,16 @@ class IntentSnapshot:
         if basis == "caller_peers" and peers == self.reference_peers:  # the grid's own payer
             return IntentEstimate(PRIVATE_PAYER, basis, reference, reference, peers)
         if basis == "caller_peers":
-            payment = estimate_payment(
-                self.edges, self.searches[bucket], self.private_tree(peers, bucket), target,
-                hints, amount_sat, max_fee_sat, lambda: self.private_fee_tree(peers, bucket))
+            payment = self._payment(lambda a: self.private_tree(peers, a),
+                                    lambda a: self.private_fee_tree(peers, a), target, hints,
+                                    amount_sat, max_fee_sat)
             return IntentEstimate(PRIVATE_PAYER, basis, payment, reference, peers)
         if basis != "caller" or caller == self.reference:
             return IntentEstimate(self.reference, basis, reference, reference)
         assert caller is not None
-        payment = estimate_payment(self.edges, self.searches[bucket], self.tree(caller, bucket),
-                                   target, hints, amount_sat, max_fee_sat,
-                                   lambda: self.fee_tree(caller, bucket))
+        payment = self._payment(lambda a: self.tree(caller, a),
+                                lambda a: self.fee_tree(caller, a), target, hints, amount_sat,
+                                max_fee_sat)
         return IntentEstimate(caller, basis, payment, reference)
 
 
