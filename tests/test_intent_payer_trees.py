@@ -4,10 +4,14 @@ behind that peer, and the answer is the one its own Dijkstra gives."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from satrank.api.cache.intent import build_snapshot
+from satrank.api.intent_input import IntentRequest
+from satrank.api.routes.intent import answer
 from satrank.db.intent import IntentInputs, NodeScores
 from satrank.scoring.knowledge import empty_channel_knowledge
 from satrank.scoring.payment import search_amount, shortest_tree
@@ -70,3 +74,29 @@ def test_a_payment_between_search_amounts_finds_the_route_over_big_channels() ->
     assert [int(snapshot.edges.dst[e]) for e in big.likeliest.edges] == [4, 2, 3]
     private = snapshot.estimate(None, True, 3, (), 1_000_000, 5_005, peers=(1,))
     assert private.payer_basis == "caller_peers" and private.payment.routes
+
+
+def test_a_callers_theta_is_read_at_its_own_budget_where_the_reference_routes() -> None:
+    """Node 4's grid says theta 0.5 at the tight budget and 0.9 at the normal one; wallet 5
+    pays it 10k sat at a tight budget the reference payer routes within: the answer (shift
+    and route share 0: theta alone) is the tight row's."""
+    base = _snapshot()
+    n = len(base.pubkeys)
+    grid = np.full((n, 3, 4), np.nan)  # cells: tight 1k, tight 100k, normal 1k, normal 100k
+    grid[4] = [[0.5, 0.5, 0.9, 0.9], [5.0, 5.0, 9.0, 9.0], [5.0, 5.0, 1.0, 1.0]]
+    old = base.inputs.scores
+    scores = replace(old, verdict=tuple("UNKNOWN" if i == 4 else None for i in range(n)),
+                     p_success=np.full(n, 0.9), ci95_low=np.full(n, 0.5),
+                     ci95_high=np.full(n, 0.99), n_eff=np.full(n, 3.0),
+                     grid_amounts_sat=(1_000, 100_000), grid_budgets=("tight", "normal"),
+                     grid=grid)
+    snapshot = build_snapshot(replace(base.inputs, scores=scores), version=1,
+                              our_pubkey=None, now_unix=NOW)
+    tight = IntentRequest(("pubkey", pubkey(4)), None, ("pubkey", pubkey(5)), 10_000, 10,
+                          False)
+    got = answer(snapshot, tight, NOW, weight=0.0, route_share=0.0)
+    assert got["model"]["moved"] and got["route"] is not None
+    assert got["pSuccess"] == pytest.approx(0.5, abs=1e-3)
+    normal = answer(snapshot, replace(tight, max_fee_sat=55), NOW, weight=0.0,
+                    route_share=0.0)
+    assert normal["pSuccess"] == pytest.approx(0.9, abs=1e-3)

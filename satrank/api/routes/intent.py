@@ -32,7 +32,7 @@ from satrank.api.intent_url import answer_url
 from satrank.api.prices import ROUTE_PRICES
 from satrank.api.probing import MAX_AMOUNT_SAT as PROBE_MAX_AMOUNT_SAT
 from satrank.api.probing import probe_backend, probe_block, probe_now
-from satrank.api.quote import Basis, quote, quote_given_route
+from satrank.api.quote import Basis, quote, quote_cells, quote_given_route
 from satrank.api.render import dumps, json_bytes
 from satrank.api.state import api_state
 from satrank.lightning.backend import ProbeResult
@@ -182,13 +182,20 @@ def _measured(snapshot: IntentSnapshot, target: int, estimate: IntentEstimate,
             measured = quote(grid, Basis(parsed.amount_sat, None, float(parsed.max_fee_sat)))
             return NodeScore(verdict, *measured), None, estimate.reference.p_model, False, "grid"
         # a caller: theta, the grid's part given a route (the caller's route existence is its
-        # own), where the reference payer has its routes (the default budget; at a budget
-        # it cannot route within, the grid's theta is only its prior's floor), compared by
-        # the model with the reference payer at that budget
-        normal = DEFAULT_BUDGET.whole_limit_sat(parsed.amount_sat)
-        theta = quote_given_route(grid, Basis(parsed.amount_sat, DEFAULT_BUDGET, normal))
-        at_normal = snapshot.reference_estimate(target, hints, parsed.amount_sat, normal)
-        return NodeScore(verdict, *theta), None, at_normal.p_model, True, "grid"
+        # own), read where the reference payer has its routes: at the payment's budget when
+        # it routes within it (a tight budget's routes are not the normal one's: cheap
+        # channels, fewer of them), else at the default budget (at a budget it cannot route
+        # within, the grid's theta is only its prior's floor); compared by the model with
+        # the reference payer at that budget
+        at_budget = quote_cells(grid, Basis(parsed.amount_sat, None,
+                                            float(parsed.max_fee_sat)))
+        if at_budget[0] > 0.0:
+            read_at, theta = float(parsed.max_fee_sat), at_budget[3:]
+        else:
+            read_at = DEFAULT_BUDGET.whole_limit_sat(parsed.amount_sat)
+            theta = quote_given_route(grid, Basis(parsed.amount_sat, DEFAULT_BUDGET, read_at))
+        there = snapshot.reference_estimate(target, hints, parsed.amount_sat, read_at)
+        return NodeScore(verdict, *theta), None, there.p_model, True, "grid"
     tier = snapshot.reference_tier(target, hints)
     return (NodeScore(verdict, float(scores.p_success[target]), float(scores.ci95_low[target]),
                       float(scores.ci95_high[target])), None, tier.p_model,
