@@ -19,6 +19,7 @@ from bench.calibration_v2 import (
     budget_sat,
     coverage,
     model_p,
+    node_bootstrap,
     plan_rows,
 )
 from satrank.api.quote import Basis, quote
@@ -86,3 +87,20 @@ def test_the_plan_pays_every_cell_from_b_and_a_subset_from_a() -> None:
     repeats = [r for r in rows if r.repeat]
     assert len(repeats) == MIN_REPEATS and {r.pubkey for r in repeats} == {"n2"}
     assert {r.slice for r in repeats} == set(range(4))
+
+
+def test_the_transfer_interval_resamples_nodes() -> None:
+    """B's errors twice A's on every node: the ratio's interval is +100 % on the dot; the
+    same errors on both sides but spread over few nodes: an interval around 0 whose width
+    says how few."""
+    rng = np.random.default_rng(1)
+    node = np.repeat(np.arange(50), 4)
+    node = np.concatenate([node, node])
+    sa = np.arange(node.size) < node.size // 2
+    err = np.where(sa, 0.1, 0.2)
+    lo, hi = node_bootstrap(err, sa, ~sa, node, rng)
+    assert lo == pytest.approx(1.0) and hi == pytest.approx(1.0)
+    spiky = np.zeros(node.size)
+    spiky[[3, 210, 250]] = 1.0  # one bad row for A (node 0), two for B (nodes 2, 12)
+    lo, hi = node_bootstrap(spiky, sa, ~sa, node, rng)
+    assert lo < 0.0 < 1.0 < hi  # +100 % measured, and nothing excluded
