@@ -605,7 +605,8 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
     n_cov, covered = coverage(routable_repeat, [r.pubkey for r in rows], y, lo, hi)
     print(f"\n95 % interval coverage (payer B, {DEFAULT_TIER_SAT:,} sat, normal budget): "
           f"{n_all} nodes with >= {MIN_REPEATS} payments, observed rate inside the interval "
-          f"for {covered_all:.1%}; of them routable from B: {n_cov}, inside for {covered:.1%}")
+          f"for {covered_all:.1%}; of them routable from B: {n_cov}, inside for {covered:.1%} "
+          f"(sampling sd at 95 %: {math.sqrt(0.95 * 0.05 / max(n_cov, 1)):.1%})")
     widths = [hi[i] - lo[i] for i in np.flatnonzero(routable_repeat)]
     if widths:
         print(f"  routable repeat rows' interval width: median {np.median(widths):.3f}")
@@ -779,9 +780,10 @@ def main() -> None:
                         help="of those, how many A (the trained vantage) pays the same way "
                              "(100 before 2026-12-07: the ratio's 90 %% interval over nodes "
                              "was 20-75 points wide)")
-    parser.add_argument("--repeat-nodes", type=int, default=120,
+    parser.add_argument("--repeat-nodes", type=int, default=240,
                         help="of those, how many B pays --repeats times (interval coverage: "
-                             "read on the ones B has a route to, about half)")
+                             "read on the ones B has a route to, about half; 120 before "
+                             "2026-12-07: ~55 nodes, one node 1.8 points)")
     parser.add_argument("--repeats", type=int, default=22)
     parser.add_argument("--samples", type=int, default=32, help="bimodal Monte Carlo samples")
     parser.add_argument("--concurrency", type=int, default=32, help="held-out payments in flight")
