@@ -70,6 +70,27 @@ def test_the_version_is_reread_only_after_the_interval() -> None:
     assert len(reads) == 1
 
 
+def test_a_caller_during_the_first_read_waits_for_it() -> None:
+    """The api's first requests and its snapshot task read the version together: the one
+    arriving while the first read is in flight gets its value, not None (it cleared the
+    node cache twice and rendered one verdict twice, CI 2026-12-07)."""
+    async def run() -> list[object]:
+        started = asyncio.Event()
+
+        async def slow(_pool: Pool) -> int:
+            started.set()
+            await asyncio.sleep(0.05)
+            return 7
+
+        version = DataVersion((slow,), check_interval_s=3600)
+        first = asyncio.create_task(version.current(NO_POOL))
+        await started.wait()
+        second = await version.current(NO_POOL)
+        return [await first, second]
+
+    assert asyncio.run(run()) == [(7,), (7,)]
+
+
 def test_expiring_value_lives_for_its_ttl() -> None:
     now = [100.0]
     value: Expiring[str] = Expiring(30.0, clock=lambda: now[0])

@@ -11,6 +11,7 @@ so new data shows up within seconds and a burst of requests costs no database wo
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 
@@ -33,12 +34,20 @@ class DataVersion:
         self._sources = tuple(sources)
         self.value: Version | None = None
         self._checked_at = float("-inf")
+        self._reading = asyncio.Lock()  # held by the read in flight
 
     async def current(self, pool: Pool) -> Version | None:
+        """The version, re-read once the interval has passed. Callers arriving during a
+        re-read get the value it replaces, except before the first read has ended: they
+        wait for it (a None they took for a version would clear their caches twice)."""
         now = time.monotonic()
         if now - self._checked_at >= self.check_interval_s:
             self._checked_at = now  # set first: concurrent requests do not all re-read
-            self.value = tuple([await source(pool) for source in self._sources])
+            async with self._reading:
+                self.value = tuple([await source(pool) for source in self._sources])
+        elif self.value is None:
+            async with self._reading:
+                pass
         return self.value
 
 
