@@ -118,7 +118,7 @@ class IntentSnapshot:
     edges: DirectedEdges
     searches: dict[int, SearchGraph]
     # graph index of the reference payer; PRIVATE_PAYER when it enters at
-    # `reference_peers`; -1 with no trees when the graph is empty
+    # `reference_peers`; with no trees (an empty graph) nobody
     reference: int
     reference_kind: ReferenceKind
     reference_trees: dict[int, Tree]
@@ -287,8 +287,10 @@ class Reference:
 def _reference(graph: GraphArrays, index: dict[str, int], our_pubkey: str | None,
                scores: NodeScores) -> Reference:
     """The payer the grid measured from (module docstring)."""
+    if not graph.n_nodes:
+        return Reference(-1, "largest_node")  # nobody: the estimates answer "no route"
     ours = index.get(our_pubkey or "", -1)
-    if ours >= 0 or not graph.n_nodes:
+    if ours >= 0:
         return Reference(ours, "our_node")
     sources = sorted({index[p] for p in scores.payer_sources if p in index})
     if sources and scores.payer_sources_free:
