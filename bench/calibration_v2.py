@@ -151,17 +151,22 @@ AWARE_VARIANTS = {"aware": None, "aware_theta": (0.0, 0.0)}
 
 
 async def aware_p(conn: asyncpg.Connection, rows: Sequence[Row], payers: tuple[Payer, Payer],
-                  peers_b: Sequence[str], now_unix: float) -> dict[str, list[FloatArray]]:
+                  peers_b: Sequence[str], now_unix: float
+                  ) -> tuple[dict[str, list[FloatArray]], dict[str, FloatArray]]:
     """THE PAYER-AWARE ANSWER: (p, ci95 low, ci95 high) per row as POST /api/intent answers
     it now, from an intent snapshot built as an api worker builds it: A's rows without a
     caller (the reference payer), B's with `caller_peers` = `peers_b`. Per variant of
-    AWARE_VARIANTS."""
+    AWARE_VARIANTS; and, for the dump, the parts scoring/intent.condition mixes (the route
+    model for the payer times the population's rate of being up, the route model for the
+    reference payer, whether it moved), so that other weights can be read offline."""
     a, b = payers
     inputs = await load_intent_inputs(conn, load_channel_knowledge)
     snapshot = await asyncio.to_thread(build_snapshot, inputs, version=0,
                                        our_pubkey=a.pubkey, now_unix=now_unix)
     peers: tuple[tuple[IdKind, str], ...] = tuple(("pubkey", pk) for pk in peers_b)
     out = {name: [np.zeros(len(rows)) for _ in range(3)] for name in AWARE_VARIANTS}
+    parts = {k: np.zeros(len(rows)) for k in ("p_routes_up", "p_reference", "moved")}
+    mu = snapshot.inputs.scores.liveness_mu or 1.0
     basis: Counter[str] = Counter()
 
     def run() -> None:
@@ -175,12 +180,17 @@ async def aware_p(conn: asyncpg.Connection, rows: Sequence[Row], payers: tuple[P
                 out[name][0][i], out[name][1][i] = got["pSuccess"], got["ci95Low"]
                 out[name][2][i] = got["ci95High"]
             basis[f"{r.payer}:{got['payer']['basis']}"] += 1
+            model = got["model"]
+            moved = bool(model["moved"])
+            parts["p_routes_up"][i] = model["pRoutes"] * (mu if moved else 1.0)
+            parts["p_reference"][i], parts["moved"][i] = model["pReference"], float(moved)
 
     started = time.perf_counter()
     await asyncio.to_thread(run)
-    print(f"payer-aware answers (intent snapshot, reference {snapshot.reference_is_ours=}): "
-          f"{dict(basis)} in {time.perf_counter() - started:.1f} s", flush=True)
-    return out
+    print(f"payer-aware answers (intent snapshot, reference {snapshot.reference_kind}, "
+          f"liveness mu {mu:.3f}): {dict(basis)} in {time.perf_counter() - started:.1f} s",
+          flush=True)
+    return out, parts
 
 
 # ---------------------------------------------------------------- the world
@@ -716,7 +726,8 @@ async def held_out(env: dict[str, str], admin_dsn: str, sim: SimnetHandle, truth
             await b_client.close()
         async with pool.acquire() as conn:
             model = await predict(conn, rows, (a, b))
-            aware = await aware_p(conn, rows, (a, b), peers_b, float(truth.state()["unix_time"]))
+            aware, parts = await aware_p(conn, rows, (a, b), peers_b,
+                                         float(truth.state()["unix_time"]))
         if args.oracle:
             oracle["oracle_window_start"] = await asyncio.to_thread(state_oracle, truth, rows,
                                                                     (a, b))
@@ -744,13 +755,13 @@ async def held_out(env: dict[str, str], admin_dsn: str, sim: SimnetHandle, truth
     report(rows, outcome, (model[0], model[1], model[2]), routable, base, probed, (a, b),
            aware)
     if args.dump:
-        dump_rows(args.dump, rows, outcome, model, routable, base, probed, aware)
+        dump_rows(args.dump, rows, outcome, model, routable, base, probed, aware, parts)
     print(f"world at the end: {truth.state()}")
 
 
 def dump_rows(path: Path, rows: list[Row], outcome: list[str], model: list[FloatArray],
               routable: np.ndarray, base: dict[str, FloatArray], probed: set[str],
-              aware: dict[str, list[FloatArray]]) -> None:
+              aware: dict[str, list[FloatArray]], parts: dict[str, FloatArray]) -> None:
     """Every held-out row with its outcome and predictions, one JSON object a line (for
     diagnosis after the run)."""
     with path.open("w") as out:
@@ -761,7 +772,8 @@ def dump_rows(path: Path, rows: list[Row], outcome: list[str], model: list[Float
                 "hi": model[2][i], **{n: float(v[i]) for n, v in base.items()},
                 **({"p_plain": model[3][i]} if len(model) > 3 else {}),
                 **{f"{name}{part}": float(v[k][i]) for name, v in aware.items()
-                   for k, part in enumerate(("", "_lo", "_hi"))}}) + "\n")
+                   for k, part in enumerate(("", "_lo", "_hi"))},
+                **{name: float(v[i]) for name, v in parts.items()}}) + "\n")
 
 
 def main() -> None:
