@@ -214,31 +214,25 @@ def tree_through_peers(payer: int, peers: dict[int, tuple[float, Tree]], n_nodes
     peer's (the peer itself hangs off the payer). Exact, without a Dijkstra of its own: a
     payer whose peers' trees are known (a wallet behind one LSP, mostly) costs a few
     vector operations. `payer` may be `PRIVATE_PAYER` (not in the graph: hops of 0)."""
-    known = tuple(peers) if payer == PRIVATE_PAYER else ()
     if not peers:
-        dist = np.full(n_nodes, np.inf)
-        if payer >= 0:
-            dist[payer] = 0.0
-        return Tree(payer, dist, np.full(n_nodes, -9999, dtype=np.int32), known)
-    if len(peers) == 1:  # a wallet behind one peer: its tree shifted by the hop
+        dist, pred = np.full(n_nodes, np.inf), np.full(n_nodes, -9999, dtype=np.int32)
+    elif len(peers) == 1:  # a wallet behind one peer: its tree shifted by the hop
         ((v, (hop, tree)),) = peers.items()
         dist, pred = tree.dist + hop, tree.pred.copy()
         pred[v] = payer
-        if payer >= 0:
-            dist[payer], pred[payer] = 0.0, -9999
-        return Tree(payer, dist, pred, known)
-    order = list(peers)
-    costs = np.array([peers[v][1].dist for v in order]) + np.array(
-        [[peers[v][0]] for v in order])
-    best = np.argmin(costs, axis=0)
-    cols = np.arange(n_nodes)
-    dist = costs[best, cols]
-    pred = np.array([peers[v][1].pred for v in order], dtype=np.int32)[best, cols]
-    pred[np.asarray(order)[best] == cols] = payer  # a peer's own column: reached directly
+    else:
+        order = list(peers)
+        costs = np.array([peers[v][1].dist for v in order]) + np.array(
+            [[peers[v][0]] for v in order])
+        best = np.argmin(costs, axis=0)
+        cols = np.arange(n_nodes)
+        dist = costs[best, cols]
+        pred = np.array([peers[v][1].pred for v in order], dtype=np.int32)[best, cols]
+        pred[np.asarray(order)[best] == cols] = payer  # a peer's own column: reached directly
     if payer >= 0:
         dist[payer], pred[payer] = 0.0, -9999
     return Tree(payer, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32),
-                known)
+                tuple(peers) if payer == PRIVATE_PAYER else ())
 
 
 @dataclass(frozen=True)
@@ -418,28 +412,29 @@ def _own_edges(search: SearchGraph, payer: int) -> dict[int, int]:
     return first
 
 
+def _fees_from(search: SearchGraph, source: int, starts: IntArray,
+               peers: tuple[int, ...] = ()) -> Tree:
+    """Cheapest fees from `starts` at fee 0 (one multi-source Dijkstra), as `source`'s tree:
+    predecessors lead back to one of the starts."""
+    n = search.matrix.shape[0]
+    if not starts.size:
+        return Tree(source, np.full(n, np.inf), np.full(n, -9999, dtype=np.int32), peers)
+    dist, pred, _ = dijkstra(search.fee_matrix, directed=True, indices=starts, min_only=True,
+                             return_predecessors=True)
+    return Tree(source, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32),
+                peers)
+
+
 def fee_tree(search: SearchGraph, payer: int) -> Tree:
     """Cheapest fees from the payer (its own hop is free: the search starts from its peers
-    at fee 0, one multi-source Dijkstra); predecessors lead back to one of its peers."""
-    peers = np.fromiter(_own_edges(search, payer), dtype=np.int64)
-    if not peers.size:
-        return Tree(payer, np.full(search.matrix.shape[0], np.inf),
-                    np.full(search.matrix.shape[0], -9999, dtype=np.int32))
-    dist, pred, _ = dijkstra(search.fee_matrix, directed=True, indices=peers, min_only=True,
-                             return_predecessors=True)
-    return Tree(payer, np.asarray(dist, dtype=np.float64), np.asarray(pred, dtype=np.int32))
+    at fee 0); predecessors lead back to one of its peers."""
+    return _fees_from(search, payer, np.fromiter(_own_edges(search, payer), dtype=np.int64))
 
 
 def private_fee_tree(search: SearchGraph, peers: tuple[int, ...]) -> Tree:
     """`fee_tree` of a private payer: the same search from its peers (its own hops are not
     in the graph)."""
-    n = search.matrix.shape[0]
-    if not peers:
-        return Tree(PRIVATE_PAYER, np.full(n, np.inf), np.full(n, -9999, dtype=np.int32))
-    dist, pred, _ = dijkstra(search.fee_matrix, directed=True, indices=np.asarray(peers),
-                             min_only=True, return_predecessors=True)
-    return Tree(PRIVATE_PAYER, np.asarray(dist, dtype=np.float64),
-                np.asarray(pred, dtype=np.int32), tuple(peers))
+    return _fees_from(search, PRIVATE_PAYER, np.asarray(peers, dtype=np.int64), tuple(peers))
 
 
 def fee_only_routes(edges: DirectedEdges, search: SearchGraph, fees: Tree, target: int,
