@@ -10,8 +10,10 @@ probability the payment reaches v given such a route exists, a Beta posterior pe
                     (`scoring.liveness`); P_graph lnd's retries over every route within
                     the budget (sampled), from lnd's bimodal liquidity on what probes
                     showed (channel knowledge);
-                    for a node with probes of its own, its last hops without knowledge
-                    (those probes are in S and F: counted once)
+                    in a cell where the node's own probes count in S or F, its last hops
+                    without knowledge and mu the population's (those probes are in S
+                    and F: counted once); in its other cells (larger amounts than it
+                    was reached at) with them and mu its own liveness posterior
     strength    kappa, fitted by beta-binomial marginal likelihood against these m on the
                     (node, amount) cells with >= 2 probe observations; raised in a cell
                     where kappa x m or kappa x (1 - m) would fall below MIN_PRIOR_PARAM
@@ -312,18 +314,20 @@ def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
     # a probe that reached the node at >= a proves a route for a, whatever the graph says
     reachable = view.reachable | (ps > 0)
     # A node's own probes are in S/F and also in the knowledge of its last hop (a reach
-    # as "carried", a short last hop as "could not carry"): counting both would count
-    # them twice. For a node with probe evidence of its own the prior mean leaves its
-    # inbound channels' knowledge out (it cannot be told apart from what probes through
-    # the node showed); upstream knowledge stays, it is about other nodes.
-    own = (ev.probe_s + ev.probe_f).sum(axis=(0, 1)) > 0
-    # The graph's p is "given the node is up"; a node drawn from the population is up with
-    # the rate mu (`scoring.liveness`), so that is the prior's share. Its own reaches and
-    # failures blamed on being down then move it through S and F, once.
+    # as "carried", a short last hop as "could not carry") and in its liveness (it was
+    # up): counting both would count them twice. In a cell where the node's own probes
+    # count (S or F > 0) the prior mean leaves its inbound channels' knowledge out (it
+    # cannot be told apart from what probes through the node showed) and takes the
+    # population's rate of being up mu (`scoring.liveness`); upstream knowledge stays, it
+    # is about other nodes. In a cell where none of them counts (a reach at 10k says
+    # nothing of 100k in S) what they showed is counted there, once, through the prior:
+    # its last hop carried 10k, and it was up. Leaving it out read such cells far too low
+    # on the calibration bench (p 0.19 where 0.45-0.56 were reached, six worlds).
+    counted = (ev.probe_s + ev.probe_f) > 0
     blind = ev.liveness.mu * view.p_graph_blind
     link = graph_link(blind, ev, amounts_sat)
-    graph_mean = np.clip(link(np.where(own[None, None], blind,
-                                       ev.liveness.mu * view.p_graph)),
+    graph_mean = np.clip(link(np.where(counted, blind,
+                                       ev.liveness.mean[None, None] * view.p_graph)),
                          PRIOR_MEAN_MIN, PRIOR_MEAN_MAX)
     fit_cells = reachable[probe_budget]
     kappa, fitted = fit_kappa(graph_mean[probe_budget][fit_cells],

@@ -155,6 +155,42 @@ def test_a_probe_counts_once_not_again_through_its_last_hops_knowledge() -> None
     assert p["last hop"] == p["none"] < p["upstream"]
 
 
+def test_a_reach_at_a_small_amount_counts_at_larger_ones_through_the_prior() -> None:
+    """Node 3 reached at 10k: S counts it at amounts <= 10k only. At 100k its prior takes
+    what the reach showed, once: it was up (its liveness posterior, not the population's
+    rate mu, which flaky nodes 1 and 2 hold below 1), and its last hop 2 -> 3 carried 10k.
+    At 10k, where the reach is in S, neither moves it (counted once)."""
+    inputs = _chain()
+    g = inputs.graph
+    e23 = int(np.flatnonzero((g.node1 == 2) & (g.node2 == 3))[0])  # direction 0
+    carried = ChannelKnowledge(np.array([g.channel_id[e23]]), np.array([0]),
+                               np.array([10_000.0]), np.array([NOW - 60.0]),
+                               np.full(1, np.inf), np.zeros(1))
+    flaky = ([pubkey(1), pubkey(2)] * 4, [ProbeOutcome.REACHED, ProbeOutcome.FAILED_AT_TARGET] * 4)
+
+    def scored(reach_3: bool, knowledge: ChannelKnowledge) -> ScoreResult:
+        pks, outcomes = list(flaky[0]), list(flaky[1])
+        if reach_3:
+            pks, outcomes = pks + [pubkey(3)], outcomes + [ProbeOutcome.REACHED]
+        probes = ProbeEvidence(pks, np.full(len(pks), 10_000.0), outcomes, np.ones(len(pks)),
+                               cause=np.full(len(pks), CAUSE_DOWN, dtype=np.int64))
+        return score_nodes(ScoringInputs(g, 800_100, probes, knowledge=knowledge,
+                                         payer_pubkeys=(pubkey(0),)), now_unix=NOW)
+
+    never = scored(False, empty_channel_knowledge())
+    up = scored(True, empty_channel_knowledge())
+    known = scored(True, carried)
+    # node 3's reach is also one more node up in the population: mu read without it
+    mu, own = never.model.liveness.mu, float(up.model.liveness.mean[3])
+    assert mu < 0.9 and own > up.model.liveness.mu > mu
+    big = {name: float(_p(r, NORMAL, 100_000)[3]) for name, r in
+           (("never", never), ("up", up), ("known", known))}
+    np.testing.assert_allclose(big["up"] / big["never"], own / mu, rtol=1e-6)
+    assert big["known"] > big["up"]
+    small = [float(_p(r, NORMAL, 10_000)[3]) for r in (up, known)]
+    assert small[0] == small[1]
+
+
 def test_a_short_channel_upstream_does_not_cut_off_the_nodes_behind_it() -> None:
     """lnd routes around a channel known to be short: node 4 sits behind node 3, reached
     over 1 -> 3 (cheapest) or 2 -> 3 (1 sat dearer). With 1 -> 3 known to fail at 1,000
