@@ -60,6 +60,9 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
+from scipy.optimize import brentq  # noqa: E402
+from scipy.special import betaincinv  # noqa: E402
+from scipy.stats import betabinom  # noqa: E402
 
 from bench.baselines import BASELINES, PayerView, baselines, sample_liquidity  # noqa: E402
 from bench.calibration import brier, ece, reliability  # noqa: E402
@@ -497,6 +500,52 @@ def coverage(repeat: np.ndarray, pubkeys: Sequence[str], y: FloatArray, lo: Floa
     return len(inside), float(np.mean(inside)) if inside else float("nan")
 
 
+def beta_of(p: float, lo: float, hi: float) -> tuple[float, float]:
+    """The Beta(alpha, beta) whose mean is `p` and whose equal-tailed 95 % interval is as
+    wide as (lo, hi): a cell of the grid read at a grid amount and a named budget is such a
+    Beta (its concentration is the one number the three values leave free)."""
+    width = hi - lo
+
+    def gap(log_c: float) -> float:
+        c = math.exp(log_c)
+        a, b = c * p, c * (1.0 - p)
+        return float(betaincinv(a, b, 0.975) - betaincinv(a, b, 0.025)) - width
+
+    lo_c, hi_c = -8.0, 16.0
+    if gap(hi_c) > 0.0:  # narrower than any: the most concentrated
+        log_c = hi_c
+    elif gap(lo_c) < 0.0:
+        log_c = lo_c
+    else:
+        log_c = brentq(gap, lo_c, hi_c, xtol=1e-9)
+    c = math.exp(log_c)
+    return c * p, c * (1.0 - p)
+
+
+def predictive_coverage(repeat: np.ndarray, pubkeys: Sequence[str], y: FloatArray,
+                        p: FloatArray, lo: FloatArray, hi: FloatArray) -> tuple[int, float]:
+    """As `coverage`, with the yardstick that compares like with like: the node's count of
+    reaches k of n against the 95 % predictive set of the model's Beta for n payments
+    (beta-binomial), not its rate against an interval for p. A node at p 0.99 with an
+    interval ending at 0.999 that went 22 of 22 is outside the interval (no interval for p
+    below 1 holds a rate of 1) but inside the predictive set: 22 of 22 is what such a node
+    does most of the time."""
+    by_node: dict[str, list[int]] = {}
+    for i in np.flatnonzero(repeat).tolist():
+        by_node.setdefault(pubkeys[i], []).append(i)
+    inside = []
+    for idx in by_node.values():
+        if len(idx) < MIN_REPEATS:
+            continue
+        k, n, i = int(y[idx].sum()), len(idx), idx[0]
+        if not 0.0 < p[i] < 1.0:
+            inside.append(k == round(p[i]) * n)
+            continue
+        dist = betabinom(n, *beta_of(float(p[i]), float(lo[i]), float(hi[i])))
+        inside.append(bool(dist.cdf(k) >= 0.025 and dist.sf(k - 1) >= 0.025))
+    return len(inside), float(np.mean(inside)) if inside else float("nan")
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -617,6 +666,11 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
           f"{n_all} nodes with >= {MIN_REPEATS} payments, observed rate inside the interval "
           f"for {covered_all:.1%}; of them routable from B: {n_cov}, inside for {covered:.1%} "
           f"(sampling sd at 95 %: {math.sqrt(0.95 * 0.05 / max(n_cov, 1)):.1%})")
+    n_pred, predicted = predictive_coverage(routable_repeat, [r.pubkey for r in rows], y, p,
+                                            lo, hi)
+    print(f"  the same nodes' count of reaches inside the model's 95 % predictive set for "
+          f"their payments (beta-binomial: like with like, see predictive_coverage): "
+          f"{predicted:.1%} of {n_pred}")
     widths = [hi[i] - lo[i] for i in np.flatnonzero(routable_repeat)]
     if widths:
         print(f"  routable repeat rows' interval width: median {np.median(widths):.3f}")
@@ -643,6 +697,9 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
     print(f"| 95 % interval holds the observed rate for {lo_c:.0%}-{hi_c:.0%} of nodes with "
           f">= {MIN_REPEATS} payments, routable from B | {covered:.1%} of {n_cov} | "
           f"{verdict(n_cov > 0 and lo_c <= covered <= hi_c)} |")
+    print(f"| the same nodes' counts inside the 95 % predictive set (beta-binomial; not the "
+          f"issue's wording) | {predicted:.1%} of {n_pred} | "
+          f"{verdict(n_pred > 0 and lo_c <= predicted <= hi_c)} |")
     worst = max(transfer.values())
     print(f"| train on A, test on B costs <= {TARGET_TRANSFER:.0%} Brier (reference answer, "
           f"all / routable rows) | {transfer['ALL']:+.1%} / {transfer['ROUTABLE']:+.1%} | "

@@ -10,17 +10,20 @@ from pathlib import Path
 import asyncpg
 import numpy as np
 import pytest
+from scipy.special import betaincinv
 
 from bench.calibration_v2 import (
     AMOUNTS_SAT,
     BUDGETS,
     MIN_REPEATS,
     Payer,
+    beta_of,
     budget_sat,
     coverage,
     model_p,
     node_bootstrap,
     plan_rows,
+    predictive_coverage,
 )
 from satrank.api.quote import Basis, quote
 from satrank.db.nodes import fetch_nodes
@@ -72,6 +75,29 @@ def test_coverage_counts_only_nodes_with_enough_payments() -> None:
     hi = np.array([0.6] * n + [0.5] * n + [1.0] * (n - 1))
     nodes, inside = coverage(np.ones(len(y), dtype=bool), pubkeys, y, lo, hi)
     assert (nodes, inside) == (2, 0.5)  # a's 0.5 is inside, b's 1.0 is not, c is too short
+
+
+def test_beta_of_recovers_the_beta_behind_a_mean_and_an_interval() -> None:
+    a, b = 30.0, 2.5
+    lo, hi = betaincinv(a, b, 0.025), betaincinv(a, b, 0.975)
+    assert beta_of(a / (a + b), lo, hi) == pytest.approx((a, b), rel=1e-6)
+
+
+def test_predictive_coverage_compares_counts_with_the_betas_predictive_set() -> None:
+    n = MIN_REPEATS
+    pubkeys = ["sure"] * n + ["low"] * n + ["half"] * n
+    y = np.array([1.0] * n + [1.0] * n + [1.0] * (n // 2) + [0.0] * (n - n // 2))
+    beta = {"sure": (60.0, 0.6), "low": (3.0, 7.0), "half": (20.0, 20.0)}
+    a = np.array([beta[k][0] for k in pubkeys])
+    b = np.array([beta[k][1] for k in pubkeys])
+    p, lo, hi = a / (a + b), betaincinv(a, b, 0.025), betaincinv(a, b, 0.975)
+    every = np.ones(len(y), dtype=bool)
+    assert hi[0] < 1.0  # a rate of 1 is outside sure's interval for p ...
+    nodes, inside = coverage(every, pubkeys, y, lo, hi)
+    assert nodes == 3 and inside == pytest.approx(1 / 3)
+    # ... and n of n is what such a node does most of the time; low's n of n is not
+    nodes, inside = predictive_coverage(every, pubkeys, y, p, lo, hi)
+    assert nodes == 3 and inside == pytest.approx(2 / 3)
 
 
 def test_the_plan_pays_every_cell_from_b_and_a_subset_from_a() -> None:
