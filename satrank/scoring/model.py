@@ -34,7 +34,8 @@ probability the payment reaches v given such a route exists, a Beta posterior pe
 Evidence per budget, from the fee limit and route fee stored with each probe: a success
 counts at the budgets whose limit (at the probed amount) covers the fee of the route that
 reached, a timeout at those at most as loose as the probe's limit; a failure located at
-the target counts at every budget (it is about the node, not fees). The prior mean and R
+the target blamed on the node being down counts at every budget (it is about the node, not
+fees), a short last hop at budgets at most as loose as the probe's. The prior mean and R
 depend on the budget through the graph.
 
 mu, the population's rate of being up, is read from the scheduler's sample probes (reason
@@ -233,9 +234,14 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     # success counts at every budget that covers the fee of the route that reached (the
     # limit where that fee is not known), a timeout (the routes tried within the limit ran
     # out of time) at budgets at most as loose as the limit. A failure located at the
-    # target (down, or its last hop short) is about the node, not fees: every budget.
-    # No-route and failures inside the route count nowhere (route existence within each
-    # budget is the graph's).
+    # target: the share blamed on the node being down is about the node, not fees, and
+    # counts at every budget; the rest (its last hop was short) at budgets at most as
+    # loose, like a timeout: a looser payer tries inbound channels the probe's limit kept
+    # it from (the short channel's knowledge still reaches those budgets, through the
+    # prior). Counted at every budget, a tight probe's short last hop read the normal
+    # budget far too low on the calibration bench (B's rows put at 0.1-0.3 were reached
+    # about half the time). No-route and failures inside the route count nowhere (route
+    # existence within each budget is the graph's).
     looser, tighter = limits >= paid[None], limits <= sent[None]
     reached = outcome == ProbeOutcome.REACHED.value
     at_target = outcome == ProbeOutcome.FAILED_AT_TARGET.value
@@ -250,14 +256,16 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
                                                    drawn[at_target], n))
     down = attributed_responsibility(live.mean[node[at_target]], hop, cause[at_target])
     at_or_above = amount[:, None] <= grid[None, :]  # (rows, A): the probed amount <= a
-    at_target_f = w[at_target] * (1.0 - down) * at_or_above[at_target].T + wl[at_target] * down
+    short = w[at_target] * (1.0 - down) * at_or_above[at_target].T  # (A, rows)
+    gone = wl[at_target] * down
     s = np.zeros((len(budgets), len(grid), n))
     f = np.zeros((len(budgets), len(grid), n))
     for b in range(len(budgets)):
         for j in range(len(grid)):
             s[b, j] = np.bincount(node[reached], w[reached] * (amount[reached] >= grid[j])
                                   * looser[b, reached], minlength=n)
-            f[b, j] = np.bincount(node[at_target], at_target_f[j], minlength=n) + np.bincount(
+            f[b, j] = np.bincount(node[at_target], short[j] * tighter[b, at_target] + gone,
+                                  minlength=n) + np.bincount(
                 node[timeout], w[timeout] * at_or_above[timeout, j] * tighter[b, timeout],
                 minlength=n)
     rs, rf = report_tier_evidence(reports, index, amounts_sat, default_amount_sat)
