@@ -485,18 +485,20 @@ def _skill(briers: dict[str, float]) -> tuple[str, float]:
     return best, 1.0 - briers.get("model", math.nan) / briers.get(best, math.nan)
 
 
+def _repeated(repeat: np.ndarray, pubkeys: Sequence[str]) -> list[list[int]]:
+    """The rows of each node with >= MIN_REPEATS repeated payments."""
+    by_node: dict[str, list[int]] = {}
+    for i in np.flatnonzero(repeat).tolist():
+        by_node.setdefault(pubkeys[i], []).append(i)
+    return [idx for idx in by_node.values() if len(idx) >= MIN_REPEATS]
+
+
 def coverage(repeat: np.ndarray, pubkeys: Sequence[str], y: FloatArray, lo: FloatArray,
              hi: FloatArray) -> tuple[int, float]:
     """Nodes with >= MIN_REPEATS repeated payments: how many, and the share whose observed
     success rate lies inside the model's 95 % interval."""
-    by_node: dict[str, list[int]] = {}
-    for i in np.flatnonzero(repeat).tolist():
-        by_node.setdefault(pubkeys[i], []).append(i)
-    inside = []
-    for idx in by_node.values():
-        if len(idx) >= MIN_REPEATS:
-            rate = float(y[idx].mean())
-            inside.append(lo[idx[0]] - 1e-9 <= rate <= hi[idx[0]] + 1e-9)
+    inside = [lo[idx[0]] - 1e-9 <= float(y[idx].mean()) <= hi[idx[0]] + 1e-9
+              for idx in _repeated(repeat, pubkeys)]
     return len(inside), float(np.mean(inside)) if inside else float("nan")
 
 
@@ -530,13 +532,8 @@ def predictive_coverage(repeat: np.ndarray, pubkeys: Sequence[str], y: FloatArra
     interval ending at 0.999 that went 22 of 22 is outside the interval (no interval for p
     below 1 holds a rate of 1) but inside the predictive set: 22 of 22 is what such a node
     does most of the time."""
-    by_node: dict[str, list[int]] = {}
-    for i in np.flatnonzero(repeat).tolist():
-        by_node.setdefault(pubkeys[i], []).append(i)
     inside = []
-    for idx in by_node.values():
-        if len(idx) < MIN_REPEATS:
-            continue
+    for idx in _repeated(repeat, pubkeys):
         k, n, i = int(y[idx].sum()), len(idx), idx[0]
         if not 0.0 < p[i] < 1.0:
             inside.append(k == round(p[i]) * n)
