@@ -15,7 +15,7 @@ import httpx
 
 from satrank.api.app import create_app
 from satrank.config import Settings
-from satrank.db.interest import forget_requests_before, recently_requested, record_interest
+from satrank.db.interest import forget_requests_before, record_interest
 from tests.api_seed import agent_hash, pubkey, seed
 from tests.cli import run_satrank
 from tests.crawler.test_crawl_simnet import WAIT_S, _crawler_env
@@ -53,9 +53,10 @@ async def test_interest_store_round_trip(db_dsn: str) -> None:
     try:
         assert await record_interest(conn, {pks[0], agent_hash(pks[1]), "nope"}, now=T0) == 2
         assert await record_interest(conn, {pks[1]}, now=T0 + timedelta(minutes=5)) == 1
-        assert await recently_requested(conn, since=T0, limit=10) == [pks[1], pks[0]]
-        assert await recently_requested(conn, since=T0 + timedelta(minutes=1), limit=10) == [
-            pks[1]]
+        rows = await conn.fetch("SELECT pubkey, requested_at FROM probe_requests "
+                                "ORDER BY requested_at DESC")
+        assert [(r["pubkey"], r["requested_at"]) for r in rows] == [
+            (pks[1], T0 + timedelta(minutes=5)), (pks[0], T0)]
         assert await forget_requests_before(conn, T0 + timedelta(minutes=1)) == 1
         assert await conn.fetchval("SELECT asks FROM probe_requests") == 2
     finally:

@@ -30,15 +30,6 @@ async def record_interest(conn: asyncpg.Connection | asyncpg.Pool, ids: Collecti
     return affected_rows(status)
 
 
-async def recently_requested(conn: asyncpg.Connection, *, since: datetime,
-                             limit: int) -> list[str]:
-    """Pubkeys asked about since `since`, most recent first."""
-    rows = await conn.fetch(
-        "SELECT pubkey FROM probe_requests WHERE requested_at >= $1 "
-        "ORDER BY requested_at DESC, pubkey LIMIT $2", since, limit)
-    return [r["pubkey"] for r in rows]
-
-
 async def forget_requests_before(conn: asyncpg.Connection, cutoff: datetime) -> int:
     status = await conn.execute("DELETE FROM probe_requests WHERE requested_at < $1", cutoff)
     return affected_rows(status)
