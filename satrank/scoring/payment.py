@@ -245,6 +245,10 @@ class HintHop:
     fee_base_msat: int
     fee_rate_ppm: int
 
+    def fee_sat(self, amount_sat: float) -> float:
+        """What the hop's source charges to forward `amount_sat`."""
+        return self.fee_base_msat / 1000.0 + amount_sat * self.fee_rate_ppm / 1e6
+
 
 @dataclass(frozen=True)
 class Route:
@@ -312,8 +316,7 @@ def _carried(edges: DirectedEdges, path: tuple[int, ...], hints: tuple[HintHop, 
         if i < len(path):
             hop_fee = edges.fee_sat(path[i], amount)
         else:
-            hint = hints[i - len(path)]
-            hop_fee = hint.fee_base_msat / 1000.0 + amount * hint.fee_rate_ppm / 1e6
+            hop_fee = hints[i - len(path)].fee_sat(amount)
         fee += hop_fee
         amount += hop_fee
     return carried, fee
@@ -375,8 +378,7 @@ def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, targ
         entry = hint[0].source
         if entry < 0 or not np.isfinite(tree.dist[entry]):
             continue
-        extra = sum(x.fee_base_msat / 1000.0 + amount_sat * x.fee_rate_ppm / 1e6
-                    for x in hint[1:])
+        extra = sum(x.fee_sat(amount_sat) for x in hint[1:])
         hint_cost = extra - len(hint) * attempt_cost_sat(amount_sat) * math.log(
             LND_APRIORI_HOP_P)
         ends.append((float(tree.dist[entry]) + hint_cost, entry, -2 - h))
