@@ -329,8 +329,8 @@ def node_model(view: PayerView, ev: GridEvidence, *, amounts_sat: Sequence[int],
     # population's rate of being up mu (`scoring.liveness`); upstream knowledge stays, it
     # is about other nodes. In a cell where none of them counts (a reach at 10k says
     # nothing of 100k in S) what they showed is counted there, once, through the prior:
-    # its last hop carried 10k, and it was up. Leaving it out read such cells far too low
-    # on the calibration bench (p 0.19 where 0.45-0.56 were reached, six worlds).
+    # its last hop carried 10k, and it was up (alone, this moved calibration v2 little:
+    # bench/RESULTS.md, runs a7/a8).
     counted = (ev.probe_s + ev.probe_f) > 0
     blind = ev.liveness.mu * view.p_graph_blind
     link = graph_link(blind, ev, amounts_sat)
