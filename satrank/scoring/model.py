@@ -238,9 +238,9 @@ def grid_evidence(probes: ProbeEvidence, reports: ReportEvidence, index: dict[st
     # counts at every budget; the rest (its last hop was short) at budgets at most as
     # loose, like a timeout: a looser payer tries inbound channels the probe's limit kept
     # it from (the short channel's knowledge still reaches those budgets, through the
-    # prior). Counted at every budget, a tight probe's short last hop read the normal
-    # budget far too low on the calibration bench (B's rows put at 0.1-0.3 were reached
-    # about half the time). No-route and failures inside the route count nowhere (route
+    # prior). Counted at every budget, a tight probe's short last hop pulled the normal
+    # budget down (calibration v2: rows put at 0.3-0.5 were reached 50-76 % of the time;
+    # bench/RESULTS.md). No-route and failures inside the route count nowhere (route
     # existence within each budget is the graph's).
     looser, tighter = limits >= paid[None], limits <= sent[None]
     reached = outcome == ProbeOutcome.REACHED.value
