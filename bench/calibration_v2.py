@@ -565,6 +565,24 @@ def node_bootstrap(err: FloatArray, sa: np.ndarray, sb: np.ndarray,
     return float(lo), float(hi)
 
 
+def transfer_by_cell(p: FloatArray, y: FloatArray, main_a: np.ndarray,
+                     main_b_paired: np.ndarray, cells: Sequence[tuple[int, str]]
+                     ) -> list[tuple[tuple[int, str], int, int, int, float]]:
+    """Where the transfer's cost sits: per (amount, budget) cell, rows from A, reaches
+    from A and from B, and B's squared errors minus A's (Brier units: summed, not
+    averaged), largest first. A cell that holds most of the excess is about B's position
+    (its own first hops), not about how the estimator carries over."""
+    err = (p - y) ** 2
+    out = []
+    for cell in sorted(set(cells)):
+        in_cell = np.array([c == cell for c in cells])
+        a, b = main_a & in_cell, main_b_paired & in_cell
+        if a.any() or b.any():
+            out.append((cell, int(a.sum()), int(y[a].sum()), int(y[b].sum()),
+                        float(err[b].sum() - err[a].sum())))
+    return sorted(out, key=lambda t: -t[4])
+
+
 def transfer_costs(p: FloatArray, y: FloatArray, main_a: np.ndarray,
                    main_b_paired: np.ndarray, routable: np.ndarray, title: str,
                    node: npt.NDArray[np.int64]) -> dict[str, float]:
@@ -680,6 +698,12 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
     ids: dict[str, int] = {}
     node = np.array([ids.setdefault(r.pubkey, len(ids)) for r in rows], dtype=np.int64)
     transfer = transfer_costs(p, y, main_a, main_b_paired, routable, "reference answer", node)
+    by_cell = transfer_by_cell(p, y, main_a, main_b_paired,
+                               [(r.amount_sat, r.budget) for r in rows])
+    total = sum(t[4] for t in by_cell)
+    print(f"  where it sits (reference answer, B's squared errors minus A's, {total:+.1f} in "
+          f"all): " + "; ".join(f"{a:,} sat {k}: {d:+.1f} ({n} rows, A reached {ra}, B {rb})"
+                                  for (a, k), n, ra, rb, d in by_cell[:3]))
     aware_transfer = {name: report_aware(name, got, y, main_b, routable, base, main_a,
                                          main_b_paired, node) for name, got in aware.items()}
 

@@ -24,6 +24,7 @@ from bench.calibration_v2 import (
     node_bootstrap,
     plan_rows,
     predictive_coverage,
+    transfer_by_cell,
 )
 from satrank.api.quote import Basis, quote
 from satrank.db.nodes import fetch_nodes
@@ -98,6 +99,20 @@ def test_predictive_coverage_compares_counts_with_the_betas_predictive_set() -> 
     # ... and n of n is what such a node does most of the time; low's n of n is not
     nodes, inside = predictive_coverage(every, pubkeys, y, p, lo, hi)
     assert nodes == 3 and inside == pytest.approx(2 / 3)
+
+
+def test_transfer_by_cell_puts_the_excess_where_b_failed() -> None:
+    # two nodes x two cells, A's rows then B's paired ones; B failed both rows of the
+    # 1M tight cell that A reached, the 10k normal cell went the same for both
+    cells = [(10_000, "normal"), (1_000_000, "tight")] * 4
+    p = np.full(8, 0.9)
+    y = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    main_a = np.array([True] * 4 + [False] * 4)
+    got = transfer_by_cell(p, y, main_a, ~main_a, cells)
+    assert [t[0] for t in got] == [(1_000_000, "tight"), (10_000, "normal")]
+    assert got[0][1:4] == (2, 2, 0)
+    assert got[0][4] == pytest.approx(2 * (0.81 - 0.01))
+    assert got[1][4] == pytest.approx(0.0)
 
 
 def test_the_plan_pays_every_cell_from_b_and_a_subset_from_a() -> None:
