@@ -36,6 +36,7 @@ from satrank.scoring.liquidity import (
     bimodal_success,
     uniform_success,
 )
+from satrank.scoring.payment import forward_fee_sat
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -122,7 +123,7 @@ def _usable(d: _Directed, amount_sat: float) -> BoolArray:
 
 
 def _fee_sat(d: _Directed, amount_sat: float) -> FloatArray:
-    return np.asarray(d.fee_base_msat / 1000.0 + amount_sat * d.fee_rate_ppm / 1e6,
+    return np.asarray(forward_fee_sat(d.fee_base_msat, d.fee_rate_ppm, amount_sat),
                       dtype=np.float64)
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +61,7 @@ _MIN_EDGE_COST = 1e-6  # Dijkstra needs positive weights
 _LN_FLOOR = 1e-9  # -ln p of a hop that cannot carry the amount: finite, very costly
 _FEE_HOP_EPSILON_SAT = 1e-6  # fee-only search: zero-fee hops are edges, fewer hops win ties
 PRIVATE_PAYER = -1  # a Tree's source for a payer outside the graph, known by its peers
+FeeT = TypeVar("FeeT", float, FloatArray)
 
 
 def normal_fee_budget_sat(amount_sat: int) -> int:
@@ -69,6 +71,11 @@ def normal_fee_budget_sat(amount_sat: int) -> int:
 
 def attempt_cost_sat(amount_sat: float) -> float:
     return ATTEMPT_COST_SAT + amount_sat * ATTEMPT_COST_PPM / 1e6
+
+
+def forward_fee_sat(fee_base_msat: FeeT, fee_rate_ppm: FeeT, amount_sat: float) -> FeeT:
+    """What a hop with this policy charges to forward `amount_sat` (scalars or arrays)."""
+    return fee_base_msat / 1000.0 + amount_sat * fee_rate_ppm / 1e6
 
 
 @dataclass(frozen=True)
@@ -88,8 +95,8 @@ class DirectedEdges:
     channel_id: IntArray
 
     def fee_sat(self, edge: int, amount_sat: float) -> float:
-        return float(self.fee_base_msat[edge] / 1000.0
-                     + amount_sat * self.fee_rate_ppm[edge] / 1e6)
+        return float(forward_fee_sat(self.fee_base_msat[edge], self.fee_rate_ppm[edge],
+                                     amount_sat))
 
     def can_carry(self, edge: int, amount_sat: float) -> bool:
         limit = self.max_htlc_msat[edge]
@@ -98,7 +105,7 @@ class DirectedEdges:
 
     def fees_sat(self, amount_sat: float) -> FloatArray:
         """Every edge's forwarding fee for `amount_sat`."""
-        return np.asarray(self.fee_base_msat / 1000.0 + amount_sat * self.fee_rate_ppm / 1e6,
+        return np.asarray(forward_fee_sat(self.fee_base_msat, self.fee_rate_ppm, amount_sat),
                           dtype=np.float64)
 
     def carries(self, amount_sat: float) -> BoolArray:
@@ -247,7 +254,7 @@ class HintHop:
 
     def fee_sat(self, amount_sat: float) -> float:
         """What the hop's source charges to forward `amount_sat`."""
-        return self.fee_base_msat / 1000.0 + amount_sat * self.fee_rate_ppm / 1e6
+        return forward_fee_sat(float(self.fee_base_msat), float(self.fee_rate_ppm), amount_sat)
 
 
 @dataclass(frozen=True)
