@@ -12,7 +12,7 @@ command -v amtool >/dev/null 2>&1 || missing="$missing prometheus-alertmanager"
 command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
 command -v docker-compose >/dev/null 2>&1 || missing="$missing docker-compose"
 command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
-compgen -G "/usr/lib/*/faketime/libfaketimeMT.so.1" >/dev/null || missing="$missing faketime"
+command -v faketime >/dev/null 2>&1 || missing="$missing faketime"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "missing Debian packages:$missing (install them as root: apt-get install$missing)" >&2
