@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.ports import free_port
+
 SITE_CONF = Path(__file__).resolve().parents[1] / "infra" / "nginx" / "satrank.conf"
 
 
@@ -32,12 +34,6 @@ class NginxHandle:
     http_url: str
     cert_path: Path
     tls_port: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_self_signed(directory: Path) -> tuple[Path, Path]:

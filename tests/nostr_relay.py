@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,19 +19,17 @@ from pathlib import Path
 
 import httpx
 
+from tests.ports import free_port
+
 START_TIMEOUT_S = 60.0
 NODE_DIR = Path(__file__).resolve().parent / "interop" / "nostr"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class NostrRelay:
     def __init__(self, work_dir: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"ws://127.0.0.1:{self.port}"
         self._dir = work_dir
         self._config = work_dir / "relay.yaml"

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.nginx_fixture import free_port
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "infra" / "alertmanager" / "alertmanager.yml"

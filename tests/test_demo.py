@@ -38,7 +38,7 @@ from satrank.db.embedded import (
     stop_embedded_postgres,
 )
 from tests.cli import satrank_env
-from tests.nginx_fixture import free_port
+from tests.ports import free_port
 
 READY_TIMEOUT_S = 300.0
 STOP_TIMEOUT_S = 120.0

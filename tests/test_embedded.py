@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,6 +16,7 @@ import pytest
 
 from satrank.db.embedded import embedded_postgres, is_embedded_running, pgdata_path
 from tests.cli import run_satrank, satrank_env, start_satrank
+from tests.ports import free_port
 
 
 @pytest.fixture
@@ -68,16 +68,12 @@ def test_context_manager_stops_when_done(data_dir: Path) -> None:
     assert not _is_running(data_dir)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _serve_until_healthy(env: dict[str, str]) -> tuple[int, subprocess.Popen[str]]:
     import httpx
 
-    port = _free_port()
+    port = free_port()
     env = {**env, "PORT": str(port)}
     proc = start_satrank("serve", env=env)
     deadline = time.monotonic() + 60

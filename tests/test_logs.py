@@ -28,7 +28,7 @@ import pytest
 from satrank.config import Settings
 from satrank.logs import REDACTED, RedactingFilter, install_redaction, redact
 from tests.cli import satrank_env, start_satrank
-from tests.nginx_fixture import free_port
+from tests.ports import free_port
 from tests.simnet_fixture import SimnetHandle
 
 _RUNNING = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")

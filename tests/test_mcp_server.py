@@ -22,6 +22,7 @@ from mcp import Client, StdioServerParameters
 
 from tests.cli import satrank_env
 from tests.l402_simnet import SimnetApp
+from tests.ports import free_port
 from tests.registry_seed import add_endpoint
 
 WEATHER = "https://weather.example/v1/now"
@@ -115,7 +116,7 @@ def test_refuses_to_start_without_a_cap(tmp_path: Path) -> None:
 
 
 async def test_the_tools_over_streamable_http(simnet_app: SimnetApp, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**_server(simnet_app, tmp_path).env, "SATRANK_MAX_SAT_PER_REQUEST": "0"}
     proc = subprocess.Popen([sys.executable, "-m", "satrank", "mcp", "--transport", "http",
                              "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
@@ -135,10 +136,6 @@ async def test_the_tools_over_streamable_http(simnet_app: SimnetApp, tmp_path: P
     assert not (tmp_path / "spent.jsonl").exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:

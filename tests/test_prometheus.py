@@ -24,7 +24,7 @@ from satrank.config import Settings
 from satrank.outcomes import ProbeOutcome
 from tests.cli import satrank_env, start_satrank
 from tests.live_server import live_server
-from tests.nginx_fixture import free_port
+from tests.ports import free_port
 from tests.simnet_fixture import SimnetHandle
 
 ROOT = Path(__file__).resolve().parents[1]

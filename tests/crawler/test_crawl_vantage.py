@@ -18,7 +18,7 @@ import pytest
 from satrank.db.nodes import fetch_nodes
 from satrank.db.probe_queue import QueuedProbe, enqueue_probes
 from tests.cli import run_satrank, satrank_env, start_satrank
-from tests.nginx_fixture import free_port
+from tests.ports import free_port
 from tests.simnet_fixture import SimnetHandle, start_simnet
 
 WAIT_S = 120.0
