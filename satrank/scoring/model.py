@@ -28,8 +28,9 @@ probability the payment reaches v given such a route exists, a Beta posterior pe
                     route existence is the graph's);
                 reports as before, capped to a share of the evidence.
     forecast    the cell's Beta moved to now: the mixture rho(age) x posterior + (1 -
-                rho) x prior as a Beta of its mean and variance (`scoring.persistence`;
-                age: the node's latest probe with a route)
+                rho) x a renewal (the persistence fit's rate m at the prior's strength)
+                as a Beta of its mean and variance (`scoring.persistence`; age: the
+                node's latest probe with a route)
 
 Evidence per budget, from the fee limit and route fee stored with each probe: a success
 counts at the budgets whose limit (at the probed amount) covers the fee of the route that
@@ -148,7 +149,8 @@ class NodeModel:
         alpha and beta all read it when the pass is stored)."""
         rho = self.rho
         _, _, a, b = cell_beta(self.prior_mean, self.strength, self.successes, self.failures,
-                               None if rho is None else rho[None, None])
+                               None if rho is None else rho[None, None],
+                               self.persistence.renewal)
         return np.asarray(a, np.float64), np.asarray(b, np.float64)
 
     def alpha(self) -> FloatArray:
@@ -167,31 +169,37 @@ class NodeModel:
         m = self.prior_mean[budget, amount]
         s, f = self.successes[budget, amount], self.failures[budget, amount]
         return cell_posterior(m, self.strength[budget, amount], s, f,
-                              self.reachable[budget, amount], self.rho)
+                              self.reachable[budget, amount], self.rho,
+                              self.persistence.renewal)
 
     def posterior_without_reports(self, budget: int, amount: int) -> Posterior:
         return cell_posterior(self.prior_mean[budget, amount], self.strength[budget, amount],
                               self.probe_successes[budget, amount],
                               self.probe_failures[budget, amount],
-                              self.reachable[budget, amount], self.rho)
+                              self.reachable[budget, amount], self.rho,
+                              self.persistence.renewal)
 
 
 def cell_beta(m: FloatArray, strength: FloatArray | float, s: FloatArray, f: FloatArray,
-              rho: FloatArray | None) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+              rho: FloatArray | None, renewal: float | None = None
+              ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """(prior alpha, prior beta, alpha, beta) of cells for a payment now: the posterior,
-    forecast over the age of its evidence where `rho` is given (`scoring.persistence`)."""
+    forecast over the age of its evidence where `rho` is given (`scoring.persistence`),
+    renewed at the rate `renewal` (None: at the prior mean `m`)."""
     a0, b0 = strength * m, strength * (1.0 - m)
     a, b = a0 + s, b0 + f
     if rho is not None:
-        a, b = forecast(rho, a, b, a0, b0, MIN_PRIOR_PARAM)
+        r0 = np.broadcast_to(np.asarray(m if renewal is None else renewal), np.shape(a0))
+        a, b = forecast(rho, a, b, strength * r0, strength * (1.0 - r0), MIN_PRIOR_PARAM)
     return a0, b0, a, b
 
 
 def cell_posterior(m: FloatArray, strength: FloatArray | float, s: FloatArray, f: FloatArray,
-                   reachable: BoolArray, rho: FloatArray | None = None) -> Posterior:
+                   reachable: BoolArray, rho: FloatArray | None = None,
+                   renewal: float | None = None) -> Posterior:
     """One cell's Beta for a payment now (`cell_beta`) with its exact 95 % interval; n_eff
     counts the evidence."""
-    a0, b0, a, b = cell_beta(m, strength, s, f, rho)
+    a0, b0, a, b = cell_beta(m, strength, s, f, rho, renewal)
     tail = (1.0 - CI_LEVEL) / 2.0
     r = reachable.astype(np.float64)
     return Posterior(prior_alpha=a0, prior_beta=b0, alpha=a, beta=b, n_eff=s + f,

@@ -98,7 +98,7 @@ def verdict_reasons(post: Posterior, reachable: BoolArray, codes: IntArray, amou
         for i in np.flatnonzero(np.isfinite(evidence_age_s) & (rho < AGED_RHO)).tolist():
             reasons[i].append(f"latest probe {evidence_age_s[i] / 3600.0:.0f} h ago: "
                               f"{rho[i]:.0%} of what the probes showed is taken to hold now, "
-                              "the rest is the prior")
+                              "the rest is the rate of a probed node drawn anew")
     return reasons
 
 

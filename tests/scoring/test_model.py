@@ -293,11 +293,12 @@ def test_a_small_kappa_widens_the_prior_without_moving_its_mean() -> None:
     assert (cell.ci95_low[unprobed] <= p).all() and (p <= cell.ci95_high[unprobed]).all()
 
 
-def test_old_evidence_is_forecast_towards_the_prior_and_fresh_evidence_is_not() -> None:
+def test_old_evidence_is_forecast_towards_the_renewal_rate_and_fresh_evidence_is_not() -> None:
     # the same 3 reaches of leaf 2 and 3 failures at leaf 3, once sent a minute before the
     # pass and once four days before; persistence fitted on pairs (tau 2 days): the old
-    # answers are forecast to now, rho = exp(-2) of them kept, the rest the prior (a Beta
-    # of the mixture's mean and variance); n_eff (what verdicts count) is the evidence's
+    # answers are forecast to now, rho = exp(-2) of them kept, the rest the fit's renewal
+    # rate (a Beta of the mixture's mean and variance); n_eff (what verdicts count) is the
+    # evidence's
     graph = arrays_from_graph(small_graph(6, [(0, 1, BIG)] + [(1, v, BIG) for v in range(2, 6)]))
     pks = [pubkey(2)] * 3 + [pubkey(3)] * 3
     outcomes = [ProbeOutcome.REACHED] * 3 + [ProbeOutcome.FAILED_AT_TARGET] * 3
@@ -338,7 +339,8 @@ def test_old_evidence_is_forecast_towards_the_prior_and_fresh_evidence_is_not() 
         post = model.posterior(b, a)
         kept_mean = (model.strength * model.prior_mean + model.successes)[b, a] / (
             model.strength + model.successes + model.failures)[b, a]
-        m = model.prior_mean[b, a]
+        # renewed at the fit's rate of later probes (0.75 here), not the node's prior
+        m = model.persistence.renewal if model.persistence.fitted else 0.0
         expected = rho * kept_mean + (1 - rho) * m
         np.testing.assert_allclose(post.p_success[[two, three]], expected[[two, three]],
                                    rtol=1e-9)
@@ -349,12 +351,14 @@ def test_old_evidence_is_forecast_towards_the_prior_and_fresh_evidence_is_not() 
         assert (post.p_success <= post.ci95_high).all()
     p_fresh = fresh.p_success()[b, a]
     p_old = old.p_success()[b, a]
-    m = old.prior_mean[b, a]
-    assert p_fresh[two] > p_old[two] > m[two]  # reached: drawn down towards the prior
-    assert p_fresh[three] < p_old[three] < m[three]  # failed: drawn up towards it
+    m = old.persistence.renewal
+    assert m is not None and abs(m - 0.75) < 0.02
+    assert abs(old.prior_mean[b, a, two] - m) > 0.05  # the prior is not what it renews to
+    assert p_fresh[two] > p_old[two] > m  # reached: drawn down towards the renewal rate
+    assert p_fresh[three] < p_old[three] < m  # failed: drawn up towards it
     # four days at tau ~2 days keep ~14 % of what the evidence said
-    assert (np.abs(p_fresh - m)[[two, three]] > 0.25).all()
-    assert (np.abs(p_old - m)[[two, three]] < 0.1).all()
+    kept = np.abs(p_old - m)[[two, three]] / np.abs(p_fresh - m)[[two, three]]
+    assert ((0.08 < kept) & (kept < 0.2)).all()
     reported, tier = 4, old.amounts_sat.index(100_000)  # reports without an amount: 100k
     p_unforecast = scored(4 * 86_400.0, with_pairs=False).model.p_success()[b, tier]
     p_reported = old.p_success()[b, tier]

@@ -1,6 +1,6 @@
 """How long a probe's answer stays true: tau fitted on probe pairs drawn from the renewal
 model recovers the tau they were drawn with; the forecast moves the mean towards the
-prior by what time undid, at the evidence's strength."""
+renewal by what time undid, at the evidence's strength."""
 
 from __future__ import annotations
 
@@ -43,9 +43,13 @@ def _pairs(tau_s: float, rng: np.random.Generator, n: int = 60_000) -> ProbePair
 
 @pytest.mark.parametrize("tau_h", [6.0, 48.0, 400.0])
 def test_fit_recovers_the_tau_pairs_were_drawn_with(tau_h: float) -> None:
-    fitted = fit_persistence(_pairs(tau_h * HOUR, np.random.default_rng(int(tau_h))))
+    pairs = _pairs(tau_h * HOUR, np.random.default_rng(int(tau_h)))
+    fitted = fit_persistence(pairs)
     assert fitted.fitted
     assert tau_h / 2 <= fitted.tau_s / HOUR <= tau_h * 2
+    # what a renewed node is drawn at: the later probes' rate (0.75 x 0.97 + 0.25 x 0.1)
+    assert fitted.renewal == pytest.approx((pairs.second * pairs.count).sum() / pairs.count.sum())
+    assert fitted.renewal == pytest.approx(0.7525, abs=0.01)
 
 
 def test_a_state_that_never_changes_fits_a_long_tau() -> None:
