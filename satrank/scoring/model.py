@@ -27,10 +27,9 @@ probability the payment reaches v given such a route exists, a Beta posterior pe
                     route and no-route count nothing (they are about other nodes, and
                     route existence is the graph's);
                 reports as before, capped to a share of the evidence.
-    forecast    the cell's Beta moved to now: the mixture rho(age) x posterior + (1 -
-                rho) x a renewal (the persistence fit's rate m at the prior's strength)
-                as a Beta of its mean and variance (`scoring.persistence`; age: the
-                node's latest probe with a route)
+    forecast    the cell's Beta moved to now: mean rho(age) x posterior's + (1 - rho)
+                x the persistence fit's renewal rate m, spread as the mixture with the
+                prior (`scoring.persistence`; age: the node's latest probe with a route)
 
 Evidence per budget, from the fee limit and route fee stored with each probe: a success
 counts at the budgets whose limit (at the probed amount) covers the fee of the route that
@@ -189,8 +188,7 @@ def cell_beta(m: FloatArray, strength: FloatArray | float, s: FloatArray, f: Flo
     a0, b0 = strength * m, strength * (1.0 - m)
     a, b = a0 + s, b0 + f
     if rho is not None:
-        r0 = np.broadcast_to(np.asarray(m if renewal is None else renewal), np.shape(a0))
-        a, b = forecast(rho, a, b, strength * r0, strength * (1.0 - r0), MIN_PRIOR_PARAM)
+        a, b = forecast(rho, a, b, a0, b0, MIN_PRIOR_PARAM, renewal)
     return a0, b0, a, b
 
 

@@ -100,3 +100,20 @@ def test_forecast_is_the_mixture_mean_and_variance_and_keeps_the_edges() -> None
     post_low, post_high = betaincinv(alpha, beta, 0.025), betaincinv(alpha, beta, 0.975)
     assert high[0] == 1.0 and low[0] < post_low[0]
     assert low[1] < 1e-12 and high[1] > post_high[1]
+
+
+def test_a_renewal_rate_moves_the_mean_and_keeps_the_spread_of_the_prior_mixture() -> None:
+    # a node read at 0.95 with its prior at 0.95 too; a day later (rho 0.9) renewed at the
+    # fit's m = 0.72: the mean falls to 0.9 x 0.95 + 0.1 x 0.72, the size (alpha + beta)
+    # is the one the mixture with the prior has
+    alpha, beta = np.array([19.0]), np.array([1.0])
+    a0, b0 = np.array([0.95 * 0.05]), np.array([0.05 * 0.05])
+    rho = np.array([0.9])
+    a_prior, b_prior = forecast(rho, alpha, beta, a0, b0, 0.02)
+    a, b = forecast(rho, alpha, beta, a0, b0, 0.02, renewal=0.72)
+    assert (a / (a + b))[0] == pytest.approx(0.9 * 0.95 + 0.1 * 0.72)
+    assert (a + b)[0] == pytest.approx((a_prior + b_prior)[0])
+    assert (a_prior / (a_prior + b_prior))[0] == pytest.approx(0.95)
+    # nothing changes where nothing aged
+    a, b = forecast(np.ones(1), alpha, beta, a0, b0, 0.02, renewal=0.72)
+    assert (a.tolist(), b.tolist()) == (alpha.tolist(), beta.tolist())
