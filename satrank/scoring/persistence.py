@@ -20,8 +20,8 @@ stored as a Beta of that mean and the spread of rho x posterior + (1 - rho) x pr
 fit: tau says how fast a settled state falls towards m, so the forecast renews towards m
 too. It once renewed towards the node's own prior (0.97 for a well-connected node, against
 m 0.71-0.79 on the calibration bench's training probes): a renewal then changed almost
-nothing, and nodes whose state was good at the end of training were read at 0.986 and
-reached 0.977 of the time a day later (bench/RESULTS.md).
+nothing, and nodes whose state was good at the end of training were read at 0.981-0.988
+and reached 0.967-0.987 of the time a day later (bench/RESULTS.md).
 
 tau is fitted, not set: by maximum likelihood on pairs of probes of the same node at the
 same amount, the earlier ending a run of PAIR_RUN equal outcomes (a settled state), the
