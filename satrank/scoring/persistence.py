@@ -94,8 +94,8 @@ class Persistence:
     def describe(self) -> str:
         if not self.fitted:
             return f"persistence not fitted ({self.pairs} probe pairs)"
-        return (f"persistence tau {self.tau_s / HOUR_S:.1f} h, renewal {self.renewal:.3f} "
-                f"({self.pairs} probe pairs)")
+        renewal = "" if self.renewal is None else f", renewal {self.renewal:.3f}"
+        return f"persistence tau {self.tau_s / HOUR_S:.1f} h{renewal} ({self.pairs} probe pairs)"
 
 
 def _best_q(rho: FloatArray, m: float, n1: FloatArray, n0: FloatArray) -> FloatArray:

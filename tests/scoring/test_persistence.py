@@ -50,6 +50,8 @@ def test_fit_recovers_the_tau_pairs_were_drawn_with(tau_h: float) -> None:
     # what a renewed node is drawn at: the later probes' rate (0.75 x 0.97 + 0.25 x 0.1)
     assert fitted.renewal == pytest.approx((pairs.second * pairs.count).sum() / pairs.count.sum())
     assert fitted.renewal == pytest.approx(0.7525, abs=0.01)
+    assert f"renewal {fitted.renewal:.3f}" in fitted.describe()
+    assert "renewal" not in Persistence(tau_s=tau_h * HOUR, fitted=True).describe()
 
 
 def test_a_state_that_never_changes_fits_a_long_tau() -> None:
