@@ -479,6 +479,22 @@ def print_ceiling(name: str, state: FloatArray, preds: dict[str, FloatArray], y:
               f" (model {1 - b_model / b_best:+.1%})")
 
 
+def top_bucket_by_state(p: FloatArray, y: FloatArray, state: FloatArray, sel: np.ndarray,
+                        floor: float = 0.9) -> list[tuple[str, int, float, float]]:
+    """The rows `sel` the model put at >= `floor`, split by what simnet's hidden state said
+    of each row's payment (`state`, the oracle at the end of training): per part, its
+    name, rows, mean p and observed rate. Rows whose payment would have succeeded then
+    measure how the answer was forecast across the gap (`scoring.persistence`); the
+    others, what the evidence missed before the gap."""
+    top = sel & (p >= floor)
+    out = []
+    for name, part in (("succeeded at training end", top & (state > 0.5)),
+                       ("failed at training end", top & (state <= 0.5))):
+        if part.any():
+            out.append((name, int(part.sum()), float(p[part].mean()), float(y[part].mean())))
+    return out
+
+
 def _skill(briers: dict[str, float]) -> tuple[str, float]:
     """The baseline with the lowest Brier and the model's skill over it, 1 - B_model / B."""
     best = min(BASELINES, key=lambda n: briers.get(n, math.inf))
@@ -671,6 +687,12 @@ def report(rows: list[Row], outcome: list[str], model: tuple[FloatArray, FloatAr
     print("\n".join(reliability(p[main_b], y[main_b])))
     print("reliability of the model, payer B, ROUTABLE rows:")
     print("\n".join(reliability(p[main_b & routable], y[main_b & routable])))
+    if "oracle_train_end" in base:
+        print("  its top bucket by what simnet's state said of the payment at the end of "
+              "training:")
+        for name, n, mean_p, observed in top_bucket_by_state(
+                p, y, base["oracle_train_end"], main_b & routable):
+            print(f"    {name}: n={n:4d} mean p={mean_p:.4f} observed={observed:.4f}")
 
     n_all, covered_all = coverage(repeat & keep, [r.pubkey for r in rows], y, lo, hi)
     # a node B has no route to within the budget is answered p = 0 in [0, 0] and never

@@ -24,6 +24,7 @@ from bench.calibration_v2 import (
     node_bootstrap,
     plan_rows,
     predictive_coverage,
+    top_bucket_by_state,
     transfer_by_cell,
 )
 from satrank.api.quote import Basis, quote
@@ -145,3 +146,14 @@ def test_the_transfer_interval_resamples_nodes() -> None:
     spiky[[3, 210, 250]] = 1.0  # one bad row for A (node 0), two for B (nodes 2, 12)
     lo, hi = node_bootstrap(spiky, sa, ~sa, node, rng)
     assert lo < 0.0 < 1.0 < hi  # +100 % measured, and nothing excluded
+
+
+def test_the_top_bucket_is_split_by_the_state_at_the_end_of_training() -> None:
+    p = np.array([0.95, 0.99, 0.97, 0.5, 0.99])
+    y = np.array([1.0, 0.0, 0.0, 1.0, 1.0])
+    state = np.array([1.0, 1.0, 0.0, 1.0, 0.0])
+    sel = np.array([True, True, True, True, False])  # the last row is not B's
+    got = top_bucket_by_state(p, y, state, sel)
+    assert got[0] == ("succeeded at training end", 2, pytest.approx(0.97), 0.5)
+    assert got[1] == ("failed at training end", 1, pytest.approx(0.97), 0.0)
+    assert top_bucket_by_state(p, y, state, sel & (state > 0.5))[1:] == []
