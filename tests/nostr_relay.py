@@ -25,8 +25,6 @@ START_TIMEOUT_S = 60.0
 NODE_DIR = Path(__file__).resolve().parent / "interop" / "nostr"
 
 
-
-
 class NostrRelay:
     def __init__(self, work_dir: Path) -> None:
         self.port = free_port()

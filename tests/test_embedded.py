@@ -68,8 +68,6 @@ def test_context_manager_stops_when_done(data_dir: Path) -> None:
     assert not _is_running(data_dir)
 
 
-
-
 def _serve_until_healthy(env: dict[str, str]) -> tuple[int, subprocess.Popen[str]]:
     import httpx
 

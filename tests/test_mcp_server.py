@@ -136,8 +136,6 @@ async def test_the_tools_over_streamable_http(simnet_app: SimnetApp, tmp_path: P
     assert not (tmp_path / "spent.jsonl").exists()
 
 
-
-
 def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -340,7 +340,8 @@ def test_old_evidence_is_forecast_towards_the_renewal_rate_and_fresh_evidence_is
         kept_mean = (model.strength * model.prior_mean + model.successes)[b, a] / (
             model.strength + model.successes + model.failures)[b, a]
         # renewed at the fit's rate of later probes (0.75 here), not the node's prior
-        m = model.persistence.renewal if model.persistence.fitted else 0.0
+        m = model.persistence.renewal
+        assert m is not None
         expected = rho * kept_mean + (1 - rho) * m
         np.testing.assert_allclose(post.p_success[[two, three]], expected[[two, three]],
                                    rtol=1e-9)
