@@ -589,10 +589,12 @@ def transfer_by_cell(p: FloatArray, y: FloatArray, main_a: np.ndarray,
     averaged), largest first. A cell that holds most of the excess is about B's position
     (its own first hops), not about how the estimator carries over."""
     err = (p - y) ** 2
+    order = sorted(set(cells))
+    position = {cell: k for k, cell in enumerate(order)}
+    cell_of = np.array([position[c] for c in cells])
     out = []
-    for cell in sorted(set(cells)):
-        in_cell = np.array([c == cell for c in cells])
-        a, b = main_a & in_cell, main_b_paired & in_cell
+    for k, cell in enumerate(order):
+        a, b = main_a & (cell_of == k), main_b_paired & (cell_of == k)
         if a.any() or b.any():
             out.append((cell, int(a.sum()), int(y[a].sum()), int(y[b].sum()),
                         float(err[b].sum() - err[a].sum())))
