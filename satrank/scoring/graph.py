@@ -50,6 +50,18 @@ class GraphArrays:
         return int(self.node1.shape[0])
 
 
+def directed_pairs(src: IntArray, dst: IntArray) -> tuple[IntArray, IntArray]:
+    """Channel directions grouped by node pair: (order, starts), `order` the directions
+    sorted by (src, dst) and `starts` the position in it of each pair's first direction.
+    Parallel channels form one pair: forwarding is non-strict (a node forwards over any of
+    its channels to the next peer), so lnd's pathfinding and ours reason per pair."""
+    order = np.asarray(np.lexsort((dst, src)), dtype=np.int64)
+    s, d = src[order], dst[order]
+    first = np.ones(order.shape[0], dtype=bool)
+    first[1:] = (s[1:] != s[:-1]) | (d[1:] != d[:-1])
+    return order, np.flatnonzero(first)
+
+
 @dataclass(frozen=True)
 class PageRank:
     value: FloatArray  # sums to 1

@@ -81,3 +81,42 @@ def test_knowledge_lands_on_its_edge_direction_and_decays() -> None:
     assert hi.tolist() == [[1_000_000.0, 2_000_000.0], [1_000_000.0, 900_000.0]]
     lo_later, hi_later = edge_bounds(g, k, now_unix=1000.0 + 7 * 86_400.0)
     assert 0 < lo_later[1, 1] < 300_000.0 and 900_000.0 < hi_later[1, 1] < 2_000_000.0
+
+
+def test_a_failure_bounds_every_parallel_channel_of_its_direction() -> None:
+    """Non-strict forwarding: node 0 failed to forward 300k to node 1 over any of its three
+    channels to it, whichever one the probe named; the other direction and the other pair
+    are left as they were, and each bound decays towards its own channel's capacity."""
+    from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds
+    from tests.scoring_graphs import arrays_from_graph, small_graph
+
+    g = arrays_from_graph(small_graph(3, [(0, 1, 1_000_000), (0, 1, 2_000_000),
+                                          (1, 2, 1_000_000), (0, 1, 200_000)]))
+    week = 7 * 86_400.0
+    k = ChannelKnowledge(channel_id=g.channel_id[[0]], direction=np.array([0]),
+                         carried_sat=np.zeros(1), carried_unix=np.zeros(1),
+                         failed_sat=np.array([300_000.0]), failed_unix=np.array([week]))
+    lo, hi = edge_bounds(g, k, now_unix=week)
+    assert lo.tolist() == [[0.0] * 4, [0.0] * 4]
+    assert hi.tolist() == [[300_000.0, 300_000.0, 1_000_000.0, 200_000.0],
+                           [1_000_000.0, 2_000_000.0, 1_000_000.0, 200_000.0]]
+    _, hi_later = edge_bounds(g, k, now_unix=2 * week)
+    assert np.allclose(hi_later[0, :2], [1e6 - 7e5 * np.exp(-1.0), 2e6 - 1.7e6 * np.exp(-1.0)])
+
+
+def test_the_tightest_failure_on_a_pair_wins_for_each_channel() -> None:
+    """A channel's own older failure at a smaller amount still binds it when tighter than
+    the pair's newer one, and bounds its parallel channels too."""
+    from satrank.scoring.knowledge import ChannelKnowledge, edge_bounds
+    from tests.scoring_graphs import arrays_from_graph, small_graph
+
+    g = arrays_from_graph(small_graph(2, [(0, 1, 1_000_000), (0, 1, 2_000_000)]))
+    week, hour = 7 * 86_400.0, 3_600.0
+    k = ChannelKnowledge(channel_id=g.channel_id, direction=np.array([0, 0]),
+                         carried_sat=np.zeros(2), carried_unix=np.zeros(2),
+                         failed_sat=np.array([300_000.0, 100_000.0]),
+                         failed_unix=np.array([week, week - hour]))
+    _, hi = edge_bounds(g, k, now_unix=week)
+    decay = np.exp(-hour / week)
+    assert np.allclose(hi[0], [1e6 - 9e5 * decay, 2e6 - 1.9e6 * decay])
+    assert (hi[0] < 300_000.0).all()
