@@ -12,7 +12,10 @@ The model behind POST /api/intent (docs/intent.md), conditioned on the payer:
   small for it.
 - Hops. p of a hop is lnd's bimodal estimate (`liquidity.bimodal_success`) at the amount
   the hop carries (the payment plus the fees of the hops after it), within the decayed
-  bounds of what probes showed (`knowledge.edge_bounds`; none known: (0, capacity)). A
+  bounds of what probes showed (`knowledge.edge_bounds`; none known: (0, capacity)), for
+  the hop's node pair: forwarding is non-strict, so a hop works when any of the
+  forwarding node's channels to the next one has the room, 1 - prod (1 - p) over them
+  (`DirectedEdges.pair_success`; the search's costs use the same pair probability). A
   route-hint hop of an invoice (a private channel, capacity unknown) gets lnd's apriori
   hop probability.
 - Retries. A payer whose first route fails tries others. Candidates are the cheapest route
@@ -48,7 +51,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from satrank.scoring.budgets import NORMAL
-from satrank.scoring.graph import BoolArray, FloatArray, GraphArrays, IntArray
+from satrank.scoring.graph import BoolArray, FloatArray, GraphArrays, IntArray, directed_pairs
 from satrank.scoring.liquidity import LND_APRIORI_HOP_P, bimodal_success
 
 # lnd's defaults for the cost of a failed attempt: 100 sat + 1,000 ppm of the amount.
@@ -93,6 +96,12 @@ class DirectedEdges:
     lower_sat: FloatArray
     upper_sat: FloatArray
     channel_id: IntArray
+    # the directions sorted by (src, dst), and per direction where its node pair's
+    # directions start in that order and how many there are (`graph.directed_pairs`)
+    order: IntArray
+    pair_starts: IntArray
+    pair_first: IntArray
+    pair_size: IntArray
 
     def fee_sat(self, edge: int, amount_sat: float) -> float:
         return float(forward_fee_sat(self.fee_base_msat[edge], self.fee_rate_ppm[edge],
@@ -114,12 +123,43 @@ class DirectedEdges:
         return np.asarray(self.usable & (self.capacity_sat >= amount_sat)
                           & (limit >= amount_sat), dtype=np.bool_)
 
+    def pair_success(self, edge: IntArray, amount_sat: FloatArray) -> FloatArray:
+        """P(the node pair of each `edge` forwards its `amount_sat`): forwarding is
+        non-strict, so the hop works when any of the pair's channels whose announcement
+        allows the amount has the room, 1 - prod (1 - p) over them (each lnd's bimodal
+        estimate within what probes showed of it)."""
+        count = self.pair_size[edge]
+        hop = np.repeat(np.arange(edge.shape[0]), count)
+        ends = np.cumsum(count)
+        member = self.order[np.repeat(self.pair_first[edge], count)
+                            + np.arange(int(ends[-1]) if ends.size else 0)
+                            - np.repeat(ends - count, count)]
+        amount = np.asarray(amount_sat, dtype=np.float64)[hop]
+        cap = self.capacity_sat[member]
+        limit = np.where(self.max_htlc_msat[member] > 0, self.max_htlc_msat[member] / 1000.0,
+                         np.inf)
+        # past the capacity p is 0 anyway; clamped so the bimodal terms cannot overflow
+        # (a uint32-max fee rate upstream makes the carried amount astronomic)
+        p = bimodal_success(np.minimum(amount, cap + 1.0), cap, self.lower_sat[member],
+                            self.upper_sat[member])
+        p = np.where(self.usable[member] & (limit >= amount), p, 0.0)
+        log_fail = np.bincount(hop, np.log1p(-np.minimum(p, 1.0 - 1e-12)),
+                               minlength=edge.shape[0])
+        return np.asarray(-np.expm1(log_fail), dtype=np.float64)
+
 
 def directed_edges(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> DirectedEdges:
     """`lower`/`upper`: `knowledge.edge_bounds(graph, ...)`, shape (2, E)."""
+    src = np.concatenate([graph.node1, graph.node2])
+    dst = np.concatenate([graph.node2, graph.node1])
+    order, starts = directed_pairs(src, dst)
+    sizes = np.diff(np.r_[starts, order.shape[0]])
+    first = np.empty(order.shape[0], dtype=np.int64)
+    size = np.empty(order.shape[0], dtype=np.int64)
+    first[order] = np.repeat(starts, sizes)
+    size[order] = np.repeat(sizes, sizes)
     return DirectedEdges(
-        src=np.concatenate([graph.node1, graph.node2]),
-        dst=np.concatenate([graph.node2, graph.node1]),
+        src=src, dst=dst,
         capacity_sat=np.concatenate([graph.capacity_sat, graph.capacity_sat]),
         fee_base_msat=graph.fee_base_msat.reshape(-1).astype(np.float64),
         fee_rate_ppm=graph.fee_rate_ppm.reshape(-1).astype(np.float64),
@@ -128,6 +168,7 @@ def directed_edges(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> 
         lower_sat=np.asarray(lower, dtype=np.float64).reshape(-1),
         upper_sat=np.asarray(upper, dtype=np.float64).reshape(-1),
         channel_id=np.concatenate([graph.channel_id, graph.channel_id]),
+        order=order, pair_starts=starts, pair_first=first, pair_size=size,
     )
 
 
@@ -143,21 +184,12 @@ class SearchGraph:
     fee_matrix: sp.csr_matrix  # the same entries weighted by fee alone (+ a hop epsilon)
 
 
-def edge_order(edges: DirectedEdges) -> IntArray:
-    """Directed edges sorted by (source, destination): the CSR order of every search graph
-    (sorted once per snapshot, not once per search amount)."""
-    return np.asarray(np.lexsort((edges.dst, edges.src)), dtype=np.int64)
-
-
-def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int,
-                 order: IntArray | None = None) -> SearchGraph:
-    """`order`: `edge_order(edges)`, when several search graphs are built."""
-    if order is None:
-        order = edge_order(edges)
+def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int) -> SearchGraph:
+    order = edges.order  # sorted by (src, dst): the CSR's row order
     keep = order[edges.carries(amount_sat)[order]]
     src, dst = edges.src[keep], edges.dst[keep]
-    p = bimodal_success(float(amount_sat), edges.capacity_sat[keep], edges.lower_sat[keep],
-                        edges.upper_sat[keep])
+    p = _pair_p(bimodal_success(float(amount_sat), edges.capacity_sat[keep],
+                                edges.lower_sat[keep], edges.upper_sat[keep]), src, dst)
     cost = (edges.fees_sat(amount_sat)[keep]
             - attempt_cost_sat(amount_sat) * np.log(np.maximum(p, _LN_FLOOR)))
     cost = np.maximum(cost, _MIN_EDGE_COST)
@@ -166,6 +198,15 @@ def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int,
     fees = edges.fees_sat(amount_sat)[keep] + _FEE_HOP_EPSILON_SAT
     fee_matrix = sp.csr_matrix((fees, dst.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
     return SearchGraph(amount_sat, matrix, keep, cost, fee_matrix)
+
+
+def _pair_p(p: FloatArray, src: IntArray, dst: IntArray) -> FloatArray:
+    """Per direction (sorted by (src, dst)), its node pair's 1 - prod (1 - p)."""
+    first = np.ones(p.shape[0], dtype=bool)
+    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+    run = np.cumsum(first) - 1
+    log_fail = np.bincount(run, np.log1p(-np.minimum(p, 1.0 - 1e-12)))
+    return np.asarray(-np.expm1(log_fail[run]), dtype=np.float64)
 
 
 def search_amount_above(amount_sat: int) -> int | None:
@@ -346,11 +387,7 @@ def price_routes(edges: DirectedEdges, found: Iterable[tuple[float, tuple[int, .
                 break
     all_edges = np.asarray([e for k in kept for e in k[1]], dtype=np.int64)
     amounts = np.asarray([a for k in kept for a in k[3][:len(k[1])]], dtype=np.float64)
-    cap = edges.capacity_sat[all_edges]
-    # past the capacity p is 0 anyway; clamped so the bimodal terms cannot overflow
-    # (a uint32-max fee rate upstream makes the carried amount astronomic)
-    p_all = bimodal_success(np.minimum(amounts, cap + 1.0), cap, edges.lower_sat[all_edges],
-                            edges.upper_sat[all_edges]).tolist() if all_edges.size else []
+    p_all = edges.pair_success(all_edges, amounts).tolist() if all_edges.size else []
     routes, at = [], 0
     for cost, path, hints, _carried_sat, fee in kept:
         hop_p = (*p_all[at:at + len(path)], *(LND_APRIORI_HOP_P,) * len(hints))

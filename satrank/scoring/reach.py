@@ -39,7 +39,7 @@ from scipy.sparse.csgraph import dijkstra
 from satrank.scoring.budgets import FeeBudget
 from satrank.scoring.graph import BoolArray, FloatArray, GraphArrays, IntArray
 from satrank.scoring.liquidity import LND_BIMODAL_SCALE_SAT, bimodal_success
-from satrank.scoring.payment import DirectedEdges, directed_edges, edge_order
+from satrank.scoring.payment import DirectedEdges, directed_edges
 
 # Liquidity samples per pass. The last hop is integrated, so the noise left is the
 # upstream's: on the mainnet snapshot 8 samples differ from 160 by 0.013 RMS over the
@@ -130,13 +130,6 @@ def _reachable(r: _AmountRoutes, n: int, n_budgets: int, free_sources: bool) -> 
     return out
 
 
-def _pair_starts(edges: DirectedEdges, order: IntArray) -> IntArray:
-    src, dst = edges.src[order], edges.dst[order]
-    first = np.ones(src.shape[0], dtype=bool)
-    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-    return np.flatnonzero(first)
-
-
 def _amount_routes(edges: DirectedEdges, order: IntArray, starts: IntArray, n: int,
                    entry: IntArray, free_sources: bool, amount: float,
                    budgets: Sequence[FeeBudget], max_limit: float) -> _AmountRoutes:
@@ -173,8 +166,7 @@ def payer_routes(graph: GraphArrays, sources: IntArray, *, free_sources: bool,
     n = graph.n_nodes
     no_bounds = np.zeros((2, graph.node1.shape[0]))  # searches do not read bounds
     edges = directed_edges(graph, no_bounds, no_bounds)
-    order = edge_order(edges)
-    starts = _pair_starts(edges, order)
+    order, starts = edges.order, edges.pair_starts
     ladder = amount_ladder(amounts_sat) if len(amounts_sat) else ()
     max_limit = max((b.limit_sat(max((*amounts_sat, *ladder))) for b in budgets),
                     default=0.0)

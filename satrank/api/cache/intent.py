@@ -46,7 +46,6 @@ from satrank.scoring.payment import (
     SearchGraph,
     Tree,
     directed_edges,
-    edge_order,
     estimate_payment,
     fee_tree,
     first_hops,
@@ -336,8 +335,7 @@ def build_snapshot(inputs: IntentInputs, *, version: Hashable, our_pubkey: str |
         payer_trees, reference_estimates = OrderedDict(), OrderedDict()
         lower, upper = edge_bounds(graph, inputs.knowledge, now_unix=now_unix)
         edges = directed_edges(graph, lower, upper)
-        order = edge_order(edges)
-        searches = {a: search_graph(edges, graph.n_nodes, a, order)
+        searches = {a: search_graph(edges, graph.n_nodes, a)
                     for a in SEARCH_AMOUNTS_SAT}
         trees = _reference_trees(searches, reference, graph.n_nodes)
     return IntentSnapshot(
