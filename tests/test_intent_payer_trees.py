@@ -100,3 +100,31 @@ def test_a_callers_theta_is_read_at_its_own_budget_where_the_reference_routes() 
     normal = answer(snapshot, replace(tight, max_fee_sat=55), NOW, weight=0.0,
                     route_share=0.0)
     assert normal["pSuccess"] == pytest.approx(0.9, abs=1e-3)
+
+
+def test_a_target_out_of_reach_costs_one_search_not_two() -> None:
+    """500k sat lies between the 400k and 2M search graphs; the second (a part of the first:
+    fewer channels carry more) is searched only when a path on the first was dropped for a
+    channel too small for the exact amount: a wallet asking about a node it cannot reach at
+    all, or only over its fee budget, gets "no route" from its hub's one tree."""
+    links = [(0, 1, 9_000_000), (0, 2, 9_000_000), (1, 2, 1_000_000), (2, 3, 450_000),
+             (5, 1, 3_000_000), (4, 6, 9_000_000)]  # 4 and 6 only reach each other
+    graph = arrays_from_graph(small_graph(7, links))
+    graph.max_htlc_msat[:] = 5_000_000_000  # the default policy's 990k sat would stop 2M
+    n = graph.n_nodes
+    nan = np.full(n, np.nan)
+    scores = NodeScores(agent_hash=tuple(str(i) for i in range(n)), verdict=(None,) * n,
+                        p_success=nan, ci95_low=nan, ci95_high=nan, n_eff=nan,
+                        scored_unix=nan, probed_unix=nan)
+    snapshot = build_snapshot(IntentInputs(graph, scores, empty_channel_knowledge()),
+                              version=0, our_pubkey=None, now_unix=NOW)
+    below = search_amount(500_000)
+    lost = snapshot.estimate(5, True, 6, (), 500_000, 5_000)
+    assert lost.payer_basis == "caller" and not lost.payment.routes
+    assert list(snapshot._trees) == [(1, below)]
+    dear = snapshot.estimate(5, True, 2, (), 500_000, 1)  # node 1 charges 51 sat for 1 -> 2
+    assert not dear.payment.routes and list(snapshot._trees) == [(1, below)]
+    # a path dropped for a channel too small for the amount sends it to the next graph up
+    dropped = snapshot.estimate(5, True, 3, (), 500_000, 5_000)
+    assert not dropped.payment.routes  # 2 -> 3 (450k) is on the 400k graph, too small
+    assert (1, 2_000_000) in snapshot._trees

@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -127,25 +127,32 @@ class DirectedEdges:
         """P(the node pair of each `edge` forwards its `amount_sat`): forwarding is
         non-strict, so the hop works when any of the pair's channels whose announcement
         allows the amount has the room, 1 - prod (1 - p) over them (each lnd's bimodal
-        estimate within what probes showed of it)."""
+        estimate within what probes showed of it). Hops without parallel channels (most
+        routes) are their own channel's p, in one call; otherwise one call over every
+        member of the hops' pairs."""
+        amount = np.asarray(amount_sat, dtype=np.float64)
         count = self.pair_size[edge]
+        if (count == 1).all():
+            return self._channel_success(edge, amount)
         hop = np.repeat(np.arange(edge.shape[0]), count)
         ends = np.cumsum(count)
         member = self.order[np.repeat(self.pair_first[edge], count)
-                            + np.arange(int(ends[-1]) if ends.size else 0)
-                            - np.repeat(ends - count, count)]
-        amount = np.asarray(amount_sat, dtype=np.float64)[hop]
-        cap = self.capacity_sat[member]
+                            + np.arange(int(ends[-1])) - np.repeat(ends - count, count)]
+        carried = amount[hop]
         limit = np.where(self.max_htlc_msat[member] > 0, self.max_htlc_msat[member] / 1000.0,
                          np.inf)
-        # past the capacity p is 0 anyway; clamped so the bimodal terms cannot overflow
-        # (a uint32-max fee rate upstream makes the carried amount astronomic)
-        p = bimodal_success(np.minimum(amount, cap + 1.0), cap, self.lower_sat[member],
-                            self.upper_sat[member])
-        p = np.where(self.usable[member] & (limit >= amount), p, 0.0)
-        log_fail = np.bincount(hop, np.log1p(-np.minimum(p, 1.0 - 1e-12)),
+        q = np.where(self.usable[member] & (limit >= carried),
+                     self._channel_success(member, carried), 0.0)
+        log_fail = np.bincount(hop, np.log1p(-np.minimum(q, 1.0 - 1e-12)),
                                minlength=edge.shape[0])
         return np.asarray(-np.expm1(log_fail), dtype=np.float64)
+
+    def _channel_success(self, edge: IntArray, amount: FloatArray) -> FloatArray:
+        cap = self.capacity_sat[edge]
+        # past the capacity p is 0 anyway; clamped so the bimodal terms cannot overflow
+        # (a uint32-max fee rate upstream makes the carried amount astronomic)
+        return bimodal_success(np.minimum(amount, cap + 1.0), cap, self.lower_sat[edge],
+                               self.upper_sat[edge])
 
 
 def directed_edges(graph: GraphArrays, lower: FloatArray, upper: FloatArray) -> DirectedEdges:
@@ -370,21 +377,32 @@ def _carried(edges: DirectedEdges, path: tuple[int, ...], hints: tuple[HintHop, 
     return carried, fee
 
 
+class Priced(NamedTuple):
+    routes: list[Route]
+    # a path within the budget crossed a channel too small for the exact amount (it lies
+    # between two search amounts): a search on the next graph up may find another way
+    short: bool
+
+
 def price_routes(edges: DirectedEdges, found: Iterable[tuple[float, tuple[int, ...],
                                                              tuple[HintHop, ...]]],
                  amount_sat: float, max_fee_sat: float, limit: int, *,
-                 first_free: bool = True) -> list[Route]:
+                 first_free: bool = True) -> Priced:
     """The first `limit` routes of `found` (cost order) whose fee fits the budget, with
     hop probabilities at the exact amounts (one vectorised call for all their hops);
     `first_free`: `_carried`'s."""
     kept: list[tuple[float, tuple[int, ...], tuple[HintHop, ...], list[float], float]] = []
+    short = False
     for cost, path, hints in found:
         carried, fee = _carried(edges, path, hints, amount_sat, first_free=first_free)
-        if fee <= max_fee_sat and all(edges.can_carry(e, a) for e, a in zip(path, carried,
-                                                                                strict=False)):
-            kept.append((cost, path, hints, carried, fee))
-            if len(kept) == limit:
-                break
+        if fee > max_fee_sat:
+            continue
+        if not all(edges.can_carry(e, a) for e, a in zip(path, carried, strict=False)):
+            short = True
+            continue
+        kept.append((cost, path, hints, carried, fee))
+        if len(kept) == limit:
+            break
     all_edges = np.asarray([e for k in kept for e in k[1]], dtype=np.int64)
     amounts = np.asarray([a for k in kept for a in k[3][:len(k[1])]], dtype=np.float64)
     p_all = edges.pair_success(all_edges, amounts).tolist() if all_edges.size else []
@@ -393,20 +411,20 @@ def price_routes(edges: DirectedEdges, found: Iterable[tuple[float, tuple[int, .
         hop_p = (*p_all[at:at + len(path)], *(LND_APRIORI_HOP_P,) * len(hints))
         at += len(path)
         routes.append(Route(path, hints, fee, tuple(float(p) for p in hop_p), cost))
-    return routes
+    return Priced(routes, short)
 
 
 def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, target: int,
                      hints: tuple[tuple[HintHop, ...], ...], amount_sat: int,
                      max_fee_sat: float, limit: int = MAX_ATTEMPTS,
-                     fees_of: Callable[[], Tree] | None = None) -> list[Route]:
+                     fees_of: Callable[[], Tree] | None = None) -> Priced:
     """Cheapest route through each usable last hop (and each hint), cost order, the first
     `limit` within the budget. `target` is the payee's graph index or -1 (only reachable
     through hints)."""
     if target == tree.source:
-        return []
+        return Priced([], False)
     if target in tree.peers:  # a private payer's own channel: nothing public to cross
-        return [Route((), (), 0.0, (), 0.0)]
+        return Priced([Route((), (), 0.0, (), 0.0)], False)
     ends: list[tuple[float, int, int]] = []  # (cost, entry node, last edge or -1)
     if target >= 0:
         into = np.flatnonzero(search.matrix.indices == target)  # entries u -> target
@@ -437,14 +455,15 @@ def candidate_routes(edges: DirectedEdges, search: SearchGraph, tree: Tree, targ
             yield (cost, (*prefix, last), ()) if last >= 0 else (cost, prefix, hinted[last])
 
     public = tree.source >= 0
-    routes = price_routes(edges, found(), amount_sat, max_fee_sat, limit, first_free=public)
-    if routes or target < 0 or not any(last >= 0 for _, _, last in ends):
-        return routes  # found, or no route at all: nothing for a search by fee to find
+    priced = price_routes(edges, found(), amount_sat, max_fee_sat, limit, first_free=public)
+    if priced.routes or target < 0 or not any(last >= 0 for _, _, last in ends):
+        return priced  # found, or no route at all: nothing for a search by fee to find
     if fees_of is not None:
         fees = fees_of()
     else:
         fees = fee_tree(search, tree.source) if public else private_fee_tree(search, tree.peers)
-    return fee_only_routes(edges, search, fees, target, amount_sat, max_fee_sat, limit)
+    by_fee = fee_only_routes(edges, search, fees, target, amount_sat, max_fee_sat, limit)
+    return Priced(by_fee.routes, priced.short or by_fee.short)
 
 
 def _own_edges(search: SearchGraph, payer: int) -> dict[int, int]:
@@ -485,7 +504,7 @@ def private_fee_tree(search: SearchGraph, peers: tuple[int, ...]) -> Tree:
 
 def fee_only_routes(edges: DirectedEdges, search: SearchGraph, fees: Tree, target: int,
                     amount_sat: int, max_fee_sat: float, limit: int = MAX_ATTEMPTS
-                    ) -> list[Route]:
+                    ) -> Priced:
     """lnd's second search when the cheapest route by cost is over the fee limit: routes by
     fee alone (`fees`: `fee_tree` of the payer), the cheapest through each usable last
     hop, within the budget. A private payer's routes start at its peer, charged there."""
@@ -493,7 +512,7 @@ def fee_only_routes(edges: DirectedEdges, search: SearchGraph, fees: Tree, targe
     public = payer >= 0
     first = _own_edges(search, payer) if public else dict.fromkeys(fees.peers, -1)
     if not first:
-        return []
+        return Priced([], False)
     into = np.flatnonzero(m.indices == target)
     u = np.searchsorted(m.indptr, into, side="right") - 1
     total = fees.dist[u] + np.where(u == payer, 0.0, search.fee_matrix.data[into])
@@ -547,6 +566,7 @@ def retries_success(routes: list[Route]) -> float:
 class PaymentEstimate:
     p_model: float  # route model alone: retries over the candidate routes
     routes: tuple[Route, ...]  # the candidates in cost order (the first is the likeliest)
+    short: bool = False  # `Priced.short`: the next search graph up may find a route
 
     @property
     def likeliest(self) -> Route | None:
@@ -559,6 +579,6 @@ def estimate_payment(edges: DirectedEdges, search: SearchGraph, tree: Tree, targ
                      ) -> PaymentEstimate:
     """`fees_of`: the payer's `fee_tree` (a cache's), asked only when no route by cost
     fits the budget."""
-    routes = candidate_routes(edges, search, tree, target, hints, amount_sat, max_fee_sat,
+    priced = candidate_routes(edges, search, tree, target, hints, amount_sat, max_fee_sat,
                               fees_of=fees_of)
-    return PaymentEstimate(retries_success(routes), tuple(routes))
+    return PaymentEstimate(retries_success(priced.routes), tuple(priced.routes), priced.short)

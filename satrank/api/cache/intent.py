@@ -217,7 +217,11 @@ class IntentSnapshot:
         found = estimate_payment(self.edges, self.searches[bucket], tree_at(bucket), target,
                                  hints, amount_sat, max_fee_sat, lambda: fees_at(bucket))
         above = search_amount_above(amount_sat)
-        if found.routes or above is None or above == bucket or above not in self.searches:
+        if (found.routes or not found.short or above is None or above == bucket
+                or above not in self.searches):
+            # the graph above is a part of this one (fewer channels carry more): only a
+            # path dropped for a channel too small for the exact amount can be replaced
+            # there; without one, a caller is spared a second Dijkstra
             return found
         return estimate_payment(self.edges, self.searches[above], tree_at(above), target,
                                 hints, amount_sat, max_fee_sat, lambda: fees_at(above))
