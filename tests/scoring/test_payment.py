@@ -75,22 +75,6 @@ def test_a_hop_over_parallel_channels_works_when_any_of_them_has_the_room() -> N
     assert route.hop_p[1] > max(one, other)
 
 
-def test_a_failure_on_a_parallel_channel_closes_the_whole_pair() -> None:
-    """The probe that failed to cross 1 -> 2 at 200k named one channel; neither can carry
-    it now (knowledge.edge_bounds), so no route crosses the pair."""
-    graph = arrays_from_graph(small_graph(4, [(0, 1, 2_000_000), (1, 2, 1_000_000),
-                                              (1, 2, 1_000_000), (2, 3, 1_000_000)]))
-    failed = ChannelKnowledge(channel_id=graph.channel_id[[1]], direction=np.array([0]),
-                              carried_sat=np.zeros(1), carried_unix=np.zeros(1),
-                              failed_sat=np.array([200_000.0]), failed_unix=np.array([NOW]))
-    _, est = _estimate([(0, 1, 2_000_000), (1, 2, 1_000_000), (1, 2, 1_000_000),
-                        (2, 3, 1_000_000)], 4, 0, 3, 300_000, 3_000, knowledge=failed)
-    assert est.p_model == 0.0
-    _, smaller = _estimate([(0, 1, 2_000_000), (1, 2, 1_000_000), (1, 2, 1_000_000),
-                            (2, 3, 1_000_000)], 4, 0, 3, 100_000, 3_000, knowledge=failed)
-    assert smaller.p_model > 0.0
-
-
 def test_retries_over_two_disjoint_last_hops() -> None:
     _, est = _estimate([(0, 1, 1_000_000), (1, 3, 400_000), (0, 2, 1_000_000),
                         (2, 3, 300_000)], 4, 0, 3, 200_000, 1_000)
