@@ -107,6 +107,11 @@ class DirectedEdges:
         return float(forward_fee_sat(self.fee_base_msat[edge], self.fee_rate_ppm[edge],
                                      amount_sat))
 
+    def htlc_limit_sat(self, edge: IntArray | slice = slice(None)) -> FloatArray:
+        """The largest HTLC each direction's announcement allows (no limit announced: inf)."""
+        limit = self.max_htlc_msat[edge]
+        return np.asarray(np.where(limit > 0, limit / 1000.0, np.inf), dtype=np.float64)
+
     def can_carry(self, edge: int, amount_sat: float) -> bool:
         limit = self.max_htlc_msat[edge]
         return bool(self.capacity_sat[edge] >= amount_sat
@@ -119,9 +124,8 @@ class DirectedEdges:
 
     def carries(self, amount_sat: float) -> BoolArray:
         """Edges whose announcement allows `amount_sat` at all."""
-        limit = np.where(self.max_htlc_msat > 0, self.max_htlc_msat / 1000.0, np.inf)
         return np.asarray(self.usable & (self.capacity_sat >= amount_sat)
-                          & (limit >= amount_sat), dtype=np.bool_)
+                          & (self.htlc_limit_sat() >= amount_sat), dtype=np.bool_)
 
     def pair_success(self, edge: IntArray, amount_sat: FloatArray) -> FloatArray:
         """P(the node pair of each `edge` forwards its `amount_sat`): forwarding is
@@ -139,9 +143,7 @@ class DirectedEdges:
         member = self.order[np.repeat(self.pair_first[edge], count)
                             + np.arange(int(ends[-1])) - np.repeat(ends - count, count)]
         carried = amount[hop]
-        limit = np.where(self.max_htlc_msat[member] > 0, self.max_htlc_msat[member] / 1000.0,
-                         np.inf)
-        q = np.where(self.usable[member] & (limit >= carried),
+        q = np.where(self.usable[member] & (self.htlc_limit_sat(member) >= carried),
                      self._channel_success(member, carried), 0.0)
         log_fail = np.bincount(hop, np.log1p(-np.minimum(q, 1.0 - 1e-12)),
                                minlength=edge.shape[0])
@@ -196,7 +198,8 @@ def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int) -> SearchG
     keep = order[edges.carries(amount_sat)[order]]
     src, dst = edges.src[keep], edges.dst[keep]
     p = _pair_p(bimodal_success(float(amount_sat), edges.capacity_sat[keep],
-                                edges.lower_sat[keep], edges.upper_sat[keep]), src, dst)
+                                edges.lower_sat[keep], edges.upper_sat[keep]),
+                edges.pair_first[keep])
     cost = (edges.fees_sat(amount_sat)[keep]
             - attempt_cost_sat(amount_sat) * np.log(np.maximum(p, _LN_FLOOR)))
     cost = np.maximum(cost, _MIN_EDGE_COST)
@@ -207,13 +210,11 @@ def search_graph(edges: DirectedEdges, n_nodes: int, amount_sat: int) -> SearchG
     return SearchGraph(amount_sat, matrix, keep, cost, fee_matrix)
 
 
-def _pair_p(p: FloatArray, src: IntArray, dst: IntArray) -> FloatArray:
-    """Per direction (sorted by (src, dst)), its node pair's 1 - prod (1 - p)."""
-    first = np.ones(p.shape[0], dtype=bool)
-    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-    run = np.cumsum(first) - 1
-    log_fail = np.bincount(run, np.log1p(-np.minimum(p, 1.0 - 1e-12)))
-    return np.asarray(-np.expm1(log_fail[run]), dtype=np.float64)
+def _pair_p(p: FloatArray, pair: IntArray) -> FloatArray:
+    """Per direction, its node pair's 1 - prod (1 - p) over the directions given (`pair`:
+    each one's `DirectedEdges.pair_first`)."""
+    log_fail = np.bincount(pair, np.log1p(-np.minimum(p, 1.0 - 1e-12)))
+    return np.asarray(-np.expm1(log_fail[pair]), dtype=np.float64)
 
 
 def search_amount_above(amount_sat: int) -> int | None:
