@@ -9,10 +9,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from satrank.api.cache.intent import build_snapshot
+from satrank.api.cache.intent import IntentSnapshot, build_snapshot
 from satrank.api.intent_input import IntentRequest
 from satrank.api.routes.intent import answer
 from satrank.db.intent import IntentInputs, NodeScores
+from satrank.scoring.graph import GraphArrays
 from satrank.scoring.knowledge import empty_channel_knowledge
 from satrank.scoring.payment import search_amount, shortest_tree
 from tests.scoring_graphs import arrays_from_graph, pubkey, small_graph
@@ -20,18 +21,22 @@ from tests.scoring_graphs import arrays_from_graph, pubkey, small_graph
 NOW = 1_700_000_000.0
 
 
-def _snapshot():  # type: ignore[no-untyped-def]
-    # hub 1 with wallets 5 and 6 behind it; 0 is the largest node (the reference payer)
-    links = [(0, 1, 9_000_000), (0, 2, 9_000_000), (1, 2, 1_000_000), (2, 3, 500_000),
-             (3, 4, 900_000), (5, 1, 3_000_000), (6, 1, 1_000_000), (0, 3, 9_000_000)]
-    graph = arrays_from_graph(small_graph(7, links))
+def _unscored(graph: GraphArrays, our_pubkey: str | None = None) -> IntentSnapshot:
+    """The snapshot of `graph` with no node scored yet."""
     n = graph.n_nodes
     nan = np.full(n, np.nan)
     scores = NodeScores(agent_hash=tuple(str(i) for i in range(n)), verdict=(None,) * n,
                         p_success=nan, ci95_low=nan, ci95_high=nan, n_eff=nan,
                         scored_unix=nan, probed_unix=nan)
     return build_snapshot(IntentInputs(graph, scores, empty_channel_knowledge()), version=0,
-                          our_pubkey=None, now_unix=NOW)
+                          our_pubkey=our_pubkey, now_unix=NOW)
+
+
+def _snapshot() -> IntentSnapshot:
+    # hub 1 with wallets 5 and 6 behind it; 0 is the largest node (the reference payer)
+    links = [(0, 1, 9_000_000), (0, 2, 9_000_000), (1, 2, 1_000_000), (2, 3, 500_000),
+             (3, 4, 900_000), (5, 1, 3_000_000), (6, 1, 1_000_000), (0, 3, 9_000_000)]
+    return _unscored(arrays_from_graph(small_graph(7, links)))
 
 
 def test_wallets_behind_one_peer_share_its_tree() -> None:
@@ -59,13 +64,7 @@ def test_a_payment_between_search_amounts_finds_the_route_over_big_channels() ->
     graph = arrays_from_graph(small_graph(6, links))
     graph.fee_base_msat[1, 3] = 900_000  # 4 -> 2 (node2 -> node1 of channel 3): 900 sat
     graph.max_htlc_msat[:] = 5_000_000_000  # the default policy's 990k sat would stop 1M
-    n = graph.n_nodes
-    nan = np.full(n, np.nan)
-    scores = NodeScores(agent_hash=tuple(str(i) for i in range(n)), verdict=(None,) * n,
-                        p_success=nan, ci95_low=nan, ci95_high=nan, n_eff=nan,
-                        scored_unix=nan, probed_unix=nan)
-    snapshot = build_snapshot(IntentInputs(graph, scores, empty_channel_knowledge()),
-                              version=0, our_pubkey=pubkey(0), now_unix=NOW)
+    snapshot = _unscored(graph, pubkey(0))
     assert snapshot.reference == 0
     small = snapshot.reference_estimate(3, (), 300_000, 5_000)
     assert [int(snapshot.edges.dst[e]) for e in small.routes[0].edges] == [1, 2, 3]
@@ -111,13 +110,7 @@ def test_a_target_out_of_reach_costs_one_search_not_two() -> None:
              (5, 1, 3_000_000), (4, 6, 9_000_000)]  # 4 and 6 only reach each other
     graph = arrays_from_graph(small_graph(7, links))
     graph.max_htlc_msat[:] = 5_000_000_000  # the default policy's 990k sat would stop 2M
-    n = graph.n_nodes
-    nan = np.full(n, np.nan)
-    scores = NodeScores(agent_hash=tuple(str(i) for i in range(n)), verdict=(None,) * n,
-                        p_success=nan, ci95_low=nan, ci95_high=nan, n_eff=nan,
-                        scored_unix=nan, probed_unix=nan)
-    snapshot = build_snapshot(IntentInputs(graph, scores, empty_channel_knowledge()),
-                              version=0, our_pubkey=None, now_unix=NOW)
+    snapshot = _unscored(graph)
     below = search_amount(500_000)
     lost = snapshot.estimate(5, True, 6, (), 500_000, 5_000)
     assert lost.payer_basis == "caller" and not lost.payment.routes
