@@ -74,4 +74,3 @@ def edge_bounds(graph: GraphArrays, knowledge: ChannelKnowledge, *, now_unix: fl
         failed_age[d[has_failed], e[has_failed]] = \
             now_unix - knowledge.failed_unix[known][has_failed]
     return decayed_bounds(cap, carried, carried_age, failed, failed_age, decay_s=decay_s)
-

@@ -81,4 +81,3 @@ def test_knowledge_lands_on_its_edge_direction_and_decays() -> None:
     assert hi.tolist() == [[1_000_000.0, 2_000_000.0], [1_000_000.0, 900_000.0]]
     lo_later, hi_later = edge_bounds(g, k, now_unix=1000.0 + 7 * 86_400.0)
     assert 0 < lo_later[1, 1] < 300_000.0 and 900_000.0 < hi_later[1, 1] < 2_000_000.0
-
