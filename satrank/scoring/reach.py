@@ -211,8 +211,7 @@ def _between_rungs(edges: DirectedEdges, ladder: FloatArray, on_ladder: FloatArr
     # just under the next rung: a route at it was searched for and not found
     cap = np.where(refine, ladder[np.minimum(nxt, ladder.shape[0] - 1)] * (1.0 - 1e-9),
                    on_ladder)
-    limit = np.where(edges.max_htlc_msat > 0, edges.max_htlc_msat / 1000.0, np.inf)
-    limit = np.minimum(edges.capacity_sat, limit)
+    limit = np.minimum(edges.capacity_sat, edges.htlc_limit_sat())
     keep = edges.usable & (edges.src != edges.dst) & (limit >= ladder[0])
     by_dst = np.argsort(edges.dst[keep], kind="stable")
     src, dst, limit = edges.src[keep][by_dst], edges.dst[keep][by_dst], limit[keep][by_dst]
